@@ -1,0 +1,18 @@
+#pragma once
+
+namespace CLI {
+class App;
+}
+
+namespace carrefour::cli {
+
+// Each Add*Commands adds one group of subcommands to the `carrefour` app
+// (SPEC.md section 2). A subcommand's callback stores the process's exit code
+// in *exit_code: 0 success, 1 a negative answer (an invalid number, a broken
+// definition), 2 a usage error. Output goes to stdout, errors to stderr.
+void AddNissCommands(CLI::App& app, int* exit_code);
+void AddNetworkCommands(CLI::App& app, int* exit_code);
+void AddPkiCommands(CLI::App& app, int* exit_code);
+void AddDirectoryCommands(CLI::App& app, int* exit_code);
+
+}  // namespace carrefour::cli

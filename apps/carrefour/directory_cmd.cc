@@ -1,0 +1,13 @@
+// Placeholder until the directory module's commands land.
+#include <CLI/CLI.hpp>
+
+#include "apps/carrefour/commands.h"
+
+namespace carrefour::cli {
+
+void AddDirectoryCommands(CLI::App& app, int* exit_code) {
+  (void)app;
+  (void)exit_code;
+}
+
+}  // namespace carrefour::cli

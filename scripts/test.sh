@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh Debian machine: installs what is missing,
+# builds (release preset, 2 jobs, ccache) and runs every test with CTest,
+# PostgreSQL ones included against a throw-away cluster. Exits non-zero when
+# any test fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh
+
+pg_dir=$(mktemp -d /tmp/carrefour-pg.XXXXXX)
+trap 'scripts/postgres-test-cluster.sh stop "$pg_dir"' EXIT
+CARREFOUR_TEST_POSTGRES=$(scripts/postgres-test-cluster.sh start "$pg_dir")
+export CARREFOUR_TEST_POSTGRES
+echo "test: PostgreSQL test cluster at $CARREFOUR_TEST_POSTGRES"
+
+cmake --preset release >/dev/null
+cmake --build --preset release
+ctest --preset release "$@"

@@ -1,0 +1,86 @@
+#include "core/status.h"
+
+#include <gtest/gtest.h>
+
+#include "core/result.h"
+
+namespace carrefour {
+namespace {
+
+TEST(Status, OkHasNoMessage) {
+  Status status;
+  EXPECT_TRUE(status.ok());
+  EXPECT_EQ(status.ToString(), "ok");
+}
+
+TEST(Status, CodesMapToSpecNamesAndHttpStatuses) {
+  struct Row {
+    Status status;
+    std::string_view spec_code;
+    int http;
+  };
+  const Row rows[] = {
+      {InvalidJson("x"), "invalid-json", 400},
+      {InvalidRequest("x"), "invalid-request", 400},
+      {InvalidNiss("x"), "invalid-niss", 400},
+      {InvalidPeriod("x"), "invalid-period", 400},
+      {UnknownInstitution("x"), "unknown-institution", 403},
+      {NotIntegrated("x"), "not-integrated", 403},
+      {NotAuthorized("x"), "not-authorized", 403},
+      {NotASource("x"), "not-a-source", 403},
+      {CapacityNotAllowed("x"), "capacity-not-allowed", 403},
+      {UnknownDataType("x"), "unknown-data-type", 404},
+      {NotFound("x"), "not-found", 404},
+      {NoData("x"), "no-data", 404},
+      {PossibleDuplicate("x"), "possible-duplicate", 409},
+      {BodyTooLarge("x"), "body-too-large", 413},
+      {Unavailable("x"), "unavailable", 503},
+      {Timeout("x"), "timeout", 504},
+      {Internal("x"), "internal", 500},
+  };
+  for (const Row& row : rows) {
+    SCOPED_TRACE(row.spec_code);
+    EXPECT_FALSE(row.status.ok());
+    EXPECT_EQ(SpecCode(row.status.code()), row.spec_code);
+    EXPECT_EQ(HttpStatus(row.status.code()), row.http);
+  }
+}
+
+TEST(Status, WithContextPrependsToTheMessage) {
+  Status status = InvalidNiss("wrong check digits").WithContext("line 3");
+  EXPECT_EQ(status.code(), StatusCode::kInvalidNiss);
+  EXPECT_EQ(status.message(), "line 3: wrong check digits");
+  EXPECT_EQ(status.ToString(), "invalid-niss: line 3: wrong check digits");
+}
+
+Status FailsWhenNegative(int value) {
+  if (value < 0) return InvalidRequest("negative");
+  return OkStatus();
+}
+
+Result<int> Doubled(int value) {
+  CARREFOUR_RETURN_IF_ERROR(FailsWhenNegative(value));
+  return value * 2;
+}
+
+Result<int> DoubledTwice(int value) {
+  CARREFOUR_ASSIGN_OR_RETURN(int once, Doubled(value));
+  return once * 2;
+}
+
+Status CheckTwice(int value) {
+  CARREFOUR_ASSIGN_OR_RETURN(int once, Doubled(value));
+  return FailsWhenNegative(once);
+}
+
+TEST(Result, MacrosPropagateErrorsAndValues) {
+  EXPECT_EQ(*DoubledTwice(3), 12);
+  Result<int> failed = DoubledTwice(-1);
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().message(), "negative");
+  EXPECT_TRUE(CheckTwice(1).ok());
+  EXPECT_EQ(CheckTwice(-1).code(), StatusCode::kInvalidRequest);
+}
+
+}  // namespace
+}  // namespace carrefour

@@ -1,0 +1,131 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/date.h"
+
+namespace carrefour::network {
+
+// The network definition (SPEC.md section 3): who is in the network, what
+// data exists, where it lives, who may obtain it and who wants to hear of its
+// changes. Plain values in definition order; `line` is where each element
+// starts in its file, for messages. Produced only by the loader (loader.h),
+// which validates everything, so the invariants documented here hold.
+
+struct InstitutionType {
+  std::string id;
+  std::vector<std::string> capacities;  // capacities its institutions may declare
+  int line = 0;
+
+  bool AllowsCapacity(std::string_view capacity) const;
+};
+
+struct Institution {
+  std::string id;    // = the CN of its certificate
+  std::string type;  // an InstitutionType id
+  std::string name;
+  std::string endpoint;       // "https://host:port" of its connector; may be empty
+  std::string endpoint_host;  // parsed from `endpoint`
+  uint16_t endpoint_port = 0;
+  int line = 0;
+};
+
+struct DataType {
+  std::string id;
+  std::vector<std::string> fields;
+  int line = 0;
+
+  bool HasField(std::string_view field) const;
+};
+
+// What-where: `data_type` is available at institutions of `provider_type`;
+// with a capacity, only where the provider holds a file of that capacity on
+// the person.
+struct Availability {
+  std::string data_type;
+  std::string provider_type;
+  std::optional<std::string> capacity;
+  int line = 0;
+};
+
+// Who-gets-what. Exactly one of `requester` (an institution id) and
+// `requester_type` is non-empty.
+struct Authorization {
+  std::string data_type;
+  std::string requester;
+  std::string requester_type;
+  std::string capacity;             // the requester's file must have this capacity
+  std::vector<std::string> fields;  // a subset of the data type's fields
+  std::string legal_basis;
+  Period validity;                  // [from, to], to optional
+
+  int line = 0;
+
+  // Whether this authorization names `institution` or its type.
+  bool Names(const Institution& institution) const;
+};
+
+// Asked to be notified of changes. Exactly one of `institution` and
+// `institution_type` is non-empty.
+struct Subscription {
+  std::string institution;
+  std::string institution_type;
+  std::string data_type;
+  std::string capacity;
+  int line = 0;
+
+  bool Names(const Institution& candidate) const;
+};
+
+// A validated definition with id indexes. Immutable once built; safe to share
+// between threads (hold it by shared_ptr to swap it on reload).
+class Definition {
+ public:
+  Definition() = default;
+  // `source` names where it came from (a file path), for messages.
+  Definition(std::string source, std::vector<InstitutionType> institution_types,
+             std::vector<Institution> institutions, std::vector<DataType> data_types,
+             std::vector<Availability> availability, std::vector<Authorization> authorizations,
+             std::vector<Subscription> subscriptions);
+
+  const std::string& source() const { return source_; }
+  const std::vector<InstitutionType>& institution_types() const { return institution_types_; }
+  const std::vector<Institution>& institutions() const { return institutions_; }
+  const std::vector<DataType>& data_types() const { return data_types_; }
+  const std::vector<Availability>& availability() const { return availability_; }
+  const std::vector<Authorization>& authorizations() const { return authorizations_; }
+  const std::vector<Subscription>& subscriptions() const { return subscriptions_; }
+
+  // nullptr when there is no such id.
+  const InstitutionType* FindInstitutionType(std::string_view id) const;
+  const Institution* FindInstitution(std::string_view id) const;
+  const DataType* FindDataType(std::string_view id) const;
+
+  // The type of an institution that exists (the loader guarantees it has one).
+  const InstitutionType& TypeOf(const Institution& institution) const;
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  using Index = std::unordered_map<std::string, size_t, Hash, std::equal_to<>>;
+
+  std::string source_;
+  std::vector<InstitutionType> institution_types_;
+  std::vector<Institution> institutions_;
+  std::vector<DataType> data_types_;
+  std::vector<Availability> availability_;
+  std::vector<Authorization> authorizations_;
+  std::vector<Subscription> subscriptions_;
+  Index type_index_;
+  Index institution_index_;
+  Index data_type_index_;
+};
+
+}  // namespace carrefour::network

@@ -37,5 +37,7 @@ function(carrefour_test name)
     DISCOVERY_TIMEOUT 60
     DISCOVERY_MODE PRE_TEST
     PROPERTIES LABELS "${T_LABELS}"
-    ENVIRONMENT "CARREFOUR_BINARY=$<TARGET_FILE:carrefour>;CARREFOUR_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+    # One variable per property: gtest_discover_tests splits a list at ';'.
+    ENVIRONMENT "CARREFOUR_BINARY=$<TARGET_FILE:carrefour>"
+    ENVIRONMENT_MODIFICATION "CARREFOUR_SOURCE_DIR=set:${PROJECT_SOURCE_DIR}")
 endfunction()

@@ -22,7 +22,9 @@ endif()
 add_library(carrefour_warnings INTERFACE)
 target_compile_options(carrefour_warnings INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wcast-align
-  -Woverloaded-virtual -Wimplicit-fallthrough)
+  -Woverloaded-virtual -Wimplicit-fallthrough
+  # Designated initializers leave fields at their defaults on purpose.
+  -Wno-missing-field-initializers)
 
 if(CARREFOUR_SANITIZE)
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer

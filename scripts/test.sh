@@ -8,6 +8,10 @@ cd "$(dirname "$0")/.."
 
 scripts/setup.sh
 
+# Let ccache reuse objects across clones and build folders (paths are made
+# relative to the repository; debug info then names relative paths).
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
+
 pg_dir=$(mktemp -d /tmp/carrefour-pg.XXXXXX)
 trap 'scripts/postgres-test-cluster.sh stop "$pg_dir"' EXIT
 CARREFOUR_TEST_POSTGRES=$(scripts/postgres-test-cluster.sh start "$pg_dir")

@@ -14,5 +14,7 @@ void AddNissCommands(CLI::App& app, int* exit_code);
 void AddNetworkCommands(CLI::App& app, int* exit_code);
 void AddPkiCommands(CLI::App& app, int* exit_code);
 void AddDirectoryCommands(CLI::App& app, int* exit_code);
+void AddHubCommands(CLI::App& app, int* exit_code);
+void AddAuditCommands(CLI::App& app, int* exit_code);
 
 }  // namespace carrefour::cli

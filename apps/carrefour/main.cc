@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
   carrefour::cli::AddNetworkCommands(app, &exit_code);
   carrefour::cli::AddPkiCommands(app, &exit_code);
   carrefour::cli::AddDirectoryCommands(app, &exit_code);
+  carrefour::cli::AddHubCommands(app, &exit_code);
+  carrefour::cli::AddAuditCommands(app, &exit_code);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,357 @@
+// Decisions per second on one core (docs/decision-engine.md).
+//
+// A synthetic network of 300 institutions, 200 data types and 3000
+// authorizations, and a person directory of N persons with about 3 entries
+// each, held in memory: a hash map from the national number to the person's
+// entries. Two benchmarks per size, over the same map and the same random
+// sequence of keys:
+//   lookup/persons:N    the bare hash-map look-up (the baseline);
+//   decision/persons:N  the look-up, then DecisionEngine::Decide.
+// The goal is a decision rate of at least 25 % of the baseline's.
+//
+// Sizes: CARREFOUR_BENCH_PERSONS, a comma-separated list (default 1000000);
+// "1000000,10000000" for the full run, which needs about 4 GB of memory for
+// the 10M directory and a minute to build it.
+
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "directory/decision.h"
+#include "network/model.h"
+
+namespace carrefour::directory {
+namespace {
+
+constexpr int kCentralTypes = 4;  // one institution each, universal sources
+constexpr int kSectorTypes = 16;  // the other 296 institutions
+constexpr int kCapacitiesPerSector = 3;
+constexpr int kInstitutions = 300;
+constexpr int kDataTypes = 200;
+constexpr int kFieldsPerDataType = 8;
+constexpr int kAuthorizations = 3000;
+constexpr int kSubscriptions = 600;
+constexpr size_t kQueries = size_t{1} << 20;  // the key sequence, replayed
+
+Date Day(int year, int month, int day) { return *Date::FromCivil(year, month, day); }
+const Date kToday = Day(2024, 6, 15);
+
+std::string SectorCapacity(int type, int capacity) {
+  return "cap-" + std::to_string(type) + "-" + std::to_string(capacity);
+}
+
+// A realistic shape: a few central institutions (the National Register and
+// the like) hold a third of the data types for everybody; sector
+// institutions hold the rest for the persons they have a file on. Most
+// authorizations are type-wide, a third name one institution; a tenth have
+// expired and a few start in the future.
+std::shared_ptr<const network::Definition> MakeDefinition(std::mt19937_64& rng) {
+  std::vector<network::InstitutionType> types;
+  for (int t = 0; t < kCentralTypes; ++t) {
+    types.push_back({"central-" + std::to_string(t), {"registered"}, 0});
+  }
+  for (int t = 0; t < kSectorTypes; ++t) {
+    network::InstitutionType type{"sector-" + std::to_string(t), {}, 0};
+    for (int c = 0; c < kCapacitiesPerSector; ++c) type.capacities.push_back(SectorCapacity(t, c));
+    types.push_back(std::move(type));
+  }
+  std::vector<network::Institution> institutions;
+  for (int i = 0; i < kInstitutions; ++i) {
+    int type = i < kCentralTypes ? i : kCentralTypes + (i - kCentralTypes) % kSectorTypes;
+    institutions.push_back(
+        {"inst-" + std::to_string(i), types[type].id, "Institution", "", "", 0, 0});
+  }
+  std::vector<network::DataType> data_types;
+  for (int d = 0; d < kDataTypes; ++d) {
+    network::DataType data_type{"data.type-" + std::to_string(d), {}, 0};
+    for (int f = 0; f < kFieldsPerDataType; ++f)
+      data_type.fields.push_back("field_" + std::to_string(f));
+    data_types.push_back(std::move(data_type));
+  }
+  std::vector<network::Availability> availability;
+  for (int d = 0; d < kDataTypes; ++d) {
+    if (d % 3 == 0) {
+      availability.push_back({data_types[d].id, types[d % kCentralTypes].id, std::nullopt, 0});
+    } else {
+      int sector = d % kSectorTypes;
+      availability.push_back({data_types[d].id, types[kCentralTypes + sector].id,
+                              SectorCapacity(sector, d % kCapacitiesPerSector), 0});
+      if (d % 5 == 0) {
+        int other = (sector + 7) % kSectorTypes;
+        availability.push_back(
+            {data_types[d].id, types[kCentralTypes + other].id, SectorCapacity(other, 0), 0});
+      }
+    }
+  }
+  std::vector<network::Authorization> authorizations;
+  for (int a = 0; a < kAuthorizations; ++a) {
+    network::Authorization authorization;
+    authorization.data_type = data_types[rng() % kDataTypes].id;
+    int sector = static_cast<int>(rng() % kSectorTypes);
+    if (rng() % 3 == 0) {
+      int member = kCentralTypes + sector + kSectorTypes * static_cast<int>(rng() % 18);
+      authorization.requester = institutions[member].id;
+    } else {
+      authorization.requester_type = types[kCentralTypes + sector].id;
+    }
+    authorization.capacity = SectorCapacity(sector, static_cast<int>(rng() % kCapacitiesPerSector));
+    uint64_t mask = rng() % 255 + 1;
+    for (int f = 0; f < kFieldsPerDataType; ++f) {
+      if (mask & (uint64_t{1} << f)) authorization.fields.push_back("field_" + std::to_string(f));
+    }
+    authorization.legal_basis = "ISC/" + std::to_string(a);
+    switch (rng() % 20) {
+      case 0:
+      case 1:
+        authorization.validity = {Day(2015, 1, 1), Day(2020, 12, 31)};
+        break;
+      case 2:
+        authorization.validity = {Day(2030, 1, 1), std::nullopt};
+        break;
+      default:
+        authorization.validity = {Day(2015, 1, 1), std::nullopt};
+        break;
+    }
+    authorizations.push_back(std::move(authorization));
+  }
+  std::vector<network::Subscription> subscriptions;
+  for (int s = 0; s < kSubscriptions; ++s) {
+    int sector = static_cast<int>(rng() % kSectorTypes);
+    subscriptions.push_back(
+        {"", types[kCentralTypes + sector].id, data_types[rng() % kDataTypes].id,
+         SectorCapacity(sector, static_cast<int>(rng() % kCapacitiesPerSector)), 0});
+  }
+  return std::make_shared<const network::Definition>(
+      "generated", std::move(types), std::move(institutions), std::move(data_types),
+      std::move(availability), std::move(authorizations), std::move(subscriptions));
+}
+
+// The i-th synthetic national number: 998 serials per birth day from
+// 1930-01-01 on (10M persons reach 1957), with its check digits.
+uint64_t NumberOf(size_t i) {
+  Date born = Day(1930, 1, 1).AddDays(static_cast<int32_t>(i / 998));
+  uint64_t serial = i % 998 + 1;
+  uint64_t base = (static_cast<uint64_t>(born.year() % 100) * 10000 +
+                   static_cast<uint64_t>(born.month()) * 100 + static_cast<uint64_t>(born.day())) *
+                      1000 +
+                  serial;
+  return base * 100 + (97 - base % 97);
+}
+
+std::string Digits(uint64_t number) {
+  char text[12];
+  std::snprintf(text, sizeof text, "%011llu", static_cast<unsigned long long>(number));
+  return text;
+}
+
+struct Query {
+  uint64_t key;
+  uint32_t requester;            // institution index
+  uint32_t data_type;            // data type index
+  std::optional<Period> period;  // nullopt: today
+};
+
+// One directory size: the network, the directory and the key sequence.
+struct World {
+  size_t persons = 0;
+  std::shared_ptr<const network::Definition> definition;
+  std::unique_ptr<DecisionEngine> engine;
+  std::vector<Entry> entries;                                             // grouped by person
+  std::unordered_map<uint64_t, std::pair<uint32_t, uint32_t>> directory;  // offset, count
+  std::vector<Query> queries;
+};
+
+std::unique_ptr<World> Build(size_t persons) {
+  auto started = std::chrono::steady_clock::now();
+  auto world = std::make_unique<World>();
+  world->persons = persons;
+  std::mt19937_64 rng(20240615);
+  world->definition = MakeDefinition(rng);
+  world->engine = std::make_unique<DecisionEngine>(world->definition);
+  const network::Definition& definition = *world->definition;
+
+  // Which data types each (institution, capacity) is granted today, so that
+  // most queries are ones an institution would really make.
+  std::map<std::pair<std::string, std::string>, std::vector<uint32_t>> granted;
+  for (const network::Authorization& authorization : definition.authorizations()) {
+    if (!authorization.validity.Contains(kToday)) continue;
+    uint32_t data_type = static_cast<uint32_t>(definition.FindDataType(authorization.data_type) -
+                                               definition.data_types().data());
+    for (const network::Institution& institution : definition.institutions()) {
+      if (authorization.Names(institution)) {
+        granted[{institution.id, authorization.capacity}].push_back(data_type);
+      }
+    }
+  }
+
+  world->entries.reserve(persons * 3);
+  world->directory.reserve(persons);
+  for (size_t p = 0; p < persons; ++p) {
+    uint64_t number = NumberOf(p);
+    std::string niss = Digits(number);
+    uint32_t offset = static_cast<uint32_t>(world->entries.size());
+    uint32_t count = static_cast<uint32_t>(rng() % 5 + 1);
+    for (uint32_t e = 0; e < count; ++e) {
+      const network::Institution& institution =
+          definition.institutions()[kCentralTypes + rng() % (kInstitutions - kCentralTypes)];
+      const network::InstitutionType& type = definition.TypeOf(institution);
+      Date from = Day(2000, 1, 1).AddDays(static_cast<int32_t>(rng() % 9000));
+      std::optional<Date> to;
+      if (rng() % 10 < 3) to = from.AddDays(static_cast<int32_t>(rng() % 3000));
+      world->entries.push_back(
+          Entry{niss, institution.id, type.capacities[rng() % type.capacities.size()], {from, to}});
+    }
+    world->directory.emplace(number, std::make_pair(offset, count));
+  }
+
+  // The mix an institution's systems send: mostly questions about a person
+  // it has a file on, for a data type it is authorized for, about today or
+  // (for a file that has ended) about the file's last month; one in ten asks
+  // for an arbitrary data type and is mostly refused.
+  world->queries.reserve(kQueries);
+  for (size_t q = 0; q < kQueries; ++q) {
+    size_t person = rng() % persons;
+    auto [offset, count] = world->directory.at(NumberOf(person));
+    const Entry& entry = world->entries[offset + rng() % count];
+    Query query{NumberOf(person),
+                static_cast<uint32_t>(definition.FindInstitution(entry.institution) -
+                                      definition.institutions().data()),
+                static_cast<uint32_t>(rng() % kDataTypes), std::nullopt};
+    auto it = granted.find({entry.institution, entry.capacity});
+    if (it != granted.end() && rng() % 10 != 0) {
+      query.data_type = it->second[rng() % it->second.size()];
+    }
+    if (!entry.period.Contains(kToday)) {
+      Date last = entry.period.to.value_or(kToday);
+      query.period = Period{std::max(entry.period.from, last.AddDays(-30)), last};
+    } else if (rng() % 4 == 0) {
+      query.period = Period{Day(2024, 1, 1), Day(2024, 12, 31)};
+    }
+    world->queries.push_back(query);
+  }
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::fprintf(stderr, "built %zu persons, %zu entries in %.1f s\n", persons, world->entries.size(),
+               seconds);
+  return world;
+}
+
+// Only one directory lives at a time: the 10M one alone takes ~4 GB.
+World& WorldOf(size_t persons) {
+  static std::unique_ptr<World> world;
+  if (!world || world->persons != persons) {
+    world.reset();
+    world = Build(persons);
+  }
+  return *world;
+}
+
+void Lookup(benchmark::State& state, size_t persons) {
+  World& world = WorldOf(persons);
+  size_t i = 0;
+  for (auto _ : state) {
+    const Query& query = world.queries[i++ & (kQueries - 1)];
+    auto it = world.directory.find(query.key);
+    benchmark::DoNotOptimize(it->second);
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+}
+
+void Decision(benchmark::State& state, size_t persons) {
+  World& world = WorldOf(persons);
+  const network::Definition& definition = *world.definition;
+  ConsultationRequest request;
+  size_t i = 0;
+  int64_t granted = 0;
+  for (auto _ : state) {
+    const Query& query = world.queries[i++ & (kQueries - 1)];
+    auto it = world.directory.find(query.key);
+    std::span<const Entry> entries(world.entries.data() + it->second.first, it->second.second);
+    // Reusing one request keeps its strings' buffers: what a server does
+    // when it parses into a per-connection request.
+    request.requester = definition.institutions()[query.requester].id;
+    request.data_type = definition.data_types()[query.data_type].id;
+    request.niss = entries.front().niss;
+    request.period = query.period;
+    Result<Grant> grant = world.engine->Decide(request, entries, kToday);
+    granted += grant.has_value();
+    benchmark::DoNotOptimize(grant);
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+  state.counters["granted"] =
+      benchmark::Counter(static_cast<double>(granted) / static_cast<double>(state.iterations()));
+}
+
+// Prints the console report, then each decision rate as a share of the
+// baseline's for the same size.
+class RatioReporter : public benchmark::ConsoleReporter {
+ public:
+  void ReportRuns(const std::vector<Run>& runs) override {
+    ConsoleReporter::ReportRuns(runs);
+    for (const Run& run : runs) {
+      auto rate = run.counters.find("items_per_second");
+      if (rate == run.counters.end() || run.run_type != Run::RT_Iteration) continue;
+      rates_[run.benchmark_name()] = rate->second.value;
+    }
+  }
+  void Finalize() override {
+    ConsoleReporter::Finalize();
+    for (const auto& [name, rate] : rates_) {
+      if (name.rfind("decision/", 0) != 0) continue;
+      auto baseline = rates_.find("lookup/" + name.substr(9));
+      if (baseline == rates_.end()) continue;
+      std::printf("%s: %.2f M decisions/s = %.0f %% of the bare look-up's %.2f M/s\n", name.c_str(),
+                  rate / 1e6, 100 * rate / baseline->second, baseline->second / 1e6);
+    }
+  }
+
+ private:
+  std::map<std::string, double> rates_;
+};
+
+std::vector<size_t> Sizes() {
+  std::vector<size_t> sizes;
+  const char* text = std::getenv("CARREFOUR_BENCH_PERSONS");
+  std::string list = text != nullptr && *text != '\0' ? text : "1000000";
+  size_t start = 0;
+  while (start <= list.size()) {
+    size_t comma = list.find(',', start);
+    if (comma == std::string::npos) comma = list.size();
+    size_t size = std::strtoull(list.substr(start, comma - start).c_str(), nullptr, 10);
+    if (size > 0) sizes.push_back(size);
+    start = comma + 1;
+  }
+  return sizes;
+}
+
+}  // namespace
+}  // namespace carrefour::directory
+
+int main(int argc, char** argv) {
+  using namespace carrefour::directory;
+  // Registered size by size, so that each directory is built once and freed
+  // before the next.
+  for (size_t persons : Sizes()) {
+    std::string suffix = "/persons:" + std::to_string(persons);
+    benchmark::RegisterBenchmark(("lookup" + suffix).c_str(), Lookup, persons);
+    benchmark::RegisterBenchmark(("decision" + suffix).c_str(), Decision, persons);
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  RatioReporter reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  benchmark::Shutdown();
+  return 0;
+}

@@ -1,0 +1,379 @@
+#!/usr/bin/env bash
+# Hub throughput (docs/benchmarks.md, "Hub throughput"): consultations per
+# second through `carrefour hub` to one provider, next to the same load
+# generator straight to that provider (one hop) and through nginx as a
+# mutual-TLS reverse proxy to it (the peer baseline). Then the hub again, in
+# an open loop at half its maximum rate, for latency.
+#
+#   bench/hub_load/run.sh [--connections N] [--duration S] [--warmup S]
+#                         [--build DIR] [--no-build] [--no-nginx] [--no-install]
+#                         [--keep] [--out FILE]
+#
+# Everything runs on 127.0.0.1 in a fresh temporary folder (certificates,
+# network definition, hub data) and every process started here is stopped on
+# exit, failure included. Manual: CI does not run it.
+
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD="$ROOT/build/release"
+CONNECTIONS=32
+DURATION=10
+WARMUP=2
+DO_BUILD=1
+USE_NGINX=1
+INSTALL_NGINX=1
+KEEP=0
+OUT=""
+
+usage() {
+  sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  cat <<'EOF'
+Options:
+  --connections N   connections of the generator, in every run (default 32)
+  --duration S      seconds measured per run, after the warmup (default 10)
+  --warmup S        seconds of load before each measurement (default 2)
+  --build DIR       build folder (default build/release, configured with the
+                    "release" preset when missing)
+  --no-build        use the binaries already in the build folder
+  --no-nginx        skip the nginx baseline (c)
+  --no-install      do not apt-get install nginx when it is missing: skip (c)
+  --keep            keep the temporary folder (logs, certificates, results)
+  --out FILE        also write the results as JSON lines to FILE
+EOF
+}
+
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --connections) CONNECTIONS=$2; shift 2 ;;
+    --duration) DURATION=$2; shift 2 ;;
+    --warmup) WARMUP=$2; shift 2 ;;
+    --build) BUILD=$(cd "$2" 2>/dev/null && pwd || echo "$2"); shift 2 ;;
+    --no-build) DO_BUILD=0; shift ;;
+    --no-nginx) USE_NGINX=0; shift ;;
+    --no-install) INSTALL_NGINX=0; shift ;;
+    --keep) KEEP=1; shift ;;
+    --out) OUT=$2; shift 2 ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+say() { printf '%s\n' "$*" >&2; }
+die() { say "run.sh: $*"; exit 1; }
+
+# --- processes we start, stopped on any exit -----------------------------------
+PIDS=()
+WORK=""
+cleanup() {
+  local status=$?
+  for pid in "${PIDS[@]}"; do
+    kill -TERM "$pid" 2>/dev/null || true
+  done
+  for pid in "${PIDS[@]}"; do
+    # Bounded: a process that does not stop within 10 s is killed.
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  if [[ -n "$WORK" ]]; then
+    if [[ $status -ne 0 ]]; then
+      for log in "$WORK"/provider.log "$WORK"/hub.log "$WORK"/nginx/error.log; do
+        [[ -s "$log" ]] && { say "--- last lines of $log"; tail -n 20 "$log" >&2; }
+      done
+    fi
+    if [[ $KEEP -eq 1 || $status -ne 0 ]]; then
+      say "run.sh: files kept in $WORK"
+    else
+      rm -rf "$WORK"
+    fi
+  fi
+  exit $status
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Waits (at most $3 seconds) for a line matching $2 in file $1; prints it.
+wait_for_line() {
+  local file=$1 pattern=$2 limit=$3 line
+  for _ in $(seq $((limit * 10))); do
+    line=$(grep -m1 -E "$pattern" "$file" 2>/dev/null || true)
+    if [[ -n "$line" ]]; then printf '%s\n' "$line"; return 0; fi
+    sleep 0.1
+  done
+  return 1
+}
+
+# A TCP port nobody listens on (for nginx, which cannot report a port 0).
+free_port() {
+  local port
+  for _ in $(seq 100); do
+    port=$((20000 + RANDOM % 30000))
+    if [[ -z $(ss -Htln "sport = :$port" 2>/dev/null) ]]; then echo "$port"; return 0; fi
+  done
+  return 1
+}
+
+# A field of the loadgen's flat JSON line.
+field() { sed -n "s/.*\"$2\": \"\{0,1\}\([^,\"}]*\).*/\1/p" <<<"$1"; }
+
+# --- build -----------------------------------------------------------------------
+if [[ $DO_BUILD -eq 1 ]]; then
+  if [[ ! -f "$BUILD/CMakeCache.txt" ]]; then
+    if [[ "$BUILD" == "$ROOT/build/release" ]]; then
+      (cd "$ROOT" && cmake --preset release >/dev/null) || die "cmake --preset release failed"
+    else
+      cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null ||
+        die "configuring $BUILD failed"
+    fi
+  fi
+  say "building carrefour, carrefour_loadgen, carrefour_bench_provider in $BUILD ..."
+  cmake --build "$BUILD" --target carrefour carrefour_loadgen carrefour_bench_provider -j2 >&2 ||
+    die "build failed"
+fi
+CARREFOUR="$BUILD/apps/carrefour/carrefour"
+LOADGEN="$BUILD/bench/loadgen/carrefour_loadgen"
+PROVIDER="$BUILD/bench/loadgen/carrefour_bench_provider"
+for binary in "$CARREFOUR" "$LOADGEN" "$PROVIDER"; do
+  [[ -x "$binary" ]] || die "$binary is missing (build it, or drop --no-build)"
+done
+
+# --- nginx, for the peer baseline ---------------------------------------------------
+NGINX=""
+NGINX_NOTE=""
+if [[ $USE_NGINX -eq 1 ]]; then
+  NGINX=$(command -v nginx || true)
+  [[ -z "$NGINX" && -x /usr/sbin/nginx ]] && NGINX=/usr/sbin/nginx
+  if [[ -z "$NGINX" && $INSTALL_NGINX -eq 1 && $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+    say "nginx is missing: apt-get install nginx (use --no-install to skip the nginx baseline instead) ..."
+    if DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nginx >/dev/null 2>&1; then
+      NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+    fi
+  fi
+  if [[ -z "$NGINX" || ! -x "$NGINX" ]]; then
+    NGINX=""
+    NGINX_NOTE="skipped: nginx is not installed (Debian: apt-get install nginx), so no peer baseline"
+  fi
+else
+  NGINX_NOTE="skipped (--no-nginx)"
+fi
+[[ -n "$NGINX_NOTE" ]] && say "(c) nginx: $NGINX_NOTE"
+
+# --- a network on 127.0.0.1 ------------------------------------------------------------
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/carrefour-hub-load.XXXXXX")
+PKI="$WORK/pki"
+"$CARREFOUR" pki init --dir "$PKI" >/dev/null || die "pki init failed"
+for name in hub nr mut-100 proxy; do
+  "$CARREFOUR" pki issue --dir "$PKI" --name "$name" --host 127.0.0.1 >/dev/null ||
+    die "pki issue $name failed"
+done
+
+"$PROVIDER" --cert "$PKI/nr.crt" --key "$PKI/nr.key" --ca "$PKI/ca.crt" \
+  >"$WORK/provider.out" 2>"$WORK/provider.log" &
+PIDS+=($!)
+line=$(wait_for_line "$WORK/provider.out" 'port [0-9]+' 30) || die "the provider did not start"
+PROVIDER_PORT=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' <<<"$line")
+
+# One provider (the national register holds every person's address) and one
+# requester (a health insurer, authorized for three of the four fields).
+cat >"$WORK/network.toml" <<EOF
+[[institution_type]]
+id = "national-register"
+capacities = ["registered"]
+
+[[institution_type]]
+id = "mutuality"
+capacities = ["insured"]
+
+[[institution]]
+id = "nr"
+type = "national-register"
+name = "National Register (benchmark provider)"
+endpoint = "https://127.0.0.1:$PROVIDER_PORT"
+
+[[institution]]
+id = "mut-100"
+type = "mutuality"
+name = "Health insurer 100"
+
+[[data_type]]
+id = "person.address"
+fields = ["street", "postal_code", "municipality", "country"]
+
+[[availability]]
+data_type = "person.address"
+provider_type = "national-register"
+
+[[authorization]]
+data_type = "person.address"
+requester_type = "mutuality"
+capacity = "insured"
+fields = ["street", "postal_code", "municipality"]
+legal_basis = "ISC/24/001"
+from = 2020-01-01
+EOF
+
+"$CARREFOUR" hub --network "$WORK/network.toml" --data "$WORK/data" \
+  --listen 127.0.0.1:0 --admin 127.0.0.1:0 \
+  --cert "$PKI/hub.crt" --key "$PKI/hub.key" --ca "$PKI/ca.crt" \
+  >"$WORK/hub.out" 2>"$WORK/hub.log" &
+PIDS+=($!)
+line=$(wait_for_line "$WORK/hub.out" 'API on .*\(port [0-9]+\)' 60) || die "the hub did not start"
+HUB_PORT=$(sed -n 's/.*API on .*(port \([0-9]*\)), admin.*/\1/p' <<<"$line")
+[[ -n "$HUB_PORT" ]] || die "cannot read the hub's port from: $line"
+
+NISS=85073003328
+MUT=(--cert "$PKI/mut-100.crt" --key "$PKI/mut-100.key" --ca "$PKI/ca.crt")
+"$LOADGEN" --once --url "https://127.0.0.1:$HUB_PORT" --expect-cn hub "${MUT[@]}" \
+  --target /v1/directory/entries \
+  --body "{\"entries\": [{\"action\": \"add\", \"niss\": \"$NISS\", \"capacity\": \"insured\", \"from\": \"2020-01-01\", \"to\": null}]}" \
+  >"$WORK/integrate.out" || die "integrating the person failed: $(cat "$WORK/integrate.out")"
+grep -q '"status":"ok"\|"status": "ok"' "$WORK/integrate.out" ||
+  die "integrating the person was rejected: $(cat "$WORK/integrate.out")"
+
+# What the requester sends to the hub, and what the hub then sends to the
+# provider (the same provide request, for the baselines).
+printf '{"data_type": "person.address", "niss": "%s"}' "$NISS" >"$WORK/consult.json"
+today=$(date +%F)
+printf '{"request_id": "bench-0001", "data_type": "person.address", "niss": "%s", "period": {"from": "%s", "to": "%s"}, "fields": ["street", "postal_code", "municipality"], "requester": "mut-100", "legal_basis": "ISC/24/001"}' \
+  "$NISS" "$today" "$today" >"$WORK/provide.json"
+
+"$LOADGEN" --once --url "https://127.0.0.1:$HUB_PORT" --expect-cn hub "${MUT[@]}" \
+  --target /v1/consultations --body-file "$WORK/consult.json" >"$WORK/consult.out" ||
+  die "a first consultation failed: $(cat "$WORK/consult.out")"
+grep -q 'Rue Haute' "$WORK/consult.out" || die "the first consultation brought no data: $(cat "$WORK/consult.out")"
+
+# --- nginx as a mutual-TLS reverse proxy to the provider -------------------------------
+NGINX_PORT=""
+if [[ -n "$NGINX" ]]; then
+  mkdir -p "$WORK/nginx/tmp"
+  NGINX_PORT=$(free_port) || die "no free port for nginx"
+  cat >"$WORK/nginx/nginx.conf" <<EOF
+# The peer baseline: what a well-tuned generic proxy costs for the same hop
+# (client mTLS in, kept-alive mTLS out, the provider's CN verified).
+worker_processes auto;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $WORK/nginx/tmp/body;
+  proxy_temp_path $WORK/nginx/tmp/proxy;
+  fastcgi_temp_path $WORK/nginx/tmp/fastcgi;
+  uwsgi_temp_path $WORK/nginx/tmp/uwsgi;
+  scgi_temp_path $WORK/nginx/tmp/scgi;
+
+  upstream provider {
+    server 127.0.0.1:$PROVIDER_PORT;
+    keepalive 64;
+    keepalive_requests 1000000;
+    keepalive_timeout 60s;
+  }
+  server {
+    listen 127.0.0.1:$NGINX_PORT ssl;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_certificate $PKI/proxy.crt;
+    ssl_certificate_key $PKI/proxy.key;
+    ssl_client_certificate $PKI/ca.crt;
+    ssl_verify_client on;
+    keepalive_requests 1000000;
+    keepalive_timeout 60s;
+    location / {
+      proxy_pass https://provider;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header X-Client-Dn \$ssl_client_s_dn;
+      proxy_ssl_certificate $PKI/proxy.crt;
+      proxy_ssl_certificate_key $PKI/proxy.key;
+      proxy_ssl_trusted_certificate $PKI/ca.crt;
+      proxy_ssl_verify on;
+      proxy_ssl_name nr;
+      proxy_ssl_session_reuse on;
+    }
+  }
+}
+EOF
+  "$NGINX" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -g 'daemon off;' 2>>"$WORK/nginx/error.log" &
+  PIDS+=($!)
+  up=0
+  for _ in $(seq 100); do
+    if "$LOADGEN" --once --url "https://127.0.0.1:$NGINX_PORT" --expect-cn proxy \
+      --cert "$PKI/hub.crt" --key "$PKI/hub.key" --ca "$PKI/ca.crt" --timeout-ms 2000 \
+      --target /v1/provide --body-file "$WORK/provide.json" >"$WORK/nginx.out" 2>&1; then
+      up=1; break
+    fi
+    sleep 0.1
+  done
+  [[ $up -eq 1 ]] || die "nginx did not start or does not proxy: $(cat "$WORK/nginx.out")"
+fi
+
+# --- measurements --------------------------------------------------------------------
+[[ -n "$OUT" ]] && : >"$OUT"
+# run LABEL URL CN TARGET BODY_FILE [loadgen options...]: prints the JSON line.
+run() {
+  local label=$1 url=$2 cn=$3 target=$4 body=$5
+  shift 5
+  local result
+  say "  $label ..."
+  result=$("$LOADGEN" --json --label "$label" --url "$url" --expect-cn "$cn" "$@" \
+    --target "$target" --body-file "$body" --connections "$CONNECTIONS" \
+    --duration "$DURATION" --warmup "$WARMUP") || die "$label failed: $result"
+  [[ -n "$OUT" ]] && printf '%s\n' "$result" >>"$OUT"
+  printf '%s\n' "$result"
+}
+# The baselines call the provider as the hub would (with the hub's
+# certificate); the hub and nginx are called by the health insurer.
+AS_HUB=(--cert "$PKI/hub.crt" --key "$PKI/hub.key" --ca "$PKI/ca.crt")
+HUB_URL="https://127.0.0.1:$HUB_PORT"
+PROVIDER_URL="https://127.0.0.1:$PROVIDER_PORT"
+NGINX_URL="https://127.0.0.1:$NGINX_PORT"
+
+say "closed loop, $CONNECTIONS connections, ${DURATION} s after ${WARMUP} s of warmup:"
+A=$(run "(a) hub" "$HUB_URL" hub /v1/consultations "$WORK/consult.json" "${MUT[@]}")
+B=$(run "(b) provider" "$PROVIDER_URL" nr /v1/provide "$WORK/provide.json" "${AS_HUB[@]}")
+C=""
+[[ -n "$NGINX" ]] && C=$(run "(c) nginx" "$NGINX_URL" proxy /v1/provide "$WORK/provide.json" "${MUT[@]}")
+
+A_RPS=$(field "$A" requests_per_second)
+RATE=$(awk -v r="$A_RPS" 'BEGIN { printf "%d", r / 2 }')
+[[ $RATE -ge 1 ]] || die "the hub answered nothing in the closed loop"
+say "open loop at $RATE requests/s (half the hub's maximum):"
+AL=$(run "(a) hub" "$HUB_URL" hub /v1/consultations "$WORK/consult.json" "${MUT[@]}" --rate "$RATE")
+BL=$(run "(b) provider" "$PROVIDER_URL" nr /v1/provide "$WORK/provide.json" "${AS_HUB[@]}" --rate "$RATE")
+CL=""
+[[ -n "$NGINX" ]] && CL=$(run "(c) nginx" "$NGINX_URL" proxy /v1/provide "$WORK/provide.json" "${MUT[@]}" --rate "$RATE")
+
+# --- report ------------------------------------------------------------------------------
+row() {
+  local label=$1 closed=$2 open=$3
+  if [[ -z "$closed" ]]; then
+    printf '%-16s %s\n' "$label" "$NGINX_NOTE"
+    return
+  fi
+  printf '%-16s %9s %8s %8s %7s | %8s %8s %8s %8s %7s\n' "$label" \
+    "$(field "$closed" requests_per_second)" "$(field "$closed" p50_ms)" "$(field "$closed" p99_ms)" \
+    "$(( $(field "$closed" errors) + $(field "$closed" non_2xx) ))" \
+    "$(field "$open" p50_ms)" "$(field "$open" p99_ms)" "$(field "$open" p999_ms)" \
+    "$(field "$open" max_ms)" "$(( $(field "$open" errors) + $(field "$open" non_2xx) ))"
+}
+echo
+echo "Hub throughput — $(nproc) cores ($(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)), $(uname -r)"
+echo "generator, hub, provider and nginx share these cores; $CONNECTIONS connections, ${DURATION} s per run"
+echo
+printf '%-16s %28s %9s | %34s %9s\n' "" "closed loop (max rate)" "" "open loop at $RATE/s (latency)" ""
+printf '%-16s %9s %8s %8s %7s | %8s %8s %8s %8s %7s\n' "" "req/s" "p50 ms" "p99 ms" "failed" \
+  "p50 ms" "p99 ms" "p99.9 ms" "max ms" "failed"
+row "(a) hub" "$A" "$AL"
+row "(b) provider" "$B" "$BL"
+row "(c) nginx mTLS" "$C" "$CL"
+echo
+B_RPS=$(field "$B" requests_per_second)
+echo "$(awk -v a="$A_RPS" -v b="$B_RPS" 'BEGIN { printf "(a)/(b) = %.0f %% of the one-hop baseline", 100 * a / b }')"
+if [[ -n "$C" ]]; then
+  C_RPS=$(field "$C" requests_per_second)
+  echo "$(awk -v a="$A_RPS" -v c="$C_RPS" 'BEGIN { r = 100 * a / c; printf "(a)/(c) = %.0f %% of the peer baseline (aim: at least 80 %%): %s", r, (r >= 80 ? "met" : "NOT met") }')"
+else
+  echo "(a)/(c) = n/a ($NGINX_NOTE)"
+fi
+AL_P99=$(field "$AL" p99_ms)
+echo "$(awk -v p="$AL_P99" -v r="$RATE" 'BEGIN { printf "(a) p99 at %d/s = %.3f ms (aim: under 2 ms): %s", r, p, (p < 2 ? "met" : "NOT met") }')"

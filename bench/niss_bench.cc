@@ -1,0 +1,134 @@
+// How many national numbers one core validates per second, next to two
+// baselines measured in the same run: the bare mod-97 arithmetic on numbers
+// already held as integers, and strtoull of the 11 digits plus that
+// arithmetic. The gap is what Parse's rules (separators, month, day,
+// century, the Number it builds) cost. Figures: docs/identification.md.
+
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "niss/niss.h"
+
+namespace carrefour::niss {
+namespace {
+
+constexpr int kSetSize = 4096;
+
+Date Today() { return *Date::FromCivil(2026, 11, 28); }
+
+// A fixed mix: half National Register, half BIS, from one seed.
+const std::vector<Number>& Numbers() {
+  static const std::vector<Number> numbers = [] {
+    Generator generator(42, Today());
+    std::vector<Number> out;
+    for (int i = 0; i < kSetSize; ++i)
+      out.push_back(i % 2 ? generator.NextBis() : generator.Next());
+    return out;
+  }();
+  return numbers;
+}
+
+void BM_ParseBare(benchmark::State& state) {
+  std::vector<std::string> inputs;
+  for (const Number& number : Numbers()) inputs.push_back(number.digits);
+  const Date today = Today();
+  size_t i = 0;
+  for (auto _ : state) {
+    Result<Number> number = Parse(inputs[i++ % kSetSize], today);
+    benchmark::DoNotOptimize(number);
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+}
+BENCHMARK(BM_ParseBare);
+
+void BM_ParseSeparated(benchmark::State& state) {
+  std::vector<std::string> inputs;
+  for (const Number& number : Numbers()) inputs.push_back(number.Formatted());
+  const Date today = Today();
+  size_t i = 0;
+  for (auto _ : state) {
+    Result<Number> number = Parse(inputs[i++ % kSetSize], today);
+    benchmark::DoNotOptimize(number);
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+}
+BENCHMARK(BM_ParseSeparated);
+
+// Without an injected day: the system clock is read only for births in the
+// 2000s (about a quarter of this set).
+void BM_ParseSystemClock(benchmark::State& state) {
+  std::vector<std::string> inputs;
+  for (const Number& number : Numbers()) inputs.push_back(number.digits);
+  size_t i = 0;
+  for (auto _ : state) {
+    Result<Number> number = Parse(inputs[i++ % kSetSize]);
+    benchmark::DoNotOptimize(number);
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+}
+BENCHMARK(BM_ParseSystemClock);
+
+// An invalid number: the error path builds a message.
+void BM_ParseWrongCheckDigits(benchmark::State& state) {
+  const Date today = Today();
+  for (auto _ : state) {
+    Result<Number> number = Parse("85073003329", today);
+    benchmark::DoNotOptimize(number);
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+}
+BENCHMARK(BM_ParseWrongCheckDigits);
+
+bool CheckDigitsHold(uint64_t value) {
+  const uint64_t body = value / 100;
+  const uint64_t check = value % 100;
+  return check == 97 - body % 97 || check == 97 - (2'000'000'000 + body) % 97;
+}
+
+// Baseline 1: only the arithmetic, on integers parsed beforehand.
+void BM_BaselineMod97(benchmark::State& state) {
+  std::vector<uint64_t> values;
+  for (const Number& number : Numbers())
+    values.push_back(std::strtoull(number.digits.c_str(), nullptr, 10));
+  size_t i = 0;
+  for (auto _ : state) {
+    bool ok = CheckDigitsHold(values[i++ % kSetSize]);
+    benchmark::DoNotOptimize(ok);
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+}
+BENCHMARK(BM_BaselineMod97);
+
+// Baseline 2: strtoull of the 11 digits, then the arithmetic: the least a
+// validator that only checks digits could do.
+void BM_BaselineStrtoull(benchmark::State& state) {
+  std::vector<std::string> inputs;
+  for (const Number& number : Numbers()) inputs.push_back(number.digits);
+  size_t i = 0;
+  for (auto _ : state) {
+    bool ok = CheckDigitsHold(std::strtoull(inputs[i++ % kSetSize].c_str(), nullptr, 10));
+    benchmark::DoNotOptimize(ok);
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+}
+BENCHMARK(BM_BaselineStrtoull);
+
+void BM_GeneratorNext(benchmark::State& state) {
+  Generator generator(1, Today());
+  for (auto _ : state) {
+    Number number = generator.Next();
+    benchmark::DoNotOptimize(number);
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+}
+// Fixed iterations: the generator remembers every number it gave.
+BENCHMARK(BM_GeneratorNext)->Iterations(200'000);
+
+}  // namespace
+}  // namespace carrefour::niss
+
+BENCHMARK_MAIN();

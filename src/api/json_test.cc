@@ -1,0 +1,80 @@
+#include "api/json.h"
+
+#include <gtest/gtest.h>
+
+namespace carrefour::api {
+namespace {
+
+TEST(ErrorBody, HasTheSpecShape) {
+  EXPECT_EQ(ErrorBody(NotAuthorized("no")),
+            R"({"error":{"code":"not-authorized","message":"no"}})");
+}
+
+TEST(ParseObject, SeparatesBadJsonFromBadShape) {
+  struct Row {
+    std::string_view body;
+    StatusCode code;
+  };
+  const Row rows[] = {
+      {"", StatusCode::kInvalidJson},       {"{", StatusCode::kInvalidJson},
+      {"{\"a\":}", StatusCode::kInvalidJson}, {"[1]", StatusCode::kInvalidRequest},
+      {"42", StatusCode::kInvalidRequest},  {"\"x\"", StatusCode::kInvalidRequest},
+  };
+  for (const Row& row : rows) {
+    SCOPED_TRACE(row.body);
+    auto parsed = ParseObject(row.body);
+    ASSERT_FALSE(parsed);
+    EXPECT_EQ(parsed.error().code(), row.code);
+  }
+  EXPECT_TRUE(ParseObject(R"({"a": 1})"));
+  std::string deep(1000, '[');
+  EXPECT_EQ(ParseObject("{\"a\":" + deep).error().code(), StatusCode::kInvalidJson);
+}
+
+TEST(Readers, NameTheFieldInTheirErrors) {
+  auto object = *ParseObject(R"({"s": "x", "n": 1, "l": ["a", 2], "ok": ["a", "b"]})");
+  EXPECT_EQ(*RequiredString(object, "s"), "x");
+  EXPECT_EQ(RequiredString(object, "n").error().message(), "'n' must be a string");
+  EXPECT_EQ(RequiredString(object, "missing").error().message(), "'missing' is required");
+  EXPECT_FALSE(OptionalString(object, "missing")->has_value());
+  EXPECT_EQ(OptionalStringList(object, "l").error().message(), "'l' must be a list of strings");
+  EXPECT_EQ(OptionalStringList(object, "ok")->value(), (std::vector<std::string>{"a", "b"}));
+  Status unknown = RejectUnknownKeys(object, {"s", "n", "l"});
+  EXPECT_EQ(unknown.message(), "unknown field 'ok' (expected: s, n, l)");
+}
+
+TEST(ParsePeriod, AcceptsClosedAndOpenPeriodsAndRefusesTheRest) {
+  struct Row {
+    std::string_view json;
+    std::optional<std::string_view> period;  // nullopt: refused with invalid-period
+  };
+  const Row rows[] = {
+      {R"({"from": "2024-01-01", "to": "2024-12-31"})", "2024-01-01..2024-12-31"},
+      {R"({"from": "2024-01-01", "to": null})", "2024-01-01.."},
+      {R"({"from": "2024-01-01"})", "2024-01-01.."},
+      {R"({"from": "2024-01-01", "to": "2024-01-01"})", "2024-01-01..2024-01-01"},
+      {R"({"from": "2024-02-01", "to": "2024-01-31"})", std::nullopt},
+      {R"({"to": "2024-01-31"})", std::nullopt},
+      {R"({"from": "2024-02-30"})", std::nullopt},
+      {R"({"from": 20240101})", std::nullopt},
+      {R"({"from": "2024-01-01", "until": null})", std::nullopt},
+      {R"("2024-01-01")", std::nullopt},
+  };
+  for (const Row& row : rows) {
+    SCOPED_TRACE(row.json);
+    boost::json::object holder = *ParseObject(std::string("{\"p\":") + std::string(row.json) + "}");
+    Result<Period> period = ParsePeriod(holder["p"], "p");
+    if (row.period) {
+      ASSERT_TRUE(period) << period.error().ToString();
+      EXPECT_EQ(period->ToString(), *row.period);
+      EXPECT_EQ(Serialize(PeriodJson(*period)),
+                Serialize(*ParsePeriod(PeriodJson(*period), "p").map(PeriodJson)));
+    } else {
+      ASSERT_FALSE(period);
+      EXPECT_EQ(period.error().code(), StatusCode::kInvalidPeriod);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace carrefour::api

@@ -1,0 +1,66 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "core/status.h"
+
+namespace carrefour::audit {
+
+// What an audit record is about.
+// Do not renumber: persistent format (stored in every audit record).
+enum class Kind : int {
+  kIntegration = 0,   // a directory integration batch (SPEC 4.1)
+  kConsultation = 1,  // a consultation, answered or refused (SPEC 4.2)
+  kMutation = 2,      // a mutation accepted or rejected (SPEC 4.3)
+  kFeedRead = 3,      // a feed read by a subscriber (SPEC 4.3)
+  kBis = 4,           // an operation on the BIS register (SPEC 4.4)
+  kResearch = 5,      // a research extract
+  kAdmin = 6,         // an administrative act (reload, ...)
+};
+
+// "consultation", "integration", ...; "unknown" for a value this binary does
+// not know (a newer writer).
+const char* KindName(Kind kind);
+
+// One entry of the audit log. Never holds substantive personal data: the
+// person's number, the data type and the decision, but of an answer only its
+// SHA-256.
+struct Record {
+  // Set by the log when the record is appended:
+  std::string node;       // the hub node whose chain this record is in
+  int64_t seq = 0;        // 1, 2, 3... within the node's chain
+  std::string prev_hash;  // hex SHA-256 of the previous record (64 zeros first)
+  std::string hash;       // hex SHA-256 over prev_hash and the fields below
+
+  // Set by the caller:
+  int64_t time_us = 0;  // microseconds since the Unix epoch
+  Kind kind = Kind::kConsultation;
+  std::string request_id;
+  std::string requester;  // institution id (the certificate's CN)
+  std::string niss;       // the person, when there is one
+  std::string data_type;
+  std::string capacity;
+  std::string legal_basis;
+  StatusCode outcome = StatusCode::kOk;  // kOk = granted/answered; else why not
+  std::string reason;                    // refusal message, or a short summary
+  std::string providers;                 // "inst:ok,inst2:error" — who was asked, how it went
+  int64_t latency_us = 0;
+  std::string answer_sha256;  // hex, of the answer body; empty when none
+  std::string detail;         // kind-specific summary ("entries=120 rejected=2")
+
+  friend bool operator==(const Record&, const Record&) = default;
+};
+
+// The hex SHA-256 that links `record` to `prev_hash`. Covers every field but
+// `hash` itself, in an unambiguous length-prefixed encoding.
+std::string ChainHash(const Record& record);
+
+// 64 zeros: the prev_hash of the first record of a chain.
+const std::string& GenesisHash();
+
+// Hex SHA-256 of arbitrary bytes (answers are recorded by this digest only).
+std::string Sha256Hex(std::string_view bytes);
+
+}  // namespace carrefour::audit

@@ -1,0 +1,730 @@
+#include "hub/hub.h"
+
+#include <openssl/rand.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "api/json.h"
+#include "audit/audit_log.h"
+#include "directory/decision.h"
+#include "directory/integration.h"
+#include "exchange/consultation.h"
+#include "hub/metrics.h"
+#include "net/client.h"
+#include "net/server.h"
+#include "network/loader.h"
+#include "niss/niss.h"
+#include "store/store.h"
+
+namespace carrefour::hub {
+namespace json = boost::json;
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+// SPEC.md section 4.1: a bigger batch is refused whole.
+constexpr size_t kMaxEntriesPerBatch = 10000;
+
+Result<std::pair<std::string, uint16_t>> SplitAddress(std::string_view address,
+                                                      std::string_view what) {
+  size_t colon = address.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) {
+    return Error(InvalidRequest(fmt::format("{} '{}' is not HOST:PORT", what, address)));
+  }
+  std::string host(address.substr(0, colon));
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  unsigned port = 0;
+  for (char c : address.substr(colon + 1)) {
+    if (c < '0' || c > '9' || port > 65535) {
+      return Error(InvalidRequest(fmt::format("{} '{}' has a bad port", what, address)));
+    }
+    port = port * 10 + static_cast<unsigned>(c - '0');
+  }
+  if (port > 65535 || colon + 1 == address.size()) {
+    return Error(InvalidRequest(fmt::format("{} '{}' has a bad port", what, address)));
+  }
+  return std::make_pair(host, static_cast<uint16_t>(port));
+}
+
+// The key that MACs this node's audit checkpoints: created once, kept in the
+// data folder, readable by the hub's user only.
+Result<std::string> LoadOrCreateAuditKey(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  if (in) {
+    std::string key;
+    std::getline(in, key);
+    if (key.size() >= 32) return key;
+    return Error(Internal(fmt::format("{} is too short to be an audit key", file.string())));
+  }
+  unsigned char bytes[32];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) return Error(Internal("no randomness for the audit key"));
+  std::string key;
+  for (unsigned char byte : bytes) key += fmt::format("{:02x}", byte);
+  int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (fd < 0) return Error(Internal(fmt::format("cannot create {}: {}", file.string(), std::strerror(errno))));
+  std::string line = key + "\n";
+  bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+                 ::fsync(fd) == 0;
+  ::close(fd);
+  if (!written) return Error(Internal(fmt::format("cannot write {}", file.string())));
+  return key;
+}
+
+// Provide calls over mutual TLS with kept-alive pools (SPEC.md section 5).
+class NetGateway : public exchange::ProviderGateway {
+ public:
+  explicit NetGateway(net::Client& client) : client_(client) {}
+
+  // exchange::ProviderGateway
+  void Provide(const network::Institution& provider, std::string body, Done done) override {
+    if (provider.endpoint.empty()) {
+      done(Error(Unavailable(fmt::format("{} has no endpoint in the network definition", provider.id))));
+      return;
+    }
+    net::Endpoint endpoint;
+    endpoint.tls = true;
+    endpoint.host = provider.endpoint_host;
+    endpoint.port = provider.endpoint_port;
+    // The provider must present its own institution's certificate.
+    endpoint.expected_cn = provider.id;
+    client_.Post(endpoint, "/v1/provide", std::move(body),
+                 [done = std::move(done)](Result<net::ClientResponse> response) {
+                   if (!response) {
+                     done(Error(response.error()));
+                     return;
+                   }
+                   done(exchange::ProviderReply{response->status, std::move(response->body)});
+                 });
+  }
+
+ private:
+  net::Client& client_;
+};
+
+json::object EntryJson(const directory::Entry& entry, bool with_institution) {
+  json::object out;
+  out["niss"] = entry.niss;
+  if (with_institution) out["institution"] = entry.institution;
+  out["capacity"] = entry.capacity;
+  out["from"] = entry.period.from.ToString();
+  if (entry.period.to) {
+    out["to"] = entry.period.to->ToString();
+  } else {
+    out["to"] = nullptr;
+  }
+  return out;
+}
+
+// One entry of a POST /v1/directory/entries batch.
+Result<directory::EntryChange> ParseEntryChange(const json::value& value) {
+  if (!value.is_object()) return Error(InvalidRequest("an entry must be a JSON object"));
+  const json::object& object = value.as_object();
+  CARREFOUR_RETURN_IF_ERROR(
+      api::RejectUnknownKeys(object, {"action", "niss", "capacity", "from", "to"}));
+  directory::EntryChange change;
+  CARREFOUR_ASSIGN_OR_RETURN(std::string action, api::RequiredString(object, "action"));
+  if (action == "add") {
+    change.action = directory::EntryAction::kAdd;
+  } else if (action == "close") {
+    change.action = directory::EntryAction::kClose;
+  } else if (action == "remove") {
+    change.action = directory::EntryAction::kRemove;
+  } else {
+    return Error(InvalidRequest(fmt::format("'action' must be add, close or remove, not '{}'", action)));
+  }
+  CARREFOUR_ASSIGN_OR_RETURN(change.entry.niss, api::RequiredString(object, "niss"));
+  CARREFOUR_ASSIGN_OR_RETURN(change.entry.capacity, api::RequiredString(object, "capacity"));
+  CARREFOUR_ASSIGN_OR_RETURN(change.entry.period.from, api::RequiredDate(object, "from"));
+  CARREFOUR_ASSIGN_OR_RETURN(change.entry.period.to, api::OptionalDate(object, "to"));
+  return change;
+}
+
+}  // namespace
+
+class Hub::Impl {
+ public:
+  Impl(HubOptions options, const Clock& clock) : options_(std::move(options)), clock_(clock) {}
+
+  Status Start();
+  Status Reload();
+  void Stop();
+
+  std::shared_ptr<const directory::DecisionEngine> engine() const {
+    return std::atomic_load(&engine_);
+  }
+
+  HubOptions options_;
+  const Clock& clock_;
+  std::shared_ptr<const directory::DecisionEngine> engine_;  // atomic_load/atomic_store
+  std::mutex reload_mu_;
+  std::unique_ptr<store::Store> store_;
+  std::string audit_key_;
+  std::unique_ptr<audit::AuditLog> audit_;
+  std::unique_ptr<net::Client> client_;
+  std::unique_ptr<NetGateway> gateway_;
+  std::unique_ptr<exchange::ConsultationService> consultations_;
+  std::unique_ptr<net::Server> api_;
+  std::unique_ptr<net::Server> admin_;
+  Metrics metrics_;
+  std::atomic<bool> ready_{false};
+  std::atomic<uint64_t> reloads_{0}, reload_failures_{0};
+
+ private:
+  void HandleApi(net::Request&& request, net::Responder respond);
+  void HandleAdmin(net::Request&& request, net::Responder respond);
+  void PostEntries(const network::Institution& caller, const net::Request& request,
+                   std::function<void(net::Response)> respond);
+  net::Response GetEntries(const network::Institution& caller, const net::Request& request);
+  net::Response AdminAudit(const net::Request& request);
+  net::Response AdminTransparency(const net::Request& request);
+  net::Response AdminVerify();
+  net::Response AdminNetwork();
+  net::Response AdminDirectory(const net::Request& request);
+  std::string ExtraMetrics() const;
+};
+
+Status Hub::Impl::Start() {
+  if (options_.data_dir.empty()) return InvalidRequest("--data is required");
+  std::error_code ec;
+  std::filesystem::create_directories(options_.data_dir, ec);
+  if (ec) return InvalidRequest(fmt::format("cannot create {}: {}", options_.data_dir.string(), ec.message()));
+  if (options_.cert.empty()) options_.cert = options_.data_dir / "pki" / "hub.crt";
+  if (options_.key.empty()) options_.key = options_.data_dir / "pki" / "hub.key";
+  if (options_.ca.empty()) options_.ca = options_.data_dir / "pki" / "ca.crt";
+  if (options_.store_url.empty()) options_.store_url = "sqlite:" + (options_.data_dir / "hub.db").string();
+
+  Result<network::Definition> definition = network::LoadDefinition(options_.network_file);
+  if (!definition) return definition.error();
+  std::atomic_store(&engine_, std::shared_ptr<const directory::DecisionEngine>(
+                                  std::make_shared<directory::DecisionEngine>(
+                                      std::make_shared<const network::Definition>(std::move(*definition)))));
+
+  Result<std::unique_ptr<store::Store>> store = store::OpenStore(options_.store_url, clock_);
+  if (!store) return store.error().WithContext("store");
+  store_ = std::move(*store);
+
+  Result<std::string> key = LoadOrCreateAuditKey(options_.data_dir / "audit.key");
+  if (!key) return key.error();
+  audit_key_ = *key;
+  Result<std::unique_ptr<audit::AuditLog>> audit =
+      audit::AuditLog::Open(store_->audit(), {.node = options_.node_id, .checkpoint_key = audit_key_},
+                            clock_);
+  if (!audit) return audit.error().WithContext("audit log");
+  audit_ = std::move(*audit);
+
+  net::TlsFiles tls{options_.cert, options_.key, options_.ca};
+  Result<std::unique_ptr<net::Client>> client =
+      net::Client::Create({.tls = tls, .threads = 2, .timeout = options_.provider_timeout});
+  if (!client) return client.error().WithContext("provider client");
+  client_ = std::move(*client);
+  gateway_ = std::make_unique<NetGateway>(*client_);
+  consultations_ = std::make_unique<exchange::ConsultationService>(
+      [this] { return engine(); }, *store_, *audit_, *gateway_, clock_);
+
+  CARREFOUR_ASSIGN_OR_RETURN(auto listen, SplitAddress(options_.listen, "--listen"));
+  net::ServerOptions api_options;
+  api_options.address = listen.first;
+  api_options.port = listen.second;
+  api_options.threads = options_.threads;
+  api_options.tls = tls;
+  api_options.max_body_bytes = options_.max_body_bytes;
+  api_options.max_connections = options_.max_connections;
+  api_ = std::make_unique<net::Server>(
+      api_options, [this](net::Request&& request, net::Responder respond) {
+        HandleApi(std::move(request), std::move(respond));
+      });
+  CARREFOUR_RETURN_IF_ERROR(api_->Start().WithContext("API listener"));
+
+  if (!options_.admin.empty()) {
+    CARREFOUR_ASSIGN_OR_RETURN(auto admin, SplitAddress(options_.admin, "--admin"));
+    net::ServerOptions admin_options;
+    admin_options.address = admin.first;
+    admin_options.port = admin.second;
+    admin_options.threads = 1;
+    admin_ = std::make_unique<net::Server>(
+        admin_options, [this](net::Request&& request, net::Responder respond) {
+          HandleAdmin(std::move(request), std::move(respond));
+        });
+    CARREFOUR_RETURN_IF_ERROR(admin_->Start().WithContext("admin listener"));
+  }
+  ready_ = true;
+  return OkStatus();
+}
+
+Status Hub::Impl::Reload() {
+  std::lock_guard lock(reload_mu_);
+  Result<network::Definition> definition = network::LoadDefinition(options_.network_file);
+  if (!definition) {
+    reload_failures_.fetch_add(1);
+    return definition.error();
+  }
+  std::atomic_store(&engine_, std::shared_ptr<const directory::DecisionEngine>(
+                                  std::make_shared<directory::DecisionEngine>(
+                                      std::make_shared<const network::Definition>(std::move(*definition)))));
+  reloads_.fetch_add(1);
+  audit::Record record;
+  record.kind = audit::Kind::kAdmin;
+  record.request_id = exchange::NewRequestId();
+  record.reason = "network definition reloaded";
+  record.detail = options_.network_file.string();
+  return audit_->AppendAndWait(std::move(record));
+}
+
+void Hub::Impl::Stop() {
+  ready_ = false;
+  // The API first: requests in flight finish (and are audited) before the
+  // audit log is flushed and closed.
+  if (api_) api_->Stop();
+  if (admin_) admin_->Stop();
+  consultations_.reset();
+  gateway_.reset();
+  client_.reset();
+  audit_.reset();
+}
+
+void Hub::Impl::HandleApi(net::Request&& request, net::Responder respond) {
+  const SteadyClock::time_point start = SteadyClock::now();
+  std::string endpoint = request.method + " " + request.path;
+  auto answer = [this, start, respond, endpoint](net::Response response, std::string data_type = {}) {
+    double seconds = std::chrono::duration<double>(SteadyClock::now() - start).count();
+    metrics_.Record(endpoint, response.status, data_type, seconds);
+    respond(std::move(response));
+  };
+  std::shared_ptr<const directory::DecisionEngine> engine = this->engine();
+  const network::Institution* caller = engine->definition()->FindInstitution(request.peer);
+  if (caller == nullptr) {
+    return answer(net::ErrorResponse(UnknownInstitution(fmt::format(
+        "the certificate's CN '{}' is not an institution of the network", request.peer))));
+  }
+  if (request.path == "/v1/consultations") {
+    if (request.method != "POST") return answer(net::ErrorResponse(InvalidRequest("use POST")));
+    // The data type for the metrics, read cheaply without a second parse.
+    consultations_->Consult(caller->id, request.body, [answer](exchange::Reply reply) {
+      std::string data_type;
+      boost::system::error_code ec;
+      json::value body = json::parse(reply.body, ec);
+      if (!ec && body.is_object()) {
+        if (const json::value* type = body.as_object().if_contains("data_type"); type && type->is_string()) {
+          data_type = std::string(type->as_string());
+        }
+      }
+      answer(net::Response::Json(reply.status, std::move(reply.body)), std::move(data_type));
+    });
+    return;
+  }
+  if (request.path == "/v1/directory/entries") {
+    if (request.method == "POST") {
+      return PostEntries(*caller, request, [answer](net::Response r) { answer(std::move(r)); });
+    }
+    if (request.method == "GET") return answer(GetEntries(*caller, request));
+    return answer(net::ErrorResponse(InvalidRequest("use GET or POST")));
+  }
+  answer(net::ErrorResponse(NotFound(fmt::format("no endpoint {} {}", request.method, request.path))));
+}
+
+void Hub::Impl::PostEntries(const network::Institution& caller, const net::Request& request,
+                            std::function<void(net::Response)> respond) {
+  const SteadyClock::time_point start = SteadyClock::now();
+  audit::Record record;
+  record.kind = audit::Kind::kIntegration;
+  record.request_id = exchange::NewRequestId();
+  record.requester = caller.id;
+  auto finish = [this, start, &record, &respond](net::Response response) {
+    record.latency_us = std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - start).count();
+    record.answer_sha256 = audit::Sha256Hex(response.body);
+    audit_->Append(std::move(record), [response = std::move(response),
+                                       respond = std::move(respond)](const Status& written) mutable {
+      if (!written.ok()) {
+        respond(net::ErrorResponse(Unavailable("the audit log could not be written; try again")));
+        return;
+      }
+      respond(std::move(response));
+    });
+  };
+  auto refuse = [&](const Status& status) {
+    record.outcome = status.code();
+    record.reason = status.message();
+    finish(net::ErrorResponse(status));
+  };
+
+  Result<json::object> body = api::ParseObject(request.body);
+  if (!body) return refuse(body.error());
+  if (Status keys = api::RejectUnknownKeys(*body, {"entries"}); !keys.ok()) return refuse(keys);
+  const json::value* entries = body->if_contains("entries");
+  if (entries == nullptr || !entries->is_array()) return refuse(InvalidRequest("'entries' must be a list"));
+  const json::array& list = entries->as_array();
+  if (list.size() > kMaxEntriesPerBatch) {
+    return refuse(InvalidRequest(fmt::format("{} entries in one batch; the limit is {}", list.size(),
+                                             kMaxEntriesPerBatch)));
+  }
+
+  std::shared_ptr<const directory::DecisionEngine> engine = this->engine();
+  const Date today = clock_.Today();
+  std::vector<Status> results(list.size());
+  std::vector<directory::EntryChange> valid;
+  std::vector<size_t> valid_index;
+  valid.reserve(list.size());
+  for (size_t i = 0; i < list.size(); ++i) {
+    Result<directory::EntryChange> change = ParseEntryChange(list[i]);
+    if (change) {
+      results[i] = directory::ValidateEntryChange(*engine->definition(), caller, today, &*change);
+    } else {
+      results[i] = change.error();
+    }
+    if (results[i].ok()) {
+      valid.push_back(std::move(*change));
+      valid_index.push_back(i);
+    }
+  }
+  if (!valid.empty()) {
+    Result<std::vector<directory::EntryResult>> applied = store_->directory().ApplyEntryChanges(valid);
+    if (!applied) return refuse(Unavailable(fmt::format("the person directory could not be written: {}", applied.error().message())));
+    for (const directory::EntryResult& result : *applied) results[valid_index[result.index]] = result.status;
+  }
+
+  json::array out;
+  size_t rejected = 0;
+  for (size_t i = 0; i < results.size(); ++i) {
+    json::object item;
+    item["index"] = i;
+    if (results[i].ok()) {
+      item["status"] = "ok";
+    } else {
+      ++rejected;
+      item["status"] = "rejected";
+      item["error"] = api::ErrorObject(results[i]).at("error");
+    }
+    out.push_back(std::move(item));
+  }
+  json::object answer;
+  answer["results"] = std::move(out);
+  record.reason = rejected == 0 ? "applied" : "applied with rejections";
+  record.detail = fmt::format("entries={} ok={} rejected={}", results.size(), results.size() - rejected, rejected);
+  // One person per batch is the common case for an institution declaring a
+  // file; record the number then, so the transparency view can show it.
+  if (valid.size() == 1) record.niss = valid.front().entry.niss;
+  finish(net::Response::Json(200, json::serialize(answer)));
+}
+
+net::Response Hub::Impl::GetEntries(const network::Institution& caller, const net::Request& request) {
+  std::optional<std::string_view> niss = request.QueryParam("niss");
+  if (!niss) return net::ErrorResponse(InvalidRequest("the query parameter 'niss' is required"));
+  Result<std::string> normalized = niss::Normalize(*niss, clock_.Today());
+  if (!normalized) return net::ErrorResponse(normalized.error());
+  Result<std::vector<directory::Entry>> entries = store_->directory().EntriesOf(caller.id, *normalized);
+  if (!entries) return net::ErrorResponse(Unavailable(entries.error().message()));
+  json::array list;
+  for (const directory::Entry& entry : *entries) list.push_back(EntryJson(entry, false));
+  json::object answer;
+  answer["niss"] = *normalized;
+  answer["entries"] = std::move(list);
+  return net::Response::Json(200, json::serialize(answer));
+}
+
+void Hub::Impl::HandleAdmin(net::Request&& request, net::Responder respond) {
+  const std::string& path = request.path;
+  if (path == "/healthz") return respond(net::Response::Text(200, "ok\n"));
+  if (path == "/readyz") {
+    return respond(ready_ ? net::Response::Text(200, "ready\n") : net::Response::Text(503, "starting\n"));
+  }
+  if (!options_.admin_token.empty()) {
+    std::optional<std::string_view> auth = request.Header("authorization");
+    if (!auth || *auth != "Bearer " + options_.admin_token) {
+      return respond(net::ErrorResponse(NotAuthorized("the admin endpoints need 'Authorization: Bearer <token>'")));
+    }
+  }
+  if (path == "/metrics") return respond(net::Response::Text(200, metrics_.Render(ExtraMetrics())));
+  if (path == "/v1/admin/network") return respond(AdminNetwork());
+  if (path == "/v1/admin/directory") return respond(AdminDirectory(request));
+  if (path == "/v1/admin/audit") return respond(AdminAudit(request));
+  if (path == "/v1/admin/audit/verify") return respond(AdminVerify());
+  if (path == "/v1/admin/transparency") return respond(AdminTransparency(request));
+  if (path == "/v1/admin/reload") {
+    if (request.method != "POST") return respond(net::ErrorResponse(InvalidRequest("use POST")));
+    Status reloaded = Reload();
+    if (!reloaded.ok()) return respond(net::ErrorResponse(reloaded));
+    return respond(net::Response::Json(200, R"({"reloaded":true})"));
+  }
+  respond(net::ErrorResponse(NotFound(fmt::format("no admin endpoint {}", path))));
+}
+
+net::Response Hub::Impl::AdminNetwork() {
+  std::shared_ptr<const network::Definition> definition = engine()->definition();
+  json::object out;
+  out["source"] = definition->source();
+  json::array types;
+  for (const auto& type : definition->institution_types()) {
+    json::array capacities;
+    for (const auto& capacity : type.capacities) capacities.emplace_back(capacity);
+    types.push_back(json::object{{"id", type.id}, {"capacities", std::move(capacities)}});
+  }
+  out["institution_types"] = std::move(types);
+  json::array institutions;
+  for (const auto& institution : definition->institutions()) {
+    institutions.push_back(json::object{{"id", institution.id}, {"type", institution.type},
+                                        {"name", institution.name}, {"endpoint", institution.endpoint}});
+  }
+  out["institutions"] = std::move(institutions);
+  json::array data_types;
+  for (const auto& data_type : definition->data_types()) {
+    json::array fields;
+    for (const auto& field : data_type.fields) fields.emplace_back(field);
+    data_types.push_back(json::object{{"id", data_type.id}, {"fields", std::move(fields)}});
+  }
+  out["data_types"] = std::move(data_types);
+  json::array availability;
+  for (const auto& row : definition->availability()) {
+    json::object item{{"data_type", row.data_type}, {"provider_type", row.provider_type}};
+    item["capacity"] = row.capacity ? json::value(*row.capacity) : json::value(nullptr);
+    availability.push_back(std::move(item));
+  }
+  out["availability"] = std::move(availability);
+  json::array authorizations;
+  for (const auto& row : definition->authorizations()) {
+    json::array fields;
+    for (const auto& field : row.fields) fields.emplace_back(field);
+    json::object item{{"data_type", row.data_type}, {"capacity", row.capacity},
+                      {"fields", std::move(fields)}, {"legal_basis", row.legal_basis},
+                      {"period", api::PeriodJson(row.validity)}};
+    if (row.requester.empty()) {
+      item["requester_type"] = row.requester_type;
+    } else {
+      item["requester"] = row.requester;
+    }
+    authorizations.push_back(std::move(item));
+  }
+  out["authorizations"] = std::move(authorizations);
+  json::array subscriptions;
+  for (const auto& row : definition->subscriptions()) {
+    json::object item{{"data_type", row.data_type}, {"capacity", row.capacity}};
+    if (row.institution.empty()) {
+      item["institution_type"] = row.institution_type;
+    } else {
+      item["institution"] = row.institution;
+    }
+    subscriptions.push_back(std::move(item));
+  }
+  out["subscriptions"] = std::move(subscriptions);
+  return net::Response::Json(200, json::serialize(out));
+}
+
+net::Response Hub::Impl::AdminDirectory(const net::Request& request) {
+  std::optional<std::string_view> niss = request.QueryParam("niss");
+  if (!niss) return net::ErrorResponse(InvalidRequest("the query parameter 'niss' is required"));
+  Result<std::string> normalized = niss::Normalize(*niss, clock_.Today());
+  if (!normalized) return net::ErrorResponse(normalized.error());
+  Result<std::vector<directory::Entry>> entries = store_->directory().EntriesOfPerson(*normalized);
+  if (!entries) return net::ErrorResponse(Unavailable(entries.error().message()));
+  json::array list;
+  for (const directory::Entry& entry : *entries) list.push_back(EntryJson(entry, true));
+  json::object answer;
+  answer["niss"] = *normalized;
+  answer["entries"] = std::move(list);
+  return net::Response::Json(200, json::serialize(answer));
+}
+
+namespace {
+
+std::string TimeText(int64_t time_us) {
+  std::time_t seconds = static_cast<std::time_t>(time_us / 1000000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z", utc.tm_year + 1900, utc.tm_mon + 1,
+                     utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, time_us % 1000000);
+}
+
+json::object RecordJson(const audit::Record& record) {
+  json::object out;
+  out["node"] = record.node;
+  out["seq"] = record.seq;
+  out["time"] = TimeText(record.time_us);
+  out["kind"] = audit::KindName(record.kind);
+  out["request_id"] = record.request_id;
+  out["requester"] = record.requester;
+  out["niss"] = record.niss;
+  out["data_type"] = record.data_type;
+  out["capacity"] = record.capacity;
+  out["legal_basis"] = record.legal_basis;
+  out["outcome"] = SpecCode(record.outcome);
+  out["reason"] = record.reason;
+  out["providers"] = record.providers;
+  out["latency_us"] = record.latency_us;
+  out["answer_sha256"] = record.answer_sha256;
+  out["detail"] = record.detail;
+  out["hash"] = record.hash;
+  return out;
+}
+
+}  // namespace
+
+net::Response Hub::Impl::AdminAudit(const net::Request& request) {
+  audit::Query query;
+  if (auto niss = request.QueryParam("niss"); niss && !niss->empty()) {
+    Result<std::string> normalized = niss::Normalize(*niss, clock_.Today());
+    if (!normalized) return net::ErrorResponse(normalized.error());
+    query.niss = *normalized;
+  }
+  if (auto requester = request.QueryParam("requester")) query.requester = std::string(*requester);
+  if (auto limit = request.QueryParam("limit")) {
+    try {
+      query.limit = std::min<size_t>(std::stoul(std::string(*limit)), 10000);
+    } catch (const std::exception&) {
+      return net::ErrorResponse(InvalidRequest("'limit' must be a number"));
+    }
+  }
+  Result<std::vector<audit::Record>> records = store_->audit().QueryAudit(query);
+  if (!records) return net::ErrorResponse(Unavailable(records.error().message()));
+  json::array list;
+  for (const audit::Record& record : *records) list.push_back(RecordJson(record));
+  json::object answer;
+  answer["records"] = std::move(list);
+  return net::Response::Json(200, json::serialize(answer));
+}
+
+net::Response Hub::Impl::AdminVerify() {
+  Result<audit::VerifyReport> report = audit::Verify(store_->audit(), audit_key_);
+  if (!report) return net::ErrorResponse(Unavailable(report.error().message()));
+  json::object answer;
+  answer["ok"] = report->ok;
+  answer["records"] = report->records;
+  std::string head;
+  json::array chains;
+  for (const audit::ChainSummary& chain : report->chains) {
+    if (chain.node == options_.node_id) head = chain.head;
+    chains.push_back(json::object{{"node", chain.node}, {"records", chain.records}, {"head", chain.head}});
+  }
+  answer["head"] = head;
+  answer["chains"] = std::move(chains);
+  if (!report->ok) answer["first_bad"] = report->first_bad;
+  return net::Response::Json(200, json::serialize(answer));
+}
+
+net::Response Hub::Impl::AdminTransparency(const net::Request& request) {
+  std::optional<std::string_view> niss = request.QueryParam("niss");
+  if (!niss) return net::ErrorResponse(InvalidRequest("the query parameter 'niss' is required"));
+  Result<std::string> normalized = niss::Normalize(*niss, clock_.Today());
+  if (!normalized) return net::ErrorResponse(normalized.error());
+  audit::Query query;
+  query.niss = *normalized;
+  query.kind = audit::Kind::kConsultation;
+  query.limit = 1000;
+  Result<std::vector<audit::Record>> records = store_->audit().QueryAudit(query);
+  if (!records) return net::ErrorResponse(Unavailable(records.error().message()));
+  json::array list;
+  for (const audit::Record& record : *records) {
+    json::object item;
+    item["time"] = TimeText(record.time_us);
+    item["requester"] = record.requester;
+    item["data_type"] = record.data_type;
+    item["legal_basis"] = record.legal_basis;
+    bool answered = record.outcome == StatusCode::kOk || record.outcome == StatusCode::kUnavailable;
+    item["outcome"] = answered ? "answered" : "refused";
+    if (!answered) item["code"] = SpecCode(record.outcome);
+    item["request_id"] = record.request_id;
+    list.push_back(std::move(item));
+  }
+  json::object answer;
+  answer["niss"] = *normalized;
+  answer["consultations"] = std::move(list);
+  return net::Response::Json(200, json::serialize(answer));
+}
+
+std::string Hub::Impl::ExtraMetrics() const {
+  std::string out;
+  auto gauge = [&out](std::string_view name, std::string_view help, uint64_t value, std::string_view type = "gauge") {
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n{} {}\n", name, help, name, type, name, value);
+  };
+  if (consultations_) {
+    const exchange::ConsultationCounters& c = consultations_->counters();
+    gauge("carrefour_provider_calls_total", "Provide calls made.", c.provider_calls.load(), "counter");
+    gauge("carrefour_provider_errors_total", "Provide calls that failed.", c.provider_errors.load(), "counter");
+  }
+  if (audit_) {
+    gauge("carrefour_audit_queue", "Audit records waiting to be committed.", audit_->queued());
+    gauge("carrefour_audit_records", "Records in this node's audit chain.", static_cast<uint64_t>(audit_->last_seq()));
+    gauge("carrefour_audit_commits_total", "Audit group commits.", audit_->commits(), "counter");
+  }
+  if (api_) {
+    net::ServerStats stats = api_->stats();
+    gauge("carrefour_connections_open", "Open API connections.", stats.connections_open);
+    gauge("carrefour_connections_rejected_total", "Connections refused over the cap.", stats.connections_rejected, "counter");
+    gauge("carrefour_handshake_failures_total", "Failed TLS handshakes.", stats.handshake_failures, "counter");
+  }
+  gauge("carrefour_reloads_total", "Successful definition reloads.", reloads_.load(), "counter");
+  gauge("carrefour_reload_failures_total", "Refused definition reloads.", reload_failures_.load(), "counter");
+  return out;
+}
+
+Hub::Hub(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Hub::~Hub() { Stop(); }
+
+Result<std::unique_ptr<Hub>> Hub::Start(HubOptions options, const Clock& clock) {
+  auto impl = std::make_unique<Impl>(std::move(options), clock);
+  Status started = impl->Start();
+  if (!started.ok()) {
+    impl->Stop();
+    return Error(started);
+  }
+  return std::unique_ptr<Hub>(new Hub(std::move(impl)));
+}
+
+Status Hub::Reload() { return impl_->Reload(); }
+void Hub::Stop() {
+  if (impl_) impl_->Stop();
+}
+uint16_t Hub::api_port() const { return impl_->api_ ? impl_->api_->port() : 0; }
+uint16_t Hub::admin_port() const { return impl_->admin_ ? impl_->admin_->port() : 0; }
+
+int RunHub(HubOptions options) {
+  // Signals are taken synchronously by this thread only: block them before
+  // any other thread starts, so that every thread inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  Result<std::unique_ptr<Hub>> hub = Hub::Start(options);
+  if (!hub) {
+    std::fprintf(stderr, "carrefour hub: %s\n", hub.error().ToString().c_str());
+    return 1;
+  }
+  std::fprintf(stdout, "carrefour hub: API on https://%s (port %u), admin on http://%s (port %u)\n",
+               options.listen.c_str(), (*hub)->api_port(), options.admin.c_str(), (*hub)->admin_port());
+  std::fflush(stdout);
+  for (;;) {
+    int signal = 0;
+    if (sigwait(&signals, &signal) != 0) continue;
+    if (signal == SIGHUP) {
+      Status reloaded = (*hub)->Reload();
+      if (reloaded.ok()) {
+        std::fprintf(stdout, "carrefour hub: network definition reloaded\n");
+      } else {
+        std::fprintf(stderr, "carrefour hub: reload refused, the previous definition stays:\n%s\n",
+                     reloaded.message().c_str());
+      }
+      std::fflush(stdout);
+      continue;
+    }
+    std::fprintf(stdout, "carrefour hub: stopping\n");
+    std::fflush(stdout);
+    (*hub)->Stop();
+    return 0;
+  }
+}
+
+}  // namespace carrefour::hub

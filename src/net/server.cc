@@ -1,0 +1,674 @@
+// The HTTP(S) server on Boost.Beast. The structure follows Beast's
+// advanced_server_flex example: an acceptor on its own strand, one session
+// object per connection on its own strand, kept alive by the completion
+// handlers of its pending operations (shared_from_this) and, while a handler
+// holds its Responder, by that Responder. docs/net.md has the full picture.
+
+#include "net/server.h"
+
+#include <algorithm>
+#include <cctype>
+#include <condition_variable>
+#include <exception>
+#include <future>
+#include <iterator>
+#include <mutex>
+#include <thread>
+#include <type_traits>
+#include <unordered_map>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include "net/internal/text.h"
+#include "net/internal/tls.h"
+
+namespace carrefour::net {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+
+namespace internal {
+
+// What a Responder points at; implemented by SessionResponder below.
+class ResponderState {
+ public:
+  virtual ~ResponderState() = default;
+  virtual void Answer(Response response) = 0;
+  virtual bool answered() const = 0;
+  virtual bool abandoned() const = 0;
+};
+
+}  // namespace internal
+
+Responder::Responder(std::shared_ptr<internal::ResponderState> state) : state_(std::move(state)) {}
+
+void Responder::operator()(Response response) const { state_->Answer(std::move(response)); }
+bool Responder::answered() const { return state_->answered(); }
+bool Responder::abandoned() const { return state_->abandoned(); }
+
+namespace {
+
+// Big enough for any real request header (client certificates are not in
+// it); Beast's default of 8 KiB is tight for long bearer tokens.
+constexpr uint32_t kHeaderLimit = 16 * 1024;
+// How long a closing TLS connection waits for the peer's close_notify.
+constexpr std::chrono::seconds kTlsShutdownTimeout{2};
+// After refusing a body as too large, read and discard at most this much of
+// what the client is still sending, so that it gets to read the 413 instead
+// of a connection reset.
+constexpr uint64_t kMaxLingerBytes = 64 << 20;
+// Pause before accepting again after accept() itself failed (out of file
+// descriptors): retrying at once would spin.
+constexpr std::chrono::milliseconds kAcceptBackoff{100};
+
+class SessionBase;
+
+// Everything the sessions share with the server. Owned jointly by the Server
+// and by every live session, so that a session kept alive by a Responder
+// after the server is gone still has its io_context (sockets must be
+// destroyed before the io_context that they were created on).
+struct Core : std::enable_shared_from_this<Core> {
+  Core(ServerOptions server_options, Handler request_handler)
+      : options(std::move(server_options)),
+        handler(std::move(request_handler)),
+        acceptor(asio::make_strand(ioc)),
+        accept_backoff(acceptor.get_executor()) {}
+
+  void Accept();
+  void OnAccept(beast::error_code ec, tcp::socket socket);
+
+  const ServerOptions options;
+  const Handler handler;
+  // Declared before everything that holds sockets or timers on it.
+  asio::io_context ioc;
+  std::optional<ssl::context> tls;
+  tcp::acceptor acceptor;
+  asio::steady_timer accept_backoff;
+
+  std::atomic<uint64_t> connections_open{0};
+  std::atomic<uint64_t> connections_accepted{0};
+  std::atomic<uint64_t> connections_rejected{0};
+  std::atomic<uint64_t> handshake_failures{0};
+  std::atomic<uint64_t> requests{0};
+  std::atomic<uint64_t> requests_in_flight{0};
+  std::atomic<uint64_t> bad_requests{0};
+  std::atomic<uint64_t> timeouts{0};
+
+  // Set when Stop() begins: no new requests are read.
+  std::atomic<bool> draining{false};
+
+  std::mutex mu;
+  // Live sessions, so that Stop() can reach them. Guarded by mu.
+  std::unordered_map<SessionBase*, std::weak_ptr<SessionBase>> sessions;
+  // Set once the threads are about to be joined: responders may no longer
+  // post work to the io_context (nobody would run it). Guarded by mu.
+  bool stopped = false;
+  // Notified (under mu) when requests_in_flight drops to zero while draining.
+  std::condition_variable idle;
+
+  void RequestDone() {
+    if (requests_in_flight.fetch_sub(1) == 1 && draining.load()) {
+      std::lock_guard lock(mu);
+      idle.notify_all();
+    }
+  }
+};
+
+// The part of a session that does not depend on the stream type: what the
+// Core and the Responder need.
+class SessionBase : public std::enable_shared_from_this<SessionBase> {
+ public:
+  // `strand` is the executor of the accepted socket: a strand of its own, on
+  // which every completion handler of the connection runs.
+  SessionBase(std::shared_ptr<Core> core, asio::any_io_executor strand)
+      : core_(std::move(core)), strand_(std::move(strand)) {
+    core_->connections_open.fetch_add(1);
+  }
+  virtual ~SessionBase() {
+    if (counted_in_flight_) core_->RequestDone();
+    core_->connections_open.fetch_sub(1);
+    std::lock_guard lock(core_->mu);
+    core_->sessions.erase(this);
+  }
+  SessionBase(const SessionBase&) = delete;
+  SessionBase& operator=(const SessionBase&) = delete;
+
+  // From any thread: hand the response to the session's strand.
+  void Deliver(Response response) {
+    std::lock_guard lock(core_->mu);
+    if (core_->stopped) return;
+    asio::post(strand_, [self = shared_from_this(), response = std::move(response)]() mutable {
+      self->Write(std::move(response));
+    });
+  }
+
+  // From any thread: close now (force), or once the request in progress is
+  // answered.
+  void Shutdown(bool force) {
+    asio::post(strand_, [self = shared_from_this(), force] { self->DoShutdown(force); });
+  }
+
+  bool abandoned() const { return closed_.load() || core_->draining.load(); }
+
+ protected:
+  // Only ever touched on the strand, apart from the constructor/destructor.
+  virtual void Write(Response response) = 0;
+  virtual void DoShutdown(bool force) = 0;
+
+  // Declared first: destroyed last, after the stream that lives on its
+  // io_context.
+  std::shared_ptr<Core> core_;
+  const asio::any_io_executor strand_;
+  // The current request was handed to the handler and not yet answered.
+  bool counted_in_flight_ = false;
+  std::atomic<bool> closed_{false};
+};
+
+// The state behind a Responder: answers once; answers 500 if dropped.
+class SessionResponder final : public internal::ResponderState {
+ public:
+  explicit SessionResponder(std::shared_ptr<SessionBase> session) : session_(std::move(session)) {}
+  ~SessionResponder() override {
+    if (!answered_.load()) {
+      session_->Deliver(ErrorResponse(Internal("the request was dropped without an answer")));
+    }
+  }
+
+  void Answer(Response response) override {
+    if (answered_.exchange(true)) return;
+    session_->Deliver(std::move(response));
+  }
+  bool answered() const override { return answered_.load(); }
+  bool abandoned() const override { return session_->abandoned(); }
+
+ private:
+  std::shared_ptr<SessionBase> session_;
+  std::atomic<bool> answered_{false};
+};
+
+bool IsTimeout(const beast::error_code& ec) { return ec == beast::error::timeout; }
+
+bool IsHttpParseError(const beast::error_code& ec) {
+  return ec.category() == http::make_error_code(http::error::bad_method).category();
+}
+
+// One connection. kTls selects the stream: TLS over TCP, or TCP alone.
+template <bool kTls>
+class Session final : public SessionBase {
+ public:
+  using Stream = std::conditional_t<kTls, beast::ssl_stream<beast::tcp_stream>, beast::tcp_stream>;
+
+  Session(std::shared_ptr<Core> core, tcp::socket&& socket)
+      : SessionBase(std::move(core), socket.get_executor()), stream_(MakeStream(std::move(socket))) {
+    beast::error_code ec;
+    tcp::endpoint remote = Tcp().socket().remote_endpoint(ec);
+    if (!ec) remote_address_ = remote.address().to_string() + ":" + std::to_string(remote.port());
+  }
+
+  void Start() {
+    asio::dispatch(strand_, [self = Self()] { self->Begin(); });
+  }
+
+ private:
+  enum class State { kHandshake, kIdle, kReading, kHandling, kWriting, kClosing };
+
+  Stream MakeStream(tcp::socket&& socket) {
+    if constexpr (kTls) {
+      return Stream(beast::tcp_stream(std::move(socket)), *core_->tls);
+    } else {
+      return Stream(std::move(socket));
+    }
+  }
+
+  std::shared_ptr<Session> Self() { return std::static_pointer_cast<Session>(shared_from_this()); }
+  beast::tcp_stream& Tcp() { return beast::get_lowest_layer(stream_); }
+  const ServerOptions& options() const { return core_->options; }
+
+  void Begin() {
+    if (core_->draining.load()) return CloseNow();
+    if constexpr (kTls) {
+      state_ = State::kHandshake;
+      Tcp().expires_after(options().handshake_timeout);
+      stream_.async_handshake(ssl::stream_base::server,
+                              [self = Self()](beast::error_code ec) { self->OnHandshake(ec); });
+    } else {
+      ReadRequest(/*fresh=*/true);
+    }
+  }
+
+  void OnHandshake(beast::error_code ec) {
+    if (ec) {
+      // A client without an acceptable certificate ends here; so does a
+      // port scanner. Neither deserves more than a counter.
+      core_->handshake_failures.fetch_add(1);
+      if (IsTimeout(ec)) core_->timeouts.fetch_add(1);
+      return CloseNow();
+    }
+    if constexpr (kTls) peer_ = internal::VerifiedPeerCommonName(stream_.native_handle());
+    ReadRequest(/*fresh=*/true);
+  }
+
+  // A fresh connection owes us a header within header_timeout. A kept-alive
+  // one may stay silent for idle_timeout, but once the first byte of the
+  // next request arrives, the rest of the header must follow within
+  // header_timeout: a slow client cannot hold the connection open forever.
+  void ReadRequest(bool fresh) {
+    if (core_->draining.load()) return CloseNow();
+    parser_.emplace();
+    parser_->header_limit(kHeaderLimit);
+    // Checked in OnHeader instead: Beast would fail the header read itself
+    // on a large Content-Length, before we know how much upload to drop.
+    parser_->body_limit(boost::none);
+    if (fresh || buffer_.size() > 0) return ReadHeader();
+    state_ = State::kIdle;
+    Tcp().expires_after(options().idle_timeout);
+    stream_.async_read_some(buffer_.prepare(4096),
+                            [self = Self()](beast::error_code ec, size_t n) {
+                              self->OnFirstBytes(ec, n);
+                            });
+  }
+
+  void OnFirstBytes(beast::error_code ec, size_t n) {
+    if (ec) {
+      if (IsTimeout(ec)) core_->timeouts.fetch_add(1);
+      return CloseNow();  // idle connection closed by either side
+    }
+    buffer_.commit(n);
+    ReadHeader();
+  }
+
+  void ReadHeader() {
+    state_ = State::kReading;
+    Tcp().expires_after(options().header_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = Self()](beast::error_code ec, size_t) { self->OnHeader(ec); });
+  }
+
+  void OnHeader(beast::error_code ec) {
+    if (ec) return OnReadError(ec);
+    const auto& header = parser_->get();
+    if (boost::optional<uint64_t> length = parser_->content_length();
+        length && *length > options().max_body_bytes) {
+      return RejectTooLarge(*length);
+    }
+    // For chunked bodies (no body octet has been parsed yet).
+    parser_->body_limit(options().max_body_bytes);
+    auto expect = header.find(http::field::expect);
+    if (expect != header.end() && beast::iequals(expect->value(), "100-continue")) {
+      // The client waits for this before sending its body (curl does so for
+      // large bodies); answering 413 above spares it the upload.
+      continue_.emplace(http::status::continue_, header.version());
+      Tcp().expires_after(options().write_timeout);
+      return http::async_write(stream_, *continue_,
+                               [self = Self()](beast::error_code write_ec, size_t) {
+                                 if (write_ec) return self->CloseNow();
+                                 self->ReadBody();
+                               });
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    if (parser_->is_done()) return Dispatch();
+    Tcp().expires_after(options().body_timeout);
+    http::async_read(stream_, buffer_, *parser_, [self = Self()](beast::error_code ec, size_t) {
+      if (ec) return self->OnReadError(ec);
+      self->Dispatch();
+    });
+  }
+
+  void OnReadError(beast::error_code ec) {
+    if (ec == http::error::end_of_stream) return Close();  // the client hung up between requests
+    if (ec == http::error::body_limit) return RejectTooLarge(0);
+    if (ec == http::error::header_limit) {
+      return Reject(InvalidRequest("request header larger than " + std::to_string(kHeaderLimit) +
+                                   " bytes"));
+    }
+    if (IsHttpParseError(ec)) return Reject(InvalidRequest("malformed HTTP request: " + ec.message()));
+    if (IsTimeout(ec)) core_->timeouts.fetch_add(1);
+    CloseNow();
+  }
+
+  // Answers 413 and closes: the rest of the body is never parsed. `declared`
+  // is the Content-Length, 0 for a chunked body (whose remaining size is
+  // unknown: that connection is closed right after the answer).
+  void RejectTooLarge(uint64_t declared) {
+    uint64_t buffered = buffer_.size();
+    linger_bytes_ = declared > buffered ? std::min(declared - buffered, kMaxLingerBytes) : 0;
+    buffer_.clear();
+    Reject(BodyTooLarge("request body larger than the limit of " +
+                        std::to_string(options().max_body_bytes) + " bytes"));
+  }
+
+  // The server's own error answer to a request it could not parse: sent,
+  // then the connection is closed (its stream position is unknown).
+  void Reject(const Status& status) {
+    core_->bad_requests.fetch_add(1);
+    close_after_response_ = true;
+    state_ = State::kHandling;
+    Write(ErrorResponse(status));
+  }
+
+  void Dispatch() {
+    state_ = State::kHandling;
+    // The handler may take its time (a long poll): no timer runs meanwhile.
+    Tcp().expires_never();
+    auto& message = parser_->get();
+    keep_alive_ = message.keep_alive();
+
+    Request request;
+    Status parsed = internal::ParseTarget(message.target(), &request.path, &request.query);
+    if (!parsed.ok()) {
+      core_->bad_requests.fetch_add(1);
+      return Write(ErrorResponse(parsed));
+    }
+    request.method = std::string(message.method_string());
+    request.target = std::string(message.target());
+    request.headers.reserve(std::distance(message.begin(), message.end()));
+    for (const auto& field : message) {
+      std::string name(field.name_string());
+      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      request.headers.emplace_back(std::move(name), std::string(field.value()));
+    }
+    request.body = std::move(message.body());
+    request.peer = peer_;
+    request.remote_address = remote_address_;
+
+    core_->requests.fetch_add(1);
+    core_->requests_in_flight.fetch_add(1);
+    counted_in_flight_ = true;
+    Responder responder(std::make_shared<SessionResponder>(shared_from_this()));
+    // The handler belongs to another module; whatever it throws stops here
+    // and becomes a 500 rather than a terminated process.
+    try {
+      core_->handler(std::move(request), responder);
+    } catch (const std::exception& e) {
+      responder(ErrorResponse(Internal(std::string("request handler failed: ") + e.what())));
+    } catch (...) {
+      responder(ErrorResponse(Internal("request handler failed")));
+    }
+  }
+
+  void Write(Response response) override {
+    if (state_ != State::kHandling) return;  // the connection failed meanwhile
+    state_ = State::kWriting;
+    response_ = {};
+    int status = response.status >= 100 && response.status <= 599 ? response.status : 500;
+    response_.result(static_cast<unsigned>(status));
+    response_.version(11);
+    if (!response.content_type.empty()) {
+      response_.set(http::field::content_type, response.content_type);
+    }
+    for (const auto& [name, value] : response.headers) {
+      // A CR or LF would let a value smuggle extra headers into the answer.
+      if (name.find_first_of("\r\n") != std::string::npos ||
+          value.find_first_of("\r\n") != std::string::npos) {
+        continue;
+      }
+      response_.set(name, value);
+    }
+    response_.body() = std::move(response.body);
+    response_.keep_alive(keep_alive_ && !close_after_response_ && !core_->draining.load());
+    response_.prepare_payload();
+    Tcp().expires_after(options().write_timeout);
+    http::async_write(stream_, response_, [self = Self()](beast::error_code ec, size_t) {
+      self->OnWrite(ec);
+    });
+  }
+
+  void OnWrite(beast::error_code ec) {
+    if (counted_in_flight_) {
+      counted_in_flight_ = false;
+      core_->RequestDone();
+    }
+    if (ec) {
+      if (IsTimeout(ec)) core_->timeouts.fetch_add(1);
+      return CloseNow();
+    }
+    if (linger_bytes_ > 0) return Linger();
+    if (!response_.keep_alive()) return Close();
+    ReadRequest(/*fresh=*/false);
+  }
+
+  // Reads and drops the rest of a declared body after a 413 (bounded in time
+  // and size), then closes. Closing at once would make the
+  // kernel reset the connection, and the client would see the reset rather
+  // than our answer.
+  void Linger() {
+    state_ = State::kClosing;
+    Tcp().expires_after(options().body_timeout);
+    buffer_.clear();
+    size_t chunk = static_cast<size_t>(std::min<uint64_t>(linger_bytes_, 64 * 1024));
+    stream_.async_read_some(buffer_.prepare(chunk), [self = Self()](beast::error_code ec, size_t n) {
+      self->linger_bytes_ -= std::min<uint64_t>(n, self->linger_bytes_);
+      if (ec || self->linger_bytes_ == 0) return self->Close();
+      self->Linger();
+    });
+  }
+
+  // Orderly close: TLS close_notify (bounded wait for the peer's), then TCP.
+  void Close() {
+    if (state_ == State::kClosing && closed_.load()) return;
+    state_ = State::kClosing;
+    closed_ = true;
+    if constexpr (kTls) {
+      Tcp().expires_after(kTlsShutdownTimeout);
+      stream_.async_shutdown([self = Self()](beast::error_code) { self->CloseNow(); });
+    } else {
+      beast::error_code ignored;
+      Tcp().socket().shutdown(tcp::socket::shutdown_send, ignored);
+      CloseNow();
+    }
+  }
+
+  void CloseNow() {
+    state_ = State::kClosing;
+    closed_ = true;
+    Tcp().close();
+  }
+
+  void DoShutdown(bool force) override {
+    if (force) return CloseNow();
+    switch (state_) {
+      case State::kHandshake:
+      case State::kIdle:
+      case State::kReading:
+        // Nothing was handed to the handler: the client may safely retry.
+        return CloseNow();
+      case State::kHandling:
+      case State::kWriting:
+        close_after_response_ = true;
+        return;
+      case State::kClosing:
+        return;
+    }
+  }
+
+  Stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<http::response<http::empty_body>> continue_;
+  http::response<http::string_body> response_;
+  std::string peer_;
+  std::string remote_address_;
+  State state_ = State::kHandshake;
+  bool keep_alive_ = false;
+  bool close_after_response_ = false;
+  uint64_t linger_bytes_ = 0;
+};
+
+void Core::Accept() {
+  acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    OnAccept(ec, std::move(socket));
+  });
+}
+
+// Runs on the acceptor's strand. `this` outlives every accept: Stop() closes
+// the acceptor and joins the threads before the Server lets go of the Core.
+void Core::OnAccept(beast::error_code ec, tcp::socket socket) {
+  if (!acceptor.is_open() || ec == asio::error::operation_aborted) return;
+  if (ec) {
+    // Typically EMFILE: back off instead of spinning on accept().
+    accept_backoff.expires_after(kAcceptBackoff);
+    accept_backoff.async_wait([this](beast::error_code wait_ec) {
+      if (!wait_ec && acceptor.is_open()) Accept();
+    });
+    return;
+  }
+  if (connections_open.load() >= options.max_connections) {
+    // Closed without a word: answering 503 over TLS would cost a full
+    // handshake for a client we refuse, exactly when we are overloaded.
+    connections_rejected.fetch_add(1);
+    beast::error_code ignored;
+    socket.close(ignored);
+  } else {
+    connections_accepted.fetch_add(1);
+    auto start = [this](auto session) {
+      {
+        std::lock_guard lock(mu);
+        sessions.emplace(session.get(), session);
+      }
+      session->Start();
+    };
+    if (tls) {
+      start(std::make_shared<Session<true>>(shared_from_this(), std::move(socket)));
+    } else {
+      start(std::make_shared<Session<false>>(shared_from_this(), std::move(socket)));
+    }
+  }
+  Accept();
+}
+
+}  // namespace
+
+class Server::Impl {
+ public:
+  Impl(ServerOptions options, Handler handler)
+      : core_(std::make_shared<Core>(std::move(options), std::move(handler))) {}
+
+  Status Start() {
+    std::lock_guard lock(lifecycle_mu_);
+    if (started_) return Internal("server already started");
+    const ServerOptions& options = core_->options;
+    if (options.threads < 1) return InvalidRequest("a server needs at least one thread");
+    if (options.tls) {
+      CARREFOUR_ASSIGN_OR_RETURN(ssl::context context,
+                                 internal::MakeTlsContext(*options.tls, internal::TlsRole::kServer));
+      core_->tls.emplace(std::move(context));
+    }
+    beast::error_code ec;
+    asio::ip::address address = asio::ip::make_address(options.address, ec);
+    if (ec) return InvalidRequest("bad listen address '" + options.address + "': " + ec.message());
+    tcp::endpoint endpoint(address, options.port);
+    std::string where = options.address + ":" + std::to_string(options.port);
+    tcp::acceptor& acceptor = core_->acceptor;
+    acceptor.open(endpoint.protocol(), ec);
+    if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor.bind(endpoint, ec);
+    if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      beast::error_code ignored;
+      acceptor.close(ignored);
+      return Unavailable("cannot listen on " + where + ": " + ec.message());
+    }
+    port_ = acceptor.local_endpoint(ec).port();
+    work_.emplace(core_->ioc.get_executor());
+    asio::post(acceptor.get_executor(), [core = core_.get()] { core->Accept(); });
+    for (int i = 0; i < options.threads; ++i) {
+      threads_.emplace_back([core = core_.get()] { core->ioc.run(); });
+    }
+    started_ = true;
+    return OkStatus();
+  }
+
+  void Stop() {
+    std::lock_guard lifecycle_lock(lifecycle_mu_);
+    if (!started_ || stopped_) return;
+    stopped_ = true;
+    core_->draining = true;
+
+    // 1. No new connections. Waiting for the close to run on the acceptor's
+    // strand guarantees that every accepted session is registered by now.
+    std::promise<void> closed;
+    asio::post(core_->acceptor.get_executor(), [core = core_.get(), &closed] {
+      beast::error_code ignored;
+      core->acceptor.close(ignored);
+      core->accept_backoff.cancel();
+      closed.set_value();
+    });
+    closed.get_future().wait();
+
+    // 2. Idle connections go now; busy ones after their answer.
+    for (const auto& session : LiveSessions()) session->Shutdown(/*force=*/false);
+
+    // 3. Bounded drain of the requests in flight.
+    {
+      std::unique_lock lock(core_->mu);
+      core_->idle.wait_for(lock, core_->options.drain_timeout,
+                           [this] { return core_->requests_in_flight.load() == 0; });
+      // From here on, a late Responder posts nothing: no thread will run it.
+      core_->stopped = true;
+    }
+
+    // 4. Whatever is left is closed; the threads return once every pending
+    // operation has completed (they all fail fast on a closed socket).
+    for (const auto& session : LiveSessions()) session->Shutdown(/*force=*/true);
+    work_.reset();
+    for (std::thread& thread : threads_) thread.join();
+    threads_.clear();
+  }
+
+  uint16_t port() const { return port_; }
+
+  ServerStats stats() const {
+    ServerStats stats;
+    stats.connections_open = core_->connections_open.load();
+    stats.connections_accepted = core_->connections_accepted.load();
+    stats.connections_rejected = core_->connections_rejected.load();
+    stats.handshake_failures = core_->handshake_failures.load();
+    stats.requests = core_->requests.load();
+    stats.requests_in_flight = core_->requests_in_flight.load();
+    stats.bad_requests = core_->bad_requests.load();
+    stats.timeouts = core_->timeouts.load();
+    return stats;
+  }
+
+ private:
+  std::vector<std::shared_ptr<SessionBase>> LiveSessions() {
+    std::vector<std::shared_ptr<SessionBase>> live;
+    std::lock_guard lock(core_->mu);
+    live.reserve(core_->sessions.size());
+    for (const auto& [raw, weak] : core_->sessions) {
+      if (std::shared_ptr<SessionBase> session = weak.lock()) live.push_back(std::move(session));
+    }
+    return live;
+  }
+
+  std::shared_ptr<Core> core_;
+  std::mutex lifecycle_mu_;
+  bool started_ = false;
+  bool stopped_ = false;
+  std::atomic<uint16_t> port_{0};
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+  std::vector<std::thread> threads_;
+};
+
+Server::Server(ServerOptions options, Handler handler)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(handler))) {}
+Server::~Server() { Stop(); }
+Status Server::Start() { return impl_->Start(); }
+uint16_t Server::port() const { return impl_->port(); }
+void Server::Stop() { impl_->Stop(); }
+ServerStats Server::stats() const { return impl_->stats(); }
+
+}  // namespace carrefour::net

@@ -1,0 +1,165 @@
+#pragma once
+
+// An HTTP/1.1 server: HTTPS with mandatory client certificates (the hub's API,
+// a connector's provide endpoint), or plain HTTP (the hub's admin listener).
+// Start here; docs/net.md explains the threading model and lifetimes.
+//
+//   net::Server server(options, [](net::Request&& request, net::Responder respond) {
+//     respond(net::Response::Json(200, R"({"ok":true})"));
+//   });
+//   CARREFOUR_RETURN_IF_ERROR(server.Start());
+//   ... server.port() ...
+//   server.Stop();
+//
+// The caller's identity is `Request::peer`: the CN of the client certificate,
+// verified against the network CA during the handshake. It never comes from
+// the request itself.
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/status.h"
+#include "net/tls_files.h"
+
+namespace carrefour::net {
+
+struct ServerOptions {
+  std::string address = "127.0.0.1";
+  uint16_t port = 0;  // 0: the system picks one; port() tells which
+  int threads = 2;
+  // Absent: plain HTTP (the admin listener). Present: TLS 1.2+ with a client
+  // certificate required and verified against `tls->ca`.
+  std::optional<TlsFiles> tls;
+  // A request body over this gets 413 body-too-large (SPEC.md section 4).
+  size_t max_body_bytes = 8 << 20;
+  // A fresh connection must deliver a complete request header within
+  // header_timeout of its handshake; on a kept-alive connection the first
+  // byte of the next request must come within idle_timeout, and the rest of
+  // the header within header_timeout. A slow or silent client is disconnected.
+  std::chrono::milliseconds header_timeout{10000};
+  std::chrono::milliseconds idle_timeout{60000};
+  std::chrono::milliseconds handshake_timeout{10000};
+  // Receiving the body once the header is complete; writing a response.
+  std::chrono::milliseconds body_timeout{30000};
+  std::chrono::milliseconds write_timeout{30000};
+  // Stop() waits this long for requests in flight before closing everything.
+  std::chrono::milliseconds drain_timeout{5000};
+  // Connections beyond this are closed as soon as they are accepted.
+  size_t max_connections = 4096;
+};
+
+// One HTTP request, parsed and decoded. Header names are lower case.
+struct Request {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // as sent: "/v1/mutations/feed?after=0&wait=30"
+  std::string path;    // percent-decoded, without the query: "/v1/mutations/feed"
+  // Decoded query parameters in order of appearance ('+' is a space).
+  std::vector<std::pair<std::string, std::string>> query;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  // CN of the verified client certificate; empty on a plain-HTTP server.
+  std::string peer;
+  // "127.0.0.1:53120", for logs.
+  std::string remote_address;
+
+  // The first query parameter / header with that name (header names are
+  // compared case-insensitively), or nullopt.
+  std::optional<std::string_view> QueryParam(std::string_view name) const;
+  std::optional<std::string_view> Header(std::string_view name) const;
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  // Extra headers (Content-Type, Content-Length and Connection are set by
+  // the server).
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  static Response Json(int status, std::string body);
+  static Response Text(int status, std::string body);
+};
+
+// SPEC.md's error shape for `status`: HttpStatus(code) and
+// {"error": {"code": SpecCode(code), "message": message}}.
+Response ErrorResponse(const Status& status);
+// The same JSON body, for callers that build their own Response.
+std::string ErrorJson(const Status& status);
+
+namespace internal {
+class ResponderState;
+}
+
+// Answers one request. Copyable; the first call sends the response (from any
+// thread, at any later time: the response is handed back to the connection's
+// own strand), later calls are ignored. If every copy is destroyed without
+// answering, the client gets 500 internal rather than a hung connection.
+// After the server has stopped, answering does nothing.
+class Responder {
+ public:
+  explicit Responder(std::shared_ptr<internal::ResponderState> state);
+
+  void operator()(Response response) const;
+  // True once the response was given (by any copy).
+  bool answered() const;
+  // True when answering is pointless: the server is stopping or the
+  // connection has already failed. A long poll may use it to give up early.
+  bool abandoned() const;
+
+ private:
+  std::shared_ptr<internal::ResponderState> state_;
+};
+
+// Called on one of the server's threads for each request. Must not block:
+// answer now, or keep the Responder and answer later from anywhere.
+using Handler = std::function<void(Request&&, Responder)>;
+
+// Counters for /metrics; a consistent-enough snapshot, read without locks.
+struct ServerStats {
+  uint64_t connections_open = 0;
+  uint64_t connections_accepted = 0;
+  uint64_t connections_rejected = 0;  // over max_connections
+  uint64_t handshake_failures = 0;    // TLS handshake failed or timed out
+  uint64_t requests = 0;              // requests handed to the handler
+  uint64_t requests_in_flight = 0;    // handed to the handler, not yet answered
+  uint64_t bad_requests = 0;          // malformed (400) or too large (413)
+  uint64_t timeouts = 0;              // connections closed by a timeout
+};
+
+// Thread safety: Start, Stop, port and stats may be called from any thread,
+// but Stop (and the destructor) not from a handler on the server's threads.
+class Server {
+ public:
+  Server(ServerOptions options, Handler handler);
+  ~Server();  // Stop()
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Loads the TLS files, binds and starts the threads. Errors:
+  // kInvalidRequest (bad address, unreadable or mismatched TLS files),
+  // kUnavailable (address in use, permission denied), kInternal.
+  Status Start();
+  // The bound port (useful with options.port == 0); 0 before Start.
+  uint16_t port() const;
+  // Stops accepting, closes idle connections, lets requests in flight finish
+  // for up to drain_timeout, then closes everything and joins the threads.
+  // Idempotent.
+  void Stop();
+
+  ServerStats stats() const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace carrefour::net

@@ -1,0 +1,464 @@
+#include "net/server.h"
+
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "net/client.h"
+#include "net/test_support.h"
+
+namespace carrefour::net {
+namespace {
+
+using testing::Certs;
+using testing::RawSocket;
+using testing::RawTlsClient;
+
+// Answers with what the handler saw, so that tests can check the parsing.
+void Echo(Request&& request, Responder respond) {
+  std::string seen = "peer=" + request.peer + " method=" + request.method + " path=" + request.path;
+  for (const auto& [name, value] : request.query) seen += " q:" + name + "=" + value;
+  if (auto id = request.Header("X-Request-Id")) seen += " id=" + std::string(*id);
+  seen += " body=" + request.body;
+  respond(Response::Text(200, seen));
+}
+
+ServerOptions TlsServer(const std::string& name = "hub") {
+  ServerOptions options;
+  options.tls = Certs::Get().Identity(name);
+  return options;
+}
+
+std::unique_ptr<Client> TlsClient(const std::string& name = "mut-100") {
+  ClientOptions options;
+  options.tls = Certs::Get().Identity(name);
+  auto client = Client::Create(options);
+  EXPECT_TRUE(client.has_value()) << client.error().ToString();
+  return std::move(*client);
+}
+
+Endpoint Https(uint16_t port, std::string expected_cn = "hub") {
+  return Endpoint{.tls = true, .host = "127.0.0.1", .port = port, .expected_cn = std::move(expected_cn)};
+}
+
+Endpoint Http(uint16_t port) { return Endpoint{.tls = false, .host = "127.0.0.1", .port = port}; }
+
+// Keeps the Responders that a handler did not use, for tests that answer
+// later or never.
+class HeldRequests {
+ public:
+  Handler handler() {
+    return [this](Request&& request, Responder respond) {
+      std::lock_guard lock(mu_);
+      held_.emplace_back(std::move(request), std::move(respond));
+      arrived_.notify_all();
+    };
+  }
+  // Blocks until a request has arrived; hands it over.
+  std::pair<Request, Responder> Next() {
+    std::unique_lock lock(mu_);
+    arrived_.wait(lock, [this] { return !held_.empty(); });
+    auto next = std::move(held_.front());
+    held_.pop_front();
+    return next;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable arrived_;
+  std::deque<std::pair<Request, Responder>> held_;
+};
+
+TEST(Server, RoundTripShowsPeerCommonName) {
+  Server server(TlsServer(), Echo);
+  ASSERT_TRUE(server.Start().ok());
+  auto client = TlsClient("mut-100");
+  ClientRequest request;
+  request.target = "/v1/things%20here?niss=85.07.30-033.28&name=a+b%26c&flag";
+  request.body = R"({"x":1})";
+  request.headers = {{"X-Request-Id", "r-42"}};
+  auto response = client->SendSync(Https(server.port()), request);
+  ASSERT_TRUE(response.has_value()) << response.error().ToString();
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->content_type, "text/plain; charset=utf-8");
+  EXPECT_EQ(response->body,
+            "peer=mut-100 method=POST path=/v1/things here q:niss=85.07.30-033.28 "
+            "q:name=a b&c q:flag= id=r-42 body={\"x\":1}");
+}
+
+TEST(Server, KeepAliveServesSeveralRequestsOnOneConnection) {
+  Server server(TlsServer(), Echo);
+  ASSERT_TRUE(server.Start().ok());
+  auto client = TlsClient();
+  for (int i = 0; i < 5; ++i) {
+    auto response = client->PostSync(Https(server.port()), "/v1/x", std::to_string(i));
+    ASSERT_TRUE(response.has_value()) << response.error().ToString();
+    EXPECT_EQ(response->status, 200);
+  }
+  EXPECT_EQ(server.stats().connections_accepted, 1u);
+  EXPECT_EQ(server.stats().requests, 5u);
+  EXPECT_EQ(client->stats().connections_opened, 1u);
+  EXPECT_EQ(client->stats().connections_reused, 4u);
+}
+
+TEST(Server, RefusesClientWithoutCertificate) {
+  bool called = false;
+  Server server(TlsServer(), [&called](Request&&, Responder respond) {
+    called = true;
+    respond(Response::Text(200, "should not happen"));
+  });
+  ASSERT_TRUE(server.Start().ok());
+  RawTlsClient anonymous(Certs::Get().NetworkCa(), std::nullopt);
+  auto answer = anonymous.Exchange(server.port(), "GET / HTTP/1.1\r\nConnection: close\r\n\r\n");
+  EXPECT_FALSE(answer.has_value() && !answer->empty()) << *answer;
+  server.Stop();
+  EXPECT_FALSE(called);
+}
+
+TEST(Server, RefusesClientCertificateFromAnotherCa) {
+  bool called = false;
+  Server server(TlsServer(), [&called](Request&&, Responder respond) {
+    called = true;
+    respond(Response::Text(200, "should not happen"));
+  });
+  ASSERT_TRUE(server.Start().ok());
+
+  ClientOptions options;
+  options.tls = Certs::Get().ForeignIdentity();
+  auto client = Client::Create(options);
+  ASSERT_TRUE(client.has_value());
+  auto response = (*client)->PostSync(Https(server.port()), "/v1/x", "{}");
+  ASSERT_FALSE(response.has_value());
+  EXPECT_EQ(response.error().code(), StatusCode::kUnavailable);
+
+  // The same through raw OpenSSL, in case our client gave up on its own.
+  RawTlsClient foreign(Certs::Get().NetworkCa(), Certs::Get().ForeignIdentity());
+  auto answer = foreign.Exchange(server.port(), "GET / HTTP/1.1\r\nConnection: close\r\n\r\n");
+  EXPECT_FALSE(answer.has_value() && !answer->empty()) << *answer;
+  server.Stop();
+  EXPECT_FALSE(called);
+  EXPECT_GE(server.stats().handshake_failures, 1u);
+}
+
+TEST(Server, RawTlsClientWithCertificateIsServed) {
+  // The positive control for the two refusals above.
+  Server server(TlsServer(), Echo);
+  ASSERT_TRUE(server.Start().ok());
+  RawTlsClient member(Certs::Get().NetworkCa(), Certs::Get().Identity("mut-200"));
+  auto answer = member.Exchange(server.port(), "GET /a HTTP/1.1\r\nConnection: close\r\n\r\n");
+  ASSERT_TRUE(answer.has_value());
+  EXPECT_TRUE(answer->starts_with("HTTP/1.1 200")) << *answer;
+  EXPECT_NE(answer->find("peer=mut-200"), std::string::npos) << *answer;
+}
+
+TEST(Server, BodyOverLimitGets413) {
+  ServerOptions options = TlsServer();
+  options.max_body_bytes = 1024;
+  Server server(options, Echo);
+  ASSERT_TRUE(server.Start().ok());
+  auto client = TlsClient();
+
+  struct Case {
+    std::string name;
+    size_t size;
+    int status;
+  };
+  for (const Case& c : {Case{"at the limit", 1024, 200}, Case{"one over", 1025, 413},
+                        Case{"far over", 3 << 20, 413}}) {
+    SCOPED_TRACE(c.name);
+    auto response = client->PostSync(Https(server.port()), "/v1/x", std::string(c.size, 'a'));
+    ASSERT_TRUE(response.has_value()) << response.error().ToString();
+    EXPECT_EQ(response->status, c.status);
+    if (c.status == 413) {
+      EXPECT_TRUE(response->body.starts_with(R"({"error":{"code":"body-too-large","message":")"))
+          << response->body;
+    }
+  }
+}
+
+TEST(Server, ChunkedBodyOverLimitGets413) {
+  ServerOptions options;
+  options.max_body_bytes = 16;
+  Server server(options, Echo);
+  ASSERT_TRUE(server.Start().ok());
+  RawSocket socket(server.port());
+  ASSERT_TRUE(socket.Send("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                          "20\r\n0123456789abcdef0123456789abcdef\r\n0\r\n\r\n"));
+  std::string answer = socket.ReadUntilClosed();
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 413")) << answer;
+  EXPECT_NE(answer.find("body-too-large"), std::string::npos) << answer;
+}
+
+TEST(Server, ExpectContinueOverLimitIsRefusedBeforeUpload) {
+  ServerOptions options;
+  options.max_body_bytes = 16;
+  Server server(options, Echo);
+  ASSERT_TRUE(server.Start().ok());
+  RawSocket socket(server.port());
+  ASSERT_TRUE(socket.Send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000\r\n"
+                          "Expect: 100-continue\r\n\r\n"));
+  std::string answer = socket.ReadUntil("}}");
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 413")) << answer;
+}
+
+TEST(Server, ExpectContinueWithinLimitGets100ThenAnswer) {
+  Server server(ServerOptions{}, Echo);
+  ASSERT_TRUE(server.Start().ok());
+  RawSocket socket(server.port());
+  ASSERT_TRUE(socket.Send("POST /c HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                          "Expect: 100-continue\r\nConnection: close\r\n\r\n"));
+  EXPECT_TRUE(socket.ReadUntil("\r\n\r\n").starts_with("HTTP/1.1 100"));
+  ASSERT_TRUE(socket.Send("hello"));
+  std::string answer = socket.ReadUntilClosed();
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 200")) << answer;
+  EXPECT_NE(answer.find("body=hello"), std::string::npos) << answer;
+}
+
+TEST(Server, SilentClientIsDisconnectedAfterHeaderTimeout) {
+  ServerOptions options;
+  options.header_timeout = std::chrono::milliseconds(100);
+  Server server(options, Echo);
+  ASSERT_TRUE(server.Start().ok());
+  RawSocket socket(server.port());
+  ASSERT_TRUE(socket.connected());
+  // Returns only because the server closed the connection.
+  EXPECT_EQ(socket.ReadUntilClosed(), "");
+  server.Stop();
+  EXPECT_EQ(server.stats().timeouts, 1u);
+}
+
+TEST(Server, SlowHeaderIsDisconnected) {
+  ServerOptions options;
+  options.header_timeout = std::chrono::milliseconds(100);
+  Server server(options, Echo);
+  ASSERT_TRUE(server.Start().ok());
+  RawSocket socket(server.port());
+  ASSERT_TRUE(socket.Send("GET / HTTP/1.1\r\nHost: x\r\n"));  // never finished
+  EXPECT_EQ(socket.ReadUntilClosed(), "");
+}
+
+TEST(Server, SilentTlsClientIsDisconnectedAfterHandshakeTimeout) {
+  ServerOptions options = TlsServer();
+  options.handshake_timeout = std::chrono::milliseconds(100);
+  Server server(options, Echo);
+  ASSERT_TRUE(server.Start().ok());
+  RawSocket socket(server.port());
+  ASSERT_TRUE(socket.connected());
+  EXPECT_EQ(socket.ReadUntilClosed(), "");
+  server.Stop();
+  EXPECT_EQ(server.stats().handshake_failures, 1u);
+}
+
+TEST(Server, IdleKeptAliveConnectionIsClosed) {
+  ServerOptions options;
+  options.idle_timeout = std::chrono::milliseconds(100);
+  Server server(options, Echo);
+  ASSERT_TRUE(server.Start().ok());
+  RawSocket socket(server.port());
+  ASSERT_TRUE(socket.Send("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+  std::string answer = socket.ReadUntilClosed();  // the response, then the idle close
+  EXPECT_TRUE(answer.starts_with("HTTP/1.1 200")) << answer;
+}
+
+TEST(Server, MalformedRequestGets400AndClose) {
+  struct Case {
+    std::string name;
+    std::string bytes;
+  };
+  const Case cases[] = {
+      {"binary junk", std::string("\x01\x02\x03 junk\r\n\r\n")},
+      {"header without colon", "GET / HTTP/1.1\r\nHost x\r\n\r\n"},
+      {"bad content length", "POST / HTTP/1.1\r\nContent-Length: abc\r\n\r\n"},
+      {"bad version", "GET / HTTQ/1.1\r\n\r\n"},
+      {"header too large", "GET / HTTP/1.1\r\nX-Big: " + std::string(20000, 'a') + "\r\n\r\n"},
+  };
+  Server server(ServerOptions{}, Echo);
+  ASSERT_TRUE(server.Start().ok());
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    RawSocket socket(server.port());
+    ASSERT_TRUE(socket.Send(c.bytes));
+    std::string answer = socket.ReadUntilClosed();
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 400")) << answer;
+    EXPECT_NE(answer.find(R"("code":"invalid-request")"), std::string::npos) << answer;
+  }
+}
+
+TEST(Server, BadTargetGets400AndConnectionStaysUsable) {
+  struct Case {
+    std::string name;
+    std::string target;
+  };
+  const Case cases[] = {
+      {"bad escape in path", "/a%zz"},
+      {"truncated escape in query", "/a?x=%4"},
+      {"not origin form", "*"},
+  };
+  Server server(ServerOptions{}, Echo);
+  ASSERT_TRUE(server.Start().ok());
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    RawSocket socket(server.port());
+    ASSERT_TRUE(socket.Send("GET " + c.target + " HTTP/1.1\r\nHost: x\r\n\r\n"
+                            "GET /ok HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+    std::string answer = socket.ReadUntilClosed();
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 400")) << answer;
+    EXPECT_NE(answer.find("HTTP/1.1 200"), std::string::npos) << answer;
+  }
+}
+
+TEST(Server, ResponderAnswersLaterFromAnotherThread) {
+  HeldRequests held;
+  Server server(TlsServer(), held.handler());
+  ASSERT_TRUE(server.Start().ok());
+  auto client = TlsClient();
+  std::promise<Result<ClientResponse>> done;
+  client->Post(Https(server.port()), "/v1/mutations/feed", "",
+               [&done](Result<ClientResponse> response) { done.set_value(std::move(response)); });
+
+  auto [request, respond] = held.Next();
+  EXPECT_EQ(request.path, "/v1/mutations/feed");
+  EXPECT_FALSE(respond.answered());
+  EXPECT_FALSE(respond.abandoned());
+  EXPECT_EQ(server.stats().requests_in_flight, 1u);
+  std::thread later([respond = respond] { respond(Response::Json(200, R"({"mutations":[]})")); });
+  later.join();
+  EXPECT_TRUE(respond.answered());
+  respond(Response::Json(500, "ignored: a second answer"));
+
+  auto response = done.get_future().get();
+  ASSERT_TRUE(response.has_value()) << response.error().ToString();
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->body, R"({"mutations":[]})");
+}
+
+TEST(Server, DroppedResponderAnswers500) {
+  Server server(ServerOptions{}, [](Request&&, Responder) {});
+  ASSERT_TRUE(server.Start().ok());
+  auto client = Client::Create(ClientOptions{});
+  ASSERT_TRUE(client.has_value());
+  auto response = (*client)->GetSync(Http(server.port()), "/");
+  ASSERT_TRUE(response.has_value()) << response.error().ToString();
+  EXPECT_EQ(response->status, 500);
+  EXPECT_NE(response->body.find(R"("code":"internal")"), std::string::npos);
+}
+
+TEST(Server, ThrowingHandlerAnswers500) {
+  Server server(ServerOptions{}, [](Request&&, Responder) { throw std::runtime_error("boom"); });
+  ASSERT_TRUE(server.Start().ok());
+  auto client = Client::Create(ClientOptions{});
+  ASSERT_TRUE(client.has_value());
+  auto response = (*client)->GetSync(Http(server.port()), "/");
+  ASSERT_TRUE(response.has_value()) << response.error().ToString();
+  EXPECT_EQ(response->status, 500);
+  EXPECT_NE(response->body.find("boom"), std::string::npos);
+}
+
+TEST(Server, PlainHttpModeServesWithEmptyPeer) {
+  Server server(ServerOptions{}, Echo);
+  ASSERT_TRUE(server.Start().ok());
+  auto client = Client::Create(ClientOptions{});
+  ASSERT_TRUE(client.has_value());
+  auto response = (*client)->GetSync(Http(server.port()), "/healthz");
+  ASSERT_TRUE(response.has_value()) << response.error().ToString();
+  EXPECT_EQ(response->status, 200);
+  EXPECT_TRUE(response->body.starts_with("peer= method=GET path=/healthz")) << response->body;
+}
+
+TEST(Server, StopLetsRequestInFlightFinish) {
+  HeldRequests held;
+  Server server(TlsServer(), held.handler());
+  ASSERT_TRUE(server.Start().ok());
+  auto client = TlsClient();
+  std::promise<Result<ClientResponse>> done;
+  client->Post(Https(server.port()), "/slow", "",
+               [&done](Result<ClientResponse> response) { done.set_value(std::move(response)); });
+  auto [request, respond] = held.Next();
+  std::thread stopper([&server] { server.Stop(); });
+  respond(Response::Json(200, "{}"));
+  stopper.join();
+  auto response = done.get_future().get();
+  ASSERT_TRUE(response.has_value()) << response.error().ToString();
+  EXPECT_EQ(response->status, 200);
+}
+
+TEST(Server, ResponderOutlivingTheServerIsHarmless) {
+  HeldRequests held;
+  ServerOptions options;
+  options.drain_timeout = std::chrono::milliseconds(0);
+  auto server = std::make_unique<Server>(options, held.handler());
+  ASSERT_TRUE(server->Start().ok());
+  auto client = Client::Create(ClientOptions{});
+  ASSERT_TRUE(client.has_value());
+  std::promise<Result<ClientResponse>> done;
+  (*client)->Send(Http(server->port()), ClientRequest{.method = "GET", .target = "/feed"},
+                  [&done](Result<ClientResponse> response) { done.set_value(std::move(response)); });
+  auto [request, respond] = held.Next();
+  server.reset();  // stops without waiting: drain_timeout is 0
+  EXPECT_TRUE(respond.abandoned());
+  respond(Response::Json(200, "{}"));  // does nothing, crashes nothing
+  auto response = done.get_future().get();
+  ASSERT_FALSE(response.has_value());
+  EXPECT_EQ(response.error().code(), StatusCode::kUnavailable);
+}
+
+TEST(Server, ConnectionsOverTheCapAreClosed) {
+  ServerOptions options;
+  options.max_connections = 1;
+  Server server(options, Echo);
+  ASSERT_TRUE(server.Start().ok());
+  RawSocket first(server.port());
+  ASSERT_TRUE(first.Send("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_TRUE(first.ReadUntil("body=").starts_with("HTTP/1.1 200"));  // accepted and serving
+  RawSocket second(server.port());
+  EXPECT_EQ(second.ReadUntilClosed(), "");
+  EXPECT_EQ(server.stats().connections_rejected, 1u);
+  EXPECT_EQ(server.stats().connections_open, 1u);
+}
+
+TEST(Server, StartReportsAddressInUse) {
+  Server first(ServerOptions{}, Echo);
+  ASSERT_TRUE(first.Start().ok());
+  ServerOptions options;
+  options.port = first.port();
+  Server second(options, Echo);
+  Status status = second.Start();
+  EXPECT_EQ(status.code(), StatusCode::kUnavailable) << status.ToString();
+  EXPECT_NE(status.message().find(std::to_string(first.port())), std::string::npos);
+}
+
+TEST(Server, StartRejectsBadConfiguration) {
+  struct Case {
+    std::string name;
+    ServerOptions options;
+  };
+  ServerOptions bad_address;
+  bad_address.address = "not-an-address";
+  ServerOptions missing_key = TlsServer();
+  missing_key.tls->key = "/nonexistent/hub.key";
+  ServerOptions mismatched_key = TlsServer();
+  mismatched_key.tls->key = Certs::Get().Identity("mut-100").key;
+  for (const Case& c : {Case{"bad address", bad_address}, Case{"missing key", missing_key},
+                        Case{"key of another certificate", mismatched_key}}) {
+    SCOPED_TRACE(c.name);
+    Server server(c.options, Echo);
+    Status status = server.Start();
+    EXPECT_EQ(status.code(), StatusCode::kInvalidRequest) << status.ToString();
+  }
+}
+
+TEST(Server, ErrorResponseHasSpecShape) {
+  Response response = ErrorResponse(NotAuthorized("no \"grant\"\nfor you"));
+  EXPECT_EQ(response.status, 403);
+  EXPECT_EQ(response.content_type, "application/json");
+  EXPECT_EQ(response.body,
+            R"({"error":{"code":"not-authorized","message":"no \"grant\"\nfor you"}})");
+}
+
+}  // namespace
+}  // namespace carrefour::net

@@ -1,0 +1,96 @@
+#include "net/internal/text.h"
+
+#include <cstdio>
+
+namespace carrefour::net::internal {
+namespace {
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+std::optional<std::string> PercentDecode(std::string_view text, bool plus_is_space) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '%') {
+      if (i + 2 >= text.size()) return std::nullopt;
+      int high = HexValue(text[i + 1]);
+      int low = HexValue(text[i + 2]);
+      if (high < 0 || low < 0) return std::nullopt;
+      out.push_back(static_cast<char>(high * 16 + low));
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      out.push_back(' ');
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+Status ParseTarget(std::string_view target, std::string* path,
+                   std::vector<std::pair<std::string, std::string>>* query) {
+  // Only origin-form ("/path?query") reaches an API server; absolute-form and
+  // "*" are for proxies and OPTIONS, which nothing here serves.
+  if (target.empty() || target.front() != '/') {
+    return InvalidRequest("request target must start with '/'");
+  }
+  size_t question = target.find('?');
+  std::string_view raw_path = target.substr(0, question);
+  std::optional<std::string> decoded_path = PercentDecode(raw_path, /*plus_is_space=*/false);
+  if (!decoded_path) return InvalidRequest("malformed percent-escape in the request path");
+  *path = std::move(*decoded_path);
+  query->clear();
+  if (question == std::string_view::npos) return OkStatus();
+  std::string_view rest = target.substr(question + 1);
+  // A fragment is never sent by a conforming client; drop it if one is.
+  if (size_t hash = rest.find('#'); hash != std::string_view::npos) rest = rest.substr(0, hash);
+  while (!rest.empty()) {
+    size_t amp = rest.find('&');
+    std::string_view pair = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+    if (pair.empty()) continue;
+    size_t eq = pair.find('=');
+    std::string_view raw_name = pair.substr(0, eq);
+    std::string_view raw_value = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+    std::optional<std::string> name = PercentDecode(raw_name, /*plus_is_space=*/true);
+    std::optional<std::string> value = PercentDecode(raw_value, /*plus_is_space=*/true);
+    if (!name || !value) return InvalidRequest("malformed percent-escape in the query string");
+    query->emplace_back(std::move(*name), std::move(*value));
+  }
+  return OkStatus();
+}
+
+void AppendJsonString(std::string_view text, std::string* out) {
+  out->push_back('"');
+  for (char c : text) {
+    switch (c) {
+      case '"': out->append("\\\""); break;
+      case '\\': out->append("\\\\"); break;
+      case '\n': out->append("\\n"); break;
+      case '\r': out->append("\\r"); break;
+      case '\t': out->append("\\t"); break;
+      case '\b': out->append("\\b"); break;
+      case '\f': out->append("\\f"); break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char escaped[8];
+          std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned>(c));
+          out->append(escaped);
+        } else {
+          // Bytes >= 0x80 pass through: messages are UTF-8 already.
+          out->push_back(c);
+        }
+    }
+  }
+  out->push_back('"');
+}
+
+}  // namespace carrefour::net::internal

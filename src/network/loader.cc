@@ -1,0 +1,1056 @@
+#include "network/loader.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <optional>
+#include <span>
+#include <sstream>
+#include <system_error>
+#include <unordered_map>
+#include <utility>
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+namespace carrefour::network {
+namespace {
+
+// A definition names a few thousand elements; anything far beyond that is a
+// wrong file (a database dump, a binary), not a network.
+constexpr std::uintmax_t kMaxFileBytes = 64u << 20;
+
+// X.509 caps a CommonName at 64 characters (RFC 5280, ub-common-name), and an
+// institution id is its certificate's CN.
+constexpr size_t kMaxInstitutionIdLength = 64;
+
+// The CN of the hub's own certificate (SPEC.md section 5): an institution
+// with this id could pass itself off as the hub to connectors.
+constexpr std::string_view kHubId = "hub";
+
+constexpr std::string_view kInstitutionTypeKeys[] = {"id", "capacities"};
+constexpr std::string_view kInstitutionKeys[] = {"id", "type", "name", "endpoint"};
+constexpr std::string_view kDataTypeKeys[] = {"id", "fields"};
+constexpr std::string_view kAvailabilityKeys[] = {"data_type", "provider_type", "capacity"};
+constexpr std::string_view kAuthorizationKeys[] = {"data_type", "requester",   "requester_type",
+                                                   "capacity",  "fields",      "legal_basis",
+                                                   "from",      "to"};
+constexpr std::string_view kSubscriptionKeys[] = {"institution", "institution_type", "data_type",
+                                                  "capacity"};
+constexpr std::string_view kSections[] = {"institution_type", "institution",   "data_type",
+                                          "availability",     "authorization", "subscription"};
+
+int LineOf(const toml::node& node) { return static_cast<int>(node.source().begin.line); }
+int LineOf(const toml::key& key) { return static_cast<int>(key.source().begin.line); }
+
+std::string_view Describe(toml::node_type type) {
+  switch (type) {
+    case toml::node_type::none: return "nothing";
+    case toml::node_type::table: return "a table";
+    case toml::node_type::array: return "an array";
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a float";
+    case toml::node_type::boolean: return "a boolean";
+    case toml::node_type::date: return "a date";
+    case toml::node_type::time: return "a time";
+    case toml::node_type::date_time: return "a date-time";
+  }
+  return "an unknown value";
+}
+
+template <typename Range>
+std::string Join(const Range& values) {
+  std::string out;
+  for (const auto& value : values) {
+    if (!out.empty()) out += ", ";
+    out += value;
+  }
+  return out;
+}
+
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// Singular and plural ("capacity" for "capacities") are further apart than
+// typos are, yet the commonest slip in a key or an id: they share all but
+// the last letter of the shorter.
+bool SameStem(std::string_view a, std::string_view b) {
+  std::string_view shorter = a.size() <= b.size() ? a : b;
+  std::string_view longer = a.size() <= b.size() ? b : a;
+  return shorter.size() >= 5 && longer.starts_with(shorter.substr(0, shorter.size() - 1));
+}
+
+// The candidate closest to `wrong` when it is close enough to be a typo
+// ("mutualty" for "mutuality"); empty otherwise. Ties go to the smallest
+// candidate so that messages do not depend on hash order.
+template <typename Range>
+std::string ClosestMatch(std::string_view wrong, const Range& candidates) {
+  const size_t limit = std::min<size_t>(2, wrong.size() / 3 + 1);
+  std::string best;
+  size_t best_distance = limit + 1;
+  for (const auto& candidate : candidates) {
+    std::string_view name(candidate);
+    size_t distance = SameStem(wrong, name) ? 1 : EditDistance(wrong, name);
+    if (distance < best_distance || (distance == best_distance && name < best)) {
+      best = std::string(name);
+      best_distance = distance;
+    }
+  }
+  return best_distance <= limit ? best : std::string();
+}
+
+template <typename Range>
+std::string Suggestion(std::string_view wrong, const Range& candidates) {
+  std::string match = ClosestMatch(wrong, candidates);
+  return match.empty() ? std::string() : fmt::format("; did you mean '{}'?", match);
+}
+
+// Collects the problems of one source. Order of discovery does not matter:
+// Take() sorts them into file order.
+class Reporter {
+ public:
+  explicit Reporter(std::string source) : source_(std::move(source)) {}
+
+  void Error(int line, std::string message) {
+    diagnostics_.push_back(Diagnostic{source_, line, std::move(message)});
+  }
+  bool empty() const { return diagnostics_.empty(); }
+  const std::string& source() const { return source_; }
+
+  Diagnostics Take() && {
+    std::stable_sort(diagnostics_.begin(), diagnostics_.end(),
+                     [](const Diagnostic& a, const Diagnostic& b) { return a.line < b.line; });
+    return std::move(diagnostics_);
+  }
+
+ private:
+  std::string source_;
+  Diagnostics diagnostics_;
+};
+
+// What reading one key of a table gave: `value` is set when the key is
+// present and well-formed (anything else has been reported already).
+template <typename T>
+struct Read {
+  std::optional<T> value;
+  bool present = false;
+  int line = 0;  // the value's line, or the table's when the key is absent
+
+  explicit operator bool() const { return value.has_value(); }
+  const T& operator*() const { return *value; }
+  const T* operator->() const { return &*value; }
+};
+
+// An element of a list, with its own line for messages about it.
+struct Item {
+  std::string value;
+  int line = 0;
+};
+
+enum class Presence { kRequired, kOptional };
+
+// Reads the keys of one element ([[institution]], ...) and reports what is
+// wrong with them, unknown keys included (at construction).
+class ElementReader {
+ public:
+  ElementReader(const toml::table& table, std::string_view section,
+                std::span<const std::string_view> allowed, Reporter& reporter)
+      : table_(table), where_(fmt::format("[[{}]]", section)), reporter_(reporter) {
+    for (auto&& [key, value] : table) {
+      if (std::find(allowed.begin(), allowed.end(), key.str()) != allowed.end()) continue;
+      reporter_.Error(LineOf(key), fmt::format("unknown key '{}' in {} (allowed keys: {}){}",
+                                               key.str(), where_, Join(allowed),
+                                               Suggestion(key.str(), allowed)));
+    }
+  }
+
+  int line() const { return LineOf(table_); }
+  const std::string& where() const { return where_; }
+  bool Has(std::string_view key) const { return table_.get(key) != nullptr; }
+
+  // A non-empty string.
+  Read<std::string> String(std::string_view key, Presence presence) {
+    Read<std::string> out = Start<std::string>(key, presence);
+    const toml::node* node = table_.get(key);
+    if (node == nullptr) return out;
+    const auto* text = node->as_string();
+    if (text == nullptr) {
+      WrongType(key, *node, "a string");
+    } else if (text->get().empty()) {
+      reporter_.Error(out.line, fmt::format("'{}' in {} is empty", key, where_));
+    } else {
+      out.value = text->get();
+    }
+    return out;
+  }
+
+  // An array of strings, each listed once. Emptiness is the caller's call.
+  Read<std::vector<Item>> StringList(std::string_view key, Presence presence) {
+    Read<std::vector<Item>> out = Start<std::vector<Item>>(key, presence);
+    const toml::node* node = table_.get(key);
+    if (node == nullptr) return out;
+    const toml::array* array = node->as_array();
+    if (array == nullptr) {
+      WrongType(key, *node, "an array of strings");
+      return out;
+    }
+    std::vector<Item> items;
+    bool ok = true;
+    for (size_t i = 0; i < array->size(); ++i) {
+      const toml::node& element = *array->get(i);
+      const auto* text = element.as_string();
+      if (text == nullptr) {
+        reporter_.Error(LineOf(element),
+                        fmt::format("'{}' in {} must be an array of strings, but element {} is {}",
+                                    key, where_, i + 1, Describe(element.type())));
+        ok = false;
+        continue;
+      }
+      const std::string& value = text->get();
+      auto previous = std::find_if(items.begin(), items.end(),
+                                   [&](const Item& item) { return item.value == value; });
+      if (previous != items.end()) {
+        reporter_.Error(LineOf(element),
+                        fmt::format("'{}' is listed twice in '{}' in {}", value, key, where_));
+        ok = false;
+        continue;
+      }
+      items.push_back(Item{value, LineOf(element)});
+    }
+    if (ok) out.value = std::move(items);
+    return out;
+  }
+
+  // A TOML local date (`from = 2020-01-01`) or the same as a "YYYY-MM-DD"
+  // string, which some generators of TOML can only write.
+  Read<Date> DateValue(std::string_view key, Presence presence) {
+    Read<Date> out = Start<Date>(key, presence);
+    const toml::node* node = table_.get(key);
+    if (node == nullptr) return out;
+    if (const auto* date = node->as_date()) {
+      const toml::date& d = date->get();
+      out.value = Date::FromCivil(d.year, d.month, d.day);
+      if (!out.value) {
+        reporter_.Error(out.line, fmt::format("'{}' in {}: {:04}-{:02}-{:02} is outside the years "
+                                              "0001-9999",
+                                              key, where_, d.year, d.month, d.day));
+      }
+    } else if (const auto* text = node->as_string()) {
+      Result<Date> parsed = Date::Parse(text->get());
+      if (parsed) {
+        out.value = *parsed;
+      } else {
+        reporter_.Error(out.line,
+                        fmt::format("'{}' in {}: {}", key, where_, parsed.error().message()));
+      }
+    } else {
+      WrongType(key, *node, "a date (2020-01-01)");
+    }
+    return out;
+  }
+
+ private:
+  template <typename T>
+  Read<T> Start(std::string_view key, Presence presence) {
+    Read<T> out;
+    const toml::node* node = table_.get(key);
+    out.present = node != nullptr;
+    out.line = node != nullptr ? LineOf(*node) : line();
+    if (node == nullptr && presence == Presence::kRequired) {
+      reporter_.Error(line(), fmt::format("{} is missing required key '{}'", where_, key));
+    }
+    return out;
+  }
+
+  void WrongType(std::string_view key, const toml::node& node, std::string_view expected) {
+    reporter_.Error(LineOf(node), fmt::format("'{}' in {} must be {}, not {}", key, where_, expected,
+                                              Describe(node.type())));
+  }
+
+  const toml::table& table_;
+  std::string where_;
+  Reporter& reporter_;
+};
+
+bool IsIdChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+}
+
+bool IsFieldChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+bool IsDigits(std::string_view text) {
+  return !text.empty() &&
+         std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// --- endpoints --------------------------------------------------------------
+
+struct Endpoint {
+  std::string normalized;  // "https://host:port", no trailing slash
+  std::string host;        // IPv6 without its brackets, as resolvers want it
+  uint16_t port = 0;
+};
+
+bool IsIpv4(std::string_view host) {
+  int parts = 0;
+  size_t start = 0;
+  while (true) {
+    size_t dot = host.find('.', start);
+    std::string_view part = host.substr(start, dot == std::string_view::npos ? dot : dot - start);
+    // No leading zeros: "010" reads as octal to some resolvers.
+    if (!IsDigits(part) || part.size() > 3 || (part.size() > 1 && part[0] == '0')) return false;
+    if (std::stoi(std::string(part)) > 255) return false;
+    ++parts;
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  return parts == 4;
+}
+
+bool IsDnsName(std::string_view host) {
+  if (host.empty() || host.size() > 253) return false;
+  size_t start = 0;
+  while (true) {
+    size_t dot = host.find('.', start);
+    std::string_view label =
+        host.substr(start, dot == std::string_view::npos ? dot : dot - start);
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-')
+      return false;
+    for (char c : label) {
+      bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                c == '-';
+      if (!ok) return false;
+    }
+    if (dot == std::string_view::npos) return true;
+    start = dot + 1;
+  }
+}
+
+// https://HOST:PORT with an optional trailing slash; anything else gets the
+// reason in words.
+tl::expected<Endpoint, std::string> ParseEndpoint(std::string_view text) {
+  constexpr std::string_view kScheme = "https://";
+  auto starts_with_nocase = [&](std::string_view prefix) {
+    return text.size() >= prefix.size() &&
+           std::equal(prefix.begin(), prefix.end(), text.begin(),
+                      [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); });
+  };
+  if (starts_with_nocase("http://")) {
+    return tl::unexpected(std::string("must use https:// (the hub calls connectors over mutual TLS)"));
+  }
+  if (!text.starts_with(kScheme)) {
+    return tl::unexpected(std::string("must be an https://HOST:PORT URL"));
+  }
+  std::string_view rest = text.substr(kScheme.size());
+  if (rest.ends_with('/')) rest.remove_suffix(1);
+  if (rest.find_first_of("/?#") != std::string_view::npos) {
+    return tl::unexpected(std::string("must not have a path, query or fragment (https://HOST:PORT)"));
+  }
+  if (rest.find('@') != std::string_view::npos) {
+    return tl::unexpected(std::string("must not carry a user name (https://HOST:PORT)"));
+  }
+
+  Endpoint endpoint;
+  std::string_view host_part;  // as written, brackets included
+  std::string_view port_text;
+  if (rest.starts_with('[')) {
+    size_t close = rest.find(']');
+    if (close == std::string_view::npos) {
+      return tl::unexpected(std::string("has an IPv6 address without its closing ']'"));
+    }
+    host_part = rest.substr(0, close + 1);
+    endpoint.host = std::string(rest.substr(1, close - 1));
+    in6_addr address{};
+    if (inet_pton(AF_INET6, endpoint.host.c_str(), &address) != 1) {
+      return tl::unexpected(fmt::format("has an invalid IPv6 address '{}'", endpoint.host));
+    }
+    std::string_view after = rest.substr(close + 1);
+    if (!after.starts_with(':')) {
+      return tl::unexpected(std::string("needs an explicit port (https://HOST:PORT)"));
+    }
+    port_text = after.substr(1);
+  } else {
+    size_t colon = rest.rfind(':');
+    if (colon == std::string_view::npos) {
+      return tl::unexpected(std::string("needs an explicit port (https://HOST:PORT)"));
+    }
+    host_part = rest.substr(0, colon);
+    port_text = rest.substr(colon + 1);
+    if (host_part.find(':') != std::string_view::npos) {
+      return tl::unexpected(std::string("must write an IPv6 address in brackets (https://[::1]:PORT)"));
+    }
+    if (host_part.empty()) return tl::unexpected(std::string("has no host"));
+    bool numeric = std::all_of(host_part.begin(), host_part.end(),
+                               [](char c) { return c == '.' || (c >= '0' && c <= '9'); });
+    if (numeric ? !IsIpv4(host_part) : !IsDnsName(host_part)) {
+      return tl::unexpected(fmt::format("has an invalid host '{}' (a DNS name, an IPv4 address or "
+                                        "an [IPv6] address)",
+                                        host_part));
+    }
+    endpoint.host = std::string(host_part);
+  }
+  if (!IsDigits(port_text) || port_text.size() > 5 || std::stoi(std::string(port_text)) < 1 ||
+      std::stoi(std::string(port_text)) > 65535) {
+    return tl::unexpected(port_text.empty()
+                              ? std::string("needs an explicit port (https://HOST:PORT)")
+                              : fmt::format("has an invalid port '{}' (1-65535)", port_text));
+  }
+  endpoint.port = static_cast<uint16_t>(std::stoi(std::string(port_text)));
+  endpoint.normalized = fmt::format("https://{}:{}", host_part, endpoint.port);
+  return endpoint;
+}
+
+// --- the definition ---------------------------------------------------------
+
+// What later checks need to know about an element already read, beyond the
+// model: where it is, and whether its lists could be read (when they could
+// not, checks against them are skipped rather than reported a second time).
+struct TypeInfo {
+  size_t index = 0;
+  int line = 0;
+  bool capacities_known = false;
+};
+struct InstitutionInfo {
+  size_t index = 0;
+  int line = 0;
+  bool type_known = false;
+  bool endpoint_given = false;  // even if malformed (already reported then)
+};
+struct DataTypeInfo {
+  size_t index = 0;
+  int line = 0;
+  bool fields_known = false;
+};
+
+// Reads the sections in dependency order (types and data types before what
+// refers to them) whatever their order in the file, so that every reference
+// is checked against complete indexes.
+class Builder {
+ public:
+  explicit Builder(std::string source) : reporter_(std::move(source)) {}
+
+  tl::expected<Definition, Diagnostics> Build(const toml::table& root) {
+    for (auto&& [key, value] : root) {
+      if (std::find(std::begin(kSections), std::end(kSections), key.str()) != std::end(kSections))
+        continue;
+      reporter_.Error(LineOf(key), fmt::format("unknown key '{}' at the top level (allowed keys: "
+                                               "{}){}",
+                                               key.str(), Join(kSections),
+                                               Suggestion(key.str(), kSections)));
+    }
+    ForEachElement(root, "institution_type", kInstitutionTypeKeys,
+                   [this](ElementReader& r) { ReadInstitutionType(r); });
+    ForEachElement(root, "data_type", kDataTypeKeys, [this](ElementReader& r) { ReadDataType(r); });
+    ForEachElement(root, "institution", kInstitutionKeys,
+                   [this](ElementReader& r) { ReadInstitution(r); });
+    ForEachElement(root, "availability", kAvailabilityKeys,
+                   [this](ElementReader& r) { ReadAvailability(r); });
+    ForEachElement(root, "authorization", kAuthorizationKeys,
+                   [this](ElementReader& r) { ReadAuthorization(r); });
+    ForEachElement(root, "subscription", kSubscriptionKeys,
+                   [this](ElementReader& r) { ReadSubscription(r); });
+    CheckProvidersHaveEndpoints();
+    CheckSubscriptionsCanDeliver();
+
+    if (!reporter_.empty()) return tl::unexpected(std::move(reporter_).Take());
+    return Definition(reporter_.source(), std::move(types_), std::move(institutions_),
+                      std::move(data_types_), std::move(availability_),
+                      std::move(authorizations_), std::move(subscriptions_));
+  }
+
+ private:
+  template <typename Fn>
+  void ForEachElement(const toml::table& root, std::string_view section,
+                      std::span<const std::string_view> keys, Fn read) {
+    const toml::node* node = root.get(section);
+    if (node == nullptr) return;
+    const toml::array* array = node->as_array();
+    if (array == nullptr) {
+      reporter_.Error(LineOf(*node),
+                      node->is_table()
+                          ? fmt::format("'{0}' must be an array of tables: write [[{0}]], not [{0}]",
+                                        section)
+                          : fmt::format("'{0}' must be an array of tables ([[{0}]]), not {1}",
+                                        section, Describe(node->type())));
+      return;
+    }
+    for (const toml::node& element : *array) {
+      const toml::table* table = element.as_table();
+      if (table == nullptr) {
+        reporter_.Error(LineOf(element),
+                        fmt::format("each element of '{}' must be a table, not {}", section,
+                                    Describe(element.type())));
+        continue;
+      }
+      ElementReader reader(*table, section, keys, reporter_);
+      read(reader);
+    }
+  }
+
+  // `kind` says what the id names, for messages ("institution type").
+  bool CheckId(std::string_view kind, const std::string& id, int line) {
+    if (id.empty()) {
+      reporter_.Error(line, fmt::format("{} id is empty", kind));
+      return false;
+    }
+    if (!std::all_of(id.begin(), id.end(), IsIdChar)) {
+      reporter_.Error(line, fmt::format("{} id '{}' may only use a-z, 0-9, '.', '_' and '-'{}", kind,
+                                        id,
+                                        kind == "institution"
+                                            ? " (it is the CN of the institution's certificate)"
+                                            : ""));
+      return false;
+    }
+    return true;
+  }
+
+  // Whether `capacity` is one that institutions of type `type_id` may
+  // declare; reports it otherwise. `whose` names the type in the message. An
+  // unknown type, or one whose capacities could not be read, passes: that
+  // has been reported already.
+  bool CheckCapacity(const std::string& capacity, int line, const std::string& type_id,
+                     std::string_view whose) {
+    auto it = type_info_.find(type_id);
+    if (it == type_info_.end() || !it->second.capacities_known) return true;
+    const InstitutionType& type = types_[it->second.index];
+    if (type.AllowsCapacity(capacity)) return true;
+    reporter_.Error(line, type.capacities.empty()
+                              ? fmt::format("capacity '{}' is not allowed for {}: it declares no "
+                                            "capacities",
+                                            capacity, whose)
+                              : fmt::format("capacity '{}' is not allowed for {} (its capacities: "
+                                            "{}){}",
+                                            capacity, whose, Join(type.capacities),
+                                            Suggestion(capacity, type.capacities)));
+    return false;
+  }
+
+  template <typename Info>
+  static std::vector<std::string_view> Keys(const std::unordered_map<std::string, Info>& index) {
+    std::vector<std::string_view> keys;
+    keys.reserve(index.size());
+    for (const auto& [key, info] : index) keys.push_back(key);
+    return keys;
+  }
+
+  // `id` names an institution type; reports it otherwise.
+  bool CheckTypeReference(const Read<std::string>& id, std::string_view key, std::string_view where) {
+    if (!id) return false;
+    if (type_info_.count(*id) != 0) return true;
+    reporter_.Error(id.line, fmt::format("'{}' in {}: unknown institution type '{}'{}", key, where,
+                                         *id, Suggestion(*id, Keys(type_info_))));
+    return false;
+  }
+
+  bool CheckDataTypeReference(const Read<std::string>& id, std::string_view where) {
+    if (!id) return false;
+    if (data_type_info_.count(*id) != 0) return true;
+    reporter_.Error(id.line, fmt::format("'data_type' in {}: unknown data type '{}'{}", where, *id,
+                                         Suggestion(*id, Keys(data_type_info_))));
+    return false;
+  }
+
+  bool CheckInstitutionReference(const Read<std::string>& id, std::string_view key,
+                                 std::string_view where) {
+    if (!id) return false;
+    if (institution_info_.count(*id) != 0) return true;
+    reporter_.Error(id.line, fmt::format("'{}' in {}: unknown institution '{}'{}", key, where, *id,
+                                         Suggestion(*id, Keys(institution_info_))));
+    return false;
+  }
+
+  // Exactly one of two keys (requester / requester_type, ...).
+  bool CheckExactlyOne(ElementReader& r, std::string_view a, std::string_view b) {
+    bool has_a = r.Has(a), has_b = r.Has(b);
+    if (has_a != has_b) return true;
+    reporter_.Error(r.line(), has_a ? fmt::format("{} has both '{}' and '{}': give exactly one",
+                                                  r.where(), a, b)
+                                    : fmt::format("{} needs '{}' or '{}' (exactly one)", r.where(),
+                                                  a, b));
+    return false;
+  }
+
+  void ReadInstitutionType(ElementReader& r) {
+    InstitutionType type;
+    type.line = r.line();
+    Read<std::string> id = r.String("id", Presence::kRequired);
+    Read<std::vector<Item>> capacities = r.StringList("capacities", Presence::kOptional);
+    bool capacities_ok = !capacities.present || capacities;
+    if (capacities) {
+      for (const Item& capacity : *capacities) {
+        if (capacity.value.empty()) {
+          reporter_.Error(capacity.line, "capacity is empty");
+          capacities_ok = false;
+        } else if (!std::all_of(capacity.value.begin(), capacity.value.end(), IsIdChar)) {
+          reporter_.Error(capacity.line,
+                          fmt::format("capacity '{}' may only use a-z, 0-9, '.', '_' and '-'",
+                                      capacity.value));
+          capacities_ok = false;
+        }
+        type.capacities.push_back(capacity.value);
+      }
+    }
+    if (!id || !CheckId("institution type", *id, id.line)) return;
+    type.id = *id;
+    if (auto it = type_info_.find(type.id); it != type_info_.end()) {
+      reporter_.Error(id.line, fmt::format("duplicate institution type id '{}' (first defined at "
+                                           "line {})",
+                                           type.id, it->second.line));
+      return;
+    }
+    type_info_.emplace(type.id, TypeInfo{types_.size(), type.line, capacities_ok});
+    types_.push_back(std::move(type));
+  }
+
+  void ReadDataType(ElementReader& r) {
+    DataType data_type;
+    data_type.line = r.line();
+    Read<std::string> id = r.String("id", Presence::kRequired);
+    Read<std::vector<Item>> fields = r.StringList("fields", Presence::kRequired);
+    bool fields_ok = static_cast<bool>(fields);
+    if (fields && fields->empty()) {
+      reporter_.Error(fields.line, "'fields' in [[data_type]] is empty: a data type has at least "
+                                   "one field");
+      fields_ok = false;
+    }
+    if (fields) {
+      for (const Item& field : *fields) {
+        if (field.value.empty()) {
+          reporter_.Error(field.line, "field name is empty");
+          fields_ok = false;
+        } else if (!std::all_of(field.value.begin(), field.value.end(), IsFieldChar)) {
+          reporter_.Error(field.line,
+                          fmt::format("field '{}' may only use letters, digits and '_' (fields "
+                                      "are JSON keys and connector columns)",
+                                      field.value));
+          fields_ok = false;
+        }
+        data_type.fields.push_back(field.value);
+      }
+    }
+    if (!id || !CheckId("data type", *id, id.line)) return;
+    data_type.id = *id;
+    if (auto it = data_type_info_.find(data_type.id); it != data_type_info_.end()) {
+      reporter_.Error(id.line, fmt::format("duplicate data type id '{}' (first defined at line {})",
+                                           data_type.id, it->second.line));
+      return;
+    }
+    data_type_info_.emplace(data_type.id, DataTypeInfo{data_types_.size(), data_type.line, fields_ok});
+    data_types_.push_back(std::move(data_type));
+  }
+
+  void ReadInstitution(ElementReader& r) {
+    Institution institution;
+    institution.line = r.line();
+    Read<std::string> id = r.String("id", Presence::kRequired);
+    Read<std::string> type = r.String("type", Presence::kRequired);
+    Read<std::string> name = r.String("name", Presence::kOptional);
+    Read<std::string> endpoint = r.String("endpoint", Presence::kOptional);
+
+    bool type_known = CheckTypeReference(type, "type", r.where());
+    if (type) institution.type = *type;
+    if (endpoint) {
+      tl::expected<Endpoint, std::string> parsed = ParseEndpoint(*endpoint);
+      if (parsed) {
+        institution.endpoint = parsed->normalized;
+        institution.endpoint_host = parsed->host;
+        institution.endpoint_port = parsed->port;
+      } else {
+        reporter_.Error(endpoint.line, fmt::format("endpoint '{}' {}", *endpoint, parsed.error()));
+      }
+    }
+
+    if (!id) return;
+    bool id_ok = CheckId("institution", *id, id.line);
+    if (id_ok && id->size() > kMaxInstitutionIdLength) {
+      reporter_.Error(id.line, fmt::format("institution id '{}' is longer than {} characters (it "
+                                           "is the CN of the institution's certificate)",
+                                           *id, kMaxInstitutionIdLength));
+      id_ok = false;
+    }
+    if (id_ok && *id == kHubId) {
+      reporter_.Error(id.line, "institution id 'hub' is reserved for the hub's own certificate "
+                               "(CN=hub); choose another id");
+      id_ok = false;
+    }
+    if (!id_ok) return;
+    institution.id = *id;
+    institution.name = name ? *name : institution.id;
+    if (auto it = institution_info_.find(institution.id); it != institution_info_.end()) {
+      reporter_.Error(id.line, fmt::format("duplicate institution id '{}' (first defined at line {})",
+                                           institution.id, it->second.line));
+      return;
+    }
+    institution_info_.emplace(institution.id,
+                              InstitutionInfo{institutions_.size(), institution.line, type_known,
+                                              endpoint.present});
+    institutions_.push_back(std::move(institution));
+  }
+
+  void ReadAvailability(ElementReader& r) {
+    Availability availability;
+    availability.line = r.line();
+    Read<std::string> data_type = r.String("data_type", Presence::kRequired);
+    Read<std::string> provider_type = r.String("provider_type", Presence::kRequired);
+    Read<std::string> capacity = r.String("capacity", Presence::kOptional);
+
+    bool data_type_ok = CheckDataTypeReference(data_type, r.where());
+    bool provider_ok = CheckTypeReference(provider_type, "provider_type", r.where());
+    bool capacity_ok = capacity ? !provider_ok || CheckCapacity(*capacity, capacity.line,
+                                                               *provider_type,
+                                                               fmt::format("provider type '{}'",
+                                                                           *provider_type))
+                                : !capacity.present;
+    if (!data_type_ok || !provider_ok || !capacity_ok) return;
+    availability.data_type = *data_type;
+    availability.provider_type = *provider_type;
+    if (capacity) availability.capacity = *capacity;
+
+    std::string key = fmt::format("{}\n{}\n{}", availability.data_type, availability.provider_type,
+                                  availability.capacity.value_or(""));
+    auto [it, inserted] = availability_lines_.emplace(std::move(key), availability.line);
+    if (!inserted) {
+      reporter_.Error(availability.line,
+                      fmt::format("duplicate availability of '{}' at provider type '{}'{} (first "
+                                  "at line {})",
+                                  availability.data_type, availability.provider_type,
+                                  capacity ? fmt::format(" for capacity '{}'", *capacity) : "",
+                                  it->second));
+      return;
+    }
+    availability_.push_back(std::move(availability));
+  }
+
+  void ReadAuthorization(ElementReader& r) {
+    Authorization authorization;
+    authorization.line = r.line();
+    Read<std::string> data_type = r.String("data_type", Presence::kRequired);
+    Read<std::string> requester = r.String("requester", Presence::kOptional);
+    Read<std::string> requester_type = r.String("requester_type", Presence::kOptional);
+    Read<std::string> capacity = r.String("capacity", Presence::kRequired);
+    Read<std::vector<Item>> fields = r.StringList("fields", Presence::kOptional);
+    Read<std::string> legal_basis = r.String("legal_basis", Presence::kRequired);
+    Read<Date> from = r.DateValue("from", Presence::kRequired);
+    Read<Date> to = r.DateValue("to", Presence::kOptional);
+    CheckExactlyOne(r, "requester", "requester_type");
+
+    // The type whose capacities bound `capacity`: the requester type, or the
+    // type of the requester institution.
+    std::string capacity_type;
+    std::string whose;
+    if (CheckInstitutionReference(requester, "requester", r.where())) {
+      const InstitutionInfo& info = institution_info_.at(*requester);
+      if (info.type_known) {
+        capacity_type = institutions_[info.index].type;
+        whose = fmt::format("institution type '{}' of requester '{}'", capacity_type, *requester);
+      }
+    }
+    if (CheckTypeReference(requester_type, "requester_type", r.where())) {
+      capacity_type = *requester_type;
+      whose = fmt::format("requester type '{}'", capacity_type);
+    }
+    if (capacity && !capacity_type.empty() && !(requester && requester_type)) {
+      CheckCapacity(*capacity, capacity.line, capacity_type, whose);
+    }
+
+    const DataType* type = nullptr;
+    bool fields_known = false;
+    if (CheckDataTypeReference(data_type, r.where())) {
+      const DataTypeInfo& info = data_type_info_.at(*data_type);
+      type = &data_types_[info.index];
+      fields_known = info.fields_known;
+    }
+    if (fields && fields->empty()) {
+      reporter_.Error(fields.line, "'fields' in [[authorization]] is empty: list the granted "
+                                   "fields, or omit the key to grant all the data type's fields");
+    } else if (fields && fields_known) {
+      for (const Item& field : *fields) {
+        if (type->HasField(field.value)) continue;
+        reporter_.Error(field.line, fmt::format("'{}' is not a field of data type '{}' (its "
+                                                "fields: {}){}",
+                                                field.value, type->id, Join(type->fields),
+                                                Suggestion(field.value, type->fields)));
+      }
+    }
+
+    if (from && to && *to < *from) {
+      reporter_.Error(to.line, fmt::format("'to' ({}) is before 'from' ({}) in [[authorization]]",
+                                           to->ToString(), from->ToString()));
+    }
+
+    if (data_type) authorization.data_type = *data_type;
+    if (requester) authorization.requester = *requester;
+    if (requester_type) authorization.requester_type = *requester_type;
+    if (capacity) authorization.capacity = *capacity;
+    if (fields) {
+      for (const Item& field : *fields) authorization.fields.push_back(field.value);
+    } else if (type != nullptr) {
+      authorization.fields = type->fields;  // absent: the whole data type
+    }
+    if (legal_basis) authorization.legal_basis = *legal_basis;
+    if (from) authorization.validity = Period{*from, to.value};
+    authorizations_.push_back(std::move(authorization));
+  }
+
+  void ReadSubscription(ElementReader& r) {
+    Subscription subscription;
+    subscription.line = r.line();
+    Read<std::string> institution = r.String("institution", Presence::kOptional);
+    Read<std::string> institution_type = r.String("institution_type", Presence::kOptional);
+    Read<std::string> data_type = r.String("data_type", Presence::kRequired);
+    Read<std::string> capacity = r.String("capacity", Presence::kRequired);
+    bool who_ok = CheckExactlyOne(r, "institution", "institution_type");
+
+    std::string capacity_type;
+    std::string whose;
+    bool institution_ok = CheckInstitutionReference(institution, "institution", r.where());
+    if (institution_ok) {
+      const InstitutionInfo& info = institution_info_.at(*institution);
+      if (info.type_known) {
+        capacity_type = institutions_[info.index].type;
+        whose = fmt::format("institution type '{}' of institution '{}'", capacity_type,
+                            *institution);
+      }
+    }
+    bool type_ok = CheckTypeReference(institution_type, "institution_type", r.where());
+    if (type_ok) {
+      capacity_type = *institution_type;
+      whose = fmt::format("institution type '{}'", capacity_type);
+    }
+    bool capacity_ok = static_cast<bool>(capacity);
+    if (who_ok && capacity && !capacity_type.empty()) {
+      capacity_ok = CheckCapacity(*capacity, capacity.line, capacity_type, whose);
+    }
+    bool data_type_ok = CheckDataTypeReference(data_type, r.where());
+
+    if (!who_ok || !(institution_ok || type_ok) || !data_type_ok || !capacity_ok) return;
+    subscription.institution = institution ? *institution : "";
+    subscription.institution_type = institution_type ? *institution_type : "";
+    subscription.data_type = *data_type;
+    subscription.capacity = *capacity;
+    std::string key = fmt::format("{}\n{}\n{}\n{}", subscription.institution,
+                                  subscription.institution_type, subscription.data_type,
+                                  subscription.capacity);
+    auto [it, inserted] = subscription_lines_.emplace(std::move(key), subscription.line);
+    if (!inserted) {
+      reporter_.Error(subscription.line,
+                      fmt::format("duplicate subscription of {} '{}' to '{}' for capacity '{}' "
+                                  "(first at line {})",
+                                  institution ? "institution" : "institution type",
+                                  institution ? *institution : *institution_type,
+                                  subscription.data_type, subscription.capacity, it->second));
+      return;
+    }
+    subscriptions_.push_back(std::move(subscription));
+  }
+
+  // The hub routes consultations to every institution of a provider type
+  // (SPEC.md section 4.2, step 2); one without an endpoint could never answer.
+  void CheckProvidersHaveEndpoints() {
+    std::unordered_map<std::string_view, const Availability*> provided_by;
+    for (const Availability& availability : availability_) {
+      provided_by.emplace(availability.provider_type, &availability);
+    }
+    for (const Institution& institution : institutions_) {
+      if (institution_info_.at(institution.id).endpoint_given) continue;
+      auto it = provided_by.find(institution.type);
+      if (it == provided_by.end()) continue;
+      reporter_.Error(institution.line,
+                      fmt::format("institution '{}' has no endpoint, but its type '{}' provides "
+                                  "'{}' (availability at line {}): the hub could not call it",
+                                  institution.id, institution.type, it->second->data_type,
+                                  it->second->line));
+    }
+  }
+
+  // A subscription delivers only what an authorization grants (SPEC.md
+  // section 4.3); one that no authorization covers, in any period, can never
+  // deliver anything and is almost certainly a mistake.
+  void CheckSubscriptionsCanDeliver() {
+    // Indexed by (data type, capacity): thousands of authorizations times
+    // hundreds of subscriptions would otherwise dominate the load.
+    std::unordered_map<std::string, std::vector<const Authorization*>> grants;
+    for (const Authorization& authorization : authorizations_) {
+      grants[authorization.data_type + '\n' + authorization.capacity].push_back(&authorization);
+    }
+    for (const Subscription& subscription : subscriptions_) {
+      bool covered = false;
+      static const std::vector<const Authorization*> kNone;
+      auto it = grants.find(subscription.data_type + '\n' + subscription.capacity);
+      for (const Authorization* authorization : it == grants.end() ? kNone : it->second) {
+        if (!subscription.institution.empty()) {
+          const Institution& institution =
+              institutions_[institution_info_.at(subscription.institution).index];
+          covered = authorization->Names(institution);
+        } else if (!authorization->requester_type.empty()) {
+          covered = authorization->requester_type == subscription.institution_type;
+        } else if (auto requester = institution_info_.find(authorization->requester);
+                   requester != institution_info_.end()) {
+          covered = institutions_[requester->second.index].type == subscription.institution_type;
+        }
+        if (covered) break;
+      }
+      if (covered) continue;
+      reporter_.Error(subscription.line,
+                      fmt::format("subscription of {} '{}' to '{}' for capacity '{}' can never "
+                                  "deliver: no authorization grants '{}' for capacity '{}' to {}",
+                                  subscription.institution.empty() ? "institution type"
+                                                                   : "institution",
+                                  subscription.institution.empty() ? subscription.institution_type
+                                                                   : subscription.institution,
+                                  subscription.data_type, subscription.capacity,
+                                  subscription.data_type, subscription.capacity,
+                                  subscription.institution.empty() ? "that type or its institutions"
+                                                                   : "it or its type"));
+    }
+  }
+
+  Reporter reporter_;
+  std::vector<InstitutionType> types_;
+  std::vector<Institution> institutions_;
+  std::vector<DataType> data_types_;
+  std::vector<Availability> availability_;
+  std::vector<Authorization> authorizations_;
+  std::vector<Subscription> subscriptions_;
+  std::unordered_map<std::string, TypeInfo> type_info_;
+  std::unordered_map<std::string, InstitutionInfo> institution_info_;
+  std::unordered_map<std::string, DataTypeInfo> data_type_info_;
+  std::unordered_map<std::string, int> availability_lines_;
+  std::unordered_map<std::string, int> subscription_lines_;
+};
+
+// The file's bytes, or the reason it cannot be read (as a diagnostic with no
+// line) and whether that is because it does not exist.
+struct FileText {
+  std::string text;
+  std::optional<Diagnostic> problem;
+  bool missing = false;
+};
+
+FileText ReadFile(const std::filesystem::path& file) {
+  FileText out;
+  const std::string source = file.string();
+  std::error_code error;
+  std::filesystem::file_status status = std::filesystem::status(file, error);
+  if (error && error != std::errc::no_such_file_or_directory) {
+    out.problem = Diagnostic{source, 0, fmt::format("cannot be read: {}", error.message())};
+    return out;
+  }
+  if (!std::filesystem::exists(status)) {
+    out.missing = true;
+    out.problem = Diagnostic{source, 0, "no such file"};
+    return out;
+  }
+  if (std::filesystem::is_directory(status)) {
+    out.problem = Diagnostic{source, 0, "is a directory, not a network definition file"};
+    return out;
+  }
+  std::uintmax_t size = std::filesystem::file_size(file, error);
+  if (!error && size > kMaxFileBytes) {
+    out.problem = Diagnostic{source, 0, fmt::format("is {} bytes; a network definition is at most "
+                                                    "{} bytes",
+                                                    size, kMaxFileBytes)};
+    return out;
+  }
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    out.problem = Diagnostic{source, 0, fmt::format("cannot be read: {}", std::strerror(errno))};
+    return out;
+  }
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  if (in.bad()) {
+    out.problem = Diagnostic{source, 0, "cannot be read: I/O error"};
+    return out;
+  }
+  out.text = std::move(buffer).str();
+  return out;
+}
+
+}  // namespace
+
+std::string Diagnostic::ToString() const {
+  return line > 0 ? fmt::format("{}:{}: {}", source, line, message)
+                  : fmt::format("{}: {}", source, message);
+}
+
+Status DiagnosticsToStatus(const Diagnostics& diagnostics) {
+  std::string message;
+  for (const Diagnostic& diagnostic : diagnostics) {
+    if (!message.empty()) message += '\n';
+    message += diagnostic.ToString();
+  }
+  return InvalidRequest(std::move(message));
+}
+
+tl::expected<Definition, Diagnostics> ParseDefinitionWithDiagnostics(std::string_view toml_text,
+                                                                     std::string source_name) {
+  // The Debian toml++ is a shared library built with exceptions, so parse
+  // errors arrive as toml::parse_error; they stop here, as the module's
+  // contract promises. toml++ stops at the first syntax error, so a file
+  // that does not parse has exactly one diagnostic.
+  toml::table root;
+  try {
+    root = toml::parse(toml_text, std::string_view(source_name));
+  } catch (const toml::parse_error& error) {
+    return tl::unexpected(Diagnostics{Diagnostic{source_name,
+                                                 static_cast<int>(error.source().begin.line),
+                                                 std::string(error.description())}});
+  } catch (const std::exception& error) {
+    // Allocation failures and the like: still a diagnostic, never a crash.
+    return tl::unexpected(
+        Diagnostics{Diagnostic{source_name, 0, fmt::format("cannot be parsed: {}", error.what())}});
+  }
+  try {
+    return Builder(source_name).Build(root);
+  } catch (const std::exception& error) {
+    // Validation itself only throws on exhaustion (bad_alloc).
+    return tl::unexpected(
+        Diagnostics{Diagnostic{source_name, 0, fmt::format("cannot be loaded: {}", error.what())}});
+  }
+}
+
+tl::expected<Definition, Diagnostics> LoadDefinitionWithDiagnostics(
+    const std::filesystem::path& file) {
+  FileText text = ReadFile(file);
+  if (text.problem) return tl::unexpected(Diagnostics{std::move(*text.problem)});
+  return ParseDefinitionWithDiagnostics(text.text, file.string());
+}
+
+Result<Definition> ParseDefinition(std::string_view toml_text, std::string source_name) {
+  tl::expected<Definition, Diagnostics> definition =
+      ParseDefinitionWithDiagnostics(toml_text, std::move(source_name));
+  if (!definition) return Error(DiagnosticsToStatus(definition.error()));
+  return std::move(*definition);
+}
+
+Result<Definition> LoadDefinition(const std::filesystem::path& file) {
+  FileText text = ReadFile(file);
+  if (text.problem) {
+    std::string message = text.problem->ToString();
+    return Error(text.missing ? NotFound(std::move(message)) : InvalidRequest(std::move(message)));
+  }
+  return ParseDefinition(text.text, file.string());
+}
+
+}  // namespace carrefour::network

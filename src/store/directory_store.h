@@ -1,0 +1,61 @@
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "core/date.h"
+#include "core/result.h"
+#include "directory/entry.h"
+
+namespace carrefour::store {
+
+// The person directory's storage ("who-where-how-when", SPEC.md 4.1): the
+// section of a Store that holds directory entries. Both engines implement it
+// with the same semantics and the same messages; docs/store.md has the schema.
+//
+// Thread safety: every method may be called from any number of threads at
+// once (the engines keep a connection pool; see docs/store.md).
+//
+// Errors of a whole call (as opposed to the rejection of one entry):
+// kUnavailable when the database cannot be reached or stays busy, kInternal
+// for any other database failure, with the engine's message.
+class DirectoryStore {
+ public:
+  virtual ~DirectoryStore() = default;
+
+  // Applies `changes` in order and returns one result per change (index =
+  // position in `changes`). The changes are expected to be validated and
+  // normalized by the directory module already (niss = 11 digits, capacity
+  // allowed, entry.institution = the caller); the store enforces only what
+  // needs the stored state:
+  //   add    - idempotent: the identical entry already present is ok. An
+  //            entry with the same identity (niss, institution, capacity,
+  //            from) but another `to` is rejected invalid-request ("... already
+  //            exists until X; to change its end, close it ...").
+  //   close  - sets `to` on the entry with that identity: not-found when the
+  //            institution has none, invalid-period when to < from,
+  //            invalid-request when `to` is missing.
+  //   remove - deletes the entry with that identity: not-found when none.
+  // Each entry is either fully applied or rejected (a rejection leaves no
+  // trace). The whole batch is one transaction: when it fails, nothing is
+  // applied and the error is returned. Durable when it returns. Batches of
+  // any size are accepted (the 10 000 limit of the API is the caller's); the
+  // bulk import uses batches of about 10 000 adds.
+  virtual Result<std::vector<directory::EntryResult>> ApplyEntryChanges(
+      std::span<const directory::EntryChange> changes) = 0;
+
+  // The entries of person `niss` at every institution, ordered by
+  // (institution, capacity, from). With `overlapping`, only the entries whose
+  // period shares at least one day with it ("active on day d" =
+  // Period::Day(d)). invalid-niss when `niss` is not 11 digits.
+  virtual Result<std::vector<directory::Entry>> EntriesOfPerson(
+      std::string_view niss, std::optional<Period> overlapping = {}) = 0;
+
+  // The entries `institution` declared on person `niss`, in the same order.
+  virtual Result<std::vector<directory::Entry>> EntriesOf(std::string_view institution,
+                                                          std::string_view niss) = 0;
+};
+
+}  // namespace carrefour::store

@@ -1,0 +1,57 @@
+#include "store/internal/entries.h"
+
+#include <fmt/format.h>
+
+namespace carrefour::store::internal {
+namespace {
+
+std::string EndText(std::optional<Date> to) {
+  return to ? "until " + to->ToString() : std::string("with no end");
+}
+
+}  // namespace
+
+Result<int64_t> NissKey(std::string_view niss) {
+  // The directory module normalizes numbers before they get here; this is
+  // the store protecting its encoding, not user-facing validation.
+  if (niss.size() != 11) {
+    return Error(InvalidNiss(fmt::format("'{}' is not an 11-digit number", niss)));
+  }
+  int64_t key = 0;
+  for (char c : niss) {
+    if (c < '0' || c > '9') {
+      return Error(InvalidNiss(fmt::format("'{}' is not an 11-digit number", niss)));
+    }
+    key = key * 10 + (c - '0');
+  }
+  return key;
+}
+
+std::string NissFromKey(int64_t key) { return fmt::format("{:011}", key); }
+
+Status PrecheckChange(const directory::EntryChange& change) {
+  const Period& period = change.entry.period;
+  if (change.action == directory::EntryAction::kClose && !period.to) {
+    return InvalidRequest("close needs the end of the entry ('to')");
+  }
+  if (change.action != directory::EntryAction::kRemove && period.to && *period.to < period.from) {
+    return InvalidPeriod(fmt::format("the entry would end ({}) before it starts ({})",
+                                     period.to->ToString(), period.from.ToString()));
+  }
+  return OkStatus();
+}
+
+Status CompareExisting(const directory::Entry& wanted, std::optional<Date> existing_to) {
+  if (wanted.period.to == existing_to) return OkStatus();
+  return InvalidRequest(fmt::format(
+      "an entry for this person in capacity '{}' starting {} already exists {}; to change "
+      "its end, close it (or remove it and add it again)",
+      wanted.capacity, wanted.period.from.ToString(), EndText(existing_to)));
+}
+
+Status EntryNotFound(const directory::Entry& entry) {
+  return NotFound(fmt::format("{} has no entry for this person in capacity '{}' starting {}",
+                              entry.institution, entry.capacity, entry.period.from.ToString()));
+}
+
+}  // namespace carrefour::store::internal

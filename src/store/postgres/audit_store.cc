@@ -1,0 +1,135 @@
+#include "store/postgres/audit_store.h"
+
+namespace carrefour::store::postgres {
+namespace {
+
+#define CARREFOUR_AUDIT_COLUMNS                                                           \
+  "node, seq, time_us, kind, request_id, requester, niss, data_type, capacity, legal_basis, " \
+  "outcome, reason, providers, latency_us, answer_sha256, detail, prev_hash, hash"
+
+// A whole group commit travels as one statement: one array per column.
+constexpr const char kInsert[] =
+    "INSERT INTO audit_record (" CARREFOUR_AUDIT_COLUMNS ") SELECT * FROM unnest("
+    "$1::text[], $2::bigint[], $3::bigint[], $4::integer[], $5::text[], $6::text[], $7::text[], "
+    "$8::text[], $9::text[], $10::text[], $11::integer[], $12::text[], $13::text[], $14::bigint[], "
+    "$15::text[], $16::text[], $17::text[], $18::text[])";
+constexpr const char kCheckpoint[] =
+    "INSERT INTO audit_checkpoint (node, seq, hash, mac) VALUES ($1, $2, $3, $4) "
+    "ON CONFLICT (node) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, mac = excluded.mac";
+constexpr const char kRead[] =
+    "SELECT " CARREFOUR_AUDIT_COLUMNS " FROM audit_record WHERE node = $1 AND seq >= $2 "
+    "ORDER BY seq LIMIT $3";
+constexpr const char kQuery[] =
+    "SELECT " CARREFOUR_AUDIT_COLUMNS " FROM audit_record WHERE ($1 = '' OR niss = $1) "
+    "AND ($2 = '' OR requester = $2) AND ($3 < 0 OR kind = $3) "
+    "ORDER BY time_us DESC, node, seq DESC LIMIT $4";
+
+#undef CARREFOUR_AUDIT_COLUMNS
+
+std::vector<audit::Record> ToRecords(const pqxx::result& rows) {
+  std::vector<audit::Record> out;
+  out.reserve(rows.size());
+  for (const pqxx::row& row : rows) {
+    audit::Record& record = out.emplace_back();
+    record.node = row[0].as<std::string>();
+    record.seq = row[1].as<int64_t>();
+    record.time_us = row[2].as<int64_t>();
+    record.kind = static_cast<audit::Kind>(row[3].as<int>());
+    record.request_id = row[4].as<std::string>();
+    record.requester = row[5].as<std::string>();
+    record.niss = row[6].as<std::string>();
+    record.data_type = row[7].as<std::string>();
+    record.capacity = row[8].as<std::string>();
+    record.legal_basis = row[9].as<std::string>();
+    record.outcome = static_cast<StatusCode>(row[10].as<int>());
+    record.reason = row[11].as<std::string>();
+    record.providers = row[12].as<std::string>();
+    record.latency_us = row[13].as<int64_t>();
+    record.answer_sha256 = row[14].as<std::string>();
+    record.detail = row[15].as<std::string>();
+    record.prev_hash = row[16].as<std::string>();
+    record.hash = row[17].as<std::string>();
+  }
+  return out;
+}
+
+}  // namespace
+
+Status PostgresAuditStore::AppendAudit(std::span<const audit::Record> records,
+                                       const audit::Checkpoint& checkpoint) {
+  ArrayLiteral columns[18];
+  for (const audit::Record& record : records) {
+    columns[0].Add(record.node);
+    columns[1].Add(record.seq);
+    columns[2].Add(record.time_us);
+    columns[3].Add(int64_t{static_cast<int>(record.kind)});
+    columns[4].Add(record.request_id);
+    columns[5].Add(record.requester);
+    columns[6].Add(record.niss);
+    columns[7].Add(record.data_type);
+    columns[8].Add(record.capacity);
+    columns[9].Add(record.legal_basis);
+    columns[10].Add(int64_t{static_cast<int>(record.outcome)});
+    columns[11].Add(record.reason);
+    columns[12].Add(record.providers);
+    columns[13].Add(record.latency_us);
+    columns[14].Add(record.answer_sha256);
+    columns[15].Add(record.detail);
+    columns[16].Add(record.prev_hash);
+    columns[17].Add(record.hash);
+  }
+  std::string a[18];
+  for (int i = 0; i < 18; ++i) a[i] = columns[i].Take();
+  return pool_.Run("appending to the audit log", [&](pqxx::connection& c) -> Status {
+    pqxx::work transaction(c);
+    transaction.exec_params(kInsert, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9],
+                            a[10], a[11], a[12], a[13], a[14], a[15], a[16], a[17]);
+    transaction.exec_params(kCheckpoint, checkpoint.node, checkpoint.seq, checkpoint.hash,
+                            checkpoint.mac);
+    transaction.commit();
+    return OkStatus();
+  });
+}
+
+Result<std::vector<audit::Checkpoint>> PostgresAuditStore::AuditCheckpoints() {
+  std::vector<audit::Checkpoint> out;
+  Status status = pool_.Run("reading audit checkpoints", [&](pqxx::connection& c) -> Status {
+    pqxx::read_transaction transaction(c);
+    for (const pqxx::row& row :
+         transaction.exec("SELECT node, seq, hash, mac FROM audit_checkpoint ORDER BY node")) {
+      out.push_back(audit::Checkpoint{row[0].as<std::string>(), row[1].as<int64_t>(),
+                                      row[2].as<std::string>(), row[3].as<std::string>()});
+    }
+    return OkStatus();
+  });
+  if (!status.ok()) return Error(std::move(status));
+  return out;
+}
+
+Result<std::vector<audit::Record>> PostgresAuditStore::ReadAudit(std::string_view node,
+                                                                 int64_t from_seq, size_t limit) {
+  std::vector<audit::Record> out;
+  Status status = pool_.Run("reading the audit log", [&](pqxx::connection& c) -> Status {
+    pqxx::read_transaction transaction(c);
+    out = ToRecords(transaction.exec_params(kRead, std::string(node), from_seq,
+                                            static_cast<int64_t>(limit)));
+    return OkStatus();
+  });
+  if (!status.ok()) return Error(std::move(status));
+  return out;
+}
+
+Result<std::vector<audit::Record>> PostgresAuditStore::QueryAudit(const audit::Query& query) {
+  std::vector<audit::Record> out;
+  Status status = pool_.Run("searching the audit log", [&](pqxx::connection& c) -> Status {
+    pqxx::read_transaction transaction(c);
+    out = ToRecords(transaction.exec_params(
+        kQuery, query.niss, query.requester,
+        query.kind ? static_cast<int>(*query.kind) : -1, static_cast<int64_t>(query.limit)));
+    return OkStatus();
+  });
+  if (!status.ok()) return Error(std::move(status));
+  return out;
+}
+
+}  // namespace carrefour::store::postgres

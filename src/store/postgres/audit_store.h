@@ -1,0 +1,27 @@
+#pragma once
+
+#include "audit/storage.h"
+#include "store/postgres/pool.h"
+
+namespace carrefour::store::postgres {
+
+// The audit log's storage on PostgreSQL (tables audit_record,
+// audit_checkpoint). Each hub process appends to its own chain (node), so
+// hubs sharing the database never contend on a chain head.
+class PostgresAuditStore final : public audit::AuditStorage {
+ public:
+  explicit PostgresAuditStore(Pool& pool) : pool_(pool) {}
+
+  // audit::AuditStorage
+  Status AppendAudit(std::span<const audit::Record> records,
+                     const audit::Checkpoint& checkpoint) override;
+  Result<std::vector<audit::Checkpoint>> AuditCheckpoints() override;
+  Result<std::vector<audit::Record>> ReadAudit(std::string_view node, int64_t from_seq,
+                                               size_t limit) override;
+  Result<std::vector<audit::Record>> QueryAudit(const audit::Query& query) override;
+
+ private:
+  Pool& pool_;
+};
+
+}  // namespace carrefour::store::postgres

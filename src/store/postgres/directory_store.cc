@@ -1,0 +1,294 @@
+#include "store/postgres/directory_store.h"
+
+#include <unordered_set>
+
+#include "store/internal/entries.h"
+
+namespace carrefour::store::postgres {
+namespace {
+
+using directory::Entry;
+using directory::EntryAction;
+using directory::EntryChange;
+using directory::EntryResult;
+
+constexpr const char kAddBatch[] = "directory_add_batch";
+constexpr const char kCloseBatch[] = "directory_close_batch";
+constexpr const char kRemoveBatch[] = "directory_remove_batch";
+constexpr const char kSelectEnd[] = "directory_select_end";
+constexpr const char kOfPerson[] = "directory_of_person";
+constexpr const char kOfPersonOverlapping[] = "directory_of_person_overlapping";
+constexpr const char kOfInstitution[] = "directory_of_institution";
+
+// The batch statements take one array per column ($1 niss, $2 institution,
+// $3 capacity, $4 valid_from, $5 valid_to) and number the rows (idx, from 1)
+// so that each answer row names its change.
+#define CARREFOUR_INPUT_COLUMNS                                                          \
+  "SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::integer[], $5::integer[]) " \
+  "WITH ORDINALITY AS i(niss, institution, capacity, valid_from, valid_to, idx)"
+#define CARREFOUR_SAME_IDENTITY(a, b)                                                \
+  a ".niss = " b ".niss AND " a ".institution = " b ".institution AND " a ".capacity = " \
+  b ".capacity AND " a ".valid_from = " b ".valid_from"
+
+// Inserts what is new and answers, for each change that inserted nothing, the
+// stored entry with its identity. The outer SELECT reads the snapshot taken
+// before the INSERT, so it sees exactly the entries that were there already.
+constexpr const char kAddBatchSql[] =
+    "WITH input AS (" CARREFOUR_INPUT_COLUMNS "),"
+    " inserted AS ("
+    "  INSERT INTO directory_entry (niss, institution, capacity, valid_from, valid_to)"
+    "  SELECT niss, institution, capacity, valid_from, valid_to FROM input"
+    "  ON CONFLICT DO NOTHING"
+    "  RETURNING niss, institution, capacity, valid_from),"
+    " skipped AS ("
+    "  SELECT * FROM input i WHERE NOT EXISTS ("
+    "   SELECT 1 FROM inserted n WHERE " CARREFOUR_SAME_IDENTITY("n", "i") "))"
+    " SELECT s.idx, e.niss IS NOT NULL, e.valid_to FROM skipped s"
+    " LEFT JOIN directory_entry e ON " CARREFOUR_SAME_IDENTITY("e", "s");
+constexpr const char kCloseBatchSql[] =
+    "WITH input AS (" CARREFOUR_INPUT_COLUMNS ")"
+    " UPDATE directory_entry e SET valid_to = i.valid_to FROM input i"
+    " WHERE " CARREFOUR_SAME_IDENTITY("e", "i") " RETURNING i.idx";
+constexpr const char kRemoveBatchSql[] =
+    "WITH input AS (" CARREFOUR_INPUT_COLUMNS ")"
+    " DELETE FROM directory_entry e USING input i"
+    " WHERE " CARREFOUR_SAME_IDENTITY("e", "i") " RETURNING i.idx";
+constexpr const char kSelectEndSql[] =
+    "SELECT valid_to FROM directory_entry"
+    " WHERE niss = $1 AND institution = $2 AND capacity = $3 AND valid_from = $4";
+constexpr const char kOfPersonSql[] =
+    "SELECT institution, capacity, valid_from, valid_to FROM directory_entry"
+    " WHERE niss = $1 ORDER BY institution, capacity, valid_from";
+// An entry overlaps [$2, $3] when it starts by $3 and has not ended before $2.
+constexpr const char kOfPersonOverlappingSql[] =
+    "SELECT institution, capacity, valid_from, valid_to FROM directory_entry"
+    " WHERE niss = $1 AND valid_from <= $3 AND (valid_to IS NULL OR valid_to >= $2)"
+    " ORDER BY institution, capacity, valid_from";
+constexpr const char kOfInstitutionSql[] =
+    "SELECT institution, capacity, valid_from, valid_to FROM directory_entry"
+    " WHERE niss = $1 AND institution = $2 ORDER BY capacity, valid_from";
+
+#undef CARREFOUR_INPUT_COLUMNS
+#undef CARREFOUR_SAME_IDENTITY
+
+struct Identity {
+  int64_t niss;
+  std::string_view institution;
+  std::string_view capacity;
+  int32_t from;
+
+  friend bool operator==(const Identity&, const Identity&) = default;
+};
+
+struct IdentityHash {
+  size_t operator()(const Identity& id) const {
+    size_t h = std::hash<int64_t>{}(id.niss);
+    h = h * 31 + std::hash<std::string_view>{}(id.institution);
+    h = h * 31 + std::hash<std::string_view>{}(id.capacity);
+    return h * 31 + std::hash<int32_t>{}(id.from);
+  }
+};
+
+// A run of consecutive changes whose identities all differ. Their order then
+// does not matter, so the run is applied as one statement per action. A
+// change that repeats an identity of the run starts the next run, which keeps
+// the order of the batch where it matters (add, then close the same entry).
+class Run {
+ public:
+  bool Contains(const Identity& identity) const { return identities_.count(identity) > 0; }
+  bool empty() const { return identities_.empty(); }
+
+  void Add(size_t index, const Identity& identity, const EntryChange& change) {
+    identities_.insert(identity);
+    Item item{index, identity.niss, &change};
+    switch (change.action) {
+      case EntryAction::kAdd: adds_.push_back(item); break;
+      case EntryAction::kClose: closes_.push_back(item); break;
+      case EntryAction::kRemove: removes_.push_back(item); break;
+    }
+  }
+
+  // Applies the run inside `transaction`, writing each change's outcome into
+  // `results`. pqxx exceptions propagate to the Pool, which fails the batch.
+  void Apply(pqxx::work& transaction, std::vector<EntryResult>& results) {
+    if (!adds_.empty()) ApplyAdds(transaction, results);
+    if (!closes_.empty()) ApplyMatching(transaction, kCloseBatch, closes_, results);
+    if (!removes_.empty()) ApplyMatching(transaction, kRemoveBatch, removes_, results);
+    identities_.clear();
+    adds_.clear();
+    closes_.clear();
+    removes_.clear();
+  }
+
+ private:
+  struct Item {
+    size_t index;  // in the batch
+    int64_t niss;
+    const EntryChange* change;
+  };
+
+  struct Arrays {
+    std::string niss, institution, capacity, from, to;
+  };
+
+  static Arrays ToArrays(const std::vector<Item>& items) {
+    ArrayLiteral niss, institution, capacity, from, to;
+    for (const Item& item : items) {
+      const Entry& entry = item.change->entry;
+      niss.Add(item.niss);
+      institution.Add(entry.institution);
+      capacity.Add(entry.capacity);
+      from.Add(int64_t{internal::DayKey(entry.period.from)});
+      if (entry.period.to) {
+        to.Add(int64_t{internal::DayKey(*entry.period.to)});
+      } else {
+        to.AddNull();
+      }
+    }
+    return Arrays{niss.Take(), institution.Take(), capacity.Take(), from.Take(), to.Take()};
+  }
+
+  static std::optional<Date> EndOf(const pqxx::field& field) {
+    if (field.is_null()) return std::nullopt;
+    return internal::DateFromKey(field.as<int64_t>());
+  }
+
+  void ApplyAdds(pqxx::work& transaction, std::vector<EntryResult>& results) {
+    Arrays arrays = ToArrays(adds_);
+    pqxx::result skipped = transaction.exec_prepared(kAddBatch, arrays.niss, arrays.institution,
+                                                     arrays.capacity, arrays.from, arrays.to);
+    for (const pqxx::row& row : skipped) {
+      const Item& item = adds_.at(row[0].as<size_t>() - 1);
+      const Entry& entry = item.change->entry;
+      Status& outcome = results[item.index].status;
+      if (row[1].as<bool>()) {
+        outcome = internal::CompareExisting(entry, EndOf(row[2]));
+        continue;
+      }
+      // Another hub process committed this entry after our snapshot was
+      // taken (ON CONFLICT saw it, the SELECT could not): look again with a
+      // fresh snapshot, which read committed gives each statement.
+      pqxx::result again =
+          transaction.exec_prepared(kSelectEnd, item.niss, entry.institution, entry.capacity,
+                                    internal::DayKey(entry.period.from));
+      if (again.empty()) {
+        outcome = Unavailable("this entry was changed concurrently by another hub; try again");
+      } else {
+        outcome = internal::CompareExisting(entry, EndOf(again[0][0]));
+      }
+    }
+  }
+
+  // close and remove: the rows the statement returns were applied; the others
+  // name entries the institution does not have.
+  static void ApplyMatching(pqxx::work& transaction, const char* statement,
+                            const std::vector<Item>& items, std::vector<EntryResult>& results) {
+    Arrays arrays = ToArrays(items);
+    pqxx::result applied = transaction.exec_prepared(statement, arrays.niss, arrays.institution,
+                                                     arrays.capacity, arrays.from, arrays.to);
+    std::vector<bool> done(items.size(), false);
+    for (const pqxx::row& row : applied) done.at(row[0].as<size_t>() - 1) = true;
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (!done[i]) results[items[i].index].status = internal::EntryNotFound(items[i].change->entry);
+    }
+  }
+
+  std::unordered_set<Identity, IdentityHash> identities_;
+  std::vector<Item> adds_, closes_, removes_;
+};
+
+void CollectEntries(const pqxx::result& rows, std::string_view niss, std::vector<Entry>* out) {
+  out->reserve(rows.size());
+  for (const pqxx::row& row : rows) {
+    Entry& entry = out->emplace_back();
+    entry.niss = niss;
+    entry.institution = row[0].c_str();
+    entry.capacity = row[1].c_str();
+    entry.period.from = internal::DateFromKey(row[2].as<int64_t>());
+    if (!row[3].is_null()) entry.period.to = internal::DateFromKey(row[3].as<int64_t>());
+  }
+}
+
+}  // namespace
+
+std::vector<PreparedStatement> PostgresDirectoryStore::Statements() {
+  return {
+      {kAddBatch, kAddBatchSql},
+      {kCloseBatch, kCloseBatchSql},
+      {kRemoveBatch, kRemoveBatchSql},
+      {kSelectEnd, kSelectEndSql},
+      {kOfPerson, kOfPersonSql},
+      {kOfPersonOverlapping, kOfPersonOverlappingSql},
+      {kOfInstitution, kOfInstitutionSql},
+  };
+}
+
+Result<std::vector<EntryResult>> PostgresDirectoryStore::ApplyEntryChanges(
+    std::span<const EntryChange> changes) {
+  std::vector<EntryResult> results(changes.size());
+  for (size_t i = 0; i < changes.size(); ++i) results[i].index = i;
+  if (changes.empty()) return results;
+
+  Status status = pool_.Run("applying directory entry changes", [&](pqxx::connection& c) {
+    pqxx::work transaction(c);
+    Run run;
+    for (size_t i = 0; i < changes.size(); ++i) {
+      const EntryChange& change = changes[i];
+      results[i].status = internal::PrecheckChange(change);
+      if (!results[i].status.ok()) continue;
+      Result<int64_t> niss = internal::NissKey(change.entry.niss);
+      if (!niss) {
+        results[i].status = niss.error();
+        continue;
+      }
+      Identity identity{*niss, change.entry.institution, change.entry.capacity,
+                        internal::DayKey(change.entry.period.from)};
+      if (run.Contains(identity)) run.Apply(transaction, results);
+      run.Add(i, identity, change);
+    }
+    if (!run.empty()) run.Apply(transaction, results);
+    // Every statement either succeeded or threw (and the transaction rolls
+    // back as it is destroyed): rejections never fail a statement.
+    transaction.commit();
+    return OkStatus();
+  });
+  if (!status.ok()) return Error(std::move(status));
+  return results;
+}
+
+Result<std::vector<Entry>> PostgresDirectoryStore::EntriesOfPerson(
+    std::string_view niss, std::optional<Period> overlapping) {
+  CARREFOUR_ASSIGN_OR_RETURN(int64_t key, internal::NissKey(niss));
+  std::vector<Entry> entries;
+  Status status = pool_.Run("reading a person's entries", [&](pqxx::connection& c) {
+    // One statement: no transaction needed, and none means no BEGIN/COMMIT
+    // round trips.
+    pqxx::nontransaction transaction(c);
+    pqxx::result rows =
+        overlapping
+            ? transaction.exec_prepared(kOfPersonOverlapping, key,
+                                        internal::DayKey(overlapping->from),
+                                        internal::DayKey(overlapping->to.value_or(Date::Max())))
+            : transaction.exec_prepared(kOfPerson, key);
+    CollectEntries(rows, niss, &entries);
+    return OkStatus();
+  });
+  if (!status.ok()) return Error(std::move(status));
+  return entries;
+}
+
+Result<std::vector<Entry>> PostgresDirectoryStore::EntriesOf(std::string_view institution,
+                                                             std::string_view niss) {
+  CARREFOUR_ASSIGN_OR_RETURN(int64_t key, internal::NissKey(niss));
+  std::vector<Entry> entries;
+  Status status = pool_.Run("reading an institution's entries", [&](pqxx::connection& c) {
+    pqxx::nontransaction transaction(c);
+    pqxx::result rows = transaction.exec_prepared(kOfInstitution, key, std::string(institution));
+    CollectEntries(rows, niss, &entries);
+    return OkStatus();
+  });
+  if (!status.ok()) return Error(std::move(status));
+  return entries;
+}
+
+}  // namespace carrefour::store::postgres

@@ -1,0 +1,65 @@
+#include "store/postgres/migrations.h"
+
+namespace carrefour::store::postgres {
+namespace {
+
+// Do not renumber, reorder or edit: persistent format. Append new versions;
+// keep the numbers in step with sqlite/migrations.cc. docs/store.md explains
+// the choice of types.
+constexpr internal::Migration kMigrations[] = {
+    {1, "person directory",
+     // Same columns as SQLite. Text compares bytewise (COLLATE "C"): the same
+     // order as SQLite's, whatever the database's locale, and cheaper.
+     // Person number first in the key: a person's entries are one index
+     // range, and the table can later be split by a hash of it (DESIGN.md).
+     "CREATE TABLE directory_entry ("
+     "  niss        bigint  NOT NULL,"           // the 11 digits as a number
+     "  institution text    COLLATE \"C\" NOT NULL,"
+     "  capacity    text    COLLATE \"C\" NOT NULL,"
+     "  valid_from  integer NOT NULL,"           // days since 1970-01-01
+     "  valid_to    integer,"                    // inclusive; NULL = open-ended
+     "  PRIMARY KEY (niss, institution, capacity, valid_from),"
+     "  CHECK (valid_to IS NULL OR valid_to >= valid_from)"
+     ");"},
+    {2, "audit log",
+     // Same columns as SQLite. Append-only: a trigger refuses updates and
+     // deletes; the chain exposes a change made by someone who drops it.
+     "CREATE TABLE audit_record ("
+     "  node          text    COLLATE \"C\" NOT NULL,"
+     "  seq           bigint  NOT NULL,"
+     "  time_us       bigint  NOT NULL,"
+     "  kind          integer NOT NULL,"
+     "  request_id    text    NOT NULL,"
+     "  requester     text    COLLATE \"C\" NOT NULL,"
+     "  niss          text    COLLATE \"C\" NOT NULL,"
+     "  data_type     text    NOT NULL,"
+     "  capacity      text    NOT NULL,"
+     "  legal_basis   text    NOT NULL,"
+     "  outcome       integer NOT NULL,"
+     "  reason        text    NOT NULL,"
+     "  providers     text    NOT NULL,"
+     "  latency_us    bigint  NOT NULL,"
+     "  answer_sha256 text    NOT NULL,"
+     "  detail        text    NOT NULL,"
+     "  prev_hash     text    NOT NULL,"
+     "  hash          text    NOT NULL,"
+     "  PRIMARY KEY (node, seq)"
+     ");"
+     "CREATE INDEX audit_record_by_niss ON audit_record (niss, time_us);"
+     "CREATE INDEX audit_record_by_requester ON audit_record (requester, time_us);"
+     "CREATE INDEX audit_record_by_time ON audit_record (time_us);"
+     "CREATE FUNCTION audit_record_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+     "  $$ BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$;"
+     "CREATE TRIGGER audit_record_append_only BEFORE UPDATE OR DELETE ON audit_record "
+     "  FOR EACH ROW EXECUTE FUNCTION audit_record_append_only();"
+     "CREATE TABLE audit_checkpoint ("
+     "  node text COLLATE \"C\" PRIMARY KEY, seq bigint NOT NULL, hash text NOT NULL,"
+     "  mac text NOT NULL"
+     ");"},
+};
+
+}  // namespace
+
+std::span<const internal::Migration> Migrations() { return kMigrations; }
+
+}  // namespace carrefour::store::postgres

@@ -1,0 +1,151 @@
+#include "store/sqlite/audit_store.h"
+
+namespace carrefour::store::sqlite {
+namespace {
+
+#define CARREFOUR_AUDIT_COLUMNS                                                           \
+  "node, seq, time_us, kind, request_id, requester, niss, data_type, capacity, legal_basis, " \
+  "outcome, reason, providers, latency_us, answer_sha256, detail, prev_hash, hash"
+
+constexpr const char kInsert[] =
+    "INSERT INTO audit_record (" CARREFOUR_AUDIT_COLUMNS ") VALUES "
+    "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)";
+constexpr const char kCheckpoint[] =
+    "INSERT INTO audit_checkpoint (node, seq, hash, mac) VALUES (?1, ?2, ?3, ?4) "
+    "ON CONFLICT (node) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, mac = excluded.mac";
+constexpr const char kCheckpoints[] = "SELECT node, seq, hash, mac FROM audit_checkpoint ORDER BY node";
+constexpr const char kRead[] =
+    "SELECT " CARREFOUR_AUDIT_COLUMNS " FROM audit_record WHERE node = ?1 AND seq >= ?2 "
+    "ORDER BY seq LIMIT ?3";
+// One statement per way in, so that each uses its index.
+constexpr const char kByNiss[] =
+    "SELECT " CARREFOUR_AUDIT_COLUMNS " FROM audit_record WHERE niss = ?1 "
+    "AND (?2 = '' OR requester = ?2) AND (?3 < 0 OR kind = ?3) "
+    "ORDER BY time_us DESC, seq DESC LIMIT ?4";
+constexpr const char kByRequester[] =
+    "SELECT " CARREFOUR_AUDIT_COLUMNS " FROM audit_record WHERE requester = ?2 "
+    "AND (?1 = '' OR niss = ?1) AND (?3 < 0 OR kind = ?3) "
+    "ORDER BY time_us DESC, seq DESC LIMIT ?4";
+constexpr const char kAll[] =
+    "SELECT " CARREFOUR_AUDIT_COLUMNS " FROM audit_record WHERE (?1 = '' OR niss = ?1) "
+    "AND (?2 = '' OR requester = ?2) AND (?3 < 0 OR kind = ?3) "
+    "ORDER BY time_us DESC, seq DESC LIMIT ?4";
+
+#undef CARREFOUR_AUDIT_COLUMNS
+
+Status CollectRecords(Statement& query, std::vector<audit::Record>* out) {
+  while (true) {
+    CARREFOUR_ASSIGN_OR_RETURN(bool row, query.Step());
+    if (!row) return OkStatus();
+    audit::Record& record = out->emplace_back();
+    record.node = query.ColumnText(0);
+    record.seq = query.ColumnInt(1);
+    record.time_us = query.ColumnInt(2);
+    record.kind = static_cast<audit::Kind>(query.ColumnInt(3));
+    record.request_id = query.ColumnText(4);
+    record.requester = query.ColumnText(5);
+    record.niss = query.ColumnText(6);
+    record.data_type = query.ColumnText(7);
+    record.capacity = query.ColumnText(8);
+    record.legal_basis = query.ColumnText(9);
+    record.outcome = static_cast<StatusCode>(query.ColumnInt(10));
+    record.reason = query.ColumnText(11);
+    record.providers = query.ColumnText(12);
+    record.latency_us = query.ColumnInt(13);
+    record.answer_sha256 = query.ColumnText(14);
+    record.detail = query.ColumnText(15);
+    record.prev_hash = query.ColumnText(16);
+    record.hash = query.ColumnText(17);
+  }
+}
+
+}  // namespace
+
+Status SqliteAuditStore::AppendAudit(std::span<const audit::Record> records,
+                                     const audit::Checkpoint& checkpoint) {
+  return database_.Write([&](Connection& connection) -> Status {
+    CARREFOUR_ASSIGN_OR_RETURN(Statement * insert, connection.Prepare(kInsert));
+    for (const audit::Record& record : records) {
+      ScopedReset reset(*insert);
+      insert->Bind(1, record.node);
+      insert->Bind(2, record.seq);
+      insert->Bind(3, record.time_us);
+      insert->Bind(4, int64_t{static_cast<int>(record.kind)});
+      insert->Bind(5, record.request_id);
+      insert->Bind(6, record.requester);
+      insert->Bind(7, record.niss);
+      insert->Bind(8, record.data_type);
+      insert->Bind(9, record.capacity);
+      insert->Bind(10, record.legal_basis);
+      insert->Bind(11, int64_t{static_cast<int>(record.outcome)});
+      insert->Bind(12, record.reason);
+      insert->Bind(13, record.providers);
+      insert->Bind(14, record.latency_us);
+      insert->Bind(15, record.answer_sha256);
+      insert->Bind(16, record.detail);
+      insert->Bind(17, record.prev_hash);
+      insert->Bind(18, record.hash);
+      CARREFOUR_ASSIGN_OR_RETURN(bool row, insert->Step());
+      (void)row;
+    }
+    CARREFOUR_ASSIGN_OR_RETURN(Statement * save, connection.Prepare(kCheckpoint));
+    ScopedReset reset(*save);
+    save->Bind(1, checkpoint.node);
+    save->Bind(2, checkpoint.seq);
+    save->Bind(3, checkpoint.hash);
+    save->Bind(4, checkpoint.mac);
+    CARREFOUR_ASSIGN_OR_RETURN(bool row, save->Step());
+    (void)row;
+    return OkStatus();
+  });
+}
+
+Result<std::vector<audit::Checkpoint>> SqliteAuditStore::AuditCheckpoints() {
+  std::vector<audit::Checkpoint> out;
+  Status status = database_.Read([&](Connection& connection) -> Status {
+    CARREFOUR_ASSIGN_OR_RETURN(Statement * query, connection.Prepare(kCheckpoints));
+    ScopedReset reset(*query);
+    while (true) {
+      CARREFOUR_ASSIGN_OR_RETURN(bool row, query->Step());
+      if (!row) return OkStatus();
+      out.push_back(audit::Checkpoint{std::string(query->ColumnText(0)), query->ColumnInt(1),
+                                      std::string(query->ColumnText(2)),
+                                      std::string(query->ColumnText(3))});
+    }
+  });
+  if (!status.ok()) return Error(std::move(status));
+  return out;
+}
+
+Result<std::vector<audit::Record>> SqliteAuditStore::ReadAudit(std::string_view node,
+                                                               int64_t from_seq, size_t limit) {
+  std::vector<audit::Record> out;
+  Status status = database_.Read([&](Connection& connection) -> Status {
+    CARREFOUR_ASSIGN_OR_RETURN(Statement * query, connection.Prepare(kRead));
+    ScopedReset reset(*query);
+    query->Bind(1, node);
+    query->Bind(2, from_seq);
+    query->Bind(3, static_cast<int64_t>(limit));
+    return CollectRecords(*query, &out);
+  });
+  if (!status.ok()) return Error(std::move(status));
+  return out;
+}
+
+Result<std::vector<audit::Record>> SqliteAuditStore::QueryAudit(const audit::Query& filter) {
+  std::vector<audit::Record> out;
+  const char* sql = !filter.niss.empty() ? kByNiss : !filter.requester.empty() ? kByRequester : kAll;
+  Status status = database_.Read([&](Connection& connection) -> Status {
+    CARREFOUR_ASSIGN_OR_RETURN(Statement * query, connection.Prepare(sql));
+    ScopedReset reset(*query);
+    query->Bind(1, filter.niss);
+    query->Bind(2, filter.requester);
+    query->Bind(3, filter.kind ? int64_t{static_cast<int>(*filter.kind)} : int64_t{-1});
+    query->Bind(4, static_cast<int64_t>(filter.limit));
+    return CollectRecords(*query, &out);
+  });
+  if (!status.ok()) return Error(std::move(status));
+  return out;
+}
+
+}  // namespace carrefour::store::sqlite

@@ -1,0 +1,25 @@
+#pragma once
+
+#include "audit/storage.h"
+#include "store/sqlite/database.h"
+
+namespace carrefour::store::sqlite {
+
+// The audit log's storage on SQLite (table audit_record, audit_checkpoint).
+class SqliteAuditStore final : public audit::AuditStorage {
+ public:
+  explicit SqliteAuditStore(Database& database) : database_(database) {}
+
+  // audit::AuditStorage
+  Status AppendAudit(std::span<const audit::Record> records,
+                     const audit::Checkpoint& checkpoint) override;
+  Result<std::vector<audit::Checkpoint>> AuditCheckpoints() override;
+  Result<std::vector<audit::Record>> ReadAudit(std::string_view node, int64_t from_seq,
+                                               size_t limit) override;
+  Result<std::vector<audit::Record>> QueryAudit(const audit::Query& query) override;
+
+ private:
+  Database& database_;
+};
+
+}  // namespace carrefour::store::sqlite

@@ -1,0 +1,172 @@
+#include "store/sqlite/directory_store.h"
+
+#include "store/internal/entries.h"
+
+namespace carrefour::store::sqlite {
+namespace {
+
+using directory::Entry;
+using directory::EntryAction;
+using directory::EntryChange;
+using directory::EntryResult;
+
+// Every statement names the identity columns ?1-?4 in the order of the
+// primary key, so one Bind helper serves them all.
+constexpr const char kInsert[] =
+    "INSERT INTO directory_entry (niss, institution, capacity, valid_from, valid_to) "
+    "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING";
+constexpr const char kSelectEnd[] =
+    "SELECT valid_to FROM directory_entry "
+    "WHERE niss = ?1 AND institution = ?2 AND capacity = ?3 AND valid_from = ?4";
+constexpr const char kClose[] =
+    "UPDATE directory_entry SET valid_to = ?5 "
+    "WHERE niss = ?1 AND institution = ?2 AND capacity = ?3 AND valid_from = ?4";
+constexpr const char kRemove[] =
+    "DELETE FROM directory_entry "
+    "WHERE niss = ?1 AND institution = ?2 AND capacity = ?3 AND valid_from = ?4";
+constexpr const char kOfPerson[] =
+    "SELECT institution, capacity, valid_from, valid_to FROM directory_entry "
+    "WHERE niss = ?1 ORDER BY institution, capacity, valid_from";
+// An entry overlaps [?2, ?3] when it starts by ?3 and has not ended before ?2.
+constexpr const char kOfPersonOverlapping[] =
+    "SELECT institution, capacity, valid_from, valid_to FROM directory_entry "
+    "WHERE niss = ?1 AND valid_from <= ?3 AND (valid_to IS NULL OR valid_to >= ?2) "
+    "ORDER BY institution, capacity, valid_from";
+constexpr const char kOfInstitution[] =
+    "SELECT institution, capacity, valid_from, valid_to FROM directory_entry "
+    "WHERE niss = ?1 AND institution = ?2 ORDER BY capacity, valid_from";
+
+void BindIdentity(Statement& statement, int64_t niss, const Entry& entry) {
+  statement.Bind(1, niss);
+  statement.Bind(2, entry.institution);
+  statement.Bind(3, entry.capacity);
+  statement.Bind(4, int64_t{internal::DayKey(entry.period.from)});
+}
+
+std::optional<int64_t> EndKey(const Period& period) {
+  if (!period.to) return std::nullopt;
+  return internal::DayKey(*period.to);
+}
+
+// Applies one change and stores its outcome (ok or the entry's rejection) in
+// *outcome. The returned Status fails only when the database does, which
+// aborts the whole batch.
+Status ApplyOne(Connection& connection, const EntryChange& change, Status* outcome) {
+  *outcome = internal::PrecheckChange(change);
+  if (!outcome->ok()) return OkStatus();
+  Result<int64_t> niss = internal::NissKey(change.entry.niss);
+  if (!niss) {
+    *outcome = niss.error();
+    return OkStatus();
+  }
+  const Entry& entry = change.entry;
+
+  switch (change.action) {
+    case EntryAction::kAdd: {
+      CARREFOUR_ASSIGN_OR_RETURN(Statement * insert, connection.Prepare(kInsert));
+      ScopedReset reset_insert(*insert);
+      BindIdentity(*insert, *niss, entry);
+      insert->Bind(5, EndKey(entry.period));
+      CARREFOUR_ASSIGN_OR_RETURN(bool row, insert->Step());
+      (void)row;
+      if (insert->Changes() == 1) return OkStatus();  // *outcome is ok
+      // Same identity already stored: fine if it is the same entry.
+      CARREFOUR_ASSIGN_OR_RETURN(Statement * select, connection.Prepare(kSelectEnd));
+      ScopedReset reset_select(*select);
+      BindIdentity(*select, *niss, entry);
+      CARREFOUR_ASSIGN_OR_RETURN(bool found, select->Step());
+      if (!found) return Internal("sqlite: an entry vanished inside a write transaction");
+      std::optional<Date> existing_to;
+      if (!select->ColumnIsNull(0)) existing_to = internal::DateFromKey(select->ColumnInt(0));
+      *outcome = internal::CompareExisting(entry, existing_to);
+      return OkStatus();
+    }
+    case EntryAction::kClose:
+    case EntryAction::kRemove: {
+      bool close = change.action == EntryAction::kClose;
+      CARREFOUR_ASSIGN_OR_RETURN(Statement * statement,
+                                 connection.Prepare(close ? kClose : kRemove));
+      ScopedReset reset(*statement);
+      BindIdentity(*statement, *niss, entry);
+      if (close) statement->Bind(5, EndKey(entry.period));
+      CARREFOUR_ASSIGN_OR_RETURN(bool row, statement->Step());
+      (void)row;
+      if (statement->Changes() == 0) *outcome = internal::EntryNotFound(entry);
+      return OkStatus();
+    }
+  }
+  *outcome = InvalidRequest("unknown entry action");
+  return OkStatus();
+}
+
+// Runs a prepared query whose columns are (institution, capacity,
+// valid_from, valid_to) and collects the entries of person `niss`.
+Status CollectEntries(Statement& query, std::string_view niss, std::vector<Entry>* out) {
+  while (true) {
+    CARREFOUR_ASSIGN_OR_RETURN(bool row, query.Step());
+    if (!row) return OkStatus();
+    Entry& entry = out->emplace_back();
+    entry.niss = niss;
+    entry.institution = query.ColumnText(0);
+    entry.capacity = query.ColumnText(1);
+    entry.period.from = internal::DateFromKey(query.ColumnInt(2));
+    if (!query.ColumnIsNull(3)) entry.period.to = internal::DateFromKey(query.ColumnInt(3));
+  }
+}
+
+}  // namespace
+
+Result<std::vector<EntryResult>> SqliteDirectoryStore::ApplyEntryChanges(
+    std::span<const EntryChange> changes) {
+  std::vector<EntryResult> results(changes.size());
+  if (changes.empty()) return results;
+  // One transaction for the batch (one fsync), one statement per entry: a
+  // statement either applies entirely or not at all, and rejections are
+  // decided without a failing statement, so a rejected entry leaves nothing
+  // behind while the rest of the batch goes on.
+  Status status = database_.Write([&](Connection& connection) -> Status {
+    for (size_t i = 0; i < changes.size(); ++i) {
+      results[i].index = i;
+      CARREFOUR_RETURN_IF_ERROR(ApplyOne(connection, changes[i], &results[i].status));
+    }
+    return OkStatus();
+  });
+  if (!status.ok()) return Error(std::move(status));
+  return results;
+}
+
+Result<std::vector<Entry>> SqliteDirectoryStore::EntriesOfPerson(
+    std::string_view niss, std::optional<Period> overlapping) {
+  CARREFOUR_ASSIGN_OR_RETURN(int64_t key, internal::NissKey(niss));
+  std::vector<Entry> entries;
+  Status status = database_.Read([&](Connection& connection) -> Status {
+    CARREFOUR_ASSIGN_OR_RETURN(Statement * query,
+                               connection.Prepare(overlapping ? kOfPersonOverlapping : kOfPerson));
+    ScopedReset reset(*query);
+    query->Bind(1, key);
+    if (overlapping) {
+      query->Bind(2, int64_t{internal::DayKey(overlapping->from)});
+      query->Bind(3, int64_t{internal::DayKey(overlapping->to.value_or(Date::Max()))});
+    }
+    return CollectEntries(*query, niss, &entries);
+  });
+  if (!status.ok()) return Error(std::move(status));
+  return entries;
+}
+
+Result<std::vector<Entry>> SqliteDirectoryStore::EntriesOf(std::string_view institution,
+                                                           std::string_view niss) {
+  CARREFOUR_ASSIGN_OR_RETURN(int64_t key, internal::NissKey(niss));
+  std::vector<Entry> entries;
+  Status status = database_.Read([&](Connection& connection) -> Status {
+    CARREFOUR_ASSIGN_OR_RETURN(Statement * query, connection.Prepare(kOfInstitution));
+    ScopedReset reset(*query);
+    query->Bind(1, key);
+    query->Bind(2, institution);
+    return CollectEntries(*query, niss, &entries);
+  });
+  if (!status.ok()) return Error(std::move(status));
+  return entries;
+}
+
+}  // namespace carrefour::store::sqlite

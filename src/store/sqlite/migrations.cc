@@ -1,0 +1,65 @@
+#include "store/sqlite/migrations.h"
+
+namespace carrefour::store::sqlite {
+namespace {
+
+// Do not renumber, reorder or edit: persistent format. Append new versions;
+// keep the numbers in step with postgres/migrations.cc. docs/store.md
+// explains the choice of types.
+constexpr internal::Migration kMigrations[] = {
+    {1, "person directory",
+     // Clustered on the identity of an entry, person number first: a
+     // person's entries are neighbours on disk (one B-tree descent per
+     // look-up) and the key can later be split by person (DESIGN.md).
+     "CREATE TABLE directory_entry ("
+     "  niss        INTEGER NOT NULL,"  // the 11 digits as a number
+     "  institution TEXT    NOT NULL,"
+     "  capacity    TEXT    NOT NULL,"
+     "  valid_from  INTEGER NOT NULL,"  // days since 1970-01-01
+     "  valid_to    INTEGER,"           // inclusive; NULL = open-ended
+     "  PRIMARY KEY (niss, institution, capacity, valid_from),"
+     "  CHECK (valid_to IS NULL OR valid_to >= valid_from)"
+     ") STRICT, WITHOUT ROWID;"},
+    {2, "audit log",
+     // Append-only, hash-chained (audit/record.h): one chain per hub node.
+     // The triggers refuse updates and deletes from any client; the chain
+     // and the checkpoint still expose a change made by someone who drops
+     // them (audit/audit_log.h, Verify).
+     "CREATE TABLE audit_record ("
+     "  node          TEXT    NOT NULL,"
+     "  seq           INTEGER NOT NULL,"
+     "  time_us       INTEGER NOT NULL,"
+     "  kind          INTEGER NOT NULL,"
+     "  request_id    TEXT    NOT NULL,"
+     "  requester     TEXT    NOT NULL,"
+     "  niss          TEXT    NOT NULL,"
+     "  data_type     TEXT    NOT NULL,"
+     "  capacity      TEXT    NOT NULL,"
+     "  legal_basis   TEXT    NOT NULL,"
+     "  outcome       INTEGER NOT NULL,"
+     "  reason        TEXT    NOT NULL,"
+     "  providers     TEXT    NOT NULL,"
+     "  latency_us    INTEGER NOT NULL,"
+     "  answer_sha256 TEXT    NOT NULL,"
+     "  detail        TEXT    NOT NULL,"
+     "  prev_hash     TEXT    NOT NULL,"
+     "  hash          TEXT    NOT NULL,"
+     "  PRIMARY KEY (node, seq)"
+     ") STRICT;"
+     "CREATE INDEX audit_record_by_niss ON audit_record (niss, time_us);"
+     "CREATE INDEX audit_record_by_requester ON audit_record (requester, time_us);"
+     "CREATE INDEX audit_record_by_time ON audit_record (time_us);"
+     "CREATE TRIGGER audit_record_no_update BEFORE UPDATE ON audit_record "
+     "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+     "CREATE TRIGGER audit_record_no_delete BEFORE DELETE ON audit_record "
+     "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+     "CREATE TABLE audit_checkpoint ("
+     "  node TEXT PRIMARY KEY, seq INTEGER NOT NULL, hash TEXT NOT NULL, mac TEXT NOT NULL"
+     ") STRICT;"},
+};
+
+}  // namespace
+
+std::span<const internal::Migration> Migrations() { return kMigrations; }
+
+}  // namespace carrefour::store::sqlite

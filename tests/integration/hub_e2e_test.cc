@@ -1,0 +1,608 @@
+// End to end: a real `carrefour hub` process, real provider servers, real
+// mutual TLS on 127.0.0.1 with certificates made for the test.
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <set>
+#include <thread>
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include "net/client.h"
+#include "net/server.h"
+#include "pki/testing.h"
+#include "tests/integration/process.h"
+
+namespace carrefour {
+namespace {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+using testing::Process;
+
+// Numbers valid by SPEC.md section 1.
+constexpr const char* kAnna = "85073003328";
+
+// How each test provider behaves.
+enum class Behaviour { kAnswer, kList, kSlow, kGarbage, kNoData };
+
+class Provider {
+ public:
+  Provider(const fs::path& pki, const std::string& cert_name, Behaviour behaviour)
+      : behaviour_(behaviour) {
+    net::ServerOptions options;
+    options.tls = net::TlsFiles{pki / (cert_name + ".crt"), pki / (cert_name + ".key"), pki / "ca.crt"};
+    server_ = std::make_unique<net::Server>(options, [this](net::Request&& request, net::Responder respond) {
+      {
+        std::lock_guard lock(mu_);
+        last_body_ = request.body;
+        last_peer_ = request.peer;
+        ++calls_;
+      }
+      switch (behaviour_) {
+        case Behaviour::kAnswer:
+          return respond(net::Response::Json(
+              200, R"({"data": {"street": "Rue Haute 1", "postal_code": "1000", "municipality": "Bruxelles", "country": "BE", "secret": "must not leave the hub"}})"));
+        case Behaviour::kList:
+          return respond(net::Response::Json(
+              200, R"({"data": [{"quarter": "2024Q1", "gross": 3100.5, "employer": "ACME", "extra": 1}, {"quarter": "2024Q2", "gross": 3200, "employer": "ACME"}]})"));
+        case Behaviour::kNoData:
+          return respond(net::Response::Json(404, R"({"error": {"code": "no-data"}})"));
+        case Behaviour::kGarbage:
+          return respond(net::Response::Text(200, "this is not json"));
+        case Behaviour::kSlow:
+          // Answers long after the hub's provider timeout (500 ms in these tests).
+          std::thread([respond] {
+            std::this_thread::sleep_for(std::chrono::seconds(3));
+            respond(net::Response::Json(200, R"({"data": {}})"));
+          }).detach();
+          return;
+      }
+    });
+    Status started = server_->Start();
+    if (!started.ok()) std::abort();
+  }
+  uint16_t port() const { return server_->port(); }
+  std::string last_body() {
+    std::lock_guard lock(mu_);
+    return last_body_;
+  }
+  std::string last_peer() {
+    std::lock_guard lock(mu_);
+    return last_peer_;
+  }
+  int calls() {
+    std::lock_guard lock(mu_);
+    return calls_;
+  }
+
+ private:
+  Behaviour behaviour_;
+  std::unique_ptr<net::Server> server_;
+  std::mutex mu_;
+  std::string last_body_, last_peer_;
+  int calls_ = 0;
+};
+
+class HubE2E : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    pki_ = new pki::TestPki(pki::TestPki::Create(
+        {"hub", "nr", "onss", "onss-slow", "onss-garbage", "onss-rogue", "onss-down", "mut-100",
+         "mut-200", "outsider"}));
+    other_ = new pki::TestPki(pki::TestPki::Create({"mut-100"}));
+  }
+  static void TearDownTestSuite() {
+    fs::remove_all(pki_->dir);
+    fs::remove_all(other_->dir);
+    delete pki_;
+    delete other_;
+  }
+
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / fmt::format("carrefour-hub-e2e-{}-{}", getpid(), counter_++);
+    fs::create_directories(dir_);
+    nr_ = std::make_unique<Provider>(pki_->dir, "nr", Behaviour::kAnswer);
+    onss_ = std::make_unique<Provider>(pki_->dir, "onss", Behaviour::kList);
+    slow_ = std::make_unique<Provider>(pki_->dir, "onss-slow", Behaviour::kSlow);
+    garbage_ = std::make_unique<Provider>(pki_->dir, "onss-garbage", Behaviour::kGarbage);
+    // Listens at onss-rogue's endpoint but presents onss's certificate.
+    rogue_ = std::make_unique<Provider>(pki_->dir, "onss", Behaviour::kList);
+    WriteNetwork();
+    StartHub();
+    client_ = Client("mut-100");
+  }
+
+  void TearDown() override {
+    hub_.reset();
+    fs::remove_all(dir_);
+  }
+
+  void WriteNetwork() {
+    std::ofstream out(dir_ / "network.toml");
+    out << fmt::format(R"(
+[[institution_type]]
+id = "national-register"
+capacities = ["registered"]
+
+[[institution_type]]
+id = "collector"
+capacities = ["employee"]
+
+[[institution_type]]
+id = "mutuality"
+capacities = ["insured", "dependent"]
+
+[[institution]]
+id = "nr"
+type = "national-register"
+name = "National Register"
+endpoint = "https://127.0.0.1:{}"
+
+[[institution]]
+id = "onss"
+type = "collector"
+name = "Contribution collector"
+endpoint = "https://127.0.0.1:{}"
+
+[[institution]]
+id = "onss-slow"
+type = "collector"
+name = "A slow collector"
+endpoint = "https://127.0.0.1:{}"
+
+[[institution]]
+id = "onss-garbage"
+type = "collector"
+name = "A broken collector"
+endpoint = "https://127.0.0.1:{}"
+
+[[institution]]
+id = "onss-rogue"
+type = "collector"
+name = "A collector whose endpoint presents another's certificate"
+endpoint = "https://127.0.0.1:{}"
+
+[[institution]]
+id = "onss-down"
+type = "collector"
+name = "A collector that is down"
+endpoint = "https://127.0.0.1:1"
+
+[[institution]]
+id = "mut-100"
+type = "mutuality"
+name = "Health insurer 100"
+
+[[institution]]
+id = "mut-200"
+type = "mutuality"
+name = "Health insurer 200"
+
+[[data_type]]
+id = "person.address"
+fields = ["street", "postal_code", "municipality", "country"]
+
+[[data_type]]
+id = "employment.wages"
+fields = ["quarter", "gross", "employer"]
+
+[[data_type]]
+id = "nobody.holds"
+fields = ["x"]
+
+[[data_type]]
+id = "not.granted"
+fields = ["y"]
+
+[[availability]]
+data_type = "person.address"
+provider_type = "national-register"
+
+[[availability]]
+data_type = "employment.wages"
+provider_type = "collector"
+capacity = "employee"
+
+[[authorization]]
+data_type = "person.address"
+requester_type = "mutuality"
+capacity = "insured"
+fields = ["street", "postal_code", "municipality"]
+legal_basis = "ISC/24/001"
+from = 2020-01-01
+
+[[authorization]]
+data_type = "employment.wages"
+requester_type = "mutuality"
+capacity = "insured"
+fields = ["quarter", "gross"]
+legal_basis = "ISC/24/002"
+from = 2020-01-01
+
+[[authorization]]
+data_type = "nobody.holds"
+requester_type = "mutuality"
+capacity = "insured"
+legal_basis = "ISC/24/003"
+from = 2020-01-01
+)",
+                       nr_->port(), onss_->port(), slow_->port(), garbage_->port(), rogue_->port());
+  }
+
+  void StartHub() {
+    hub_ = Process::Start(
+        {testing::Env("CARREFOUR_BINARY"), "hub", "--network", (dir_ / "network.toml").string(),
+         "--data", (dir_ / "data").string(), "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0",
+         "--cert", (pki_->dir / "hub.crt").string(), "--key", (pki_->dir / "hub.key").string(),
+         "--ca", (pki_->dir / "ca.crt").string(), "--provider-timeout-ms", "500"},
+        (dir_ / "hub.log").string());
+    std::optional<std::string> line = hub_->WaitForLine(
+        [](const std::string& l) { return l.find("API on") != std::string::npos; });
+    ASSERT_TRUE(line) << "the hub did not start; its log:\n" << Log();
+    std::smatch match;
+    ASSERT_TRUE(std::regex_search(*line, match, std::regex(R"(port (\d+)\), admin on .* \(port (\d+)\))")))
+        << *line;
+    api_port_ = static_cast<uint16_t>(std::stoi(match[1]));
+    admin_port_ = static_cast<uint16_t>(std::stoi(match[2]));
+  }
+
+  std::string Log() {
+    std::ifstream in(dir_ / "hub.log");
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+
+  static std::unique_ptr<net::Client> Client(const std::string& name, const pki::TestPki* pki = nullptr) {
+    const fs::path& base = (pki ? pki : pki_)->dir;
+    auto client = net::Client::Create(
+        {.tls = net::TlsFiles{base / (name + ".crt"), base / (name + ".key"), base / "ca.crt"},
+         .timeout = std::chrono::milliseconds(10000)});
+    if (!client) std::abort();
+    return std::move(*client);
+  }
+
+  net::Endpoint Api() const { return *net::Endpoint::Parse(fmt::format("https://127.0.0.1:{}", api_port_), "hub"); }
+  net::Endpoint Admin() const { return *net::Endpoint::Parse(fmt::format("http://127.0.0.1:{}", admin_port_)); }
+
+  // POST to the hub's API as `client`; status and parsed body.
+  std::pair<int, json::value> Post(net::Client& client, const std::string& target, const std::string& body) {
+    Result<net::ClientResponse> response = client.PostSync(Api(), target, body);
+    EXPECT_TRUE(response) << response.error().ToString();
+    if (!response) return {0, nullptr};
+    boost::system::error_code ec;
+    json::value parsed = json::parse(response->body, ec);
+    EXPECT_FALSE(ec) << response->body;
+    return {response->status, parsed};
+  }
+
+  std::pair<int, json::value> AdminGet(const std::string& target) {
+    auto client = net::Client::Create({});
+    Result<net::ClientResponse> response = (*client)->GetSync(Admin(), target);
+    EXPECT_TRUE(response) << response.error().ToString();
+    if (!response) return {0, nullptr};
+    boost::system::error_code ec;
+    json::value parsed = json::parse(response->body, ec);
+    return {response->status, ec ? json::value(response->body) : parsed};
+  }
+
+  void Integrate(const std::string& institution, const std::string& niss, const std::string& capacity,
+                 const std::string& from = "2020-01-01") {
+    auto client = Client(institution);
+    auto [status, body] = Post(*client, "/v1/directory/entries",
+                               fmt::format(R"({{"entries": [{{"action": "add", "niss": "{}", "capacity": "{}", "from": "{}", "to": null}}]}})",
+                                           niss, capacity, from));
+    ASSERT_EQ(status, 200) << body;
+    ASSERT_EQ(body.at("results").at(0).at("status"), "ok") << body;
+  }
+
+  std::pair<int, json::value> Consult(const std::string& data_type, const std::string& niss,
+                                      const std::string& extra = "") {
+    return Post(*client_, "/v1/consultations",
+                fmt::format(R"({{"data_type": "{}", "niss": "{}"{}}})", data_type, niss, extra));
+  }
+
+  static std::string ErrorCode(const json::value& body) {
+    return std::string(body.at("error").at("code").as_string());
+  }
+
+  static inline pki::TestPki* pki_ = nullptr;
+  static inline pki::TestPki* other_ = nullptr;
+  static inline int counter_ = 0;
+  fs::path dir_;
+  std::unique_ptr<Provider> nr_, onss_, slow_, garbage_, rogue_;
+  std::unique_ptr<Process> hub_;
+  uint16_t api_port_ = 0, admin_port_ = 0;
+  std::unique_ptr<net::Client> client_;
+};
+
+TEST_F(HubE2E, IntegrationThenConsultationReturnsOnlyAuthorizedFields) {
+  Integrate("mut-100", "85.07.30-033.28", "insured");
+  auto [status, body] = Consult("person.address", kAnna);
+  ASSERT_EQ(status, 200) << body;
+  EXPECT_EQ(body.at("status"), "ok");
+  EXPECT_EQ(body.at("niss"), kAnna);
+  EXPECT_EQ(body.at("legal_basis"), "ISC/24/001");
+  EXPECT_EQ(body.at("data_type"), "person.address");
+  EXPECT_TRUE(body.at("request_id").is_string());
+  const json::array& results = body.at("results").as_array();
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0].at("provider"), "nr");
+  EXPECT_EQ(results[0].at("status"), "ok");
+  json::object expected{{"street", "Rue Haute 1"}, {"postal_code", "1000"}, {"municipality", "Bruxelles"}};
+  EXPECT_EQ(results[0].at("data"), expected);  // country (not authorized) and secret stripped
+
+  // The provider was asked by the hub, for the authorized fields, with the legal basis.
+  EXPECT_EQ(nr_->last_peer(), "hub");
+  json::value provide = json::parse(nr_->last_body());
+  EXPECT_EQ(provide.at("requester"), "mut-100");
+  EXPECT_EQ(provide.at("legal_basis"), "ISC/24/001");
+  EXPECT_EQ(provide.at("niss"), kAnna);
+  EXPECT_EQ(provide.at("fields"), (json::array{"street", "postal_code", "municipality"}));
+
+  // The caller sees its own entries.
+  auto entries = client_->GetSync(Api(), std::string("/v1/directory/entries?niss=") + kAnna);
+  ASSERT_TRUE(entries);
+  EXPECT_EQ(json::parse(entries->body).at("entries").as_array().size(), 1u);
+}
+
+TEST_F(HubE2E, EachRefusalHasItsCode) {
+  Integrate("mut-100", kAnna, "insured", "2023-01-01");
+  struct Row {
+    std::string body;
+    int status;
+    std::string code;
+  };
+  const std::vector<Row> rows = {
+      {R"({"data_type": "person.address", "niss": "12345678901"})", 400, "invalid-niss"},
+      {R"({"data_type": "person.address", "niss": "82010100149"})", 403, "not-integrated"},
+      {fmt::format(R"({{"data_type": "not.granted", "niss": "{}"}})", kAnna), 403, "not-authorized"},
+      {fmt::format(R"({{"data_type": "no.such.type", "niss": "{}"}})", kAnna), 404, "unknown-data-type"},
+      {fmt::format(R"({{"data_type": "person.address", "niss": "{}", "period": {{"from": "2024-02-01", "to": "2024-01-01"}}}})", kAnna), 400, "invalid-period"},
+      {fmt::format(R"({{"data_type": "person.address", "niss": "{}", "period": {{"from": "2021-01-01", "to": "2021-12-31"}}}})", kAnna), 403, "not-integrated"},
+      {fmt::format(R"({{"data_type": "person.address", "niss": "{}", "capacity": "dependent"}})", kAnna), 403, "not-integrated"},
+      {fmt::format(R"({{"data_type": "person.address", "niss": "{}", "fields": ["salary"]}})", kAnna), 400, "invalid-request"},
+      {fmt::format(R"({{"data_type": "person.address", "niss": {}}})", 85073003328LL), 400, "invalid-request"},
+      {fmt::format(R"({{"data_type": "person.address", "niss": "{}", "colour": "red"}})", kAnna), 400, "invalid-request"},
+      {R"({"data_type": "person.address", "niss": )", 400, "invalid-json"},
+      {R"([1, 2, 3])", 400, "invalid-request"},
+  };
+  for (const Row& row : rows) {
+    SCOPED_TRACE(row.body);
+    auto [status, body] = Post(*client_, "/v1/consultations", row.body);
+    EXPECT_EQ(status, row.status) << body;
+    EXPECT_EQ(ErrorCode(body), row.code) << body;
+    EXPECT_FALSE(body.at("error").at("message").as_string().empty());
+  }
+  // Refusals are audited and visible in the person's transparency view.
+  auto [status, view] = AdminGet(std::string("/v1/admin/transparency?niss=") + kAnna);
+  ASSERT_EQ(status, 200) << view;
+  std::set<std::string> codes;
+  for (const json::value& item : view.at("consultations").as_array()) {
+    if (item.at("outcome") == "refused") codes.insert(std::string(item.at("code").as_string()));
+  }
+  EXPECT_TRUE(codes.count("not-authorized"));
+  EXPECT_TRUE(codes.count("not-integrated"));
+}
+
+TEST_F(HubE2E, ProviderFailuresGivePartialOrUnavailableAndNeverHurtOthers) {
+  const std::string both = "82010100149";  // onss (ok) and onss-down
+  Integrate("mut-100", both, "insured");
+  Integrate("onss", both, "employee");
+  Integrate("onss-down", both, "employee");
+  auto [status, body] = Consult("employment.wages", both);
+  ASSERT_EQ(status, 200) << body;
+  EXPECT_EQ(body.at("status"), "partial");
+  std::map<std::string, json::value> by_provider;
+  for (const json::value& result : body.at("results").as_array()) {
+    by_provider[std::string(result.at("provider").as_string())] = result;
+  }
+  EXPECT_EQ(by_provider.at("onss").at("status"), "ok");
+  EXPECT_EQ(by_provider.at("onss").at("data"),
+            (json::array{json::object{{"quarter", "2024Q1"}, {"gross", 3100.5}},
+                         json::object{{"quarter", "2024Q2"}, {"gross", 3200}}}));
+  EXPECT_EQ(by_provider.at("onss-down").at("status"), "error");
+  EXPECT_EQ(by_provider.at("onss-down").at("error").at("code"), "unavailable");
+
+  struct Row {
+    std::string provider;
+    std::string niss;
+    std::string code;
+    std::string message_part;
+  };
+  const std::vector<Row> rows = {
+      {"onss-slow", "82010100248", "timeout", ""},
+      {"onss-garbage", "82010100347", "unavailable", "not JSON"},
+      {"onss-rogue", "82010100446", "unavailable", "CN"},
+  };
+  for (const Row& row : rows) {
+    SCOPED_TRACE(row.provider);
+    Integrate("mut-100", row.niss, "insured");
+    Integrate(row.provider, row.niss, "employee");
+    auto [code, answer] = Consult("employment.wages", row.niss);
+    EXPECT_EQ(code, 503) << answer;
+    EXPECT_EQ(answer.at("status"), "unavailable");
+    EXPECT_EQ(answer.at("error").at("code"), "unavailable");
+    const json::value& result = answer.at("results").at(0);
+    EXPECT_EQ(result.at("provider").as_string(), row.provider);
+    EXPECT_EQ(result.at("error").at("code").as_string(), row.code) << result;
+    EXPECT_NE(std::string(result.at("error").at("message").as_string()).find(row.message_part),
+              std::string::npos) << result;
+  }
+  EXPECT_EQ(rogue_->calls(), 0);  // never trusted with the request body
+
+  // Meanwhile, the healthy path still works.
+  Integrate("mut-100", kAnna, "insured");
+  EXPECT_EQ(Consult("person.address", kAnna).second.at("status"), "ok");
+}
+
+TEST_F(HubE2E, NoProviderOrAllNoDataMeansNoDataInNetwork) {
+  Integrate("mut-100", kAnna, "insured");
+  auto [status, body] = Consult("nobody.holds", kAnna);
+  ASSERT_EQ(status, 200) << body;
+  EXPECT_EQ(body.at("status"), "no-data-in-network");
+  EXPECT_TRUE(body.at("results").as_array().empty());
+}
+
+TEST_F(HubE2E, CallersWithoutAValidNetworkCertificateAreRefused) {
+  // No certificate at all: the TLS handshake fails.
+  {
+    auto client = net::Client::Create({.tls = net::TlsFiles{{}, {}, pki_->dir / "ca.crt"}});
+    if (client) {
+      auto response = (*client)->PostSync(Api(), "/v1/consultations", "{}");
+      EXPECT_FALSE(response && response->status == 200);
+    }
+  }
+  // A certificate from another CA: the handshake fails.
+  {
+    auto client = net::Client::Create(
+        {.tls = net::TlsFiles{other_->dir / "mut-100.crt", other_->dir / "mut-100.key", pki_->dir / "ca.crt"}});
+    ASSERT_TRUE(client);
+    auto response = (*client)->PostSync(Api(), "/v1/consultations", "{}");
+    EXPECT_FALSE(response) << response->body;
+  }
+  // A valid certificate whose CN is not in the definition.
+  {
+    auto client = Client("outsider");
+    auto [status, body] = Post(*client, "/v1/consultations", "{}");
+    EXPECT_EQ(status, 403);
+    EXPECT_EQ(ErrorCode(body), "unknown-institution");
+  }
+}
+
+TEST_F(HubE2E, OversizedAndMalformedBodies) {
+  std::string huge = R"({"entries": [)" + std::string(9 << 20, ' ') + "]}";
+  auto response = client_->PostSync(Api(), "/v1/directory/entries", huge);
+  ASSERT_TRUE(response) << response.error().ToString();
+  EXPECT_EQ(response->status, 413);
+  EXPECT_NE(response->body.find("body-too-large"), std::string::npos);
+
+  struct Row {
+    std::string body;
+    std::string code;
+  };
+  const std::vector<Row> rows = {
+      {"not json", "invalid-json"},
+      {R"({"entries": 3})", "invalid-request"},
+      {R"({"entries": [], "extra": 1})", "invalid-request"},
+  };
+  for (const Row& row : rows) {
+    SCOPED_TRACE(row.body);
+    auto [status, body] = Post(*client_, "/v1/directory/entries", row.body);
+    EXPECT_EQ(status, 400);
+    EXPECT_EQ(ErrorCode(body), row.code);
+  }
+  // Too many entries: refused whole.
+  std::string many = R"({"entries": [)";
+  for (int i = 0; i < 10001; ++i) {
+    many += std::string(i ? "," : "") +
+            R"({"action": "add", "niss": "85073003328", "capacity": "insured", "from": "2020-01-01"})";
+  }
+  many += "]}";
+  auto [status, body] = Post(*client_, "/v1/directory/entries", many);
+  EXPECT_EQ(status, 400);
+  EXPECT_EQ(ErrorCode(body), "invalid-request");
+
+  // Per-entry rejections in one batch, the rest applied.
+  auto [mixed_status, mixed] = Post(*client_, "/v1/directory/entries", R"({"entries": [
+      {"action": "add", "niss": "85073003328", "capacity": "insured", "from": "2020-01-01"},
+      {"action": "add", "niss": "85073003329", "capacity": "insured", "from": "2020-01-01"},
+      {"action": "add", "niss": "85073003328", "capacity": "employee", "from": "2020-01-01"},
+      {"action": "close", "niss": "85073003328", "capacity": "dependent", "from": "2020-01-01", "to": "2021-01-01"},
+      {"action": "fly", "niss": "85073003328", "capacity": "insured", "from": "2020-01-01"}]})");
+  ASSERT_EQ(mixed_status, 200) << mixed;
+  const json::array& results = mixed.at("results").as_array();
+  ASSERT_EQ(results.size(), 5u);
+  EXPECT_EQ(results[0].at("status"), "ok");
+  EXPECT_EQ(results[1].at("error").at("code"), "invalid-niss");
+  EXPECT_EQ(results[2].at("error").at("code"), "capacity-not-allowed");
+  EXPECT_EQ(results[3].at("error").at("code"), "not-found");
+  EXPECT_EQ(results[4].at("error").at("code"), "invalid-request");
+}
+
+TEST_F(HubE2E, AuditVerifyPassesThenFailsAfterOneByteChanges) {
+  Integrate("mut-100", kAnna, "insured");
+  for (int i = 0; i < 5; ++i) Consult("person.address", kAnna);
+  auto [status, verify] = AdminGet("/v1/admin/audit/verify");
+  ASSERT_EQ(status, 200);
+  EXPECT_EQ(verify.at("ok"), true);
+  EXPECT_EQ(verify.at("records"), 6);
+
+  hub_->Signal(SIGTERM);
+  EXPECT_EQ(hub_->Wait(), 0);
+  const std::string binary = testing::Env("CARREFOUR_BINARY");
+  auto [ok_code, ok_output] = testing::RunCommand(binary + " audit verify --data " + (dir_ / "data").string());
+  EXPECT_EQ(ok_code, 0) << ok_output;
+  EXPECT_NE(ok_output.find("intact: 6 records"), std::string::npos) << ok_output;
+
+  // The schema refuses changes to the log...
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / "data" / "hub.db").c_str(), &db), SQLITE_OK);
+  const char* tamper = "UPDATE audit_record SET requester = 'mut-101' WHERE seq = 4";
+  EXPECT_NE(sqlite3_exec(db, tamper, nullptr, nullptr, nullptr), SQLITE_OK);
+  EXPECT_NE(sqlite3_exec(db, "DELETE FROM audit_record WHERE seq = 4", nullptr, nullptr, nullptr), SQLITE_OK);
+  // ...so someone with the file in hand drops the guard and changes one
+  // byte of one record, behind the hub's back.
+  ASSERT_EQ(sqlite3_exec(db, "DROP TRIGGER audit_record_no_update", nullptr, nullptr, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, tamper, nullptr, nullptr, nullptr), SQLITE_OK);
+  EXPECT_EQ(sqlite3_changes(db), 1);
+  sqlite3_close(db);
+  auto [bad_code, bad_output] = testing::RunCommand(binary + " audit verify --data " + (dir_ / "data").string());
+  EXPECT_EQ(bad_code, 1) << bad_output;
+  EXPECT_NE(bad_output.find("record 4"), std::string::npos) << bad_output;
+}
+
+TEST_F(HubE2E, KilledUnderLoadEveryAnsweredConsultationIsAudited) {
+  Integrate("mut-100", kAnna, "insured");
+  std::mutex mu;
+  std::vector<std::string> answered;
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> load;
+  for (int t = 0; t < 4; ++t) {
+    load.emplace_back([&] {
+      auto client = Client("mut-100");
+      const std::string body = fmt::format(R"({{"data_type": "person.address", "niss": "{}"}})", kAnna);
+      while (!stop) {
+        auto response = client->PostSync(Api(), "/v1/consultations", body);
+        if (!response) continue;  // the hub is gone: keep trying until told to stop
+        if (response->status != 200) continue;
+        std::lock_guard lock(mu);
+        answered.push_back(std::string(json::parse(response->body).at("request_id").as_string()));
+      }
+    });
+  }
+  // Kill once a fair number has been answered (not a timing assumption: we
+  // wait for the count, however long it takes).
+  for (;;) {
+    {
+      std::lock_guard lock(mu);
+      if (answered.size() >= 200) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  hub_->Signal(SIGKILL);
+  hub_->Wait();
+  stop = true;
+  for (std::thread& thread : load) thread.join();
+
+  StartHub();
+  auto [status, verify] = AdminGet("/v1/admin/audit/verify");
+  ASSERT_EQ(status, 200);
+  EXPECT_EQ(verify.at("ok"), true) << verify;
+  auto [audit_status, audit] = AdminGet(std::string("/v1/admin/audit?limit=10000&niss=") + kAnna);
+  ASSERT_EQ(audit_status, 200);
+  std::set<std::string> recorded;
+  for (const json::value& record : audit.at("records").as_array()) {
+    recorded.insert(std::string(record.at("request_id").as_string()));
+  }
+  for (const std::string& id : answered) EXPECT_TRUE(recorded.count(id)) << id;
+}
+
+}  // namespace
+}  // namespace carrefour

@@ -36,6 +36,10 @@ void AddHubCommands(CLI::App& app, int* exit_code) {
   command->add_option("--provider-timeout-ms", *provider_timeout_ms,
                       "Time a provider has to answer")
       ->capture_default_str();
+  command->add_option("--retention-days", options->retention_days,
+                      "Days that mutations and undelivered copies are kept at most")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3650));
   command->callback([options, provider_timeout_ms, exit_code] {
     options->provider_timeout = std::chrono::milliseconds(*provider_timeout_ms);
     *exit_code = hub::RunHub(*options);

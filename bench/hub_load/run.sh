@@ -2,12 +2,12 @@
 # Hub throughput (docs/benchmarks.md, "Hub throughput"): consultations per
 # second through `carrefour hub` to one provider, next to the same load
 # generator straight to that provider (one hop) and through nginx as a
-# mutual-TLS reverse proxy to it (the peer baseline). Then the hub again, in
-# an open loop at half its maximum rate, for latency.
+# mutual-TLS reverse proxy to it (the peer baseline); then all three again in
+# an open loop at half the hub's maximum rate, for latency.
 #
-#   bench/hub_load/run.sh [--connections N] [--duration S] [--warmup S]
-#                         [--build DIR] [--no-build] [--no-nginx] [--no-install]
-#                         [--keep] [--out FILE]
+#   bench/hub_load/run.sh [--connections N] [--duration S] [--warmup S] [--rounds N]
+#                         [--build DIR] [--no-build] [--hub-data DIR]
+#                         [--no-nginx] [--no-install] [--keep] [--out FILE]
 #
 # Everything runs on 127.0.0.1 in a fresh temporary folder (certificates,
 # network definition, hub data) and every process started here is stopped on
@@ -20,6 +20,9 @@ BUILD="$ROOT/build/release"
 CONNECTIONS=32
 DURATION=10
 WARMUP=2
+ROUNDS=3
+LOADGEN_THREADS=1
+HUB_DATA_PARENT=""
 DO_BUILD=1
 USE_NGINX=1
 INSTALL_NGINX=1
@@ -29,17 +32,24 @@ OUT=""
 usage() {
   sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
   cat <<'EOF'
+
 Options:
   --connections N   connections of the generator, in every run (default 32)
   --duration S      seconds measured per run, after the warmup (default 10)
   --warmup S        seconds of load before each measurement (default 2)
+  --rounds N        rounds of (a), (b), (c), interleaved; the median round of
+                    each is reported (default 3; 1 for a quick look)
+  --loadgen-threads N  the generator's client threads (default 1)
   --build DIR       build folder (default build/release, configured with the
                     "release" preset when missing)
   --no-build        use the binaries already in the build folder
+  --hub-data DIR    put the hub's data folder (SQLite store, audit log) in a
+                    fresh folder under DIR, e.g. /dev/shm to take the disk's
+                    fsync out of the picture (diagnostic: not durable)
   --no-nginx        skip the nginx baseline (c)
   --no-install      do not apt-get install nginx when it is missing: skip (c)
   --keep            keep the temporary folder (logs, certificates, results)
-  --out FILE        also write the results as JSON lines to FILE
+  --out FILE        also write every run's result as a JSON line to FILE
 EOF
 }
 
@@ -48,8 +58,11 @@ while [[ $# -gt 0 ]]; do
     --connections) CONNECTIONS=$2; shift 2 ;;
     --duration) DURATION=$2; shift 2 ;;
     --warmup) WARMUP=$2; shift 2 ;;
+    --rounds) ROUNDS=$2; shift 2 ;;
+    --loadgen-threads) LOADGEN_THREADS=$2; shift 2 ;;
     --build) BUILD=$(cd "$2" 2>/dev/null && pwd || echo "$2"); shift 2 ;;
     --no-build) DO_BUILD=0; shift ;;
+    --hub-data) HUB_DATA_PARENT=$2; shift 2 ;;
     --no-nginx) USE_NGINX=0; shift ;;
     --no-install) INSTALL_NGINX=0; shift ;;
     --keep) KEEP=1; shift ;;
@@ -58,6 +71,7 @@ while [[ $# -gt 0 ]]; do
     *) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
+[[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --rounds must be a positive integer" >&2; exit 2; }
 
 say() { printf '%s\n' "$*" >&2; }
 die() { say "run.sh: $*"; exit 1; }
@@ -65,6 +79,7 @@ die() { say "run.sh: $*"; exit 1; }
 # --- processes we start, stopped on any exit -----------------------------------
 PIDS=()
 WORK=""
+HUB_DATA=""
 cleanup() {
   local status=$?
   for pid in "${PIDS[@]}"; do
@@ -83,9 +98,10 @@ cleanup() {
       done
     fi
     if [[ $KEEP -eq 1 || $status -ne 0 ]]; then
-      say "run.sh: files kept in $WORK"
+      say "run.sh: files kept in $WORK${HUB_DATA:+ and $HUB_DATA}"
     else
       rm -rf "$WORK"
+      [[ -n "$HUB_DATA" ]] && rm -rf "$HUB_DATA"
     fi
   fi
   exit $status
@@ -114,8 +130,34 @@ free_port() {
   return 1
 }
 
-# A field of the loadgen's flat JSON line.
+# A field of a loadgen's flat JSON line: field LINE KEY.
 field() { sed -n "s/.*\"$2\": \"\{0,1\}\([^,\"}]*\).*/\1/p" <<<"$1"; }
+
+# The line of FILE (JSON lines) whose KEY is the median (the lower one of two).
+median_line() {
+  local file=$1 key=$2 n pick
+  n=$(wc -l <"$file")
+  pick=$(awk -v k="\"$key\": " '{ i = index($0, k); v = substr($0, i + length(k)); sub(/[,}].*/, "", v); print v "\t" NR }' "$file" |
+    sort -g | sed -n "$(((n + 1) / 2))p" | cut -f2)
+  sed -n "${pick}p" "$file"
+}
+
+# What the given processes (and their children: nginx's workers) have used
+# so far: "CPU_TICKS CONTEXT_SWITCHES" (user + system time in clock ticks;
+# voluntary + involuntary switches summed over their threads).
+CLK_TCK=$(getconf CLK_TCK)
+server_usage() {
+  local ticks=0 switches=0 pid proc t
+  for pid in "$@"; do
+    for proc in "$pid" $(pgrep -P "$pid" 2>/dev/null || true); do
+      t=$(awk '{ print $14 + $15 }' "/proc/$proc/stat" 2>/dev/null || echo 0)
+      ticks=$((ticks + t))
+      t=$(cat "/proc/$proc"/task/*/status 2>/dev/null | awk '/ctxt_switches/ { n += $2 } END { print n + 0 }')
+      switches=$((switches + t))
+    done
+  done
+  echo "$ticks $switches"
+}
 
 # --- build -----------------------------------------------------------------------
 if [[ $DO_BUILD -eq 1 ]]; then
@@ -145,7 +187,7 @@ if [[ $USE_NGINX -eq 1 ]]; then
   NGINX=$(command -v nginx || true)
   [[ -z "$NGINX" && -x /usr/sbin/nginx ]] && NGINX=/usr/sbin/nginx
   if [[ -z "$NGINX" && $INSTALL_NGINX -eq 1 && $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
-    say "nginx is missing: apt-get install nginx (use --no-install to skip the nginx baseline instead) ..."
+    say "nginx is missing: apt-get install nginx (--no-install skips the nginx baseline instead) ..."
     if DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nginx >/dev/null 2>&1; then
       NGINX=$(command -v nginx || echo /usr/sbin/nginx)
     fi
@@ -161,6 +203,12 @@ fi
 
 # --- a network on 127.0.0.1 ------------------------------------------------------------
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/carrefour-hub-load.XXXXXX")
+if [[ -n "$HUB_DATA_PARENT" ]]; then
+  HUB_DATA=$(mktemp -d "$HUB_DATA_PARENT/carrefour-hub-load-data.XXXXXX") ||
+    die "cannot create a folder under $HUB_DATA_PARENT"
+else
+  HUB_DATA="$WORK/data"
+fi
 PKI="$WORK/pki"
 "$CARREFOUR" pki init --dir "$PKI" >/dev/null || die "pki init failed"
 for name in hub nr mut-100 proxy; do
@@ -170,7 +218,8 @@ done
 
 "$PROVIDER" --cert "$PKI/nr.crt" --key "$PKI/nr.key" --ca "$PKI/ca.crt" \
   >"$WORK/provider.out" 2>"$WORK/provider.log" &
-PIDS+=($!)
+PROVIDER_PID=$!
+PIDS+=("$PROVIDER_PID")
 line=$(wait_for_line "$WORK/provider.out" 'port [0-9]+' 30) || die "the provider did not start"
 PROVIDER_PORT=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' <<<"$line")
 
@@ -213,11 +262,12 @@ legal_basis = "ISC/24/001"
 from = 2020-01-01
 EOF
 
-"$CARREFOUR" hub --network "$WORK/network.toml" --data "$WORK/data" \
+"$CARREFOUR" hub --network "$WORK/network.toml" --data "$HUB_DATA" \
   --listen 127.0.0.1:0 --admin 127.0.0.1:0 \
   --cert "$PKI/hub.crt" --key "$PKI/hub.key" --ca "$PKI/ca.crt" \
   >"$WORK/hub.out" 2>"$WORK/hub.log" &
-PIDS+=($!)
+HUB_PID=$!
+PIDS+=("$HUB_PID")
 line=$(wait_for_line "$WORK/hub.out" 'API on .*\(port [0-9]+\)' 60) || die "the hub did not start"
 HUB_PORT=$(sed -n 's/.*API on .*(port \([0-9]*\)), admin.*/\1/p' <<<"$line")
 [[ -n "$HUB_PORT" ]] || die "cannot read the hub's port from: $line"
@@ -227,7 +277,7 @@ MUT=(--cert "$PKI/mut-100.crt" --key "$PKI/mut-100.key" --ca "$PKI/ca.crt")
 "$LOADGEN" --once --url "https://127.0.0.1:$HUB_PORT" --expect-cn hub "${MUT[@]}" \
   --target /v1/directory/entries \
   --body "{\"entries\": [{\"action\": \"add\", \"niss\": \"$NISS\", \"capacity\": \"insured\", \"from\": \"2020-01-01\", \"to\": null}]}" \
-  >"$WORK/integrate.out" || die "integrating the person failed: $(cat "$WORK/integrate.out")"
+  >"$WORK/integrate.out" 2>&1 || die "integrating the person failed: $(cat "$WORK/integrate.out")"
 grep -q '"status":"ok"\|"status": "ok"' "$WORK/integrate.out" ||
   die "integrating the person was rejected: $(cat "$WORK/integrate.out")"
 
@@ -239,11 +289,12 @@ printf '{"request_id": "bench-0001", "data_type": "person.address", "niss": "%s"
   "$NISS" "$today" "$today" >"$WORK/provide.json"
 
 "$LOADGEN" --once --url "https://127.0.0.1:$HUB_PORT" --expect-cn hub "${MUT[@]}" \
-  --target /v1/consultations --body-file "$WORK/consult.json" >"$WORK/consult.out" ||
+  --target /v1/consultations --body-file "$WORK/consult.json" >"$WORK/consult.out" 2>&1 ||
   die "a first consultation failed: $(cat "$WORK/consult.out")"
 grep -q 'Rue Haute' "$WORK/consult.out" || die "the first consultation brought no data: $(cat "$WORK/consult.out")"
 
 # --- nginx as a mutual-TLS reverse proxy to the provider -------------------------------
+NGINX_PID=""
 NGINX_PORT=""
 if [[ -n "$NGINX" ]]; then
   mkdir -p "$WORK/nginx/tmp"
@@ -294,86 +345,127 @@ http {
 }
 EOF
   "$NGINX" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -g 'daemon off;' 2>>"$WORK/nginx/error.log" &
-  PIDS+=($!)
+  NGINX_PID=$!
+  PIDS+=("$NGINX_PID")
   up=0
   for _ in $(seq 100); do
-    if "$LOADGEN" --once --url "https://127.0.0.1:$NGINX_PORT" --expect-cn proxy \
-      --cert "$PKI/hub.crt" --key "$PKI/hub.key" --ca "$PKI/ca.crt" --timeout-ms 2000 \
-      --target /v1/provide --body-file "$WORK/provide.json" >"$WORK/nginx.out" 2>&1; then
+    if "$LOADGEN" --once --url "https://127.0.0.1:$NGINX_PORT" --expect-cn proxy "${MUT[@]}" \
+      --timeout-ms 2000 --target /v1/provide --body-file "$WORK/provide.json" >"$WORK/nginx.out" 2>&1; then
       up=1; break
     fi
+    kill -0 "$NGINX_PID" 2>/dev/null || break
     sleep 0.1
   done
   [[ $up -eq 1 ]] || die "nginx did not start or does not proxy: $(cat "$WORK/nginx.out")"
 fi
 
 # --- measurements --------------------------------------------------------------------
+RESULTS="$WORK/results"
+mkdir -p "$RESULTS"
 [[ -n "$OUT" ]] && : >"$OUT"
-# run LABEL URL CN TARGET BODY_FILE [loadgen options...]: prints the JSON line.
+# run NAME PHASE URL CN TARGET BODY_FILE "SERVER_PIDS" [loadgen options...]
+# Appends the loadgen's JSON line, plus the CPU the servers used per answered
+# request (warmup included), to $RESULTS/NAME.PHASE.
 run() {
-  local label=$1 url=$2 cn=$3 target=$4 body=$5
-  shift 5
-  local result
-  say "  $label ..."
-  result=$("$LOADGEN" --json --label "$label" --url "$url" --expect-cn "$cn" "$@" \
+  local name=$1 phase=$2 url=$3 cn=$4 target=$5 body=$6 servers=$7
+  shift 7
+  local result before after answered usage
+  say "  $name ($phase) ..."
+  # shellcheck disable=SC2086  # $servers is a list of pids
+  before=$(server_usage $servers)
+  result=$("$LOADGEN" --json --label "$name" --url "$url" --expect-cn "$cn" "$@" \
     --target "$target" --body-file "$body" --connections "$CONNECTIONS" \
-    --duration "$DURATION" --warmup "$WARMUP") || die "$label failed: $result"
-  [[ -n "$OUT" ]] && printf '%s\n' "$result" >>"$OUT"
-  printf '%s\n' "$result"
+    --duration "$DURATION" --warmup "$WARMUP" --threads "$LOADGEN_THREADS") ||
+    die "$name failed: $result"
+  # shellcheck disable=SC2086
+  after=$(server_usage $servers)
+  answered=$(field "$result" answered_with_warmup)
+  usage=$(awk -v b="$before" -v a="$after" -v hz="$CLK_TCK" -v n="$answered" 'BEGIN {
+    split(b, x, " "); split(a, y, " "); if (n < 1) n = 1;
+    printf "\"server_cpu_us_per_request\": %.1f, \"server_context_switches_per_request\": %.2f",
+      (y[1] - x[1]) * 1e6 / hz / n, (y[2] - x[2]) / n }')
+  result="${result%\}}, $usage, \"phase\": \"$phase\"}"
+  printf '%s\n' "$result" >>"$RESULTS/$name.$phase"
+  if [[ -n "$OUT" ]]; then printf '%s\n' "$result" >>"$OUT"; fi
+  return 0
 }
-# The baselines call the provider as the hub would (with the hub's
+# The baseline (b) calls the provider as the hub does (with the hub's
 # certificate); the hub and nginx are called by the health insurer.
 AS_HUB=(--cert "$PKI/hub.crt" --key "$PKI/hub.key" --ca "$PKI/ca.crt")
 HUB_URL="https://127.0.0.1:$HUB_PORT"
 PROVIDER_URL="https://127.0.0.1:$PROVIDER_PORT"
 NGINX_URL="https://127.0.0.1:$NGINX_PORT"
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
-say "closed loop, $CONNECTIONS connections, ${DURATION} s after ${WARMUP} s of warmup:"
-A=$(run "(a) hub" "$HUB_URL" hub /v1/consultations "$WORK/consult.json" "${MUT[@]}")
-B=$(run "(b) provider" "$PROVIDER_URL" nr /v1/provide "$WORK/provide.json" "${AS_HUB[@]}")
-C=""
-[[ -n "$NGINX" ]] && C=$(run "(c) nginx" "$NGINX_URL" proxy /v1/provide "$WORK/provide.json" "${MUT[@]}")
-
-A_RPS=$(field "$A" requests_per_second)
-RATE=$(awk -v r="$A_RPS" 'BEGIN { printf "%d", r / 2 }')
+say "closed loop, $CONNECTIONS connections, ${DURATION} s after ${WARMUP} s of warmup, $ROUNDS round(s):"
+for _ in $(seq "$ROUNDS"); do
+  run a closed "$HUB_URL" hub /v1/consultations "$WORK/consult.json" "$HUB_PID $PROVIDER_PID" "${MUT[@]}"
+  run b closed "$PROVIDER_URL" nr /v1/provide "$WORK/provide.json" "$PROVIDER_PID" "${AS_HUB[@]}"
+  if [[ -n "$NGINX" ]]; then
+    run c closed "$NGINX_URL" proxy /v1/provide "$WORK/provide.json" "$NGINX_PID $PROVIDER_PID" "${MUT[@]}"
+  fi
+done
+A=$(median_line "$RESULTS/a.closed" requests_per_second)
+RATE=$(awk -v r="$(field "$A" requests_per_second)" 'BEGIN { printf "%d", r / 2 }')
 [[ $RATE -ge 1 ]] || die "the hub answered nothing in the closed loop"
-say "open loop at $RATE requests/s (half the hub's maximum):"
-AL=$(run "(a) hub" "$HUB_URL" hub /v1/consultations "$WORK/consult.json" "${MUT[@]}" --rate "$RATE")
-BL=$(run "(b) provider" "$PROVIDER_URL" nr /v1/provide "$WORK/provide.json" "${AS_HUB[@]}" --rate "$RATE")
-CL=""
-[[ -n "$NGINX" ]] && CL=$(run "(c) nginx" "$NGINX_URL" proxy /v1/provide "$WORK/provide.json" "${MUT[@]}" --rate "$RATE")
+
+say "open loop at $RATE requests/s (half the hub's median maximum), $ROUNDS round(s):"
+for _ in $(seq "$ROUNDS"); do
+  run a open "$HUB_URL" hub /v1/consultations "$WORK/consult.json" "$HUB_PID $PROVIDER_PID" "${MUT[@]}" --rate "$RATE"
+  run b open "$PROVIDER_URL" nr /v1/provide "$WORK/provide.json" "$PROVIDER_PID" "${AS_HUB[@]}" --rate "$RATE"
+  if [[ -n "$NGINX" ]]; then
+    run c open "$NGINX_URL" proxy /v1/provide "$WORK/provide.json" "$NGINX_PID $PROVIDER_PID" "${MUT[@]}" --rate "$RATE"
+  fi
+done
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+# CPU/req and cs/req: CPU time and context switches of the servers of each
+# scenario (a: hub + provider; b: provider; c: nginx + provider) per answered
+# request. Unlike requests/s, they hardly depend on what else the machine runs.
 
 # --- report ------------------------------------------------------------------------------
-row() {
-  local label=$1 closed=$2 open=$3
-  if [[ -z "$closed" ]]; then
-    printf '%-16s %s\n' "$label" "$NGINX_NOTE"
-    return
-  fi
-  printf '%-16s %9s %8s %8s %7s | %8s %8s %8s %8s %7s\n' "$label" \
-    "$(field "$closed" requests_per_second)" "$(field "$closed" p50_ms)" "$(field "$closed" p99_ms)" \
-    "$(( $(field "$closed" errors) + $(field "$closed" non_2xx) ))" \
-    "$(field "$open" p50_ms)" "$(field "$open" p99_ms)" "$(field "$open" p999_ms)" \
-    "$(field "$open" max_ms)" "$(( $(field "$open" errors) + $(field "$open" non_2xx) ))"
+spread() {  # min-max of KEY over FILE's lines
+  awk -v k="\"$2\": " '{ i = index($0, k); v = substr($0, i + length(k)); sub(/[,}].*/, "", v); v += 0;
+    if (NR == 1 || v < lo) lo = v; if (NR == 1 || v > hi) hi = v } END { printf "%.0f-%.0f", lo, hi }' "$1"
 }
+failed() { echo $(($(field "$1" errors) + $(field "$1" non_2xx))); }
+NAMES=(a b c)
+LABELS=("(a) hub" "(b) provider" "(c) nginx mTLS")
 echo
-echo "Hub throughput — $(nproc) cores ($(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)), $(uname -r)"
-echo "generator, hub, provider and nginx share these cores; $CONNECTIONS connections, ${DURATION} s per run"
+echo "Hub throughput: $(nproc) cores ($(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)), Linux $(uname -r)"
+echo "generator, hub, provider and nginx share these cores; load average $LOAD_BEFORE before, $LOAD_AFTER after"
+echo "$CONNECTIONS connections, ${DURATION} s measured after ${WARMUP} s of warmup, median of $ROUNDS round(s)"
+echo "hub data: $HUB_DATA ($(df -PT "$HUB_DATA" | awk 'NR == 2 { print $2 }'))"
 echo
-printf '%-16s %28s %9s | %34s %9s\n' "" "closed loop (max rate)" "" "open loop at $RATE/s (latency)" ""
-printf '%-16s %9s %8s %8s %7s | %8s %8s %8s %8s %7s\n' "" "req/s" "p50 ms" "p99 ms" "failed" \
-  "p50 ms" "p99 ms" "p99.9 ms" "max ms" "failed"
-row "(a) hub" "$A" "$AL"
-row "(b) provider" "$B" "$BL"
-row "(c) nginx mTLS" "$C" "$CL"
+echo "Closed loop (maximum rate)"
+printf '  %-15s %9s %11s %8s %8s %7s %11s %9s\n' "" "req/s" "(rounds)" "p50 ms" "p99 ms" "failed" "CPU/req" "cs/req"
+for i in 0 1 2; do
+  file="$RESULTS/${NAMES[$i]}.closed"
+  if [[ ! -s "$file" ]]; then printf '  %-15s %s\n' "${LABELS[$i]}" "$NGINX_NOTE"; continue; fi
+  line=$(median_line "$file" requests_per_second)
+  printf '  %-15s %9s %11s %8s %8s %7s %8s us %9s\n' "${LABELS[$i]}" "$(field "$line" requests_per_second)" \
+    "$(spread "$file" requests_per_second)" "$(field "$line" p50_ms)" "$(field "$line" p99_ms)" \
+    "$(failed "$line")" "$(field "$line" server_cpu_us_per_request)" \
+    "$(field "$line" server_context_switches_per_request)"
+done
 echo
-B_RPS=$(field "$B" requests_per_second)
-echo "$(awk -v a="$A_RPS" -v b="$B_RPS" 'BEGIN { printf "(a)/(b) = %.0f %% of the one-hop baseline", 100 * a / b }')"
-if [[ -n "$C" ]]; then
-  C_RPS=$(field "$C" requests_per_second)
-  echo "$(awk -v a="$A_RPS" -v c="$C_RPS" 'BEGIN { r = 100 * a / c; printf "(a)/(c) = %.0f %% of the peer baseline (aim: at least 80 %%): %s", r, (r >= 80 ? "met" : "NOT met") }')"
+echo "Open loop at $RATE requests/s (latency from the scheduled send time)"
+printf '  %-15s %8s %8s %8s %9s %8s %7s\n' "" "p50 ms" "p90 ms" "p99 ms" "p99.9 ms" "max ms" "failed"
+for i in 0 1 2; do
+  file="$RESULTS/${NAMES[$i]}.open"
+  if [[ ! -s "$file" ]]; then printf '  %-15s %s\n' "${LABELS[$i]}" "$NGINX_NOTE"; continue; fi
+  line=$(median_line "$file" p99_ms)
+  printf '  %-15s %8s %8s %8s %9s %8s %7s\n' "${LABELS[$i]}" "$(field "$line" p50_ms)" "$(field "$line" p90_ms)" \
+    "$(field "$line" p99_ms)" "$(field "$line" p999_ms)" "$(field "$line" max_ms)" "$(failed "$line")"
+done
+echo
+A_RPS=$(field "$A" requests_per_second)
+B_RPS=$(field "$(median_line "$RESULTS/b.closed" requests_per_second)" requests_per_second)
+awk -v a="$A_RPS" -v b="$B_RPS" 'BEGIN { printf "(a)/(b) = %.0f %% of the one-hop baseline\n", 100 * a / b }'
+if [[ -s "$RESULTS/c.closed" ]]; then
+  C_RPS=$(field "$(median_line "$RESULTS/c.closed" requests_per_second)" requests_per_second)
+  awk -v a="$A_RPS" -v c="$C_RPS" 'BEGIN { r = 100 * a / c; printf "(a)/(c) = %.0f %% of the peer baseline (aim: at least 80 %%): %s\n", r, (r >= 80 ? "met" : "NOT met") }'
 else
   echo "(a)/(c) = n/a ($NGINX_NOTE)"
 fi
-AL_P99=$(field "$AL" p99_ms)
-echo "$(awk -v p="$AL_P99" -v r="$RATE" 'BEGIN { printf "(a) p99 at %d/s = %.3f ms (aim: under 2 ms): %s", r, p, (p < 2 ? "met" : "NOT met") }')"
+AL=$(median_line "$RESULTS/a.open" p99_ms)
+awk -v p="$(field "$AL" p99_ms)" -v r="$RATE" 'BEGIN { printf "(a) p99 at %d/s = %.3f ms (aim: under 2 ms): %s\n", r, p, (p < 2 ? "met" : "NOT met") }'

@@ -25,6 +25,7 @@
 
 #include <arpa/inet.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <atomic>
@@ -113,6 +114,7 @@ struct Shared {
   std::atomic<uint64_t> non_2xx{0};      // measured, an HTTP answer other than 2xx
   std::atomic<uint64_t> errors{0};       // measured, no HTTP answer (Status)
   std::atomic<uint64_t> all_errors{0};   // including warmup: for --max-errors
+  std::atomic<uint64_t> all_answered{0}; // including warmup: for CPU per request
   std::atomic<bool> aborted{false};
 
   std::mutex mu;
@@ -137,6 +139,7 @@ struct Shared {
       NoteFailure(response.error().ToString());
       return;
     }
+    all_answered.fetch_add(1, std::memory_order_relaxed);
     if (!measured) return;
     histogram.Record(now - sent);
     if (response->status >= 200 && response->status < 300) {
@@ -222,6 +225,15 @@ std::chrono::nanoseconds RunOpenLoop(const std::shared_ptr<Shared>& shared, doub
 
 double Ms(std::chrono::nanoseconds d) { return static_cast<double>(d.count()) / 1e6; }
 
+// CPU time (user + system) this process has used so far, in microseconds:
+// the generator's own cost, which the machine's other processes did not get.
+double CpuMicros() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto us = [](const timeval& t) { return static_cast<double>(t.tv_sec) * 1e6 + static_cast<double>(t.tv_usec); };
+  return us(usage.ru_utime) + us(usage.ru_stime);
+}
+
 std::string JsonEscape(const std::string& text) {
   std::string out;
   for (char c : text) {
@@ -247,6 +259,8 @@ void Report(const Options& options, Shared& shared, std::chrono::nanoseconds wor
   const LatencyHistogram& h = shared.histogram;
   const uint64_t answered = shared.ok + shared.non_2xx;
   const double rps = measured_s > 0 ? static_cast<double>(answered) / measured_s : 0;
+  const uint64_t all_answered = shared.all_answered;
+  const double cpu_per_request = all_answered > 0 ? CpuMicros() / static_cast<double>(all_answered) : 0;
   const std::string mode = options.rate > 0 ? "open" : "closed";
   std::string first_failure;
   {
@@ -260,13 +274,14 @@ void Report(const Options& options, Shared& shared, std::chrono::nanoseconds wor
         "\"rate\": {}, \"duration_s\": {:.3f}, \"requests\": {}, \"requests_per_second\": {:.1f}, "
         "\"ok\": {}, \"non_2xx\": {}, \"errors\": {}, \"p50_ms\": {:.3f}, \"p90_ms\": {:.3f}, "
         "\"p99_ms\": {:.3f}, \"p999_ms\": {:.3f}, \"max_ms\": {:.3f}, \"mean_ms\": {:.3f}, "
-        "\"send_lag_max_ms\": {:.3f}, \"connections_opened\": {}, \"aborted\": {}, "
-        "\"first_failure\": \"{}\"}}\n",
+        "\"send_lag_max_ms\": {:.3f}, \"connections_opened\": {}, \"answered_with_warmup\": {}, "
+        "\"generator_cpu_us_per_request\": {:.1f}, \"aborted\": {}, \"first_failure\": \"{}\"}}\n",
         JsonEscape(options.label), JsonEscape(options.url), JsonEscape(options.target), mode,
         options.connections, options.rate, measured_s, answered, rps, shared.ok.load(),
         shared.non_2xx.load(), shared.errors.load(), Ms(h.Percentile(50)), Ms(h.Percentile(90)),
         Ms(h.Percentile(99)), Ms(h.Percentile(99.9)), Ms(h.max()), Ms(h.mean()), Ms(worst_lag),
-        client_stats.connections_opened, shared.aborted.load() ? "true" : "false",
+        client_stats.connections_opened, all_answered, cpu_per_request,
+        shared.aborted.load() ? "true" : "false",
         JsonEscape(first_failure));
     std::fflush(stdout);
     return;
@@ -287,7 +302,8 @@ void Report(const Options& options, Shared& shared, std::chrono::nanoseconds wor
              Ms(h.Percentile(50)), Ms(h.Percentile(90)), Ms(h.Percentile(99)), Ms(h.Percentile(99.9)),
              Ms(h.max()), Ms(h.mean()));
   if (options.rate > 0) fmt::print("  send lag   max {:.3f} ms (the generator's own lateness)\n", Ms(worst_lag));
-  fmt::print("  connections opened {}\n", client_stats.connections_opened);
+  fmt::print("  generator  {} connections opened, {:.1f} us of CPU per request (warmup included)\n",
+             client_stats.connections_opened, cpu_per_request);
   if (!first_failure.empty()) fmt::print("  first failure: {}\n", first_failure);
   std::fflush(stdout);
 }

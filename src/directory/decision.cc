@@ -30,19 +30,19 @@ struct DecisionIndexes {
   // made before the definition changed): it matches nothing.
   static constexpr uint32_t kNoSlot = UINT32_MAX;
 
-  // An authorization as one requester sees it: 8 bytes, so that the whole
-  // grant table stays small enough to live in the cache (its validity is
-  // read from `validity`, a few kilobytes that every decision shares).
+  // An authorization as one requester sees it, with everything a decision
+  // reads about it: a decision's reads of the grant table land in one or
+  // two cache lines (with a large directory, misses cost more than
+  // instructions).
   struct GrantRow {
     uint32_t authorization;  // index in Definition::authorizations()
     uint32_t capacity;       // slot in the requester's type
-  };
-  // An authorization's validity; `to` is Date::Max() when open-ended.
-  struct Validity {
-    Date from;
-    Date to;
+    Date from;               // validity
+    Date to;                 // Date::Max() when open-ended
+    uint32_t fields_offset;  // its fields: field_pool / field_names
+    uint32_t fields_count;
 
-    bool Contains(Date day) const { return from <= day && day <= to; }
+    bool ValidOn(Date day) const { return from <= day && day <= to; }
   };
   // A capacity-bound availability row. The capacity is copied here (short
   // strings stay inline) so that comparing it touches no other memory.
@@ -57,7 +57,7 @@ struct DecisionIndexes {
 
     friend auto operator<=>(const SubscriptionRow&, const SubscriptionRow&) = default;
   };
-  // A slice of field_pool.
+  // A slice of field_pool and field_names.
   struct FieldList {
     uint32_t offset = 0;
     uint32_t count = 0;
@@ -83,20 +83,17 @@ struct DecisionIndexes {
   // hashing.
   std::vector<uint32_t> grant_offsets;
   std::vector<GrantRow> grant_rows;
-  std::vector<Validity> validity;  // per authorization
-  // Per authorization: its fields as indexes into its data type's fields, in
-  // the data type's order, pooled in one array.
+  // Per authorization: its fields, in the data type's order, as indexes
+  // into the data type's fields and as names, in two parallel pools.
   std::vector<FieldList> authorization_fields;
   std::vector<uint32_t> field_pool;
+  std::vector<std::string_view> field_names;
   std::vector<PerDataType> data_types;
 
   std::span<const GrantRow> GrantsOf(uint32_t data_type, uint32_t institution) const {
     size_t cell = size_t{data_type} * institution_count + institution;
     return std::span<const GrantRow>(grant_rows)
         .subspan(grant_offsets[cell], grant_offsets[cell + 1] - grant_offsets[cell]);
-  }
-  bool ValidOn(const GrantRow& row, Date day) const {
-    return validity[row.authorization].Contains(day);
   }
   std::span<const uint32_t> FieldsOf(uint32_t authorization) const {
     const FieldList& list = authorization_fields[authorization];
@@ -121,6 +118,16 @@ constexpr uint32_t kNoSlot = DecisionIndexes::kNoSlot;
 // How many of the requester's files on one person Decide keeps on the stack;
 // more is rare and spills to the heap.
 constexpr size_t kInlinePieces = 8;
+
+// At most this many cache lines of entries are prefetched: enough for the
+// usual handful of entries, bounded for the rare person with hundreds.
+constexpr size_t kPrefetchLines = 16;
+
+void PrefetchEntries(std::span<const Entry> entries) {
+  const char* line = reinterpret_cast<const char*>(entries.data());
+  const char* end = line + std::min(entries.size_bytes(), kPrefetchLines * 64);
+  for (; line < end; line += 64) __builtin_prefetch(line);
+}
 
 // The days of the requested period that one granted file covers, and the
 // file's capacity (as a slot).
@@ -227,10 +234,6 @@ std::unique_ptr<const DecisionIndexes> BuildIndexes(const Definition& definition
   indexes->data_types.resize(data_types.size());
   indexes->authorization_fields.resize(authorizations.size());
   const Date open_end = Date::Max();
-  for (const Authorization& authorization : authorizations) {
-    indexes->validity.push_back(
-        {authorization.validity.from, authorization.validity.to.value_or(open_end)});
-  }
   std::vector<std::pair<size_t, GrantRow>> cells;
   for (uint32_t a = 0; a < authorizations.size(); ++a) {
     const Authorization& authorization = authorizations[a];
@@ -242,13 +245,18 @@ std::unique_ptr<const DecisionIndexes> BuildIndexes(const Definition& definition
       if (std::find(authorization.fields.begin(), authorization.fields.end(),
                     data_type.fields[f]) != authorization.fields.end()) {
         indexes->field_pool.push_back(f);
+        indexes->field_names.push_back(data_type.fields[f]);
         ++indexes->authorization_fields[a].count;
       }
     }
     for (uint32_t institution : named(authorization.requester, authorization.requester_type)) {
       uint32_t slot = slot_at(institution, authorization.capacity);
       if (slot == kNoSlot) continue;
-      cells.push_back({size_t{*dt} * institutions.size() + institution, {a, slot}});
+      const DecisionIndexes::FieldList& fields = indexes->authorization_fields[a];
+      cells.push_back(
+          {size_t{*dt} * institutions.size() + institution,
+           {a, slot, authorization.validity.from, authorization.validity.to.value_or(open_end),
+            fields.offset, fields.count}});
     }
   }
   indexes->grant_offsets.assign(data_types.size() * institutions.size() + 1, 0);
@@ -293,11 +301,10 @@ std::unique_ptr<const DecisionIndexes> BuildIndexes(const Definition& definition
 }
 
 // The first row valid on `today` for capacity `slot`, or nullptr.
-const GrantRow* FirstGrant(const DecisionIndexes& indexes, std::span<const GrantRow> rows,
-                           uint32_t slot, Date today) {
+const GrantRow* FirstGrant(std::span<const GrantRow> rows, uint32_t slot, Date today) {
   if (slot == kNoSlot) return nullptr;
   for (const GrantRow& row : rows) {
-    if (row.capacity == slot && indexes.ValidOn(row, today)) return &row;
+    if (row.capacity == slot && row.ValidOn(today)) return &row;
   }
   return nullptr;
 }
@@ -374,6 +381,11 @@ DecisionEngine::~DecisionEngine() = default;
 
 Result<Grant> DecisionEngine::Decide(const ConsultationRequest& request,
                                      std::span<const Entry> person_entries, Date today) const {
+  // The entries have usually just been found in a large directory and are
+  // not in the cache; they are read one after another below. Asking for all
+  // their cache lines now makes those misses overlap (and overlap with the
+  // look-ups that follow) instead of queueing up.
+  PrefetchEntries(person_entries);
   const Definition& definition = *definition_;
   const uint32_t requester_index = indexes_->institution_ids.Find(request.requester);
   if (requester_index == IdIndex::kNotFound) {
@@ -387,6 +399,15 @@ Result<Grant> DecisionEngine::Decide(const ConsultationRequest& request,
   }
   const Institution* requester = &definition.institutions()[requester_index];
   const network::DataType* data_type = &definition.data_types()[data_type_index];
+  // What the decision reads next, in tables too large to stay in the cache
+  // beside a large directory: fetched now, while the checks below run.
+  const std::span<const GrantRow> rows = indexes_->GrantsOf(data_type_index, requester_index);
+  const DecisionIndexes::PerDataType& per = indexes_->data_types[data_type_index];
+  if (!rows.empty()) {
+    __builtin_prefetch(rows.data());
+    __builtin_prefetch(indexes_->field_names.data() + rows.front().fields_offset);
+  }
+  __builtin_prefetch(per.universal_providers.data());
   const Period period = request.period.value_or(Period::Day(today));
   if (period.to && *period.to < period.from) {
     return Error(Period::Make(period.from, period.to).error());
@@ -398,7 +419,6 @@ Result<Grant> DecisionEngine::Decide(const ConsultationRequest& request,
   const uint32_t requester_type = indexes_->type_of_institution[requester_index];
   if (requester_type == UINT32_MAX) std::abort();  // the loader guarantees a type
   const InstitutionType& type = definition.institution_types()[requester_type];
-  const std::span<const GrantRow> rows = indexes_->GrantsOf(data_type_index, requester_index);
   auto is_callers = [&](const Entry& entry) {
     return internal::SameId(entry.institution, requester->id) &&
            internal::SameId(entry.niss, request.niss) &&
@@ -417,7 +437,7 @@ Result<Grant> DecisionEngine::Decide(const ConsultationRequest& request,
     if (!is_callers(entry)) continue;
     has_entry = true;
     const uint32_t slot = SlotOf(type, entry.capacity);
-    if (FirstGrant(*indexes_, rows, slot, today) == nullptr) continue;
+    if (FirstGrant(rows, slot, today) == nullptr) continue;
     has_granted_entry = true;
     if (std::optional<Period> piece = entry.period.Intersect(period)) {
       granted.push_back({*piece, slot});
@@ -467,8 +487,7 @@ Result<Grant> DecisionEngine::Decide(const ConsultationRequest& request,
                    request.niss, data_type->id);
     size_t count = 0;
     for (const Entry& entry : person_entries) {
-      if (!is_callers(entry) ||
-          FirstGrant(*indexes_, rows, SlotOf(type, entry.capacity), today) == nullptr) {
+      if (!is_callers(entry) || FirstGrant(rows, SlotOf(type, entry.capacity), today) == nullptr) {
         continue;
       }
       if (count++ > 0) fmt::format_to(std::back_inserter(message), ", ");
@@ -500,7 +519,7 @@ Result<Grant> DecisionEngine::Decide(const ConsultationRequest& request,
   };
   const GrantRow* used = nullptr;
   for (const GrantRow& row : rows) {
-    if (indexes_->ValidOn(row, today) && covers(row.capacity)) {
+    if (row.ValidOn(today) && covers(row.capacity)) {
       used = &row;
       break;
     }
@@ -514,20 +533,24 @@ Result<Grant> DecisionEngine::Decide(const ConsultationRequest& request,
   grant.data_type = data_type;
   grant.period = *served;
   grant.authorization = &authorization;
-  const std::span<const uint32_t> authorized = indexes_->FieldsOf(used->authorization);
-  grant.fields.reserve(authorized.size());
-  for (uint32_t field : authorized) {
-    const std::string& name = data_type->fields[field];
-    if (!request.fields ||
-        std::find(request.fields->begin(), request.fields->end(), name) != request.fields->end()) {
-      grant.fields.push_back(name);
+  const std::span<const std::string_view> authorized =
+      std::span<const std::string_view>(indexes_->field_names)
+          .subspan(used->fields_offset, used->fields_count);
+  if (!request.fields) {
+    grant.fields.assign(authorized.begin(), authorized.end());
+  } else {
+    for (std::string_view name : authorized) {
+      if (std::find(request.fields->begin(), request.fields->end(), name) !=
+          request.fields->end()) {
+        grant.fields.push_back(name);
+      }
     }
   }
   if (grant.fields.empty()) {
     MessageBuffer names;
-    for (uint32_t field : authorized) {
+    for (std::string_view name : authorized) {
       if (names.size() > 0) fmt::format_to(std::back_inserter(names), ", ");
-      AppendQuoted(names, data_type->fields[field]);
+      AppendQuoted(names, name);
     }
     return Error(NotAuthorized(fmt::format(
         "none of the requested fields of '{}' is authorized to institution '{}' under {} "
@@ -540,7 +563,6 @@ Result<Grant> DecisionEngine::Decide(const ConsultationRequest& request,
   // the type; capacity-bound rows only those holding a file of that capacity
   // on the person during the served period. The requester is not excluded:
   // when it is itself a source, its own connector answers like any other.
-  const DecisionIndexes::PerDataType& per = indexes_->data_types[data_type_index];
   const std::vector<Institution>& institutions = definition.institutions();
   grant.providers.reserve(per.universal_providers.size() +
                           (per.bound_availability.empty() ? 0 : person_entries.size()));
@@ -603,7 +625,7 @@ std::vector<Subscriber> DecisionEngine::SubscribersOf(std::string_view source,
       continue;
     }
     const GrantRow* grant =
-        FirstGrant(*indexes_, indexes_->GrantsOf(data_type_index, holder_index), slot, today);
+        FirstGrant(indexes_->GrantsOf(data_type_index, holder_index), slot, today);
     if (grant == nullptr) continue;
     qualified.emplace_back(holder_index, grant->authorization);
   }

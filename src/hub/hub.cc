@@ -23,6 +23,7 @@
 #include "directory/integration.h"
 #include "exchange/consultation.h"
 #include "hub/metrics.h"
+#include "mutations/mutations.h"
 #include "net/client.h"
 #include "net/server.h"
 #include "network/loader.h"
@@ -176,6 +177,7 @@ class Hub::Impl {
   std::unique_ptr<net::Client> client_;
   std::unique_ptr<NetGateway> gateway_;
   std::unique_ptr<exchange::ConsultationService> consultations_;
+  std::unique_ptr<mutations::MutationService> mutations_;
   std::unique_ptr<net::Server> api_;
   std::unique_ptr<net::Server> admin_;
   Metrics metrics_;
@@ -194,7 +196,29 @@ class Hub::Impl {
   net::Response AdminNetwork();
   net::Response AdminDirectory(const net::Request& request);
   std::string ExtraMetrics() const;
+  void ExplainReplacedNumber(std::string_view asked, std::string* refusal);
 };
+
+// A consultation refused not-integrated on a number that an identity
+// replacement retired (SPEC.md 4.3, docs/mutations.md): the directory moved
+// to the new number, so say so rather than leave the caller guessing. Only
+// refusals pay for the look-up.
+void Hub::Impl::ExplainReplacedNumber(std::string_view asked, std::string* refusal) {
+  if (refusal->find("\"not-integrated\"") == std::string::npos) return;
+  boost::system::error_code ec;
+  json::value body = json::parse(asked, ec);
+  const json::object* object = ec ? nullptr : body.if_object();
+  const json::value* niss = object ? object->if_contains("niss") : nullptr;
+  if (niss == nullptr || !niss->is_string()) return;
+  Result<std::string> normalized = niss::Normalize(niss->as_string(), clock_.Today());
+  if (!normalized) return;
+  Result<std::optional<store::NissReplacement>> replacement =
+      store_->mutations().ReplacementOf(*normalized);
+  if (!replacement || !replacement->has_value()) return;
+  *refusal = api::ErrorBody(NotIntegrated(fmt::format(
+      "this number was replaced by {} on {}; consult the new number",
+      (*replacement)->new_niss, (*replacement)->effective.ToString())));
+}
 
 Status Hub::Impl::Start() {
   if (options_.data_dir.empty()) return InvalidRequest("--data is required");
@@ -233,6 +257,14 @@ Status Hub::Impl::Start() {
   gateway_ = std::make_unique<NetGateway>(*client_);
   consultations_ = std::make_unique<exchange::ConsultationService>(
       [this] { return engine(); }, *store_, *audit_, *gateway_, clock_);
+  if (options_.retention_days < 1) return InvalidRequest("--retention-days must be at least 1");
+  mutations::Options mutation_options;
+  mutation_options.retention = std::chrono::hours(24) * options_.retention_days;
+  // Only a shared PostgreSQL database can receive deliveries from another
+  // hub process; on SQLite this process's own acceptances wake the waiters.
+  if (store_->engine() == "postgresql") mutation_options.poll_interval = options_.feed_poll_interval;
+  mutations_ = std::make_unique<mutations::MutationService>(
+      [this] { return engine(); }, *store_, *audit_, clock_, mutation_options);
 
   CARREFOUR_ASSIGN_OR_RETURN(auto listen, SplitAddress(options_.listen, "--listen"));
   net::ServerOptions api_options;
@@ -285,10 +317,13 @@ Status Hub::Impl::Reload() {
 
 void Hub::Impl::Stop() {
   ready_ = false;
-  // The API first: requests in flight finish (and are audited) before the
-  // audit log is flushed and closed.
+  // Waiting feed reads are answered first, or the API's drain would wait
+  // for them. Then the API: requests in flight finish (and are audited)
+  // before the audit log is flushed and closed.
+  if (mutations_) mutations_->Shutdown();
   if (api_) api_->Stop();
   if (admin_) admin_->Stop();
+  mutations_.reset();
   consultations_.reset();
   gateway_.reset();
   client_.reset();
@@ -297,7 +332,11 @@ void Hub::Impl::Stop() {
 
 void Hub::Impl::HandleApi(net::Request&& request, net::Responder respond) {
   const SteadyClock::time_point start = SteadyClock::now();
-  std::string endpoint = request.method + " " + request.path;
+  // Only known endpoints get their own label: a caller inventing paths must
+  // not be able to grow the metrics without bound.
+  const bool known = request.path == "/v1/consultations" || request.path == "/v1/directory/entries" ||
+                     request.path == "/v1/mutations" || request.path == "/v1/mutations/feed";
+  std::string endpoint = known ? request.method + " " + request.path : "other";
   auto answer = [this, start, respond, endpoint](net::Response response, std::string data_type = {}) {
     double seconds = std::chrono::duration<double>(SteadyClock::now() - start).count();
     metrics_.Record(endpoint, response.status, data_type, seconds);
@@ -312,7 +351,7 @@ void Hub::Impl::HandleApi(net::Request&& request, net::Responder respond) {
   if (request.path == "/v1/consultations") {
     if (request.method != "POST") return answer(net::ErrorResponse(InvalidRequest("use POST")));
     // The data type for the metrics, read cheaply without a second parse.
-    consultations_->Consult(caller->id, request.body, [answer](exchange::Reply reply) {
+    consultations_->Consult(caller->id, request.body, [this, answer, asked = request.body](exchange::Reply reply) {
       std::string data_type;
       boost::system::error_code ec;
       json::value body = json::parse(reply.body, ec);
@@ -321,8 +360,28 @@ void Hub::Impl::HandleApi(net::Request&& request, net::Responder respond) {
           data_type = std::string(type->as_string());
         }
       }
+      if (reply.status == 403) ExplainReplacedNumber(asked, &reply.body);
       answer(net::Response::Json(reply.status, std::move(reply.body)), std::move(data_type));
     });
+    return;
+  }
+  if (request.path == "/v1/mutations") {
+    if (request.method != "POST") return answer(net::ErrorResponse(InvalidRequest("use POST")));
+    mutations_->Publish(caller->id, request.body, [answer](mutations::Reply reply) {
+      answer(net::Response::Json(reply.status, std::move(reply.body)));
+    });
+    return;
+  }
+  if (request.path == "/v1/mutations/feed") {
+    if (request.method != "GET") return answer(net::ErrorResponse(InvalidRequest("use GET")));
+    // A long poll keeps only the responder: no worker thread waits.
+    mutations_->ReadFeed(
+        caller->id, request.QueryParam("after"), request.QueryParam("limit"),
+        request.QueryParam("wait"),
+        [answer](mutations::Reply reply) {
+          answer(net::Response::Json(reply.status, std::move(reply.body)));
+        },
+        [respond] { return respond.abandoned(); });
     return;
   }
   if (request.path == "/v1/directory/entries") {
@@ -663,6 +722,7 @@ std::string Hub::Impl::ExtraMetrics() const {
     gauge("carrefour_connections_rejected_total", "Connections refused over the cap.", stats.connections_rejected, "counter");
     gauge("carrefour_handshake_failures_total", "Failed TLS handshakes.", stats.handshake_failures, "counter");
   }
+  if (mutations_) out += mutations_->Metrics();
   gauge("carrefour_reloads_total", "Successful definition reloads.", reloads_.load(), "counter");
   gauge("carrefour_reload_failures_total", "Refused definition reloads.", reload_failures_.load(), "counter");
   return out;

@@ -45,6 +45,12 @@ struct HubOptions {
   // Where the web console's static files are; empty = DATA-independent
   // default next to the binary's sources (CARREFOUR_CONSOLE_DIR).
   std::filesystem::path console_dir;
+  // Mutations (SPEC.md section 4.3): deliveries and the identities of
+  // mutations are kept this many days at most (acknowledged ones go sooner).
+  int retention_days = 30;
+  // With PostgreSQL, how often waiting feed reads look for deliveries that
+  // another hub process accepted (docs/mutations.md).
+  std::chrono::milliseconds feed_poll_interval{250};
 };
 
 class Hub {

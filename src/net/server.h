@@ -15,7 +15,6 @@
 // verified against the network CA during the handshake. It never comes from
 // the request itself.
 
-#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>

@@ -16,6 +16,7 @@
 #include "core/result.h"
 #include "audit/storage.h"
 #include "store/directory_store.h"
+#include "store/mutation_store.h"
 
 namespace carrefour::store {
 
@@ -33,6 +34,10 @@ class Store {
 
   // The audit log's chains and checkpoints (audit/storage.h).
   virtual audit::AuditStorage& audit() = 0;
+
+  // Mutations, their per-subscriber deliveries and identity replacements
+  // (store/mutation_store.h).
+  virtual MutationStore& mutations() = 0;
 
   // Further sections are added the same way: one small interface per
   // concern in its own header (store/audit_store.h ...), one accessor here,

@@ -56,6 +56,40 @@ constexpr internal::Migration kMigrations[] = {
      "  node text COLLATE \"C\" PRIMARY KEY, seq bigint NOT NULL, hash text NOT NULL,"
      "  mac text NOT NULL"
      ");"},
+    {3, "mutations and feeds",
+     // Same tables as SQLite (docs/mutations.md). Cursors come from the
+     // per-subscriber counter row, never from a global sequence.
+     "CREATE TABLE mutation ("
+     "  mid         bigint  GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+     "  source      text    COLLATE \"C\" NOT NULL,"
+     "  id          text    COLLATE \"C\" NOT NULL,"
+     "  data_type   text    NOT NULL,"
+     "  niss        text    COLLATE \"C\" NOT NULL,"
+     "  effective   integer NOT NULL,"  // days since 1970-01-01
+     "  accepted_us bigint  NOT NULL,"
+     "  UNIQUE (source, id)"
+     ");"
+     "CREATE INDEX mutation_by_time ON mutation (accepted_us);"
+     "CREATE TABLE mutation_feed ("
+     "  subscriber  text    COLLATE \"C\" PRIMARY KEY,"
+     "  last_cursor bigint  NOT NULL"
+     ");"
+     "CREATE TABLE mutation_delivery ("
+     "  subscriber  text    COLLATE \"C\" NOT NULL,"
+     "  cursor      bigint  NOT NULL,"
+     "  mid         bigint  NOT NULL,"
+     "  data        text    NOT NULL,"
+     "  accepted_us bigint  NOT NULL,"
+     "  PRIMARY KEY (subscriber, cursor)"
+     ");"
+     "CREATE INDEX mutation_delivery_by_time ON mutation_delivery (accepted_us);"
+     "CREATE INDEX mutation_delivery_by_mutation ON mutation_delivery (mid);"
+     "CREATE TABLE niss_replacement ("
+     "  old_niss    text    COLLATE \"C\" PRIMARY KEY,"
+     "  new_niss    text    COLLATE \"C\" NOT NULL,"
+     "  effective   integer NOT NULL,"
+     "  replaced_us bigint  NOT NULL"
+     ");"},
 };
 
 }  // namespace

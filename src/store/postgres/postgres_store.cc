@@ -7,6 +7,7 @@
 #include "store/postgres/audit_store.h"
 #include "store/postgres/directory_store.h"
 #include "store/postgres/migrations.h"
+#include "store/postgres/mutation_store.h"
 #include "store/postgres/pool.h"
 
 namespace carrefour::store::postgres {
@@ -60,17 +61,19 @@ Status Migrate(Pool& pool, const Clock& clock) {
 class PostgresStore final : public Store {
  public:
   explicit PostgresStore(std::unique_ptr<Pool> pool)
-      : pool_(std::move(pool)), directory_(*pool_), audit_(*pool_) {}
+      : pool_(std::move(pool)), directory_(*pool_), audit_(*pool_), mutations_(*pool_) {}
 
   // Store
   std::string_view engine() const override { return "postgresql"; }
   DirectoryStore& directory() override { return directory_; }
   audit::AuditStorage& audit() override { return audit_; }
+  MutationStore& mutations() override { return mutations_; }
 
  private:
   std::unique_ptr<Pool> pool_;  // before the sections that use it
   PostgresDirectoryStore directory_;
   PostgresAuditStore audit_;
+  PostgresMutationStore mutations_;
 };
 
 }  // namespace

@@ -56,6 +56,41 @@ constexpr internal::Migration kMigrations[] = {
      "CREATE TABLE audit_checkpoint ("
      "  node TEXT PRIMARY KEY, seq INTEGER NOT NULL, hash TEXT NOT NULL, mac TEXT NOT NULL"
      ") STRICT;"},
+    {3, "mutations and feeds",
+     // docs/mutations.md: a mutation's identity (duplicate detection), one
+     // delivery per subscriber holding only its fields, a cursor counter per
+     // subscriber, and the record of identity replacements.
+     "CREATE TABLE mutation ("
+     "  mid         INTEGER PRIMARY KEY,"
+     "  source      TEXT    NOT NULL,"
+     "  id          TEXT    NOT NULL,"
+     "  data_type   TEXT    NOT NULL,"
+     "  niss        TEXT    NOT NULL,"
+     "  effective   INTEGER NOT NULL,"  // days since 1970-01-01
+     "  accepted_us INTEGER NOT NULL,"
+     "  UNIQUE (source, id)"
+     ") STRICT;"
+     "CREATE INDEX mutation_by_time ON mutation (accepted_us);"
+     "CREATE TABLE mutation_feed ("
+     "  subscriber  TEXT    PRIMARY KEY,"
+     "  last_cursor INTEGER NOT NULL"
+     ") STRICT;"
+     "CREATE TABLE mutation_delivery ("
+     "  subscriber  TEXT    NOT NULL,"
+     "  cursor      INTEGER NOT NULL,"
+     "  mid         INTEGER NOT NULL,"
+     "  data        TEXT    NOT NULL,"
+     "  accepted_us INTEGER NOT NULL,"
+     "  PRIMARY KEY (subscriber, cursor)"
+     ") STRICT, WITHOUT ROWID;"
+     "CREATE INDEX mutation_delivery_by_time ON mutation_delivery (accepted_us);"
+     "CREATE INDEX mutation_delivery_by_mutation ON mutation_delivery (mid);"
+     "CREATE TABLE niss_replacement ("
+     "  old_niss    TEXT    PRIMARY KEY,"
+     "  new_niss    TEXT    NOT NULL,"
+     "  effective   INTEGER NOT NULL,"
+     "  replaced_us INTEGER NOT NULL"
+     ") STRICT;"},
 };
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include "store/sqlite/database.h"
 #include "store/sqlite/directory_store.h"
 #include "store/sqlite/migrations.h"
+#include "store/sqlite/mutation_store.h"
 
 namespace carrefour::store::sqlite {
 namespace {
@@ -11,17 +12,19 @@ namespace {
 class SqliteStore final : public Store {
  public:
   explicit SqliteStore(std::unique_ptr<Database> database)
-      : database_(std::move(database)), directory_(*database_), audit_(*database_) {}
+      : database_(std::move(database)), directory_(*database_), audit_(*database_), mutations_(*database_) {}
 
   // Store
   std::string_view engine() const override { return "sqlite"; }
   DirectoryStore& directory() override { return directory_; }
   audit::AuditStorage& audit() override { return audit_; }
+  MutationStore& mutations() override { return mutations_; }
 
  private:
   std::unique_ptr<Database> database_;  // before the sections that use it
   SqliteDirectoryStore directory_;
   SqliteAuditStore audit_;
+  SqliteMutationStore mutations_;
 };
 
 }  // namespace

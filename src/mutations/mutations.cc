@@ -1,0 +1,586 @@
+#include "mutations/mutations.h"
+
+#include <openssl/rand.h>
+
+#include <map>
+#include <vector>
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include "api/json.h"
+#include "niss/niss.h"
+#include "store/store.h"
+
+namespace carrefour::mutations {
+namespace json = boost::json;
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+// An id is the source's own reference; bounded so that a hostile source
+// cannot fill the store with huge keys.
+constexpr size_t kMaxIdLength = 200;
+
+int64_t MicrosSince(SteadyClock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - start).count();
+}
+
+int64_t NowMicros(const Clock& clock) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(clock.Now().time_since_epoch())
+      .count();
+}
+
+std::string NewRequestId() {
+  unsigned char bytes[16];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) std::abort();  // no entropy: nothing is safe
+  std::string id;
+  for (unsigned char byte : bytes) id += fmt::format("{:02x}", byte);
+  return id;
+}
+
+// One item of a batch once validated: what the store needs, and the data
+// before it is cut per subscriber.
+struct Item {
+  store::NewMutation mutation;
+  json::object data;
+};
+
+Result<Item> ParseItem(const directory::DecisionEngine& engine, std::string_view caller,
+                       const json::value& value, Date today, audit::Record* record) {
+  if (!value.is_object()) return Error(InvalidRequest("a mutation must be a JSON object"));
+  const json::object& object = value.as_object();
+  CARREFOUR_RETURN_IF_ERROR(
+      api::RejectUnknownKeys(object, {"id", "data_type", "niss", "effective", "data"}));
+  Item item;
+  store::NewMutation& mutation = item.mutation;
+  mutation.source = std::string(caller);
+  CARREFOUR_ASSIGN_OR_RETURN(mutation.id, api::RequiredString(object, "id"));
+  if (mutation.id.empty() || mutation.id.size() > kMaxIdLength) {
+    return Error(InvalidRequest(
+        fmt::format("'id' must be a string of 1 to {} characters", kMaxIdLength)));
+  }
+  CARREFOUR_ASSIGN_OR_RETURN(mutation.data_type, api::RequiredString(object, "data_type"));
+  record->data_type = mutation.data_type;
+  const network::DataType* type = engine.definition()->FindDataType(mutation.data_type);
+  if (type == nullptr) {
+    return Error(UnknownDataType(
+        fmt::format("'{}' is not a data type of the network", mutation.data_type)));
+  }
+  if (!engine.IsSource(caller, mutation.data_type)) {
+    return Error(NotASource(fmt::format("{} is not an authentic source of {}", caller,
+                                        mutation.data_type)));
+  }
+  CARREFOUR_ASSIGN_OR_RETURN(std::string niss, api::RequiredString(object, "niss"));
+  Result<std::string> normalized = niss::Normalize(niss, today);
+  if (!normalized) return Error(normalized.error().WithContext("'niss'"));
+  mutation.niss = *normalized;
+  record->niss = mutation.niss;
+  Result<Date> effective = api::RequiredDate(object, "effective");
+  if (!effective) {
+    return Error(InvalidRequest("'effective' must be a date YYYY-MM-DD"));
+  }
+  mutation.effective = *effective;
+  const json::value* data = object.if_contains("data");
+  if (data == nullptr || !data->is_object()) {
+    return Error(InvalidRequest("'data' must be a JSON object"));
+  }
+  item.data = data->as_object();
+  std::string unknown;
+  for (const auto& [key, field_value] : item.data) {
+    if (type->HasField(key)) continue;
+    if (!unknown.empty()) unknown += ", ";
+    unknown += fmt::format("'{}'", std::string_view(key));
+  }
+  if (!unknown.empty()) {
+    return Error(InvalidRequest(fmt::format("'data' holds fields that {} does not have: {}",
+                                            mutation.data_type, unknown)));
+  }
+  if (mutation.data_type == kNissReplaced) {
+    const json::value* replacement = item.data.if_contains(kNewNissField);
+    if (replacement == nullptr || !replacement->is_string()) {
+      return Error(InvalidRequest(fmt::format("'data' of {} needs '{}', the new number",
+                                              kNissReplaced, kNewNissField)));
+    }
+    Result<std::string> new_niss = niss::Normalize(replacement->as_string(), today);
+    if (!new_niss) return Error(new_niss.error().WithContext(fmt::format("'{}'", kNewNissField)));
+    if (*new_niss == mutation.niss) {
+      return Error(InvalidRequest("an identity replacement needs a number different from 'niss'"));
+    }
+    mutation.replaced_by = *new_niss;
+    item.data[kNewNissField] = *new_niss;
+  }
+  return item;
+}
+
+// Keeps only `fields` of `data`: what a subscriber is not authorized to
+// receive never leaves the hub.
+std::string Cut(const json::object& data, const std::vector<std::string_view>& fields) {
+  json::object out;
+  for (std::string_view field : fields) {
+    if (const json::value* value = data.if_contains(field)) out[field] = *value;
+  }
+  return json::serialize(out);
+}
+
+json::object DeliveryJson(const store::Delivery& delivery) {
+  json::object out;
+  out["cursor"] = std::to_string(delivery.cursor);
+  out["id"] = delivery.id;
+  out["source"] = delivery.source;
+  out["data_type"] = delivery.data_type;
+  out["niss"] = delivery.niss;
+  out["effective"] = delivery.effective.ToString();
+  boost::system::error_code ec;
+  json::value data = json::parse(delivery.data, ec);
+  out["data"] = ec ? json::value(json::object()) : std::move(data);
+  return out;
+}
+
+Result<int64_t> ParseNumber(std::string_view text, std::string_view name) {
+  if (text.empty() || text.size() > 18) {
+    return Error(InvalidRequest(fmt::format("'{}' must be a non-negative number", name)));
+  }
+  int64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') {
+      return Error(InvalidRequest(fmt::format("'{}' must be a non-negative number", name)));
+    }
+    value = value * 10 + (c - '0');
+  }
+  return value;
+}
+
+}  // namespace
+
+Result<FeedQuery> ParseFeedQuery(std::optional<std::string_view> after,
+                                 std::optional<std::string_view> limit,
+                                 std::optional<std::string_view> wait, const Options& options) {
+  FeedQuery query;
+  query.limit = options.default_limit;
+  if (after) {
+    Result<int64_t> cursor = ParseNumber(*after, "after");
+    if (!cursor) {
+      return Error(InvalidRequest("'after' must be a cursor from a previous answer, or 0"));
+    }
+    query.after = *cursor;
+  }
+  if (limit) {
+    CARREFOUR_ASSIGN_OR_RETURN(int64_t value, ParseNumber(*limit, "limit"));
+    if (value < 1 || static_cast<size_t>(value) > options.max_limit) {
+      return Error(InvalidRequest(fmt::format("'limit' must be 1 to {}", options.max_limit)));
+    }
+    query.limit = static_cast<size_t>(value);
+  }
+  if (wait) {
+    CARREFOUR_ASSIGN_OR_RETURN(int64_t seconds, ParseNumber(*wait, "wait"));
+    query.wait = std::min(std::chrono::seconds(seconds), options.max_wait);
+  }
+  return query;
+}
+
+// A feed read that found nothing and waits.
+struct MutationService::Waiter {
+  std::string caller;
+  FeedQuery query;
+  SteadyClock::time_point start;
+  SteadyClock::time_point deadline;
+  std::function<void(Reply)> done;
+  std::function<bool()> abandoned;
+};
+
+MutationService::MutationService(EngineSource engine, store::Store& store,
+                                 audit::AuditLog& audit, const Clock& clock, Options options)
+    : engine_(std::move(engine)),
+      store_(store),
+      audit_(audit),
+      clock_(clock),
+      options_(options),
+      thread_([this] { Loop(); }) {}
+
+MutationService::~MutationService() { Shutdown(); }
+
+void MutationService::Publish(std::string_view caller, std::string_view body,
+                              std::function<void(Reply)> done) {
+  const SteadyClock::time_point start = SteadyClock::now();
+  const Date today = clock_.Today();
+  std::shared_ptr<const directory::DecisionEngine> engine = engine_();
+  const std::string request_id = NewRequestId();
+
+  auto base_record = [&] {
+    audit::Record record;
+    record.kind = audit::Kind::kMutation;
+    record.request_id = request_id;
+    record.requester = std::string(caller);
+    return record;
+  };
+  // The records are committed before the answer leaves: an accepted mutation
+  // with no trace would break the oversight promise. A batch is many
+  // records; the answer waits for the last of them (group commit makes that
+  // one transaction, usually).
+  auto finish = [this, start](std::vector<audit::Record> records, Reply reply,
+                              std::function<void(Reply)> reply_to) {
+    struct Pending {
+      std::mutex mu;
+      size_t remaining;
+      bool failed = false;
+      Reply reply;
+      std::function<void(Reply)> reply_to;
+    };
+    auto pending = std::make_shared<Pending>();
+    pending->remaining = records.size();
+    pending->reply = std::move(reply);
+    pending->reply_to = std::move(reply_to);
+    const std::string digest = audit::Sha256Hex(pending->reply.body);
+    const int64_t latency = MicrosSince(start);
+    for (audit::Record& record : records) {
+      record.latency_us = latency;
+      record.answer_sha256 = digest;
+      audit_.Append(std::move(record), [pending](const Status& written) {
+        std::unique_lock lock(pending->mu);
+        if (!written.ok()) pending->failed = true;
+        if (--pending->remaining > 0) return;
+        lock.unlock();
+        if (pending->failed) {
+          pending->reply_to(Reply{503, api::ErrorBody(Unavailable(
+                                           "the audit log could not be written; the accepted "
+                                           "mutations are kept: send the batch again (they will "
+                                           "be duplicates)"))});
+          return;
+        }
+        pending->reply_to(std::move(pending->reply));
+      });
+    }
+  };
+  auto refuse = [&](const Status& status) {
+    counters_.rejected.fetch_add(1, std::memory_order_relaxed);
+    audit::Record record = base_record();
+    record.outcome = status.code();
+    record.reason = status.message();
+    std::vector<audit::Record> records;
+    records.push_back(std::move(record));
+    finish(std::move(records), Reply{HttpStatus(status.code()), api::ErrorBody(status)},
+           std::move(done));
+  };
+
+  Result<json::object> object = api::ParseObject(body);
+  if (!object) return refuse(object.error());
+  if (Status keys = api::RejectUnknownKeys(*object, {"mutations"}); !keys.ok()) return refuse(keys);
+  const json::value* list_value = object->if_contains("mutations");
+  if (list_value == nullptr || !list_value->is_array()) {
+    return refuse(InvalidRequest("'mutations' must be a list"));
+  }
+  const json::array& list = list_value->as_array();
+  if (list.size() > kMaxMutationsPerBatch) {
+    return refuse(InvalidRequest(fmt::format("{} mutations in one batch; the limit is {}",
+                                             list.size(), kMaxMutationsPerBatch)));
+  }
+
+  std::vector<audit::Record> records(list.size(), base_record());
+  std::vector<Status> statuses(list.size());
+  std::vector<size_t> subscriber_counts(list.size(), 0);
+  std::vector<store::NewMutation> batch;
+  std::vector<size_t> batch_index;
+  std::map<std::string, std::vector<directory::Entry>> entries_of;  // per person, read once
+  for (size_t i = 0; i < list.size(); ++i) {
+    Result<Item> item = ParseItem(*engine, caller, list[i], today, &records[i]);
+    if (!item) {
+      statuses[i] = item.error();
+      continue;
+    }
+    auto found = entries_of.find(item->mutation.niss);
+    if (found == entries_of.end()) {
+      Result<std::vector<directory::Entry>> entries =
+          store_.directory().EntriesOfPerson(item->mutation.niss, Period::Day(today));
+      if (!entries) {
+        return refuse(Unavailable(fmt::format("the person directory could not be read: {}",
+                                              entries.error().message())));
+      }
+      found = entries_of.emplace(item->mutation.niss, std::move(*entries)).first;
+    }
+    std::vector<directory::Subscriber> subscribers =
+        engine->SubscribersOf(caller, item->mutation.data_type, found->second, today);
+    std::string legal_bases;
+    for (const directory::Subscriber& subscriber : subscribers) {
+      item->mutation.copies.push_back(
+          store::MutationCopy{subscriber.institution->id, Cut(item->data, subscriber.fields)});
+      if (!legal_bases.empty()) legal_bases += ",";
+      legal_bases += subscriber.institution->id;
+      if (!subscriber.authorizations.empty()) {
+        legal_bases += ":" + subscriber.authorizations.front()->legal_basis;
+      }
+    }
+    records[i].providers = legal_bases;  // who receives it, on which legal basis
+    subscriber_counts[i] = subscribers.size();
+    batch.push_back(std::move(item->mutation));
+    batch_index.push_back(i);
+  }
+
+  std::vector<bool> accepted;
+  if (!batch.empty()) {
+    Result<std::vector<bool>> stored = store_.mutations().AcceptMutations(batch, NowMicros(clock_));
+    if (!stored) {
+      return refuse(Unavailable(fmt::format("the mutations could not be stored, none is accepted: {}",
+                                            stored.error().message())));
+    }
+    accepted = std::move(*stored);
+  }
+
+  json::array results;
+  std::vector<bool> in_batch(list.size(), false);
+  std::vector<bool> is_accepted(list.size(), false);
+  for (size_t k = 0; k < batch_index.size(); ++k) {
+    in_batch[batch_index[k]] = true;
+    is_accepted[batch_index[k]] = accepted[k];
+  }
+  std::set<std::string> woken;
+  for (size_t k = 0; k < batch.size(); ++k) {
+    if (!accepted[k]) continue;
+    for (const store::MutationCopy& copy : batch[k].copies) woken.insert(copy.subscriber);
+  }
+  for (size_t i = 0; i < list.size(); ++i) {
+    json::object result;
+    result["index"] = i;
+    audit::Record& record = records[i];
+    if (!in_batch[i]) {
+      counters_.rejected.fetch_add(1, std::memory_order_relaxed);
+      result["status"] = "rejected";
+      result["error"] = api::ErrorObject(statuses[i]).at("error");
+      record.outcome = statuses[i].code();
+      record.reason = statuses[i].message();
+    } else if (is_accepted[i]) {
+      counters_.accepted.fetch_add(1, std::memory_order_relaxed);
+      result["status"] = "accepted";
+      result["subscribers"] = subscriber_counts[i];
+      record.reason = "accepted";
+    } else {
+      counters_.duplicates.fetch_add(1, std::memory_order_relaxed);
+      result["status"] = "duplicate";
+      record.reason = "duplicate";
+    }
+    if (const json::object* item = list[i].if_object()) {
+      if (const json::value* id = item->if_contains("id"); id && id->is_string()) {
+        record.detail = fmt::format("id={}", std::string_view(id->as_string()).substr(0, kMaxIdLength));
+      }
+    }
+    if (is_accepted[i]) record.detail += fmt::format(" subscribers={}", subscriber_counts[i]);
+    results.push_back(std::move(result));
+  }
+  if (!woken.empty()) {
+    {
+      std::lock_guard lock(mu_);
+      for (const std::string& subscriber : woken) {
+        woken_.insert(subscriber);
+        ++generation_[subscriber];
+      }
+    }
+    wake_.notify_one();
+  }
+  json::object answer;
+  answer["results"] = std::move(results);
+  if (records.empty()) {  // an empty batch: still one trace of the call
+    audit::Record record = base_record();
+    record.reason = "empty batch";
+    records.push_back(std::move(record));
+  }
+  finish(std::move(records), Reply{202, json::serialize(answer)}, std::move(done));
+}
+
+void MutationService::ReadFeed(std::string_view caller, std::optional<std::string_view> after,
+                               std::optional<std::string_view> limit,
+                               std::optional<std::string_view> wait,
+                               std::function<void(Reply)> done, std::function<bool()> abandoned) {
+  auto waiter = std::make_shared<Waiter>();
+  waiter->caller = std::string(caller);
+  waiter->start = SteadyClock::now();
+  waiter->done = std::move(done);
+  waiter->abandoned = std::move(abandoned);
+  Result<FeedQuery> query = ParseFeedQuery(after, limit, wait, options_);
+  if (!query) {
+    audit::Record record;
+    record.kind = audit::Kind::kFeedRead;
+    record.request_id = NewRequestId();
+    record.requester = waiter->caller;
+    record.outcome = query.error().code();
+    record.reason = query.error().message();
+    Reply reply{HttpStatus(query.error().code()), api::ErrorBody(query.error())};
+    record.answer_sha256 = audit::Sha256Hex(reply.body);
+    audit_.Append(std::move(record), [reply = std::move(reply), done = std::move(waiter->done)](
+                                         const Status&) mutable { done(std::move(reply)); });
+    return;
+  }
+  waiter->query = *query;
+  waiter->deadline = waiter->start + query->wait;
+  Answer(std::move(waiter), /*final=*/false);
+}
+
+// Reads the waiter's feed; answers when there is something, when `final`, or
+// when its wait is over; otherwise (re)registers it.
+void MutationService::Answer(std::shared_ptr<Waiter> waiter, bool final) {
+  Result<std::vector<store::Delivery>> feed;
+  while (true) {
+    // A publication between the read and the registration below would wake
+    // nobody: the generation tells that one happened, and the read is redone.
+    uint64_t seen;
+    {
+      std::lock_guard lock(mu_);
+      seen = generation_[waiter->caller];
+    }
+    feed = store_.mutations().ReadFeed(waiter->caller, waiter->query.after, waiter->query.limit);
+    if (!feed || !feed->empty() || final || SteadyClock::now() >= waiter->deadline) break;
+    std::lock_guard lock(mu_);
+    if (stopping_) break;
+    if (generation_[waiter->caller] != seen) continue;
+    waiters_.push_back(std::move(waiter));
+    registered_ = true;  // the loop recomputes its next wake-up
+    wake_.notify_one();
+    return;
+  }
+  counters_.feed_reads.fetch_add(1, std::memory_order_relaxed);
+  audit::Record record;
+  record.kind = audit::Kind::kFeedRead;
+  record.request_id = NewRequestId();
+  record.requester = waiter->caller;
+  Reply reply;
+  if (!feed) {
+    Status status = Unavailable(fmt::format("the feed could not be read: {}", feed.error().message()));
+    record.outcome = status.code();
+    record.reason = status.message();
+    reply = Reply{HttpStatus(status.code()), api::ErrorBody(status)};
+  } else {
+    counters_.delivered.fetch_add(feed->size(), std::memory_order_relaxed);
+    json::array items;
+    int64_t next = waiter->query.after;
+    for (const store::Delivery& delivery : *feed) {
+      items.push_back(DeliveryJson(delivery));
+      next = delivery.cursor;
+    }
+    json::object answer;
+    answer["mutations"] = std::move(items);
+    answer["next"] = std::to_string(next);
+    reply = Reply{200, json::serialize(answer)};
+    record.reason = "read";
+    record.detail = fmt::format("after={} returned={} next={}", waiter->query.after, feed->size(), next);
+    if (feed->size() == 1) record.niss = feed->front().niss;
+  }
+  record.latency_us = MicrosSince(waiter->start);
+  record.answer_sha256 = audit::Sha256Hex(reply.body);
+  // What leaves the hub is traced first, as for a consultation.
+  audit_.Append(std::move(record), [reply = std::move(reply), waiter](const Status& written) mutable {
+    if (!written.ok()) {
+      waiter->done(Reply{503, api::ErrorBody(Unavailable(
+                                  "the audit log could not be written; read the feed again"))});
+      return;
+    }
+    waiter->done(std::move(reply));
+  });
+}
+
+void MutationService::Loop() {
+  SteadyClock::time_point next_poll = SteadyClock::now() + options_.poll_interval;
+  SteadyClock::time_point next_purge = SteadyClock::now() + options_.purge_interval;
+  std::unique_lock lock(mu_);
+  while (true) {
+    SteadyClock::time_point until = next_purge;
+    if (options_.poll_interval.count() > 0 && !waiters_.empty()) until = std::min(until, next_poll);
+    for (const auto& waiter : waiters_) until = std::min(until, waiter->deadline);
+    wake_.wait_until(lock, until, [&] { return stopping_ || registered_ || !woken_.empty(); });
+    if (stopping_) break;
+    registered_ = false;
+
+    const SteadyClock::time_point now = SteadyClock::now();
+    const bool poll = options_.poll_interval.count() > 0 && now >= next_poll;
+    if (poll) next_poll = now + options_.poll_interval;
+    // Take out the waiters to look at: their caller got deliveries here,
+    // another hub may have given them some (poll), or their time is up.
+    std::vector<std::shared_ptr<Waiter>> due;
+    for (auto it = waiters_.begin(); it != waiters_.end();) {
+      const Waiter& waiter = **it;
+      if (poll || woken_.count(waiter.caller) > 0 || now >= waiter.deadline ||
+          (waiter.abandoned && waiter.abandoned())) {
+        due.push_back(std::move(*it));
+        it = waiters_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    woken_.clear();
+    const bool purge = now >= next_purge;
+    if (purge) next_purge = now + options_.purge_interval;
+    lock.unlock();
+    for (std::shared_ptr<Waiter>& waiter : due) {
+      if (waiter->abandoned && waiter->abandoned()) continue;  // nobody to answer
+      Answer(std::move(waiter), /*final=*/false);
+    }
+    if (purge) (void)Purge();
+    lock.lock();
+  }
+  std::list<std::shared_ptr<Waiter>> last = std::move(waiters_);
+  lock.unlock();
+  for (std::shared_ptr<Waiter>& waiter : last) Answer(std::move(waiter), /*final=*/true);
+}
+
+Status MutationService::Purge() {
+  const int64_t cutoff =
+      NowMicros(clock_) -
+      std::chrono::duration_cast<std::chrono::microseconds>(options_.retention).count();
+  Result<store::PurgeCounts> purged = store_.mutations().Purge(cutoff);
+  if (!purged) return purged.error();
+  counters_.expired.fetch_add(static_cast<uint64_t>(purged->expired_deliveries),
+                              std::memory_order_relaxed);
+  return OkStatus();
+}
+
+void MutationService::Shutdown() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+size_t MutationService::waiting() const {
+  std::lock_guard lock(mu_);
+  return waiters_.size();
+}
+
+std::string MutationService::Metrics() const {
+  std::string out;
+  auto metric = [&out](std::string_view name, std::string_view help, std::string_view type) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+  };
+  auto counter = [&](std::string_view name, std::string_view help, uint64_t value) {
+    metric(name, help, "counter");
+    out += fmt::format("{} {}\n", name, value);
+  };
+  counter("carrefour_mutations_accepted_total", "Mutations accepted.", counters_.accepted.load());
+  counter("carrefour_mutations_duplicate_total", "Mutations refused as duplicates.",
+          counters_.duplicates.load());
+  counter("carrefour_mutations_rejected_total", "Mutations rejected.", counters_.rejected.load());
+  counter("carrefour_mutations_delivered_total", "Deliveries handed out by feed reads.",
+          counters_.delivered.load());
+  counter("carrefour_mutations_expired_total",
+          "Unacknowledged deliveries purged at the end of the retention.", counters_.expired.load());
+  counter("carrefour_feed_reads_total", "Feed reads answered.", counters_.feed_reads.load());
+  metric("carrefour_feed_waiting", "Feed reads waiting (long poll).", "gauge");
+  out += fmt::format("carrefour_feed_waiting {}\n", waiting());
+  Result<std::vector<store::FeedBacklog>> backlog = store_.mutations().Backlog();
+  if (!backlog) return out;
+  const int64_t now = NowMicros(clock_);
+  metric("carrefour_feed_backlog", "Deliveries not yet acknowledged, per subscriber.", "gauge");
+  for (const store::FeedBacklog& feed : *backlog) {
+    out += fmt::format("carrefour_feed_backlog{{subscriber=\"{}\"}} {}\n", feed.subscriber,
+                       feed.pending);
+  }
+  metric("carrefour_feed_oldest_unacknowledged_seconds",
+         "Age of the oldest unacknowledged delivery, per subscriber.", "gauge");
+  for (const store::FeedBacklog& feed : *backlog) {
+    out += fmt::format("carrefour_feed_oldest_unacknowledged_seconds{{subscriber=\"{}\"}} {:.3f}\n",
+                       feed.subscriber,
+                       static_cast<double>(std::max<int64_t>(0, now - feed.oldest_accepted_us)) / 1e6);
+  }
+  return out;
+}
+
+}  // namespace carrefour::mutations

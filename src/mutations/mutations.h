@@ -1,0 +1,160 @@
+#pragma once
+
+// Automatic communication of changes (DESIGN.md element 4, SPEC.md section
+// 4.3). Start here.
+//
+//   source's batch -> validate each item -> who must be told (directory's
+//   decision engine, today) -> each subscriber's copy with only its fields ->
+//   one durable transaction (store) -> audit, durably -> 202
+//
+//   subscriber's feed read -> acknowledge up to `after` -> its deliveries
+//   after it, or wait (long poll) until some arrive or the wait ends
+//
+// No HTTP here: the hub hands in the caller's identity (its certificate's CN)
+// and the body or query parameters, and gets back a status and a body. A
+// waiting feed read holds no thread: it is kept in a registry and answered by
+// the service's own thread when the caller's deliveries arrive (accepted by
+// this process, or by another hub on the same PostgreSQL database, noticed by
+// polling) or when its wait ends. docs/mutations.md explains the design.
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "audit/audit_log.h"
+#include "core/clock.h"
+#include "core/result.h"
+#include "directory/decision.h"
+
+namespace carrefour::store {
+class Store;
+}
+
+namespace carrefour::mutations {
+
+// SPEC.md section 4.3: a bigger batch is refused whole.
+inline constexpr size_t kMaxMutationsPerBatch = 1000;
+// The data type of an identity replacement, and its field.
+inline constexpr std::string_view kNissReplaced = "person.niss-replaced";
+inline constexpr std::string_view kNewNissField = "new_niss";
+
+// An answer for the caller.
+struct Reply {
+  int status = 200;
+  std::string body;  // JSON
+};
+
+struct Options {
+  // Deliveries (acknowledged or not) and the identities of mutations are
+  // kept this long at most.
+  std::chrono::hours retention{24 * 30};
+  // How often the retention purge runs.
+  std::chrono::seconds purge_interval{60};
+  // A feed read waits at most this long, whatever it asks.
+  std::chrono::seconds max_wait{60};
+  // How often waiting feed reads look at the store for deliveries accepted
+  // by another process (several hubs on one PostgreSQL database); zero =
+  // never (one hub: its own acceptances wake the waiters directly).
+  std::chrono::milliseconds poll_interval{0};
+  size_t default_limit = 100;
+  size_t max_limit = 1000;
+};
+
+// For /metrics. Monotonic; read with relaxed loads.
+struct Counters {
+  std::atomic<uint64_t> accepted{0};
+  std::atomic<uint64_t> duplicates{0};
+  std::atomic<uint64_t> rejected{0};
+  std::atomic<uint64_t> delivered{0};  // deliveries handed out by feed reads
+  std::atomic<uint64_t> expired{0};    // unacknowledged deliveries purged
+  std::atomic<uint64_t> feed_reads{0};
+};
+
+// The current decision engine (swapped atomically on reload).
+using EngineSource = std::function<std::shared_ptr<const directory::DecisionEngine>()>;
+
+// Thread-safe; every dependency must outlive it.
+class MutationService {
+ public:
+  MutationService(EngineSource engine, store::Store& store, audit::AuditLog& audit,
+                  const Clock& clock, Options options = {});
+  ~MutationService();  // Shutdown()
+  MutationService(const MutationService&) = delete;
+  MutationService& operator=(const MutationService&) = delete;
+
+  // POST /v1/mutations from `caller`. `done` is called exactly once, after
+  // the mutations, their deliveries and their audit records are durable,
+  // possibly from another thread.
+  void Publish(std::string_view caller, std::string_view body, std::function<void(Reply)> done);
+
+  // GET /v1/mutations/feed?after=&limit=&wait= from `caller` (the query
+  // parameters as given; absent = nullopt). `done` is called exactly once,
+  // possibly much later (long poll) and from another thread; `abandoned`,
+  // when given, tells that nobody listens any more (the waiter is dropped).
+  void ReadFeed(std::string_view caller, std::optional<std::string_view> after,
+                std::optional<std::string_view> limit, std::optional<std::string_view> wait,
+                std::function<void(Reply)> done, std::function<bool()> abandoned = nullptr);
+
+  // Runs a retention pass now (the service also runs one every
+  // purge_interval).
+  Status Purge();
+
+  // Answers every waiting feed read (with what is there) and stops the
+  // service's thread; later feed reads do not wait. Idempotent.
+  void Shutdown();
+
+  const Counters& counters() const { return counters_; }
+  size_t waiting() const;
+
+  // Prometheus text: the counters, and per subscriber the backlog and the age
+  // of its oldest unacknowledged delivery (read from the store).
+  std::string Metrics() const;
+
+ private:
+  struct Waiter;
+
+  void Answer(std::shared_ptr<Waiter> waiter, bool final);
+  void Loop();
+
+  EngineSource engine_;
+  store::Store& store_;
+  audit::AuditLog& audit_;
+  const Clock& clock_;
+  const Options options_;
+  Counters counters_;
+
+  mutable std::mutex mu_;
+  std::condition_variable wake_;
+  std::list<std::shared_ptr<Waiter>> waiters_;  // guarded by mu_
+  std::set<std::string> woken_;                 // callers with new deliveries; guarded by mu_
+  // Per caller, bumped at each publication for it; guarded by mu_.
+  std::map<std::string, uint64_t, std::less<>> generation_;
+  bool registered_ = false;  // a waiter was added since the loop last looked; guarded by mu_
+  bool stopping_ = false;    // guarded by mu_
+  std::thread thread_;
+};
+
+// Parses the feed's query parameters: `after` a cursor ("0" or absent = the
+// start), `limit` 1..max_limit, `wait` seconds (capped at max_wait).
+// invalid-request naming the bad one.
+struct FeedQuery {
+  int64_t after = 0;
+  size_t limit = 100;
+  std::chrono::seconds wait{0};
+};
+Result<FeedQuery> ParseFeedQuery(std::optional<std::string_view> after,
+                                 std::optional<std::string_view> limit,
+                                 std::optional<std::string_view> wait, const Options& options);
+
+}  // namespace carrefour::mutations

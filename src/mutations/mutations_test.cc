@@ -1,0 +1,236 @@
+// The mutation service over a real store (both engines) and audit log.
+
+#include "mutations/mutations.h"
+
+#include <future>
+#include <memory>
+#include <string>
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "network/loader.h"
+#include "store/store.h"
+#include "store/testing/store_test_fixture.h"
+
+namespace carrefour::mutations {
+namespace {
+namespace json = boost::json;
+
+using ::testing::HasSubstr;
+
+constexpr char kPerson[] = "85073003328";
+
+constexpr char kNetwork[] = R"(
+[[institution_type]]
+id = "national-register"
+capacities = []
+
+[[institution_type]]
+id = "mutuality"
+capacities = ["insured"]
+
+[[institution]]
+id = "nr"
+type = "national-register"
+name = "National register"
+endpoint = "https://127.0.0.1:9100"
+
+[[institution]]
+id = "mut-100"
+type = "mutuality"
+name = "Mutuality 100"
+endpoint = "https://127.0.0.1:9101"
+
+[[institution]]
+id = "mut-200"
+type = "mutuality"
+name = "Mutuality 200"
+endpoint = "https://127.0.0.1:9102"
+
+[[data_type]]
+id = "person.address"
+fields = ["street", "postal_code", "municipality"]
+
+[[availability]]
+data_type = "person.address"
+provider_type = "national-register"
+
+[[authorization]]
+data_type = "person.address"
+requester_type = "mutuality"
+capacity = "insured"
+fields = ["street", "postal_code"]
+legal_basis = "ISC/24/001"
+from = 2020-01-01
+
+[[subscription]]
+institution_type = "mutuality"
+data_type = "person.address"
+capacity = "insured"
+)";
+
+class MutationServiceTest : public store::testing::StoreTest {
+ protected:
+  void SetUp() override {
+    StoreTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    store_ = OpenTestStore(clock_);
+    ASSERT_NE(store_, nullptr);
+    Result<network::Definition> definition = network::ParseDefinition(kNetwork, "test.toml");
+    ASSERT_TRUE(definition.has_value()) << definition.error().ToString();
+    engine_ = std::make_shared<directory::DecisionEngine>(
+        std::make_shared<const network::Definition>(std::move(*definition)));
+    Result<std::unique_ptr<audit::AuditLog>> audit =
+        audit::AuditLog::Open(store_->audit(), {.node = "test"}, clock_);
+    ASSERT_TRUE(audit.has_value()) << audit.error().ToString();
+    audit_ = std::move(*audit);
+    service_ = std::make_unique<MutationService>([this] { return engine_; }, *store_, *audit_,
+                                                 clock_);
+    directory::Entry insured{kPerson, "mut-100", "insured", Period{*Date::Parse("2020-01-01"), {}}};
+    ASSERT_TRUE(store_->directory()
+                    .ApplyEntryChanges(std::vector<directory::EntryChange>{
+                        {directory::EntryAction::kAdd, insured}})
+                    .has_value());
+  }
+  void TearDown() override {
+    service_.reset();
+    audit_.reset();
+    store_.reset();
+    StoreTest::TearDown();
+  }
+
+  Reply Publish(std::string_view caller, std::string body) {
+    std::promise<Reply> promise;
+    service_->Publish(caller, body, [&](Reply reply) { promise.set_value(std::move(reply)); });
+    return promise.get_future().get();
+  }
+
+  static std::string Batch(std::string items) {
+    return fmt::format(R"({{"mutations": [{}]}})", items);
+  }
+  static std::string Item(std::string id, std::string data = R"({"street": "Rue Neuve 1"})",
+                          std::string data_type = "person.address") {
+    return fmt::format(
+        R"({{"id": "{}", "data_type": "{}", "niss": "{}", "effective": "2024-05-01", "data": {}}})",
+        id, data_type, kPerson, data);
+  }
+
+  ManualClock clock_{*Date::Parse("2024-06-01")};
+  std::unique_ptr<store::Store> store_;
+  std::shared_ptr<const directory::DecisionEngine> engine_;
+  std::unique_ptr<audit::AuditLog> audit_;
+  std::unique_ptr<MutationService> service_;
+};
+
+json::object Result0(const Reply& reply) {
+  return json::parse(reply.body).as_object().at("results").as_array().at(0).as_object();
+}
+
+TEST_P(MutationServiceTest, ItemsAreAcceptedDuplicateOrRejected) {
+  struct Case {
+    std::string name;
+    std::string item;
+    std::string status;
+    std::string code;  // of a rejection
+  };
+  const Case cases[] = {
+      {"accepted", Item("m1"), "accepted", ""},
+      {"duplicate", Item("m1"), "duplicate", ""},
+      {"unknown data type", Item("m2", "{}", "person.shoe-size"), "rejected", "unknown-data-type"},
+      {"unknown field", Item("m3", R"({"street": "x", "colour": "red"})"), "rejected",
+       "invalid-request"},
+      {"empty id", Item(""), "rejected", "invalid-request"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    Reply reply = Publish("nr", Batch(c.item));
+    ASSERT_EQ(reply.status, 202) << reply.body;
+    json::object result = Result0(reply);
+    EXPECT_EQ(result.at("status").as_string(), c.status) << reply.body;
+    if (!c.code.empty()) {
+      EXPECT_EQ(result.at("error").at("code").as_string(), c.code) << reply.body;
+    }
+  }
+  Reply not_source = Publish("mut-200", Batch(Item("m4")));
+  EXPECT_EQ(Result0(not_source).at("error").at("code").as_string(), "not-a-source");
+}
+
+TEST_P(MutationServiceTest, ABatchOverTheLimitIsRefusedWhole) {
+  std::string items;
+  for (size_t i = 0; i <= kMaxMutationsPerBatch; ++i) {
+    if (i > 0) items += ",";
+    items += Item(fmt::format("m{}", i));
+  }
+  Reply reply = Publish("nr", Batch(items));
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_THAT(reply.body, HasSubstr("invalid-request"));
+}
+
+TEST_P(MutationServiceTest, SubscribersGetOnlyTheirAuthorizedFields) {
+  Reply reply = Publish(
+      "nr", Batch(Item("m1", R"({"street": "Rue Neuve 1", "municipality": "Namur"})")));
+  EXPECT_EQ(Result0(reply).at("subscribers").as_int64(), 1);
+  std::promise<Reply> feed;
+  service_->ReadFeed("mut-100", "0", std::nullopt, std::nullopt,
+                     [&](Reply r) { feed.set_value(std::move(r)); });
+  Reply read = feed.get_future().get();
+  ASSERT_EQ(read.status, 200) << read.body;
+  json::object body = json::parse(read.body).as_object();
+  ASSERT_EQ(body.at("mutations").as_array().size(), 1u);
+  EXPECT_EQ(json::serialize(body.at("mutations").at(0).at("data")), R"({"street":"Rue Neuve 1"})");
+}
+
+// The waiting read is answered by the publication, not by the end of its
+// wait: had it waited 60 s, it would have come back empty.
+TEST_P(MutationServiceTest, ALongPollIsAnsweredWhenAMutationArrives) {
+  std::promise<Reply> feed;
+  service_->ReadFeed("mut-100", "0", std::nullopt, "60",
+                     [&](Reply r) { feed.set_value(std::move(r)); });
+  Publish("nr", Batch(Item("m1")));
+  Reply read = feed.get_future().get();
+  ASSERT_EQ(read.status, 200) << read.body;
+  EXPECT_EQ(json::parse(read.body).at("mutations").as_array().size(), 1u);
+}
+
+TEST_P(MutationServiceTest, ShutdownAnswersWaitingReads) {
+  std::promise<Reply> feed;
+  service_->ReadFeed("mut-100", "0", std::nullopt, "60",
+                     [&](Reply r) { feed.set_value(std::move(r)); });
+  service_->Shutdown();
+  Reply read = feed.get_future().get();
+  EXPECT_EQ(read.status, 200) << read.body;
+}
+
+TEST(ParseFeedQuery, RefusesBadParameters) {
+  Options options;
+  struct Case {
+    std::optional<std::string_view> after, limit, wait;
+    bool ok;
+  };
+  const Case cases[] = {
+      {std::nullopt, std::nullopt, std::nullopt, true},
+      {"12", "10", "5", true},
+      {"-1", std::nullopt, std::nullopt, false},
+      {"abc", std::nullopt, std::nullopt, false},
+      {std::nullopt, "0", std::nullopt, false},
+      {std::nullopt, "100000", std::nullopt, false},
+      {std::nullopt, std::nullopt, "x", false},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(fmt::format("{} {} {}", c.after.value_or("-"), c.limit.value_or("-"),
+                             c.wait.value_or("-")));
+    EXPECT_EQ(ParseFeedQuery(c.after, c.limit, c.wait, options).has_value(), c.ok);
+  }
+  Result<FeedQuery> capped = ParseFeedQuery(std::nullopt, std::nullopt, "3600", options);
+  ASSERT_TRUE(capped.has_value());
+  EXPECT_EQ(capped->wait, options.max_wait);
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, MutationServiceTest, store::testing::AllEngines(),
+                         store::testing::EngineTestName);
+
+}  // namespace
+}  // namespace carrefour::mutations

@@ -1,0 +1,113 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/date.h"
+#include "core/result.h"
+
+namespace carrefour::store {
+
+// One subscriber's copy of a mutation: only the fields it may receive,
+// already serialized as a JSON object.
+struct MutationCopy {
+  std::string subscriber;  // institution id
+  std::string data;        // JSON object text
+};
+
+// A mutation to accept (SPEC.md section 4.3), validated by the mutations
+// module: niss normalized, data filtered per subscriber.
+struct NewMutation {
+  std::string source;  // the publishing institution
+  std::string id;      // unique per source
+  std::string data_type;
+  std::string niss;  // 11 digits
+  Date effective;
+  std::vector<MutationCopy> copies;  // one per subscriber; may be empty
+  // Identity replacement (person.niss-replaced): when set and the mutation is
+  // accepted, the person's directory entries move from `niss` to this number
+  // in the same transaction, and the replacement is recorded.
+  std::optional<std::string> replaced_by;
+};
+
+// One delivery as a feed returns it.
+struct Delivery {
+  int64_t cursor = 0;  // per subscriber, increasing in acceptance order
+  std::string id;
+  std::string source;
+  std::string data_type;
+  std::string niss;
+  Date effective;
+  std::string data;  // JSON object text
+  int64_t accepted_us = 0;
+};
+
+// A recorded identity replacement: `old_niss` became `new_niss`.
+struct NissReplacement {
+  std::string old_niss;
+  std::string new_niss;
+  Date effective;
+  int64_t replaced_us = 0;
+};
+
+// What waits in one subscriber's feed (for /metrics).
+struct FeedBacklog {
+  std::string subscriber;
+  int64_t pending = 0;           // deliveries not yet acknowledged
+  int64_t oldest_accepted_us = 0;  // of the oldest of them; 0 when none
+};
+
+// What a retention pass removed.
+struct PurgeCounts {
+  int64_t expired_deliveries = 0;  // unacknowledged, older than the retention
+  int64_t forgotten_mutations = 0;  // identity rows past retention, no copy left
+};
+
+// The mutations' storage (SPEC.md section 4.3): accepted mutations (their
+// identity, for duplicate detection), per-subscriber deliveries with their
+// cursors, and identity replacements. Both engines implement it with the
+// same semantics; docs/mutations.md has the schema and the cursor scheme.
+//
+// Thread safety: every method may be called from any number of threads, and
+// from several processes sharing a PostgreSQL database.
+//
+// Errors of a whole call: kUnavailable when the database cannot be reached or
+// stays busy, kInternal for any other database failure.
+class MutationStore {
+ public:
+  virtual ~MutationStore() = default;
+
+  // Accepts `mutations` in one transaction, durable when it returns. For
+  // each, true = accepted, false = duplicate (the source already published
+  // that id, within retention, or earlier in this batch). Accepted ones get
+  // one delivery per copy; each subscriber's cursors are assigned in the
+  // order of `mutations` and are greater than any it was given before, also
+  // across processes: a reader of a feed never sees a later cursor commit
+  // before an earlier one.
+  virtual Result<std::vector<bool>> AcceptMutations(std::span<const NewMutation> mutations,
+                                                    int64_t now_us) = 0;
+
+  // Deletes `subscriber`'s deliveries up to `acknowledged` (inclusive), then
+  // returns at most `limit` of its deliveries after it, in cursor order.
+  virtual Result<std::vector<Delivery>> ReadFeed(std::string_view subscriber,
+                                                 int64_t acknowledged, size_t limit) = 0;
+
+  // Whether `subscriber` has a delivery after `cursor` (cheap; for waiters).
+  virtual Result<bool> HasDeliveriesAfter(std::string_view subscriber, int64_t cursor) = 0;
+
+  // Removes deliveries accepted before `cutoff_us` (expired) and the
+  // identity rows of mutations accepted before it that no delivery needs.
+  virtual Result<PurgeCounts> Purge(int64_t cutoff_us) = 0;
+
+  // Every subscriber with pending deliveries.
+  virtual Result<std::vector<FeedBacklog>> Backlog() = 0;
+
+  // The replacement of `niss`, if that number was replaced.
+  virtual Result<std::optional<NissReplacement>> ReplacementOf(std::string_view niss) = 0;
+};
+
+}  // namespace carrefour::store

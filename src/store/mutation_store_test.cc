@@ -1,0 +1,230 @@
+// The mutations' storage, against both engines (store/testing/).
+
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "store/store.h"
+#include "store/testing/store_test_fixture.h"
+
+namespace carrefour::store {
+namespace {
+
+using testing::StoreTest;
+
+constexpr char kPerson[] = "85073003328";
+constexpr char kNewNumber[] = "90010100123";
+
+Date D(std::string_view text) { return *Date::Parse(text); }
+
+NewMutation Move(std::string id, std::vector<std::string> subscribers,
+                 std::string source = "nr") {
+  NewMutation mutation;
+  mutation.source = std::move(source);
+  mutation.id = std::move(id);
+  mutation.data_type = "person.address";
+  mutation.niss = kPerson;
+  mutation.effective = D("2024-05-01");
+  for (std::string& subscriber : subscribers) {
+    mutation.copies.push_back(
+        MutationCopy{std::move(subscriber), fmt::format(R"({{"street":"{}"}})", mutation.id)});
+  }
+  return mutation;
+}
+
+class MutationStoreTest : public StoreTest {
+ protected:
+  void SetUp() override {
+    StoreTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    store_ = OpenTestStore();
+    ASSERT_NE(store_, nullptr);
+  }
+  void TearDown() override {
+    store_.reset();
+    StoreTest::TearDown();
+  }
+
+  MutationStore& mutations() { return store_->mutations(); }
+
+  std::vector<bool> Accept(std::vector<NewMutation> batch, int64_t now_us = 1000) {
+    Result<std::vector<bool>> accepted = mutations().AcceptMutations(batch, now_us);
+    EXPECT_TRUE(accepted.has_value()) << accepted.error().ToString();
+    return accepted.value_or(std::vector<bool>{});
+  }
+
+  std::vector<Delivery> Feed(std::string_view subscriber, int64_t after, size_t limit = 100) {
+    Result<std::vector<Delivery>> feed = mutations().ReadFeed(subscriber, after, limit);
+    EXPECT_TRUE(feed.has_value()) << feed.error().ToString();
+    return feed.value_or(std::vector<Delivery>{});
+  }
+
+  static std::vector<std::string> Ids(const std::vector<Delivery>& feed) {
+    std::vector<std::string> ids;
+    for (const Delivery& delivery : feed) ids.push_back(delivery.id);
+    return ids;
+  }
+
+  std::unique_ptr<Store> store_;
+};
+
+TEST_P(MutationStoreTest, DeliversEachCopyToItsSubscriberInAcceptanceOrder) {
+  EXPECT_EQ(Accept({Move("m1", {"mut-100", "cpas"}), Move("m2", {"mut-100"})}),
+            (std::vector<bool>{true, true}));
+  EXPECT_EQ(Accept({Move("m3", {"cpas", "mut-100"})}), (std::vector<bool>{true}));
+
+  std::vector<Delivery> mutuality = Feed("mut-100", 0);
+  EXPECT_EQ(Ids(mutuality), (std::vector<std::string>{"m1", "m2", "m3"}));
+  ASSERT_EQ(mutuality.size(), 3u);
+  EXPECT_LT(mutuality[0].cursor, mutuality[1].cursor);
+  EXPECT_LT(mutuality[1].cursor, mutuality[2].cursor);
+  EXPECT_EQ(mutuality[0].source, "nr");
+  EXPECT_EQ(mutuality[0].data_type, "person.address");
+  EXPECT_EQ(mutuality[0].niss, kPerson);
+  EXPECT_EQ(mutuality[0].effective, D("2024-05-01"));
+  EXPECT_EQ(mutuality[0].data, R"({"street":"m1"})");
+  EXPECT_EQ(Ids(Feed("cpas", 0)), (std::vector<std::string>{"m1", "m3"}));
+  EXPECT_TRUE(Feed("nobody", 0).empty());
+}
+
+TEST_P(MutationStoreTest, DuplicatesAreRefusedWithinAndAcrossBatches) {
+  EXPECT_EQ(Accept({Move("m1", {"mut-100"}), Move("m1", {"mut-100"})}),
+            (std::vector<bool>{true, false}));
+  EXPECT_EQ(Accept({Move("m1", {"mut-100"}), Move("m2", {"mut-100"})}),
+            (std::vector<bool>{false, true}));
+  // Ids are per source.
+  EXPECT_EQ(Accept({Move("m1", {"mut-100"}, "other-source")}), (std::vector<bool>{true}));
+  EXPECT_EQ(Feed("mut-100", 0).size(), 3u);
+  // Still a duplicate once delivered and acknowledged.
+  std::vector<Delivery> feed = Feed("mut-100", 0);
+  Feed("mut-100", feed.back().cursor);
+  EXPECT_EQ(Accept({Move("m2", {"mut-100"})}), (std::vector<bool>{false}));
+}
+
+TEST_P(MutationStoreTest, ReadingAfterACursorAcknowledgesUpToIt) {
+  Accept({Move("m1", {"mut-100"}), Move("m2", {"mut-100"}), Move("m3", {"mut-100"})});
+  std::vector<Delivery> first = Feed("mut-100", 0, 2);
+  ASSERT_EQ(Ids(first), (std::vector<std::string>{"m1", "m2"}));
+  // Not acknowledged yet: asked again from the start, the same come back.
+  EXPECT_EQ(Ids(Feed("mut-100", 0, 2)), Ids(first));
+  EXPECT_EQ(Ids(Feed("mut-100", first.back().cursor)), (std::vector<std::string>{"m3"}));
+  // Acknowledged: gone even for a reader that starts over.
+  EXPECT_EQ(Ids(Feed("mut-100", 0)), (std::vector<std::string>{"m3"}));
+  Result<std::vector<FeedBacklog>> backlog = mutations().Backlog();
+  ASSERT_TRUE(backlog.has_value()) << backlog.error().ToString();
+  ASSERT_EQ(backlog->size(), 1u);
+  EXPECT_EQ((*backlog)[0].subscriber, "mut-100");
+  EXPECT_EQ((*backlog)[0].pending, 1);
+  EXPECT_EQ((*backlog)[0].oldest_accepted_us, 1000);
+
+  Result<bool> more = mutations().HasDeliveriesAfter("mut-100", first.back().cursor);
+  ASSERT_TRUE(more.has_value());
+  EXPECT_TRUE(*more);
+  more = mutations().HasDeliveriesAfter("mut-100", first.back().cursor + 1);
+  ASSERT_TRUE(more.has_value());
+  EXPECT_FALSE(*more);
+}
+
+TEST_P(MutationStoreTest, CursorsKeepGrowingAfterEverythingIsAcknowledged) {
+  Accept({Move("m1", {"mut-100"})});
+  std::vector<Delivery> first = Feed("mut-100", 0);
+  ASSERT_EQ(first.size(), 1u);
+  Feed("mut-100", first[0].cursor);
+  Accept({Move("m2", {"mut-100"})});
+  std::vector<Delivery> second = Feed("mut-100", first[0].cursor);
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_GT(second[0].cursor, first[0].cursor);
+}
+
+TEST_P(MutationStoreTest, PurgeExpiresOldDeliveriesAndForgetsOldMutations) {
+  Accept({Move("old", {"mut-100"}), Move("old-unsubscribed", {})}, /*now_us=*/1000);
+  Accept({Move("new", {"mut-100"})}, /*now_us=*/5000);
+  Result<PurgeCounts> purged = mutations().Purge(/*cutoff_us=*/2000);
+  ASSERT_TRUE(purged.has_value()) << purged.error().ToString();
+  EXPECT_EQ(purged->expired_deliveries, 1);
+  EXPECT_EQ(purged->forgotten_mutations, 2);
+  EXPECT_EQ(Ids(Feed("mut-100", 0)), (std::vector<std::string>{"new"}));
+  // Forgotten: past retention, the id may be used again.
+  EXPECT_EQ(Accept({Move("old", {})}, 6000), (std::vector<bool>{true}));
+  EXPECT_EQ(Accept({Move("new", {})}, 6000), (std::vector<bool>{false}));
+}
+
+TEST_P(MutationStoreTest, IdentityReplacementMovesTheDirectoryEntries) {
+  directory::Entry entry{kPerson, "mut-100", "insured", Period{D("2020-01-01"), {}}};
+  ASSERT_TRUE(store_->directory()
+                  .ApplyEntryChanges(std::vector<directory::EntryChange>{
+                      {directory::EntryAction::kAdd, entry}})
+                  .has_value());
+  NewMutation replaced = Move("r1", {"mut-100"});
+  replaced.data_type = "person.niss-replaced";
+  replaced.replaced_by = kNewNumber;
+  EXPECT_EQ(Accept({replaced}, 7000), (std::vector<bool>{true}));
+
+  Result<std::vector<directory::Entry>> old_entries = store_->directory().EntriesOfPerson(kPerson);
+  ASSERT_TRUE(old_entries.has_value());
+  EXPECT_TRUE(old_entries->empty());
+  Result<std::vector<directory::Entry>> new_entries =
+      store_->directory().EntriesOfPerson(kNewNumber);
+  ASSERT_TRUE(new_entries.has_value());
+  ASSERT_EQ(new_entries->size(), 1u);
+  EXPECT_EQ((*new_entries)[0].institution, "mut-100");
+
+  Result<std::optional<NissReplacement>> replacement = mutations().ReplacementOf(kPerson);
+  ASSERT_TRUE(replacement.has_value()) << replacement.error().ToString();
+  ASSERT_TRUE(replacement->has_value());
+  EXPECT_EQ((*replacement)->new_niss, kNewNumber);
+  EXPECT_EQ((*replacement)->effective, D("2024-05-01"));
+  EXPECT_EQ((*replacement)->replaced_us, 7000);
+  replacement = mutations().ReplacementOf(kNewNumber);
+  ASSERT_TRUE(replacement.has_value());
+  EXPECT_FALSE(replacement->has_value());
+}
+
+// Two stores on one database (two hub processes): concurrent batches for the
+// same subscriber never lose, duplicate or reorder a delivery.
+TEST_P(MutationStoreTest, ConcurrentWritersGiveEachSubscriberAGaplessOrderedFeed) {
+  std::unique_ptr<Store> second = OpenTestStore();
+  ASSERT_NE(second, nullptr);
+  constexpr int kBatches = 20;
+  constexpr int kPerBatch = 10;
+  auto publish = [&](Store* store, std::string prefix) {
+    for (int b = 0; b < kBatches; ++b) {
+      std::vector<NewMutation> batch;
+      for (int i = 0; i < kPerBatch; ++i) {
+        batch.push_back(Move(fmt::format("{}-{}-{}", prefix, b, i), {"mut-100", "cpas"}));
+      }
+      Result<std::vector<bool>> accepted = store->mutations().AcceptMutations(batch, 1000);
+      // PostgreSQL may refuse one under contention (kUnavailable): retry it.
+      while (!accepted && accepted.error().code() == StatusCode::kUnavailable) {
+        accepted = store->mutations().AcceptMutations(batch, 1000);
+      }
+      ASSERT_TRUE(accepted.has_value()) << accepted.error().ToString();
+    }
+  };
+  std::thread a(publish, store_.get(), "a");
+  std::thread b(publish, second.get(), "b");
+  a.join();
+  b.join();
+  for (const char* subscriber : {"mut-100", "cpas"}) {
+    SCOPED_TRACE(subscriber);
+    std::vector<Delivery> feed = Feed(subscriber, 0, 10000);
+    ASSERT_EQ(feed.size(), size_t{2 * kBatches * kPerBatch});
+    std::set<std::string> ids;
+    for (size_t i = 0; i < feed.size(); ++i) {
+      ids.insert(feed[i].id);
+      EXPECT_EQ(feed[i].cursor, static_cast<int64_t>(i + 1));
+    }
+    EXPECT_EQ(ids.size(), feed.size());
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, MutationStoreTest, testing::AllEngines(),
+                         testing::EngineTestName);
+
+}  // namespace
+}  // namespace carrefour::store

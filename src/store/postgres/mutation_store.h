@@ -1,0 +1,31 @@
+#pragma once
+
+#include "store/mutation_store.h"
+#include "store/postgres/pool.h"
+
+namespace carrefour::store::postgres {
+
+// The mutations' storage on PostgreSQL (tables mutation, mutation_feed,
+// mutation_delivery, niss_replacement). Several hub processes may accept and
+// read at once: cursors come from each subscriber's counter row, updated in
+// the accepting transaction, whose row lock orders the commits
+// (docs/mutations.md).
+class PostgresMutationStore final : public MutationStore {
+ public:
+  explicit PostgresMutationStore(Pool& pool) : pool_(pool) {}
+
+  // MutationStore
+  Result<std::vector<bool>> AcceptMutations(std::span<const NewMutation> mutations,
+                                            int64_t now_us) override;
+  Result<std::vector<Delivery>> ReadFeed(std::string_view subscriber, int64_t acknowledged,
+                                         size_t limit) override;
+  Result<bool> HasDeliveriesAfter(std::string_view subscriber, int64_t cursor) override;
+  Result<PurgeCounts> Purge(int64_t cutoff_us) override;
+  Result<std::vector<FeedBacklog>> Backlog() override;
+  Result<std::optional<NissReplacement>> ReplacementOf(std::string_view niss) override;
+
+ private:
+  Pool& pool_;
+};
+
+}  // namespace carrefour::store::postgres

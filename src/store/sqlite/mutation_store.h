@@ -1,0 +1,29 @@
+#pragma once
+
+#include "store/mutation_store.h"
+#include "store/sqlite/database.h"
+
+namespace carrefour::store::sqlite {
+
+// The mutations' storage on SQLite (tables mutation, mutation_feed,
+// mutation_delivery, niss_replacement). One writer at a time (Database), so
+// per-subscriber cursors are trivially in commit order.
+class SqliteMutationStore final : public MutationStore {
+ public:
+  explicit SqliteMutationStore(Database& database) : database_(database) {}
+
+  // MutationStore
+  Result<std::vector<bool>> AcceptMutations(std::span<const NewMutation> mutations,
+                                            int64_t now_us) override;
+  Result<std::vector<Delivery>> ReadFeed(std::string_view subscriber, int64_t acknowledged,
+                                         size_t limit) override;
+  Result<bool> HasDeliveriesAfter(std::string_view subscriber, int64_t cursor) override;
+  Result<PurgeCounts> Purge(int64_t cutoff_us) override;
+  Result<std::vector<FeedBacklog>> Backlog() override;
+  Result<std::optional<NissReplacement>> ReplacementOf(std::string_view niss) override;
+
+ private:
+  Database& database_;
+};
+
+}  // namespace carrefour::store::sqlite

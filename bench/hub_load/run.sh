@@ -299,6 +299,7 @@ NGINX_PORT=""
 if [[ -n "$NGINX" ]]; then
   mkdir -p "$WORK/nginx/tmp"
   NGINX_PORT=$(free_port) || die "no free port for nginx"
+  NGINX_KEEPALIVE=$((CONNECTIONS > 64 ? CONNECTIONS : 64))
   cat >"$WORK/nginx/nginx.conf" <<EOF
 # The peer baseline: what a well-tuned generic proxy costs for the same hop
 # (client mTLS in, kept-alive mTLS out, the provider's CN verified).
@@ -316,7 +317,9 @@ http {
 
   upstream provider {
     server 127.0.0.1:$PROVIDER_PORT;
-    keepalive 64;
+    # Idle upstream connections kept per worker: as many as the generator
+    # has, so that none is ever closed and re-handshaken under load.
+    keepalive $NGINX_KEEPALIVE;
     keepalive_requests 1000000;
     keepalive_timeout 60s;
   }
@@ -339,7 +342,12 @@ http {
       proxy_ssl_trusted_certificate $PKI/ca.crt;
       proxy_ssl_verify on;
       proxy_ssl_name nr;
-      proxy_ssl_session_reuse on;
+      # TLS 1.3 like the hub's client (nginx 1.22 would offer 1.2 at most).
+      # No resumption: net::Server issues TLS 1.2 tickets but refuses them
+      # with an internal_error alert (no session id context), and kept-alive
+      # connections make resumption pointless here anyway.
+      proxy_ssl_protocols TLSv1.2 TLSv1.3;
+      proxy_ssl_session_reuse off;
     }
   }
 }

@@ -237,13 +237,13 @@ from = 2020-01-01
                        nr_->port(), onss_->port(), slow_->port(), garbage_->port(), rogue_->port());
   }
 
-  void StartHub() {
-    hub_ = Process::Start(
-        {testing::Env("CARREFOUR_BINARY"), "hub", "--network", (dir_ / "network.toml").string(),
+  void StartHub(std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv = {testing::Env("CARREFOUR_BINARY"), "hub", "--network", (dir_ / "network.toml").string(),
          "--data", (dir_ / "data").string(), "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0",
          "--cert", (pki_->dir / "hub.crt").string(), "--key", (pki_->dir / "hub.key").string(),
-         "--ca", (pki_->dir / "ca.crt").string(), "--provider-timeout-ms", "500"},
-        (dir_ / "hub.log").string());
+         "--ca", (pki_->dir / "ca.crt").string(), "--provider-timeout-ms", "500"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    hub_ = Process::Start(argv, (dir_ / "hub.log").string());
     std::optional<std::string> line = hub_->WaitForLine(
         [](const std::string& l) { return l.find("API on") != std::string::npos; });
     ASSERT_TRUE(line) << "the hub did not start; its log:\n" << Log();
@@ -282,9 +282,14 @@ from = 2020-01-01
     return {response->status, parsed};
   }
 
-  std::pair<int, json::value> AdminGet(const std::string& target) {
+  std::pair<int, json::value> AdminGet(const std::string& target, std::string method = "GET",
+                                       std::string token = "") {
     auto client = net::Client::Create({});
-    Result<net::ClientResponse> response = (*client)->GetSync(Admin(), target);
+    net::ClientRequest request;
+    request.method = std::move(method);
+    request.target = target;
+    if (!token.empty()) request.headers.emplace_back("Authorization", "Bearer " + token);
+    Result<net::ClientResponse> response = (*client)->SendSync(Admin(), request);
     EXPECT_TRUE(response) << response.error().ToString();
     if (!response) return {0, nullptr};
     boost::system::error_code ec;
@@ -602,6 +607,65 @@ TEST_F(HubE2E, KilledUnderLoadEveryAnsweredConsultationIsAudited) {
     recorded.insert(std::string(record.at("request_id").as_string()));
   }
   for (const std::string& id : answered) EXPECT_TRUE(recorded.count(id)) << id;
+}
+
+TEST_F(HubE2E, ReloadTakesAValidDefinitionAndKeepsTheOldOneWhenBroken) {
+  Integrate("mut-100", kAnna, "insured");
+  EXPECT_EQ(ErrorCode(Consult("not.granted", kAnna).second), "not-authorized");
+
+  // A new authorization, taken on reload.
+  {
+    std::ofstream out(dir_ / "network.toml", std::ios::app);
+    out << "\n[[authorization]]\ndata_type = \"not.granted\"\nrequester = \"mut-100\"\n"
+           "capacity = \"insured\"\nlegal_basis = \"ISC/26/999\"\nfrom = 2020-01-01\n";
+  }
+  auto [reloaded, answer] = AdminGet("/v1/admin/reload", "POST");
+  ASSERT_EQ(reloaded, 200) << answer;
+  auto [granted, body] = Consult("not.granted", kAnna);
+  EXPECT_EQ(granted, 200) << body;
+  EXPECT_EQ(body.at("legal_basis"), "ISC/26/999");
+
+  // A broken definition is refused with its file:line, and the old one stays.
+  {
+    std::ofstream out(dir_ / "network.toml", std::ios::app);
+    out << "\n[[institution]]\nid = \"mut-900\"\ntype = \"no-such-type\"\n";
+  }
+  auto [refused, error] = AdminGet("/v1/admin/reload", "POST");
+  EXPECT_EQ(refused, 400) << error;
+  EXPECT_NE(std::string(error.at("error").at("message").as_string()).find("network.toml:"),
+            std::string::npos) << error;
+  EXPECT_EQ(Consult("not.granted", kAnna).first, 200);
+
+  // SIGHUP takes the same path.
+  hub_->Signal(SIGHUP);
+  for (;;) {  // until the hub has handled the signal (no timing assumption)
+    auto [status, metrics] = AdminGet("/metrics");
+    if (metrics.as_string().find("carrefour_reload_failures_total 2") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(Consult("not.granted", kAnna).first, 200);
+  auto [status, metrics] = AdminGet("/metrics");
+  EXPECT_NE(metrics.as_string().find("carrefour_reloads_total 1"), std::string::npos);
+  EXPECT_NE(metrics.as_string().find(
+                R"(carrefour_requests_total{endpoint="POST /v1/consultations",status="200"})"),
+            std::string::npos);
+}
+
+TEST_F(HubE2E, AdminEndpointsNeedTheTokenWhenOneIsConfigured) {
+  hub_->Signal(SIGTERM);
+  ASSERT_EQ(hub_->Wait(), 0);
+  StartHub({"--admin-token", "s3cret"});
+  EXPECT_EQ(AdminGet("/healthz").first, 200);
+  EXPECT_EQ(AdminGet("/readyz").first, 200);
+  for (std::string target : {"/metrics", "/v1/admin/network", "/v1/admin/audit/verify"}) {
+    SCOPED_TRACE(target);
+    auto [refused, error] = AdminGet(target);
+    EXPECT_EQ(refused, 403);
+    EXPECT_EQ(AdminGet(target, "GET", "wrong").first, 403);
+    EXPECT_EQ(AdminGet(target, "GET", "s3cret").first, 200);
+  }
+  auto [status, network] = AdminGet("/v1/admin/network", "GET", "s3cret");
+  EXPECT_EQ(network.at("institutions").as_array().size(), 8u);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "audit/record.h"
 
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include <array>
 #include <cstdio>
@@ -67,6 +68,20 @@ std::string Sha256Hex(std::string_view bytes) {
   Sha256 sha;
   sha.Update(bytes);
   return sha.HexDigest();
+}
+
+std::string NewRequestId() {
+  unsigned char bytes[16];
+  // Without entropy nothing in the hub is safe (keys, ids): stop loudly.
+  if (RAND_bytes(bytes, sizeof bytes) != 1) std::abort();
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id;
+  id.reserve(32);
+  for (unsigned char byte : bytes) {
+    id.push_back(kHex[byte >> 4]);
+    id.push_back(kHex[byte & 0xf]);
+  }
+  return id;
 }
 
 std::string ChainHash(const Record& record) {

@@ -63,4 +63,7 @@ const std::string& GenesisHash();
 // Hex SHA-256 of arbitrary bytes (answers are recorded by this digest only).
 std::string Sha256Hex(std::string_view bytes);
 
+// A fresh request id for a record: 32 hex digits from the system's CSPRNG.
+std::string NewRequestId();
+
 }  // namespace carrefour::audit

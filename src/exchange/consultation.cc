@@ -1,6 +1,5 @@
 #include "exchange/consultation.h"
 
-#include <openssl/rand.h>
 
 #include <chrono>
 #include <mutex>
@@ -139,14 +138,6 @@ struct Fanout {
 
 }  // namespace
 
-std::string NewRequestId() {
-  unsigned char bytes[16];
-  if (RAND_bytes(bytes, sizeof bytes) != 1) std::abort();  // no entropy: nothing is safe
-  std::string id;
-  for (unsigned char byte : bytes) id += fmt::format("{:02x}", byte);
-  return id;
-}
-
 ConsultationService::ConsultationService(EngineSource engine, store::Store& store,
                                          audit::AuditLog& audit, ProviderGateway& gateway,
                                          const Clock& clock)
@@ -160,7 +151,7 @@ void ConsultationService::Consult(std::string_view caller, std::string_view body
 
   audit::Record record;
   record.kind = audit::Kind::kConsultation;
-  record.request_id = NewRequestId();
+  record.request_id = audit::NewRequestId();
   record.requester = std::string(caller);
 
   // The record is committed before the answer leaves: an answered

@@ -84,7 +84,4 @@ class ConsultationService {
   ConsultationCounters counters_;
 };
 
-// A fresh request id: 32 hex digits from the system's CSPRNG.
-std::string NewRequestId();
-
 }  // namespace carrefour::exchange

@@ -309,7 +309,7 @@ Status Hub::Impl::Reload() {
   reloads_.fetch_add(1);
   audit::Record record;
   record.kind = audit::Kind::kAdmin;
-  record.request_id = exchange::NewRequestId();
+  record.request_id = audit::NewRequestId();
   record.reason = "network definition reloaded";
   record.detail = options_.network_file.string();
   return audit_->AppendAndWait(std::move(record));
@@ -399,7 +399,7 @@ void Hub::Impl::PostEntries(const network::Institution& caller, const net::Reque
   const SteadyClock::time_point start = SteadyClock::now();
   audit::Record record;
   record.kind = audit::Kind::kIntegration;
-  record.request_id = exchange::NewRequestId();
+  record.request_id = audit::NewRequestId();
   record.requester = caller.id;
   auto finish = [this, start, &record, &respond](net::Response response) {
     record.latency_us = std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - start).count();

@@ -1,6 +1,5 @@
 #include "mutations/mutations.h"
 
-#include <openssl/rand.h>
 
 #include <map>
 #include <vector>
@@ -29,14 +28,6 @@ int64_t MicrosSince(SteadyClock::time_point start) {
 int64_t NowMicros(const Clock& clock) {
   return std::chrono::duration_cast<std::chrono::microseconds>(clock.Now().time_since_epoch())
       .count();
-}
-
-std::string NewRequestId() {
-  unsigned char bytes[16];
-  if (RAND_bytes(bytes, sizeof bytes) != 1) std::abort();  // no entropy: nothing is safe
-  std::string id;
-  for (unsigned char byte : bytes) id += fmt::format("{:02x}", byte);
-  return id;
 }
 
 // One item of a batch once validated: what the store needs, and the data
@@ -205,7 +196,7 @@ void MutationService::Publish(std::string_view caller, std::string_view body,
   const SteadyClock::time_point start = SteadyClock::now();
   const Date today = clock_.Today();
   std::shared_ptr<const directory::DecisionEngine> engine = engine_();
-  const std::string request_id = NewRequestId();
+  const std::string request_id = audit::NewRequestId();
 
   auto base_record = [&] {
     audit::Record record;
@@ -399,7 +390,7 @@ void MutationService::ReadFeed(std::string_view caller, std::optional<std::strin
   if (!query) {
     audit::Record record;
     record.kind = audit::Kind::kFeedRead;
-    record.request_id = NewRequestId();
+    record.request_id = audit::NewRequestId();
     record.requester = waiter->caller;
     record.outcome = query.error().code();
     record.reason = query.error().message();
@@ -439,7 +430,7 @@ void MutationService::Answer(std::shared_ptr<Waiter> waiter, bool final) {
   counters_.feed_reads.fetch_add(1, std::memory_order_relaxed);
   audit::Record record;
   record.kind = audit::Kind::kFeedRead;
-  record.request_id = NewRequestId();
+  record.request_id = audit::NewRequestId();
   record.requester = waiter->caller;
   Reply reply;
   if (!feed) {

@@ -66,7 +66,7 @@ class Pool {
 // {"a","b\"c"}): how a whole batch travels in one statement (unnest).
 class ArrayLiteral {
  public:
-  ArrayLiteral() { text_ = "{"; }
+  ArrayLiteral() : text_(1, '{') {}
   void Add(int64_t value);
   void Add(std::string_view text);
   void AddNull();

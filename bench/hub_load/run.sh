@@ -92,13 +92,14 @@ cleanup() {
     wait "$pid" 2>/dev/null || true
   done
   if [[ -n "$WORK" ]]; then
-    if [[ $status -ne 0 ]]; then
+    if [[ $status -ne 0 && $status -ne 130 ]]; then
       for log in "$WORK"/provider.log "$WORK"/hub.log "$WORK"/nginx/error.log; do
         [[ -s "$log" ]] && { say "--- last lines of $log"; tail -n 20 "$log" >&2; }
       done
     fi
-    if [[ $KEEP -eq 1 || $status -ne 0 ]]; then
-      say "run.sh: files kept in $WORK${HUB_DATA:+ and $HUB_DATA}"
+    # A failure keeps the files for diagnosis; an interruption does not.
+    if [[ $KEEP -eq 1 || ($status -ne 0 && $status -ne 130) ]]; then
+      say "run.sh: files kept in $WORK${HUB_DATA_PARENT:+ and $HUB_DATA}"
     else
       rm -rf "$WORK"
       [[ -n "$HUB_DATA" ]] && rm -rf "$HUB_DATA"

@@ -85,6 +85,10 @@ Result<ssl::context> MakeTlsContext(const TlsFiles& files, TlsRole role) {
     // TLS 1.3 session tickets would only cost bytes and a signature each.
     SSL_CTX_set_num_tickets(native, 0);
     SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_OFF);
+    // No TLS 1.2 tickets either: with client verification and no session id
+    // context, a resumption attempt would be refused with internal_error
+    // (seen with nginx as a client). Clients do full handshakes instead.
+    SSL_CTX_set_options(native, SSL_OP_NO_TICKET);
   }
   return context;
 }

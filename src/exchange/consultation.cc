@@ -159,6 +159,7 @@ void ConsultationService::Consult(std::string_view caller, std::string_view body
   // are recorded too: they are what oversight looks for first.
   auto finish = [this, start](audit::Record trace, Reply reply, std::function<void(Reply)> reply_to) {
     trace.latency_us = MicrosSince(start);
+    reply.data_type = trace.data_type;
     trace.answer_sha256 = audit::Sha256Hex(reply.body);
     audit_.Append(std::move(trace), [reply = std::move(reply), reply_to = std::move(reply_to)](
                                         const Status& written) mutable {

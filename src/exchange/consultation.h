@@ -49,7 +49,8 @@ class ProviderGateway {
 // An answer for the caller.
 struct Reply {
   int status = 200;
-  std::string body;  // JSON
+  std::string body;       // JSON
+  std::string data_type;  // what was asked for, when the request said (for metrics)
 };
 
 // Counters for /metrics. Monotonic; read with relaxed loads.

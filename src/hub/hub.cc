@@ -350,18 +350,12 @@ void Hub::Impl::HandleApi(net::Request&& request, net::Responder respond) {
   }
   if (request.path == "/v1/consultations") {
     if (request.method != "POST") return answer(net::ErrorResponse(InvalidRequest("use POST")));
-    // The data type for the metrics, read cheaply without a second parse.
-    consultations_->Consult(caller->id, request.body, [this, answer, asked = request.body](exchange::Reply reply) {
-      std::string data_type;
-      boost::system::error_code ec;
-      json::value body = json::parse(reply.body, ec);
-      if (!ec && body.is_object()) {
-        if (const json::value* type = body.as_object().if_contains("data_type"); type && type->is_string()) {
-          data_type = std::string(type->as_string());
-        }
-      }
-      if (reply.status == 403) ExplainReplacedNumber(asked, &reply.body);
-      answer(net::Response::Json(reply.status, std::move(reply.body)), std::move(data_type));
+    consultations_->Consult(caller->id, request.body, [answer, engine](exchange::Reply reply) {
+      // Only data types of the definition become labels: a caller inventing
+      // names must not grow the metrics without bound.
+      std::string label;
+      if (engine->definition()->FindDataType(reply.data_type) != nullptr) label = reply.data_type;
+      answer(net::Response::Json(reply.status, std::move(reply.body)), std::move(label));
     });
     return;
   }

@@ -350,11 +350,12 @@ void Hub::Impl::HandleApi(net::Request&& request, net::Responder respond) {
   }
   if (request.path == "/v1/consultations") {
     if (request.method != "POST") return answer(net::ErrorResponse(InvalidRequest("use POST")));
-    consultations_->Consult(caller->id, request.body, [answer, engine](exchange::Reply reply) {
+    consultations_->Consult(caller->id, request.body, [this, answer, engine, asked = request.body](exchange::Reply reply) {
       // Only data types of the definition become labels: a caller inventing
       // names must not grow the metrics without bound.
       std::string label;
       if (engine->definition()->FindDataType(reply.data_type) != nullptr) label = reply.data_type;
+      if (reply.status == 403) ExplainReplacedNumber(asked, &reply.body);
       answer(net::Response::Json(reply.status, std::move(reply.body)), std::move(label));
     });
     return;

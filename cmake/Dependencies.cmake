@@ -10,6 +10,8 @@ find_package(tomlplusplus REQUIRED)
 find_package(tl-expected REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(PQXX REQUIRED IMPORTED_TARGET libpqxx)
+# libpq itself, for the connector's statements written in configuration files.
+pkg_check_modules(PQ REQUIRED IMPORTED_TARGET libpq)
 
 if(CARREFOUR_BUILD_TESTS)
   find_package(GTest REQUIRED)

@@ -16,5 +16,6 @@ void AddPkiCommands(CLI::App& app, int* exit_code);
 void AddDirectoryCommands(CLI::App& app, int* exit_code);
 void AddHubCommands(CLI::App& app, int* exit_code);
 void AddAuditCommands(CLI::App& app, int* exit_code);
+void AddConnectorCommands(CLI::App& app, int* exit_code);
 
 }  // namespace carrefour::cli

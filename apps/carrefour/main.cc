@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   carrefour::cli::AddDirectoryCommands(app, &exit_code);
   carrefour::cli::AddHubCommands(app, &exit_code);
   carrefour::cli::AddAuditCommands(app, &exit_code);
+  carrefour::cli::AddConnectorCommands(app, &exit_code);
 
   try {
     app.parse(argc, argv);

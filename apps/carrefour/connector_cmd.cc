@@ -1,0 +1,25 @@
+#include <CLI/CLI.hpp>
+
+#include "apps/carrefour/commands.h"
+#include "connector/connector.h"
+
+namespace carrefour::cli {
+
+void AddConnectorCommands(CLI::App& app, int* exit_code) {
+  auto config = std::make_shared<std::string>();
+  auto check = std::make_shared<bool>(false);
+  CLI::App* command = app.add_subcommand(
+      "connector",
+      "Run an institution's connector: provide data from its database, apply its mutation\n"
+      "feed, publish its outbox, declare its files (docs/connector.md).");
+  command->add_option("--config", *config, "Connector configuration (TOML)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  command->add_flag("--check", *check,
+                    "Check the configuration and every statement against the database, then exit");
+  command->callback([config, check, exit_code] {
+    *exit_code = connector::RunConnector(*config, *check);
+  });
+}
+
+}  // namespace carrefour::cli

@@ -1,0 +1,534 @@
+// End to end: `carrefour connector` processes next to their own SQLite
+// databases, a real `carrefour hub`, real mutual TLS (issue: the institution
+// connector). The national register provides addresses from its database and
+// publishes moves from its outbox table; two mutualities declare their files
+// from a table and apply the moves they are entitled to into their own
+// databases.
+
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sqlite3.h>
+#include <sys/socket.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <regex>
+#include <thread>
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include "net/client.h"
+#include "pki/testing.h"
+#include "tests/integration/process.h"
+
+namespace carrefour {
+namespace {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+using testing::Process;
+
+constexpr const char* kAnna = "85073003328";
+constexpr const char* kBruno = "17073003384";
+
+constexpr const char* kNetwork = R"(
+[[institution_type]]
+id = "national-register"
+capacities = []
+
+[[institution_type]]
+id = "mutuality"
+capacities = ["insured"]
+
+[[institution]]
+id = "nr"
+type = "national-register"
+name = "National register"
+endpoint = "https://127.0.0.1:{nr_port}"
+
+[[institution]]
+id = "mut-100"
+type = "mutuality"
+name = "Mutuality 100"
+
+[[institution]]
+id = "mut-200"
+type = "mutuality"
+name = "Mutuality 200"
+
+[[data_type]]
+id = "person.address"
+fields = ["street", "postal_code", "municipality", "since"]
+
+[[availability]]
+data_type = "person.address"
+provider_type = "national-register"
+
+[[authorization]]
+data_type = "person.address"
+requester_type = "mutuality"
+capacity = "insured"
+fields = ["street", "postal_code", "municipality", "since"]
+legal_basis = "ISC/24/001"
+from = 2020-01-01
+
+[[subscription]]
+institution_type = "mutuality"
+data_type = "person.address"
+capacity = "insured"
+)";
+
+constexpr const char* kNrSchema = R"(
+CREATE TABLE person_address (niss TEXT, street TEXT, postal_code TEXT, municipality TEXT,
+                             since TEXT, until TEXT);
+CREATE TABLE outbox (id INTEGER PRIMARY KEY, data_type TEXT, niss TEXT, effective TEXT,
+                     data TEXT, status TEXT, error TEXT, subscribers INTEGER);
+INSERT INTO person_address VALUES
+  ('85073003328', 'Rue Haute 5', '1000', 'Bruxelles', '2015-02-01', '2024-04-30'),
+  ('85073003328', 'Rue Neuve 1', '5000', 'Namur', '2024-05-01', NULL);
+)";
+
+constexpr const char* kNrConfig = R"(institution = "nr"
+database = "sqlite:nr.db"
+
+[tls]
+cert = "{pki}/nr.crt"
+key = "{pki}/nr.key"
+ca = "{pki}/ca.crt"
+
+[hub]
+url = "https://127.0.0.1:{hub_port}"
+retry_max_ms = 500
+
+[admin]
+listen = "127.0.0.1:0"
+
+[provide]
+listen = "127.0.0.1:{nr_port}"
+
+[[provide.data_type]]
+id = "person.address"
+query = """
+SELECT street, postal_code, municipality, since FROM person_address
+ WHERE niss = :niss AND since <= COALESCE(:to, '9999-12-31')
+   AND COALESCE(until, '9999-12-31') >= :from
+ ORDER BY since"""
+
+[outbox]
+select = "SELECT id, data_type, niss, effective, data FROM outbox WHERE status IS NULL ORDER BY id LIMIT :limit"
+mark = "UPDATE outbox SET status = :status, error = :error, subscribers = :subscribers WHERE id = :id"
+batch = 50
+poll_ms = 50
+)";
+
+constexpr const char* kApplyAddress = R"(
+INSERT INTO address (niss, street, postal_code, municipality)
+VALUES (:niss, :street, :postal_code, :municipality)
+ON CONFLICT (niss) DO UPDATE SET street = excluded.street, postal_code = excluded.postal_code,
+  municipality = excluded.municipality;
+)";
+
+// Records every application: applying a change twice would show as two rows.
+constexpr const char* kApplyCounting =
+    "INSERT INTO applied (mutation_id, source, niss) VALUES (:id, :source, :niss)";
+
+constexpr const char* kMutualitySchema = R"(
+CREATE TABLE member (seq INTEGER PRIMARY KEY, niss TEXT, from_date TEXT, status TEXT, error TEXT);
+CREATE TABLE address (niss TEXT PRIMARY KEY, street TEXT, postal_code TEXT, municipality TEXT);
+CREATE TABLE applied (mutation_id TEXT, source TEXT, niss TEXT);
+)";
+
+constexpr const char* kMutualityConfig = R"(institution = "{id}"
+database = "sqlite:{id}.db"
+
+[tls]
+cert = "{pki}/{id}.crt"
+key = "{pki}/{id}.key"
+ca = "{pki}/ca.crt"
+
+[hub]
+url = "https://127.0.0.1:{hub_port}"
+retry_max_ms = 500
+
+[feed]
+wait_seconds = 5
+limit = 40
+
+[[feed.apply]]
+data_type = "person.address"
+statement = """{apply}"""
+
+[integrations]
+select = """SELECT seq AS key, 'add' AS action, niss, 'insured' AS capacity,
+  from_date AS "from", NULL AS "to" FROM member WHERE status IS NULL ORDER BY seq LIMIT :limit"""
+mark = "UPDATE member SET status = :status, error = :error WHERE seq = :key"
+poll_ms = 50
+)";
+
+uint16_t FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  socklen_t length = sizeof address;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  close(fd);
+  return ntohs(address.sin_port);
+}
+
+std::string Fill(std::string text, const std::vector<std::pair<std::string, std::string>>& values) {
+  for (const auto& [key, value] : values) {
+    std::string pattern = "{" + key + "}";
+    for (size_t at; (at = text.find(pattern)) != std::string::npos;) text.replace(at, pattern.size(), value);
+  }
+  return text;
+}
+
+// A tiny SQLite client for the institutions' databases, as their own
+// applications would use them.
+class Db {
+ public:
+  explicit Db(const fs::path& path) {
+    if (sqlite3_open(path.c_str(), &db_) != SQLITE_OK) std::abort();
+    sqlite3_busy_timeout(db_, 10000);
+  }
+  ~Db() { sqlite3_close(db_); }
+  void Exec(const std::string& sql) {
+    char* error = nullptr;
+    ASSERT_EQ(sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK) << error;
+  }
+  // The first column of the first row, as text ("" for NULL or no row).
+  std::string Text(const std::string& sql) {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
+      ADD_FAILURE() << sqlite3_errmsg(db_);
+      return "";
+    }
+    std::string out;
+    if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_text(stmt, 0) != nullptr) {
+      out = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+    }
+    sqlite3_finalize(stmt);
+    return out;
+  }
+  int64_t Count(const std::string& sql) {
+    std::string text = Text(sql);
+    return text.empty() ? 0 : std::stoll(text);
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+class ConnectorE2E : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    pki_ = new pki::TestPki(pki::TestPki::Create({"hub", "nr", "mut-100", "mut-200"}));
+  }
+  static void TearDownTestSuite() {
+    fs::remove_all(pki_->dir);
+    delete pki_;
+  }
+
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / fmt::format("carrefour-connector-e2e-{}-{}", getpid(), counter_++);
+    fs::create_directories(dir_);
+    hub_port_ = FreePort();
+    nr_port_ = FreePort();
+    std::ofstream(dir_ / "network.toml") << Fill(kNetwork, {{"nr_port", std::to_string(nr_port_)}});
+    Db(dir_ / "nr.db").Exec(kNrSchema);
+    for (const char* id : {"mut-100", "mut-200"}) {
+      Db(dir_ / fmt::format("{}.db", id)).Exec(kMutualitySchema);
+      std::ofstream(dir_ / fmt::format("{}.toml", id)) << Fill(kMutualityConfig, Values(id));
+    }
+    std::ofstream(dir_ / "nr.toml") << Fill(kNrConfig, Values("nr"));
+  }
+  void TearDown() override {
+    connectors_.clear();
+    hub_.reset();
+    if (!HasFailure()) fs::remove_all(dir_);
+  }
+
+  std::vector<std::pair<std::string, std::string>> Values(const std::string& id) const {
+    return {{"id", id},
+            {"pki", pki_->dir.string()},
+            {"hub_port", std::to_string(hub_port_)},
+            {"nr_port", std::to_string(nr_port_)},
+            {"apply", kApplyAddress}};
+  }
+
+  void StartHub() {
+    hub_ = Process::Start(
+        {testing::Env("CARREFOUR_BINARY"), "hub", "--network", (dir_ / "network.toml").string(),
+         "--data", (dir_ / "hub").string(), "--listen", fmt::format("127.0.0.1:{}", hub_port_),
+         "--admin", "127.0.0.1:0", "--cert", (pki_->dir / "hub.crt").string(), "--key",
+         (pki_->dir / "hub.key").string(), "--ca", (pki_->dir / "ca.crt").string()},
+        (dir_ / "hub.log").string());
+    ASSERT_TRUE(hub_->WaitForLine([](const std::string& l) { return l.find("API on") != std::string::npos; }))
+        << "the hub did not start";
+  }
+
+  void StartConnector(const std::string& id) {
+    connectors_[id] = Process::Start({testing::Env("CARREFOUR_BINARY"), "connector", "--config",
+                                      (dir_ / (id + ".toml")).string()},
+                                     (dir_ / (id + ".log")).string());
+    ASSERT_TRUE(connectors_[id]->WaitForLine(
+        [](const std::string& l) { return l.find("carrefour connector") != std::string::npos; }))
+        << "connector " << id << " did not start; see " << (dir_ / (id + ".log"));
+  }
+
+  void StartAll() {
+    StartHub();
+    for (const char* id : {"nr", "mut-100", "mut-200"}) StartConnector(id);
+  }
+
+  // Waits (up to a generous guard: the machines are shared) until `done`.
+  static bool Eventually(const std::function<bool()>& done, std::chrono::seconds guard = std::chrono::seconds(60)) {
+    auto deadline = std::chrono::steady_clock::now() + guard;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (done()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return done();
+  }
+
+  Db Open(const std::string& id) { return Db(dir_ / (id + ".db")); }
+
+  // mut-100 declares a file on Anna (and Bruno) through its member table.
+  void DeclareFiles(const std::string& id, const std::vector<std::string>& people) {
+    Db db = Open(id);
+    for (const std::string& niss : people) {
+      db.Exec(fmt::format("INSERT INTO member (niss, from_date) VALUES ('{}', '2020-01-01')", niss));
+    }
+    ASSERT_TRUE(Eventually([&] { return db.Count("SELECT COUNT(*) FROM member WHERE status IS NULL") == 0; }));
+    EXPECT_EQ(db.Count("SELECT COUNT(*) FROM member WHERE status = 'ok'"), static_cast<int64_t>(people.size()))
+        << db.Text("SELECT error FROM member WHERE status <> 'ok'");
+  }
+
+  std::unique_ptr<net::Client> Client(const std::string& name) {
+    auto client = net::Client::Create(
+        {.tls = net::TlsFiles{pki_->dir / (name + ".crt"), pki_->dir / (name + ".key"), pki_->dir / "ca.crt"},
+         .timeout = std::chrono::milliseconds(30000)});
+    if (!client) std::abort();
+    return std::move(*client);
+  }
+
+  static inline pki::TestPki* pki_ = nullptr;
+  static inline int counter_ = 0;
+  fs::path dir_;
+  uint16_t hub_port_ = 0, nr_port_ = 0;
+  std::unique_ptr<Process> hub_;
+  std::map<std::string, std::unique_ptr<Process>> connectors_;
+};
+
+TEST_F(ConnectorE2E, ConsultationIsAnsweredFromTheSourcesDatabase) {
+  StartAll();
+  DeclareFiles("mut-100", {kAnna, kBruno});
+
+  auto hub = *net::Endpoint::Parse(fmt::format("https://127.0.0.1:{}", hub_port_), "hub");
+  auto response = Client("mut-100")->PostSync(
+      hub, "/v1/consultations",
+      fmt::format(R"({{"data_type": "person.address", "niss": "{}", )"
+                  R"("period": {{"from": "2024-01-01", "to": "2024-12-31"}}}})",
+                  kAnna));
+  ASSERT_TRUE(response) << response.error().ToString();
+  ASSERT_EQ(response->status, 200) << response->body;
+  json::value body = json::parse(response->body);
+  EXPECT_EQ(body.at("status"), "ok") << body;
+  const json::array& data = body.at("results").at(0).at("data").as_array();
+  // Both addresses of 2024, from the national register's own table.
+  ASSERT_EQ(data.size(), 2u) << body;
+  EXPECT_EQ(data[0].at("street"), "Rue Haute 5");
+  EXPECT_EQ(data[1].at("street"), "Rue Neuve 1");
+  EXPECT_EQ(data[1].at("municipality"), "Namur");
+
+  // Nothing in the register for Bruno: the connector says no-data.
+  response = Client("mut-100")->PostSync(
+      hub, "/v1/consultations",
+      fmt::format(R"({{"data_type": "person.address", "niss": "{}"}})", kBruno));
+  ASSERT_TRUE(response);
+  ASSERT_EQ(response->status, 200) << response->body;
+  EXPECT_EQ(json::parse(response->body).at("status"), "no-data-in-network") << response->body;
+}
+
+TEST_F(ConnectorE2E, ConnectorRefusesCallersOtherThanTheHub) {
+  StartHub();
+  StartConnector("nr");
+  auto endpoint = *net::Endpoint::Parse(fmt::format("https://127.0.0.1:{}", nr_port_), "nr");
+  const std::string call = fmt::format(
+      R"({{"request_id": "r1", "data_type": "person.address", "niss": "{}", )"
+      R"("period": {{"from": "2024-06-01", "to": "2024-06-01"}}, "fields": ["street"], )"
+      R"("requester": "mut-100", "legal_basis": "ISC/24/001"}})",
+      kAnna);
+  auto refused = Client("mut-100")->PostSync(endpoint, "/v1/provide", call);
+  ASSERT_TRUE(refused) << refused.error().ToString();
+  EXPECT_EQ(refused->status, 403) << refused->body;
+  EXPECT_NE(refused->body.find("not-authorized"), std::string::npos) << refused->body;
+
+  // The hub's own certificate is answered, with only the asked fields.
+  auto answered = Client("hub")->PostSync(endpoint, "/v1/provide", call);
+  ASSERT_TRUE(answered) << answered.error().ToString();
+  ASSERT_EQ(answered->status, 200) << answered->body;
+  EXPECT_EQ(json::parse(answered->body), json::parse(R"({"data": [{"street": "Rue Neuve 1"}]})"));
+
+  // A malformed call is a clean error, and the connector keeps serving.
+  auto malformed = Client("hub")->PostSync(endpoint, "/v1/provide", "{not json");
+  ASSERT_TRUE(malformed);
+  EXPECT_EQ(malformed->status, 400);
+  answered = Client("hub")->PostSync(endpoint, "/v1/provide", call);
+  ASSERT_TRUE(answered);
+  EXPECT_EQ(answered->status, 200);
+}
+
+TEST_F(ConnectorE2E, OutboxChangeReachesOnlyEntitledInstitutions) {
+  StartAll();
+  DeclareFiles("mut-100", {kAnna});
+  // mut-200 has a file on Bruno only: Anna's move is not for it.
+  DeclareFiles("mut-200", {kBruno});
+
+  Open("nr").Exec(fmt::format(
+      "INSERT INTO outbox (data_type, niss, effective, data) VALUES ('person.address', '{}', "
+      "'2024-09-01', '{{\"street\": \"Place Verte 3\", \"postal_code\": \"4000\", "
+      "\"municipality\": \"Liege\", \"since\": \"2024-09-01\"}}')",
+      kAnna));
+  Db mut100 = Open("mut-100");
+  ASSERT_TRUE(Eventually([&] {
+    return mut100.Text(fmt::format("SELECT street FROM address WHERE niss = '{}'", kAnna)) ==
+           "Place Verte 3";
+  }));
+  EXPECT_EQ(mut100.Text(fmt::format("SELECT municipality FROM address WHERE niss = '{}'", kAnna)),
+            "Liege");
+  Db nr = Open("nr");
+  EXPECT_EQ(nr.Text("SELECT status FROM outbox"), "accepted");
+  EXPECT_EQ(nr.Text("SELECT subscribers FROM outbox"), "1");
+  // Give mut-200 every chance to (wrongly) receive it.
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  EXPECT_EQ(Open("mut-200").Count("SELECT COUNT(*) FROM address"), 0);
+
+  // A row the hub rejects is marked so, with the reason, and not retried.
+  nr.Exec("INSERT INTO outbox (data_type, niss, effective, data) VALUES ('person.address', "
+          "'12345678901', '2024-09-01', '{\"street\": \"x\"}')");
+  ASSERT_TRUE(Eventually([&] { return nr.Count("SELECT COUNT(*) FROM outbox WHERE status IS NULL") == 0; }));
+  EXPECT_EQ(nr.Text("SELECT status FROM outbox WHERE niss = '12345678901'"), "rejected");
+  EXPECT_NE(nr.Text("SELECT error FROM outbox WHERE niss = '12345678901'").find("invalid-niss"),
+            std::string::npos);
+}
+
+// kill -9 of the publishing and the consuming connectors, again and again,
+// while 400 changes flow: every change is published once as an id and
+// applied exactly once.
+TEST_F(ConnectorE2E, KilledConnectorsApplyEachChangeExactlyOnce) {
+  auto values = Values("mut-100");
+  values.back().second = kApplyCounting;
+  std::ofstream(dir_ / "mut-100.toml") << Fill(kMutualityConfig, values);
+
+  StartAll();
+  std::vector<std::string> people;
+  // 40 people with files at mut-100.
+  for (int i = 0; i < 40; ++i) {
+    int serial = 2 * i + 1;
+    std::string base = fmt::format("800101{:03}", serial);
+    int check = 97 - static_cast<int>(std::stoll(base) % 97);
+    people.push_back(fmt::format("{}{:02}", base, check));
+  }
+  DeclareFiles("mut-100", people);
+
+  constexpr int kChanges = 400;
+  {
+    Db nr = Open("nr");
+    nr.Exec("BEGIN");
+    for (int i = 0; i < kChanges; ++i) {
+      nr.Exec(fmt::format(
+          "INSERT INTO outbox (data_type, niss, effective, data) VALUES ('person.address', '{}', "
+          "'2024-09-01', '{{\"street\": \"Street {}\"}}')",
+          people[static_cast<size_t>(i) % people.size()], i));
+    }
+    nr.Exec("COMMIT");
+  }
+  std::mt19937 random(7);
+  Db nr = Open("nr");
+  Db mut = Open("mut-100");
+  for (int round = 0; round < 6; ++round) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100 + random() % 300));
+    const char* victim = round % 2 == 0 ? "nr" : "mut-100";
+    connectors_[victim]->Signal(SIGKILL);
+    connectors_[victim]->Wait();
+    StartConnector(victim);
+  }
+  ASSERT_TRUE(Eventually([&] {
+    return nr.Count("SELECT COUNT(*) FROM outbox WHERE status IS NULL") == 0 &&
+           mut.Count("SELECT COUNT(DISTINCT mutation_id) FROM applied") == kChanges;
+  }, std::chrono::seconds(120)))
+      << "published " << nr.Count("SELECT COUNT(*) FROM outbox WHERE status IS NOT NULL")
+      << ", applied " << mut.Count("SELECT COUNT(DISTINCT mutation_id) FROM applied");
+  EXPECT_EQ(nr.Count("SELECT COUNT(*) FROM outbox WHERE status NOT IN ('accepted', 'duplicate')"), 0)
+      << nr.Text("SELECT error FROM outbox WHERE status NOT IN ('accepted', 'duplicate')");
+  // Exactly once: as many applications as changes, each id once, all from nr.
+  EXPECT_EQ(mut.Count("SELECT COUNT(*) FROM applied"), kChanges);
+  EXPECT_EQ(mut.Count("SELECT COUNT(*) FROM applied WHERE source <> 'nr'"), 0);
+  EXPECT_EQ(mut.Count("SELECT COUNT(*) FROM carrefour_unapplied"), 0);
+}
+
+TEST_F(ConnectorE2E, PublicationResumesWithoutLossAfterTheHubWasDown) {
+  StartAll();
+  DeclareFiles("mut-100", {kAnna});
+  hub_->Signal(SIGTERM);
+  ASSERT_EQ(hub_->Wait(), 0);
+
+  Db nr = Open("nr");
+  for (int i = 0; i < 20; ++i) {
+    nr.Exec(fmt::format(
+        "INSERT INTO outbox (data_type, niss, effective, data) VALUES ('person.address', '{}', "
+        "'2024-10-01', '{{\"street\": \"Boulevard {}\"}}')",
+        kAnna, i));
+  }
+  // The connector keeps trying while the hub is away; nothing is marked.
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  EXPECT_EQ(nr.Count("SELECT COUNT(*) FROM outbox WHERE status IS NULL"), 20);
+
+  StartHub();
+  Db mut = Open("mut-100");
+  ASSERT_TRUE(Eventually([&] {
+    return nr.Count("SELECT COUNT(*) FROM outbox WHERE status = 'accepted'") == 20 &&
+           mut.Text(fmt::format("SELECT street FROM address WHERE niss = '{}'", kAnna)) == "Boulevard 19";
+  })) << "accepted " << nr.Count("SELECT COUNT(*) FROM outbox WHERE status = 'accepted'") << ", street "
+      << mut.Text(fmt::format("SELECT street FROM address WHERE niss = '{}'", kAnna));
+}
+
+TEST_F(ConnectorE2E, CheckReportsStatementErrorsWithTheirLine) {
+  std::ofstream(dir_ / "broken.toml") << Fill(R"(institution = "nr"
+database = "sqlite:nr.db"
+
+[tls]
+cert = "{pki}/nr.crt"
+key = "{pki}/nr.key"
+ca = "{pki}/ca.crt"
+
+[hub]
+url = "https://127.0.0.1:1"
+
+[provide]
+listen = "127.0.0.1:0"
+
+[[provide.data_type]]
+id = "person.address"
+query = "SELECT street FROM person_adress WHERE niss = :niss"
+)",
+                                              Values("nr"));
+  auto [code, output] = testing::RunCommand(fmt::format(
+      "{} connector --config {} --check 2>&1", testing::Env("CARREFOUR_BINARY"), (dir_ / "broken.toml").string()));
+  EXPECT_EQ(code, 1) << output;
+  EXPECT_NE(output.find("broken.toml:17: query for person.address"), std::string::npos) << output;
+  EXPECT_NE(output.find("person_adress"), std::string::npos) << output;
+
+  auto [ok_code, ok_output] = testing::RunCommand(fmt::format(
+      "{} connector --config {} --check 2>&1", testing::Env("CARREFOUR_BINARY"), (dir_ / "nr.toml").string()));
+  EXPECT_EQ(ok_code, 0) << ok_output;
+}
+
+}  // namespace
+}  // namespace carrefour

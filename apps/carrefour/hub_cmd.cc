@@ -1,3 +1,8 @@
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
 #include <CLI/CLI.hpp>
 
 #include "apps/carrefour/commands.h"
@@ -36,12 +41,43 @@ void AddHubCommands(CLI::App& app, int* exit_code) {
   command->add_option("--provider-timeout-ms", *provider_timeout_ms,
                       "Time a provider has to answer")
       ->capture_default_str();
-  command->add_option("--retention-days", options->retention_days,
-                      "Days that mutations and undelivered copies are kept at most")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 3650));
-  command->callback([options, provider_timeout_ms, exit_code] {
+  // Durations of the mutations' retention: a number with its unit ("30d",
+  // "12h", "90m", "45s"); short ones are for tests and trials, the production
+  // default stays 30 days.
+  const std::map<std::string, int64_t> units = {{"s", 1}, {"m", 60}, {"h", 3600}, {"d", 86400}};
+  const auto with_unit = CLI::AsNumberWithUnit(
+      units,
+      static_cast<CLI::AsNumberWithUnit::Options>(CLI::AsNumberWithUnit::CASE_SENSITIVE |
+                                                  CLI::AsNumberWithUnit::UNIT_REQUIRED),
+      "DURATION")
+      .description("");  // the option's own text says it
+  auto retention_s = std::make_shared<int64_t>(30 * 86400);
+  auto retention_days = std::make_shared<int>(0);
+  auto purge_interval_s = std::make_shared<int64_t>(60);
+  CLI::Option* retention =
+      command
+          ->add_option("--retention", *retention_s,
+                       "How long mutations and unacknowledged copies are kept at most: a number "
+                       "with a unit s, m, h or d, 1s to 3650d (default 30d)")
+          ->transform(with_unit)
+          ->check(CLI::Range(int64_t{1}, int64_t{3650} * 86400).description(""))
+          ->type_name("DURATION");
+  command->add_option("--retention-days", *retention_days, "The same as --retention, in days")
+      ->check(CLI::Range(1, 3650))
+      ->excludes(retention);
+  command
+      ->add_option("--purge-interval", *purge_interval_s,
+                   "How often expired mutations are purged: a number with a unit s, m, h or d, "
+                   "1s to 1d (default 60s)")
+      ->transform(with_unit)
+      ->check(CLI::Range(int64_t{1}, int64_t{86400}).description(""))
+      ->type_name("DURATION");
+  command->callback([options, provider_timeout_ms, retention_s, retention_days, purge_interval_s,
+                     exit_code] {
     options->provider_timeout = std::chrono::milliseconds(*provider_timeout_ms);
+    options->retention = *retention_days > 0 ? std::chrono::days(*retention_days)
+                                             : std::chrono::seconds(*retention_s);
+    options->purge_interval = std::chrono::seconds(*purge_interval_s);
     *exit_code = hub::RunHub(*options);
   });
 }

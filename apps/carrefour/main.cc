@@ -23,7 +23,10 @@ int main(int argc, char** argv) {
   carrefour::cli::AddDirectoryCommands(app, &exit_code);
   carrefour::cli::AddHubCommands(app, &exit_code);
   carrefour::cli::AddAuditCommands(app, &exit_code);
+  carrefour::cli::AddBisCommands(app, &exit_code);
+  carrefour::cli::AddResearchCommands(app, &exit_code);
   carrefour::cli::AddConnectorCommands(app, &exit_code);
+  carrefour::cli::AddDemoCommands(app, &exit_code);
 
   try {
     app.parse(argc, argv);

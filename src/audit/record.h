@@ -15,7 +15,9 @@ enum class Kind : int {
   kConsultation = 1,  // a consultation, answered or refused (SPEC 4.2)
   kMutation = 2,      // a mutation accepted or rejected (SPEC 4.3)
   kFeedRead = 3,      // a feed read by a subscriber (SPEC 4.3)
-  kBis = 4,           // an operation on the BIS register (SPEC 4.4)
+  kBis = 4,           // an operation on the BIS register (SPEC 4.4); a creation
+                      // forced despite possible duplicates has reason "assigned despite
+                      // possible duplicates (forced)", detail "forced=true candidates=..."
   kResearch = 5,      // a research extract
   kAdmin = 6,         // an administrative act (reload, ...)
 };

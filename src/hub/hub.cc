@@ -19,15 +19,19 @@
 
 #include "api/json.h"
 #include "audit/audit_log.h"
+#include "bis/service.h"
 #include "directory/decision.h"
 #include "directory/integration.h"
 #include "exchange/consultation.h"
+#include "hub/console_api.h"
+#include "hub/live_stats.h"
 #include "hub/metrics.h"
 #include "mutations/mutations.h"
 #include "net/client.h"
 #include "net/server.h"
 #include "network/loader.h"
 #include "niss/niss.h"
+#include "research/research.h"
 #include "store/store.h"
 
 namespace carrefour::hub {
@@ -172,10 +176,18 @@ class Hub::Impl {
   std::shared_ptr<const directory::DecisionEngine> engine_;  // atomic_load/atomic_store
   std::mutex reload_mu_;
   std::unique_ptr<store::Store> store_;
+  // The console's live figures, fed by every committed audit record (the
+  // audit log writes through audit_tap_); declared before audit_, which
+  // writes through them until it is destroyed.
+  std::unique_ptr<LiveStats> live_;
+  std::unique_ptr<ObservedAuditStorage> audit_tap_;
+  std::unique_ptr<ConsoleApi> console_;
   std::string audit_key_;
   std::unique_ptr<audit::AuditLog> audit_;
   std::unique_ptr<net::Client> client_;
   std::unique_ptr<NetGateway> gateway_;
+  std::unique_ptr<bis::Service> bis_;  // the BIS register (docs/bis.md)
+  std::unique_ptr<research::ExtractJobs> research_;  // /v1/admin/research/extracts
   std::unique_ptr<exchange::ConsultationService> consultations_;
   std::unique_ptr<mutations::MutationService> mutations_;
   std::unique_ptr<net::Server> api_;
@@ -240,11 +252,17 @@ Status Hub::Impl::Start() {
   if (!store) return store.error().WithContext("store");
   store_ = std::move(*store);
 
+  live_ = std::make_unique<LiveStats>(clock_, [this](std::string_view data_type) {
+    return engine()->definition()->FindDataType(data_type) != nullptr;
+  });
+  audit_tap_ = std::make_unique<ObservedAuditStorage>(store_->audit(), *live_);
+  console_ = std::make_unique<ConsoleApi>([this] { return engine(); }, *store_, *live_, clock_);
+
   Result<std::string> key = LoadOrCreateAuditKey(options_.data_dir / "audit.key");
   if (!key) return key.error();
   audit_key_ = *key;
   Result<std::unique_ptr<audit::AuditLog>> audit =
-      audit::AuditLog::Open(store_->audit(), {.node = options_.node_id, .checkpoint_key = audit_key_},
+      audit::AuditLog::Open(*audit_tap_, {.node = options_.node_id, .checkpoint_key = audit_key_},
                             clock_);
   if (!audit) return audit.error().WithContext("audit log");
   audit_ = std::move(*audit);
@@ -255,11 +273,30 @@ Status Hub::Impl::Start() {
   if (!client) return client.error().WithContext("provider client");
   client_ = std::move(*client);
   gateway_ = std::make_unique<NetGateway>(*client_);
+  // The BIS register answers person.identity for its numbers itself: its
+  // gateway keeps those provide calls in the process; its changes go out as
+  // any source's mutations.
+  bis_ = std::make_unique<bis::Service>(
+      [this] { return engine(); }, *store_, *audit_,
+      [this](std::string_view source, std::string_view body,
+             std::function<void(mutations::Reply)> done) {
+        mutations_->Publish(source, body, std::move(done));
+      },
+      *gateway_, clock_);
   consultations_ = std::make_unique<exchange::ConsultationService>(
-      [this] { return engine(); }, *store_, *audit_, *gateway_, clock_);
-  if (options_.retention_days < 1) return InvalidRequest("--retention-days must be at least 1");
+      [this] { return engine(); }, *store_, *audit_, bis_->gateway(), clock_);
+  research_ = std::make_unique<research::ExtractJobs>([this] { return engine()->definition(); },
+                                                     *store_, *audit_, bis_->gateway(),
+                                                     options_.data_dir, clock_);
+  if (options_.retention < std::chrono::seconds(1)) {
+    return InvalidRequest("--retention must be at least 1s");
+  }
+  if (options_.purge_interval < std::chrono::seconds(1)) {
+    return InvalidRequest("--purge-interval must be at least 1s");
+  }
   mutations::Options mutation_options;
-  mutation_options.retention = std::chrono::hours(24) * options_.retention_days;
+  mutation_options.retention = options_.retention;
+  mutation_options.purge_interval = options_.purge_interval;
   // Only a shared PostgreSQL database can receive deliveries from another
   // hub process; on SQLite this process's own acceptances wake the waiters.
   if (store_->engine() == "postgresql") mutation_options.poll_interval = options_.feed_poll_interval;
@@ -323,8 +360,10 @@ void Hub::Impl::Stop() {
   if (mutations_) mutations_->Shutdown();
   if (api_) api_->Stop();
   if (admin_) admin_->Stop();
+  research_.reset();  // a running extract stops after its batch (resumable)
   mutations_.reset();
   consultations_.reset();
+  bis_.reset();
   gateway_.reset();
   client_.reset();
   audit_.reset();
@@ -335,7 +374,8 @@ void Hub::Impl::HandleApi(net::Request&& request, net::Responder respond) {
   // Only known endpoints get their own label: a caller inventing paths must
   // not be able to grow the metrics without bound.
   const bool known = request.path == "/v1/consultations" || request.path == "/v1/directory/entries" ||
-                     request.path == "/v1/mutations" || request.path == "/v1/mutations/feed";
+                     request.path == "/v1/mutations" || request.path == "/v1/mutations/feed" ||
+                     request.path == "/v1/bis";
   std::string endpoint = known ? request.method + " " + request.path : "other";
   auto answer = [this, start, respond, endpoint](net::Response response, std::string data_type = {}) {
     double seconds = std::chrono::duration<double>(SteadyClock::now() - start).count();
@@ -347,6 +387,10 @@ void Hub::Impl::HandleApi(net::Request&& request, net::Responder respond) {
   if (caller == nullptr) {
     return answer(net::ErrorResponse(UnknownInstitution(fmt::format(
         "the certificate's CN '{}' is not an institution of the network", request.peer))));
+  }
+  if (caller->id == engine->definition()->bis_register().institution) {  // the hub itself
+    return answer(net::ErrorResponse(UnknownInstitution(fmt::format(
+        "'{}' is the hub's own BIS register: no certificate speaks for it", request.peer))));
   }
   if (request.path == "/v1/consultations") {
     if (request.method != "POST") return answer(net::ErrorResponse(InvalidRequest("use POST")));
@@ -385,6 +429,12 @@ void Hub::Impl::HandleApi(net::Request&& request, net::Responder respond) {
     }
     if (request.method == "GET") return answer(GetEntries(*caller, request));
     return answer(net::ErrorResponse(InvalidRequest("use GET or POST")));
+  }
+  if (bis::Service::IsApiPath(request.path)) {
+    bis_->HandleApi(caller->id, request.method, request.path, request.body, [answer](bis::Reply reply) {
+      answer(net::Response::Json(reply.status, std::move(reply.body)));
+    });
+    return;
   }
   answer(net::ErrorResponse(NotFound(fmt::format("no endpoint {} {}", request.method, request.path))));
 }
@@ -494,6 +544,9 @@ void Hub::Impl::HandleAdmin(net::Request&& request, net::Responder respond) {
   if (path == "/readyz") {
     return respond(ready_ ? net::Response::Text(200, "ready\n") : net::Response::Text(503, "starting\n"));
   }
+  // The console's files hold no data (its pages fetch the endpoints below
+  // with the token), so they are served without it.
+  if (std::optional<net::Response> file = console_->Static(request)) return respond(std::move(*file));
   if (!options_.admin_token.empty()) {
     std::optional<std::string_view> auth = request.Header("authorization");
     if (!auth || *auth != "Bearer " + options_.admin_token) {
@@ -502,10 +555,21 @@ void Hub::Impl::HandleAdmin(net::Request&& request, net::Responder respond) {
   }
   if (path == "/metrics") return respond(net::Response::Text(200, metrics_.Render(ExtraMetrics())));
   if (path == "/v1/admin/network") return respond(AdminNetwork());
+  if (std::optional<net::Response> answer = console_->Handle(request)) return respond(std::move(*answer));
   if (path == "/v1/admin/directory") return respond(AdminDirectory(request));
   if (path == "/v1/admin/audit") return respond(AdminAudit(request));
   if (path == "/v1/admin/audit/verify") return respond(AdminVerify());
   if (path == "/v1/admin/transparency") return respond(AdminTransparency(request));
+  if (path == "/v1/admin/bis") {
+    bis::Reply reply = bis_->HandleAdmin(request.QueryParam("niss"), request.QueryParam("q"),
+                                         request.QueryParam("birth_date"), request.QueryParam("limit"));
+    return respond(net::Response::Json(reply.status, std::move(reply.body)));
+  }
+  if (path == "/v1/admin/research/extracts") {
+    research::ExtractJobs::Reply reply =
+        research_->Handle(request.method, request.QueryParam("project"), request.body);
+    return respond(net::Response::Json(reply.status, std::move(reply.body)));
+  }
   if (path == "/v1/admin/reload") {
     if (request.method != "POST") return respond(net::ErrorResponse(InvalidRequest("use POST")));
     Status reloaded = Reload();
@@ -632,6 +696,12 @@ net::Response Hub::Impl::AdminAudit(const net::Request& request) {
     query.niss = *normalized;
   }
   if (auto requester = request.QueryParam("requester")) query.requester = std::string(*requester);
+  if (auto kind = request.QueryParam("kind"); kind && !kind->empty()) {
+    query.kind = KindFromName(*kind);
+    if (!query.kind) {
+      return net::ErrorResponse(InvalidRequest(fmt::format("no audit record kind '{}'", *kind)));
+    }
+  }
   if (auto limit = request.QueryParam("limit")) {
     try {
       query.limit = std::min<size_t>(std::stoul(std::string(*limit)), 10000);
@@ -690,9 +760,26 @@ net::Response Hub::Impl::AdminTransparency(const net::Request& request) {
     item["request_id"] = record.request_id;
     list.push_back(std::move(item));
   }
+  // Research extracts the person was part of (docs/research.md): the
+  // project, never the pseudonym.
+  query.kind = audit::Kind::kResearch;
+  Result<std::vector<audit::Record>> research = store_->audit().QueryAudit(query);
+  if (!research) return net::ErrorResponse(Unavailable(research.error().message()));
+  json::array uses;
+  for (const audit::Record& record : *research) {
+    std::optional<std::string> project = research::ResearchProjectOf(record.detail);
+    if (!project) continue;
+    uses.push_back(json::object{{"time", TimeText(record.time_us)},
+                                {"project", *project},
+                                {"requester", record.requester},
+                                {"legal_basis", record.legal_basis},
+                                {"data_types", record.data_type},
+                                {"use", fmt::format("used in research project {}", *project)}});
+  }
   json::object answer;
   answer["niss"] = *normalized;
   answer["consultations"] = std::move(list);
+  answer["research"] = std::move(uses);
   return net::Response::Json(200, json::serialize(answer));
 }
 

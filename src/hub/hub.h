@@ -42,12 +42,11 @@ struct HubOptions {
   size_t max_body_bytes = 8 << 20;
   std::chrono::milliseconds provider_timeout{2000};
   size_t max_connections = 4096;
-  // Where the web console's static files are; empty = DATA-independent
-  // default next to the binary's sources (CARREFOUR_CONSOLE_DIR).
-  std::filesystem::path console_dir;
   // Mutations (SPEC.md section 4.3): deliveries and the identities of
-  // mutations are kept this many days at most (acknowledged ones go sooner).
-  int retention_days = 30;
+  // mutations are kept this long at most (acknowledged ones go sooner); a
+  // retention pass runs every purge_interval. Both at least one second.
+  std::chrono::seconds retention = std::chrono::days(30);
+  std::chrono::seconds purge_interval{60};
   // With PostgreSQL, how often waiting feed reads look for deliveries that
   // another hub process accepted (docs/mutations.md).
   std::chrono::milliseconds feed_poll_interval{250};

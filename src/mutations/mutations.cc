@@ -1,7 +1,9 @@
 #include "mutations/mutations.h"
 
-
+#include <algorithm>
 #include <map>
+#include <optional>
+#include <string_view>
 #include <vector>
 
 #include <boost/json.hpp>
@@ -272,29 +274,49 @@ void MutationService::Publish(std::string_view caller, std::string_view body,
   std::vector<size_t> subscriber_counts(list.size(), 0);
   std::vector<store::NewMutation> batch;
   std::vector<size_t> batch_index;
-  std::map<std::string, std::vector<directory::Entry>> entries_of;  // per person, read once
+  std::vector<std::optional<Item>> items(list.size());
+  std::vector<std::string> persons;
   for (size_t i = 0; i < list.size(); ++i) {
     Result<Item> item = ParseItem(*engine, caller, list[i], today, &records[i]);
     if (!item) {
       statuses[i] = item.error();
       continue;
     }
-    auto found = entries_of.find(item->mutation.niss);
-    if (found == entries_of.end()) {
-      Result<std::vector<directory::Entry>> entries =
-          store_.directory().EntriesOfPerson(item->mutation.niss, Period::Day(today));
-      if (!entries) {
-        return refuse(Unavailable(fmt::format("the person directory could not be read: {}",
-                                              entries.error().message())));
-      }
-      found = entries_of.emplace(item->mutation.niss, std::move(*entries)).first;
+    persons.push_back(item->mutation.niss);
+    items[i] = std::move(*item);
+  }
+  // The entries of every person of the batch in one read: one read per
+  // person made the directory the largest cost of a batch (a round trip
+  // each on PostgreSQL; docs/benchmarks.md, "Mutations").
+  std::sort(persons.begin(), persons.end());
+  persons.erase(std::unique(persons.begin(), persons.end()), persons.end());
+  std::map<std::string_view, std::vector<directory::Entry>> entries_of;  // keys in `persons`
+  if (!persons.empty()) {
+    Result<std::vector<directory::Entry>> entries = store_.directory().EntriesOfPersons(persons);
+    if (!entries) {
+      return refuse(Unavailable(fmt::format("the person directory could not be read: {}",
+                                            entries.error().message())));
     }
+    for (directory::Entry& entry : *entries) {
+      // Subscribers are resolved on the entries active today only.
+      if (!entry.period.Contains(today)) continue;
+      auto found = std::lower_bound(persons.begin(), persons.end(), entry.niss);
+      if (found == persons.end() || *found != entry.niss) continue;  // not asked for
+      entries_of[*found].push_back(std::move(entry));
+    }
+  }
+  static const std::vector<directory::Entry> kNoEntries;
+  for (size_t i = 0; i < list.size(); ++i) {
+    if (!items[i]) continue;
+    Item& item = *items[i];
+    auto found = entries_of.find(item.mutation.niss);
     std::vector<directory::Subscriber> subscribers =
-        engine->SubscribersOf(caller, item->mutation.data_type, found->second, today);
+        engine->SubscribersOf(caller, item.mutation.data_type,
+                              found == entries_of.end() ? kNoEntries : found->second, today);
     std::string legal_bases;
     for (const directory::Subscriber& subscriber : subscribers) {
-      item->mutation.copies.push_back(
-          store::MutationCopy{subscriber.institution->id, Cut(item->data, subscriber.fields)});
+      item.mutation.copies.push_back(
+          store::MutationCopy{subscriber.institution->id, Cut(item.data, subscriber.fields)});
       if (!legal_bases.empty()) legal_bases += ",";
       legal_bases += subscriber.institution->id;
       if (!subscriber.authorizations.empty()) {
@@ -303,7 +325,7 @@ void MutationService::Publish(std::string_view caller, std::string_view body,
     }
     records[i].providers = legal_bases;  // who receives it, on which legal basis
     subscriber_counts[i] = subscribers.size();
-    batch.push_back(std::move(item->mutation));
+    batch.push_back(std::move(item.mutation));
     batch_index.push_back(i);
   }
 

@@ -58,7 +58,7 @@ struct Reply {
 struct Options {
   // Deliveries (acknowledged or not) and the identities of mutations are
   // kept this long at most.
-  std::chrono::hours retention{24 * 30};
+  std::chrono::seconds retention = std::chrono::days(30);
   // How often the retention purge runs.
   std::chrono::seconds purge_interval{60};
   // A feed read waits at most this long, whatever it asks.

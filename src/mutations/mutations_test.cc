@@ -183,6 +183,50 @@ TEST_P(MutationServiceTest, SubscribersGetOnlyTheirAuthorizedFields) {
   EXPECT_EQ(json::serialize(body.at("mutations").at(0).at("data")), R"({"street":"Rue Neuve 1"})");
 }
 
+// The subscribers of a batch are resolved per person, on the entries active
+// today, with the directory read once for the whole batch.
+TEST_P(MutationServiceTest, EachPersonOfABatchHasItsOwnSubscribers) {
+  constexpr char kOther[] = "17073003384";  // mut-200 now; mut-100 until 2023
+  constexpr char kNobody[] = "90010100123";  // no entry at all
+  ASSERT_TRUE(store_->directory()
+                  .ApplyEntryChanges(std::vector<directory::EntryChange>{
+                      {directory::EntryAction::kAdd,
+                       {kOther, "mut-200", "insured", Period{*Date::Parse("2020-01-01"), {}}}},
+                      {directory::EntryAction::kAdd,
+                       {kOther, "mut-100", "insured",
+                        Period{*Date::Parse("2020-01-01"), *Date::Parse("2023-12-31")}}}})
+                  .has_value());
+  auto item = [](const std::string& id, const char* niss) {
+    return fmt::format(R"({{"id": "{}", "data_type": "person.address", "niss": "{}", )"
+                       R"("effective": "2024-05-01", "data": {{"street": "Rue Neuve 1"}}}})",
+                       id, niss);
+  };
+  Reply reply = Publish("nr", Batch(item("o1", kOther) + "," + item("p1", kPerson) + "," +
+                                    item("n1", kNobody) + "," + item("o2", kOther)));
+  ASSERT_EQ(reply.status, 202) << reply.body;
+  const json::value answer = json::parse(reply.body);
+  const json::array& results = answer.at("results").as_array();
+  ASSERT_EQ(results.size(), 4u);
+  for (size_t i = 0; i < results.size(); ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(results[i].at("status").as_string(), "accepted") << reply.body;
+    EXPECT_EQ(results[i].at("subscribers").as_int64(), i == 2 ? 0 : 1) << reply.body;
+  }
+  auto ids = [&](const char* subscriber) {
+    std::promise<Reply> feed;
+    service_->ReadFeed(subscriber, "0", std::nullopt, std::nullopt,
+                       [&](Reply r) { feed.set_value(std::move(r)); });
+    const json::value read = json::parse(feed.get_future().get().body);
+    std::vector<std::string> out;
+    for (const json::value& delivery : read.at("mutations").as_array()) {
+      out.emplace_back(delivery.at("id").as_string());
+    }
+    return out;
+  };
+  EXPECT_THAT(ids("mut-100"), ::testing::ElementsAre("p1"));
+  EXPECT_THAT(ids("mut-200"), ::testing::ElementsAre("o1", "o2"));
+}
+
 // The waiting read is answered by the publication, not by the end of its
 // wait: had it waited 60 s, it would have come back empty.
 TEST_P(MutationServiceTest, ALongPollIsAnsweredWhenAMutationArrives) {

@@ -42,8 +42,28 @@ constexpr std::string_view kAuthorizationKeys[] = {"data_type", "requester",   "
                                                    "from",      "to"};
 constexpr std::string_view kSubscriptionKeys[] = {"institution", "institution_type", "data_type",
                                                   "capacity"};
+constexpr std::string_view kResearchProjectKeys[] = {
+    "id", "title", "requester", "legal_basis", "from", "to", "period", "k", "max_suppression",
+    "cohort", "data", "quasi_identifier"};
+constexpr std::string_view kPeriodKeys[] = {"from", "to"};
+constexpr std::string_view kCohortKeys[] = {"institution", "institution_type", "capacity",
+                                            "from",        "to",               "supplied_by"};
+constexpr std::string_view kResearchDataKeys[] = {"data_type", "fields"};
+constexpr std::string_view kQuasiIdentifierKeys[] = {"data_type", "field", "coarsen",
+                                                     "width",     "map",   "default"};
+constexpr std::string_view kCoarsenings[] = {"keep",     "month",  "year", "decade",
+                                             "province", "region", "band", "map"};
 constexpr std::string_view kSections[] = {"institution_type", "institution",   "data_type",
-                                          "availability",     "authorization", "subscription"};
+                                          "availability",     "authorization", "subscription",
+                                          "research_project", "bis_register",
+                                          "bis_authorization"};
+// The hub's BIS register (docs/bis.md): [bis_register] names the institution
+// that stands for it; [[bis_authorization]] says who may write to it.
+constexpr std::string_view kBisRegisterKeys[] = {"institution"};
+constexpr std::string_view kBisAuthorizationKeys[] = {"requester", "requester_type", "legal_basis",
+                                                      "from", "to"};
+// The data type the BIS register answers for BIS numbers (SPEC.md 4.4).
+constexpr std::string_view kPersonIdentity = "person.identity";
 
 int LineOf(const toml::node& node) { return static_cast<int>(node.source().begin.line); }
 int LineOf(const toml::key& key) { return static_cast<int>(key.source().begin.line); }
@@ -173,7 +193,16 @@ class ElementReader {
  public:
   ElementReader(const toml::table& table, std::string_view section,
                 std::span<const std::string_view> allowed, Reporter& reporter)
-      : table_(table), where_(fmt::format("[[{}]]", section)), reporter_(reporter) {
+      : ElementReader(table, Where{fmt::format("[[{}]]", section)}, allowed, reporter) {}
+
+  // A table inside an element (a research project's cohort), named in
+  // messages as `where` says ("[research_project.cohort]").
+  struct Where {
+    std::string text;
+  };
+  ElementReader(const toml::table& table, Where where, std::span<const std::string_view> allowed,
+                Reporter& reporter)
+      : table_(table), where_(std::move(where.text)), reporter_(reporter) {
     for (auto&& [key, value] : table) {
       if (std::find(allowed.begin(), allowed.end(), key.str()) != allowed.end()) continue;
       reporter_.Error(LineOf(key), fmt::format("unknown key '{}' in {} (allowed keys: {}){}",
@@ -184,6 +213,7 @@ class ElementReader {
 
   int line() const { return LineOf(table_); }
   const std::string& where() const { return where_; }
+  const toml::table& table() const { return table_; }
   bool Has(std::string_view key) const { return table_.get(key) != nullptr; }
 
   // A non-empty string.
@@ -265,6 +295,59 @@ class ElementReader {
       WrongType(key, *node, "a date (2020-01-01)");
     }
     return out;
+  }
+
+  // An integer in [min, max].
+  Read<int64_t> Integer(std::string_view key, Presence presence, int64_t min, int64_t max) {
+    Read<int64_t> out = Start<int64_t>(key, presence);
+    const toml::node* node = table_.get(key);
+    if (node == nullptr) return out;
+    const auto* number = node->as_integer();
+    if (number == nullptr) {
+      WrongType(key, *node, "an integer");
+    } else if (number->get() < min || number->get() > max) {
+      reporter_.Error(out.line, fmt::format("'{}' in {} must be between {} and {}, not {}", key,
+                                            where_, min, max, number->get()));
+    } else {
+      out.value = number->get();
+    }
+    return out;
+  }
+
+  // A table (inline or not) under `key`; nullptr when absent or not a table
+  // (reported).
+  const toml::table* Table(std::string_view key, Presence presence) {
+    (void)Start<int>(key, presence);  // reports a missing required key
+    const toml::node* node = table_.get(key);
+    if (node == nullptr) return nullptr;
+    const toml::table* table = node->as_table();
+    if (table == nullptr) WrongType(key, *node, "a table");
+    return table;
+  }
+
+  // An array of tables ([[x.key]] or key = [{...}]): each table in order;
+  // nullopt when absent or malformed (reported).
+  std::optional<std::vector<const toml::table*>> Tables(std::string_view key, Presence presence) {
+    (void)Start<int>(key, presence);  // reports a missing required key
+    const toml::node* node = table_.get(key);
+    if (node == nullptr) return std::nullopt;
+    const toml::array* array = node->as_array();
+    if (array == nullptr) {
+      WrongType(key, *node, "an array of tables");
+      return std::nullopt;
+    }
+    std::vector<const toml::table*> tables;
+    for (const toml::node& element : *array) {
+      const toml::table* table = element.as_table();
+      if (table == nullptr) {
+        reporter_.Error(LineOf(element), fmt::format("each element of '{}' in {} must be a table, "
+                                                     "not {}",
+                                                     key, where_, Describe(element.type())));
+        return std::nullopt;
+      }
+      tables.push_back(table);
+    }
+    return tables;
   }
 
  private:
@@ -469,13 +552,19 @@ class Builder {
                    [this](ElementReader& r) { ReadAuthorization(r); });
     ForEachElement(root, "subscription", kSubscriptionKeys,
                    [this](ElementReader& r) { ReadSubscription(r); });
+    ForEachElement(root, "research_project", kResearchProjectKeys,
+                   [this](ElementReader& r) { ReadResearchProject(r); });
+    ReadBisRegister(root);
+    ForEachElement(root, "bis_authorization", kBisAuthorizationKeys,
+                   [this](ElementReader& r) { ReadBisAuthorization(r); });
     CheckProvidersHaveEndpoints();
     CheckSubscriptionsCanDeliver();
 
     if (!reporter_.empty()) return tl::unexpected(std::move(reporter_).Take());
     return Definition(reporter_.source(), std::move(types_), std::move(institutions_),
                       std::move(data_types_), std::move(availability_),
-                      std::move(authorizations_), std::move(subscriptions_));
+                      std::move(authorizations_), std::move(subscriptions_),
+                      std::move(research_projects_), std::move(bis_register_));
   }
 
  private:
@@ -864,6 +953,417 @@ class Builder {
     subscriptions_.push_back(std::move(subscription));
   }
 
+  // --- research projects (docs/research.md) ---------------------------------
+
+  // A period written as a table { from = d, to = d }: `from` required, `to`
+  // optional. nullopt when it is absent or wrong (reported).
+  std::optional<Period> ReadPeriodTable(const toml::table& table, std::string where) {
+    ElementReader r(table, ElementReader::Where{std::move(where)}, kPeriodKeys, reporter_);
+    Read<Date> from = r.DateValue("from", Presence::kRequired);
+    Read<Date> to = r.DateValue("to", Presence::kOptional);
+    if (!from || (to.present && !to)) return std::nullopt;
+    if (to && *to < *from) {
+      reporter_.Error(to.line, fmt::format("'to' ({}) is before 'from' ({}) in {}", to->ToString(),
+                                           from->ToString(), r.where()));
+      return std::nullopt;
+    }
+    return Period{*from, to.value};
+  }
+
+  void ReadResearchProject(ElementReader& r) {
+    ResearchProject project;
+    project.line = r.line();
+    Read<std::string> id = r.String("id", Presence::kRequired);
+    Read<std::string> title = r.String("title", Presence::kOptional);
+    Read<std::string> requester = r.String("requester", Presence::kRequired);
+    Read<std::string> legal_basis = r.String("legal_basis", Presence::kRequired);
+    Read<Date> from = r.DateValue("from", Presence::kRequired);
+    Read<Date> to = r.DateValue("to", Presence::kOptional);
+    Read<int64_t> k = r.Integer("k", Presence::kOptional, 2, 1'000'000);
+    Read<int64_t> max_suppression = r.Integer("max_suppression", Presence::kOptional, 0, 100);
+    const toml::table* period_table = r.Table("period", Presence::kRequired);
+    const toml::table* cohort_table = r.Table("cohort", Presence::kRequired);
+    std::optional<std::vector<const toml::table*>> data_tables = r.Tables("data", Presence::kRequired);
+    std::optional<std::vector<const toml::table*>> qi_tables =
+        r.Tables("quasi_identifier", Presence::kOptional);
+
+    bool ok = static_cast<bool>(id) && CheckId("research project", *id, id.line);
+    if (ok) {
+      project.id = *id;
+      for (const ResearchProject& other : research_projects_) {
+        if (other.id != project.id) continue;
+        reporter_.Error(id.line, fmt::format("duplicate research project id '{}' (first defined "
+                                             "at line {})",
+                                             project.id, other.line));
+        ok = false;
+      }
+    }
+    const std::string where =
+        ok ? fmt::format("[[research_project]] '{}'", project.id) : std::string("[[research_project]]");
+    ok = CheckInstitutionReference(requester, "requester", where) && ok;
+    if (from && to && *to < *from) {
+      reporter_.Error(to.line, fmt::format("'to' ({}) is before 'from' ({}) in {}", to->ToString(),
+                                           from->ToString(), where));
+      ok = false;
+    }
+    ok = ok && title.present == static_cast<bool>(title) && legal_basis && from &&
+         (!to.present || to) && (!k.present || k) &&
+         (!max_suppression.present || max_suppression);
+
+    std::optional<Period> period;
+    if (period_table != nullptr) period = ReadPeriodTable(*period_table, "'period' in " + where);
+    ok = ok && period.has_value();
+    if (period) project.period = *period;
+
+    if (cohort_table == nullptr || !ReadCohort(*cohort_table, where, project)) ok = false;
+    if (!data_tables || !ReadResearchData(*data_tables, r.line(), where, project)) ok = false;
+    if (qi_tables && !ReadQuasiIdentifiers(*qi_tables, where, project)) ok = false;
+    if (qi_tables.has_value() != r.table().contains("quasi_identifier")) ok = false;
+    if (!ok) return;
+
+    if (title) project.title = *title;
+    project.requester = *requester;
+    project.legal_basis = *legal_basis;
+    project.validity = Period{*from, to.value};
+    if (k) project.k = *k;
+    if (max_suppression) project.max_suppression = *max_suppression;
+    research_projects_.push_back(std::move(project));
+  }
+
+  bool ReadCohort(const toml::table& table, const std::string& project_where,
+                  ResearchProject& project) {
+    ElementReader r(table, ElementReader::Where{"the cohort of " + project_where}, kCohortKeys,
+                    reporter_);
+    ResearchCohort& cohort = project.cohort;
+    cohort.line = r.line();
+    Read<std::string> institution = r.String("institution", Presence::kOptional);
+    Read<std::string> institution_type = r.String("institution_type", Presence::kOptional);
+    Read<std::string> supplied_by = r.String("supplied_by", Presence::kOptional);
+    int given = r.Has("institution") + r.Has("institution_type") + r.Has("supplied_by");
+    if (given != 1) {
+      reporter_.Error(r.line(), fmt::format("{} needs exactly one of 'institution', "
+                                            "'institution_type' (persons with a file there) and "
+                                            "'supplied_by' (a list of numbers that institution "
+                                            "hands in)",
+                                            r.where()));
+      return false;
+    }
+    if (supplied_by) {
+      for (std::string_view key : {"capacity", "from", "to"}) {
+        if (!r.Has(key)) continue;
+        reporter_.Error(LineOf(*table.get(key)),
+                        fmt::format("'{}' in {}: a supplied list is taken as it is (give "
+                                    "'institution' or 'institution_type' to select from the "
+                                    "person directory)",
+                                    key, r.where()));
+        return false;
+      }
+      if (!CheckInstitutionReference(supplied_by, "supplied_by", r.where())) return false;
+      cohort.supplied_by = *supplied_by;
+      return true;
+    }
+    if (supplied_by.present) return false;  // malformed: reported
+    Read<std::string> capacity = r.String("capacity", Presence::kRequired);
+    Read<Date> from = r.DateValue("from", Presence::kOptional);
+    Read<Date> to = r.DateValue("to", Presence::kOptional);
+    std::string capacity_type, whose;
+    bool ok = true;
+    if (institution.present) {
+      ok = CheckInstitutionReference(institution, "institution", r.where());
+      if (ok) {
+        const InstitutionInfo& info = institution_info_.at(*institution);
+        if (info.type_known) {
+          capacity_type = institutions_[info.index].type;
+          whose = fmt::format("institution type '{}' of institution '{}'", capacity_type,
+                              *institution);
+        }
+      }
+    } else {
+      ok = CheckTypeReference(institution_type, "institution_type", r.where());
+      if (ok) {
+        capacity_type = *institution_type;
+        whose = fmt::format("institution type '{}'", capacity_type);
+      }
+    }
+    if (!capacity) return false;
+    if (!capacity_type.empty() && !CheckCapacity(*capacity, capacity.line, capacity_type, whose)) {
+      return false;
+    }
+    if ((from.present && !from) || (to.present && !to)) return false;
+    // Each end the cohort does not give is the project period's: by default
+    // the files must overlap the period the data is asked for.
+    cohort.period = project.period;
+    if (from) cohort.period.from = *from;
+    if (to) cohort.period.to = *to;
+    if (cohort.period.to && *cohort.period.to < cohort.period.from) {
+      reporter_.Error(to ? to.line : from.line,
+                      fmt::format("the cohort's period {} ends before it starts in {}",
+                                  cohort.period.ToString(), r.where()));
+      return false;
+    }
+    if (!ok) return false;
+    if (institution) cohort.institution = *institution;
+    if (institution_type) cohort.institution_type = *institution_type;
+    cohort.capacity = *capacity;
+    return true;
+  }
+
+  bool ReadResearchData(const std::vector<const toml::table*>& tables, int line,
+                        const std::string& project_where, ResearchProject& project) {
+    if (tables.empty()) {
+      reporter_.Error(line, fmt::format("'data' in {} is empty: ask for at least one data type",
+                                        project_where));
+      return false;
+    }
+    bool ok = true;
+    for (const toml::table* table : tables) {
+      ElementReader r(*table, ElementReader::Where{"the data of " + project_where},
+                      kResearchDataKeys, reporter_);
+      ResearchData data;
+      data.line = r.line();
+      Read<std::string> data_type = r.String("data_type", Presence::kRequired);
+      Read<std::vector<Item>> fields = r.StringList("fields", Presence::kRequired);
+      const DataType* type = nullptr;
+      if (CheckDataTypeReference(data_type, r.where())) {
+        const DataTypeInfo& info = data_type_info_.at(*data_type);
+        if (info.fields_known) type = &data_types_[info.index];
+      }
+      if (!type || !fields) {
+        ok = false;
+        continue;
+      }
+      data.data_type = type->id;
+      if (fields->empty()) {
+        reporter_.Error(fields.line, fmt::format("'fields' in {} is empty: list the fields the "
+                                                 "project needs",
+                                                 r.where()));
+        ok = false;
+      }
+      for (const Item& field : *fields) {
+        if (!type->HasField(field.value)) {
+          reporter_.Error(field.line, fmt::format("'{}' is not a field of data type '{}' (its "
+                                                  "fields: {}){}",
+                                                  field.value, type->id, Join(type->fields),
+                                                  Suggestion(field.value, type->fields)));
+          ok = false;
+        } else if (IsDirectIdentifierField(field.value)) {
+          reporter_.Error(field.line, fmt::format("'{}' of '{}' is a direct identifier: a "
+                                                  "research extract never carries it",
+                                                  field.value, type->id));
+          ok = false;
+        }
+        data.fields.push_back(field.value);
+      }
+      bool available = std::any_of(availability_.begin(), availability_.end(),
+                                   [&](const Availability& a) { return a.data_type == type->id; });
+      if (!available) {
+        reporter_.Error(data_type.line, fmt::format("no [[availability]] names data type '{}': "
+                                                    "no institution could provide it",
+                                                    type->id));
+        ok = false;
+      }
+      for (const ResearchData& other : project.data) {
+        if (other.data_type != data.data_type) continue;
+        reporter_.Error(data_type.line, fmt::format("data type '{}' is asked twice in {} (first "
+                                                    "at line {})",
+                                                    data.data_type, project_where, other.line));
+        ok = false;
+      }
+      project.data.push_back(std::move(data));
+    }
+    return ok;
+  }
+
+  bool ReadQuasiIdentifiers(const std::vector<const toml::table*>& tables,
+                            const std::string& project_where, ResearchProject& project) {
+    bool ok = true;
+    for (const toml::table* table : tables) {
+      ElementReader r(*table, ElementReader::Where{"a quasi_identifier of " + project_where},
+                      kQuasiIdentifierKeys, reporter_);
+      QuasiIdentifier qi;
+      qi.line = r.line();
+      Read<std::string> data_type = r.String("data_type", Presence::kRequired);
+      Read<std::string> field = r.String("field", Presence::kRequired);
+      Read<std::string> coarsen = r.String("coarsen", Presence::kRequired);
+      Read<int64_t> width = r.Integer("width", Presence::kOptional, 1, int64_t{1} << 40);
+      Read<std::string> map_default = r.String("default", Presence::kOptional);
+      const toml::table* map = r.Table("map", Presence::kOptional);
+      if (!data_type || !field || !coarsen) {
+        ok = false;
+        continue;
+      }
+      auto asked = std::find_if(project.data.begin(), project.data.end(),
+                                [&](const ResearchData& d) { return d.data_type == *data_type; });
+      if (asked == project.data.end()) {
+        reporter_.Error(data_type.line, fmt::format("'{}' in {} is not one of the project's data "
+                                                    "types",
+                                                    *data_type, r.where()));
+        ok = false;
+        continue;
+      }
+      if (std::find(asked->fields.begin(), asked->fields.end(), *field) == asked->fields.end()) {
+        reporter_.Error(field.line, fmt::format("'{}' is not among the fields the project asks of "
+                                                "'{}' ({}){}",
+                                                *field, *data_type, Join(asked->fields),
+                                                Suggestion(*field, asked->fields)));
+        ok = false;
+        continue;
+      }
+      auto known = std::find(std::begin(kCoarsenings), std::end(kCoarsenings), *coarsen);
+      if (known == std::end(kCoarsenings)) {
+        reporter_.Error(coarsen.line, fmt::format("'coarsen' in {}: unknown coarsening '{}' (one "
+                                                  "of: {}){}",
+                                                  r.where(), *coarsen, Join(kCoarsenings),
+                                                  Suggestion(*coarsen, kCoarsenings)));
+        ok = false;
+        continue;
+      }
+      qi.coarsen = static_cast<Coarsening>(known - std::begin(kCoarsenings));
+      if ((qi.coarsen == Coarsening::kBand) != width.present) {
+        reporter_.Error(width.present ? width.line : coarsen.line,
+                        width.present ? fmt::format("'width' in {} applies only to coarsen = "
+                                                    "\"band\"",
+                                                    r.where())
+                                      : fmt::format("coarsen = \"band\" in {} needs 'width' (the "
+                                                    "band's width, e.g. 500)",
+                                                    r.where()));
+        ok = false;
+        continue;
+      }
+      if (width) qi.width = *width;
+      if (width.present && !width) {
+        ok = false;
+        continue;
+      }
+      bool is_map = qi.coarsen == Coarsening::kMap;
+      if (is_map != r.Has("map") || (!is_map && r.Has("default"))) {
+        reporter_.Error(is_map ? coarsen.line : LineOf(*table->get(r.Has("map") ? "map" : "default")),
+                        is_map ? fmt::format("coarsen = \"map\" in {} needs 'map' (a table: value "
+                                             "= coarser value)",
+                                             r.where())
+                               : fmt::format("'map' and 'default' in {} apply only to coarsen = "
+                                             "\"map\"",
+                                             r.where()));
+        ok = false;
+        continue;
+      }
+      if (is_map) {
+        if (map == nullptr) {
+          ok = false;
+          continue;
+        }
+        bool map_ok = true;
+        for (auto&& [key, value] : *map) {
+          const auto* text = value.as_string();
+          if (text == nullptr) {
+            reporter_.Error(LineOf(value), fmt::format("'map' in {}: the value of '{}' must be a "
+                                                       "string, not {}",
+                                                       r.where(), key.str(), Describe(value.type())));
+            map_ok = false;
+            continue;
+          }
+          qi.map.emplace_back(std::string(key.str()), text->get());
+        }
+        if (map_ok && qi.map.empty()) {
+          reporter_.Error(LineOf(*map), fmt::format("'map' in {} is empty", r.where()));
+          map_ok = false;
+        }
+        if (!map_ok || (map_default.present && !map_default)) {
+          ok = false;
+          continue;
+        }
+        qi.map_default = map_default ? *map_default : "other";
+      }
+      qi.data_type = *data_type;
+      qi.field = *field;
+      for (const QuasiIdentifier& other : project.quasi_identifiers) {
+        if (other.data_type != qi.data_type || other.field != qi.field) continue;
+        reporter_.Error(r.line(), fmt::format("'{}' of '{}' is a quasi-identifier twice in {} "
+                                              "(first at line {})",
+                                              qi.field, qi.data_type, project_where, other.line));
+        ok = false;
+      }
+      project.quasi_identifiers.push_back(std::move(qi));
+    }
+    return ok;
+  }
+
+  // --- the BIS register (docs/bis.md) ----------------------------------------
+
+  // [bis_register]: one table naming the institution that stands for the
+  // hub's own register. The hub answers for it, so it has no endpoint; it
+  // answers person.identity, so its type must provide that for everybody.
+  void ReadBisRegister(const toml::table& root) {
+    const toml::node* node = root.get("bis_register");
+    if (node == nullptr) return;
+    bis_register_present_ = true;
+    const toml::table* table = node->as_table();
+    if (table == nullptr) {
+      reporter_.Error(LineOf(*node),
+                      node->is_array()
+                          ? std::string("'bis_register' must be one table: write [bis_register], "
+                                        "not [[bis_register]]")
+                          : fmt::format("'bis_register' must be a table ([bis_register]), not {}",
+                                        Describe(node->type())));
+      return;
+    }
+    ElementReader r(*table, ElementReader::Where{"[bis_register]"}, kBisRegisterKeys, reporter_);
+    Read<std::string> institution = r.String("institution", Presence::kRequired);
+    if (!CheckInstitutionReference(institution, "institution", r.where())) return;
+    const InstitutionInfo& info = institution_info_.at(*institution);
+    if (info.endpoint_given) {
+      reporter_.Error(institution.line,
+                      fmt::format("institution '{}' (line {}) is the BIS register, which the hub "
+                                  "answers for itself: remove its 'endpoint'",
+                                  *institution, info.line));
+      return;
+    }
+    const Institution& bis = institutions_[info.index];
+    bool provides = std::any_of(availability_.begin(), availability_.end(), [&](const Availability& a) {
+      return a.data_type == kPersonIdentity && a.provider_type == bis.type && !a.capacity;
+    });
+    if (info.type_known && !provides) {
+      reporter_.Error(institution.line,
+                      fmt::format("the BIS register '{}' answers {} for BIS numbers: add an "
+                                  "[[availability]] of '{}' at provider type '{}' (without a "
+                                  "capacity)",
+                                  *institution, kPersonIdentity, kPersonIdentity, bis.type));
+      return;
+    }
+    bis_register_.institution = *institution;
+  }
+
+  void ReadBisAuthorization(ElementReader& r) {
+    BisAuthorization authorization;
+    authorization.line = r.line();
+    Read<std::string> requester = r.String("requester", Presence::kOptional);
+    Read<std::string> requester_type = r.String("requester_type", Presence::kOptional);
+    Read<std::string> legal_basis = r.String("legal_basis", Presence::kRequired);
+    Read<Date> from = r.DateValue("from", Presence::kRequired);
+    Read<Date> to = r.DateValue("to", Presence::kOptional);
+    bool ok = CheckExactlyOne(r, "requester", "requester_type");
+    if (requester.present) ok = CheckInstitutionReference(requester, "requester", r.where()) && ok;
+    if (requester_type.present) {
+      ok = CheckTypeReference(requester_type, "requester_type", r.where()) && ok;
+    }
+    if (from && to && *to < *from) {
+      reporter_.Error(to.line, fmt::format("'to' ({}) is before 'from' ({}) in {}", to->ToString(),
+                                           from->ToString(), r.where()));
+      ok = false;
+    }
+    if (!bis_register_present_) {
+      reporter_.Error(r.line(), "[[bis_authorization]] needs a [bis_register] naming the "
+                                "institution that stands for the hub's BIS register");
+      ok = false;
+    }
+    if (!ok || !legal_basis || !from || (to.present && !to)) return;
+    if (requester) authorization.requester = *requester;
+    if (requester_type) authorization.requester_type = *requester_type;
+    authorization.legal_basis = *legal_basis;
+    authorization.validity = Period{*from, to.value};
+    bis_register_.authorizations.push_back(std::move(authorization));
+  }
+
   // The hub routes consultations to every institution of a provider type
   // (SPEC.md section 4.2, step 2); one without an endpoint could never answer.
   void CheckProvidersHaveEndpoints() {
@@ -873,6 +1373,7 @@ class Builder {
     }
     for (const Institution& institution : institutions_) {
       if (institution_info_.at(institution.id).endpoint_given) continue;
+      if (institution.id == bis_register_.institution) continue;  // the hub answers for it
       auto it = provided_by.find(institution.type);
       if (it == provided_by.end()) continue;
       reporter_.Error(institution.line,
@@ -932,6 +1433,9 @@ class Builder {
   std::vector<Availability> availability_;
   std::vector<Authorization> authorizations_;
   std::vector<Subscription> subscriptions_;
+  std::vector<ResearchProject> research_projects_;
+  BisRegister bis_register_;
+  bool bis_register_present_ = false;  // even if malformed (reported then)
   std::unordered_map<std::string, TypeInfo> type_info_;
   std::unordered_map<std::string, InstitutionInfo> institution_info_;
   std::unordered_map<std::string, DataTypeInfo> data_type_info_;

@@ -234,11 +234,13 @@ TEST(Loader, RefusesUnknownKeysNamingTableAndAllowedKeys) {
   const Row rows[] = {
       {"top level", "institutions = []  # <-",
        "unknown key 'institutions' at the top level (allowed keys: institution_type, institution, "
-       "data_type, availability, authorization, subscription); did you mean 'institution'?",
+       "data_type, availability, authorization, subscription, research_project, bis_register, "
+       "bis_authorization); did you mean 'institution'?",
        Placement::kBeforeBase},
       {"top level, nothing close", "version = 2  # <-",
        "unknown key 'version' at the top level (allowed keys: institution_type, institution, "
-       "data_type, availability, authorization, subscription)",
+       "data_type, availability, authorization, subscription, research_project, bis_register, "
+       "bis_authorization)",
        Placement::kBeforeBase},
       {"institution type", "[[institution_type]]\nid = \"x\"\ncapacity = [\"a\"]  # <-",
        "unknown key 'capacity' in [[institution_type]] (allowed keys: id, capacities); did you "
@@ -747,6 +749,129 @@ to = 2019-01-01
             "n.toml:17: capacity 'employee' is not allowed for requester type 'mutuality' (its "
             "capacities: insured)\n"
             "n.toml:20: 'to' (2019-01-01) is before 'from' (2020-01-01) in [[authorization]]");
+}
+
+// The hub's BIS register as docs/bis.md describes it: an institution with no
+// endpoint whose type provides person.identity, named by [bis_register].
+constexpr std::string_view kBisRegister = R"(
+[[institution_type]]
+id = "bis-register"
+
+[[institution]]
+id = "bis"
+type = "bis-register"
+name = "BIS register"
+
+[[data_type]]
+id = "person.identity"
+fields = ["last_name", "first_names", "birth_date", "sex", "nationality"]
+
+[[availability]]
+data_type = "person.identity"
+provider_type = "bis-register"
+)";
+
+TEST(Loader, ReadsTheBisRegisterAndWhoMayWriteToIt) {
+  Definition definition = MustParse(std::string(kBase) + std::string(kBisRegister) + R"(
+[bis_register]
+institution = "bis"
+
+[[bis_authorization]]
+requester_type = "mutuality"
+legal_basis = "ISC/24/010"
+from = 2020-01-01
+
+[[bis_authorization]]
+requester = "nr"
+legal_basis = "ISC/24/011"
+from = "2021-01-01"
+to = 2025-12-31
+)");
+  EXPECT_EQ(definition.bis_register().institution, "bis");
+  const std::vector<BisAuthorization>& authorizations = definition.bis_register().authorizations;
+  ASSERT_EQ(authorizations.size(), 2u);
+  EXPECT_EQ(authorizations[0].requester_type, "mutuality");
+  EXPECT_EQ(authorizations[0].requester, "");
+  EXPECT_EQ(authorizations[0].legal_basis, "ISC/24/010");
+  EXPECT_EQ(authorizations[0].validity, (Period{*Date::Parse("2020-01-01"), std::nullopt}));
+  EXPECT_EQ(authorizations[1].requester, "nr");
+  EXPECT_EQ(authorizations[1].validity,
+            (Period{*Date::Parse("2021-01-01"), *Date::Parse("2025-12-31")}));
+  EXPECT_TRUE(authorizations[0].Names(*definition.FindInstitution("mut-100")));
+  EXPECT_FALSE(authorizations[0].Names(*definition.FindInstitution("nr")));
+  EXPECT_TRUE(authorizations[1].Names(*definition.FindInstitution("nr")));
+  EXPECT_TRUE(definition.FindInstitution("bis")->endpoint.empty());
+
+  EXPECT_EQ(MustParse(kBase).bis_register().institution, "");
+  EXPECT_TRUE(MustParse(kBase).bis_register().authorizations.empty());
+}
+
+TEST(Loader, RefusesBisRegisterMistakes) {
+  const std::string declared = std::string(kBisRegister) + "\n[bis_register]\ninstitution = \"bis\"\n";
+  // Without the availability, so that no other rule (a provider without an
+  // endpoint) speaks up when [bis_register] itself is wrong.
+  const std::string institution_only =
+      "[[institution_type]]\nid = \"bis-register\"\n\n[[institution]]\nid = \"bis\"\n"
+      "type = \"bis-register\"\n";
+  const std::string rows_text[] = {
+      // 0: an array of tables
+      institution_only + "\n[[bis_register]]  # <-\ninstitution = \"bis\"",
+      // 1: a dangling institution
+      institution_only + "\n[bis_register]\ninstitution = \"bsi\"  # <-",
+      // 2: an endpoint the hub would never call
+      std::string(kBase) + "\n[[institution_type]]\nid = \"bis-register\"\n\n[[institution]]\n"
+          "id = \"bis\"\ntype = \"bis-register\"\nendpoint = \"https://127.0.0.1:9199\"\n\n"
+          "[bis_register]\ninstitution = \"bis\"  # <-",
+      // 3: a register that could not answer person.identity
+      std::string(kBase) + "\n[[institution_type]]\nid = \"bis-register\"\n\n[[institution]]\n"
+          "id = \"bis\"\ntype = \"bis-register\"\n\n[bis_register]\ninstitution = \"bis\"  # <-",
+      // 4: authorizations without a register
+      "[[bis_authorization]]  # <-\nrequester_type = \"mutuality\"\nlegal_basis = \"x\"\n"
+          "from = 2020-01-01",
+      // 5: both requester and requester_type
+      declared + "\n[[bis_authorization]]  # <-\nrequester = \"mut-100\"\nrequester_type = "
+                 "\"mutuality\"\nlegal_basis = \"x\"\nfrom = 2020-01-01",
+      // 6: an unknown key
+      declared + "\n[[bis_authorization]]\nrequester = \"mut-100\"\nlegal_base = \"x\"  # <-\n"
+                 "legal_basis = \"x\"\nfrom = 2020-01-01",
+      // 7: a period that ends before it starts
+      declared + "\n[[bis_authorization]]\nrequester = \"mut-100\"\nlegal_basis = \"x\"\n"
+                 "from = 2020-01-01\nto = 2019-12-31  # <-",
+      // 8: a missing legal basis
+      declared + "\n[[bis_authorization]]  # <-\nrequester = \"mut-100\"\nfrom = 2020-01-01",
+      // 9: an unknown requester type
+      declared + "\n[[bis_authorization]]\nrequester_type = \"mutualty\"  # <-\n"
+                 "legal_basis = \"x\"\nfrom = 2020-01-01",
+      // 10: an unknown key in [bis_register]
+      declared + "endpoint = \"https://127.0.0.1:1\"  # <-",
+  };
+  const std::string_view messages[] = {
+      "'bis_register' must be one table: write [bis_register], not [[bis_register]]",
+      "'institution' in [bis_register]: unknown institution 'bsi'; did you mean 'bis'?",
+      "institution 'bis' (line {institution}) is the BIS register, which the hub answers for "
+      "itself: remove its 'endpoint'",
+      "the BIS register 'bis' answers person.identity for BIS numbers: add an [[availability]] of "
+      "'person.identity' at provider type 'bis-register' (without a capacity)",
+      "[[bis_authorization]] needs a [bis_register] naming the institution that stands for the "
+      "hub's BIS register",
+      "[[bis_authorization]] has both 'requester' and 'requester_type': give exactly one",
+      "unknown key 'legal_base' in [[bis_authorization]] (allowed keys: requester, requester_type, "
+      "legal_basis, from, to); did you mean 'legal_basis'?",
+      "'to' (2019-12-31) is before 'from' (2020-01-01) in [[bis_authorization]]",
+      "[[bis_authorization]] is missing required key 'legal_basis'",
+      "'requester_type' in [[bis_authorization]]: unknown institution type 'mutualty'; did you "
+      "mean 'mutuality'?",
+      "unknown key 'endpoint' in [bis_register] (allowed keys: institution)",
+  };
+  for (size_t i = 0; i < std::size(rows_text); ++i) {
+    std::string text = rows_text[i];
+    if (i != 2 && i != 3) text = std::string(kBase) + "\n" + text;
+    std::string message(messages[i]);
+    if (size_t at = message.find("{institution}"); at != std::string::npos) {
+      message.replace(at, 13, std::to_string(LineWith(text, "id = \"bis\"") - 1));
+    }
+    ExpectOneDiagnostic(Row{"bis row " + std::to_string(i), text, message, Placement::kAlone});
+  }
 }
 
 TEST(Loader, NeverThrowsOnGarbage) {

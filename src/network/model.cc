@@ -27,18 +27,26 @@ bool Subscription::Names(const Institution& candidate) const {
                              : institution == candidate.id;
 }
 
+bool BisAuthorization::Names(const Institution& institution) const {
+  return requester.empty() ? requester_type == institution.type : requester == institution.id;
+}
+
 Definition::Definition(std::string source, std::vector<InstitutionType> institution_types,
                        std::vector<Institution> institutions, std::vector<DataType> data_types,
                        std::vector<Availability> availability,
                        std::vector<Authorization> authorizations,
-                       std::vector<Subscription> subscriptions)
+                       std::vector<Subscription> subscriptions,
+                       std::vector<ResearchProject> research_projects,
+                       BisRegister bis_register)
     : source_(std::move(source)),
       institution_types_(std::move(institution_types)),
       institutions_(std::move(institutions)),
       data_types_(std::move(data_types)),
       availability_(std::move(availability)),
       authorizations_(std::move(authorizations)),
-      subscriptions_(std::move(subscriptions)) {
+      subscriptions_(std::move(subscriptions)),
+      research_projects_(std::move(research_projects)),
+      bis_register_(std::move(bis_register)) {
   for (size_t i = 0; i < institution_types_.size(); ++i) type_index_.emplace(institution_types_[i].id, i);
   for (size_t i = 0; i < institutions_.size(); ++i) institution_index_.emplace(institutions_[i].id, i);
   for (size_t i = 0; i < data_types_.size(); ++i) data_type_index_.emplace(data_types_[i].id, i);
@@ -57,6 +65,23 @@ const Institution* Definition::FindInstitution(std::string_view id) const {
 const DataType* Definition::FindDataType(std::string_view id) const {
   auto it = data_type_index_.find(id);
   return it == data_type_index_.end() ? nullptr : &data_types_[it->second];
+}
+
+const ResearchProject* Definition::FindResearchProject(std::string_view id) const {
+  // A handful of projects: a scan is cheaper than keeping an index.
+  for (const ResearchProject& project : research_projects_) {
+    if (project.id == id) return &project;
+  }
+  return nullptr;
+}
+
+bool IsDirectIdentifierField(std::string_view field) {
+  // Names and contact details. National numbers are not in the list: the
+  // extract replaces every one of them, wherever it is, by its pseudonym.
+  static constexpr std::string_view kFields[] = {
+      "last_name", "first_names", "first_name", "name",   "birth_name", "street",
+      "house_number", "box",      "email",      "phone",  "mobile",     "iban"};
+  return std::find(std::begin(kFields), std::end(kFields), field) != std::end(kFields);
 }
 
 const InstitutionType& Definition::TypeOf(const Institution& institution) const {

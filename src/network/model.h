@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "core/date.h"
@@ -82,6 +83,101 @@ struct Subscription {
   bool Names(const Institution& candidate) const;
 };
 
+// How a research extract coarsens a quasi-identifier (docs/research.md). The
+// extract may generalize further, along the same ladder, to reach
+// k-anonymity.
+enum class Coarsening {
+  kKeep,      // the value as the source gives it
+  kMonth,     // a date "YYYY-MM-DD" -> "YYYY-MM"
+  kYear,      // a date -> "YYYY"
+  kDecade,    // a date (or a year) -> "1980-1989"
+  kProvince,  // a Belgian postal code -> its province
+  kRegion,    // a Belgian postal code -> Brussels, Flanders or Wallonia
+  kBand,      // a number -> "[3000, 3500)" for `width` 500
+  kMap,       // through the project's own table (municipality -> region...)
+};
+
+// One data type a research project asks for, and which of its fields.
+struct ResearchData {
+  std::string data_type;
+  std::vector<std::string> fields;  // never a direct identifier
+  int line = 0;
+};
+
+// A field that, combined with others, could single a person out (birth
+// date, postal code...), and how the extract coarsens it.
+struct QuasiIdentifier {
+  std::string data_type;
+  std::string field;  // one of the project's fields of that data type
+  Coarsening coarsen = Coarsening::kKeep;
+  int64_t width = 0;  // kBand: the band's width (> 0)
+  // kMap: value -> coarser value; a value not in the table becomes
+  // `map_default` ("other" unless given).
+  std::vector<std::pair<std::string, std::string>> map;
+  std::string map_default;
+  int line = 0;
+};
+
+// Who is in a research project's cohort: persons with a file of `capacity`
+// at `institution` (or any institution of `institution_type`) during
+// `period`; or, when `supplied_by` is set, the list of numbers that
+// institution hands in at run time.
+struct ResearchCohort {
+  std::string institution;
+  std::string institution_type;
+  std::string capacity;
+  Period period;
+  std::string supplied_by;
+  int line = 0;
+
+  bool IsList() const { return !supplied_by.empty(); }
+};
+
+// A research project (DESIGN.md, the hub's third mission; docs/research.md):
+// pseudonymized, cross-sector data for `requester`, on `legal_basis`, which
+// alone may run its extract while the legal basis is valid.
+struct ResearchProject {
+  std::string id;
+  std::string title;
+  std::string requester;  // an institution id
+  std::string legal_basis;
+  Period validity;  // of the legal basis: when the extract may run
+  Period period;    // the period the data is asked for
+  ResearchCohort cohort;
+  std::vector<ResearchData> data;
+  std::vector<QuasiIdentifier> quasi_identifiers;
+  int64_t k = 5;                // minimum number of persons per released group
+  int64_t max_suppression = 5;  // % of the cohort k-anonymity may drop
+  int line = 0;
+};
+
+// Fields that name or locate a person directly: never extracted for
+// research, whatever a project asks (the loader refuses them).
+bool IsDirectIdentifierField(std::string_view field);
+
+// Who may create BIS numbers and change the identity of BIS persons
+// (POST /v1/bis, docs/bis.md). Exactly one of `requester` (an institution id)
+// and `requester_type` is non-empty.
+struct BisAuthorization {
+  std::string requester;
+  std::string requester_type;
+  std::string legal_basis;
+  Period validity;  // [from, to], to optional
+  int line = 0;
+
+  // Whether this authorization names `institution` or its type.
+  bool Names(const Institution& institution) const;
+};
+
+// The hub's own BIS register ([bis_register] and [[bis_authorization]],
+// docs/bis.md): the institution that stands for it in routing and as the
+// source of its mutations (it has no endpoint: the hub answers for it), and
+// who may write to it.
+struct BisRegister {
+  std::string institution;  // empty: the network has no BIS register
+  std::vector<BisAuthorization> authorizations;
+};
+
 // A validated definition with id indexes. Immutable once built; safe to share
 // between threads (hold it by shared_ptr to swap it on reload).
 class Definition {
@@ -91,7 +187,9 @@ class Definition {
   Definition(std::string source, std::vector<InstitutionType> institution_types,
              std::vector<Institution> institutions, std::vector<DataType> data_types,
              std::vector<Availability> availability, std::vector<Authorization> authorizations,
-             std::vector<Subscription> subscriptions);
+             std::vector<Subscription> subscriptions,
+             std::vector<ResearchProject> research_projects = {},
+             BisRegister bis_register = {});
 
   const std::string& source() const { return source_; }
   const std::vector<InstitutionType>& institution_types() const { return institution_types_; }
@@ -100,11 +198,14 @@ class Definition {
   const std::vector<Availability>& availability() const { return availability_; }
   const std::vector<Authorization>& authorizations() const { return authorizations_; }
   const std::vector<Subscription>& subscriptions() const { return subscriptions_; }
+  const std::vector<ResearchProject>& research_projects() const { return research_projects_; }
+  const BisRegister& bis_register() const { return bis_register_; }
 
   // nullptr when there is no such id.
   const InstitutionType* FindInstitutionType(std::string_view id) const;
   const Institution* FindInstitution(std::string_view id) const;
   const DataType* FindDataType(std::string_view id) const;
+  const ResearchProject* FindResearchProject(std::string_view id) const;
 
   // The type of an institution that exists (the loader guarantees it has one).
   const InstitutionType& TypeOf(const Institution& institution) const;
@@ -123,6 +224,8 @@ class Definition {
   std::vector<Availability> availability_;
   std::vector<Authorization> authorizations_;
   std::vector<Subscription> subscriptions_;
+  std::vector<ResearchProject> research_projects_;
+  BisRegister bis_register_;
   Index type_index_;
   Index institution_index_;
   Index data_type_index_;

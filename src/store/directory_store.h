@@ -56,6 +56,24 @@ class DirectoryStore {
   // The entries `institution` declared on person `niss`, in the same order.
   virtual Result<std::vector<directory::Entry>> EntriesOf(std::string_view institution,
                                                           std::string_view niss) = 0;
+
+  // Research cohorts (docs/research.md): the distinct persons with an entry
+  // of `capacity` at one of `institutions` whose period shares a day with
+  // `overlapping`, as 11 digits in ascending order, strictly after `after`
+  // ("" = from the first), at most `limit` of them. Keyset pagination: each
+  // call is one short read however large the cohort, and a page never holds
+  // a snapshot open while the caller works. invalid-niss when `after` is
+  // neither empty nor 11 digits.
+  virtual Result<std::vector<std::string>> PersonsWithEntries(
+      std::span<const std::string> institutions, std::string_view capacity, Period overlapping,
+      std::string_view after, size_t limit) = 0;
+
+  // The entries of every person in `persons` (11 digits each), at every
+  // institution, ordered by (niss, institution, capacity, from): one read
+  // for a whole batch of persons (a research extract routes a thousand at a
+  // time). invalid-niss when one is not 11 digits.
+  virtual Result<std::vector<directory::Entry>> EntriesOfPersons(
+      std::span<const std::string> persons) = 0;
 };
 
 }  // namespace carrefour::store

@@ -61,6 +61,18 @@ struct FeedBacklog {
   int64_t oldest_accepted_us = 0;  // of the oldest of them; 0 when none
 };
 
+// A delivery not yet acknowledged by its subscriber, as the console lists
+// them for one person: references only, never the copy's data.
+struct PendingDelivery {
+  std::string subscriber;
+  int64_t cursor = 0;
+  std::string id;  // the mutation's id at its source
+  std::string source;
+  std::string data_type;
+  Date effective;
+  int64_t accepted_us = 0;
+};
+
 // What a retention pass removed.
 struct PurgeCounts {
   int64_t expired_deliveries = 0;  // unacknowledged, older than the retention
@@ -105,6 +117,11 @@ class MutationStore {
 
   // Every subscriber with pending deliveries.
   virtual Result<std::vector<FeedBacklog>> Backlog() = 0;
+
+  // The deliveries about `niss` that wait in some subscriber's feed, oldest
+  // first, at most `limit`.
+  virtual Result<std::vector<PendingDelivery>> PendingDeliveriesOf(std::string_view niss,
+                                                                   size_t limit) = 0;
 
   // The replacement of `niss`, if that number was replaced.
   virtual Result<std::optional<NissReplacement>> ReplacementOf(std::string_view niss) = 0;

@@ -185,6 +185,35 @@ TEST_P(MutationStoreTest, IdentityReplacementMovesTheDirectoryEntries) {
   EXPECT_FALSE(replacement->has_value());
 }
 
+TEST_P(MutationStoreTest, PendingDeliveriesOfAPersonAreTheUnacknowledgedOnesOldestFirst) {
+  Accept({Move("m1", {"mut-100", "cpas"})}, /*now_us=*/1000);
+  NewMutation other = Move("m2", {"mut-100"});
+  other.niss = kNewNumber;
+  Accept({other}, 2000);
+  Accept({Move("m3", {"mut-100"})}, 3000);
+  Feed("mut-100", 1);  // mut-100 acknowledges its first delivery (m1)
+
+  Result<std::vector<PendingDelivery>> pending = mutations().PendingDeliveriesOf(kPerson, 10);
+  ASSERT_TRUE(pending.has_value()) << pending.error().ToString();
+  ASSERT_EQ(pending->size(), 2u);
+  EXPECT_EQ((*pending)[0].subscriber, "cpas");
+  EXPECT_EQ((*pending)[0].id, "m1");
+  EXPECT_EQ((*pending)[0].source, "nr");
+  EXPECT_EQ((*pending)[0].data_type, "person.address");
+  EXPECT_EQ((*pending)[0].effective, D("2024-05-01"));
+  EXPECT_EQ((*pending)[0].accepted_us, 1000);
+  EXPECT_EQ((*pending)[1].subscriber, "mut-100");
+  EXPECT_EQ((*pending)[1].id, "m3");
+  EXPECT_EQ((*pending)[1].cursor, 3);
+
+  pending = mutations().PendingDeliveriesOf(kPerson, 1);
+  ASSERT_TRUE(pending.has_value());
+  EXPECT_EQ(pending->size(), 1u);
+  pending = mutations().PendingDeliveriesOf("17073003384", 10);
+  ASSERT_TRUE(pending.has_value());
+  EXPECT_TRUE(pending->empty());
+}
+
 // Two stores on one database (two hub processes): concurrent batches for the
 // same subscriber never lose, duplicate or reorder a delivery.
 TEST_P(MutationStoreTest, ConcurrentWritersGiveEachSubscriberAGaplessOrderedFeed) {

@@ -15,6 +15,7 @@
 #include "core/clock.h"
 #include "core/result.h"
 #include "audit/storage.h"
+#include "store/bis_store.h"
 #include "store/directory_store.h"
 #include "store/mutation_store.h"
 
@@ -38,6 +39,10 @@ class Store {
   // Mutations, their per-subscriber deliveries and identity replacements
   // (store/mutation_store.h).
   virtual MutationStore& mutations() = 0;
+
+  // The BIS register: persons, blocking keys, number blocks
+  // (store/bis_store.h).
+  virtual BisStore& bis() = 0;
 
   // Further sections are added the same way: one small interface per
   // concern in its own header (store/audit_store.h ...), one accessor here,

@@ -1,5 +1,7 @@
 #include "store/postgres/directory_store.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <unordered_set>
 
 #include "store/internal/entries.h"
@@ -19,6 +21,8 @@ constexpr const char kSelectEnd[] = "directory_select_end";
 constexpr const char kOfPerson[] = "directory_of_person";
 constexpr const char kOfPersonOverlapping[] = "directory_of_person_overlapping";
 constexpr const char kOfInstitution[] = "directory_of_institution";
+constexpr const char kPersonsWithEntries[] = "directory_persons_with_entries";
+constexpr const char kOfPersons[] = "directory_of_persons";
 
 // The batch statements take one array per column ($1 niss, $2 institution,
 // $3 capacity, $4 valid_from, $5 valid_to) and number the rows (idx, from 1)
@@ -79,6 +83,17 @@ constexpr const char kOfPersonOverlappingSql[] =
 constexpr const char kOfInstitutionSql[] =
     "SELECT institution, capacity, valid_from, valid_to FROM directory_entry"
     " WHERE niss = $1 AND institution = $2 ORDER BY capacity, valid_from";
+
+// The primary key starts with niss: an index scan from $1 yields the rows
+// in number order, DISTINCT is a Unique over it, and LIMIT stops the scan.
+constexpr const char kPersonsWithEntriesSql[] =
+    "SELECT DISTINCT niss FROM directory_entry"
+    " WHERE niss > $1 AND capacity = $2 AND valid_from <= $4"
+    " AND (valid_to IS NULL OR valid_to >= $3) AND institution = ANY($5::text[])"
+    " ORDER BY niss LIMIT $6";
+constexpr const char kOfPersonsSql[] =
+    "SELECT niss, institution, capacity, valid_from, valid_to FROM directory_entry"
+    " WHERE niss = ANY($1::bigint[]) ORDER BY niss, institution, capacity, valid_from";
 
 #undef CARREFOUR_INPUT_COLUMNS
 #undef CARREFOUR_SAME_IDENTITY
@@ -246,6 +261,8 @@ std::vector<PreparedStatement> PostgresDirectoryStore::Statements() {
       {kOfPerson, kOfPersonSql},
       {kOfPersonOverlapping, kOfPersonOverlappingSql},
       {kOfInstitution, kOfInstitutionSql},
+      {kPersonsWithEntries, kPersonsWithEntriesSql},
+      {kOfPersons, kOfPersonsSql},
   };
 }
 
@@ -317,6 +334,60 @@ Result<std::vector<Entry>> PostgresDirectoryStore::EntriesOf(std::string_view in
     pqxx::nontransaction transaction(c);
     pqxx::result rows = transaction.exec_prepared(kOfInstitution, key, std::string(institution));
     CollectEntries(rows, niss, &entries);
+    return OkStatus();
+  });
+  if (!status.ok()) return Error(std::move(status));
+  return entries;
+}
+
+Result<std::vector<std::string>> PostgresDirectoryStore::PersonsWithEntries(
+    std::span<const std::string> institutions, std::string_view capacity, Period overlapping,
+    std::string_view after, size_t limit) {
+  int64_t after_key = -1;
+  if (!after.empty()) {
+    CARREFOUR_ASSIGN_OR_RETURN(after_key, internal::NissKey(after));
+  }
+  std::vector<std::string> persons;
+  if (institutions.empty() || limit == 0) return persons;
+  ArrayLiteral list;
+  for (const std::string& institution : institutions) list.Add(institution);
+  std::string array = list.Take();
+  Status status = pool_.Run("selecting a research cohort", [&](pqxx::connection& c) {
+    pqxx::nontransaction transaction(c);
+    pqxx::result rows = transaction.exec_prepared(
+        kPersonsWithEntries, after_key, std::string(capacity), internal::DayKey(overlapping.from),
+        internal::DayKey(overlapping.to.value_or(Date::Max())), array,
+        static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)));
+    persons.reserve(rows.size());
+    for (const pqxx::row& row : rows) persons.push_back(internal::NissFromKey(row[0].as<int64_t>()));
+    return OkStatus();
+  });
+  if (!status.ok()) return Error(std::move(status));
+  return persons;
+}
+
+Result<std::vector<Entry>> PostgresDirectoryStore::EntriesOfPersons(
+    std::span<const std::string> persons) {
+  ArrayLiteral keys;
+  for (const std::string& niss : persons) {
+    CARREFOUR_ASSIGN_OR_RETURN(int64_t key, internal::NissKey(niss));
+    keys.Add(key);
+  }
+  std::vector<Entry> entries;
+  if (persons.empty()) return entries;
+  std::string array = keys.Take();
+  Status status = pool_.Run("reading the entries of a batch of persons", [&](pqxx::connection& c) {
+    pqxx::nontransaction transaction(c);
+    pqxx::result rows = transaction.exec_prepared(kOfPersons, array);
+    entries.reserve(rows.size());
+    for (const pqxx::row& row : rows) {
+      Entry& entry = entries.emplace_back();
+      entry.niss = internal::NissFromKey(row[0].as<int64_t>());
+      entry.institution = row[1].c_str();
+      entry.capacity = row[2].c_str();
+      entry.period.from = internal::DateFromKey(row[3].as<int64_t>());
+      if (!row[4].is_null()) entry.period.to = internal::DateFromKey(row[4].as<int64_t>());
+    }
     return OkStatus();
   });
   if (!status.ok()) return Error(std::move(status));

@@ -90,6 +90,37 @@ constexpr internal::Migration kMigrations[] = {
      "  effective   integer NOT NULL,"
      "  replaced_us bigint  NOT NULL"
      ");"},
+    {4, "BIS register",
+     // Same tables as SQLite (docs/bis.md). Creations serialize on an
+     // advisory lock; block counters on their row lock.
+     "CREATE TABLE bis_person ("
+     "  niss        bigint  PRIMARY KEY,"  // the 11 digits as a number
+     "  last_name   text    NOT NULL,"
+     "  first_names text    NOT NULL,"
+     "  birth_year  integer,"              // NULL: unknown
+     "  birth_month integer NOT NULL,"     // 0: unknown
+     "  birth_day   integer NOT NULL,"     // 0: unknown
+     "  sex         integer NOT NULL,"     // 0 unknown, 1 male, 2 female
+     "  nationality text    NOT NULL,"     // '': unknown
+     "  created_by  text    COLLATE \"C\" NOT NULL,"
+     "  created_us  bigint  NOT NULL,"
+     "  updated_us  bigint  NOT NULL,"
+     "  forced      boolean NOT NULL"      // created despite possible duplicates
+     ");"
+     "CREATE TABLE bis_key ("
+     "  key  bigint NOT NULL,"
+     "  niss bigint NOT NULL,"
+     "  PRIMARY KEY (key, niss)"
+     ");"
+     "CREATE INDEX bis_key_by_niss ON bis_key (niss);"
+     "CREATE TABLE bis_serial ("
+     "  block bigint  PRIMARY KEY,"
+     "  used  integer NOT NULL"
+     ");"},
+    {5, "mutations by person",
+     // The console's person view lists the deliveries about one number that
+     // still wait in a feed (MutationStore::PendingDeliveriesOf).
+     "CREATE INDEX mutation_by_niss ON mutation (niss);"},
 };
 
 }  // namespace

@@ -53,6 +53,10 @@ constexpr const char kBacklog[] =
     "ORDER BY subscriber";
 constexpr const char kReplacement[] =
     "SELECT new_niss, effective, replaced_us FROM niss_replacement WHERE old_niss = $1";
+constexpr const char kPendingOf[] =
+    "SELECT d.subscriber, d.cursor, m.id, m.source, m.data_type, m.effective, d.accepted_us "
+    "FROM mutation m JOIN mutation_delivery d ON d.mid = m.mid WHERE m.niss = $1 "
+    "ORDER BY d.accepted_us, d.subscriber, d.cursor LIMIT $2";
 
 }  // namespace
 
@@ -192,6 +196,29 @@ Result<std::vector<FeedBacklog>> PostgresMutationStore::Backlog() {
     pqxx::read_transaction transaction(c);
     for (const pqxx::row& row : transaction.exec(kBacklog)) {
       out.push_back(FeedBacklog{row[0].as<std::string>(), row[1].as<int64_t>(), row[2].as<int64_t>()});
+    }
+    return OkStatus();
+  });
+  if (!status.ok()) return Error(std::move(status));
+  return out;
+}
+
+Result<std::vector<PendingDelivery>> PostgresMutationStore::PendingDeliveriesOf(
+    std::string_view niss, size_t limit) {
+  std::vector<PendingDelivery> out;
+  Status status = pool_.Run("reading a person's pending deliveries", [&](pqxx::connection& c) -> Status {
+    out.clear();
+    pqxx::read_transaction transaction(c);
+    for (const pqxx::row& row :
+         transaction.exec_params(kPendingOf, std::string(niss), static_cast<int64_t>(limit))) {
+      PendingDelivery& pending = out.emplace_back();
+      pending.subscriber = row[0].as<std::string>();
+      pending.cursor = row[1].as<int64_t>();
+      pending.id = row[2].as<std::string>();
+      pending.source = row[3].as<std::string>();
+      pending.data_type = row[4].as<std::string>();
+      pending.effective = internal::DateFromKey(row[5].as<int64_t>());
+      pending.accepted_us = row[6].as<int64_t>();
     }
     return OkStatus();
   });

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "store/postgres/audit_store.h"
+#include "store/postgres/bis_store.h"
 #include "store/postgres/directory_store.h"
 #include "store/postgres/migrations.h"
 #include "store/postgres/mutation_store.h"
@@ -61,25 +62,28 @@ Status Migrate(Pool& pool, const Clock& clock) {
 class PostgresStore final : public Store {
  public:
   explicit PostgresStore(std::unique_ptr<Pool> pool)
-      : pool_(std::move(pool)), directory_(*pool_), audit_(*pool_), mutations_(*pool_) {}
+      : pool_(std::move(pool)), directory_(*pool_), audit_(*pool_), mutations_(*pool_), bis_(*pool_) {}
 
   // Store
   std::string_view engine() const override { return "postgresql"; }
   DirectoryStore& directory() override { return directory_; }
   audit::AuditStorage& audit() override { return audit_; }
   MutationStore& mutations() override { return mutations_; }
+  BisStore& bis() override { return bis_; }
 
  private:
   std::unique_ptr<Pool> pool_;  // before the sections that use it
   PostgresDirectoryStore directory_;
   PostgresAuditStore audit_;
   PostgresMutationStore mutations_;
+  PostgresBisStore bis_;
 };
 
 }  // namespace
 
 Result<std::unique_ptr<Store>> OpenPostgresStore(const std::string& url, const Clock& clock) {
   std::vector<PreparedStatement> statements = PostgresDirectoryStore::Statements();
+  for (PreparedStatement& statement : PostgresBisStore::Statements()) statements.push_back(statement);
   CARREFOUR_ASSIGN_OR_RETURN(std::unique_ptr<Pool> pool, Pool::Open(url, std::move(statements)));
   CARREFOUR_RETURN_IF_ERROR(Migrate(*pool, clock));
   return std::unique_ptr<Store>(new PostgresStore(std::move(pool)));

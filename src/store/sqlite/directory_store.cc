@@ -1,5 +1,9 @@
 #include "store/sqlite/directory_store.h"
 
+#include <algorithm>
+#include <cstdint>
+#include <string>
+
 #include "store/internal/entries.h"
 
 namespace carrefour::store::sqlite {
@@ -35,6 +39,40 @@ constexpr const char kOfPersonOverlapping[] =
 constexpr const char kOfInstitution[] =
     "SELECT institution, capacity, valid_from, valid_to FROM directory_entry "
     "WHERE niss = ?1 AND institution = ?2 ORDER BY capacity, valid_from";
+// Walks the primary key from ?1 on (it starts with niss, so the rows come in
+// number order and DISTINCT costs nothing) and stops after ?6 persons. The
+// institutions travel as one JSON array (?5): SQLite has no array parameter.
+constexpr const char kPersonsWithEntries[] =
+    "SELECT DISTINCT niss FROM directory_entry "
+    "WHERE niss > ?1 AND capacity = ?2 AND valid_from <= ?4 "
+    "AND (valid_to IS NULL OR valid_to >= ?3) "
+    "AND institution IN (SELECT value FROM json_each(?5)) "
+    "ORDER BY niss LIMIT ?6";
+
+// ["a","b"] with JSON escapes, for json_each.
+std::string JsonArray(std::span<const std::string> values) {
+  std::string out = "[";
+  for (const std::string& value : values) {
+    if (out.size() > 1) out += ',';
+    out += '"';
+    for (char c : value) {
+      if (c == '"' || c == '\\') {
+        out += '\\';
+        out += c;
+      } else if (static_cast<unsigned char>(c) < 0x20) {
+        constexpr char kHex[] = "0123456789abcdef";
+        out += "\\u00";
+        out += kHex[(c >> 4) & 0xf];
+        out += kHex[c & 0xf];
+      } else {
+        out += c;
+      }
+    }
+    out += '"';
+  }
+  out += ']';
+  return out;
+}
 
 void BindIdentity(Statement& statement, int64_t niss, const Entry& entry) {
   statement.Bind(1, niss);
@@ -166,6 +204,62 @@ Result<std::vector<Entry>> SqliteDirectoryStore::EntriesOf(std::string_view inst
     return CollectEntries(*query, niss, &entries);
   });
   if (!status.ok()) return Error(std::move(status));
+  return entries;
+}
+
+Result<std::vector<std::string>> SqliteDirectoryStore::PersonsWithEntries(
+    std::span<const std::string> institutions, std::string_view capacity, Period overlapping,
+    std::string_view after, size_t limit) {
+  int64_t after_key = -1;
+  if (!after.empty()) {
+    CARREFOUR_ASSIGN_OR_RETURN(after_key, internal::NissKey(after));
+  }
+  std::vector<std::string> persons;
+  if (institutions.empty() || limit == 0) return persons;
+  const std::string list = JsonArray(institutions);
+  Status status = database_.Read([&](Connection& connection) -> Status {
+    CARREFOUR_ASSIGN_OR_RETURN(Statement * query, connection.Prepare(kPersonsWithEntries));
+    ScopedReset reset(*query);
+    query->Bind(1, after_key);
+    query->Bind(2, capacity);
+    query->Bind(3, int64_t{internal::DayKey(overlapping.from)});
+    query->Bind(4, int64_t{internal::DayKey(overlapping.to.value_or(Date::Max()))});
+    query->Bind(5, std::string_view(list));
+    query->Bind(6, static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)));
+    while (true) {
+      CARREFOUR_ASSIGN_OR_RETURN(bool row, query->Step());
+      if (!row) return OkStatus();
+      persons.push_back(internal::NissFromKey(query->ColumnInt(0)));
+    }
+  });
+  if (!status.ok()) return Error(std::move(status));
+  return persons;
+}
+
+Result<std::vector<Entry>> SqliteDirectoryStore::EntriesOfPersons(
+    std::span<const std::string> persons) {
+  std::vector<int64_t> keys;
+  keys.reserve(persons.size());
+  for (const std::string& niss : persons) {
+    CARREFOUR_ASSIGN_OR_RETURN(int64_t key, internal::NissKey(niss));
+    keys.push_back(key);
+  }
+  std::vector<Entry> entries;
+  // One read transaction and one prepared statement for the lot: each
+  // person is one B-tree descent on an in-process database.
+  Status status = database_.Read([&](Connection& connection) -> Status {
+    CARREFOUR_ASSIGN_OR_RETURN(Statement * query, connection.Prepare(kOfPerson));
+    for (size_t i = 0; i < keys.size(); ++i) {
+      ScopedReset reset(*query);
+      query->Bind(1, keys[i]);
+      CARREFOUR_RETURN_IF_ERROR(CollectEntries(*query, persons[i], &entries));
+    }
+    return OkStatus();
+  });
+  if (!status.ok()) return Error(std::move(status));
+  // The numbers are 11 digits each, so string order is number order.
+  std::stable_sort(entries.begin(), entries.end(),
+                   [](const Entry& a, const Entry& b) { return a.niss < b.niss; });
   return entries;
 }
 

@@ -18,6 +18,12 @@ class SqliteDirectoryStore final : public DirectoryStore {
       std::string_view niss, std::optional<Period> overlapping) override;
   Result<std::vector<directory::Entry>> EntriesOf(std::string_view institution,
                                                   std::string_view niss) override;
+  Result<std::vector<std::string>> PersonsWithEntries(std::span<const std::string> institutions,
+                                                      std::string_view capacity,
+                                                      Period overlapping, std::string_view after,
+                                                      size_t limit) override;
+  Result<std::vector<directory::Entry>> EntriesOfPersons(
+      std::span<const std::string> persons) override;
 
  private:
   Database& database_;

@@ -91,6 +91,41 @@ constexpr internal::Migration kMigrations[] = {
      "  effective   INTEGER NOT NULL,"
      "  replaced_us INTEGER NOT NULL"
      ") STRICT;"},
+    {4, "BIS register",
+     // docs/bis.md: the persons the hub itself numbers (the one identity
+     // register it owns), their blocking keys for duplicate detection, and
+     // one counter per block of numbers (a birth-date part and a sex), which
+     // only grows: a number is never handed out twice.
+     "CREATE TABLE bis_person ("
+     "  niss        INTEGER PRIMARY KEY,"  // the 11 digits as a number
+     "  last_name   TEXT    NOT NULL,"
+     "  first_names TEXT    NOT NULL,"
+     "  birth_year  INTEGER,"              // NULL: unknown
+     "  birth_month INTEGER NOT NULL,"     // 0: unknown
+     "  birth_day   INTEGER NOT NULL,"     // 0: unknown
+     "  sex         INTEGER NOT NULL,"     // 0 unknown, 1 male, 2 female
+     "  nationality TEXT    NOT NULL,"     // '': unknown
+     "  created_by  TEXT    NOT NULL,"
+     "  created_us  INTEGER NOT NULL,"
+     "  updated_us  INTEGER NOT NULL,"
+     "  forced      INTEGER NOT NULL"      // 1: created despite possible duplicates
+     ") STRICT;"
+     // The key leads: a search reads a few key ranges. (The person number
+     // cannot lead here; bis_key_by_niss serves updates.)
+     "CREATE TABLE bis_key ("
+     "  key  INTEGER NOT NULL,"
+     "  niss INTEGER NOT NULL,"
+     "  PRIMARY KEY (key, niss)"
+     ") STRICT, WITHOUT ROWID;"
+     "CREATE INDEX bis_key_by_niss ON bis_key (niss);"
+     "CREATE TABLE bis_serial ("
+     "  block INTEGER PRIMARY KEY,"
+     "  used  INTEGER NOT NULL"
+     ") STRICT;"},
+    {5, "mutations by person",
+     // The console's person view lists the deliveries about one number that
+     // still wait in a feed (MutationStore::PendingDeliveriesOf).
+     "CREATE INDEX mutation_by_niss ON mutation (niss);"},
 };
 
 }  // namespace

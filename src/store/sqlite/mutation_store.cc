@@ -45,6 +45,10 @@ constexpr const char kBacklog[] =
     "ORDER BY subscriber";
 constexpr const char kReplacement[] =
     "SELECT new_niss, effective, replaced_us FROM niss_replacement WHERE old_niss = ?1";
+constexpr const char kPendingOf[] =
+    "SELECT d.subscriber, d.cursor, m.id, m.source, m.data_type, m.effective, d.accepted_us "
+    "FROM mutation m JOIN mutation_delivery d ON d.mid = m.mid WHERE m.niss = ?1 "
+    "ORDER BY d.accepted_us, d.subscriber, d.cursor LIMIT ?2";
 
 }  // namespace
 
@@ -224,6 +228,31 @@ Result<std::vector<FeedBacklog>> SqliteMutationStore::Backlog() {
       if (!row) return OkStatus();
       out.push_back(FeedBacklog{std::string(query->ColumnText(0)), query->ColumnInt(1),
                                 query->ColumnInt(2)});
+    }
+  });
+  if (!status.ok()) return Error(std::move(status));
+  return out;
+}
+
+Result<std::vector<PendingDelivery>> SqliteMutationStore::PendingDeliveriesOf(
+    std::string_view niss, size_t limit) {
+  std::vector<PendingDelivery> out;
+  Status status = database_.Read([&](Connection& connection) -> Status {
+    CARREFOUR_ASSIGN_OR_RETURN(Statement * query, connection.Prepare(kPendingOf));
+    ScopedReset reset(*query);
+    query->Bind(1, niss);
+    query->Bind(2, static_cast<int64_t>(limit));
+    while (true) {
+      CARREFOUR_ASSIGN_OR_RETURN(bool row, query->Step());
+      if (!row) return OkStatus();
+      PendingDelivery& pending = out.emplace_back();
+      pending.subscriber = query->ColumnText(0);
+      pending.cursor = query->ColumnInt(1);
+      pending.id = query->ColumnText(2);
+      pending.source = query->ColumnText(3);
+      pending.data_type = query->ColumnText(4);
+      pending.effective = internal::DateFromKey(query->ColumnInt(5));
+      pending.accepted_us = query->ColumnInt(6);
     }
   });
   if (!status.ok()) return Error(std::move(status));

@@ -20,6 +20,8 @@ class SqliteMutationStore final : public MutationStore {
   Result<bool> HasDeliveriesAfter(std::string_view subscriber, int64_t cursor) override;
   Result<PurgeCounts> Purge(int64_t cutoff_us) override;
   Result<std::vector<FeedBacklog>> Backlog() override;
+  Result<std::vector<PendingDelivery>> PendingDeliveriesOf(std::string_view niss,
+                                                           size_t limit) override;
   Result<std::optional<NissReplacement>> ReplacementOf(std::string_view niss) override;
 
  private:

@@ -1,6 +1,7 @@
 #include "store/sqlite/sqlite_store.h"
 
 #include "store/sqlite/audit_store.h"
+#include "store/sqlite/bis_store.h"
 #include "store/sqlite/database.h"
 #include "store/sqlite/directory_store.h"
 #include "store/sqlite/migrations.h"
@@ -12,19 +13,22 @@ namespace {
 class SqliteStore final : public Store {
  public:
   explicit SqliteStore(std::unique_ptr<Database> database)
-      : database_(std::move(database)), directory_(*database_), audit_(*database_), mutations_(*database_) {}
+      : database_(std::move(database)), directory_(*database_), audit_(*database_), mutations_(*database_),
+        bis_(*database_) {}
 
   // Store
   std::string_view engine() const override { return "sqlite"; }
   DirectoryStore& directory() override { return directory_; }
   audit::AuditStorage& audit() override { return audit_; }
   MutationStore& mutations() override { return mutations_; }
+  BisStore& bis() override { return bis_; }
 
  private:
   std::unique_ptr<Database> database_;  // before the sections that use it
   SqliteDirectoryStore directory_;
   SqliteAuditStore audit_;
   SqliteMutationStore mutations_;
+  SqliteBisStore bis_;
 };
 
 }  // namespace

@@ -1,0 +1,164 @@
+// carrefour_research_provider: a provider (SPEC.md section 5) whose answers
+// depend on the person, for the research extract benchmark
+// (bench/research_bench.sh). Unlike carrefour_bench_provider, which answers
+// one fixed object, it derives each answer from the national number (birth
+// date and sex from the number itself, the rest from a hash of it), so that
+// an extract of it has realistic variety for k-anonymity; and it answers
+// more than is asked (names, a street), as real sources do. Not a connector:
+// no database behind it.
+//
+//   carrefour_research_provider --cert nr.crt --key nr.key --ca ca.crt [--port 0]
+//
+// Prints "provider on https://127.0.0.1:N (port N)" once listening, then
+// serves until SIGTERM or SIGINT.
+
+#include <fmt/format.h>
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <boost/json.hpp>
+#include <cstdio>
+#include <string>
+
+#include "core/status.h"
+#include "net/server.h"
+#include "niss/niss.h"
+
+namespace carrefour::bench {
+namespace {
+namespace json = boost::json;
+
+struct Options {
+  std::string address = "127.0.0.1";
+  uint16_t port = 0;
+  std::string cert, key, ca;
+  int threads = 2;
+};
+
+uint64_t Hash(std::string_view text) {
+  uint64_t h = 1469598103934665603ULL;
+  for (char c : text) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+  return h;
+}
+
+// The answer about `niss` for `data_type`: known data types of the example
+// network get their usual shape, anything else one value per asked field.
+std::string Answer(std::string_view niss, std::string_view data_type, const json::array& fields) {
+  Result<niss::Number> number = niss::Parse(niss);
+  const uint64_t h = Hash(niss);
+  const std::string birth = number ? number->BirthDateText() : "unknown";
+  const char* sex = number && number->sex == niss::Sex::kFemale ? "f" : "m";
+  static constexpr const char* kPostalCodes[] = {"1000", "1050", "1200", "1348", "2000", "2800",
+                                                 "3000", "3500", "4000", "5000", "6000", "7000",
+                                                 "8000", "8500", "9000", "9300"};
+  if (data_type == "person.identity") {
+    return fmt::format(
+        R"({{"data": {{"last_name": "Name{}", "first_names": "First{}", "birth_date": "{}", "sex": "{}", "nationality": "{}"}}}})",
+        h % 10007, h % 101, birth, sex, h % 10 == 0 ? "FR" : "BE");
+  }
+  if (data_type == "person.address") {
+    return fmt::format(
+        R"({{"data": {{"street": "Street {}", "postal_code": "{}", "municipality": "Town{}", "country": "BE", "since": "20{:02}-01-01"}}}})",
+        h % 997, kPostalCodes[h % 16], h % 16, h % 24);
+  }
+  if (data_type == "employment.wages") {
+    std::string quarters;
+    for (int q = 1; q <= 4; ++q) {
+      quarters += fmt::format(
+          R"({}{{"quarter": "2024Q{}", "employer_id": "0{}", "gross_wage": {}, "days_worked": {}}})",
+          q == 1 ? "" : ", ", q, 400000000 + h % 1000, 1800 + (h >> 8) % 3000 + q * 10,
+          55 + (h >> 16) % 10);
+    }
+    return fmt::format(R"({{"data": [{}]}})", quarters);
+  }
+  json::object data;
+  for (const json::value& field : fields) {
+    if (field.is_string()) data[field.as_string()] = fmt::format("v{}", h % 1000);
+  }
+  json::object answer;
+  answer["data"] = std::move(data);
+  return json::serialize(answer);
+}
+
+int Serve(const Options& options) {
+  // Block the stop signals before the server's threads exist, so that they
+  // inherit the mask and only sigwait below receives them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  net::ServerOptions server_options;
+  server_options.address = options.address;
+  server_options.port = options.port;
+  server_options.threads = options.threads;
+  server_options.tls = net::TlsFiles{options.cert, options.key, options.ca};
+  net::Server server(server_options, [](net::Request&& request, net::Responder respond) {
+    if (request.path != "/v1/provide" || request.method != "POST") {
+      respond(net::ErrorResponse(
+          NotFound(fmt::format("no endpoint {} {}", request.method, request.path))));
+      return;
+    }
+    boost::system::error_code ec;
+    json::value body = json::parse(request.body, ec);
+    const json::object* call = ec ? nullptr : body.if_object();
+    const json::value* niss = call ? call->if_contains("niss") : nullptr;
+    const json::value* data_type = call ? call->if_contains("data_type") : nullptr;
+    const json::value* fields = call ? call->if_contains("fields") : nullptr;
+    if (!niss || !niss->is_string() || !data_type || !data_type->is_string() || !fields ||
+        !fields->is_array()) {
+      respond(net::ErrorResponse(InvalidRequest("not a provide call (SPEC.md section 5)")));
+      return;
+    }
+    respond(net::Response::Json(
+        200, Answer(niss->as_string(), data_type->as_string(), fields->as_array())));
+  });
+  if (Status started = server.Start(); !started.ok()) {
+    fmt::print(stderr, "carrefour_research_provider: {}\n", started.ToString());
+    return 1;
+  }
+  fmt::print("provider on https://{}:{} (port {})\n", options.address, server.port(),
+             server.port());
+  std::fflush(stdout);
+
+  int received = 0;
+  sigwait(&stop_signals, &received);
+  server.Stop();
+  return 0;
+}
+
+}  // namespace
+}  // namespace carrefour::bench
+
+int main(int argc, char** argv) {
+  carrefour::bench::Options options;
+  CLI::App app{
+      "carrefour_research_provider: answers POST /v1/provide (mutual TLS) from the person's\n"
+      "number, the same way every time; for the research extract benchmark. Serves until\n"
+      "SIGTERM or SIGINT.",
+      "carrefour_research_provider"};
+  app.add_option("--address", options.address, "Address to listen on")->capture_default_str();
+  app.add_option("--port", options.port, "Port (0: any free one, printed)")->capture_default_str();
+  app.add_option("--cert", options.cert, "Provider certificate (PEM; CN = its institution id)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  app.add_option("--key", options.key, "Provider private key (PEM)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  app.add_option("--ca", options.ca, "Network CA certificate (PEM)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  app.add_option("--threads", options.threads, "Server threads")
+      ->check(CLI::Range(1, 16))
+      ->capture_default_str();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "carrefour_research_provider: %s (see --help)\n", e.what());
+    return 2;
+  }
+  return carrefour::bench::Serve(options);
+}

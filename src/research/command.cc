@@ -1,0 +1,240 @@
+#include "research/command.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include "audit/audit_log.h"
+#include "bis/service.h"
+#include "directory/decision.h"
+#include "exchange/consultation.h"
+#include "net/client.h"
+#include "network/loader.h"
+#include "research/internal/files.h"
+#include "research/research.h"
+#include "store/store.h"
+
+namespace carrefour::research {
+namespace fs = std::filesystem;
+namespace {
+
+// Provide calls over mutual TLS as the hub (SPEC.md section 5): the command
+// presents the hub's certificate, and each provider must present its own.
+class NetGateway : public exchange::ProviderGateway {
+ public:
+  explicit NetGateway(net::Client& client) : client_(client) {}
+
+  // exchange::ProviderGateway
+  void Provide(const network::Institution& provider, std::string body, Done done) override {
+    if (provider.endpoint.empty()) {
+      done(Error(
+          Unavailable(fmt::format("{} has no endpoint in the network definition", provider.id))));
+      return;
+    }
+    net::Endpoint endpoint;
+    endpoint.tls = true;
+    endpoint.host = provider.endpoint_host;
+    endpoint.port = provider.endpoint_port;
+    endpoint.expected_cn = provider.id;
+    client_.Post(endpoint, "/v1/provide", std::move(body),
+                 [done = std::move(done)](Result<net::ClientResponse> response) {
+                   if (!response) {
+                     done(Error(response.error()));
+                     return;
+                   }
+                   done(exchange::ProviderReply{response->status, std::move(response->body)});
+                 });
+  }
+
+ private:
+  net::Client& client_;
+};
+
+// One number per line; blank lines and lines starting with '#' are skipped,
+// and so is a first line "niss" (a CSV header).
+Result<std::vector<std::string>> ReadCohortFile(const std::string& file) {
+  std::ifstream in(file);
+  if (!in) return Error(InvalidRequest(fmt::format("cannot read the cohort file {}", file)));
+  std::vector<std::string> numbers;
+  std::string line;
+  bool first = true;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    bool header = first && line == "niss";
+    first = false;
+    if (line.empty() || line[0] == '#' || header) continue;
+    numbers.push_back(line);
+  }
+  if (in.bad()) return Error(Internal(fmt::format("cannot read the cohort file {}", file)));
+  return numbers;
+}
+
+int Fail(std::FILE* err, std::string_view command, const Status& status) {
+  fmt::print(err, "carrefour research {}: {}\n", command, status.ToString());
+  return 1;
+}
+
+}  // namespace
+
+int RunExtractCommand(const ExtractCommand& command, std::FILE* out, std::FILE* err) {
+  const fs::path data = command.data_dir;
+  Result<network::Definition> definition = network::LoadDefinition(command.network_file);
+  if (!definition) return Fail(err, "extract", definition.error());
+  std::error_code ec;
+  fs::create_directories(data, ec);
+  if (ec)
+    return Fail(err, "extract",
+                Internal(fmt::format("cannot create {}: {}", data.string(), ec.message())));
+
+  // One writer per audit chain: a second command on the same node would
+  // fork the chain.
+  Result<internal::FileLock> chain_lock =
+      internal::FileLock::Acquire(data / fmt::format("audit-{}.lock", command.node),
+                                  fmt::format("the audit chain '{}'", command.node));
+  if (!chain_lock) return Fail(err, "extract", chain_lock.error());
+
+  std::string store_url =
+      command.store_url.empty() ? "sqlite:" + (data / "hub.db").string() : command.store_url;
+  Result<std::unique_ptr<store::Store>> store = store::OpenStore(store_url);
+  if (!store) return Fail(err, "extract", store.error().WithContext("store"));
+  Result<std::string> audit_key = LoadOrCreateKey(data / "audit.key");
+  if (!audit_key) return Fail(err, "extract", audit_key.error());
+  Result<std::unique_ptr<audit::AuditLog>> audit = audit::AuditLog::Open(
+      (*store)->audit(), {.node = command.node, .checkpoint_key = *audit_key});
+  if (!audit) return Fail(err, "extract", audit.error().WithContext("audit log"));
+  Result<std::string> research_key = LoadOrCreateKey(data / "research.key");
+  if (!research_key) return Fail(err, "extract", research_key.error());
+
+  net::TlsFiles tls{command.cert.empty() ? data / "pki" / "hub.crt" : fs::path(command.cert),
+                    command.key.empty() ? data / "pki" / "hub.key" : fs::path(command.key),
+                    command.ca.empty() ? data / "pki" / "ca.crt" : fs::path(command.ca)};
+  Result<std::unique_ptr<net::Client>> client = net::Client::Create(
+      {.tls = tls,
+       .threads = 2,
+       .timeout = std::chrono::milliseconds(command.timeout_ms),
+       .max_connections_per_endpoint = std::max<size_t>(command.concurrency, 1)});
+  if (!client) return Fail(err, "extract", client.error().WithContext("provider client"));
+  NetGateway network_gateway(**client);
+  // The BIS register lives in the hub, not behind an endpoint: its answers
+  // for BIS numbers come from the register in the store, as the hub gives
+  // them (bis::Service's gateway; every other provider over mutual TLS).
+  // This command publishes nothing, so its publisher refuses.
+  auto engine = std::make_shared<const directory::DecisionEngine>(
+      std::make_shared<const network::Definition>(*definition));
+  bis::Service bis_service(
+      [engine] { return engine; }, **store, **audit,
+      [](std::string_view, std::string_view, std::function<void(mutations::Reply)> done) {
+        done(mutations::Reply{503, R"({"error": {"code": "unavailable", "message": "not here"}})"});
+      },
+      network_gateway, SystemClock());
+  exchange::ProviderGateway& gateway = bis_service.gateway();
+
+  ExtractOptions options;
+  options.project = command.project;
+  options.as = command.as;
+  options.out = command.out.empty() ? data / "research" / command.project : fs::path(command.out);
+  options.batch_size = command.batch_size;
+  options.concurrency = command.concurrency;
+  options.retries = command.retries;
+  options.max_batches = command.max_batches;
+  if (!command.cohort_file.empty()) {
+    Result<std::vector<std::string>> numbers = ReadCohortFile(command.cohort_file);
+    if (!numbers) return Fail(err, "extract", numbers.error());
+    options.supplied_cohort = std::move(*numbers);
+  }
+  options.progress = [out, &command](const Progress& progress) {
+    if (progress.batches_done == 0) {
+      fmt::print(out,
+                 "research extract {}: cohort of {} persons, {} done already, {} batch{} to run\n",
+                 command.project, progress.cohort_size, progress.persons_done,
+                 progress.batches_total, progress.batches_total == 1 ? "" : "es");
+    } else {
+      fmt::print(out,
+                 "research extract {}: batch {} of {} done ({} of {} persons, {} rows, {:.1f} s)\n",
+                 command.project, progress.batches_done, progress.batches_total,
+                 progress.persons_done, progress.cohort_size, progress.rows, progress.seconds);
+    }
+    std::fflush(out);
+  };
+
+  ExtractContext context{*definition, **store, **audit, gateway, *research_key, SystemClock()};
+  Result<ExtractReport> report = RunExtract(context, options);
+  // Every record queued is written before the command says anything more.
+  audit->reset();
+  if (!report) return Fail(err, "extract", report.error());
+
+  const ExtractTimings& t = report->timings;
+  if (!report->complete) {
+    fmt::print(out,
+               "research extract {}: stopped after {} batch{} ({} of {} persons done); run the "
+               "same command again to resume\n",
+               report->project, report->batches_run, report->batches_run == 1 ? "" : "es",
+               report->persons_done, report->cohort_size);
+    return 0;
+  }
+  size_t rows = 0;
+  std::string per_type;
+  for (const auto& [type, count] : report->rows) {
+    rows += count;
+    per_type += fmt::format("{}{} {}", per_type.empty() ? "" : ", ", type, count);
+  }
+  fmt::print(out, "research extract {}: complete in {}\n", report->project, options.out.string());
+  fmt::print(
+      out, "  cohort {} persons, released {}, suppressed for k-anonymity {} (smallest group {})\n",
+      report->cohort_size, report->persons_released, report->persons_suppressed,
+      report->smallest_group);
+  for (const ReleasedQuasiIdentifier& qi : report->quasi_identifiers) {
+    fmt::print(out, "  quasi-identifier {}.{}: declared {}, released {}\n", qi.data_type, qi.field,
+               qi.declared, qi.released);
+  }
+  fmt::print(out, "  rows {} ({}); provide calls {} ({} no-data)\n", rows, per_type,
+             report->provider_calls, report->no_data);
+  fmt::print(out,
+             "  time {:.2f} s: select {:.2f}, route {:.2f}, provide {:.2f}, write {:.2f}, audit "
+             "{:.2f}, finalize {:.2f}; {:.0f} rows/s\n",
+             t.total, t.select, t.route, t.provide, t.write, t.audit, t.finalize,
+             t.total > 0 ? static_cast<double>(rows) / t.total : 0.0);
+  return 0;
+}
+
+int RunAggregateCommand(const AggregateCommand& command, std::FILE* out, std::FILE* err) {
+  Result<network::Definition> definition = network::LoadDefinition(command.network_file);
+  if (!definition) return Fail(err, "aggregate", definition.error());
+  const network::ResearchProject* project = definition->FindResearchProject(command.project);
+  if (project == nullptr) {
+    return Fail(err, "aggregate",
+                NotFound(fmt::format("no research project '{}' in {}", command.project,
+                                     command.network_file)));
+  }
+  AggregateOptions options;
+  options.extract = !command.extract.empty()
+                        ? fs::path(command.extract)
+                        : fs::path(command.data_dir) / "research" / command.project;
+  std::stringstream by(command.by);
+  std::string dimension;
+  while (std::getline(by, dimension, ',')) {
+    if (!dimension.empty()) options.by.push_back(dimension);
+  }
+  options.sum = command.sum;
+  options.k = command.k;
+  Result<AggregateTable> table = Aggregate(*project, options);
+  if (!table) return Fail(err, "aggregate", table.error());
+  std::string csv = table->ToCsv();
+  if (command.out_file.empty()) {
+    std::fwrite(csv.data(), 1, csv.size(), out);
+  } else {
+    Status written = internal::WriteFileDurably(command.out_file, csv);
+    if (!written.ok()) return Fail(err, "aggregate", written);
+  }
+  fmt::print(err,
+             "research aggregate {}: {} cells, k = {}: {} suppressed under k, {} more so that "
+             "none can be computed from the totals\n",
+             command.project, table->cells.size(), table->k, table->primary_suppressions,
+             table->complementary_suppressions);
+  return 0;
+}
+
+}  // namespace carrefour::research

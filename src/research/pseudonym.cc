@@ -1,0 +1,119 @@
+// Pseudonyms, the hub's research key, and who may run a project.
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <string>
+
+#include "research/research.h"
+
+namespace carrefour::research {
+namespace {
+
+constexpr std::string_view kProjectKeyLabel = "carrefour research pseudonym v1";
+
+void Hmac(const unsigned char* key, size_t key_size, std::string_view message,
+          unsigned char out[32]) {
+  unsigned int size = 32;
+  if (HMAC(EVP_sha256(), key, static_cast<int>(key_size),
+           reinterpret_cast<const unsigned char*>(message.data()), message.size(), out,
+           &size) == nullptr) {
+    // HMAC-SHA-256 with a valid key cannot fail short of memory exhaustion:
+    // a pseudonym that silently is not one would be far worse than a crash.
+    std::abort();
+  }
+}
+
+bool IsHexKey(std::string_view key) {
+  return key.size() == 64 && key.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
+
+}  // namespace
+
+Status CheckMayRun(const network::Definition& definition, const network::ResearchProject& project,
+                   std::string_view institution, Date today) {
+  if (definition.FindInstitution(institution) == nullptr) {
+    return UnknownInstitution(
+        fmt::format("'{}' is not an institution of the network definition", institution));
+  }
+  if (institution != project.requester) {
+    return NotAuthorized(
+        fmt::format("'{}' does not hold the legal basis {} of research project "
+                    "'{}': only its requester '{}' may run it",
+                    institution, project.legal_basis, project.id, project.requester));
+  }
+  if (!project.validity.Contains(today)) {
+    return NotAuthorized(fmt::format(
+        "the legal basis {} of research project '{}' is valid {}, "
+        "not today ({})",
+        project.legal_basis, project.id, project.validity.ToString(), today.ToString()));
+  }
+  return OkStatus();
+}
+
+Result<std::string> LoadOrCreateKey(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  if (in) {
+    std::string key;
+    std::getline(in, key);
+    if (IsHexKey(key)) return key;
+    return Error(Internal(fmt::format("{} is not a research key (64 hex digits)", file.string())));
+  }
+  unsigned char bytes[32];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) {
+    return Error(Internal("no randomness for the research key"));
+  }
+  std::string key;
+  for (unsigned char byte : bytes) key += fmt::format("{:02x}", byte);
+  // O_EXCL: two processes creating the key at once must not end up with two
+  // keys (the pseudonyms of one would be lost); the loser reads the winner's.
+  int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (fd < 0) {
+    if (errno == EEXIST) return LoadOrCreateKey(file);
+    return Error(
+        Internal(fmt::format("cannot create {}: {}", file.string(), std::strerror(errno))));
+  }
+  std::string line = key + "\n";
+  bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+                 ::fsync(fd) == 0;
+  ::close(fd);
+  if (!written) return Error(Internal(fmt::format("cannot write {}", file.string())));
+  return key;
+}
+
+Pseudonymizer::Pseudonymizer(std::string_view master_key, std::string_view project) {
+  std::string message(kProjectKeyLabel);
+  message += '\0';
+  message += project;
+  Hmac(reinterpret_cast<const unsigned char*>(master_key.data()), master_key.size(), message, key_);
+}
+
+std::string Pseudonymizer::Pseudonym(std::string_view niss) const {
+  unsigned char digest[32];
+  Hmac(key_, sizeof key_, niss, digest);
+  std::string out(32, 'a');
+  for (size_t i = 0; i < 16; ++i) {
+    out[2 * i] = static_cast<char>('a' + (digest[i] >> 4));
+    out[2 * i + 1] = static_cast<char>('a' + (digest[i] & 0xf));
+  }
+  return out;
+}
+
+std::string Pseudonymizer::KeyFingerprint() const {
+  unsigned char digest[32];
+  // A label no national number can equal, so the fingerprint is never a
+  // pseudonym's prefix.
+  Hmac(key_, sizeof key_, "key fingerprint", digest);
+  std::string out;
+  for (size_t i = 0; i < 8; ++i) out += fmt::format("{:02x}", digest[i]);
+  return out;
+}
+
+}  // namespace carrefour::research

@@ -1,0 +1,296 @@
+// Browser tests of the web console (docs/console.md), in headless Chromium
+// driven by playwright-core. They open each page against a running hub and
+// check that it shows what the hub's admin endpoints say — institution ids,
+// counts, a person's files — follow a person from the search box to the
+// transparency view, and save a screenshot of every page.
+//
+//   CONSOLE_URL=http://127.0.0.1:8080/ [CONSOLE_TOKEN=...] [CONSOLE_PERSON=<niss>]
+//   [ARTIFACTS_DIR=browser-artifacts] [CHROMIUM=/usr/bin/chromium]
+//   node --test console.test.mjs
+//
+// Any running network will do (tests/browser/run.sh starts a small one;
+// `carrefour demo` prints its console URL): what is expected is read from the
+// same hub's endpoints, not assumed. The browser may reach the hub only: any
+// other request fails the test (the console must work without network).
+
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { chromium } from 'playwright-core';
+
+const CONSOLE_URL = process.env.CONSOLE_URL;
+if (!CONSOLE_URL) throw new Error('CONSOLE_URL is required (the hub admin listener, e.g. http://127.0.0.1:8080/)');
+const TOKEN = process.env.CONSOLE_TOKEN || '';
+const ARTIFACTS = path.resolve(process.env.ARTIFACTS_DIR || 'browser-artifacts');
+const origin = new URL(CONSOLE_URL).origin;
+
+let browser;
+let page;
+const foreignRequests = [];
+const pageErrors = [];
+
+// The hub's own answer for an admin endpoint (what the page must show).
+async function admin(pathAndQuery) {
+  const response = await fetch(new URL(pathAndQuery, origin), {
+    headers: TOKEN ? { Authorization: `Bearer ${TOKEN}` } : {},
+  });
+  assert.equal(response.status, 200, `${pathAndQuery}: HTTP ${response.status}`);
+  return response.json();
+}
+
+async function shoot(name) {
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+async function open(hash) {
+  await page.evaluate((h) => { location.hash = h; }, hash);
+}
+
+before(async () => {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    // Root in a container has no user namespaces for Chromium's sandbox.
+    args: ['--no-sandbox', '--disable-dev-shm-usage'],
+  });
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1 });
+  // Only the hub may be asked: everything else is refused and remembered.
+  await context.route('**/*', (route) => {
+    const url = route.request().url();
+    if (url.startsWith(origin) || url.startsWith('data:')) return route.continue();
+    foreignRequests.push(url);
+    return route.abort();
+  });
+  page = await context.newPage();
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  page.setDefaultTimeout(15000);
+});
+
+after(async () => {
+  if (browser) await browser.close();
+});
+
+test('the console loads from the hub alone, asking for the admin token when there is one', async () => {
+  await page.goto(CONSOLE_URL);
+  if (TOKEN) {
+    const dialog = page.locator('#token-dialog');
+    await dialog.waitFor({ state: 'visible' });
+    await shoot('token-dialog');
+    await page.fill('#token-input', 'not-the-token');
+    await page.click('#token-form button[type=submit]');
+    await page.locator('#token-error').waitFor({ state: 'visible' });
+    await page.fill('#token-input', TOKEN);
+    await page.click('#token-form button[type=submit]');
+    await dialog.waitFor({ state: 'hidden' });
+  }
+  await page.locator('#hub-status[data-state="live"]').waitFor();
+  assert.equal(await page.title(), 'Dashboard · carrefour');
+  assert.deepEqual(foreignRequests, []);
+});
+
+test('dashboard: live counts and charts from /v1/admin/stats', async () => {
+  const stats = await admin('/v1/admin/stats?seconds=300');
+  const consultations = stats.totals.filter((t) => t.kind === 'consultation').reduce((a, t) => a + t.count, 0);
+  assert.ok(consultations > 0, 'the network has made consultations');
+  await open('#/dashboard');
+  const tile = page.locator('[data-tile="Consultations"] .value');
+  await tile.waitFor();
+  // The page refreshes every 2 s and the hub keeps counting: wait for a
+  // refresh that has at least what the hub said.
+  await page.waitForFunction((n) => {
+    const text = document.querySelector('[data-tile="Consultations"] .value')?.textContent || '';
+    return Number(text.replace(/[^\d]/g, '')) >= n;
+  }, consultations);
+  const kinds = await page.locator('.legend [data-series]').allInnerTexts();
+  assert.ok(kinds.includes('Consultations'), `legend: ${kinds}`);
+  const types = new Set(stats.series.filter((s) => s.kind === 'consultation').map((s) => s.data_type));
+  for (const type of [...types].slice(0, 3)) {
+    assert.ok(kinds.includes(type), `the data type chart names ${type}`);
+  }
+  const rows = page.locator('[data-testid="totals"] tbody tr');
+  assert.ok(await rows.count() >= stats.totals.length, 'every total is listed');
+  await shoot('dashboard');
+});
+
+test('network map: every institution and the flows between them', async () => {
+  const network = await admin('/v1/admin/network');
+  const flows = await admin('/v1/admin/flows');
+  await open('#/network');
+  await page.locator('[data-testid="map"]').waitFor();
+  for (const institution of network.institutions) {
+    await page.locator(`[data-testid="map"] [data-institution="${institution.id}"]`).waitFor({ state: 'attached' });
+  }
+  const between = flows.flows.find((f) => f.kind === 'consultation' && f.to !== 'hub' && f.from !== 'hub');
+  assert.ok(between, 'a consultation went from a requester to a provider');
+  await page.locator(`path.edge[data-from="${between.from}"][data-to="${between.to}"][data-kind="consultation"]`).waitFor({ state: 'attached' });
+  const table = await page.locator('[data-testid="flows"]').innerText();
+  assert.ok(table.includes(between.from) && table.includes(between.to));
+  await shoot('network');
+});
+
+test('authorizations: the matrix and every row of the definition', async () => {
+  const data = await admin('/v1/admin/authorizations');
+  await open('#/authorizations');
+  await page.locator('[data-testid="matrix"]').waitFor();
+  const rows = page.locator('[data-testid="authorizations"] tbody tr');
+  await rows.first().waitFor();
+  assert.equal(await rows.count(), data.authorizations.length);
+  const text = await page.locator('[data-testid="authorizations"]').innerText();
+  assert.ok(text.includes(data.authorizations[0].legal_basis));
+  await shoot('authorizations');
+  // Filtering narrows the list to what matches.
+  const basis = data.authorizations.at(-1).legal_basis;
+  await page.fill('input[aria-label="Filter"]', basis);
+  const expected = data.authorizations.filter((a) =>
+    [a.data_type, a.requester, a.requester_type, a.capacity, a.legal_basis, ...a.institutions, ...a.fields]
+      .filter(Boolean).join(' ').toLowerCase().includes(basis.toLowerCase())).length;
+  await page.waitForFunction((n) => document.querySelectorAll('[data-testid="authorizations"] tbody tr').length === n, expected);
+});
+
+test('mutation queues: backlog per subscriber as the store has it', async () => {
+  const queues = await admin('/v1/admin/queues');
+  assert.ok(queues.subscribers.length > 0, 'the definition has subscribers');
+  await open('#/queues');
+  const rows = page.locator('[data-testid="queues"] tbody tr');
+  await rows.first().waitFor();
+  assert.equal(await rows.count(), queues.subscribers.length);
+  const waiting = await page.locator('[data-tile="Deliveries waiting"] .value').innerText();
+  assert.equal(Number(waiting.replace(/[^\d]/g, '')), queues.pending);
+  for (const subscriber of queues.subscribers.filter((s) => s.pending > 0)) {
+    const row = rows.filter({ hasText: subscriber.subscriber }).first();
+    assert.ok((await row.innerText()).includes(String(subscriber.pending)));
+  }
+  await shoot('queues');
+});
+
+test('audit: the chain verifies, and a search lists only what it asked for', async () => {
+  const network = await admin('/v1/admin/network');
+  const requester = network.institutions[0].id;
+  const expected = await admin(`/v1/admin/audit?requester=${encodeURIComponent(requester)}&limit=100`);
+  await open('#/audit');
+  await page.locator('[data-testid="verify"][data-ok="true"]').waitFor();
+  await page.fill('input[name="requester"]', requester);
+  await page.click('[data-testid="audit-search"] button[type="submit"]');
+  await page.waitForFunction((r) => location.hash.includes(`requester=${r}`), requester);
+  if (expected.records.length === 0) {
+    await page.locator('[data-state="empty"]').waitFor();
+  } else {
+    const cells = page.locator('[data-testid="records"] tbody tr td:nth-child(3)');
+    await cells.first().waitFor();
+    const institutions = new Set(await cells.allInnerTexts());
+    assert.deepEqual([...institutions], [requester]);
+  }
+  await shoot('audit');
+});
+
+test('person: from the search box to the transparency view', async () => {
+  let niss = process.env.CONSOLE_PERSON;
+  if (!niss) {
+    const answered = await admin('/v1/admin/audit?kind=consultation&limit=500');
+    niss = answered.records.find((r) => r.niss && r.outcome === 'ok')?.niss;
+  }
+  assert.ok(niss, 'a person was consulted');
+  const person = await admin(`/v1/admin/person?niss=${niss}`);
+  const transparency = await admin(`/v1/admin/transparency?niss=${niss}`);
+  assert.ok(person.entries.length > 0 && transparency.consultations.length > 0);
+
+  await open('#/dashboard');
+  // Typed as people write it, with the usual separators.
+  const typed = `${niss.slice(0, 2)}.${niss.slice(2, 4)}.${niss.slice(4, 6)}-${niss.slice(6, 9)}.${niss.slice(9)}`;
+  await page.fill('#person-search-input', typed);
+  await page.press('#person-search-input', 'Enter');
+  await page.waitForFunction((n) => location.hash === `#/person/${n}`, niss);
+  const entries = page.locator('[data-testid="entries"] tbody tr');
+  await entries.first().waitFor();
+  assert.equal(await entries.count(), person.entries.length);
+  const text = await page.locator('[data-testid="entries"]').innerText();
+  for (const entry of person.entries) assert.ok(text.includes(entry.institution) && text.includes(entry.capacity));
+  assert.equal(await page.locator('[data-testid="person-niss"]').innerText(), typed);
+  await shoot('person-files');
+
+  if (person.mutations.length > 0) {
+    await page.click('.tabs a[data-tab="mutations"]');
+    await page.locator('[data-testid="mutations"]').waitFor();
+    await shoot('person-mutations');
+  }
+
+  await page.click('.tabs a[data-tab="transparency"]');
+  await page.waitForFunction((n) => location.hash === `#/person/${n}/transparency`, niss);
+  const consultations = page.locator('[data-testid="transparency"] tbody tr');
+  await consultations.first().waitFor();
+  // Consultations may continue meanwhile: at least what the hub said.
+  assert.ok(await consultations.count() >= transparency.consultations.length);
+  const shown = await page.locator('[data-testid="transparency"]').innerText();
+  for (const requester of new Set(transparency.consultations.map((c) => c.requester))) {
+    assert.ok(shown.includes(requester), `transparency names ${requester}`);
+  }
+  if (transparency.consultations.some((c) => c.outcome === 'refused')) assert.ok(shown.includes('refused'));
+  await shoot('person-transparency');
+});
+
+test('person: an invalid number gets the hub\'s reason; an unknown one an empty state', async () => {
+  await page.fill('#person-search-input', '12345678901');
+  await page.press('#person-search-input', 'Enter');
+  const error = page.locator('[data-state="error"]');
+  await error.waitFor();
+  assert.ok((await error.innerText()).includes('invalid-niss'));
+  await shoot('person-invalid');
+
+  // A valid number nobody declared: born 1900-01-01, serial 997.
+  const base = '000101997';
+  const unknown = base + String(97 - (Number(base) % 97)).padStart(2, '0');
+  const person = await admin(`/v1/admin/person?niss=${unknown}`);
+  await open(`#/person/${unknown}`);
+  if (person.entries.length === 0) {
+    await page.locator('[data-state="empty"]').waitFor();
+    assert.ok((await page.locator('[data-state="empty"]').innerText()).includes('No institution holds a file'));
+  }
+});
+
+test('the console\'s files need no token; its data endpoints do, and refuse bad input clearly', async () => {
+  const index = await fetch(new URL('/', origin));
+  assert.equal(index.status, 200);
+  assert.match(index.headers.get('content-type'), /^text\/html/);
+  assert.match(index.headers.get('content-security-policy'), /script-src 'self'/);
+  assert.equal(index.headers.get('cache-control'), 'no-cache');
+  const etag = index.headers.get('etag');
+  const again = await fetch(new URL('/', origin), { headers: { 'If-None-Match': etag } });
+  assert.equal(again.status, 304);
+  const script = await fetch(new URL('/console/js/app.js', origin));
+  assert.equal(script.status, 200);
+  assert.match(script.headers.get('content-type'), /^text\/javascript/);
+  assert.equal((await fetch(new URL('/console/js/nothing.js', origin))).status, 404);
+
+  const call = async (target, init = {}, withToken = true) => {
+    const headers = withToken && TOKEN ? { Authorization: `Bearer ${TOKEN}` } : {};
+    const response = await fetch(new URL(target, origin), { ...init, headers });
+    return { status: response.status, body: await response.json() };
+  };
+  if (TOKEN) {
+    const refused = await call('/v1/admin/stats', {}, false);
+    assert.equal(refused.status, 403);
+    assert.equal(refused.body.error.code, 'not-authorized');
+  }
+  for (const [target, status, code] of [
+    ['/v1/admin/stats?seconds=0', 400, 'invalid-request'],
+    ['/v1/admin/stats?seconds=100000', 400, 'invalid-request'],
+    ['/v1/admin/stats?seconds=abc', 400, 'invalid-request'],
+    ['/v1/admin/person', 400, 'invalid-request'],
+    ['/v1/admin/person?niss=12345678901', 400, 'invalid-niss'],
+    ['/v1/admin/audit?kind=gossip', 400, 'invalid-request'],
+  ]) {
+    const answer = await call(target);
+    assert.equal(answer.status, status, target);
+    assert.equal(answer.body.error.code, code, target);
+    assert.ok(answer.body.error.message.length > 0, target);
+  }
+  const posted = await call('/v1/admin/queues', { method: 'POST' });
+  assert.equal(posted.status, 400);
+  assert.match(posted.body.error.message, /GET/);
+});
+
+test('no request left the hub, and no script error', () => {
+  assert.deepEqual(foreignRequests, []);
+  assert.deepEqual(pageErrors, []);
+});

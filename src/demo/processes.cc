@@ -1,6 +1,7 @@
 #include "demo/processes.h"
 
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -40,6 +41,9 @@ Result<std::unique_ptr<Child>> Child::Start(std::string name, std::vector<std::s
     // The child: its own process group, so that a Ctrl-C in the terminal
     // reaches the demo only, which then stops its children in order.
     setpgid(0, 0);
+    // Should the demo die without stopping its children (kill -9), they
+    // stop too rather than linger holding the ports.
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);

@@ -211,6 +211,7 @@ class Demo {
         network::ParseDefinition(DemoNetworkTemplate(), "examples/network.toml");
     if (!template_definition) return template_definition.error();
     for (const network::Institution& institution : template_definition->institutions()) {
+      if (institution.endpoint.empty()) continue;  // runs no connector (a research centre)
       institutions_.push_back(institution.id);
       provide_address_[institution.id] = FreeAddress("127.0.0.1:0");
       provide_ports[institution.id] = PortOf(provide_address_[institution.id]);
@@ -219,13 +220,16 @@ class Demo {
     started = Clock::now();
     const fs::path pki = dir_ / "pki";
     CARREFOUR_RETURN_IF_ERROR(pki::InitAuthority(pki, pki::AuthorityOptions{.common_name = "carrefour demo network CA"}));
-    std::vector<std::string> names = institutions_;
+    std::vector<std::string> names;
+    for (const network::Institution& institution : template_definition->institutions()) {
+      names.push_back(institution.id);
+    }
     names.push_back("hub");
     for (const std::string& name : names) {
       CARREFOUR_RETURN_IF_ERROR(pki::IssueCertificate(pki, {.name = name, .hosts = {"127.0.0.1", "localhost"}}));
     }
     std::cout << fmt::format("  [2/6] PKI: network CA, hub and {} institution certificates in {} ({:.1f} s)\n",
-                             institutions_.size(), pki.string(), Seconds(started));
+                             names.size() - 1, pki.string(), Seconds(started));
 
     const std::string toml = DemoNetworkToml(provide_ports);
     network_file_ = dir_ / "network.toml";

@@ -196,6 +196,12 @@ Status WriteInstitutions(const Population& population, const network::Definition
   // Everything is checked before anything is written.
   std::vector<Plan> plans;
   for (const network::Institution& institution : definition.institutions()) {
+    // An institution of a type the demo has no schema for, with no endpoint
+    // and no files (a research centre), runs no connector: nothing to write.
+    if (institution.endpoint.empty() && internal::FindSchema(institution.type) == nullptr &&
+        definition.TypeOf(institution).capacities.empty()) {
+      continue;
+    }
     CARREFOUR_ASSIGN_OR_RETURN(Plan plan, MakePlan(definition, institution));
     auto listen = layout.listen.find(institution.id);
     if (!plan.provide.empty() &&

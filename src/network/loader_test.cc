@@ -947,11 +947,16 @@ TEST(Examples, TheShippedNetworkLoads) {
   ASSERT_FALSE(SourceDir().empty()) << "CARREFOUR_SOURCE_DIR is not set";
   Result<Definition> definition = LoadDefinition(SourceDir() / "examples" / "network.toml");
   ASSERT_TRUE(definition) << definition.error().ToString();
-  EXPECT_EQ(definition->institution_types().size(), 7u);
-  EXPECT_EQ(definition->institutions().size(), 8u);
+  EXPECT_EQ(definition->institution_types().size(), 8u);
+  EXPECT_EQ(definition->institutions().size(), 9u);
   EXPECT_EQ(definition->data_types().size(), 12u);
+  EXPECT_EQ(definition->research_projects().size(), 1u);
   for (const Institution& institution : definition->institutions()) {
     SCOPED_TRACE(institution.id);
+    if (institution.type == "research-centre") {
+      EXPECT_EQ(institution.endpoint, "");  // provides nothing: no connector
+      continue;
+    }
     EXPECT_EQ(institution.endpoint_host, "127.0.0.1");
     EXPECT_GE(institution.endpoint_port, 9101);
     EXPECT_LE(institution.endpoint_port, 9108);

@@ -9,6 +9,7 @@
 #include <toml++/toml.h>
 
 #include "connector/database.h"
+#include "net/server.h"
 
 namespace carrefour::connector {
 namespace {
@@ -150,12 +151,7 @@ std::filesystem::path Resolve(const std::filesystem::path& base, const std::stri
 }
 
 bool ValidAddress(std::string_view address) {
-  size_t colon = address.rfind(':');
-  if (colon == std::string_view::npos || colon == 0) return false;
-  std::string_view port = address.substr(colon + 1);
-  if (port.empty() || port.size() > 5) return false;
-  return std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
-         std::stoi(std::string(port)) <= 65535;
+  return net::ParseListenAddress(address, "").has_value();
 }
 
 }  // namespace

@@ -79,18 +79,6 @@ Result<std::optional<std::string>> ReadState(Session& session, const std::string
 
 namespace {
 
-Result<std::pair<std::string, uint16_t>> SplitAddress(const std::string& address) {
-  size_t colon = address.rfind(':');
-  if (colon == std::string::npos) {
-    return tl::unexpected(InvalidRequest(fmt::format("address \"{}\": expected HOST:PORT", address)));
-  }
-  int port = std::atoi(address.c_str() + colon + 1);
-  if (port < 0 || port > 65535) {
-    return tl::unexpected(InvalidRequest(fmt::format("address \"{}\": bad port", address)));
-  }
-  return std::make_pair(address.substr(0, colon), static_cast<uint16_t>(port));
-}
-
 net::Response ErrorReply(StatusCode code, std::string message) {
   return net::ErrorResponse(Status(code, std::move(message)));
 }
@@ -139,7 +127,7 @@ class Connector::Impl {
 
   Status Start() {
     if (!config_.provide_listen.empty()) {
-      CARREFOUR_ASSIGN_OR_RETURN(auto address, SplitAddress(config_.provide_listen));
+      CARREFOUR_ASSIGN_OR_RETURN(auto address, net::ParseListenAddress(config_.provide_listen, "[provide] listen"));
       net::ServerOptions options;
       options.address = address.first;
       options.port = address.second;
@@ -155,7 +143,7 @@ class Connector::Impl {
       if (!started.ok()) return started.WithContext("provide listener");
     }
     if (!config_.admin_listen.empty()) {
-      CARREFOUR_ASSIGN_OR_RETURN(auto address, SplitAddress(config_.admin_listen));
+      CARREFOUR_ASSIGN_OR_RETURN(auto address, net::ParseListenAddress(config_.admin_listen, "[admin] listen"));
       net::ServerOptions options;
       options.address = address.first;
       options.port = address.second;

@@ -27,6 +27,7 @@
 #include "demo/population.h"
 #include "demo/processes.h"
 #include "net/client.h"
+#include "net/server.h"
 #include "network/loader.h"
 #include "pki/pki.h"
 
@@ -43,8 +44,9 @@ double Seconds(Clock::time_point since) {
 
 // HOST:PORT when that port is free on HOST, else HOST:<a free port>.
 std::string FreeAddress(const std::string& wanted) {
-  std::string host = wanted.substr(0, wanted.rfind(':'));
-  int port = std::atoi(wanted.c_str() + wanted.rfind(':') + 1);
+  Result<std::pair<std::string, uint16_t>> parsed = net::ParseListenAddress(wanted, "address");
+  std::string host = parsed ? parsed->first : "127.0.0.1";
+  int port = parsed ? parsed->second : 0;
   auto try_bind = [&](int p) -> int {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     int one = 1;
@@ -68,7 +70,8 @@ std::string FreeAddress(const std::string& wanted) {
 }
 
 uint16_t PortOf(const std::string& address) {
-  return static_cast<uint16_t>(std::atoi(address.c_str() + address.rfind(':') + 1));
+  Result<std::pair<std::string, uint16_t>> parsed = net::ParseListenAddress(address, "address");
+  return parsed ? parsed->second : 0;
 }
 
 // Sync calls to the hub as each institution, and to admin listeners.

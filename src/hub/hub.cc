@@ -43,27 +43,6 @@ using SteadyClock = std::chrono::steady_clock;
 // SPEC.md section 4.1: a bigger batch is refused whole.
 constexpr size_t kMaxEntriesPerBatch = 10000;
 
-Result<std::pair<std::string, uint16_t>> SplitAddress(std::string_view address,
-                                                      std::string_view what) {
-  size_t colon = address.rfind(':');
-  if (colon == std::string_view::npos || colon == 0) {
-    return Error(InvalidRequest(fmt::format("{} '{}' is not HOST:PORT", what, address)));
-  }
-  std::string host(address.substr(0, colon));
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  unsigned port = 0;
-  for (char c : address.substr(colon + 1)) {
-    if (c < '0' || c > '9' || port > 65535) {
-      return Error(InvalidRequest(fmt::format("{} '{}' has a bad port", what, address)));
-    }
-    port = port * 10 + static_cast<unsigned>(c - '0');
-  }
-  if (port > 65535 || colon + 1 == address.size()) {
-    return Error(InvalidRequest(fmt::format("{} '{}' has a bad port", what, address)));
-  }
-  return std::make_pair(host, static_cast<uint16_t>(port));
-}
-
 // The key that MACs this node's audit checkpoints: created once, kept in the
 // data folder, readable by the hub's user only.
 Result<std::string> LoadOrCreateAuditKey(const std::filesystem::path& file) {
@@ -303,7 +282,7 @@ Status Hub::Impl::Start() {
   mutations_ = std::make_unique<mutations::MutationService>(
       [this] { return engine(); }, *store_, *audit_, clock_, mutation_options);
 
-  CARREFOUR_ASSIGN_OR_RETURN(auto listen, SplitAddress(options_.listen, "--listen"));
+  CARREFOUR_ASSIGN_OR_RETURN(auto listen, net::ParseListenAddress(options_.listen, "--listen"));
   net::ServerOptions api_options;
   api_options.address = listen.first;
   api_options.port = listen.second;
@@ -318,7 +297,7 @@ Status Hub::Impl::Start() {
   CARREFOUR_RETURN_IF_ERROR(api_->Start().WithContext("API listener"));
 
   if (!options_.admin.empty()) {
-    CARREFOUR_ASSIGN_OR_RETURN(auto admin, SplitAddress(options_.admin, "--admin"));
+    CARREFOUR_ASSIGN_OR_RETURN(auto admin, net::ParseListenAddress(options_.admin, "--admin"));
     net::ServerOptions admin_options;
     admin_options.address = admin.first;
     admin_options.port = admin.second;

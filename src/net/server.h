@@ -26,6 +26,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/result.h"
 #include "core/status.h"
 #include "net/tls_files.h"
 
@@ -55,6 +56,11 @@ struct ServerOptions {
   // Connections beyond this are closed as soon as they are accepted.
   size_t max_connections = 4096;
 };
+
+// "HOST:PORT" as ServerOptions wants it (IPv6 as "[::1]:8443"; port 0 = the
+// system picks). Errors: kInvalidRequest naming `what` ("--listen").
+Result<std::pair<std::string, uint16_t>> ParseListenAddress(std::string_view address,
+                                                            std::string_view what);
 
 // One HTTP request, parsed and decoded. Header names are lower case.
 struct Request {

@@ -2,6 +2,10 @@
 
 #include <cstdio>
 
+#include <fmt/format.h>
+
+#include "net/server.h"
+
 namespace carrefour::net::internal {
 namespace {
 
@@ -94,3 +98,28 @@ void AppendJsonString(std::string_view text, std::string* out) {
 }
 
 }  // namespace carrefour::net::internal
+
+namespace carrefour::net {
+
+Result<std::pair<std::string, uint16_t>> ParseListenAddress(std::string_view address,
+                                                            std::string_view what) {
+  size_t colon = address.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) {
+    return tl::unexpected(InvalidRequest(fmt::format("{} '{}' is not HOST:PORT", what, address)));
+  }
+  std::string host(address.substr(0, colon));
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  unsigned port = 0;
+  for (char c : address.substr(colon + 1)) {
+    if (c < '0' || c > '9' || port > 65535) {
+      return tl::unexpected(InvalidRequest(fmt::format("{} '{}' has a bad port", what, address)));
+    }
+    port = port * 10 + static_cast<unsigned>(c - '0');
+  }
+  if (port > 65535 || colon + 1 == address.size()) {
+    return tl::unexpected(InvalidRequest(fmt::format("{} '{}' has a bad port", what, address)));
+  }
+  return std::make_pair(host, static_cast<uint16_t>(port));
+}
+
+}  // namespace carrefour::net

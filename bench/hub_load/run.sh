@@ -8,6 +8,15 @@
 #   bench/hub_load/run.sh [--connections N] [--duration S] [--warmup S] [--rounds N]
 #                         [--build DIR] [--no-build] [--hub-data DIR]
 #                         [--no-nginx] [--no-install] [--keep] [--out FILE]
+#                         [--wrk] [--wrk-connections "32 256"] [--batch-size N]
+#
+# With --wrk, wrk (Debian package; installed when missing and run as root)
+# also drives the hub and nginx in one interleaved closed-loop run at each
+# --wrk-connections count, through an LD_PRELOAD shim that gives it the
+# requester's client certificate (wrk_client_cert.c), then the batch endpoint
+# (SPEC.md 4.5) with --batch-size consultations per request; the open loop
+# then runs at half the hub's wrk rate. Front CPU per request (the hub alone,
+# nginx alone: the provider is not counted) comes from /proc.
 #
 # Everything runs on 127.0.0.1 in a fresh temporary folder (certificates,
 # network definition, hub data) and every process started here is stopped on
@@ -28,6 +37,9 @@ USE_NGINX=1
 INSTALL_NGINX=1
 KEEP=0
 OUT=""
+USE_WRK=0
+WRK_CONNECTIONS="32 256"
+BATCH_SIZE=100
 
 usage() {
   sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
@@ -50,6 +62,9 @@ Options:
   --no-install      do not apt-get install nginx when it is missing: skip (c)
   --keep            keep the temporary folder (logs, certificates, results)
   --out FILE        also write every run's result as a JSON line to FILE
+  --wrk             also measure with wrk (closed loop, hub and nginx interleaved)
+  --wrk-connections "N M"  connection counts of the wrk runs (default "32 256")
+  --batch-size N    consultations per POST /v1/consultations/batch (default 100)
 EOF
 }
 
@@ -67,6 +82,9 @@ while [[ $# -gt 0 ]]; do
     --no-install) INSTALL_NGINX=0; shift ;;
     --keep) KEEP=1; shift ;;
     --out) OUT=$2; shift 2 ;;
+    --wrk) USE_WRK=1; shift ;;
+    --wrk-connections) WRK_CONNECTIONS=$2; shift 2 ;;
+    --batch-size) BATCH_SIZE=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -263,7 +281,16 @@ legal_basis = "ISC/24/001"
 from = 2020-01-01
 EOF
 
-"$CARREFOUR" hub --network "$WORK/network.toml" --data "$HUB_DATA" \
+# With --wrk the hub counts its heap allocations (count_allocs.c: one
+# relaxed increment per malloc, on per-thread cache lines).
+HUB_PRELOAD=()
+ALLOCS_FILE=""
+if [[ $USE_WRK -eq 1 ]] &&
+  cc -shared -fPIC -O2 -o "$WORK/count_allocs.so" "$ROOT/bench/hub_load/count_allocs.c" -lpthread 2>"$WORK/count_allocs.log"; then
+  ALLOCS_FILE="$WORK/hub.allocations"
+  HUB_PRELOAD=(env "COUNT_ALLOCS_FILE=$ALLOCS_FILE" "LD_PRELOAD=$WORK/count_allocs.so")
+fi
+"${HUB_PRELOAD[@]}" "$CARREFOUR" hub --network "$WORK/network.toml" --data "$HUB_DATA" \
   --listen 127.0.0.1:0 --admin 127.0.0.1:0 \
   --cert "$PKI/hub.crt" --key "$PKI/hub.key" --ca "$PKI/ca.crt" \
   >"$WORK/hub.out" 2>"$WORK/hub.log" &
@@ -416,6 +443,88 @@ for _ in $(seq "$ROUNDS"); do
 done
 A=$(median_line "$RESULTS/a.closed" requests_per_second)
 RATE=$(awk -v r="$(field "$A" requests_per_second)" 'BEGIN { printf "%d", r / 2 }')
+
+# --- wrk: the hub and nginx, interleaved, at each connection count -----------------
+WRK_NOTE=""
+if [[ $USE_WRK -eq 1 ]]; then
+  WRK=$(command -v wrk || true)
+  if [[ -z "$WRK" && $INSTALL_NGINX -eq 1 && $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+    say "wrk is missing: apt-get install wrk ..."
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends wrk >/dev/null 2>&1 || true
+    WRK=$(command -v wrk || true)
+  fi
+  [[ -n "$WRK" ]] || WRK_NOTE="skipped: wrk is not installed (Debian: apt-get install wrk)"
+  SHIM="$WORK/wrk_client_cert.so"
+  if [[ -z "$WRK_NOTE" ]] && ! cc -shared -fPIC -o "$SHIM" "$ROOT/bench/hub_load/wrk_client_cert.c" -ldl -lssl 2>"$WORK/shim.log"; then
+    WRK_NOTE="skipped: the client-certificate shim does not build: $(cat "$WORK/shim.log")"
+  fi
+fi
+if [[ $USE_WRK -eq 1 && -z "$WRK_NOTE" ]]; then
+  cat >"$WORK/post.lua" <<'EOF'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local file = io.open(os.getenv("WRK_BODY_FILE"))
+wrk.body = file:read("*a")
+file:close()
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('WRKJSON {"requests": %d, "duration_us": %d, "errors": %d, "non_2xx": %d, "p50_ms": %.3f, "p99_ms": %.3f}\n',
+    summary.requests, summary.duration, e.connect + e.read + e.write + e.timeout, e.status,
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+end
+EOF
+  {
+    printf '{"consultations": ['
+    for i in $(seq "$BATCH_SIZE"); do
+      [[ $i -gt 1 ]] && printf ', '
+      printf '{"data_type": "person.address", "niss": "%s"}' "$NISS"
+    done
+    printf ']}'
+  } >"$WORK/batch.json"
+  # wrk_run NAME CONNECTIONS URL BODY_FILE "SERVER_PIDS" [ITEMS_PER_REQUEST]: a
+  # warmup, then the measured run; appends a JSON line to $RESULTS/w.NAME.CONNECTIONS.
+  wrk_run() {
+    local name=$1 conns=$2 url=$3 body=$4 servers=$5 items=${6:-1} before after out line
+    local threads=$((conns < 2 ? 1 : 2))
+    say "  wrk $name, $conns connections ..."
+    WRK_BODY_FILE=$body WRK_CLIENT_CERT=$PKI/mut-100.crt WRK_CLIENT_KEY=$PKI/mut-100.key LD_PRELOAD=$SHIM \
+      "$WRK" -t"$threads" -c"$conns" -d"${WARMUP}s" -s "$WORK/post.lua" "$url" >/dev/null 2>&1 || true
+    local allocs_before=0 allocs_after=0
+    if [[ -n "$ALLOCS_FILE" && $name != nginx ]]; then sleep 0.3; allocs_before=$(cat "$ALLOCS_FILE"); fi
+    # shellcheck disable=SC2086
+    before=$(server_usage $servers)
+    out=$(WRK_BODY_FILE=$body WRK_CLIENT_CERT=$PKI/mut-100.crt WRK_CLIENT_KEY=$PKI/mut-100.key LD_PRELOAD=$SHIM \
+      "$WRK" -t"$threads" -c"$conns" -d"${DURATION}s" -s "$WORK/post.lua" "$url" 2>&1) || die "wrk $name failed: $out"
+    # shellcheck disable=SC2086
+    after=$(server_usage $servers)
+    if [[ -n "$ALLOCS_FILE" && $name != nginx ]]; then sleep 0.3; allocs_after=$(cat "$ALLOCS_FILE"); fi
+    line=$(sed -n 's/^WRKJSON //p' <<<"$out")
+    [[ -n "$line" ]] || die "wrk $name gave no summary: $out"
+    line=$(awk -v l="$line" -v b="$before" -v a="$after" -v hz="$CLK_TCK" -v items="$items" -v n="$name" -v c="$conns" -v ab="$allocs_before" -v aa="$allocs_after" 'BEGIN {
+      split(b, x, " "); split(a, y, " ");
+      r = l; sub(/.*"requests": /, "", r); sub(/,.*/, "", r); r += 0;
+      d = l; sub(/.*"duration_us": /, "", d); sub(/,.*/, "", d); d += 0;
+      if (r < 1) r = 1;
+      sub(/}$/, "", l);
+      printf "%s, \"label\": \"%s\", \"connections\": %d, \"requests_per_second\": %.1f, \"consultations_per_second\": %.1f, \"front_cpu_us_per_request\": %.1f, \"front_cpu_us_per_consultation\": %.1f, \"front_context_switches_per_request\": %.2f, \"allocations_per_request\": %.1f}\n",
+        l, n, c, r * 1e6 / d, r * items * 1e6 / d, (y[1] - x[1]) * 1e6 / hz / r, (y[1] - x[1]) * 1e6 / hz / r / items, (y[2] - x[2]) / r, (aa - ab) / r }')
+    printf '%s\n' "$line" >>"$RESULTS/w.$name.$conns"
+    if [[ -n "$OUT" ]]; then printf '%s\n' "$line" >>"$OUT"; fi
+  }
+  say "wrk closed loop, ${DURATION} s after ${WARMUP} s of warmup, $ROUNDS round(s), connections: $WRK_CONNECTIONS:"
+  for _ in $(seq "$ROUNDS"); do
+    for conns in $WRK_CONNECTIONS; do
+      wrk_run hub "$conns" "$HUB_URL/v1/consultations" "$WORK/consult.json" "$HUB_PID"
+      if [[ -n "$NGINX" ]]; then
+        wrk_run nginx "$conns" "$NGINX_URL/v1/provide" "$WORK/provide.json" "$NGINX_PID"
+      fi
+    done
+    wrk_run batch 8 "$HUB_URL/v1/consultations/batch" "$WORK/batch.json" "$HUB_PID" "$BATCH_SIZE"
+  done
+  first=${WRK_CONNECTIONS%% *}
+  W=$(median_line "$RESULTS/w.hub.$first" requests_per_second)
+  RATE=$(awk -v r="$(field "$W" requests_per_second)" 'BEGIN { printf "%d", r / 2 }')
+fi
 [[ $RATE -ge 1 ]] || die "the hub answered nothing in the closed loop"
 
 say "open loop at $RATE requests/s (half the hub's median maximum), $ROUNDS round(s):"
@@ -475,6 +584,44 @@ if [[ -s "$RESULTS/c.closed" ]]; then
   awk -v a="$A_RPS" -v c="$C_RPS" 'BEGIN { r = 100 * a / c; printf "(a)/(c) = %.0f %% of the peer baseline (aim: at least 80 %%): %s\n", r, (r >= 80 ? "met" : "NOT met") }'
 else
   echo "(a)/(c) = n/a ($NGINX_NOTE)"
+fi
+if [[ $USE_WRK -eq 1 ]]; then
+  echo
+  if [[ -n "$WRK_NOTE" ]]; then
+    echo "wrk: $WRK_NOTE"
+  else
+    echo "wrk closed loop (median of $ROUNDS round(s); front CPU = the hub alone, nginx alone, from /proc)"
+    printf '  %-6s %-7s %9s %8s %8s %7s %14s %8s %10s\n' "conns" "" "req/s" "p50 ms" "p99 ms" "failed" "front CPU/req" "cs/req" "allocs/req"
+    for conns in $WRK_CONNECTIONS; do
+      for name in hub nginx; do
+        file="$RESULTS/w.$name.$conns"
+        [[ -s "$file" ]] || continue
+        line=$(median_line "$file" requests_per_second)
+        allocs=$(field "$line" allocations_per_request)
+        [[ $name == nginx || -z "$ALLOCS_FILE" ]] && allocs="-"
+        printf '  %-6s %-7s %9s %8s %8s %7s %11s us %8s %10s\n' "$conns" "$name" "$(field "$line" requests_per_second)" \
+          "$(field "$line" p50_ms)" "$(field "$line" p99_ms)" "$(failed "$line")" \
+          "$(field "$line" front_cpu_us_per_request)" "$(field "$line" front_context_switches_per_request)" "$allocs"
+      done
+      if [[ -s "$RESULTS/w.nginx.$conns" ]]; then
+        h=$(median_line "$RESULTS/w.hub.$conns" requests_per_second)
+        n=$(median_line "$RESULTS/w.nginx.$conns" requests_per_second)
+        awk -v hr="$(field "$h" requests_per_second)" -v nr="$(field "$n" requests_per_second)" \
+          -v hc="$(field "$h" front_cpu_us_per_request)" -v nc="$(field "$n" front_cpu_us_per_request)" -v c="$conns" 'BEGIN {
+          printf "  %s connections: hub/nginx throughput %.2fx (aim >= 1.0: %s), CPU per request %.2fx (aim <= 1.5: %s)\n",
+            c, hr / nr, (hr >= nr ? "met" : "NOT met"), hc / nc, (hc <= 1.5 * nc ? "met" : "NOT met") }'
+      fi
+    done
+    line=$(median_line "$RESULTS/w.batch.8" consultations_per_second)
+    single=$(median_line "$RESULTS/w.hub.${WRK_CONNECTIONS%% *}" requests_per_second)
+    awk -v b="$(field "$line" consultations_per_second)" -v s="$(field "$single" requests_per_second)" \
+      -v cpu="$(field "$line" front_cpu_us_per_consultation)" -v n="$BATCH_SIZE" -v f="$(failed "$line")" 'BEGIN {
+      printf "  batch endpoint, %d per request, 8 connections: %.0f consultations/s (%.2fx the single endpoint), front CPU %.1f us per consultation, %d failed\n", n, b, b / s, cpu, f }'
+    if [[ -s "$RESULTS/c.closed" && -s "$RESULTS/w.nginx.$CONNECTIONS" ]]; then
+      awk -v l="$C_RPS" -v w="$(field "$(median_line "$RESULTS/w.nginx.$CONNECTIONS" requests_per_second)" requests_per_second)" 'BEGIN {
+        if (w > 1.2 * l) printf "  note: at the same connections wrk drives nginx %.2fx faster than the project'"'"'s loadgen: there, the generator, not the server, is the bottleneck\n", w / l }'
+    fi
+  fi
 fi
 AL=$(median_line "$RESULTS/a.open" p99_ms)
 awk -v p="$(field "$AL" p99_ms)" -v r="$RATE" 'BEGIN { printf "(a) p99 at %d/s = %.3f ms (aim: under 2 ms): %s\n", r, p, (p < 2 ? "met" : "NOT met") }'

@@ -1,6 +1,5 @@
 #include "exchange/consultation.h"
 
-
 #include <chrono>
 #include <mutex>
 #include <vector>
@@ -9,7 +8,7 @@
 #include <fmt/format.h>
 
 #include "api/json.h"
-#include "niss/niss.h"
+#include "exchange/wire.h"
 #include "store/store.h"
 
 namespace carrefour::exchange {
@@ -21,23 +20,6 @@ using SteadyClock = std::chrono::steady_clock;
 int64_t MicrosSince(SteadyClock::time_point start) {
   return std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - start).count();
 }
-
-// What became of one provider call, ready to be written into the answer.
-struct ProviderResult {
-  std::string provider;
-  enum class Kind { kOk, kNoData, kError } kind = Kind::kError;
-  json::value data;  // kOk: the filtered object or list of objects
-  Status error;      // kError
-
-  const char* Name() const {
-    switch (kind) {
-      case Kind::kOk: return "ok";
-      case Kind::kNoData: return "no-data";
-      case Kind::kError: return "error";
-    }
-    return "error";
-  }
-};
 
 // Keeps only `fields` of `object`: providers may send more than the requester
 // is authorized to see, and what is not authorized never leaves the hub.
@@ -95,188 +77,192 @@ ProviderResult Interpret(std::string provider, Result<ProviderReply> reply,
   return result;
 }
 
-Result<directory::ConsultationRequest> ParseRequest(std::string_view caller,
-                                                    std::string_view body, Date today,
-                                                    audit::Record* record) {
-  CARREFOUR_ASSIGN_OR_RETURN(json::object object, api::ParseObject(body));
-  CARREFOUR_RETURN_IF_ERROR(
-      api::RejectUnknownKeys(object, {"data_type", "niss", "period", "capacity", "fields"}));
-  directory::ConsultationRequest request;
-  request.requester = std::string(caller);
-  CARREFOUR_ASSIGN_OR_RETURN(request.data_type, api::RequiredString(object, "data_type"));
-  record->data_type = request.data_type;
-  CARREFOUR_ASSIGN_OR_RETURN(std::string niss, api::RequiredString(object, "niss"));
-  Result<std::string> normalized = niss::Normalize(niss, today);
-  if (!normalized) return Error(normalized.error().WithContext("'niss'"));
-  request.niss = *normalized;
-  record->niss = request.niss;
-  CARREFOUR_ASSIGN_OR_RETURN(request.period, api::OptionalPeriod(object, "period"));
-  CARREFOUR_ASSIGN_OR_RETURN(request.capacity, api::OptionalString(object, "capacity"));
-  if (request.capacity) record->capacity = *request.capacity;
-  CARREFOUR_ASSIGN_OR_RETURN(request.fields, api::OptionalStringList(object, "fields"));
-  return request;
-}
 
 // One consultation in flight: shared by the provider callbacks; the last one
-// to complete writes the answer.
+// to complete builds the answer.
 struct Fanout {
   std::shared_ptr<const directory::DecisionEngine> engine;  // keeps the grant's pointers alive
-  std::string request_id;
-  std::string data_type;
-  std::string niss;
-  Period period;
-  std::string legal_basis;
+  ConsultationAnswer answer;  // results: one per provider, in routing order
   std::vector<std::string> fields;
   audit::Record record;
   SteadyClock::time_point start;
-  std::function<void(Reply)> done;
+  ConsultationDone done;
 
   std::mutex mu;
-  std::vector<ProviderResult> results;  // one per provider, in routing order
   size_t remaining = 0;
 };
 
+constexpr const char* kAuditFailed =
+    "the audit log could not be written, so the consultation is not answered; try again later";
+
 }  // namespace
+
+std::string_view ProviderResult::Name() const {
+  switch (kind) {
+    case Kind::kOk: return "ok";
+    case Kind::kNoData: return "no-data";
+    case Kind::kError: return "error";
+  }
+  return "error";
+}
 
 ConsultationService::ConsultationService(EngineSource engine, store::Store& store,
                                          audit::AuditLog& audit, ProviderGateway& gateway,
                                          const Clock& clock)
     : engine_(std::move(engine)), store_(store), audit_(audit), gateway_(gateway), clock_(clock) {}
 
-void ConsultationService::Consult(std::string_view caller, std::string_view body,
-                                  std::function<void(Reply)> done) {
+// The record is committed before the answer leaves: an answered consultation
+// with no trace would break the oversight promise. Refusals are recorded
+// too: they are what oversight looks for first. The callback runs on the
+// audit writer: it only hands the outcome on.
+void ConsultationService::Finish(audit::Record record, Result<ConsultationAnswer> answer,
+                                 ConsultationDone done) {
+  record.answer_sha256 = audit::Sha256Hex(answer ? answer->body : api::ErrorBody(answer.error()));
+  audit_.Append(std::move(record), [answer = std::move(answer), done = std::move(done)](
+                                       const Status& written) mutable {
+    if (!written.ok()) {
+      done(Error(Unavailable(kAuditFailed)));
+      return;
+    }
+    done(std::move(answer));
+  });
+}
+
+void ConsultationService::Refuse(std::string_view caller,
+                                 const directory::ConsultationRequest& read_so_far,
+                                 const Status& why, ConsultationDone done) {
+  counters_.refused.fetch_add(1, std::memory_order_relaxed);
+  audit::Record record;
+  record.kind = audit::Kind::kConsultation;
+  record.request_id = audit::NewRequestId();
+  record.requester = std::string(caller);
+  record.data_type = read_so_far.data_type;
+  record.niss = read_so_far.niss;
+  if (read_so_far.capacity) record.capacity = *read_so_far.capacity;
+  record.outcome = why.code();
+  record.reason = why.message();
+  Finish(std::move(record), Error(why), std::move(done));
+}
+
+void ConsultationService::Consult(std::string_view caller,
+                                  const directory::ConsultationRequest& asked,
+                                  ConsultationDone done) {
   const SteadyClock::time_point start = SteadyClock::now();
   const Date today = clock_.Today();
   std::shared_ptr<const directory::DecisionEngine> engine = engine_();
+
+  // The requester is the caller, whatever the request says.
+  const directory::ConsultationRequest* request = &asked;
+  directory::ConsultationRequest own;
+  if (asked.requester != caller) {
+    own = asked;
+    own.requester = std::string(caller);
+    request = &own;
+  }
 
   audit::Record record;
   record.kind = audit::Kind::kConsultation;
   record.request_id = audit::NewRequestId();
   record.requester = std::string(caller);
+  record.data_type = request->data_type;
+  record.niss = request->niss;
+  if (request->capacity) record.capacity = *request->capacity;
 
-  // The record is committed before the answer leaves: an answered
-  // consultation with no trace would break the oversight promise. Refusals
-  // are recorded too: they are what oversight looks for first.
-  auto finish = [this, start](audit::Record trace, Reply reply, std::function<void(Reply)> reply_to) {
-    trace.latency_us = MicrosSince(start);
-    reply.data_type = trace.data_type;
-    trace.answer_sha256 = audit::Sha256Hex(reply.body);
-    audit_.Append(std::move(trace), [reply = std::move(reply), reply_to = std::move(reply_to)](
-                                        const Status& written) mutable {
-      if (!written.ok()) {
-        reply_to(Reply{503, api::ErrorBody(Unavailable(
-                            "the audit log could not be written, so the consultation is not "
-                            "answered; try again later"))});
-        return;
-      }
-      reply_to(std::move(reply));
-    });
-  };
   auto refuse = [&](const Status& status) {
     counters_.refused.fetch_add(1, std::memory_order_relaxed);
     record.outcome = status.code();
     record.reason = status.message();
-    finish(std::move(record), Reply{HttpStatus(status.code()), api::ErrorBody(status)},
-           std::move(done));
+    record.latency_us = MicrosSince(start);
+    Finish(std::move(record), Error(status), std::move(done));
   };
 
-  Result<directory::ConsultationRequest> request = ParseRequest(caller, body, today, &record);
-  if (!request) return refuse(request.error());
-
-  Result<std::vector<directory::Entry>> entries =
-      store_.directory().EntriesOfPerson(request->niss);
+  Result<std::vector<directory::Entry>> entries = store_.directory().EntriesOfPerson(request->niss);
   if (!entries) {
     return refuse(Unavailable(
         fmt::format("the person directory could not be read: {}", entries.error().message())));
   }
   Result<directory::Grant> grant = engine->Decide(*request, *entries, today);
-  if (!grant) return refuse(grant.error());
+  if (!grant) {
+    // A number that an identity replacement retired (SPEC.md 4.3,
+    // docs/mutations.md): the directory moved to the new number, so say so
+    // rather than leave the caller guessing. Only these refusals pay for the
+    // look-up.
+    if (grant.error().code() == StatusCode::kNotIntegrated) {
+      Result<std::optional<store::NissReplacement>> replacement =
+          store_.mutations().ReplacementOf(request->niss);
+      if (replacement && replacement->has_value()) {
+        return refuse(NotIntegrated(fmt::format(
+            "this number was replaced by {} on {}; consult the new number",
+            (*replacement)->new_niss, (*replacement)->effective.ToString())));
+      }
+    }
+    return refuse(grant.error());
+  }
 
   auto fanout = std::make_shared<Fanout>();
   fanout->engine = engine;
-  fanout->request_id = record.request_id;
-  fanout->data_type = request->data_type;
-  fanout->niss = request->niss;
-  fanout->period = grant->period;
-  fanout->legal_basis = grant->authorization->legal_basis;
+  ConsultationAnswer& answer = fanout->answer;
+  answer.request_id = record.request_id;
+  answer.data_type = request->data_type;
+  answer.niss = request->niss;
+  answer.period = grant->period;
+  answer.legal_basis = grant->authorization->legal_basis;
   fanout->fields.assign(grant->fields.begin(), grant->fields.end());
-  record.legal_basis = fanout->legal_basis;
+  record.legal_basis = answer.legal_basis;
   record.capacity = grant->authorization->capacity;
   fanout->record = std::move(record);
   fanout->start = start;
   fanout->done = std::move(done);
-  fanout->results.resize(grant->providers.size());
+  answer.results.resize(grant->providers.size());
   fanout->remaining = grant->providers.size();
 
-  auto complete = [this, finish](std::shared_ptr<Fanout> state) {
-    size_t ok = 0, no_data = 0, errors = 0;
-    json::array results;
+  auto complete = [this](Fanout& state) {
+    ConsultationAnswer& done_answer = state.answer;
+    size_t no_data = 0, errors = 0;
     std::string providers;
-    for (ProviderResult& result : state->results) {
-      json::object item;
-      item["provider"] = result.provider;
-      item["status"] = result.Name();
-      switch (result.kind) {
-        case ProviderResult::Kind::kOk:
-          ++ok;
-          item["data"] = std::move(result.data);
-          break;
-        case ProviderResult::Kind::kNoData:
-          ++no_data;
-          break;
-        case ProviderResult::Kind::kError:
-          ++errors;
-          item["error"] = api::ErrorObject(result.error).at("error");
-          break;
-      }
-      results.push_back(std::move(item));
-      providers += fmt::format("{}{}:{}", providers.empty() ? "" : ",", result.provider,
-                               result.Name());
+    for (const ProviderResult& result : done_answer.results) {
+      if (result.kind == ProviderResult::Kind::kNoData) ++no_data;
+      if (result.kind == ProviderResult::Kind::kError) ++errors;
+      if (!providers.empty()) providers += ',';
+      providers += result.provider;
+      providers += ':';
+      providers += result.Name();
     }
     counters_.provider_errors.fetch_add(errors, std::memory_order_relaxed);
     counters_.answered.fetch_add(1, std::memory_order_relaxed);
 
-    const size_t total = state->results.size();
-    std::string status = "ok";
-    int http = 200;
+    const size_t total = done_answer.results.size();
+    done_answer.status = "ok";
+    done_answer.http_status = 200;
     if (total == 0 || no_data == total) {
-      status = "no-data-in-network";
+      done_answer.status = "no-data-in-network";
     } else if (errors == total) {
-      status = "unavailable";
-      http = 503;
+      done_answer.status = "unavailable";
+      done_answer.http_status = 503;
     } else if (errors > 0) {
-      status = "partial";
+      done_answer.status = "partial";
     }
-    json::object answer;
-    answer["request_id"] = state->request_id;
-    answer["status"] = status;
-    answer["data_type"] = state->data_type;
-    answer["niss"] = state->niss;
-    answer["period"] = api::PeriodJson(state->period);
-    answer["legal_basis"] = state->legal_basis;
-    answer["results"] = std::move(results);
-    if (http == 503) {
-      answer["error"] = api::ErrorObject(Unavailable("no provider could answer")).at("error");
-    }
-    audit::Record trace = std::move(state->record);
-    trace.outcome = http == 503 ? StatusCode::kUnavailable : StatusCode::kOk;
-    trace.reason = status;
+    done_answer.body = WriteAnswer(done_answer);
+    audit::Record trace = std::move(state.record);
+    trace.outcome = done_answer.http_status == 503 ? StatusCode::kUnavailable : StatusCode::kOk;
+    trace.reason = done_answer.status;
     trace.providers = std::move(providers);
-    finish(std::move(trace), Reply{http, json::serialize(answer)}, std::move(state->done));
+    trace.latency_us = MicrosSince(state.start);
+    Finish(std::move(trace), std::move(done_answer), std::move(state.done));
   };
 
-  if (grant->providers.empty()) return complete(fanout);
+  if (grant->providers.empty()) return complete(*fanout);
 
   json::object provide;
-  provide["request_id"] = fanout->request_id;
-  provide["data_type"] = fanout->data_type;
-  provide["niss"] = fanout->niss;
-  provide["period"] = api::PeriodJson(fanout->period);
+  provide["request_id"] = answer.request_id;
+  provide["data_type"] = answer.data_type;
+  provide["niss"] = answer.niss;
+  provide["period"] = api::PeriodJson(answer.period);
   json::array fields;
   for (const std::string& field : fanout->fields) fields.emplace_back(field);
   provide["fields"] = std::move(fields);
   provide["requester"] = std::string(caller);
-  provide["legal_basis"] = fanout->legal_basis;
+  provide["legal_basis"] = answer.legal_basis;
   const std::string provide_body = json::serialize(provide);
 
   for (size_t i = 0; i < grant->providers.size(); ++i) {
@@ -288,12 +274,61 @@ void ConsultationService::Consult(std::string_view caller, std::string_view body
                        bool last = false;
                        {
                          std::lock_guard lock(fanout->mu);
-                         fanout->results[i] = std::move(result);
+                         fanout->answer.results[i] = std::move(result);
                          last = --fanout->remaining == 0;
                        }
-                       if (last) complete(fanout);
+                       if (last) complete(*fanout);
                      });
   }
+}
+
+void ConsultationService::ConsultBatch(std::string_view caller, std::vector<BatchItem> items,
+                                       BatchDone done) {
+  counters_.batches.fetch_add(1, std::memory_order_relaxed);
+  if (items.empty()) {
+    done({});
+    return;
+  }
+  struct Batch {
+    std::mutex mu;
+    std::vector<Result<ConsultationAnswer>> outcomes;
+    size_t remaining = 0;
+    BatchDone done;
+  };
+  auto batch = std::make_shared<Batch>();
+  batch->outcomes.resize(items.size());
+  batch->remaining = items.size();
+  batch->done = std::move(done);
+  for (size_t i = 0; i < items.size(); ++i) {
+    auto item_done = [batch, i](Result<ConsultationAnswer> outcome) {
+      bool last = false;
+      {
+        std::lock_guard lock(batch->mu);
+        batch->outcomes[i] = std::move(outcome);
+        last = --batch->remaining == 0;
+      }
+      if (last) batch->done(std::move(batch->outcomes));
+    };
+    if (items[i].read.ok()) {
+      Consult(caller, items[i].request, std::move(item_done));
+    } else {
+      Refuse(caller, items[i].request, items[i].read, std::move(item_done));
+    }
+  }
+}
+
+void ConsultationService::Consult(std::string_view caller, std::string_view body,
+                                  std::function<void(Reply)> done) {
+  directory::ConsultationRequest request;
+  request.requester = std::string(caller);
+  Status read = ReadConsultationRequest(body, clock_.Today(), &request);
+  auto reply = [done = std::move(done), data_type = request.data_type](
+                   Result<ConsultationAnswer> outcome) {
+    int status = HttpStatusOf(outcome);
+    done(Reply{status, BodyOf(std::move(outcome)), data_type});
+  };
+  if (!read.ok()) return Refuse(caller, request, read, std::move(reply));
+  Consult(caller, request, std::move(reply));
 }
 
 }  // namespace carrefour::exchange

@@ -1,15 +1,19 @@
 #pragma once
 
-// The consultation pipeline (DESIGN.md element 3, SPEC.md section 4.2).
-// Start here.
+// The consultation pipeline (DESIGN.md element 3, SPEC.md sections 4.2 and
+// 4.5). Start here.
 //
-//   caller's body -> validate -> the person's entries (store) -> decide
-//   (directory) -> ask the providers concurrently (SPEC.md section 5) ->
-//   keep only the authorized, requested fields -> audit, durably -> answer
+//   typed request -> the person's entries (store) -> decide (directory) ->
+//   ask the providers concurrently (SPEC.md section 5) -> keep only the
+//   authorized, requested fields -> audit, durably -> typed answer
 //
-// No HTTP here: the hub hands in the caller's identity (its certificate's CN)
-// and the body, and gets back a status and a body. Providers are reached
-// through a ProviderGateway, which the hub implements over mutual TLS.
+// The service speaks types: a directory::ConsultationRequest in, a
+// Result<ConsultationAnswer> out, a refusal being the error Status (its code
+// and explanation). Reading and writing the JSON of the API is the edge's
+// job (exchange/wire.h, called by the hub); the service writes the answer's
+// bytes once only because the audit record keeps their SHA-256. Providers
+// are reached through a ProviderGateway, which the hub implements over
+// mutual TLS.
 
 #include <atomic>
 #include <cstdint>
@@ -17,6 +21,9 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include <boost/json/value.hpp>
 
 #include "audit/audit_log.h"
 #include "core/clock.h"
@@ -46,7 +53,50 @@ class ProviderGateway {
   virtual void Provide(const network::Institution& provider, std::string body, Done done) = 0;
 };
 
-// An answer for the caller.
+// What became of one provider call (one item of the answer's "results").
+struct ProviderResult {
+  enum class Kind { kOk, kNoData, kError };
+  std::string provider;
+  Kind kind = Kind::kError;
+  boost::json::value data;  // kOk: the filtered object or list of objects
+  Status error;             // kError
+
+  // "ok", "no-data" or "error".
+  std::string_view Name() const;
+};
+
+// A consultation carried out (SPEC.md section 4.2 step 4): HTTP 200, or 503
+// when every provider failed.
+struct ConsultationAnswer {
+  int http_status = 200;
+  std::string request_id;
+  std::string status;  // ok | partial | no-data-in-network | unavailable
+  std::string data_type;
+  std::string niss;
+  Period period;  // the served period
+  std::string legal_basis;
+  std::vector<ProviderResult> results;  // in routing order
+  // The JSON the caller receives, written once: the audit record holds its
+  // SHA-256.
+  std::string body;
+};
+
+// A refusal is the error: its code (SpecCode, HttpStatus) and explanation;
+// its body is api::ErrorBody(status).
+using ConsultationDone = std::function<void(Result<ConsultationAnswer>)>;
+
+// One item of a batch (SPEC.md section 4.5), as the edge read it: when
+// `read` is an error the item is refused with it (and audited with what
+// `request` holds so far).
+struct BatchItem {
+  directory::ConsultationRequest request;
+  Status read;
+};
+
+// Outcomes in the items' order.
+using BatchDone = std::function<void(std::vector<Result<ConsultationAnswer>>)>;
+
+// The answer of the string-level entry point.
 struct Reply {
   int status = 200;
   std::string body;       // JSON
@@ -59,10 +109,14 @@ struct ConsultationCounters {
   std::atomic<uint64_t> refused{0};   // 4xx decisions
   std::atomic<uint64_t> provider_calls{0};
   std::atomic<uint64_t> provider_errors{0};
+  std::atomic<uint64_t> batches{0};   // batch requests (their items count above)
 };
 
 // The current decision engine (swapped atomically on reload).
 using EngineSource = std::function<std::shared_ptr<const directory::DecisionEngine>()>;
+
+// SPEC.md section 4.5: a bigger batch is refused whole.
+inline constexpr size_t kMaxConsultationsPerBatch = 1000;
 
 // Thread-safe; every dependency must outlive it.
 class ConsultationService {
@@ -70,13 +124,32 @@ class ConsultationService {
   ConsultationService(EngineSource engine, store::Store& store, audit::AuditLog& audit,
                       ProviderGateway& gateway, const Clock& clock);
 
-  // Handles POST /v1/consultations from `caller`. `done` is called exactly
-  // once — after the audit record is durable — possibly from another thread.
+  // Carries out `request` for `caller` (which is the requester, whatever
+  // request.requester says). `done` is called exactly once — after the
+  // audit record is durable — possibly from another thread.
+  void Consult(std::string_view caller, const directory::ConsultationRequest& request,
+               ConsultationDone done);
+
+  // Refuses, with `why`, a consultation the edge could not read; the audit
+  // record holds what `read_so_far` holds (data type, number, capacity).
+  void Refuse(std::string_view caller, const directory::ConsultationRequest& read_so_far,
+              const Status& why, ConsultationDone done);
+
+  // Each item decided, routed, filtered and audited as if it had come alone;
+  // `done` once every item's audit record is durable. At most
+  // kMaxConsultationsPerBatch items (the edge refuses bigger batches).
+  void ConsultBatch(std::string_view caller, std::vector<BatchItem> items, BatchDone done);
+
+  // POST /v1/consultations from a body: reads it (exchange/wire.h), calls
+  // Consult or Refuse, writes the answer. For tools and tests that hold a
+  // body; the hub uses the typed calls.
   void Consult(std::string_view caller, std::string_view body, std::function<void(Reply)> done);
 
   const ConsultationCounters& counters() const { return counters_; }
 
  private:
+  void Finish(audit::Record record, Result<ConsultationAnswer> answer, ConsultationDone done);
+
   EngineSource engine_;
   store::Store& store_;
   audit::AuditLog& audit_;

@@ -23,6 +23,7 @@
 #include "directory/decision.h"
 #include "directory/integration.h"
 #include "exchange/consultation.h"
+#include "exchange/wire.h"
 #include "hub/console_api.h"
 #include "hub/live_stats.h"
 #include "hub/metrics.h"
@@ -187,29 +188,7 @@ class Hub::Impl {
   net::Response AdminNetwork();
   net::Response AdminDirectory(const net::Request& request);
   std::string ExtraMetrics() const;
-  void ExplainReplacedNumber(std::string_view asked, std::string* refusal);
 };
-
-// A consultation refused not-integrated on a number that an identity
-// replacement retired (SPEC.md 4.3, docs/mutations.md): the directory moved
-// to the new number, so say so rather than leave the caller guessing. Only
-// refusals pay for the look-up.
-void Hub::Impl::ExplainReplacedNumber(std::string_view asked, std::string* refusal) {
-  if (refusal->find("\"not-integrated\"") == std::string::npos) return;
-  boost::system::error_code ec;
-  json::value body = json::parse(asked, ec);
-  const json::object* object = ec ? nullptr : body.if_object();
-  const json::value* niss = object ? object->if_contains("niss") : nullptr;
-  if (niss == nullptr || !niss->is_string()) return;
-  Result<std::string> normalized = niss::Normalize(niss->as_string(), clock_.Today());
-  if (!normalized) return;
-  Result<std::optional<store::NissReplacement>> replacement =
-      store_->mutations().ReplacementOf(*normalized);
-  if (!replacement || !replacement->has_value()) return;
-  *refusal = api::ErrorBody(NotIntegrated(fmt::format(
-      "this number was replaced by {} on {}; consult the new number",
-      (*replacement)->new_niss, (*replacement)->effective.ToString())));
-}
 
 Status Hub::Impl::Start() {
   if (options_.data_dir.empty()) return InvalidRequest("--data is required");
@@ -352,7 +331,8 @@ void Hub::Impl::HandleApi(net::Request&& request, net::Responder respond) {
   const SteadyClock::time_point start = SteadyClock::now();
   // Only known endpoints get their own label: a caller inventing paths must
   // not be able to grow the metrics without bound.
-  const bool known = request.path == "/v1/consultations" || request.path == "/v1/directory/entries" ||
+  const bool known = request.path == "/v1/consultations" || request.path == "/v1/consultations/batch" ||
+                     request.path == "/v1/directory/entries" ||
                      request.path == "/v1/mutations" || request.path == "/v1/mutations/feed" ||
                      request.path == "/v1/bis";
   std::string endpoint = known ? request.method + " " + request.path : "other";
@@ -371,16 +351,39 @@ void Hub::Impl::HandleApi(net::Request&& request, net::Responder respond) {
     return answer(net::ErrorResponse(UnknownInstitution(fmt::format(
         "'{}' is the hub's own BIS register: no certificate speaks for it", request.peer))));
   }
-  if (request.path == "/v1/consultations") {
+  if (request.path == "/v1/consultations" || request.path == "/v1/consultations/batch") {
     if (request.method != "POST") return answer(net::ErrorResponse(InvalidRequest("use POST")));
-    consultations_->Consult(caller->id, request.body, [this, answer, engine, asked = request.body](exchange::Reply reply) {
-      // Only data types of the definition become labels: a caller inventing
-      // names must not grow the metrics without bound.
-      std::string label;
-      if (engine->definition()->FindDataType(reply.data_type) != nullptr) label = reply.data_type;
-      if (reply.status == 403) ExplainReplacedNumber(asked, &reply.body);
-      answer(net::Response::Json(reply.status, std::move(reply.body)), std::move(label));
-    });
+    const Date today = clock_.Today();
+    if (request.path == "/v1/consultations/batch") {
+      Result<std::vector<exchange::BatchItem>> items = exchange::ReadBatch(request.body, today);
+      if (!items) {
+        // Refused whole (SPEC.md 4.5), and audited as a refusal.
+        return consultations_->Refuse(caller->id, {}, items.error(),
+                                      [answer](Result<exchange::ConsultationAnswer> outcome) {
+                                        int status = exchange::HttpStatusOf(outcome);
+                                        answer(net::Response::Json(status, exchange::BodyOf(std::move(outcome))));
+                                      });
+      }
+      consultations_->ConsultBatch(
+          caller->id, std::move(*items),
+          [answer](std::vector<Result<exchange::ConsultationAnswer>> outcomes) {
+            answer(net::Response::Json(200, exchange::WriteBatchAnswer(outcomes)));
+          });
+      return;
+    }
+    directory::ConsultationRequest asked;
+    asked.requester = caller->id;
+    Status read = exchange::ReadConsultationRequest(request.body, today, &asked);
+    // Only data types of the definition become labels: a caller inventing
+    // names must not grow the metrics without bound.
+    std::string label;
+    if (engine->definition()->FindDataType(asked.data_type) != nullptr) label = asked.data_type;
+    auto reply = [answer, label = std::move(label)](Result<exchange::ConsultationAnswer> outcome) {
+      int status = exchange::HttpStatusOf(outcome);
+      answer(net::Response::Json(status, exchange::BodyOf(std::move(outcome))), label);
+    };
+    if (!read.ok()) return consultations_->Refuse(caller->id, asked, read, std::move(reply));
+    consultations_->Consult(caller->id, asked, std::move(reply));
     return;
   }
   if (request.path == "/v1/mutations") {

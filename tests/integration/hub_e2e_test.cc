@@ -15,9 +15,11 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include "exchange/consultation.h"
 #include "net/client.h"
 #include "net/server.h"
 #include "pki/testing.h"
+#include "store/testing/store_test_fixture.h"
 #include "tests/integration/process.h"
 
 namespace carrefour {
@@ -313,6 +315,8 @@ from = 2020-01-01
                 fmt::format(R"({{"data_type": "{}", "niss": "{}"{}}})", data_type, niss, extra));
   }
 
+  void BatchScenario(const std::string& store_url);
+
   static std::string ErrorCode(const json::value& body) {
     return std::string(body.at("error").at("code").as_string());
   }
@@ -453,6 +457,118 @@ TEST_F(HubE2E, NoProviderOrAllNoDataMeansNoDataInNetwork) {
   ASSERT_EQ(status, 200) << body;
   EXPECT_EQ(body.at("status"), "no-data-in-network");
   EXPECT_TRUE(body.at("results").as_array().empty());
+}
+
+// SPEC.md section 4.5: each item of a batch answered as if it had come alone
+// (same status, same fields as the single consultation), each audited, the
+// limit enforced whole. Run on the engine of `store_url` ("" = SQLite in the
+// data folder).
+void HubE2E::BatchScenario(const std::string& store_url) {
+  if (!store_url.empty()) {
+    hub_.reset();
+    StartHub({"--store", store_url});
+  }
+  const std::string both = "82010100149";  // onss (ok) and onss-down: partial
+  Integrate("mut-100", kAnna, "insured");
+  Integrate("mut-100", both, "insured");
+  Integrate("onss", both, "employee");
+  Integrate("onss-down", both, "employee");
+  const std::vector<std::string> items = {
+      fmt::format(R"({{"data_type": "person.address", "niss": "{}"}})", kAnna),
+      fmt::format(R"({{"data_type": "employment.wages", "niss": "{}"}})", both),
+      R"({"data_type": "person.address", "niss": "82010100248"})",  // not-integrated
+      R"({"data_type": "person.address", "niss": "12345678901"})",  // invalid-niss
+      fmt::format(R"({{"data_type": "no.such.type", "niss": "{}"}})", kAnna),
+      fmt::format(R"({{"data_type": "nobody.holds", "niss": "{}"}})", kAnna),
+      fmt::format(R"({{"data_type": "person.address", "niss": "{}", "fields": ["street"]}})", kAnna),
+      fmt::format(R"({{"data_type": "person.address", "niss": "{}", "colour": "red"}})", kAnna),
+      "42",
+  };
+  auto consultations = [&](const std::string& query) {
+    auto [status, audit] = AdminGet("/v1/admin/audit?kind=consultation&limit=10000&requester=mut-100" + query);
+    EXPECT_EQ(status, 200) << audit;
+    return audit.at("records").as_array();
+  };
+  const size_t before = consultations("").size();
+  std::string batch = R"({"consultations": [)";
+  for (size_t i = 0; i < items.size(); ++i) batch += (i ? ", " : "") + items[i];
+  batch += "]}";
+  auto [status, body] = Post(*client_, "/v1/consultations/batch", batch);
+  ASSERT_EQ(status, 200) << body;
+  const json::array& results = body.at("results").as_array();
+  ASSERT_EQ(results.size(), items.size()) << body;
+  // Every item's record was durable before the answer left.
+  const json::array records = consultations("");
+  EXPECT_EQ(records.size(), before + items.size());
+  std::set<std::string> audited;
+  for (const json::value& record : records) audited.insert(std::string(record.at("request_id").as_string()));
+
+  std::set<int> statuses;
+  for (size_t i = 0; i < items.size(); ++i) {
+    SCOPED_TRACE(items[i]);
+    json::object item = results[i].as_object();
+    EXPECT_EQ(item.at("index"), i);
+    auto [alone_status, alone] = Post(*client_, "/v1/consultations", items[i]);
+    EXPECT_EQ(item.at("http_status"), alone_status) << item;
+    statuses.insert(alone_status);
+    item.erase("index");
+    item.erase("http_status");
+    json::object expected = alone.as_object();
+    if (expected.contains("request_id")) {
+      ASSERT_TRUE(item.contains("request_id")) << item;
+      EXPECT_TRUE(audited.count(std::string(item.at("request_id").as_string()))) << item;
+      EXPECT_NE(item.at("request_id"), expected.at("request_id"));  // one record each
+      item.erase("request_id");
+      expected.erase("request_id");
+    }
+    EXPECT_EQ(item, expected);
+  }
+  EXPECT_EQ(statuses, (std::set<int>{200, 400, 403, 404}));  // the mix is really mixed
+  EXPECT_EQ(results[1].at("status"), "partial");
+
+  // The limit: 1000 items pass, each answered and audited; 1001 are refused
+  // whole. (A data type nobody provides: a thousand provider calls would
+  // test the provider timeout of a loaded machine, not the batch.)
+  std::string full = R"({"consultations": [)";
+  const std::string one = items[5];
+  for (size_t i = 0; i < exchange::kMaxConsultationsPerBatch; ++i) full += (i ? "," : "") + one;
+  auto [full_status, full_body] = Post(*client_, "/v1/consultations/batch", full + "]}");
+  ASSERT_EQ(full_status, 200);
+  std::set<std::string> ids;
+  for (const json::value& item : full_body.at("results").as_array()) {
+    EXPECT_EQ(item.at("http_status"), 200) << item;
+    EXPECT_EQ(item.at("status"), "no-data-in-network") << item;
+    ids.insert(std::string(item.at("request_id").as_string()));
+  }
+  EXPECT_EQ(ids.size(), exchange::kMaxConsultationsPerBatch);
+  const size_t after_full = consultations("").size();
+  EXPECT_EQ(after_full, before + 2 * items.size() + exchange::kMaxConsultationsPerBatch);
+  auto [over_status, over] = Post(*client_, "/v1/consultations/batch", full + "," + one + "]}");
+  EXPECT_EQ(over_status, 400) << over;
+  EXPECT_EQ(ErrorCode(over), "invalid-request");
+  EXPECT_NE(std::string(over.at("error").at("message").as_string()).find("1000"), std::string::npos) << over;
+  for (const char* wrong : {R"({"consultations": 3})", R"({"items": []})", "[]", "{"}) {
+    SCOPED_TRACE(wrong);
+    auto [code, refusal] = Post(*client_, "/v1/consultations/batch", wrong);
+    EXPECT_EQ(code, 400) << refusal;
+  }
+  // An empty batch is an empty answer.
+  auto [empty_status, empty] = Post(*client_, "/v1/consultations/batch", R"({"consultations": []})");
+  EXPECT_EQ(empty_status, 200);
+  EXPECT_EQ(empty, (json::object{{"results", json::array{}}}));
+  hub_.reset();  // before the database goes
+}
+
+TEST_F(HubE2E, BatchConsultationsAreEachAnsweredAsIfAloneOnSqlite) { BatchScenario(""); }
+
+TEST_F(HubE2E, BatchConsultationsAreEachAnsweredAsIfAloneOnPostgresql) {
+  Result<std::unique_ptr<store::testing::TestDatabase>> database =
+      store::testing::TestDatabase::Create(store::testing::Engine::kPostgres);
+  if (!database) {
+    if (!store::testing::InCi()) GTEST_SKIP() << database.error().message();
+    FAIL() << database.error().ToString();  // CI must test both engines
+  }
+  BatchScenario((*database)->url());
 }
 
 TEST_F(HubE2E, CallersWithoutAValidNetworkCertificateAreRefused) {

@@ -10,6 +10,7 @@
 
 #include "api/json.h"
 #include "connector/internal/context.h"
+#include "core/csv.h"
 
 namespace carrefour::connector::internal {
 namespace {
@@ -474,22 +475,6 @@ void RunIntegrationTable(Context& ctx, Session& session, FailureLog& failures) {
   }
 }
 
-std::vector<std::string> SplitCsv(const std::string& line) {
-  std::vector<std::string> out(1);
-  for (char c : line) {
-    if (c == ',') {
-      out.emplace_back();
-    } else if (c != '\r') {
-      out.back() += c;
-    }
-  }
-  for (std::string& field : out) {
-    while (!field.empty() && field.front() == ' ') field.erase(0, 1);
-    while (!field.empty() && field.back() == ' ') field.pop_back();
-  }
-  return out;
-}
-
 // CSV mode: lines past the stored progress are sent in batches; results go
 // to CSV.results; progress (lines done) is stored after each batch. A crash
 // between the two re-sends that batch, which the hub takes again ("add" is
@@ -514,24 +499,27 @@ void RunIntegrationCsv(Context& ctx, Session& session, FailureLog& failures) {
     }
     in.seekg(offset);
     std::vector<Entry> entries;
-    std::vector<std::string> invalid;  // results of lines refused here
-    std::string line;
-    size_t number = done;
+    std::vector<std::vector<std::string>> invalid;  // results of records refused here
+    csv::Reader reader(in, csv::Dialect{.trim_spaces = true, .multiline_fields = false});
+    size_t number = done;  // lines done, after the records taken
     std::streamoff end = offset;
-    while (entries.size() + invalid.size() < config.batch && std::getline(in, line)) {
-      if (in.eof()) break;  // a last line without its newline may still be being written
-      ++number;
-      end = in.tellg();
-      std::vector<std::string> fields = SplitCsv(line);
-      if (number == 1 && !fields.empty() && fields[0] == "action") continue;  // header
-      if (line.empty() || line == "\r") continue;
-      if (fields.size() != 5) {
-        invalid.push_back(fmt::format("{},rejected,invalid-request: expected action,niss,"
-                                      "capacity,from,to",
-                                      number));
+    while (entries.size() + invalid.size() < config.batch && reader.Next()) {
+      // A last record without its line break may still be being written.
+      if (!reader.terminated()) break;
+      const size_t line = done + reader.first_line();
+      number = done + reader.lines_read();
+      end = offset + static_cast<std::streamoff>(reader.bytes_read());
+      const std::vector<std::string>& fields = reader.fields();
+      if (line == 1 && !fields.empty() && fields[0] == "action") continue;  // header
+      if (reader.blank()) continue;
+      if (!reader.status().ok() || fields.size() != 5) {
+        invalid.push_back({std::to_string(line), "rejected",
+                           "invalid-request: " + (reader.status().ok()
+                                                      ? std::string("expected action,niss,capacity,from,to")
+                                                      : reader.status().message())});
         continue;
       }
-      entries.push_back(Entry{std::to_string(number),
+      entries.push_back(Entry{std::to_string(line),
                               EntryFrom(fields[0], fields[1], fields[2], fields[3], fields[4])});
     }
     const std::string progress = fmt::format("{} {}", number, end);
@@ -546,15 +534,17 @@ void RunIntegrationCsv(Context& ctx, Session& session, FailureLog& failures) {
       if (!sent) return;
       marks = std::move(*sent);
     }
-    std::ofstream results(path + ".results", std::ios::app);
-    for (const std::string& text : invalid) results << text << "\n";
+    std::string lines;  // CSV too: error messages hold commas and quotes
+    for (const std::vector<std::string>& result : invalid) csv::AppendRecord(lines, result);
     for (const SqlParams& mark : marks) {
       const SqlValue& error = mark[2].second;
-      results << std::get<std::string>(mark[0].second) << ","
-              << std::get<std::string>(mark[1].second) << ","
-              << (std::holds_alternative<std::string>(error) ? std::get<std::string>(error) : "")
-              << "\n";
+      csv::AppendRecord(lines, {std::get<std::string>(mark[0].second),
+                                std::get<std::string>(mark[1].second),
+                                std::holds_alternative<std::string>(error) ? std::get<std::string>(error)
+                                                                           : std::string()});
     }
+    std::ofstream results(path + ".results", std::ios::app);
+    results << lines;
     results.flush();
     Count(ctx, marks);
     ctx.counters.integrations_rejected += invalid.size();

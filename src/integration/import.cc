@@ -8,7 +8,7 @@
 #include <fmt/format.h>
 
 #include "directory/integration.h"
-#include "integration/internal/csv.h"
+#include "core/csv.h"
 
 namespace carrefour::integration {
 namespace {
@@ -26,30 +26,26 @@ bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
   });
 }
 
-bool IsBlank(std::string_view line) {
-  return line.find_first_not_of(" \t\r") == std::string_view::npos;
-}
-
-// Turns lines into batches of changes and stores them. The changes of a
+// Turns records into batches of changes and stores them. The changes of a
 // batch, the line numbers and the rejections waiting to be reported are the
 // only state: all bounded by the batch size, whatever the file's length.
 class Importer {
  public:
   Importer(const network::Definition& definition, store::DirectoryStore& directory,
-           const ImportOptions& options, const internal::LineReader& reader)
+           const ImportOptions& options, const csv::Reader& reader)
       : definition_(definition), directory_(directory), options_(options), reader_(reader) {
     batch_.reserve(options.batch_size);
     batch_lines_.reserve(options.batch_size);
   }
 
-  Status AddLine(uint64_t number, std::string_view line, bool too_long) {
+  Status AddRecord(uint64_t number, const Status& read, const std::vector<std::string>& fields) {
     if (!seen_first_line_) {
       seen_first_line_ = true;
-      if (!too_long && IsHeader(line)) return OkStatus();
+      if (read.ok() && IsHeader(fields)) return OkStatus();
     }
     ++counts_.lines;
     EntryChange& change = NextChange();
-    Status parsed = Parse(line, too_long, &change);
+    Status parsed = read.ok() ? Parse(fields, &change) : read;
     if (parsed.ok()) {
       batch_lines_.push_back(number);
     } else {
@@ -103,46 +99,38 @@ class Importer {
     return batch_.back();
   }
 
-  bool IsHeader(std::string_view line) {
-    size_t count = 0;
-    if (!internal::SplitCsvLine(line, &fields_, &count).ok() || count != kColumnCount) {
-      return false;
-    }
+  static bool IsHeader(const std::vector<std::string>& fields) {
+    if (fields.size() != kColumnCount) return false;
     for (size_t i = 0; i < kColumnCount; ++i) {
-      if (!EqualsIgnoringCase(fields_[i], kColumns[i])) return false;
+      if (!EqualsIgnoringCase(fields[i], kColumns[i])) return false;
     }
     return true;
   }
 
-  Status Parse(std::string_view line, bool too_long, EntryChange* change) {
-    if (too_long) {
-      return InvalidRequest(
-          fmt::format("the line is longer than {} bytes", internal::LineReader::kMaxLine));
-    }
-    size_t count = 0;
-    CARREFOUR_RETURN_IF_ERROR(internal::SplitCsvLine(line, &fields_, &count));
+  Status Parse(const std::vector<std::string>& fields, EntryChange* change) {
+    const size_t count = fields.size();
     if (count != kColumnCount) {
       return InvalidRequest(fmt::format(
           "expected {} fields (institution,niss,capacity,from,to), found {}", kColumnCount, count));
     }
-    const network::Institution* institution = definition_.FindInstitution(fields_[0]);
+    const network::Institution* institution = definition_.FindInstitution(fields[0]);
     if (institution == nullptr) {
-      return fields_[0].empty()
+      return fields[0].empty()
                  ? UnknownInstitution("no institution given")
                  : UnknownInstitution(fmt::format(
-                       "institution '{}' is not in the network definition", fields_[0]));
+                       "institution '{}' is not in the network definition", fields[0]));
     }
-    Result<Date> from = Date::Parse(fields_[3]);
+    Result<Date> from = Date::Parse(fields[3]);
     if (!from) return from.error().WithContext("from");
     std::optional<Date> to;
-    if (!fields_[4].empty()) {
-      Result<Date> parsed = Date::Parse(fields_[4]);
+    if (!fields[4].empty()) {
+      Result<Date> parsed = Date::Parse(fields[4]);
       if (!parsed) return parsed.error().WithContext("to");
       to = *parsed;
     }
     change->action = EntryAction::kAdd;
-    change->entry.niss = fields_[1];
-    change->entry.capacity = fields_[2];
+    change->entry.niss = fields[1];
+    change->entry.capacity = fields[2];
     change->entry.period = Period{*from, to};
     // The same rules as an integration sent to the API by that institution:
     // number, capacity, period; it also sets entry.institution.
@@ -152,10 +140,9 @@ class Importer {
   const network::Definition& definition_;
   store::DirectoryStore& directory_;
   const ImportOptions& options_;
-  const internal::LineReader& reader_;
+  const csv::Reader& reader_;
 
   bool seen_first_line_ = false;
-  std::vector<std::string> fields_;
   std::vector<EntryChange> batch_;
   std::vector<uint64_t> batch_lines_;  // the line of each change of batch_
   std::vector<Rejection> pending_;     // rejections not reported yet
@@ -168,17 +155,16 @@ Result<ImportCounts> ImportDirectoryCsv(std::istream& csv, const network::Defini
                                         store::DirectoryStore& directory,
                                         const ImportOptions& options) {
   if (options.batch_size == 0) return Error(InvalidRequest("the batch size must be at least 1"));
-  internal::LineReader reader(csv);
+  csv::Reader reader(csv, csv::Dialect{.trim_spaces = true, .multiline_fields = false});
   Importer importer(definition, directory, options, reader);
-  std::string_view line;
-  bool too_long = false;
-  while (reader.Next(&line, &too_long)) {
-    if (!too_long && IsBlank(line)) continue;
-    CARREFOUR_RETURN_IF_ERROR(importer.AddLine(reader.line_number(), line, too_long));
+  while (reader.Next()) {
+    if (reader.blank()) continue;
+    CARREFOUR_RETURN_IF_ERROR(
+        importer.AddRecord(reader.first_line(), reader.status(), reader.fields()));
   }
   if (reader.failed()) {
     return Error(Unavailable(
-        fmt::format("reading the file failed after line {}", reader.line_number())));
+        fmt::format("reading the file failed after line {}", reader.lines_read())));
   }
   CARREFOUR_RETURN_IF_ERROR(importer.Flush());
   return importer.counts();

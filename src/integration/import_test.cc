@@ -210,6 +210,34 @@ TEST_P(ImportTest, AHeaderLaterInTheFileIsABadLine) {
   EXPECT_EQ(rejections[0].line, 2u);
 }
 
+// RFC 4180 quoting, read as the connector's CSV mode reads it (core/csv.h):
+// quoted commas and doubled quotes are data; a record is one line, so a
+// quote left open at a line's end is an error of that line alone.
+TEST_P(ImportTest, QuotedCommasQuotesAndLineBreaksAreData) {
+  std::vector<Rejection> rejections;
+  Result<ImportCounts> counts = Import(
+      "\"mut-100\", \"85.07.30-033.28\" ,insured,2020-01-01,\n"
+      "mut-100,17073003384,\"ins,ured\",2020-01-01,\n"
+      "mut-100,17073003384,\"in\"\"sured\",2020-01-01,\n"
+      "mut-100,17073003384,\"two\nlines\",2020-01-01,\n"
+      "mut-100,17073003384,dependent,2020-01-01,\n",
+      &rejections);
+  ASSERT_TRUE(counts.has_value()) << counts.error().ToString();
+  EXPECT_EQ(counts->accepted, 2u);
+  ASSERT_EQ(rejections.size(), 4u);
+  EXPECT_EQ(rejections[0].line, 2u);
+  EXPECT_THAT(rejections[0].status.message(), HasSubstr("ins,ured"));
+  EXPECT_EQ(rejections[1].line, 3u);
+  EXPECT_THAT(rejections[1].status.message(), HasSubstr("in\"sured"));
+  EXPECT_EQ(rejections[2].line, 4u);
+  EXPECT_THAT(rejections[2].status.message(), HasSubstr("not closed on its line"));
+  EXPECT_EQ(rejections[3].line, 5u);
+  EXPECT_THAT(rejections[3].status.message(), HasSubstr("quote inside unquoted field"));
+  EXPECT_EQ(EntriesOf("85073003328").size(), 1u);
+  ASSERT_EQ(EntriesOf("17073003384").size(), 1u);
+  EXPECT_EQ(EntriesOf("17073003384")[0].capacity, "dependent");
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, ImportTest, store::testing::AllEngines(),
                          store::testing::EngineTestName);
 

@@ -9,7 +9,7 @@
 #include <set>
 #include <unordered_map>
 
-#include "research/internal/csv.h"
+#include "core/csv.h"
 #include "research/internal/files.h"
 #include "research/internal/suppress.h"
 #include "research/research.h"
@@ -62,7 +62,7 @@ Result<Rows> ReadRows(const std::filesystem::path& file, size_t width) {
   size_t pos = 0;
   bool header = true;
   while (true) {
-    Result<bool> more = internal::NextCsvRecord(text, &pos, &fields);
+    Result<bool> more = csv::NextRecord(text, &pos, &fields);
     if (!more) return Error(Internal(fmt::format("{}: {}", file.string(), more.error().message())));
     if (!*more) break;
     if (fields.size() != width) {
@@ -98,13 +98,13 @@ std::string AggregateTable::ToCsv() const {
   header.push_back("persons");
   if (!sum.empty()) header.push_back("sum_" + sum.substr(sum.rfind('.') + 1));
   header.push_back("status");
-  internal::AppendCsvRecord(out, header);
+  csv::AppendRecord(out, header);
   for (const AggregateCell& cell : cells) {
     std::vector<std::string> row = cell.key;
     row.push_back(cell.suppressed ? "" : fmt::format("{}", cell.persons));
     if (!sum.empty()) row.push_back(cell.suppressed ? "" : fmt::format("{}", cell.sum));
     row.push_back(cell.suppressed ? "suppressed" : "");
-    internal::AppendCsvRecord(out, row);
+    csv::AppendRecord(out, row);
   }
   return out;
 }

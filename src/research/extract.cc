@@ -19,7 +19,7 @@
 #include "audit/audit_log.h"
 #include "exchange/consultation.h"
 #include "niss/niss.h"
-#include "research/internal/csv.h"
+#include "core/csv.h"
 #include "research/internal/extract_files.h"
 #include "research/internal/files.h"
 #include "research/internal/generalize.h"
@@ -458,7 +458,7 @@ Result<Gathered> Gather(Run& run, size_t batch_number, std::vector<Person> perso
   gathered.parts.resize(run.plans.size());
   for (const Call& call : calls) {
     for (const std::vector<std::string>& row : call.rows) {
-      internal::AppendCsvRecord(gathered.parts[call.plan], row);
+      csv::AppendRecord(gathered.parts[call.plan], row);
       ++gathered.rows;
     }
   }
@@ -570,7 +570,7 @@ Status Finalize(Run& run) {
           std::string text, internal::ReadWholeFile(run.folder.Part(batch, plan.data->data_type)));
       size_t pos = 0;
       while (true) {
-        CARREFOUR_ASSIGN_OR_RETURN(bool more, internal::NextCsvRecord(text, &pos, &fields));
+        CARREFOUR_ASSIGN_OR_RETURN(bool more, csv::NextRecord(text, &pos, &fields));
         if (!more) break;
         if (fields.size() != plan.data->fields.size() + 2) {
           return Internal(fmt::format("{} is damaged (a row of {} fields)",
@@ -599,14 +599,14 @@ Status Finalize(Run& run) {
     std::vector<std::string> header = {"pseudonym", "provider"};
     header.insert(header.end(), plan.data->fields.begin(), plan.data->fields.end());
     std::string chunk;
-    internal::AppendCsvRecord(chunk, header);
+    csv::AppendRecord(chunk, header);
     size_t rows = 0;
     for (size_t batch : batches) {
       CARREFOUR_ASSIGN_OR_RETURN(std::string text,
                                  internal::ReadWholeFile(run.folder.Part(batch, data_type)));
       size_t pos = 0;
       while (true) {
-        CARREFOUR_ASSIGN_OR_RETURN(bool more, internal::NextCsvRecord(text, &pos, &fields));
+        CARREFOUR_ASSIGN_OR_RETURN(bool more, csv::NextRecord(text, &pos, &fields));
         if (!more) break;
         auto person = index.find(fields[0]);
         if (person == index.end() || kanon.suppressed[person->second]) continue;
@@ -615,7 +615,7 @@ Status Finalize(Run& run) {
           size_t q = static_cast<size_t>(plan.qi[f]);
           fields[f + 2] = run.ladders[q].At(fields[f + 2], kanon.levels[q]);
         }
-        internal::AppendCsvRecord(chunk, fields);
+        csv::AppendRecord(chunk, fields);
         ++rows;
       }
       CARREFOUR_RETURN_IF_ERROR(out.Append(chunk));

@@ -19,7 +19,7 @@
 #include "exchange/consultation.h"
 #include "network/loader.h"
 #include "niss/niss.h"
-#include "research/internal/csv.h"
+#include "core/csv.h"
 #include "research/research.h"
 #include "store/store.h"
 #include "store/testing/store_test_fixture.h"
@@ -311,7 +311,7 @@ class ResearchExtractTest : public store::testing::StoreTest {
     std::vector<std::vector<std::string>> rows;
     std::vector<std::string> fields;
     size_t pos = 0;
-    while (*internal::NextCsvRecord(text, &pos, &fields)) rows.push_back(fields);
+    while (*csv::NextRecord(text, &pos, &fields)) rows.push_back(fields);
     return rows;
   }
 

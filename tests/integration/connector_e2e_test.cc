@@ -355,6 +355,64 @@ TEST_F(ConnectorE2E, ConsultationIsAnsweredFromTheSourcesDatabase) {
   EXPECT_EQ(json::parse(response->body).at("status"), "no-data-in-network") << response->body;
 }
 
+// CSV mode reads RFC 4180 as `carrefour directory import` does (core/csv.h):
+// quoted fields keep their commas and doubled quotes, a record is one line
+// (a quote left open is an error of that line alone), and a last line still
+// being written (no line break yet) is left for later.
+TEST_F(ConnectorE2E, CsvDeclarationsReadQuotedFieldsAsTheImportDoes) {
+  std::string config = Fill(kMutualityConfig, Values("mut-200"));
+  config = config.substr(0, config.find("[integrations]")) +
+           fmt::format("[integrations]\ncsv = \"{}\"\npoll_ms = 50\n", (dir_ / "mut-200.csv").string());
+  std::ofstream(dir_ / "mut-200.toml", std::ios::trunc) << config;
+  std::ofstream(dir_ / "mut-200.csv")
+      << "action,niss,capacity,from,to\n"
+      << "add, \"85.07.30-033.28\" ,\"insured\",2020-01-01,\n"   // line 2: accepted
+      << "add,17073003384,\"ins,ured\",2020-01-01,\n"            // line 3: one field, refused
+      << "add,17073003384,\"in\"\"sured\",2020-01-01,\n"         // line 4: refused
+      << "add,17073003384,\"two\nlines\",2020-01-01,\n"          // lines 5 and 6: refused
+      << "add,17073003384,insured,2020-01-01,\n"                 // line 7: accepted
+      << "add,85073003328,insured,2019-01-01,2019-12-31";        // line 8: not complete yet
+  StartHub();
+  StartConnector("mut-200");
+
+  const fs::path results = dir_ / "mut-200.csv.results";
+  auto read_results = [&] {
+    std::ifstream in(results);
+    return std::string((std::istreambuf_iterator<char>(in)), {});
+  };
+  ASSERT_TRUE(Eventually([&] { return read_results().find("\n7,") != std::string::npos; }))
+      << read_results();
+  const std::string text = read_results();
+  EXPECT_NE(text.find("2,ok"), std::string::npos) << text;
+  // The results file is CSV too: messages with commas or quotes are quoted.
+  EXPECT_NE(text.find("3,rejected,\"capacity-not-allowed: "), std::string::npos) << text;
+  EXPECT_NE(text.find("'ins,ured'"), std::string::npos) << text;
+  EXPECT_NE(text.find("4,rejected,\"capacity-not-allowed: "), std::string::npos) << text;
+  EXPECT_NE(text.find("'in\"\"sured'"), std::string::npos) << text;
+  EXPECT_NE(text.find("5,rejected,invalid-request: a quoted field is not closed on its line"),
+            std::string::npos) << text;
+  EXPECT_NE(text.find("6,rejected,invalid-request: a quote inside unquoted field 1"),
+            std::string::npos) << text;
+  EXPECT_NE(text.find("7,ok"), std::string::npos) << text;
+  EXPECT_EQ(text.find("8,"), std::string::npos) << "an unfinished last line was sent: " << text;
+
+  auto hub = *net::Endpoint::Parse(fmt::format("https://127.0.0.1:{}", hub_port_), "hub");
+  auto entries = Client("mut-200")->GetSync(hub, fmt::format("/v1/directory/entries?niss={}", kAnna));
+  ASSERT_TRUE(entries) << entries.error().ToString();
+  EXPECT_EQ(json::parse(entries->body).at("entries").as_array().size(), 1u) << entries->body;
+  entries = Client("mut-200")->GetSync(hub, fmt::format("/v1/directory/entries?niss={}", kBruno));
+  ASSERT_TRUE(entries) << entries.error().ToString();
+  const json::value answer = json::parse(entries->body);
+  const json::array& bruno = answer.at("entries").as_array();
+  ASSERT_EQ(bruno.size(), 1u) << entries->body;
+  EXPECT_EQ(bruno[0].at("from"), "2020-01-01");
+
+  // The last line gets its line break: it is sent then.
+  std::ofstream(dir_ / "mut-200.csv", std::ios::app) << "\n";
+  EXPECT_TRUE(Eventually([&] { return read_results().find("\n8,ok") != std::string::npos; }))
+      << read_results();
+}
+
 TEST_F(ConnectorE2E, ConnectorRefusesCallersOtherThanTheHub) {
   StartHub();
   StartConnector("nr");

@@ -7,7 +7,7 @@
 #include <system_error>
 
 #include "api/json.h"
-#include "research/internal/csv.h"
+#include "core/csv.h"
 
 namespace carrefour::research::internal {
 namespace fs = std::filesystem;
@@ -159,15 +159,15 @@ Status ExtractFolder::CommitBatch(size_t batch, size_t persons, size_t rows) {
 Status ExtractFolder::WriteDictionary(const network::ResearchProject& project,
                                       const ExtractReport& report) const {
   std::string out;
-  AppendCsvRecord(out, {"file", "column", "data_type", "field", "meaning"});
+  csv::AppendRecord(out, {"file", "column", "data_type", "field", "meaning"});
   for (const network::ResearchData& data : project.data) {
     std::string file = fmt::format("{}.csv", data.data_type);
-    AppendCsvRecord(out, {file, "pseudonym", "", "",
+    csv::AppendRecord(out, {file, "pseudonym", "", "",
                           fmt::format("the person's pseudonym in research project {}: the same in "
                                       "every file of this project, unrelated to the person's "
                                       "pseudonym in any other project",
                                       project.id)});
-    AppendCsvRecord(out, {file, "provider", "", "",
+    csv::AppendRecord(out, {file, "provider", "", "",
                           "the institution that provided the row (the authentic source)"});
     for (const std::string& field : data.fields) {
       std::string meaning = fmt::format(
@@ -182,7 +182,7 @@ Status ExtractFolder::WriteDictionary(const network::ResearchProject& project,
             "values with at least {} others",
             qi.declared, qi.released, project.k - 1);
       }
-      AppendCsvRecord(out, {file, field, data.data_type, field, meaning});
+      csv::AppendRecord(out, {file, field, data.data_type, field, meaning});
     }
   }
   return WriteFileDurably(out_ / "dictionary.csv", out);

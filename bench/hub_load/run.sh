@@ -6,7 +6,7 @@
 # an open loop at half the hub's maximum rate, for latency.
 #
 #   bench/hub_load/run.sh [--connections N] [--duration S] [--warmup S] [--rounds N]
-#                         [--build DIR] [--no-build] [--hub-data DIR]
+#                         [--build DIR] [--no-build] [--hub-data DIR] [--hub-store URL]
 #                         [--no-nginx] [--no-install] [--keep] [--out FILE]
 #                         [--wrk] [--wrk-connections "32 256"] [--batch-size N]
 #
@@ -32,6 +32,7 @@ WARMUP=2
 ROUNDS=3
 LOADGEN_THREADS=1
 HUB_DATA_PARENT=""
+HUB_STORE=""
 DO_BUILD=1
 USE_NGINX=1
 INSTALL_NGINX=1
@@ -58,6 +59,8 @@ Options:
   --hub-data DIR    put the hub's data folder (SQLite store, audit log) in a
                     fresh folder under DIR, e.g. /dev/shm to take the disk's
                     fsync out of the picture (diagnostic: not durable)
+  --hub-store URL   the hub's store instead of SQLite in its data folder, e.g.
+                    a PostgreSQL URL (docs/scale-out.md); an empty database
   --no-nginx        skip the nginx baseline (c)
   --no-install      do not apt-get install nginx when it is missing: skip (c)
   --keep            keep the temporary folder (logs, certificates, results)
@@ -78,6 +81,7 @@ while [[ $# -gt 0 ]]; do
     --build) BUILD=$(cd "$2" 2>/dev/null && pwd || echo "$2"); shift 2 ;;
     --no-build) DO_BUILD=0; shift ;;
     --hub-data) HUB_DATA_PARENT=$2; shift 2 ;;
+    --hub-store) HUB_STORE=$2; shift 2 ;;
     --no-nginx) USE_NGINX=0; shift ;;
     --no-install) INSTALL_NGINX=0; shift ;;
     --keep) KEEP=1; shift ;;
@@ -293,6 +297,7 @@ fi
 "${HUB_PRELOAD[@]}" "$CARREFOUR" hub --network "$WORK/network.toml" --data "$HUB_DATA" \
   --listen 127.0.0.1:0 --admin 127.0.0.1:0 \
   --cert "$PKI/hub.crt" --key "$PKI/hub.key" --ca "$PKI/ca.crt" \
+  ${HUB_STORE:+--store "$HUB_STORE"} \
   >"$WORK/hub.out" 2>"$WORK/hub.log" &
 HUB_PID=$!
 PIDS+=("$HUB_PID")
@@ -552,7 +557,7 @@ echo
 echo "Hub throughput: $(nproc) cores ($(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)), Linux $(uname -r)"
 echo "generator, hub, provider and nginx share these cores; load average $LOAD_BEFORE before, $LOAD_AFTER after"
 echo "$CONNECTIONS connections, ${DURATION} s measured after ${WARMUP} s of warmup, median of $ROUNDS round(s)"
-echo "hub data: $HUB_DATA ($(df -PT "$HUB_DATA" | awk 'NR == 2 { print $2 }'))"
+echo "hub data: $HUB_DATA ($(df -PT "$HUB_DATA" | awk 'NR == 2 { print $2 }'))${HUB_STORE:+, store ${HUB_STORE%%://*}}"
 echo
 echo "Closed loop (maximum rate)"
 printf '  %-15s %9s %11s %8s %8s %7s %11s %9s\n' "" "req/s" "(rounds)" "p50 ms" "p99 ms" "failed" "CPU/req" "cs/req"

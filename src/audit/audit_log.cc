@@ -82,14 +82,63 @@ uint64_t AuditLog::commits() const {
   return commits_;
 }
 
+bool AuditLog::failing() const {
+  std::lock_guard lock(mu_);
+  return failing_;
+}
+
+std::string AuditLog::last_error() const {
+  std::lock_guard lock(mu_);
+  return last_error_;
+}
+
+Status AuditLog::Resync() {
+  Result<std::vector<Checkpoint>> checkpoints = storage_.AuditCheckpoints();
+  if (!checkpoints) return checkpoints.error();
+  std::lock_guard lock(mu_);
+  for (Checkpoint& checkpoint : *checkpoints) {
+    if (checkpoint.node == options_.node && checkpoint.seq > head_.seq) head_ = std::move(checkpoint);
+  }
+  return OkStatus();
+}
+
 void AuditLog::WriterLoop() {
   std::vector<Pending> batch;
   std::vector<Record> records;
+  bool resync = false;  // the last write failed: re-read the head first
   for (;;) {
+    if (resync) {
+      Status reread = Resync();
+      if (reread.ok()) {
+        resync = false;
+      } else {
+        std::lock_guard lock(mu_);
+        last_error_ = reread.message();
+      }
+    }
     Checkpoint head;
     {
       std::unique_lock lock(mu_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (failing_) {
+        // While failing and idle, a record saying that the log is written
+        // again is tried every second: the log recovers (and readiness with
+        // it) without waiting for traffic that a load balancer has sent
+        // elsewhere.
+        wake_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty() && !stopping_) {
+          Record probe;
+          probe.kind = Kind::kAdmin;
+          probe.request_id = NewRequestId();
+          probe.reason = "the audit log is written again after a failure";
+          probe.detail = last_error_;
+          probe.time_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                              clock_.Now().time_since_epoch())
+                              .count();
+          queue_.push_back(Pending{std::move(probe), nullptr});
+        }
+      } else {
+        wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      }
       if (queue_.empty()) return;  // stopping, and everything is written
       size_t take = std::min(queue_.size(), options_.max_batch);
       batch.clear();
@@ -118,10 +167,17 @@ void AuditLog::WriterLoop() {
     next.mac = CheckpointMac(options_.checkpoint_key, next);
 
     Status status = storage_.AppendAudit(records, next);
-    if (status.ok()) {
+    {
       std::lock_guard lock(mu_);
-      head_ = next;
-      ++commits_;
+      if (status.ok()) {
+        head_ = next;
+        ++commits_;
+        failing_ = false;
+      } else {
+        failing_ = true;
+        last_error_ = status.message();
+        resync = true;
+      }
     }
     for (Pending& pending : batch) {
       if (pending.done) pending.done(status);

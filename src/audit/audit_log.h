@@ -53,6 +53,15 @@ class AuditLog {
   Status AppendAndWait(Record record);
 
   const std::string& node() const { return options_.node; }
+  // Whether the last write of the log failed (and no write or re-read of
+  // the chain's head has succeeded since); then `last_error()` says why.
+  // After a failure the writer re-reads the node's checkpoint before its
+  // next write (a commit whose outcome was unknown may have gone through);
+  // while failing and idle it tries, every second, to write an admin record
+  // saying that the log is written again: a failing log recovers by itself
+  // when the storage does.
+  bool failing() const;
+  std::string last_error() const;
   size_t queued() const;
   int64_t last_seq() const;
   uint64_t commits() const;
@@ -65,6 +74,8 @@ class AuditLog {
 
   AuditLog(AuditStorage& storage, Options options, const Clock& clock, Checkpoint head);
   void WriterLoop();
+  // Re-reads this node's checkpoint into head_ (writer thread).
+  Status Resync();
 
   AuditStorage& storage_;
   const Options options_;
@@ -76,6 +87,8 @@ class AuditLog {
   bool stopping_ = false;
   Checkpoint head_;  // guarded by mu_ for readers; written by the writer
   uint64_t commits_ = 0;
+  bool failing_ = false;    // guarded by mu_
+  std::string last_error_;  // guarded by mu_
   std::thread writer_;
 };
 

@@ -28,6 +28,10 @@ class MemoryStorage : public AuditStorage {
     for (const Record& record : records) chain[record.seq] = record;
     checkpoints_[checkpoint.node] = checkpoint;
     ++appends_;
+    if (lost_commit_) {
+      lost_commit_ = false;
+      return Unavailable("connection lost while committing; the outcome is unknown");
+    }
     return OkStatus();
   }
   Result<std::vector<Checkpoint>> AuditCheckpoints() override {
@@ -51,6 +55,9 @@ class MemoryStorage : public AuditStorage {
   std::map<int64_t, Record>& chain(const std::string& node) { return chains_[node]; }
   std::map<std::string, Checkpoint>& checkpoints() { return checkpoints_; }
   void FailNextAppend() { fail_next_ = true; }
+  // The next append commits, but its caller is told it failed (a connection
+  // lost during COMMIT).
+  void LoseNextCommit() { lost_commit_ = true; }
   int appends() const { return appends_; }
 
  private:
@@ -58,6 +65,7 @@ class MemoryStorage : public AuditStorage {
   std::map<std::string, std::map<int64_t, Record>> chains_;
   std::map<std::string, Checkpoint> checkpoints_;
   bool fail_next_ = false;
+  bool lost_commit_ = false;
   int appends_ = 0;
 };
 
@@ -177,6 +185,39 @@ TEST_F(AuditLogTest, AFailedCommitReportsTheErrorAndLeavesNoGap) {
   ASSERT_TRUE((*log)->AppendAndWait(Consultation("a", "3")).ok());
   EXPECT_EQ((*log)->last_seq(), 2);
   EXPECT_EQ(storage_.chain("hub-1")[2].niss, "3");
+  EXPECT_TRUE(Verify(storage_)->ok);
+}
+
+TEST_F(AuditLogTest, ACommitReportedFailedButDoneIsContinuedNotRewritten) {
+  auto log = AuditLog::Open(storage_, {.node = "hub-1"}, clock_);
+  ASSERT_TRUE(log);
+  ASSERT_TRUE((*log)->AppendAndWait(Consultation("a", "1")).ok());
+  storage_.LoseNextCommit();
+  EXPECT_FALSE((*log)->AppendAndWait(Consultation("a", "2")).ok());
+  // The writer re-reads its head: record 2 is there, the next one is 3
+  // (reusing 2 would fail for ever on the duplicate).
+  ASSERT_TRUE((*log)->AppendAndWait(Consultation("a", "3")).ok());
+  EXPECT_EQ((*log)->last_seq(), 3);
+  EXPECT_EQ(storage_.chain("hub-1")[3].niss, "3");
+  EXPECT_FALSE((*log)->failing());
+  EXPECT_TRUE(Verify(storage_)->ok);
+}
+
+TEST_F(AuditLogTest, AFailingLogRecoversByItselfWhenIdle) {
+  auto log = AuditLog::Open(storage_, {.node = "hub-1"}, clock_);
+  ASSERT_TRUE(log);
+  storage_.FailNextAppend();
+  EXPECT_FALSE((*log)->AppendAndWait(Consultation("a", "1")).ok());
+  EXPECT_TRUE((*log)->failing());
+  EXPECT_EQ((*log)->last_error(), "disk full");
+  // No traffic: the writer itself writes a record saying it works again.
+  for (int i = 0; i < 100 && (*log)->failing(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_FALSE((*log)->failing());
+  ASSERT_EQ(storage_.chain("hub-1").size(), 1u);
+  EXPECT_EQ(storage_.chain("hub-1")[1].kind, Kind::kAdmin);
+  EXPECT_EQ(storage_.chain("hub-1")[1].detail, "disk full");
   EXPECT_TRUE(Verify(storage_)->ok);
 }
 

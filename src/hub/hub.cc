@@ -8,10 +8,12 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdio>
 #include <fstream>
 #include <mutex>
 #include <sstream>
+#include <thread>
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -176,6 +178,19 @@ class Hub::Impl {
   std::atomic<bool> ready_{false};
   std::atomic<uint64_t> reloads_{0}, reload_failures_{0};
 
+  // Readiness (/readyz): a thread checks twice a second that the store
+  // answers and that the audit log is not failing; a hub that cannot serve
+  // says so, so that a load balancer sends its traffic elsewhere, and comes
+  // back by itself. Each change is logged once, with its cause.
+  void StartHealthChecks();
+  void StopHealthChecks();
+  std::thread health_;
+  std::mutex health_mu_;
+  std::condition_variable health_wake_;
+  bool health_stop_ = false;          // guarded by health_mu_
+  std::string unhealthy_;             // guarded by health_mu_; why not ready, "" when healthy
+  std::atomic<bool> healthy_{true};
+
  private:
   void HandleApi(net::Request&& request, net::Responder respond);
   void HandleAdmin(net::Request&& request, net::Responder respond);
@@ -287,8 +302,42 @@ Status Hub::Impl::Start() {
         });
     CARREFOUR_RETURN_IF_ERROR(admin_->Start().WithContext("admin listener"));
   }
+  StartHealthChecks();
   ready_ = true;
   return OkStatus();
+}
+
+void Hub::Impl::StartHealthChecks() {
+  health_ = std::thread([this] {
+    std::unique_lock lock(health_mu_);
+    while (!health_stop_) {
+      lock.unlock();
+      Status health = store_->Ping();
+      if (health.ok() && audit_->failing()) {
+        health = Unavailable("the audit log cannot be written: " + audit_->last_error());
+      } else if (!health.ok()) {
+        health = Unavailable("the store cannot be read: " + health.message());
+      }
+      lock.lock();
+      if (!health.ok() && unhealthy_.empty()) {
+        spdlog::error("not ready (/readyz answers 503): {}", health.message());
+      } else if (health.ok() && !unhealthy_.empty()) {
+        spdlog::info("ready again (/readyz answers 200)");
+      }
+      unhealthy_ = health.ok() ? std::string() : health.message();
+      healthy_ = health.ok();
+      health_wake_.wait_for(lock, std::chrono::milliseconds(500), [this] { return health_stop_; });
+    }
+  });
+}
+
+void Hub::Impl::StopHealthChecks() {
+  {
+    std::lock_guard lock(health_mu_);
+    health_stop_ = true;
+  }
+  health_wake_.notify_all();
+  if (health_.joinable()) health_.join();
 }
 
 Status Hub::Impl::Reload() {
@@ -312,6 +361,7 @@ Status Hub::Impl::Reload() {
 
 void Hub::Impl::Stop() {
   ready_ = false;
+  StopHealthChecks();
   // Waiting feed reads are answered first, or the API's drain would wait
   // for them. Then the API: requests in flight finish (and are audited)
   // before the audit log is flushed and closed.
@@ -524,7 +574,18 @@ void Hub::Impl::HandleAdmin(net::Request&& request, net::Responder respond) {
   const std::string& path = request.path;
   if (path == "/healthz") return respond(net::Response::Text(200, "ok\n"));
   if (path == "/readyz") {
-    return respond(ready_ ? net::Response::Text(200, "ready\n") : net::Response::Text(503, "starting\n"));
+    if (!ready_) return respond(net::Response::Text(503, "starting\n"));
+    if (!healthy_) {
+      std::lock_guard lock(health_mu_);
+      return respond(net::Response::Text(503, fmt::format("unavailable: {}\n", unhealthy_)));
+    }
+    // The audit log's state is known at once (no round trip): a failed
+    // write takes the hub out without waiting for the next check.
+    if (audit_->failing()) {
+      return respond(net::Response::Text(
+          503, fmt::format("unavailable: the audit log cannot be written: {}\n", audit_->last_error())));
+    }
+    return respond(net::Response::Text(200, "ready\n"));
   }
   // The console's files hold no data (its pages fetch the endpoints below
   // with the token), so they are served without it.
@@ -787,6 +848,13 @@ std::string Hub::Impl::ExtraMetrics() const {
     gauge("carrefour_handshake_failures_total", "Failed TLS handshakes.", stats.handshake_failures, "counter");
   }
   if (mutations_) out += mutations_->Metrics();
+  if (store_) {
+    gauge("carrefour_store_retries_total",
+          "Store operations run again after a lost connection or a serialization failure.",
+          store_->retries(), "counter");
+  }
+  gauge("carrefour_ready", "1 when /readyz answers 200.",
+        ready_ && healthy_ && !(audit_ && audit_->failing()) ? 1 : 0);
   gauge("carrefour_reloads_total", "Successful definition reloads.", reloads_.load(), "counter");
   gauge("carrefour_reload_failures_total", "Refused definition reloads.", reload_failures_.load(), "counter");
   return out;

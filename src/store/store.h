@@ -9,6 +9,7 @@
 // audit, mutations, BIS register) are the interfaces the other modules use.
 // No SQL dialect and no database library leaks through these headers.
 
+#include <cstdint>
 #include <memory>
 #include <string_view>
 
@@ -43,6 +44,14 @@ class Store {
   // The BIS register: persons, blocking keys, number blocks
   // (store/bis_store.h).
   virtual BisStore& bis() = 0;
+
+  // Whether the database can be used now: one round trip for PostgreSQL
+  // (kUnavailable with the cause when not). The hub's /readyz asks it.
+  virtual Status Ping() { return OkStatus(); }
+
+  // Operations run again inside the store after a lost connection or a
+  // serialization failure (PostgreSQL), for /metrics.
+  virtual uint64_t retries() const { return 0; }
 
   // Further sections are added the same way: one small interface per
   // concern in its own header (store/audit_store.h ...), one accessor here,

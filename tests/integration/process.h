@@ -77,6 +77,12 @@ class Process {
 
   void Signal(int signal) { kill(pid_, signal); }
 
+  // Every stdout line read so far.
+  std::vector<std::string> Lines() {
+    std::lock_guard lock(mu_);
+    return {lines_.begin(), lines_.end()};
+  }
+
   // Waits for the process to end; its exit code, or 128 + signal.
   int Wait() {
     if (exited_) return exit_code_;

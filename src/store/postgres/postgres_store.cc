@@ -70,6 +70,8 @@ class PostgresStore final : public Store {
   audit::AuditStorage& audit() override { return audit_; }
   MutationStore& mutations() override { return mutations_; }
   BisStore& bis() override { return bis_; }
+  Status Ping() override { return pool_->Ping(); }
+  uint64_t retries() const override { return pool_->retries(); }
 
  private:
   std::unique_ptr<Pool> pool_;  // before the sections that use it

@@ -1,0 +1,634 @@
+// End to end, as an operator deploys it (docs/scale-out.md): three `carrefour
+// hub` processes (node-1..3, each with its own data folder) on one
+// PostgreSQL, behind HAProxy in TCP mode with health checks on each hub's
+// /readyz; the institutions' connectors and a load generator go through
+// HAProxy. Under a mixed load (directory integrations, consultations,
+// mutations published from an outbox and applied from the subscribers'
+// feeds) one hub is killed with kill -9 and restarted, and then PostgreSQL is
+// restarted (pg_ctl restart -m fast) while that hub is only seconds old.
+//
+// Afterwards: every acknowledged directory change is in the directory
+// exactly once; every consultation answered 200 has its audit record; every
+// accepted mutation reached each entitled subscriber exactly once and nobody
+// else; every node's audit log verifies; clients only ever saw retries
+// (503, a dropped connection), never another error nor a lost
+// acknowledgement; and every hub served again after PostgreSQL came back,
+// without being restarted (how long it took is printed, not asserted).
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <random>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include "audit/audit_log.h"
+#include "net/client.h"
+#include "pki/testing.h"
+#include "store/store.h"
+#include "store/testing/store_test_fixture.h"
+#include "tests/integration/faults_support.h"
+
+namespace carrefour {
+namespace {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+using testing::Cluster;
+using testing::Eventually;
+using testing::Process;
+using SteadyClock = std::chrono::steady_clock;
+
+constexpr const char* kNetwork = R"(
+[[institution_type]]
+id = "national-register"
+capacities = []
+
+[[institution_type]]
+id = "mutuality"
+capacities = ["insured"]
+
+[[institution]]
+id = "nr"
+type = "national-register"
+name = "National register"
+endpoint = "https://127.0.0.1:{nr_port}"
+
+[[institution]]
+id = "mut-100"
+type = "mutuality"
+name = "Mutuality 100"
+
+[[institution]]
+id = "mut-200"
+type = "mutuality"
+name = "Mutuality 200"
+
+[[data_type]]
+id = "person.address"
+fields = ["street", "postal_code", "municipality", "since"]
+
+[[availability]]
+data_type = "person.address"
+provider_type = "national-register"
+
+[[authorization]]
+data_type = "person.address"
+requester_type = "mutuality"
+capacity = "insured"
+fields = ["street", "postal_code", "municipality", "since"]
+legal_basis = "ISC/24/001"
+from = 2020-01-01
+
+[[subscription]]
+institution_type = "mutuality"
+data_type = "person.address"
+capacity = "insured"
+)";
+
+constexpr const char* kNrSchema = R"(
+CREATE TABLE person_address (niss TEXT, street TEXT, postal_code TEXT, municipality TEXT,
+                             since TEXT, until TEXT);
+CREATE TABLE outbox (id INTEGER PRIMARY KEY, data_type TEXT, niss TEXT, effective TEXT,
+                     data TEXT, status TEXT, error TEXT, subscribers INTEGER);
+)";
+
+constexpr const char* kNrConfig = R"cfg(institution = "nr"
+database = "sqlite:{dir}/nr.db"
+
+[tls]
+cert = "{pki}/nr.crt"
+key = "{pki}/nr.key"
+ca = "{pki}/ca.crt"
+
+[hub]
+url = "https://127.0.0.1:{lb_port}"
+timeout_ms = 10000
+retry_max_ms = 300
+
+[admin]
+listen = ""
+
+[provide]
+listen = "127.0.0.1:{nr_port}"
+
+[[provide.data_type]]
+id = "person.address"
+query = """
+SELECT street, postal_code, municipality, since FROM person_address
+ WHERE niss = :niss AND since <= COALESCE(:to, '9999-12-31')
+   AND COALESCE(until, '9999-12-31') >= :from
+ ORDER BY since"""
+
+[outbox]
+select = "SELECT id, data_type, niss, effective, data FROM outbox WHERE status IS NULL ORDER BY id LIMIT :limit"
+mark = "UPDATE outbox SET status = :status, error = :error, subscribers = :subscribers WHERE id = :id"
+batch = 50
+poll_ms = 50
+)cfg";
+
+constexpr const char* kMutualitySchema = R"(
+CREATE TABLE member (seq INTEGER PRIMARY KEY, niss TEXT, from_date TEXT, status TEXT, error TEXT);
+CREATE TABLE applied (mutation_id TEXT, source TEXT, niss TEXT);
+)";
+
+constexpr const char* kMutualityConfig = R"cfg(institution = "{id}"
+database = "sqlite:{dir}/{id}.db"
+
+[tls]
+cert = "{pki}/{id}.crt"
+key = "{pki}/{id}.key"
+ca = "{pki}/ca.crt"
+
+[hub]
+url = "https://127.0.0.1:{lb_port}"
+timeout_ms = 10000
+retry_max_ms = 300
+
+[admin]
+listen = ""
+
+[feed]
+wait_seconds = 2
+limit = 200
+
+[[feed.apply]]
+data_type = "person.address"
+statement = "INSERT INTO applied (mutation_id, source, niss) VALUES (:id, :source, :niss)"
+
+[integrations]
+select = """SELECT seq AS key, 'add' AS action, niss, 'insured' AS capacity,
+  from_date AS "from", NULL AS "to" FROM member WHERE status IS NULL ORDER BY seq LIMIT :limit"""
+mark = "UPDATE member SET status = :status, error = :error WHERE seq = :key"
+batch = 200
+poll_ms = 50
+)cfg";
+
+// HAProxy as an operator would configure it in front of the hubs: TCP (the
+// TLS session is the hub's: the caller's certificate is its identity), a
+// health check on each hub's admin listener, a hub taken out at its first
+// failed check and back at its first good one.
+constexpr const char* kHaproxyConfig = R"cfg(global
+  maxconn 4096
+
+defaults
+  mode tcp
+  timeout connect 2s
+  timeout client 60s
+  timeout server 60s
+  retries 3
+  option redispatch
+
+frontend api
+  bind 127.0.0.1:{lb_port}
+  default_backend hubs
+
+backend hubs
+  balance roundrobin
+  option httpchk GET /readyz
+  http-check expect status 200
+  default-server inter 300ms fall 1 rise 1 on-marked-down shutdown-sessions
+{servers})cfg";
+
+// Valid national numbers (SPEC.md section 1): born 1980-01-DD, serial 1-900.
+std::string Person(int i) {
+  std::string base = fmt::format("8001{:02}{:03}", 1 + i / 900, 1 + i % 900);
+  return fmt::format("{}{:02}", base, 97 - static_cast<int>(std::stoll(base) % 97));
+}
+
+// An institution's own SQLite database, as its applications use it.
+class Db {
+ public:
+  explicit Db(const fs::path& path) {
+    if (sqlite3_open(path.c_str(), &db_) != SQLITE_OK) std::abort();
+    sqlite3_busy_timeout(db_, 10000);
+  }
+  ~Db() { sqlite3_close(db_); }
+  void Exec(const std::string& sql) {
+    char* error = nullptr;
+    ASSERT_EQ(sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK) << error;
+  }
+  // Every row of `sql`, its columns as text ("" for NULL).
+  std::vector<std::vector<std::string>> Rows(const std::string& sql) {
+    std::vector<std::vector<std::string>> rows;
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
+      ADD_FAILURE() << sqlite3_errmsg(db_);
+      return rows;
+    }
+    while (sqlite3_step(stmt) == SQLITE_ROW) {
+      auto& row = rows.emplace_back();
+      for (int c = 0; c < sqlite3_column_count(stmt); ++c) {
+        const unsigned char* text = sqlite3_column_text(stmt, c);
+        row.emplace_back(text ? reinterpret_cast<const char*>(text) : "");
+      }
+    }
+    sqlite3_finalize(stmt);
+    return rows;
+  }
+  int64_t Count(const std::string& sql) {
+    auto rows = Rows(sql);
+    return rows.empty() || rows[0].empty() || rows[0][0].empty() ? 0 : std::stoll(rows[0][0]);
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+// What the load generator saw.
+struct Seen {
+  std::mutex mu;
+  std::vector<std::string> answered;  // request ids of the 200s
+  int64_t unavailable = 0;            // 503: retried
+  int64_t dropped = 0;                // no answer (connection reset, refused): retried
+  std::vector<std::string> unexpected;  // anything else: a failure
+};
+
+class ScaleOut : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    pki_ = new pki::TestPki(pki::TestPki::Create({"hub", "nr", "mut-100", "mut-200"}));
+  }
+  static void TearDownTestSuite() {
+    fs::remove_all(pki_->dir);
+    delete pki_;
+  }
+
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / fmt::format("carrefour-scale-out-{}-{}", getpid(), counter_++);
+    fs::create_directories(dir_);
+    haproxy_binary_ = testing::RunCommand("command -v haproxy").second;
+    while (!haproxy_binary_.empty() && haproxy_binary_.back() == '\n') haproxy_binary_.pop_back();
+    if (haproxy_binary_.empty()) {
+      if (!store::testing::InCi()) GTEST_SKIP() << "haproxy is not installed (scripts/setup.sh)";
+      FAIL() << "haproxy is not installed (scripts/setup.sh installs it)";
+    }
+    cluster_ = std::make_unique<Cluster>(dir_ / "pg");
+    if (cluster_->url().empty()) {
+      if (!store::testing::InCi()) GTEST_SKIP() << "no PostgreSQL here: " << cluster_->error();
+      FAIL() << "PostgreSQL could not be started: " << cluster_->error();
+    }
+    lb_port_ = testing::FreePort();
+    nr_port_ = testing::FreePort();
+    std::vector<std::pair<std::string, std::string>> values = {
+        {"dir", dir_.string()},
+        {"pki", pki_->dir.string()},
+        {"lb_port", std::to_string(lb_port_)},
+        {"nr_port", std::to_string(nr_port_)}};
+    std::ofstream(dir_ / "network.toml") << testing::Replace(kNetwork, values);
+    Db(dir_ / "nr.db").Exec(kNrSchema);
+    std::ofstream(dir_ / "nr.toml") << testing::Replace(kNrConfig, values);
+    for (const char* id : {"mut-100", "mut-200"}) {
+      Db(dir_ / fmt::format("{}.db", id)).Exec(kMutualitySchema);
+      auto with_id = values;
+      with_id.emplace_back("id", id);
+      std::ofstream(dir_ / fmt::format("{}.toml", id)) << testing::Replace(kMutualityConfig, with_id);
+    }
+    std::string servers;
+    for (int n = 1; n <= 3; ++n) {
+      testing::HubProcess& hub = hubs_.emplace_back();
+      hub.node = fmt::format("node-{}", n);
+      hub.data = dir_ / hub.node;
+      hub.api = testing::FreePort();
+      hub.admin = testing::FreePort();
+      hub.log = dir_ / (hub.node + ".log");
+      servers += fmt::format("  server {} 127.0.0.1:{} check port {}\n", hub.node, hub.api, hub.admin);
+    }
+    std::ofstream(dir_ / "haproxy.cfg") << testing::Replace(kHaproxyConfig, {{"lb_port", std::to_string(lb_port_)},
+                                                                            {"servers", servers}});
+  }
+
+  void TearDown() override {
+    connectors_.clear();
+    haproxy_.reset();
+    hubs_.clear();
+    cluster_.reset();
+    if (!HasFailure()) fs::remove_all(dir_);
+  }
+
+  void StartHub(testing::HubProcess& hub) {
+    testing::StartHubProcess(hub, dir_ / "network.toml", pki_->dir, cluster_->url(),
+                             {"--threads", "2"});
+  }
+
+  void StartConnector(const std::string& id) {
+    connectors_[id] = Process::Start({testing::Env("CARREFOUR_BINARY"), "connector", "--config",
+                                      (dir_ / (id + ".toml")).string()},
+                                     (dir_ / (id + ".log")).string());
+    ASSERT_TRUE(connectors_[id]->WaitForLine(
+        [](const std::string& l) { return l.find("carrefour connector") != std::string::npos; }))
+        << "connector " << id << " did not start; see " << (dir_ / (id + ".log"));
+  }
+
+  std::unique_ptr<net::Client> Client(const std::string& name) {
+    auto client = net::Client::Create(
+        {.tls = net::TlsFiles{pki_->dir / (name + ".crt"), pki_->dir / (name + ".key"), pki_->dir / "ca.crt"},
+         .timeout = std::chrono::seconds(15)});
+    if (!client) std::abort();
+    return std::move(*client);
+  }
+  net::Endpoint At(uint16_t port) const {
+    return *net::Endpoint::Parse(fmt::format("https://127.0.0.1:{}", port), "hub");
+  }
+
+  // One consultation through `endpoint`; what it got is noted in `seen`.
+  // True when it was answered 200.
+  static bool Consult(net::Client& client, const net::Endpoint& endpoint, const std::string& niss,
+                      Seen* seen) {
+    Result<net::ClientResponse> response = client.PostSync(
+        endpoint, "/v1/consultations",
+        fmt::format(R"({{"data_type": "person.address", "niss": "{}"}})", niss));
+    std::lock_guard lock(seen->mu);
+    if (!response) {
+      ++seen->dropped;
+      return false;
+    }
+    if (response->status == 503) {
+      ++seen->unavailable;
+      return false;
+    }
+    boost::system::error_code ec;
+    json::value body = json::parse(response->body, ec);
+    if (response->status != 200 || ec) {
+      seen->unexpected.push_back(fmt::format("HTTP {}: {}", response->status, response->body));
+      return false;
+    }
+    seen->answered.push_back(std::string(body.at("request_id").as_string()));
+    return true;
+  }
+
+  // Declares `persons` at `institution` through its connector's table.
+  void Declare(const std::string& institution, const std::vector<std::string>& persons) {
+    Db db(dir_ / (institution + ".db"));
+    std::string sql = "BEGIN;";
+    for (const std::string& niss : persons) {
+      sql += fmt::format("INSERT INTO member (niss, from_date) VALUES ('{}', '2020-01-01');", niss);
+    }
+    db.Exec(sql + "COMMIT;");
+  }
+
+  static inline pki::TestPki* pki_ = nullptr;
+  static inline int counter_ = 0;
+  fs::path dir_;
+  std::string haproxy_binary_;
+  std::unique_ptr<Cluster> cluster_;
+  uint16_t lb_port_ = 0, nr_port_ = 0;
+  std::vector<testing::HubProcess> hubs_;
+  std::unique_ptr<Process> haproxy_;
+  std::map<std::string, std::unique_ptr<Process>> connectors_;
+};
+
+TEST_F(ScaleOut, ThreeHubsBehindHaproxyLoseNothingAcknowledgedWhenAHubDiesAndPostgresRestarts) {
+  const SteadyClock::time_point test_start = SteadyClock::now();
+  for (testing::HubProcess& hub : hubs_) StartHub(hub);
+  haproxy_ = Process::Start({haproxy_binary_, "-f", (dir_ / "haproxy.cfg").string(), "-db"},
+                            (dir_ / "haproxy.log").string());
+  for (const char* id : {"nr", "mut-100", "mut-200"}) StartConnector(id);
+
+  // Persons whose entitlement to mutations is fixed before the load: files
+  // at mut-100 only, at mut-200 only, at both.
+  std::vector<std::string> only100, only200, both;
+  for (int i = 0; i < 20; ++i) {
+    only100.push_back(Person(i));
+    only200.push_back(Person(100 + i));
+    both.push_back(Person(200 + i));
+  }
+  std::vector<std::string> at100 = only100, at200 = only200;
+  at100.insert(at100.end(), both.begin(), both.end());
+  at200.insert(at200.end(), both.begin(), both.end());
+  {
+    Db nr(dir_ / "nr.db");
+    std::string sql = "BEGIN;";
+    for (const auto* group : {&only100, &only200, &both}) {
+      for (const std::string& niss : *group) {
+        sql += fmt::format("INSERT INTO person_address VALUES ('{}', 'Rue Haute 5', '1000', "
+                           "'Bruxelles', '2015-02-01', NULL);", niss);
+      }
+    }
+    nr.Exec(sql + "COMMIT;");
+  }
+  Declare("mut-100", at100);
+  Declare("mut-200", at200);
+  Db mut100(dir_ / "mut-100.db"), mut200(dir_ / "mut-200.db"), nr(dir_ / "nr.db");
+  ASSERT_TRUE(Eventually([&] {
+    return mut100.Count("SELECT count(*) FROM member WHERE status IS NULL") == 0 &&
+           mut200.Count("SELECT count(*) FROM member WHERE status IS NULL") == 0;
+  })) << "the files were not declared through HAProxy";
+
+  // The load, until `stop`.
+  std::atomic<bool> stop{false};
+  Seen seen;
+  std::vector<std::thread> load;
+  std::atomic<int> next_person{1000};
+  load.emplace_back([&] {  // integrations: new files at both mutualities
+    Db a(dir_ / "mut-100.db"), b(dir_ / "mut-200.db");
+    while (!stop) {
+      std::string sql_a = "BEGIN;", sql_b = "BEGIN;";
+      for (int i = 0; i < 5; ++i) {
+        sql_a += fmt::format("INSERT INTO member (niss, from_date) VALUES ('{}', '2020-01-01');",
+                             Person(next_person++));
+        sql_b += fmt::format("INSERT INTO member (niss, from_date) VALUES ('{}', '2020-01-01');",
+                             Person(next_person++));
+      }
+      a.Exec(sql_a + "COMMIT;");
+      b.Exec(sql_b + "COMMIT;");
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
+  load.emplace_back([&] {  // mutations: moves published by the national register
+    Db db(dir_ / "nr.db");
+    std::mt19937 random(19);
+    int n = 0;
+    while (!stop) {
+      std::string sql = "BEGIN;";
+      for (int i = 0; i < 5; ++i, ++n) {
+        const auto& group = n % 3 == 0 ? only100 : n % 3 == 1 ? only200 : both;
+        sql += fmt::format(
+            "INSERT INTO outbox (data_type, niss, effective, data) VALUES ('person.address', '{}', "
+            "'2024-09-01', '{{\"street\": \"Street {}\", \"postal_code\": \"4000\", "
+            "\"municipality\": \"Liege\", \"since\": \"2024-09-01\"}}');",
+            group[random() % group.size()], n);
+      }
+      db.Exec(sql + "COMMIT;");
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
+  for (int t = 0; t < 3; ++t) {  // the load generator: consultations
+    load.emplace_back([&, t] {
+      const std::string as = t % 2 == 0 ? "mut-100" : "mut-200";
+      const std::vector<std::string>& persons = t % 2 == 0 ? at100 : at200;
+      auto client = Client(as);
+      std::mt19937 random(static_cast<unsigned>(t));
+      while (!stop) {
+        if (!Consult(*client, At(lb_port_), persons[random() % persons.size()], &seen)) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));  // then retry
+        }
+      }
+    });
+  }
+
+  // Faults. kill -9 of node-2 in the middle of the load, and its restart.
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  hubs_[1].process->Signal(SIGKILL);
+  hubs_[1].process->Wait();
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  StartHub(hubs_[1]);
+  // PostgreSQL restarted while node-2 is seconds old (its pool is young).
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  cluster_->Restart();
+  const SteadyClock::time_point postgres_back = SteadyClock::now();
+
+  // Each hub, asked directly, serves again without being restarted.
+  std::vector<double> recovered_after(hubs_.size(), -1);
+  {
+    std::vector<std::thread> probes;
+    for (size_t h = 0; h < hubs_.size(); ++h) {
+      probes.emplace_back([&, h] {
+        auto client = Client("mut-100");
+        Seen direct;
+        if (Eventually([&] { return Consult(*client, At(hubs_[h].api), only100[0], &direct); },
+                       std::chrono::seconds(60))) {
+          recovered_after[h] = std::chrono::duration<double>(SteadyClock::now() - postgres_back).count();
+        }
+        EXPECT_TRUE(direct.unexpected.empty()) << direct.unexpected.front();
+        std::lock_guard lock(seen.mu);
+        seen.answered.insert(seen.answered.end(), direct.answered.begin(), direct.answered.end());
+      });
+    }
+    for (std::thread& probe : probes) probe.join();
+  }
+  for (size_t h = 0; h < hubs_.size(); ++h) {
+    EXPECT_GE(recovered_after[h], 0) << hubs_[h].node << " never served again; see " << hubs_[h].log;
+    EXPECT_TRUE(Eventually([&] { return testing::AdminCall(hubs_[h].admin, "/readyz").first == 200; }))
+        << hubs_[h].node << ": /readyz did not come back";
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  stop = true;
+  for (std::thread& thread : load) thread.join();
+
+  // Everything written in the institutions' tables gets through.
+  ASSERT_TRUE(Eventually([&] {
+    return nr.Count("SELECT count(*) FROM outbox WHERE status IS NULL") == 0 &&
+           mut100.Count("SELECT count(*) FROM member WHERE status IS NULL") == 0 &&
+           mut200.Count("SELECT count(*) FROM member WHERE status IS NULL") == 0;
+  }, std::chrono::seconds(60)))
+      << "outbox rows left " << nr.Count("SELECT count(*) FROM outbox WHERE status IS NULL")
+      << ", files left " << mut100.Count("SELECT count(*) FROM member WHERE status IS NULL") << " + "
+      << mut200.Count("SELECT count(*) FROM member WHERE status IS NULL");
+
+  // 1. Every acknowledged directory change is in the directory, once (the
+  //    table's key is the entry's identity: counting per institution is
+  //    counting each acknowledged file once).
+  for (Db* db : {&mut100, &mut200}) {
+    EXPECT_EQ(db->Count("SELECT count(*) FROM member WHERE status <> 'ok'"), 0)
+        << db->Rows("SELECT error FROM member WHERE status <> 'ok' LIMIT 1")[0][0];
+  }
+  const int64_t files100 = mut100.Count("SELECT count(*) FROM member WHERE status = 'ok'");
+  const int64_t files200 = mut200.Count("SELECT count(*) FROM member WHERE status = 'ok'");
+  EXPECT_EQ(cluster_->Count("SELECT count(*) FROM directory_entry WHERE institution = 'mut-100'"), files100);
+  EXPECT_EQ(cluster_->Count("SELECT count(*) FROM directory_entry WHERE institution = 'mut-200'"), files200);
+  for (const char* id : {"mut-100", "mut-200"}) {
+    Db db(dir_ / fmt::format("{}.db", id));
+    std::set<std::string> declared;
+    for (auto& row : db.Rows("SELECT niss FROM member WHERE status = 'ok'")) declared.insert(row[0]);
+    std::istringstream stored(cluster_->Sql(fmt::format(
+        "SELECT lpad(niss::text, 11, '0') FROM directory_entry WHERE institution = '{}'", id)));
+    std::set<std::string> in_directory;
+    for (std::string line; std::getline(stored, line);) in_directory.insert(line);
+    EXPECT_EQ(declared, in_directory) << id;
+  }
+
+  // 2. Every 200 consultation has its audit record.
+  std::set<std::string> audited;
+  {
+    std::istringstream ids(cluster_->Sql("SELECT request_id FROM audit_record WHERE kind = 1"));
+    for (std::string line; std::getline(ids, line);) audited.insert(line);
+  }
+  int64_t unaudited = 0;
+  for (const std::string& id : seen.answered) unaudited += audited.count(id) == 0;
+  EXPECT_EQ(unaudited, 0) << "of " << seen.answered.size() << " answered consultations";
+
+  // 3. Every accepted mutation reached each entitled subscriber exactly once,
+  //    and nobody else.
+  ASSERT_TRUE(Eventually([&] {
+    return cluster_->Count("SELECT count(*) FROM mutation_delivery") == 0;
+  }, std::chrono::seconds(60))) << "the feeds were not read to the end";
+  std::map<std::string, std::string> person_of;  // accepted mutation id -> person
+  for (auto& row : nr.Rows("SELECT id, niss, status, error FROM outbox")) {
+    EXPECT_TRUE(row[2] == "accepted" || row[2] == "duplicate") << "outbox " << row[0] << ": " << row[2] << " " << row[3];
+    person_of[row[0]] = row[1];
+  }
+  std::set<std::string> set100(at100.begin(), at100.end()), set200(at200.begin(), at200.end());
+  for (auto [db, entitled, id] : {std::tuple{&mut100, &set100, "mut-100"}, std::tuple{&mut200, &set200, "mut-200"}}) {
+    std::map<std::string, int> applied;
+    for (auto& row : db->Rows("SELECT mutation_id, source FROM applied")) {
+      EXPECT_EQ(row[1], "nr");
+      ++applied[row[0]];
+    }
+    int64_t missing = 0, twice = 0, foreign = 0;
+    for (const auto& [mutation, niss] : person_of) {
+      auto found = applied.find(mutation);
+      const int times = found == applied.end() ? 0 : found->second;
+      if (entitled->count(niss)) {
+        missing += times == 0;
+        twice += times > 1;
+      } else {
+        foreign += times > 0;
+      }
+    }
+    int64_t unknown = 0;
+    for (const auto& [mutation, times] : applied) unknown += person_of.count(mutation) == 0;
+    EXPECT_EQ(missing, 0) << id << ": entitled mutations never delivered";
+    EXPECT_EQ(twice, 0) << id << ": mutations delivered twice";
+    EXPECT_EQ(foreign, 0) << id << ": mutations delivered to an institution not entitled";
+    EXPECT_EQ(unknown, 0) << id << ": applied mutations that nobody accepted";
+  }
+
+  // 4. Every node's audit log verifies. Each hub keeps its checkpoint key in
+  //    its own data folder: chains are checked from the store, and each
+  //    node's checkpoint with that node's key.
+  {
+    Result<std::unique_ptr<store::Store>> store = store::OpenStore(cluster_->url());
+    ASSERT_TRUE(store) << store.error().ToString();
+    Result<audit::VerifyReport> report = audit::Verify((*store)->audit());
+    ASSERT_TRUE(report) << report.error().ToString();
+    EXPECT_TRUE(report->ok) << report->first_bad;
+    EXPECT_EQ(report->chains.size(), 3u);
+    Result<std::vector<audit::Checkpoint>> checkpoints = (*store)->audit().AuditCheckpoints();
+    ASSERT_TRUE(checkpoints);
+    for (const audit::Checkpoint& checkpoint : *checkpoints) {
+      std::string key;
+      std::getline(std::ifstream(dir_ / checkpoint.node / "audit.key"), key);
+      EXPECT_EQ(audit::CheckpointMac(key, checkpoint), checkpoint.mac) << checkpoint.node;
+    }
+  }
+
+  // 5. The clients only saw retries: the load generator (above), and the
+  //    connectors, whose every row ended accepted (checked above).
+  EXPECT_TRUE(seen.unexpected.empty()) << seen.unexpected.size() << " unexpected answers, the first: "
+                                       << seen.unexpected.front();
+  EXPECT_GT(seen.answered.size(), 0u);
+
+  // The figures of this run, for docs/scale-out.md.
+  std::printf(
+      "scale-out run: %.1f s; consultations answered %zu, 503 %lld, dropped %lld; files declared %lld; "
+      "mutations accepted %zu; served again after PostgreSQL's restart: node-1 %.2f s, node-2 %.2f s, "
+      "node-3 %.2f s\n",
+      std::chrono::duration<double>(SteadyClock::now() - test_start).count(), seen.answered.size(),
+      static_cast<long long>(seen.unavailable), static_cast<long long>(seen.dropped),
+      static_cast<long long>(files100 + files200), person_of.size(), recovered_after[0],
+      recovered_after[1], recovered_after[2]);
+}
+
+}  // namespace
+}  // namespace carrefour

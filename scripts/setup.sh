@@ -11,7 +11,7 @@ packages=(
   libpqxx-dev postgresql
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev libexpected-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
-  curl haproxy
+  curl haproxy python3
   nodejs npm chromium
 )
 

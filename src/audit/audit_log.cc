@@ -1,40 +1,196 @@
 #include "audit/audit_log.h"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
+#include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <future>
+#include <sstream>
+#include <set>
 
 #include <fmt/format.h>
 
 namespace carrefour::audit {
+namespace {
 
-std::string CheckpointMac(std::string_view key, const Checkpoint& checkpoint) {
-  if (key.empty()) return {};
-  std::string message = fmt::format("{}:{}:{}", checkpoint.node, checkpoint.seq, checkpoint.hash);
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(message.data()), message.size(), digest, &size);
-  std::string hex;
-  for (unsigned int i = 0; i < size; ++i) hex += fmt::format("{:02x}", digest[i]);
-  return hex;
+constexpr size_t kPage = 10000;
+
+int64_t NowUs(const Clock& clock) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(clock.Now().time_since_epoch())
+      .count();
+}
+
+// Replaces `file` with `text` (a temporary file renamed over it: never
+// half-written). Best effort: the store stays the record.
+void WriteFileAtomically(const std::filesystem::path& file, const std::string& text) {
+  std::filesystem::path temporary = file;
+  temporary += ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::trunc);
+    out << text;
+    if (!out) return;
+  }
+  std::error_code ec;
+  std::filesystem::rename(temporary, file, ec);
+}
+
+}  // namespace
+
+std::filesystem::path CheckpointFile(const std::filesystem::path& data_dir, std::string_view node) {
+  return data_dir / fmt::format("audit-{}.checkpoint", node);
+}
+
+std::vector<std::string> KeptCheckpoints(const std::filesystem::path& data_dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(data_dir, ec)) {
+    std::string name = entry.path().filename().string();
+    if (!name.starts_with("audit-") || !name.ends_with(".checkpoint")) continue;
+    std::ifstream in(entry.path());
+    std::stringstream text;
+    text << in.rdbuf();
+    out.push_back(text.str());
+  }
+  return out;
+}
+
+Checkpoint SignCheckpoint(const NoteSigner& signer, std::string_view node, std::string hash,
+                          const CompactRange& tree, int64_t time_us) {
+  Checkpoint checkpoint;
+  checkpoint.node = std::string(node);
+  checkpoint.seq = static_cast<int64_t>(tree.size());
+  checkpoint.hash = std::move(hash);
+  Hash root = tree.Root();
+  checkpoint.root = ToHex(root);
+  checkpoint.note = signer.Sign(CheckpointText({CheckpointOrigin(node), tree.size(), root}));
+  checkpoint.time_us = time_us;
+  return checkpoint;
 }
 
 Result<std::unique_ptr<AuditLog>> AuditLog::Open(AuditStorage& storage, Options options,
                                                  const Clock& clock) {
-  if (options.node.empty()) return Error(InvalidRequest("the audit node id is empty"));
-  CARREFOUR_ASSIGN_OR_RETURN(std::vector<Checkpoint> checkpoints, storage.AuditCheckpoints());
-  Checkpoint head{options.node, 0, GenesisHash(), {}};
-  for (Checkpoint& checkpoint : checkpoints) {
-    if (checkpoint.node == options.node) head = std::move(checkpoint);
+  if (Status valid = CheckNodeId(options.node); !valid.ok()) return Error(std::move(valid));
+  const std::string origin = CheckpointOrigin(options.node);
+  std::shared_ptr<const NoteSigner> signer = options.signer;
+  if (!signer) {
+    CARREFOUR_ASSIGN_OR_RETURN(signer, NoteSigner::Generate(origin));
   }
-  return std::unique_ptr<AuditLog>(new AuditLog(storage, std::move(options), clock, std::move(head)));
+  if (signer->name() != origin) {
+    return Error(InvalidRequest(fmt::format("node {}'s checkpoints are signed by a key named {}, not {}",
+                                            options.node, origin, signer->name())));
+  }
+  // The node's key must be the one the store already knows for it: a
+  // second key would make its earlier checkpoints unverifiable.
+  CARREFOUR_ASSIGN_OR_RETURN(std::vector<NodeKey> keys, storage.AuditKeys());
+  for (const NodeKey& key : keys) {
+    if (key.node == options.node && key.verifier_key != signer->verifier_key()) {
+      return Error(InvalidRequest(fmt::format(
+          "the store's audit log of node {} is signed by the key {}, and this process holds "
+          "another ({}): restore the node's key file, or start under another node id",
+          options.node, key.verifier_key, signer->verifier_key())));
+    }
+  }
+
+  // The checkpoint this node kept outside the store, if any: the store's
+  // log must extend it.
+  std::optional<CheckpointBody> kept;
+  if (!options.checkpoint_file.empty()) {
+    std::ifstream in(options.checkpoint_file);
+    if (in) {
+      std::stringstream text;
+      text << in.rdbuf();
+      Result<NoteVerifier> verifier = NoteVerifier::Parse(signer->verifier_key());
+      if (!verifier) return Error(verifier.error());
+      Result<std::string> opened = verifier->Open(text.str());
+      Result<CheckpointBody> body =
+          opened ? ParseCheckpointText(*opened) : Result<CheckpointBody>(Error(opened.error()));
+      if (!body || body->origin != origin) {
+        return Error(Internal(fmt::format("{} is not a checkpoint of node {} signed by its key",
+                                          options.checkpoint_file.string(), options.node)));
+      }
+      kept = *body;
+    }
+  }
+
+  // Rebuild the node's tree from its records, in order.
+  CompactRange tree;
+  auto check_kept = [&]() -> Status {
+    if (kept && kept->size == tree.size() && kept->root != tree.Root()) {
+      return Internal(fmt::format(
+          "the store's audit log of node {} differs from the checkpoint kept in {} (records "
+          "changed, or the log was rolled back and rewritten): run carrefour audit verify",
+          options.node, options.checkpoint_file.string()));
+    }
+    return OkStatus();
+  };
+  CARREFOUR_RETURN_IF_ERROR(check_kept());
+  std::string head_hash = GenesisHash();
+  for (int64_t next = 1;;) {
+    CARREFOUR_ASSIGN_OR_RETURN(std::vector<Record> page, storage.ReadAudit(options.node, next, kPage));
+    for (const Record& record : page) {
+      if (record.seq != next) {
+        return Error(Internal(fmt::format(
+            "the audit log of node {} jumps from record {} to {}: run carrefour audit verify",
+            options.node, next - 1, record.seq)));
+      }
+      tree.Append(LeafHash(record));
+      CARREFOUR_RETURN_IF_ERROR(check_kept());
+      head_hash = record.hash;
+      ++next;
+    }
+    if (page.size() < kPage) break;
+  }
+
+  if (kept && kept->size > tree.size()) {
+    return Error(Internal(fmt::format(
+        "the store's audit log of node {} has {} records, but the checkpoint kept in {} covers {}: "
+        "records removed at the end (or an old copy of the store)",
+        options.node, tree.size(), options.checkpoint_file.string(), kept->size)));
+  }
+  CARREFOUR_ASSIGN_OR_RETURN(std::vector<Checkpoint> latest, storage.AuditCheckpoints());
+  std::optional<Checkpoint> last;
+  for (Checkpoint& checkpoint : latest) {
+    if (checkpoint.node == options.node) last = std::move(checkpoint);
+  }
+  if (last && last->seq > static_cast<int64_t>(tree.size())) {
+    return Error(Internal(fmt::format(
+        "the audit log of node {} ends at record {} but its checkpoint covers {}: records removed "
+        "at the end? (run carrefour audit verify)",
+        options.node, tree.size(), last->seq)));
+  }
+  Checkpoint head;
+  if (last && last->seq == static_cast<int64_t>(tree.size())) {
+    if (last->root != ToHex(tree.Root()) || last->hash != head_hash) {
+      return Error(Internal(fmt::format(
+          "the audit log of node {} does not match its last checkpoint: run carrefour audit verify",
+          options.node)));
+    }
+    head = std::move(*last);
+  } else {
+    // First start of this node, or a store from before signed checkpoints:
+    // sign what is there.
+    head = SignCheckpoint(*signer, options.node, head_hash, tree, NowUs(clock));
+    CARREFOUR_RETURN_IF_ERROR(storage.AppendAudit({}, head));
+  }
+  CARREFOUR_ASSIGN_OR_RETURN(NodeKey published,
+                             storage.PublishAuditKey({options.node, signer->verifier_key(), NowUs(clock)}));
+  if (published.verifier_key != signer->verifier_key()) {
+    return Error(InvalidRequest(fmt::format(
+        "another process published a different key for node {}: one process per node id",
+        options.node)));
+  }
+  return std::unique_ptr<AuditLog>(new AuditLog(storage, std::move(options), clock, std::move(signer),
+                                                std::move(head), std::move(tree)));
 }
 
-AuditLog::AuditLog(AuditStorage& storage, Options options, const Clock& clock, Checkpoint head)
-    : storage_(storage), options_(std::move(options)), clock_(clock), head_(std::move(head)) {
+AuditLog::AuditLog(AuditStorage& storage, Options options, const Clock& clock,
+                   std::shared_ptr<const NoteSigner> signer, Checkpoint head, CompactRange tree)
+    : storage_(storage),
+      options_(std::move(options)),
+      clock_(clock),
+      signer_(std::move(signer)),
+      head_(std::move(head)),
+      tree_(std::move(tree)) {
+  KeepCheckpoint(head_);
   writer_ = std::thread([this] { WriterLoop(); });
 }
 
@@ -45,14 +201,21 @@ AuditLog::~AuditLog() {
   }
   wake_.notify_all();
   writer_.join();
+  kept_at_ = {};
+  KeepCheckpoint(head_);
+}
+
+void AuditLog::KeepCheckpoint(const Checkpoint& checkpoint) {
+  if (options_.checkpoint_file.empty() || checkpoint.seq == kept_seq_) return;
+  auto now = std::chrono::steady_clock::now();
+  if (kept_seq_ >= 0 && now - kept_at_ < std::chrono::seconds(1)) return;
+  WriteFileAtomically(options_.checkpoint_file, checkpoint.note);
+  kept_at_ = now;
+  kept_seq_ = checkpoint.seq;
 }
 
 void AuditLog::Append(Record record, Done done) {
-  if (record.time_us == 0) {
-    record.time_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                         clock_.Now().time_since_epoch())
-                         .count();
-  }
+  if (record.time_us == 0) record.time_us = NowUs(clock_);
   {
     std::lock_guard lock(mu_);
     queue_.push_back(Pending{std::move(record), std::move(done)});
@@ -92,12 +255,39 @@ std::string AuditLog::last_error() const {
   return last_error_;
 }
 
-Status AuditLog::Resync() {
-  Result<std::vector<Checkpoint>> checkpoints = storage_.AuditCheckpoints();
-  if (!checkpoints) return checkpoints.error();
+Checkpoint AuditLog::checkpoint() const {
   std::lock_guard lock(mu_);
-  for (Checkpoint& checkpoint : *checkpoints) {
-    if (checkpoint.node == options_.node && checkpoint.seq > head_.seq) head_ = std::move(checkpoint);
+  return head_;
+}
+
+Status AuditLog::Resync() {
+  CARREFOUR_ASSIGN_OR_RETURN(std::vector<Checkpoint> checkpoints, storage_.AuditCheckpoints());
+  Checkpoint head;
+  {
+    std::lock_guard lock(mu_);
+    head = head_;
+  }
+  for (Checkpoint& checkpoint : checkpoints) {
+    if (checkpoint.node != options_.node || checkpoint.seq <= head.seq) continue;
+    // The lost commit went through: its records join the tree.
+    CompactRange tree = tree_;
+    while (static_cast<int64_t>(tree.size()) < checkpoint.seq) {
+      CARREFOUR_ASSIGN_OR_RETURN(
+          std::vector<Record> page,
+          storage_.ReadAudit(options_.node, static_cast<int64_t>(tree.size()) + 1, kPage));
+      if (page.empty()) break;
+      for (const Record& record : page) {
+        if (record.seq != static_cast<int64_t>(tree.size()) + 1 || record.seq > checkpoint.seq) break;
+        tree.Append(LeafHash(record));
+      }
+    }
+    if (static_cast<int64_t>(tree.size()) != checkpoint.seq || ToHex(tree.Root()) != checkpoint.root) {
+      return Internal(fmt::format("the audit log of node {} does not match its checkpoint at {}",
+                                  options_.node, checkpoint.seq));
+    }
+    tree_ = std::move(tree);
+    std::lock_guard lock(mu_);
+    head_ = std::move(checkpoint);
   }
   return OkStatus();
 }
@@ -149,28 +339,34 @@ void AuditLog::WriterLoop() {
       head = head_;
     }
 
-    // Chain the batch onto the head. Nothing is published until the
-    // transaction commits: on failure the head stays where it was and the
-    // next batch reuses the same seqs.
+    // Chain the batch onto the head and extend the tree. Nothing is
+    // published until the transaction commits: on failure the head and the
+    // tree stay where they were and the next batch reuses the same seqs.
     records.clear();
-    Checkpoint next = head;
+    CompactRange tree = tree_;
+    int64_t seq = head.seq;
+    std::string hash = head.hash;
     for (Pending& pending : batch) {
       Record& record = pending.record;
       record.node = options_.node;
-      record.seq = next.seq + 1;
-      record.prev_hash = next.hash;
-      record.hash = ChainHash(record);
-      next.seq = record.seq;
-      next.hash = record.hash;
+      record.seq = ++seq;
+      record.prev_hash = std::move(hash);
+      hash = ChainHash(record);
+      record.hash = hash;
+      tree.Append(LeafHash(record));
       records.push_back(record);
     }
-    next.mac = CheckpointMac(options_.checkpoint_key, next);
+    Checkpoint next = SignCheckpoint(*signer_, options_.node, hash, tree, NowUs(clock_));
 
     Status status = storage_.AppendAudit(records, next);
+    if (status.ok()) {
+      tree_ = std::move(tree);
+      KeepCheckpoint(next);
+    }
     {
       std::lock_guard lock(mu_);
       if (status.ok()) {
-        head_ = next;
+        head_ = std::move(next);
         ++commits_;
         failing_ = false;
       } else {
@@ -185,59 +381,253 @@ void AuditLog::WriterLoop() {
   }
 }
 
-Result<VerifyReport> Verify(AuditStorage& storage, std::string_view checkpoint_key) {
-  constexpr size_t kPage = 10000;
-  VerifyReport report;
-  CARREFOUR_ASSIGN_OR_RETURN(std::vector<Checkpoint> checkpoints, storage.AuditCheckpoints());
-  auto fail = [&report](const std::string& node, int64_t seq, std::string_view why) {
-    report.ok = false;
-    report.first_bad = fmt::format("node {}, record {}: {}", node, seq, why);
-  };
-  for (const Checkpoint& checkpoint : checkpoints) {
-    ChainSummary chain{checkpoint.node, 0, GenesisHash()};
-    int64_t expected_seq = 1;
-    std::string prev = GenesisHash();
-    for (;;) {
-      CARREFOUR_ASSIGN_OR_RETURN(std::vector<Record> page,
-                                 storage.ReadAudit(checkpoint.node, expected_seq, kPage));
-      for (const Record& record : page) {
-        if (record.seq != expected_seq) {
-          fail(checkpoint.node, expected_seq,
-               fmt::format("missing (the chain jumps from {} to {}: removed records?)",
-                           expected_seq - 1, record.seq));
-          return report;
-        }
-        if (record.prev_hash != prev) {
-          fail(checkpoint.node, record.seq,
-               "does not follow the previous record (reordered, or the previous one was changed)");
-          return report;
-        }
-        if (ChainHash(record) != record.hash) {
-          fail(checkpoint.node, record.seq, "its hash does not match its content (modified)");
-          return report;
-        }
-        prev = record.hash;
-        ++expected_seq;
-        ++chain.records;
+namespace {
+
+// One node's log, checked; sets report->verdict and first_bad on the first
+// fault.
+class NodeCheck {
+ public:
+  NodeCheck(AuditStorage& storage, VerifyReport& report, std::string node)
+      : storage_(storage), report_(report), node_(std::move(node)) {}
+
+  // False when broken (report filled in) ; an error when the store fails.
+  Result<bool> Run(const std::optional<NodeKey>& key, bool expected,
+                   const std::vector<Checkpoint>& legacy, const std::vector<std::string>& remembered);
+
+ private:
+  bool Broken(std::string why) {
+    report_.ok = false;
+    report_.verdict = Verdict::kBroken;
+    report_.first_bad = std::move(why);
+    return false;
+  }
+  void NotVerified(std::string why) {
+    report_.not_verified.push_back(fmt::format("node {}: {}", node_, why));
+    if (report_.verdict == Verdict::kIntact) {
+      report_.ok = false;
+      report_.verdict = Verdict::kNotVerifiable;
+    }
+  }
+
+  AuditStorage& storage_;
+  VerifyReport& report_;
+  const std::string node_;
+};
+
+Result<bool> NodeCheck::Run(const std::optional<NodeKey>& key, bool expected,
+                            const std::vector<Checkpoint>& legacy,
+                            const std::vector<std::string>& remembered) {
+  CARREFOUR_ASSIGN_OR_RETURN(std::vector<Checkpoint> history, storage_.AuditCheckpointHistory(node_));
+  std::optional<NoteVerifier> verifier;
+  if (key) {
+    Result<NoteVerifier> parsed = NoteVerifier::Parse(key->verifier_key);
+    if (parsed) {
+      verifier = std::move(*parsed);
+    } else {
+      NotVerified(fmt::format("its published key cannot be read ({})", parsed.error().message()));
+    }
+  }
+
+  // Sizes at which the tree's root must be a known value: every checkpoint,
+  // and every remembered one that this node's key signed.
+  std::multimap<int64_t, std::pair<std::string, std::string>> expected_roots;  // size -> root, what
+  for (const Checkpoint& checkpoint : history) {
+    expected_roots.emplace(checkpoint.seq,
+                           std::pair(checkpoint.root, fmt::format("its checkpoint at {}", checkpoint.seq)));
+  }
+  int64_t remembered_size = -1;
+  for (const std::string& note : remembered) {
+    if (!verifier) break;
+    Result<std::string> text = verifier->Open(note);
+    if (!text) continue;  // another node's
+    Result<CheckpointBody> body = ParseCheckpointText(*text);
+    if (!body || body->origin != CheckpointOrigin(node_)) continue;
+    int64_t size = static_cast<int64_t>(body->size);
+    expected_roots.emplace(size, std::pair(ToHex(body->root),
+                                           fmt::format("a checkpoint at {} seen before", size)));
+    remembered_size = std::max(remembered_size, size);
+  }
+
+  ChainSummary chain{node_, 0, GenesisHash(), {}};
+  CompactRange tree;
+  auto check_roots = [&]() -> bool {
+    auto [begin, end] = expected_roots.equal_range(static_cast<int64_t>(tree.size()));
+    if (begin == end) return true;
+    std::string root = ToHex(tree.Root());
+    for (auto it = begin; it != end; ++it) {
+      if (it->second.first != root) {
+        return Broken(fmt::format(
+            "node {}, record {}: the records 1..{} do not have the Merkle root of {} (a record "
+            "changed, or the checkpoint forged)",
+            node_, tree.size(), tree.size(), it->second.second));
       }
-      if (page.size() < kPage) break;
     }
-    if (chain.records != checkpoint.seq || prev != checkpoint.hash) {
-      fail(checkpoint.node, chain.records + 1,
-           fmt::format("the chain ends at record {} but its checkpoint says {} (records removed "
-                       "at the end?)",
-                       chain.records, checkpoint.seq));
-      return report;
+    return true;
+  };
+  if (!check_roots()) return false;
+  int64_t expected_seq = 1;
+  std::string prev = GenesisHash();
+  for (;;) {
+    CARREFOUR_ASSIGN_OR_RETURN(std::vector<Record> page, storage_.ReadAudit(node_, expected_seq, kPage));
+    for (const Record& record : page) {
+      if (record.seq != expected_seq) {
+        return Broken(fmt::format(
+            "node {}, record {}: missing (the chain jumps from {} to {}: removed records?)", node_,
+            expected_seq, expected_seq - 1, record.seq));
+      }
+      if (record.prev_hash != prev) {
+        return Broken(fmt::format(
+            "node {}, record {}: does not follow the previous record (reordered, or the previous "
+            "one was changed)",
+            node_, record.seq));
+      }
+      if (ChainHash(record) != record.hash) {
+        return Broken(fmt::format("node {}, record {}: its hash does not match its content (modified)",
+                                  node_, record.seq));
+      }
+      prev = record.hash;
+      tree.Append(LeafHash(record));
+      if (!check_roots()) return false;
+      ++expected_seq;
+      ++chain.records;
     }
-    if (!checkpoint_key.empty() && CheckpointMac(checkpoint_key, checkpoint) != checkpoint.mac) {
-      fail(checkpoint.node, checkpoint.seq, "the checkpoint's MAC is wrong (checkpoint rewritten)");
-      return report;
+    if (page.size() < kPage) break;
+  }
+  chain.head = prev;
+  chain.root = ToHex(tree.Root());
+
+  if (history.empty()) {
+    if (chain.records == 0) {
+      if (key) {
+        return Broken(fmt::format(
+            "node {}: its key is published but it has no checkpoint (its log removed?)", node_));
+      }
+      if (expected) {
+        return Broken(fmt::format("node {}: expected, but the store holds no log of it", node_));
+      }
+      return true;
     }
-    chain.head = prev;
-    report.records += chain.records;
-    report.chains.push_back(std::move(chain));
+    for (const Checkpoint& old : legacy) {
+      if (old.node == node_ && old.seq == chain.records && old.hash == chain.head) {
+        NotVerified(fmt::format(
+            "{} records from before signed checkpoints, not signed yet (the node signs them when "
+            "it next starts)",
+            chain.records));
+        report_.records += chain.records;
+        report_.chains.push_back(std::move(chain));
+        return true;
+      }
+    }
+    return Broken(fmt::format("node {}, record 1: not covered by any checkpoint (forged?)", node_));
+  }
+  const Checkpoint& last = history.back();
+  if (chain.records > last.seq) {
+    return Broken(fmt::format(
+        "node {}, record {}: not covered by any checkpoint (added behind the log's back?)", node_,
+        last.seq + 1));
+  }
+  if (chain.records < last.seq) {
+    return Broken(fmt::format(
+        "node {}, record {}: the log ends at record {} but its checkpoint covers {} (records "
+        "removed at the end?)",
+        node_, chain.records + 1, chain.records, last.seq));
+  }
+  if (last.hash != chain.head) {
+    return Broken(fmt::format("node {}, record {}: the chain does not end where its checkpoint says",
+                              node_, chain.records));
+  }
+  if (remembered_size > chain.records) {
+    return Broken(fmt::format(
+        "node {}, record {}: the log ends at record {} but a checkpoint seen before covers {} "
+        "(records and checkpoints removed at the end, an old state replayed?)",
+        node_, chain.records + 1, chain.records, remembered_size));
+  }
+  if (!key) {
+    NotVerified("no published key: its checkpoints' signatures cannot be checked");
+  } else if (verifier) {
+    Result<std::string> text = verifier->Open(last.note);
+    if (!text) {
+      return Broken(fmt::format("node {}, record {}: its last checkpoint's signature is wrong ({})",
+                                node_, last.seq, text.error().message()));
+    }
+    Result<CheckpointBody> body = ParseCheckpointText(*text);
+    if (!body || body->origin != CheckpointOrigin(node_) ||
+        body->size != static_cast<uint64_t>(last.seq) || ToHex(body->root) != last.root) {
+      return Broken(fmt::format(
+          "node {}, record {}: its last checkpoint's signed text does not match it", node_, last.seq));
+    }
+  }
+  report_.records += chain.records;
+  report_.chains.push_back(std::move(chain));
+  return true;
+}
+
+}  // namespace
+
+Result<VerifyReport> Verify(AuditStorage& storage, const VerifyOptions& options) {
+  VerifyReport report;
+  std::set<std::string> nodes(options.expected_nodes.begin(), options.expected_nodes.end());
+  CARREFOUR_ASSIGN_OR_RETURN(std::vector<std::string> with_records, storage.AuditNodes());
+  nodes.insert(with_records.begin(), with_records.end());
+  CARREFOUR_ASSIGN_OR_RETURN(std::vector<Checkpoint> latest, storage.AuditCheckpoints());
+  for (const Checkpoint& checkpoint : latest) nodes.insert(checkpoint.node);
+  CARREFOUR_ASSIGN_OR_RETURN(std::vector<Checkpoint> legacy, storage.LegacyAuditCheckpoints());
+  for (const Checkpoint& checkpoint : legacy) nodes.insert(checkpoint.node);
+  CARREFOUR_ASSIGN_OR_RETURN(std::vector<NodeKey> keys, storage.AuditKeys());
+  std::map<std::string, NodeKey> key_of;
+  for (NodeKey& key : keys) {
+    nodes.insert(key.node);
+    key_of.emplace(key.node, std::move(key));
+  }
+  for (const std::string& node : nodes) {
+    std::optional<NodeKey> key;
+    if (auto it = key_of.find(node); it != key_of.end()) key = it->second;
+    bool expected = std::find(options.expected_nodes.begin(), options.expected_nodes.end(), node) !=
+                    options.expected_nodes.end();
+    NodeCheck check(storage, report, node);
+    CARREFOUR_ASSIGN_OR_RETURN(bool whole, check.Run(key, expected, legacy, options.remembered));
+    if (!whole) return report;
   }
   return report;
+}
+
+Status AuditTrees::Extend(const std::string& node, uint64_t size) {
+  MerkleTree& tree = trees_[node];
+  while (tree.size() < size) {
+    CARREFOUR_ASSIGN_OR_RETURN(
+        std::vector<Record> page,
+        storage_.ReadAudit(node, static_cast<int64_t>(tree.size()) + 1, kPage));
+    for (const Record& record : page) {
+      if (record.seq != static_cast<int64_t>(tree.size()) + 1) {
+        return Internal(fmt::format("the audit log of node {} jumps from record {} to {}", node,
+                                    tree.size(), record.seq));
+      }
+      tree.Append(LeafHash(record));
+    }
+    if (page.size() < kPage) break;
+  }
+  if (tree.size() == 0) return NotFound(fmt::format("no audit records of node {}", node));
+  if (tree.size() < size) {
+    return InvalidRequest(
+        fmt::format("the audit log of node {} has {} records, not {}", node, tree.size(), size));
+  }
+  return OkStatus();
+}
+
+Result<AuditTrees::Inclusion> AuditTrees::InclusionProof(const std::string& node, uint64_t index,
+                                                         uint64_t size) {
+  std::lock_guard lock(mu_);
+  CARREFOUR_RETURN_IF_ERROR(Extend(node, size));
+  const MerkleTree& tree = trees_[node];
+  CARREFOUR_ASSIGN_OR_RETURN(std::vector<Hash> proof, tree.InclusionProof(index, size));
+  return Inclusion{index, size, tree.Leaf(index), std::move(proof)};
+}
+
+Result<std::vector<Hash>> AuditTrees::ConsistencyProof(const std::string& node, uint64_t from,
+                                                       uint64_t to) {
+  std::lock_guard lock(mu_);
+  CARREFOUR_RETURN_IF_ERROR(Extend(node, to));
+  return trees_[node].ConsistencyProof(from, to);
 }
 
 }  // namespace carrefour::audit

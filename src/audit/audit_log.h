@@ -1,15 +1,20 @@
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "audit/merkle.h"
+#include "audit/note.h"
 #include "audit/record.h"
 #include "audit/storage.h"
 #include "core/clock.h"
@@ -27,19 +32,37 @@ namespace carrefour::audit {
 // is in flight goes into the next one, so durability costs one commit per
 // batch, not per record.
 //
+// Each node's records are also the leaves of an RFC 6962 Merkle tree (leaf
+// index = seq - 1), and every transaction saves a checkpoint signed with the
+// node's Ed25519 key (C2SP signed note, SPEC.md 6.1) covering every record
+// it commits: an answered request's record is in the checkpoint committed
+// with it. The node's verifier key is published in the store, so any node
+// and `carrefour audit verify` can check every node's log.
+//
 // Thread-safe. The storage must outlive the log.
 class AuditLog {
  public:
   struct Options {
-    std::string node = "hub-1";  // unique per hub process
-    std::string checkpoint_key;  // HMAC key for checkpoints; empty = no MAC
-    size_t max_batch = 2048;     // records per transaction at most
+    std::string node = "hub-1";  // unique per hub process (CheckNodeId)
+    // Signs the node's checkpoints; its name must be CheckpointOrigin(node).
+    // Null: a fresh key (tests; a node without a data folder).
+    std::shared_ptr<const NoteSigner> signer;
+    size_t max_batch = 2048;  // records per transaction at most
+    // Where the node keeps its latest checkpoint outside the store (its data
+    // folder), rewritten at most every second and at close: a store whose
+    // log was cut back behind it is refused, and verification (the hub's,
+    // `carrefour audit verify --data`) checks the store still extends it.
+    // Empty: not kept.
+    std::filesystem::path checkpoint_file;
   };
   // Called once the record is durable (ok) or could not be written (error),
   // from the writer thread: keep it short.
   using Done = std::function<void(const Status&)>;
 
-  // Reads the node's checkpoint to continue its chain.
+  // Publishes the node's key (refused when the store holds another one for
+  // this node), rebuilds the node's tree from its records (a store from
+  // before signed checkpoints gets its first one here) and continues the
+  // chain. Refuses a log shorter than its last checkpoint.
   static Result<std::unique_ptr<AuditLog>> Open(AuditStorage& storage, Options options,
                                                 const Clock& clock = SystemClock());
   ~AuditLog();  // writes what is queued, then stops the writer
@@ -65,6 +88,9 @@ class AuditLog {
   size_t queued() const;
   int64_t last_seq() const;
   uint64_t commits() const;
+  // The latest checkpoint (signed note in `note`).
+  Checkpoint checkpoint() const;
+  const std::string& verifier_key() const { return signer_->verifier_key(); }
 
  private:
   struct Pending {
@@ -72,49 +98,115 @@ class AuditLog {
     Done done;
   };
 
-  AuditLog(AuditStorage& storage, Options options, const Clock& clock, Checkpoint head);
+  AuditLog(AuditStorage& storage, Options options, const Clock& clock,
+           std::shared_ptr<const NoteSigner> signer, Checkpoint head, CompactRange tree);
   void WriterLoop();
-  // Re-reads this node's checkpoint into head_ (writer thread).
+  // Re-reads this node's checkpoint into head_ and extends tree_ with the
+  // records it covers (writer thread): a commit reported failed may have
+  // gone through.
   Status Resync();
+  void KeepCheckpoint(const Checkpoint& checkpoint);  // the writer's
 
   AuditStorage& storage_;
   const Options options_;
   const Clock& clock_;
+  const std::shared_ptr<const NoteSigner> signer_;
 
   mutable std::mutex mu_;
   std::condition_variable wake_;
   std::deque<Pending> queue_;
   bool stopping_ = false;
   Checkpoint head_;  // guarded by mu_ for readers; written by the writer
+  CompactRange tree_;  // the writer's only
+  std::chrono::steady_clock::time_point kept_at_{};  // the writer's only
+  int64_t kept_seq_ = -1;                             // the writer's only
   uint64_t commits_ = 0;
   bool failing_ = false;    // guarded by mu_
   std::string last_error_;  // guarded by mu_
   std::thread writer_;
 };
 
-// HMAC-SHA-256 of "node:seq:hash" under `key`, hex; empty when key is empty.
-std::string CheckpointMac(std::string_view key, const Checkpoint& checkpoint);
+// DIR/audit-<node>.checkpoint: where a hub keeps its node's latest
+// checkpoint (Options::checkpoint_file).
+std::filesystem::path CheckpointFile(const std::filesystem::path& data_dir, std::string_view node);
+
+// The checkpoints kept in a data folder (every audit-*.checkpoint file).
+std::vector<std::string> KeptCheckpoints(const std::filesystem::path& data_dir);
+
+// Signs the checkpoint of `node` over the tree `tree` whose last record has
+// chain hash `hash`.
+Checkpoint SignCheckpoint(const NoteSigner& signer, std::string_view node, std::string hash,
+                          const CompactRange& tree, int64_t time_us);
 
 struct ChainSummary {
   std::string node;
   int64_t records = 0;
-  std::string head;  // hash of the last record
+  std::string head;  // chain hash of the last record
+  std::string root;  // hex Merkle root over its records (empty when not checked)
+};
+
+enum class Verdict {
+  kIntact,         // every node's log checked and whole
+  kBroken,         // a record or checkpoint was changed, removed or added: first_bad
+  kNotVerifiable,  // nothing found wrong, but some check could not be made: not_verified
 };
 
 struct VerifyReport {
-  bool ok = true;
+  bool ok = true;  // verdict == kIntact
+  Verdict verdict = Verdict::kIntact;
   int64_t records = 0;
   std::vector<ChainSummary> chains;
-  // When !ok: which record is the first bad one, and why
+  // When broken: the first bad record or checkpoint, and why
   // ("node hub-1, record 42: its hash does not match its content").
   std::string first_bad;
+  // Why some node could not be checked ("node hub-2: no published key").
+  std::vector<std::string> not_verified;
 };
 
-// Walks every chain: consecutive seqs from 1, each prev_hash equal to the
-// previous record's hash, each hash equal to its content, and the chain's end
-// equal to its checkpoint (with a MAC check when `checkpoint_key` is given).
-// Detects modified, removed and reordered records. An error Status only when
-// the storage cannot be read.
-Result<VerifyReport> Verify(AuditStorage& storage, std::string_view checkpoint_key = {});
+struct VerifyOptions {
+  // Nodes whose log must be in the store (this hub's own node; the nodes
+  // whose keys a data folder holds): a missing one is broken.
+  std::vector<std::string> expected_nodes;
+  // Signed checkpoints seen before (kept by the node, or by a witness): the
+  // store's log must extend each, so cutting the tail and its checkpoints
+  // is found.
+  std::vector<std::string> remembered;
+};
+
+// Walks every node's log (every node with records, a checkpoint, a key, or
+// expected): consecutive seqs from 1, each prev_hash equal to the previous
+// record's hash, each hash equal to its content; the Merkle root at each of
+// the node's checkpoints equal to the checkpoint's; the last checkpoint
+// covering exactly the node's records and signed by the node's published
+// key; remembered checkpoints extended. Detects modified, removed, added and
+// reordered records and replayed or forged checkpoints. An error Status only
+// when the storage cannot be read.
+Result<VerifyReport> Verify(AuditStorage& storage, const VerifyOptions& options = {});
+
+// Proofs over any node's tree (SPEC.md 6.1 /proof and /consistency), from
+// the records in the store: each node's tree is built once and extended
+// when a bigger one is asked for. Thread-safe.
+class AuditTrees {
+ public:
+  explicit AuditTrees(AuditStorage& storage) : storage_(storage) {}
+
+  struct Inclusion {
+    uint64_t index = 0;
+    uint64_t size = 0;
+    Hash leaf{};
+    std::vector<Hash> proof;
+  };
+  // An invalid-request error when the node's log has fewer than `size`
+  // records or index >= size; not-found for a node without records.
+  Result<Inclusion> InclusionProof(const std::string& node, uint64_t index, uint64_t size);
+  Result<std::vector<Hash>> ConsistencyProof(const std::string& node, uint64_t from, uint64_t to);
+
+ private:
+  Status Extend(const std::string& node, uint64_t size);  // mu_ held
+
+  AuditStorage& storage_;
+  std::mutex mu_;
+  std::map<std::string, MerkleTree> trees_;
+};
 
 }  // namespace carrefour::audit

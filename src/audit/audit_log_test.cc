@@ -25,8 +25,10 @@ class MemoryStorage : public AuditStorage {
     for (const Record& record : records) {
       if (chain.count(record.seq)) return Internal("duplicate seq");
     }
+    auto& history = checkpoints_[checkpoint.node];
+    if (history.count(checkpoint.seq)) return Internal("duplicate checkpoint");
     for (const Record& record : records) chain[record.seq] = record;
-    checkpoints_[checkpoint.node] = checkpoint;
+    history[checkpoint.seq] = checkpoint;
     ++appends_;
     if (lost_commit_) {
       lost_commit_ = false;
@@ -37,7 +39,34 @@ class MemoryStorage : public AuditStorage {
   Result<std::vector<Checkpoint>> AuditCheckpoints() override {
     std::lock_guard lock(mu_);
     std::vector<Checkpoint> out;
-    for (auto& [node, checkpoint] : checkpoints_) out.push_back(checkpoint);
+    for (auto& [node, history] : checkpoints_) {
+      if (!history.empty()) out.push_back(history.rbegin()->second);
+    }
+    return out;
+  }
+  Result<std::vector<Checkpoint>> AuditCheckpointHistory(std::string_view node) override {
+    std::lock_guard lock(mu_);
+    std::vector<Checkpoint> out;
+    for (auto& [seq, checkpoint] : checkpoints_[std::string(node)]) out.push_back(checkpoint);
+    return out;
+  }
+  Result<std::vector<Checkpoint>> LegacyAuditCheckpoints() override { return legacy_; }
+  Result<std::vector<std::string>> AuditNodes() override {
+    std::lock_guard lock(mu_);
+    std::vector<std::string> out;
+    for (auto& [node, chain] : chains_) {
+      if (!chain.empty()) out.push_back(node);
+    }
+    return out;
+  }
+  Result<NodeKey> PublishAuditKey(const NodeKey& key) override {
+    std::lock_guard lock(mu_);
+    return keys_.emplace(key.node, key).first->second;
+  }
+  Result<std::vector<NodeKey>> AuditKeys() override {
+    std::lock_guard lock(mu_);
+    std::vector<NodeKey> out;
+    for (auto& [node, key] : keys_) out.push_back(key);
     return out;
   }
   Result<std::vector<Record>> ReadAudit(std::string_view node, int64_t from_seq,
@@ -52,8 +81,11 @@ class MemoryStorage : public AuditStorage {
   }
   Result<std::vector<Record>> QueryAudit(const Query&) override { return std::vector<Record>(); }
 
+  // Direct access, as someone who bypasses the store's triggers would have.
   std::map<int64_t, Record>& chain(const std::string& node) { return chains_[node]; }
-  std::map<std::string, Checkpoint>& checkpoints() { return checkpoints_; }
+  std::map<int64_t, Checkpoint>& checkpoints(const std::string& node) { return checkpoints_[node]; }
+  std::map<std::string, NodeKey>& keys() { return keys_; }
+  std::vector<Checkpoint>& legacy() { return legacy_; }
   void FailNextAppend() { fail_next_ = true; }
   // The next append commits, but its caller is told it failed (a connection
   // lost during COMMIT).
@@ -63,7 +95,9 @@ class MemoryStorage : public AuditStorage {
  private:
   std::mutex mu_;
   std::map<std::string, std::map<int64_t, Record>> chains_;
-  std::map<std::string, Checkpoint> checkpoints_;
+  std::map<std::string, std::map<int64_t, Checkpoint>> checkpoints_;
+  std::map<std::string, NodeKey> keys_;
+  std::vector<Checkpoint> legacy_;
   bool fail_next_ = false;
   bool lost_commit_ = false;
   int appends_ = 0;
@@ -85,16 +119,27 @@ Record Consultation(std::string requester, std::string niss) {
 
 class AuditLogTest : public ::testing::Test {
  protected:
-  void Write(int count, const std::string& node = "hub-1", std::string key = "") {
-    auto log = AuditLog::Open(storage_, {.node = node, .checkpoint_key = std::move(key)}, clock_);
-    ASSERT_TRUE(log) << log.error().ToString();
+  std::shared_ptr<const NoteSigner> Signer(const std::string& node) {
+    auto& signer = signers_[node];
+    if (!signer) signer = *NoteSigner::Generate(CheckpointOrigin(node));
+    return signer;
+  }
+  // Writes `count` records on `node` (its key kept across calls); returns
+  // the node's last checkpoint.
+  std::string Write(int count, const std::string& node = "hub-1", MemoryStorage* storage = nullptr) {
+    auto log = AuditLog::Open(storage ? *storage : storage_, {.node = node, .signer = Signer(node)},
+                              clock_);
+    EXPECT_TRUE(log) << log.error().ToString();
+    if (!log) return {};
     for (int i = 0; i < count; ++i) {
-      ASSERT_TRUE((*log)->AppendAndWait(Consultation("mut-100", std::to_string(i))).ok());
+      EXPECT_TRUE((*log)->AppendAndWait(Consultation("mut-100", std::to_string(i))).ok());
     }
+    return (*log)->checkpoint().note;
   }
 
   MemoryStorage storage_;
   ManualClock clock_{*Date::Parse("2024-06-01")};
+  std::map<std::string, std::shared_ptr<const NoteSigner>> signers_;
 };
 
 TEST_F(AuditLogTest, ChainsRecordsFromGenesisAndContinuesAfterReopen) {
@@ -112,8 +157,61 @@ TEST_F(AuditLogTest, ChainsRecordsFromGenesisAndContinuesAfterReopen) {
   auto report = Verify(storage_);
   ASSERT_TRUE(report);
   EXPECT_TRUE(report->ok) << report->first_bad;
+  EXPECT_EQ(report->verdict, Verdict::kIntact);
   EXPECT_EQ(report->records, 5);
   EXPECT_EQ(report->chains.at(0).head, chain[5].hash);
+}
+
+// SPEC.md 6.1: every commit saves a checkpoint signed by the node's key,
+// over the Merkle tree whose leaves are the node's records in seq order.
+TEST_F(AuditLogTest, EveryCommitSavesASignedCheckpointOverTheTree) {
+  std::string note = Write(3);
+  auto& history = storage_.checkpoints("hub-1");
+  ASSERT_EQ(history.size(), 4u);  // the empty tree at the first start, then one per record
+  MerkleTree tree;
+  for (auto& [seq, record] : storage_.chain("hub-1")) {
+    tree.Append(LeafHash(record));
+    const Checkpoint& checkpoint = history.at(seq);
+    EXPECT_EQ(checkpoint.root, ToHex(tree.Root()));
+    EXPECT_EQ(checkpoint.hash, record.hash);
+  }
+  auto verifier = NoteVerifier::Parse(storage_.keys().at("hub-1").verifier_key);
+  ASSERT_TRUE(verifier);
+  auto text = verifier->Open(note);
+  ASSERT_TRUE(text) << text.error().ToString();
+  EXPECT_EQ(*text, "carrefour/hub-1\n3\n" + ToBase64(tree.Root()) + "\n");
+  EXPECT_EQ(note, history.at(3).note);
+}
+
+TEST_F(AuditLogTest, AnotherKeyForTheSameNodeIsRefused) {
+  Write(1);
+  auto log = AuditLog::Open(storage_, {.node = "hub-1"}, clock_);  // a fresh key
+  ASSERT_FALSE(log);
+  EXPECT_NE(log.error().message().find("signed by the key"), std::string::npos);
+  EXPECT_FALSE(AuditLog::Open(storage_, {.node = "hub 1"}, clock_));
+}
+
+// A store written before signed checkpoints: the node signs its records
+// when it starts, and the log verifies from then on.
+TEST_F(AuditLogTest, AStoreFromBeforeSignedCheckpointsMigrates) {
+  Write(4);
+  storage_.checkpoints("hub-1").clear();
+  storage_.keys().clear();
+  Record last = storage_.chain("hub-1").rbegin()->second;
+  storage_.legacy().push_back(Checkpoint{"hub-1", 4, last.hash, "mac", "", "", 0});
+  auto before = Verify(storage_);
+  ASSERT_TRUE(before);
+  EXPECT_EQ(before->verdict, Verdict::kNotVerifiable);
+  ASSERT_EQ(before->not_verified.size(), 1u);
+  EXPECT_NE(before->not_verified[0].find("from before signed checkpoints"), std::string::npos);
+
+  signers_.clear();
+  Write(1);
+  auto after = Verify(storage_);
+  ASSERT_TRUE(after);
+  EXPECT_TRUE(after->ok) << after->first_bad;
+  EXPECT_EQ(after->records, 5);
+  EXPECT_EQ(storage_.checkpoints("hub-1").begin()->first, 4);
 }
 
 TEST_F(AuditLogTest, VerifyNamesTheFirstBadRecord) {
@@ -121,10 +219,20 @@ TEST_F(AuditLogTest, VerifyNamesTheFirstBadRecord) {
     std::string name;
     std::function<void(MemoryStorage&)> tamper;
     std::string expected;
+    std::vector<std::string> expected_nodes = {};
   };
+  // What the test's other key signs, as a forger would.
+  auto forger = *NoteSigner::Generate("carrefour/hub-1");
   const std::vector<Row> rows = {
       {"modified", [](MemoryStorage& s) { s.chain("hub-1")[3].requester = "mut-200"; },
        "node hub-1, record 3: its hash does not match its content"},
+      {"modified and rehashed",
+       [](MemoryStorage& s) {
+         auto& chain = s.chain("hub-1");
+         chain[5].requester = "mut-200";
+         chain[5].hash = ChainHash(chain[5]);
+       },
+       "node hub-1, record 5: the records 1..5 do not have the Merkle root of its checkpoint at 5"},
       {"removed", [](MemoryStorage& s) { s.chain("hub-1").erase(2); },
        "node hub-1, record 2: missing"},
       {"reordered",
@@ -135,33 +243,120 @@ TEST_F(AuditLogTest, VerifyNamesTheFirstBadRecord) {
        },
        "node hub-1, record 2: does not follow the previous record"},
       {"tail removed", [](MemoryStorage& s) { s.chain("hub-1").erase(5); },
-       "node hub-1, record 5: the chain ends at record 4 but its checkpoint says 5"},
-      {"tail removed and checkpoint rewritten",
+       "node hub-1, record 5: the log ends at record 4 but its checkpoint covers 5"},
+      {"record added behind the log's back",
        [](MemoryStorage& s) {
-         auto& chain = s.chain("hub-1");
-         chain.erase(5);
-         s.checkpoints()["hub-1"].seq = 4;
-         s.checkpoints()["hub-1"].hash = chain[4].hash;
+         Record extra = s.chain("hub-1")[5];
+         extra.seq = 6;
+         extra.prev_hash = extra.hash;
+         extra.hash = ChainHash(extra);
+         s.chain("hub-1")[6] = extra;
        },
-       "node hub-1, record 4: the checkpoint's MAC is wrong"},
+       "node hub-1, record 6: not covered by any checkpoint"},
+      {"record added with a checkpoint signed by another key",
+       [&forger](MemoryStorage& s) {
+         Record extra = s.chain("hub-1")[5];
+         extra.seq = 6;
+         extra.prev_hash = extra.hash;
+         extra.hash = ChainHash(extra);
+         s.chain("hub-1")[6] = extra;
+         CompactRange tree;
+         for (auto& [seq, record] : s.chain("hub-1")) tree.Append(LeafHash(record));
+         s.checkpoints("hub-1")[6] = SignCheckpoint(*forger, "hub-1", extra.hash, tree, 1);
+       },
+       "node hub-1, record 6: its last checkpoint's signature is wrong"},
+      {"checkpoint root rewritten",
+       [](MemoryStorage& s) { s.checkpoints("hub-1")[3].root = ToHex(HashLeaf("x")); },
+       "node hub-1, record 3: the records 1..3 do not have the Merkle root of its checkpoint at 3"},
+      {"forged records on a node without checkpoints",
+       [](MemoryStorage& s) {
+         Record forged = s.chain("hub-1")[1];
+         forged.node = "hub-9";
+         forged.hash = ChainHash(forged);
+         s.chain("hub-9")[1] = forged;
+       },
+       "node hub-9, record 1: not covered by any checkpoint"},
+      {"a node's whole log removed",
+       [](MemoryStorage& s) {
+         s.chain("hub-1").clear();
+         s.checkpoints("hub-1").clear();
+       },
+       "node hub-1: its key is published but it has no checkpoint"},
+      {"an expected node missing", [](MemoryStorage&) {},
+       "node hub-7: expected, but the store holds no log of it", {"hub-1", "hub-7"}},
   };
   for (const Row& row : rows) {
     SCOPED_TRACE(row.name);
     MemoryStorage storage;
-    {
-      auto log = AuditLog::Open(storage, {.node = "hub-1", .checkpoint_key = "secret"}, clock_);
-      ASSERT_TRUE(log);
-      for (int i = 0; i < 5; ++i) {
-        ASSERT_TRUE((*log)->AppendAndWait(Consultation("mut-100", std::to_string(i))).ok());
-      }
-    }
-    ASSERT_TRUE(Verify(storage, "secret")->ok);
+    signers_.clear();
+    Write(5, "hub-1", &storage);
+    ASSERT_TRUE(Verify(storage)->ok);
     row.tamper(storage);
-    auto report = Verify(storage, "secret");
+    auto report = Verify(storage, {.expected_nodes = row.expected_nodes});
     ASSERT_TRUE(report);
     EXPECT_FALSE(report->ok);
+    EXPECT_EQ(report->verdict, Verdict::kBroken);
     EXPECT_EQ(report->first_bad.rfind(row.expected, 0), 0u) << report->first_bad;
   }
+}
+
+// Cutting the tail together with its checkpoints leaves an older, valid
+// state: only a checkpoint seen before (kept by the node, or a witness)
+// shows it.
+TEST_F(AuditLogTest, ACutTailWithItsCheckpointsIsFoundByARememberedCheckpoint) {
+  std::string seen = Write(5);
+  storage_.chain("hub-1").erase(5);
+  storage_.chain("hub-1").erase(4);
+  storage_.checkpoints("hub-1").erase(5);
+  storage_.checkpoints("hub-1").erase(4);
+  EXPECT_TRUE(Verify(storage_)->ok);  // alone, the store looks whole
+  auto report = Verify(storage_, {.remembered = {seen}});
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->verdict, Verdict::kBroken);
+  EXPECT_EQ(report->first_bad.rfind("node hub-1, record 4: the log ends at record 3 but a checkpoint "
+                                    "seen before covers 5", 0),
+            0u)
+      << report->first_bad;
+}
+
+// Without a node's key nothing can prove its checkpoints genuine: the log is
+// "not verifiable", never "intact" (nor "broken").
+TEST_F(AuditLogTest, ANodeWithoutAPublishedKeyIsNotVerifiable) {
+  Write(2, "hub-1");
+  Write(2, "hub-2");
+  storage_.keys().erase("hub-2");
+  auto report = Verify(storage_);
+  ASSERT_TRUE(report);
+  EXPECT_FALSE(report->ok);
+  EXPECT_EQ(report->verdict, Verdict::kNotVerifiable);
+  ASSERT_EQ(report->not_verified.size(), 1u);
+  EXPECT_EQ(report->not_verified[0].rfind("node hub-2: no published key", 0), 0u);
+  EXPECT_EQ(report->records, 4);
+}
+
+// Proofs from the records in the store, for any node, verify against the
+// node's signed checkpoint.
+TEST_F(AuditLogTest, ProofsFromTheStoreVerifyAgainstTheCheckpoint) {
+  Write(6, "hub-2");
+  std::string note = Write(11, "hub-1");
+  auto verifier = NoteVerifier::Parse(storage_.keys().at("hub-1").verifier_key);
+  auto body = ParseCheckpointText(*verifier->Open(note));
+  ASSERT_TRUE(body);
+  AuditTrees trees(storage_);
+  for (uint64_t index = 0; index < body->size; ++index) {
+    auto proof = trees.InclusionProof("hub-1", index, body->size);
+    ASSERT_TRUE(proof) << proof.error().ToString();
+    EXPECT_EQ(proof->leaf, LeafHash(storage_.chain("hub-1")[static_cast<int64_t>(index) + 1]));
+    EXPECT_TRUE(VerifyInclusion(index, body->size, proof->leaf, proof->proof, body->root));
+  }
+  Checkpoint old = storage_.checkpoints("hub-1").at(4);
+  auto consistency = trees.ConsistencyProof("hub-1", 4, body->size);
+  ASSERT_TRUE(consistency);
+  EXPECT_TRUE(VerifyConsistency(4, body->size, *HashFromHex(old.root), body->root, *consistency));
+  EXPECT_FALSE(trees.InclusionProof("hub-1", 0, 12));
+  EXPECT_EQ(trees.InclusionProof("hub-8", 0, 1).error().code(), StatusCode::kNotFound);
+  Write(2, "hub-1");  // a bigger tree is read when asked for
+  EXPECT_TRUE(trees.InclusionProof("hub-1", 12, 13));
 }
 
 TEST_F(AuditLogTest, EachNodeHasItsOwnChain) {
@@ -173,6 +368,19 @@ TEST_F(AuditLogTest, EachNodeHasItsOwnChain) {
   EXPECT_EQ(report->records, 5);
   EXPECT_EQ(report->chains.size(), 2u);
   EXPECT_EQ(storage_.chain("hub-2")[1].prev_hash, GenesisHash());
+}
+
+// Issue 20: each node's checkpoints are checked with that node's published
+// key, so no node needs another's secret and an intact log is intact from
+// everywhere.
+TEST_F(AuditLogTest, EveryNodesLogVerifiesWithoutAnySecret) {
+  Write(3, "hub-1");
+  Write(4, "hub-2");
+  Write(1, "hub-1");
+  auto report = Verify(storage_, {.expected_nodes = {"hub-1", "hub-2"}});
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->verdict, Verdict::kIntact) << report->first_bad;
+  EXPECT_EQ(report->records, 8);
 }
 
 TEST_F(AuditLogTest, AFailedCommitReportsTheErrorAndLeavesNoGap) {
@@ -267,6 +475,9 @@ TEST(ChainHash, CoversEveryFieldUnambiguously) {
   c.latency_us = 1;
   EXPECT_NE(ChainHash(a), ChainHash(c));
   EXPECT_EQ(Sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  // The leaf is over the same bytes as the chain hash, with RFC 6962's prefix.
+  EXPECT_EQ(LeafHash(a), HashLeaf(RecordBytes(a)));
+  EXPECT_EQ(ChainHash(a), Sha256Hex(RecordBytes(a)));
 }
 
 }  // namespace

@@ -84,29 +84,42 @@ std::string NewRequestId() {
   return id;
 }
 
-std::string ChainHash(const Record& record) {
+std::string RecordBytes(const Record& record) {
   // Version tag first: a future change of the encoding bumps it, and records
   // written before keep verifying. Do not change: persistent format.
-  Sha256 sha;
-  sha.Field("carrefour-audit-v1");
-  sha.Field(record.prev_hash);
-  sha.Field(record.node);
-  sha.Field(record.seq);
-  sha.Field(record.time_us);
-  sha.Field(static_cast<int64_t>(record.kind));
-  sha.Field(record.request_id);
-  sha.Field(record.requester);
-  sha.Field(record.niss);
-  sha.Field(record.data_type);
-  sha.Field(record.capacity);
-  sha.Field(record.legal_basis);
-  sha.Field(static_cast<int64_t>(record.outcome));
-  sha.Field(record.reason);
-  sha.Field(record.providers);
-  sha.Field(record.latency_us);
-  sha.Field(record.answer_sha256);
-  sha.Field(record.detail);
-  return sha.HexDigest();
+  std::string out;
+  out.reserve(512);
+  auto field = [&out](std::string_view bytes) {
+    // Length-prefixed, so that ("ab","c") and ("a","bc") encode differently.
+    out += std::to_string(bytes.size());
+    out += ':';
+    out += bytes;
+    out += ';';
+  };
+  auto number = [&field](int64_t value) { field(std::to_string(value)); };
+  field("carrefour-audit-v1");
+  field(record.prev_hash);
+  field(record.node);
+  number(record.seq);
+  number(record.time_us);
+  number(static_cast<int64_t>(record.kind));
+  field(record.request_id);
+  field(record.requester);
+  field(record.niss);
+  field(record.data_type);
+  field(record.capacity);
+  field(record.legal_basis);
+  number(static_cast<int64_t>(record.outcome));
+  field(record.reason);
+  field(record.providers);
+  number(record.latency_us);
+  field(record.answer_sha256);
+  field(record.detail);
+  return out;
 }
+
+std::string ChainHash(const Record& record) { return Sha256Hex(RecordBytes(record)); }
+
+Hash LeafHash(const Record& record) { return HashLeaf(RecordBytes(record)); }
 
 }  // namespace carrefour::audit

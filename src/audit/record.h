@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "audit/merkle.h"
 #include "core/status.h"
 
 namespace carrefour::audit {
@@ -55,9 +56,17 @@ struct Record {
   friend bool operator==(const Record&, const Record&) = default;
 };
 
-// The hex SHA-256 that links `record` to `prev_hash`. Covers every field but
-// `hash` itself, in an unambiguous length-prefixed encoding.
+// The record's bytes: every field but `hash` itself, in an unambiguous
+// length-prefixed encoding ("<length>:<bytes>;" per field, numbers in
+// decimal), tagged "carrefour-audit-v1" (docs/transparency.md spells it out).
+std::string RecordBytes(const Record& record);
+
+// The hex SHA-256 of RecordBytes: links `record` to `prev_hash`.
 std::string ChainHash(const Record& record);
+
+// The record's leaf in its node's Merkle tree (SPEC.md 6.1): SHA-256(0x00 ||
+// RecordBytes). Its index in the tree is seq - 1.
+Hash LeafHash(const Record& record);
 
 // 64 zeros: the prev_hash of the first record of a chain.
 const std::string& GenesisHash();

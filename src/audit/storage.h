@@ -12,17 +12,31 @@
 
 namespace carrefour::audit {
 
-// The last record of a node's chain, saved in the same transaction as the
-// records themselves. Removing records at the end of a chain therefore also
-// needs the checkpoint rewritten, and with a key the checkpoint carries an
-// HMAC that cannot be rewritten without it.
+// A node's signed tree head (SPEC.md 6.1): its first `seq` records are the
+// leaves of a Merkle tree with root `root`, signed in `note` (a C2SP
+// checkpoint) by the node's key. Saved in the same transaction as the
+// records it covers, never changed nor removed (the store refuses updates
+// and deletes), so a node's checkpoints are a history: the last one covers
+// every record of the node.
 struct Checkpoint {
   std::string node;
-  int64_t seq = 0;
-  std::string hash;
-  std::string mac;  // hex HMAC-SHA-256 of "node:seq:hash"; empty without a key
+  int64_t seq = 0;   // the tree size: the records 1..seq
+  std::string hash;  // the chain hash of record `seq` (64 zeros when 0)
+  std::string mac;   // before signed checkpoints: HMAC of "node:seq:hash"; now empty
+  std::string root;  // hex Merkle root of the first `seq` records
+  std::string note;  // the signed checkpoint text
+  int64_t time_us = 0;
 
   friend bool operator==(const Checkpoint&, const Checkpoint&) = default;
+};
+
+// A node's published note verifier key ("<name>+<hex id>+<base64 key>").
+struct NodeKey {
+  std::string node;
+  std::string verifier_key;
+  int64_t time_us = 0;
+
+  friend bool operator==(const NodeKey&, const NodeKey&) = default;
 };
 
 // Which records to list, newest first.
@@ -39,13 +53,26 @@ class AuditStorage {
  public:
   virtual ~AuditStorage() = default;
 
-  // Durably appends `records` (consecutive seqs of one node's chain) and sets
-  // that node's checkpoint, in one transaction: all or nothing. A record whose
-  // (node, seq) already exists fails the whole call.
+  // Durably appends `records` (consecutive seqs of one node's chain, maybe
+  // none) and that node's checkpoint covering them, in one transaction: all
+  // or nothing. A record whose (node, seq) already exists, or a checkpoint
+  // whose (node, seq) does, fails the whole call.
   virtual Status AppendAudit(std::span<const Record> records, const Checkpoint& checkpoint) = 0;
 
-  // One checkpoint per node that has written records.
+  // The latest signed checkpoint of every node that has one.
   virtual Result<std::vector<Checkpoint>> AuditCheckpoints() = 0;
+  // Every signed checkpoint of `node`, oldest (smallest) first.
+  virtual Result<std::vector<Checkpoint>> AuditCheckpointHistory(std::string_view node) = 0;
+  // The heads kept before signed checkpoints (HMAC'd, one per node, no
+  // longer written): what migrated stores still hold.
+  virtual Result<std::vector<Checkpoint>> LegacyAuditCheckpoints() = 0;
+  // Every node that has records.
+  virtual Result<std::vector<std::string>> AuditNodes() = 0;
+
+  // Publishes `key` as `key.node`'s verifier key unless the node has one
+  // already; either way returns the node's published key (never replaced).
+  virtual Result<NodeKey> PublishAuditKey(const NodeKey& key) = 0;
+  virtual Result<std::vector<NodeKey>> AuditKeys() = 0;
 
   // Records of `node` with seq >= from_seq, in seq order, at most `limit`.
   virtual Result<std::vector<Record>> ReadAudit(std::string_view node, int64_t from_seq,

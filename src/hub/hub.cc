@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <charconv>
 #include <condition_variable>
 #include <cstdio>
 #include <fstream>
@@ -45,30 +46,6 @@ using SteadyClock = std::chrono::steady_clock;
 
 // SPEC.md section 4.1: a bigger batch is refused whole.
 constexpr size_t kMaxEntriesPerBatch = 10000;
-
-// The key that MACs this node's audit checkpoints: created once, kept in the
-// data folder, readable by the hub's user only.
-Result<std::string> LoadOrCreateAuditKey(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  if (in) {
-    std::string key;
-    std::getline(in, key);
-    if (key.size() >= 32) return key;
-    return Error(Internal(fmt::format("{} is too short to be an audit key", file.string())));
-  }
-  unsigned char bytes[32];
-  if (RAND_bytes(bytes, sizeof bytes) != 1) return Error(Internal("no randomness for the audit key"));
-  std::string key;
-  for (unsigned char byte : bytes) key += fmt::format("{:02x}", byte);
-  int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
-  if (fd < 0) return Error(Internal(fmt::format("cannot create {}: {}", file.string(), std::strerror(errno))));
-  std::string line = key + "\n";
-  bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
-                 ::fsync(fd) == 0;
-  ::close(fd);
-  if (!written) return Error(Internal(fmt::format("cannot write {}", file.string())));
-  return key;
-}
 
 // Provide calls over mutual TLS with kept-alive pools (SPEC.md section 5).
 class NetGateway : public exchange::ProviderGateway {
@@ -164,8 +141,8 @@ class Hub::Impl {
   std::unique_ptr<LiveStats> live_;
   std::unique_ptr<ObservedAuditStorage> audit_tap_;
   std::unique_ptr<ConsoleApi> console_;
-  std::string audit_key_;
   std::unique_ptr<audit::AuditLog> audit_;
+  std::unique_ptr<audit::AuditTrees> audit_trees_;  // proofs over every node's tree
   std::unique_ptr<net::Client> client_;
   std::unique_ptr<NetGateway> gateway_;
   std::unique_ptr<bis::Service> bis_;  // the BIS register (docs/bis.md)
@@ -200,6 +177,7 @@ class Hub::Impl {
   net::Response AdminAudit(const net::Request& request);
   net::Response AdminTransparency(const net::Request& request);
   net::Response AdminVerify();
+  net::Response AdminAuditTree(const std::string& path, const net::Request& request);
   net::Response AdminNetwork();
   net::Response AdminDirectory(const net::Request& request);
   std::string ExtraMetrics() const;
@@ -231,14 +209,21 @@ Status Hub::Impl::Start() {
   audit_tap_ = std::make_unique<ObservedAuditStorage>(store_->audit(), *live_);
   console_ = std::make_unique<ConsoleApi>([this] { return engine(); }, *store_, *live_, clock_);
 
-  Result<std::string> key = LoadOrCreateAuditKey(options_.data_dir / "audit.key");
-  if (!key) return key.error();
-  audit_key_ = *key;
-  Result<std::unique_ptr<audit::AuditLog>> audit =
-      audit::AuditLog::Open(*audit_tap_, {.node = options_.node_id, .checkpoint_key = audit_key_},
-                            clock_);
+  // The node's checkpoint signing key (SPEC.md 6.1), kept in the data
+  // folder like the TLS key.
+  if (Status valid = audit::CheckNodeId(options_.node_id); !valid.ok()) return valid.WithContext("--node");
+  Result<std::shared_ptr<const audit::NoteSigner>> signer = audit::NoteSigner::LoadOrCreate(
+      audit::CheckpointOrigin(options_.node_id), audit::SigningKeyFile(options_.data_dir, options_.node_id));
+  if (!signer) return signer.error().WithContext("audit signing key");
+  Result<std::unique_ptr<audit::AuditLog>> audit = audit::AuditLog::Open(
+      *audit_tap_,
+      {.node = options_.node_id,
+       .signer = std::move(*signer),
+       .checkpoint_file = audit::CheckpointFile(options_.data_dir, options_.node_id)},
+      clock_);
   if (!audit) return audit.error().WithContext("audit log");
   audit_ = std::move(*audit);
+  audit_trees_ = std::make_unique<audit::AuditTrees>(store_->audit());
 
   net::TlsFiles tls{options_.cert, options_.key, options_.ca};
   Result<std::unique_ptr<net::Client>> client =
@@ -602,6 +587,10 @@ void Hub::Impl::HandleAdmin(net::Request&& request, net::Responder respond) {
   if (path == "/v1/admin/directory") return respond(AdminDirectory(request));
   if (path == "/v1/admin/audit") return respond(AdminAudit(request));
   if (path == "/v1/admin/audit/verify") return respond(AdminVerify());
+  if (path == "/v1/admin/audit/checkpoint" || path == "/v1/admin/audit/key" ||
+      path == "/v1/admin/audit/proof" || path == "/v1/admin/audit/consistency") {
+    return respond(AdminAuditTree(path, request));
+  }
   if (path == "/v1/admin/transparency") return respond(AdminTransparency(request));
   if (path == "/v1/admin/bis") {
     bis::Reply reply = bis_->HandleAdmin(request.QueryParam("niss"), request.QueryParam("q"),
@@ -726,6 +715,28 @@ json::object RecordJson(const audit::Record& record) {
   out["answer_sha256"] = record.answer_sha256;
   out["detail"] = record.detail;
   out["hash"] = record.hash;
+  out["index"] = record.seq - 1;
+  out["leaf_hash"] = audit::ToHex(audit::LeafHash(record));
+  return out;
+}
+
+// A query parameter that must be a whole number.
+Result<uint64_t> CountParam(const net::Request& request, std::string_view name) {
+  std::optional<std::string_view> text = request.QueryParam(name);
+  if (!text || text->empty()) {
+    return Error(InvalidRequest(fmt::format("the query parameter '{}' is required", name)));
+  }
+  uint64_t value = 0;
+  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+  if (ec != std::errc() || end != text->data() + text->size()) {
+    return Error(InvalidRequest(fmt::format("'{}' must be a whole number", name)));
+  }
+  return value;
+}
+
+json::array HexList(const std::vector<audit::Hash>& hashes) {
+  json::array out;
+  for (const audit::Hash& hash : hashes) out.push_back(json::string(audit::ToHex(hash)));
   return out;
 }
 
@@ -761,8 +772,63 @@ net::Response Hub::Impl::AdminAudit(const net::Request& request) {
   return net::Response::Json(200, json::serialize(answer));
 }
 
+// SPEC.md 6.1: a node's checkpoint, key, and proofs over its tree (this
+// node's unless ?node= names another).
+net::Response Hub::Impl::AdminAuditTree(const std::string& path, const net::Request& request) {
+  std::string node = options_.node_id;
+  if (auto named = request.QueryParam("node"); named && !named->empty()) node = std::string(*named);
+  if (Status valid = audit::CheckNodeId(node); !valid.ok()) return net::ErrorResponse(valid);
+  if (path == "/v1/admin/audit/checkpoint") {
+    if (node == options_.node_id) return net::Response::Text(200, audit_->checkpoint().note);
+    Result<std::vector<audit::Checkpoint>> latest = store_->audit().AuditCheckpoints();
+    if (!latest) return net::ErrorResponse(Unavailable(latest.error().message()));
+    for (const audit::Checkpoint& checkpoint : *latest) {
+      if (checkpoint.node == node) return net::Response::Text(200, checkpoint.note);
+    }
+    return net::ErrorResponse(NotFound(fmt::format("no checkpoint of node {}", node)));
+  }
+  if (path == "/v1/admin/audit/key") {
+    if (node == options_.node_id) return net::Response::Text(200, audit_->verifier_key() + "\n");
+    Result<std::vector<audit::NodeKey>> keys = store_->audit().AuditKeys();
+    if (!keys) return net::ErrorResponse(Unavailable(keys.error().message()));
+    for (const audit::NodeKey& key : *keys) {
+      if (key.node == node) return net::Response::Text(200, key.verifier_key + "\n");
+    }
+    return net::ErrorResponse(NotFound(fmt::format("no published key of node {}", node)));
+  }
+  if (path == "/v1/admin/audit/proof") {
+    Result<uint64_t> index = CountParam(request, "index");
+    if (!index) return net::ErrorResponse(index.error());
+    Result<uint64_t> size = CountParam(request, "size");
+    if (!size) return net::ErrorResponse(size.error());
+    Result<audit::AuditTrees::Inclusion> proof = audit_trees_->InclusionProof(node, *index, *size);
+    if (!proof) return net::ErrorResponse(proof.error());
+    json::object answer;
+    answer["index"] = proof->index;
+    answer["tree_size"] = proof->size;
+    answer["leaf_hash"] = audit::ToHex(proof->leaf);
+    answer["proof"] = HexList(proof->proof);
+    return net::Response::Json(200, json::serialize(answer));
+  }
+  Result<uint64_t> from = CountParam(request, "from");
+  if (!from) return net::ErrorResponse(from.error());
+  Result<uint64_t> to = CountParam(request, "to");
+  if (!to) return net::ErrorResponse(to.error());
+  Result<std::vector<audit::Hash>> proof = audit_trees_->ConsistencyProof(node, *from, *to);
+  if (!proof) return net::ErrorResponse(proof.error());
+  json::object answer;
+  answer["from"] = *from;
+  answer["to"] = *to;
+  answer["proof"] = HexList(*proof);
+  return net::Response::Json(200, json::serialize(answer));
+}
+
 net::Response Hub::Impl::AdminVerify() {
-  Result<audit::VerifyReport> report = audit::Verify(store_->audit(), audit_key_);
+  audit::VerifyOptions verify_options;
+  verify_options.expected_nodes = {options_.node_id};
+  verify_options.remembered = audit::KeptCheckpoints(options_.data_dir);
+  verify_options.remembered.push_back(audit_->checkpoint().note);
+  Result<audit::VerifyReport> report = audit::Verify(store_->audit(), verify_options);
   if (!report) return net::ErrorResponse(Unavailable(report.error().message()));
   json::object answer;
   answer["ok"] = report->ok;
@@ -771,11 +837,20 @@ net::Response Hub::Impl::AdminVerify() {
   json::array chains;
   for (const audit::ChainSummary& chain : report->chains) {
     if (chain.node == options_.node_id) head = chain.head;
-    chains.push_back(json::object{{"node", chain.node}, {"records", chain.records}, {"head", chain.head}});
+    chains.push_back(json::object{
+        {"node", chain.node}, {"records", chain.records}, {"head", chain.head}, {"root", chain.root}});
   }
   answer["head"] = head;
   answer["chains"] = std::move(chains);
-  if (!report->ok) answer["first_bad"] = report->first_bad;
+  answer["verdict"] = report->verdict == audit::Verdict::kIntact   ? "intact"
+                      : report->verdict == audit::Verdict::kBroken ? "broken"
+                                                                   : "not-verifiable";
+  if (report->verdict == audit::Verdict::kBroken) answer["first_bad"] = report->first_bad;
+  if (!report->not_verified.empty()) {
+    json::array reasons;
+    for (const std::string& why : report->not_verified) reasons.push_back(json::string(why));
+    answer["not_verified"] = std::move(reasons);
+  }
   return net::Response::Json(200, json::serialize(answer));
 }
 

@@ -255,6 +255,27 @@ Result<std::vector<audit::Checkpoint>> ObservedAuditStorage::AuditCheckpoints() 
   return storage_.AuditCheckpoints();
 }
 
+Result<std::vector<audit::Checkpoint>> ObservedAuditStorage::AuditCheckpointHistory(
+    std::string_view node) {
+  return storage_.AuditCheckpointHistory(node);
+}
+
+Result<std::vector<audit::Checkpoint>> ObservedAuditStorage::LegacyAuditCheckpoints() {
+  return storage_.LegacyAuditCheckpoints();
+}
+
+Result<std::vector<std::string>> ObservedAuditStorage::AuditNodes() {
+  return storage_.AuditNodes();
+}
+
+Result<audit::NodeKey> ObservedAuditStorage::PublishAuditKey(const audit::NodeKey& key) {
+  return storage_.PublishAuditKey(key);
+}
+
+Result<std::vector<audit::NodeKey>> ObservedAuditStorage::AuditKeys() {
+  return storage_.AuditKeys();
+}
+
 Result<std::vector<audit::Record>> ObservedAuditStorage::ReadAudit(std::string_view node,
                                                                    int64_t from_seq,
                                                                    size_t limit) {

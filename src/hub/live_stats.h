@@ -143,6 +143,11 @@ class ObservedAuditStorage final : public audit::AuditStorage {
   Status AppendAudit(std::span<const audit::Record> records,
                      const audit::Checkpoint& checkpoint) override;
   Result<std::vector<audit::Checkpoint>> AuditCheckpoints() override;
+  Result<std::vector<audit::Checkpoint>> AuditCheckpointHistory(std::string_view node) override;
+  Result<std::vector<audit::Checkpoint>> LegacyAuditCheckpoints() override;
+  Result<std::vector<std::string>> AuditNodes() override;
+  Result<audit::NodeKey> PublishAuditKey(const audit::NodeKey& key) override;
+  Result<std::vector<audit::NodeKey>> AuditKeys() override;
   Result<std::vector<audit::Record>> ReadAudit(std::string_view node, int64_t from_seq,
                                                size_t limit) override;
   Result<std::vector<audit::Record>> QueryAudit(const audit::Query& query) override;

@@ -203,6 +203,17 @@ class ScriptedStorage : public audit::AuditStorage {
   Result<std::vector<audit::Checkpoint>> AuditCheckpoints() override {
     return std::vector<audit::Checkpoint>{};
   }
+  Result<std::vector<audit::Checkpoint>> AuditCheckpointHistory(std::string_view) override {
+    return std::vector<audit::Checkpoint>{};
+  }
+  Result<std::vector<audit::Checkpoint>> LegacyAuditCheckpoints() override {
+    return std::vector<audit::Checkpoint>{};
+  }
+  Result<std::vector<std::string>> AuditNodes() override { return std::vector<std::string>{}; }
+  Result<audit::NodeKey> PublishAuditKey(const audit::NodeKey& key) override { return key; }
+  Result<std::vector<audit::NodeKey>> AuditKeys() override {
+    return std::vector<audit::NodeKey>{};
+  }
   Result<std::vector<audit::Record>> ReadAudit(std::string_view, int64_t, size_t) override {
     return std::vector<audit::Record>{};
   }

@@ -100,10 +100,16 @@ int RunExtractCommand(const ExtractCommand& command, std::FILE* out, std::FILE* 
       command.store_url.empty() ? "sqlite:" + (data / "hub.db").string() : command.store_url;
   Result<std::unique_ptr<store::Store>> store = store::OpenStore(store_url);
   if (!store) return Fail(err, "extract", store.error().WithContext("store"));
-  Result<std::string> audit_key = LoadOrCreateKey(data / "audit.key");
-  if (!audit_key) return Fail(err, "extract", audit_key.error());
+  if (Status valid = audit::CheckNodeId(command.node); !valid.ok()) {
+    return Fail(err, "extract", valid.WithContext("--node"));
+  }
+  Result<std::shared_ptr<const audit::NoteSigner>> signer = audit::NoteSigner::LoadOrCreate(
+      audit::CheckpointOrigin(command.node), audit::SigningKeyFile(data, command.node));
+  if (!signer) return Fail(err, "extract", signer.error().WithContext("audit signing key"));
   Result<std::unique_ptr<audit::AuditLog>> audit = audit::AuditLog::Open(
-      (*store)->audit(), {.node = command.node, .checkpoint_key = *audit_key});
+      (*store)->audit(), {.node = command.node,
+                          .signer = std::move(*signer),
+                          .checkpoint_file = audit::CheckpointFile(data, command.node)});
   if (!audit) return Fail(err, "extract", audit.error().WithContext("audit log"));
   Result<std::string> research_key = LoadOrCreateKey(data / "research.key");
   if (!research_key) return Fail(err, "extract", research_key.error());

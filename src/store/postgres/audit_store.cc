@@ -14,8 +14,20 @@ constexpr const char kInsert[] =
     "$8::text[], $9::text[], $10::text[], $11::integer[], $12::text[], $13::text[], $14::bigint[], "
     "$15::text[], $16::text[], $17::text[], $18::text[])";
 constexpr const char kCheckpoint[] =
-    "INSERT INTO audit_checkpoint (node, seq, hash, mac) VALUES ($1, $2, $3, $4) "
-    "ON CONFLICT (node) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, mac = excluded.mac";
+    "INSERT INTO audit_tree_head (node, tree_size, hash, root, note, time_us) "
+    "VALUES ($1, $2, $3, $4, $5, $6)";
+#define CARREFOUR_HEAD_COLUMNS "node, tree_size, hash, root, note, time_us"
+constexpr const char kLatestCheckpoints[] =
+    "SELECT DISTINCT ON (node) " CARREFOUR_HEAD_COLUMNS " FROM audit_tree_head "
+    "ORDER BY node, tree_size DESC";
+constexpr const char kCheckpointHistory[] =
+    "SELECT " CARREFOUR_HEAD_COLUMNS " FROM audit_tree_head WHERE node = $1 ORDER BY tree_size";
+#undef CARREFOUR_HEAD_COLUMNS
+// One index descent per node, however many records each has.
+constexpr const char kNodes[] =
+    "WITH RECURSIVE n(node) AS (SELECT min(node) FROM audit_record UNION ALL "
+    "SELECT (SELECT min(node) FROM audit_record WHERE node > n.node) FROM n WHERE n.node IS NOT NULL) "
+    "SELECT node FROM n WHERE node IS NOT NULL";
 constexpr const char kRead[] =
     "SELECT " CARREFOUR_AUDIT_COLUMNS " FROM audit_record WHERE node = $1 AND seq >= $2 "
     "ORDER BY seq LIMIT $3";
@@ -25,6 +37,21 @@ constexpr const char kQuery[] =
     "ORDER BY time_us DESC, node, seq DESC LIMIT $4";
 
 #undef CARREFOUR_AUDIT_COLUMNS
+
+std::vector<audit::Checkpoint> ToCheckpoints(const pqxx::result& rows) {
+  std::vector<audit::Checkpoint> out;
+  out.reserve(rows.size());
+  for (const pqxx::row& row : rows) {
+    audit::Checkpoint& checkpoint = out.emplace_back();
+    checkpoint.node = row[0].as<std::string>();
+    checkpoint.seq = row[1].as<int64_t>();
+    checkpoint.hash = row[2].as<std::string>();
+    checkpoint.root = row[3].as<std::string>();
+    checkpoint.note = row[4].as<std::string>();
+    checkpoint.time_us = row[5].as<int64_t>();
+  }
+  return out;
+}
 
 std::vector<audit::Record> ToRecords(const pqxx::result& rows) {
   std::vector<audit::Record> out;
@@ -82,10 +109,12 @@ Status PostgresAuditStore::AppendAudit(std::span<const audit::Record> records,
   for (int i = 0; i < 18; ++i) a[i] = columns[i].Take();
   return pool_.Run("appending to the audit log", [&](pqxx::connection& c) -> Status {
     pqxx::work transaction(c);
-    transaction.exec_params(kInsert, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9],
-                            a[10], a[11], a[12], a[13], a[14], a[15], a[16], a[17]);
+    if (!records.empty()) {
+      transaction.exec_params(kInsert, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9],
+                              a[10], a[11], a[12], a[13], a[14], a[15], a[16], a[17]);
+    }
     transaction.exec_params(kCheckpoint, checkpoint.node, checkpoint.seq, checkpoint.hash,
-                            checkpoint.mac);
+                            checkpoint.root, checkpoint.note, checkpoint.time_us);
     transaction.commit();
     return OkStatus();
   });
@@ -95,10 +124,80 @@ Result<std::vector<audit::Checkpoint>> PostgresAuditStore::AuditCheckpoints() {
   std::vector<audit::Checkpoint> out;
   Status status = pool_.Run("reading audit checkpoints", [&](pqxx::connection& c) -> Status {
     pqxx::read_transaction transaction(c);
+    out = ToCheckpoints(transaction.exec(kLatestCheckpoints));
+    return OkStatus();
+  });
+  if (!status.ok()) return Error(std::move(status));
+  return out;
+}
+
+Result<std::vector<audit::Checkpoint>> PostgresAuditStore::AuditCheckpointHistory(
+    std::string_view node) {
+  std::vector<audit::Checkpoint> out;
+  Status status = pool_.Run("reading audit checkpoints", [&](pqxx::connection& c) -> Status {
+    pqxx::read_transaction transaction(c);
+    out = ToCheckpoints(transaction.exec_params(kCheckpointHistory, std::string(node)));
+    return OkStatus();
+  });
+  if (!status.ok()) return Error(std::move(status));
+  return out;
+}
+
+Result<std::vector<audit::Checkpoint>> PostgresAuditStore::LegacyAuditCheckpoints() {
+  std::vector<audit::Checkpoint> out;
+  Status status = pool_.Run("reading audit checkpoints", [&](pqxx::connection& c) -> Status {
+    pqxx::read_transaction transaction(c);
     for (const pqxx::row& row :
          transaction.exec("SELECT node, seq, hash, mac FROM audit_checkpoint ORDER BY node")) {
-      out.push_back(audit::Checkpoint{row[0].as<std::string>(), row[1].as<int64_t>(),
-                                      row[2].as<std::string>(), row[3].as<std::string>()});
+      audit::Checkpoint& checkpoint = out.emplace_back();
+      checkpoint.node = row[0].as<std::string>();
+      checkpoint.seq = row[1].as<int64_t>();
+      checkpoint.hash = row[2].as<std::string>();
+      checkpoint.mac = row[3].as<std::string>();
+    }
+    return OkStatus();
+  });
+  if (!status.ok()) return Error(std::move(status));
+  return out;
+}
+
+Result<std::vector<std::string>> PostgresAuditStore::AuditNodes() {
+  std::vector<std::string> out;
+  Status status = pool_.Run("reading the audit log", [&](pqxx::connection& c) -> Status {
+    pqxx::read_transaction transaction(c);
+    for (const pqxx::row& row : transaction.exec(kNodes)) out.push_back(row[0].as<std::string>());
+    return OkStatus();
+  });
+  if (!status.ok()) return Error(std::move(status));
+  return out;
+}
+
+Result<audit::NodeKey> PostgresAuditStore::PublishAuditKey(const audit::NodeKey& key) {
+  audit::NodeKey out;
+  Status status = pool_.Run("publishing an audit key", [&](pqxx::connection& c) -> Status {
+    pqxx::work transaction(c);
+    transaction.exec_params(
+        "INSERT INTO audit_node_key (node, verifier_key, time_us) VALUES ($1, $2, $3) "
+        "ON CONFLICT (node) DO NOTHING",
+        key.node, key.verifier_key, key.time_us);
+    pqxx::row row = transaction.exec_params1(
+        "SELECT node, verifier_key, time_us FROM audit_node_key WHERE node = $1", key.node);
+    out = audit::NodeKey{row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<int64_t>()};
+    transaction.commit();
+    return OkStatus();
+  });
+  if (!status.ok()) return Error(std::move(status));
+  return out;
+}
+
+Result<std::vector<audit::NodeKey>> PostgresAuditStore::AuditKeys() {
+  std::vector<audit::NodeKey> out;
+  Status status = pool_.Run("reading audit keys", [&](pqxx::connection& c) -> Status {
+    pqxx::read_transaction transaction(c);
+    for (const pqxx::row& row :
+         transaction.exec("SELECT node, verifier_key, time_us FROM audit_node_key ORDER BY node")) {
+      out.push_back(audit::NodeKey{row[0].as<std::string>(), row[1].as<std::string>(),
+                                   row[2].as<int64_t>()});
     }
     return OkStatus();
   });

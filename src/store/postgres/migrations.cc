@@ -121,6 +121,38 @@ constexpr internal::Migration kMigrations[] = {
      // The console's person view lists the deliveries about one number that
      // still wait in a feed (MutationStore::PendingDeliveriesOf).
      "CREATE INDEX mutation_by_niss ON mutation (niss);"},
+    {6, "verifiable audit log",
+     // Same tables as SQLite: signed checkpoints and published keys,
+     // append-only; the old MAC'd heads become append-only too.
+     "CREATE TABLE audit_tree_head ("
+     "  node      text   COLLATE \"C\" NOT NULL,"
+     "  tree_size bigint NOT NULL,"
+     "  hash      text   NOT NULL,"
+     "  root      text   NOT NULL,"
+     "  note      text   NOT NULL,"
+     "  time_us   bigint NOT NULL,"
+     "  PRIMARY KEY (node, tree_size)"
+     ");"
+     "CREATE TABLE audit_node_key ("
+     "  node         text   COLLATE \"C\" PRIMARY KEY,"
+     "  verifier_key text   NOT NULL,"
+     "  time_us      bigint NOT NULL"
+     ");"
+     "CREATE TRIGGER audit_tree_head_append_only BEFORE UPDATE OR DELETE ON audit_tree_head "
+     "  FOR EACH ROW EXECUTE FUNCTION audit_record_append_only();"
+     "CREATE TRIGGER audit_node_key_append_only BEFORE UPDATE OR DELETE ON audit_node_key "
+     "  FOR EACH ROW EXECUTE FUNCTION audit_record_append_only();"
+     "CREATE TRIGGER audit_checkpoint_append_only BEFORE UPDATE OR DELETE ON audit_checkpoint "
+     "  FOR EACH ROW EXECUTE FUNCTION audit_record_append_only();"
+     // TRUNCATE skips row triggers: refuse it as well.
+     "CREATE TRIGGER audit_record_no_truncate BEFORE TRUNCATE ON audit_record "
+     "  FOR EACH STATEMENT EXECUTE FUNCTION audit_record_append_only();"
+     "CREATE TRIGGER audit_tree_head_no_truncate BEFORE TRUNCATE ON audit_tree_head "
+     "  FOR EACH STATEMENT EXECUTE FUNCTION audit_record_append_only();"
+     "CREATE TRIGGER audit_node_key_no_truncate BEFORE TRUNCATE ON audit_node_key "
+     "  FOR EACH STATEMENT EXECUTE FUNCTION audit_record_append_only();"
+     "CREATE TRIGGER audit_checkpoint_no_truncate BEFORE TRUNCATE ON audit_checkpoint "
+     "  FOR EACH STATEMENT EXECUTE FUNCTION audit_record_append_only();"},
 };
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "store/sqlite/audit_store.h"
 
+#include <fmt/format.h>
+
 namespace carrefour::store::sqlite {
 namespace {
 
@@ -11,9 +13,26 @@ constexpr const char kInsert[] =
     "INSERT INTO audit_record (" CARREFOUR_AUDIT_COLUMNS ") VALUES "
     "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)";
 constexpr const char kCheckpoint[] =
-    "INSERT INTO audit_checkpoint (node, seq, hash, mac) VALUES (?1, ?2, ?3, ?4) "
-    "ON CONFLICT (node) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, mac = excluded.mac";
-constexpr const char kCheckpoints[] = "SELECT node, seq, hash, mac FROM audit_checkpoint ORDER BY node";
+    "INSERT INTO audit_tree_head (node, tree_size, hash, root, note, time_us) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+#define CARREFOUR_HEAD_COLUMNS "node, tree_size, hash, root, note, time_us"
+constexpr const char kLatestCheckpoints[] =
+    "SELECT " CARREFOUR_HEAD_COLUMNS " FROM audit_tree_head h WHERE tree_size = "
+    "(SELECT max(tree_size) FROM audit_tree_head WHERE node = h.node) ORDER BY node";
+constexpr const char kCheckpointHistory[] =
+    "SELECT " CARREFOUR_HEAD_COLUMNS " FROM audit_tree_head WHERE node = ?1 ORDER BY tree_size";
+#undef CARREFOUR_HEAD_COLUMNS
+constexpr const char kLegacyCheckpoints[] =
+    "SELECT node, seq, hash, mac FROM audit_checkpoint ORDER BY node";
+// One index descent per node, however many records each has.
+constexpr const char kNodes[] =
+    "WITH RECURSIVE n(node) AS (SELECT min(node) FROM audit_record UNION ALL "
+    "SELECT (SELECT min(node) FROM audit_record WHERE node > n.node) FROM n WHERE n.node IS NOT NULL) "
+    "SELECT node FROM n WHERE node IS NOT NULL";
+constexpr const char kPublishKey[] =
+    "INSERT INTO audit_node_key (node, verifier_key, time_us) VALUES (?1, ?2, ?3) "
+    "ON CONFLICT (node) DO NOTHING";
+constexpr const char kKeys[] = "SELECT node, verifier_key, time_us FROM audit_node_key ORDER BY node";
 constexpr const char kRead[] =
     "SELECT " CARREFOUR_AUDIT_COLUMNS " FROM audit_record WHERE node = ?1 AND seq >= ?2 "
     "ORDER BY seq LIMIT ?3";
@@ -32,6 +51,20 @@ constexpr const char kAll[] =
     "ORDER BY time_us DESC, seq DESC LIMIT ?4";
 
 #undef CARREFOUR_AUDIT_COLUMNS
+
+Status CollectCheckpoints(Statement& query, std::vector<audit::Checkpoint>* out) {
+  while (true) {
+    CARREFOUR_ASSIGN_OR_RETURN(bool row, query.Step());
+    if (!row) return OkStatus();
+    audit::Checkpoint& checkpoint = out->emplace_back();
+    checkpoint.node = query.ColumnText(0);
+    checkpoint.seq = query.ColumnInt(1);
+    checkpoint.hash = query.ColumnText(2);
+    checkpoint.root = query.ColumnText(3);
+    checkpoint.note = query.ColumnText(4);
+    checkpoint.time_us = query.ColumnInt(5);
+  }
+}
 
 Status CollectRecords(Statement& query, std::vector<audit::Record>* out) {
   while (true) {
@@ -93,7 +126,9 @@ Status SqliteAuditStore::AppendAudit(std::span<const audit::Record> records,
     save->Bind(1, checkpoint.node);
     save->Bind(2, checkpoint.seq);
     save->Bind(3, checkpoint.hash);
-    save->Bind(4, checkpoint.mac);
+    save->Bind(4, checkpoint.root);
+    save->Bind(5, checkpoint.note);
+    save->Bind(6, checkpoint.time_us);
     CARREFOUR_ASSIGN_OR_RETURN(bool row, save->Step());
     (void)row;
     return OkStatus();
@@ -103,14 +138,90 @@ Status SqliteAuditStore::AppendAudit(std::span<const audit::Record> records,
 Result<std::vector<audit::Checkpoint>> SqliteAuditStore::AuditCheckpoints() {
   std::vector<audit::Checkpoint> out;
   Status status = database_.Read([&](Connection& connection) -> Status {
-    CARREFOUR_ASSIGN_OR_RETURN(Statement * query, connection.Prepare(kCheckpoints));
+    CARREFOUR_ASSIGN_OR_RETURN(Statement * query, connection.Prepare(kLatestCheckpoints));
+    ScopedReset reset(*query);
+    return CollectCheckpoints(*query, &out);
+  });
+  if (!status.ok()) return Error(std::move(status));
+  return out;
+}
+
+Result<std::vector<audit::Checkpoint>> SqliteAuditStore::AuditCheckpointHistory(
+    std::string_view node) {
+  std::vector<audit::Checkpoint> out;
+  Status status = database_.Read([&](Connection& connection) -> Status {
+    CARREFOUR_ASSIGN_OR_RETURN(Statement * query, connection.Prepare(kCheckpointHistory));
+    ScopedReset reset(*query);
+    query->Bind(1, node);
+    return CollectCheckpoints(*query, &out);
+  });
+  if (!status.ok()) return Error(std::move(status));
+  return out;
+}
+
+Result<std::vector<audit::Checkpoint>> SqliteAuditStore::LegacyAuditCheckpoints() {
+  std::vector<audit::Checkpoint> out;
+  Status status = database_.Read([&](Connection& connection) -> Status {
+    CARREFOUR_ASSIGN_OR_RETURN(Statement * query, connection.Prepare(kLegacyCheckpoints));
     ScopedReset reset(*query);
     while (true) {
       CARREFOUR_ASSIGN_OR_RETURN(bool row, query->Step());
       if (!row) return OkStatus();
-      out.push_back(audit::Checkpoint{std::string(query->ColumnText(0)), query->ColumnInt(1),
-                                      std::string(query->ColumnText(2)),
-                                      std::string(query->ColumnText(3))});
+      audit::Checkpoint& checkpoint = out.emplace_back();
+      checkpoint.node = query->ColumnText(0);
+      checkpoint.seq = query->ColumnInt(1);
+      checkpoint.hash = query->ColumnText(2);
+      checkpoint.mac = query->ColumnText(3);
+    }
+  });
+  if (!status.ok()) return Error(std::move(status));
+  return out;
+}
+
+Result<std::vector<std::string>> SqliteAuditStore::AuditNodes() {
+  std::vector<std::string> out;
+  Status status = database_.Read([&](Connection& connection) -> Status {
+    CARREFOUR_ASSIGN_OR_RETURN(Statement * query, connection.Prepare(kNodes));
+    ScopedReset reset(*query);
+    while (true) {
+      CARREFOUR_ASSIGN_OR_RETURN(bool row, query->Step());
+      if (!row) return OkStatus();
+      out.emplace_back(query->ColumnText(0));
+    }
+  });
+  if (!status.ok()) return Error(std::move(status));
+  return out;
+}
+
+Result<audit::NodeKey> SqliteAuditStore::PublishAuditKey(const audit::NodeKey& key) {
+  Status status = database_.Write([&](Connection& connection) -> Status {
+    CARREFOUR_ASSIGN_OR_RETURN(Statement * insert, connection.Prepare(kPublishKey));
+    ScopedReset reset(*insert);
+    insert->Bind(1, key.node);
+    insert->Bind(2, key.verifier_key);
+    insert->Bind(3, key.time_us);
+    CARREFOUR_ASSIGN_OR_RETURN(bool row, insert->Step());
+    (void)row;
+    return OkStatus();
+  });
+  if (!status.ok()) return Error(std::move(status));
+  CARREFOUR_ASSIGN_OR_RETURN(std::vector<audit::NodeKey> keys, AuditKeys());
+  for (audit::NodeKey& published : keys) {
+    if (published.node == key.node) return std::move(published);
+  }
+  return Error(Internal(fmt::format("the key of node {} was not saved", key.node)));
+}
+
+Result<std::vector<audit::NodeKey>> SqliteAuditStore::AuditKeys() {
+  std::vector<audit::NodeKey> out;
+  Status status = database_.Read([&](Connection& connection) -> Status {
+    CARREFOUR_ASSIGN_OR_RETURN(Statement * query, connection.Prepare(kKeys));
+    ScopedReset reset(*query);
+    while (true) {
+      CARREFOUR_ASSIGN_OR_RETURN(bool row, query->Step());
+      if (!row) return OkStatus();
+      out.push_back(audit::NodeKey{std::string(query->ColumnText(0)),
+                                   std::string(query->ColumnText(1)), query->ColumnInt(2)});
     }
   });
   if (!status.ok()) return Error(std::move(status));

@@ -126,6 +126,37 @@ constexpr internal::Migration kMigrations[] = {
      // The console's person view lists the deliveries about one number that
      // still wait in a feed (MutationStore::PendingDeliveriesOf).
      "CREATE INDEX mutation_by_niss ON mutation (niss);"},
+    {6, "verifiable audit log",
+     // SPEC.md 6.1 (audit/audit_log.h): every node's signed checkpoints, a
+     // history saved with the records it covers, and every node's published
+     // verifier key. Both append-only like the records; the MAC'd heads of
+     // audit_checkpoint are no longer written and become append-only too.
+     "CREATE TABLE audit_tree_head ("
+     "  node      TEXT    NOT NULL,"
+     "  tree_size INTEGER NOT NULL,"
+     "  hash      TEXT    NOT NULL,"  // chain hash of record tree_size
+     "  root      TEXT    NOT NULL,"  // hex Merkle root
+     "  note      TEXT    NOT NULL,"  // the signed checkpoint
+     "  time_us   INTEGER NOT NULL,"
+     "  PRIMARY KEY (node, tree_size)"
+     ") STRICT;"
+     "CREATE TABLE audit_node_key ("
+     "  node         TEXT    PRIMARY KEY,"
+     "  verifier_key TEXT    NOT NULL,"
+     "  time_us      INTEGER NOT NULL"
+     ") STRICT;"
+     "CREATE TRIGGER audit_tree_head_no_update BEFORE UPDATE ON audit_tree_head "
+     "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+     "CREATE TRIGGER audit_tree_head_no_delete BEFORE DELETE ON audit_tree_head "
+     "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+     "CREATE TRIGGER audit_node_key_no_update BEFORE UPDATE ON audit_node_key "
+     "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+     "CREATE TRIGGER audit_node_key_no_delete BEFORE DELETE ON audit_node_key "
+     "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+     "CREATE TRIGGER audit_checkpoint_no_update BEFORE UPDATE ON audit_checkpoint "
+     "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+     "CREATE TRIGGER audit_checkpoint_no_delete BEFORE DELETE ON audit_checkpoint "
+     "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"},
 };
 
 }  // namespace

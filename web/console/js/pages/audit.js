@@ -14,20 +14,28 @@ function verifyPanel() {
   const run = () => {
     box.replaceChildren(loading('Verifying the chain…'));
     api.get('/v1/admin/audit/verify').then((report) => {
-      fill(box, h('div', { class: `verify ${report.ok ? 'ok' : 'bad'}`, 'data-testid': 'verify', dataset: { ok: String(report.ok) } },
-        h('span', { class: `badge ${report.ok ? 'ok' : 'bad'}`, text: report.ok ? 'intact' : 'BROKEN' }),
-        h('span', { class: 'big', text: report.ok ? `${fmtInt(report.records)} records, every link checked` : 'The audit chain does not verify' }),
+      // "not verifiable": nothing found wrong, but some check could not be
+      // made (a node without a published key): never shown as intact.
+      const unverifiable = !report.ok && report.verdict === 'not-verifiable';
+      const state = report.ok ? 'ok' : unverifiable ? 'warn' : 'bad';
+      fill(box, h('div', { class: `verify ${state}`, 'data-testid': 'verify', dataset: { ok: String(report.ok) } },
+        h('span', { class: `badge ${state}`, text: report.ok ? 'intact' : unverifiable ? 'NOT VERIFIABLE' : 'BROKEN' }),
+        h('span', { class: 'big', text: report.ok ? `${fmtInt(report.records)} records, every link, tree and signature checked`
+          : unverifiable ? 'Some checks could not be made' : 'The audit log does not verify' }),
         h('button', { type: 'button', text: 'Verify again', onclick: run })),
-      report.ok ? null : h('p', { class: 'notice', style: 'margin-top:12px' }, h('strong', { text: 'First bad record: ' }), report.first_bad),
+      report.ok ? null : unverifiable
+        ? h('ul', { class: 'notice', style: 'margin-top:12px' }, (report.not_verified || []).map((why) => h('li', { text: why })))
+        : h('p', { class: 'notice', style: 'margin-top:12px' }, h('strong', { text: 'First bad record: ' }), report.first_bad),
       table([
         { title: 'Node (chain)', cell: (c) => h('span', { class: 'mono', text: c.node }) },
         { title: 'Records', num: true, cell: (c) => fmtInt(c.records) },
         { title: 'Head hash', cell: (c) => h('span', { class: 'hash', text: c.head }) },
+        { title: 'Merkle root', cell: (c) => h('span', { class: 'hash', text: c.root || '' }) },
       ], report.chains));
     }).catch((error) => box.replaceChildren(errorState(error, 'Verification failed to run')));
   };
   run();
-  return panel('Chain verification', 'every record\'s hash and each chain\'s signed checkpoint', box);
+  return panel('Log verification', 'every record\'s hash, each node\'s Merkle tree and its signed checkpoints', box);
 }
 
 export function render(root, route) {

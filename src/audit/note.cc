@@ -1,0 +1,297 @@
+#include "audit/note.h"
+
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <fstream>
+
+#include <fmt/format.h>
+
+namespace carrefour::audit {
+namespace {
+
+constexpr uint8_t kEd25519 = 0x01;  // the signed-note signature type
+constexpr std::string_view kDash = "\xE2\x80\x94";  // U+2014, opening a signature line
+
+using PkeyPtr = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
+
+uint32_t KeyId(std::string_view name, std::string_view public_key) {
+  std::string material(name);
+  material.push_back('\n');
+  material.push_back(static_cast<char>(kEd25519));
+  material.append(public_key);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  EVP_Digest(material.data(), material.size(), digest, &size, EVP_sha256(), nullptr);
+  return uint32_t{digest[0]} << 24 | uint32_t{digest[1]} << 16 | uint32_t{digest[2]} << 8 |
+         uint32_t{digest[3]};
+}
+
+bool ValidKeyName(std::string_view name) {
+  if (name.empty()) return false;
+  for (char c : name) {
+    if (c == '+' || static_cast<unsigned char>(c) <= ' ' || c == 0x7f) return false;
+  }
+  return true;
+}
+
+std::string HexBytes(std::string_view bytes) {
+  std::string out;
+  for (unsigned char c : bytes) out += fmt::format("{:02x}", c);
+  return out;
+}
+
+std::optional<std::string> BytesFromHex(std::string_view hex) {
+  if (hex.size() % 2 != 0) return std::nullopt;
+  std::string out;
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    unsigned value = 0;
+    auto [end, ec] = std::from_chars(hex.data() + i, hex.data() + i + 2, value, 16);
+    if (ec != std::errc() || end != hex.data() + i + 2) return std::nullopt;
+    out.push_back(static_cast<char>(value));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string CheckpointOrigin(std::string_view node) { return fmt::format("carrefour/{}", node); }
+
+Status CheckNodeId(std::string_view node) {
+  if (node.empty() || node.size() > 64) {
+    return InvalidRequest("a node id has 1 to 64 characters");
+  }
+  for (char c : node) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-';
+    if (!ok) {
+      return InvalidRequest(fmt::format(
+          "node id '{}': only letters, digits, '.', '_' and '-' are allowed", node));
+    }
+  }
+  return OkStatus();
+}
+
+std::filesystem::path SigningKeyFile(const std::filesystem::path& data_dir, std::string_view node) {
+  return data_dir / fmt::format("audit-{}.key", node);
+}
+
+struct NoteSigner::Key {
+  PkeyPtr pkey{nullptr, &EVP_PKEY_free};
+};
+
+NoteSigner::NoteSigner(std::string name, std::unique_ptr<Key> key)
+    : name_(std::move(name)), key_(std::move(key)) {
+  unsigned char public_key[32];
+  size_t size = sizeof public_key;
+  EVP_PKEY_get_raw_public_key(key_->pkey.get(), public_key, &size);
+  std::string raw(reinterpret_cast<const char*>(public_key), size);
+  key_id_ = KeyId(name_, raw);
+  verifier_key_ = fmt::format("{}+{:08x}+{}", name_, key_id_,
+                              ToBase64(std::string(1, static_cast<char>(kEd25519)) + raw));
+}
+
+NoteSigner::~NoteSigner() = default;
+
+Result<std::shared_ptr<const NoteSigner>> NoteSigner::FromSeed(std::string name,
+                                                               std::string_view seed) {
+  if (!ValidKeyName(name)) return Error(InvalidRequest(fmt::format("bad key name '{}'", name)));
+  auto key = std::make_unique<Key>();
+  key->pkey.reset(EVP_PKEY_new_raw_private_key(
+      EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char*>(seed.data()), seed.size()));
+  if (!key->pkey) return Error(Internal("not an Ed25519 private key"));
+  return std::shared_ptr<const NoteSigner>(new NoteSigner(std::move(name), std::move(key)));
+}
+
+Result<std::shared_ptr<const NoteSigner>> NoteSigner::Generate(std::string name) {
+  unsigned char seed[32];
+  if (RAND_bytes(seed, sizeof seed) != 1) return Error(Internal("no randomness for a signing key"));
+  return FromSeed(std::move(name), std::string_view(reinterpret_cast<const char*>(seed), 32));
+}
+
+Result<std::shared_ptr<const NoteSigner>> NoteSigner::LoadOrCreate(
+    std::string name, const std::filesystem::path& file) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    std::ifstream in(file);
+    if (in) {
+      std::string line;
+      std::getline(in, line);
+      std::optional<std::string> seed = BytesFromHex(line);
+      if (!seed || seed->size() != 32) {
+        return Error(Internal(
+            fmt::format("{} is not an audit signing key (64 hex digits expected)", file.string())));
+      }
+      return FromSeed(std::move(name), *seed);
+    }
+    if (errno != ENOENT && std::filesystem::exists(file)) {
+      return Error(Internal(fmt::format("cannot read {}: {}", file.string(), std::strerror(errno))));
+    }
+    unsigned char seed[32];
+    if (RAND_bytes(seed, sizeof seed) != 1) return Error(Internal("no randomness for a signing key"));
+    std::string line =
+        HexBytes(std::string_view(reinterpret_cast<const char*>(seed), sizeof seed)) + "\n";
+    std::filesystem::path temporary = file;
+    temporary += fmt::format(".tmp{}", ::getpid());
+    int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0) {
+      return Error(
+          Internal(fmt::format("cannot create {}: {}", temporary.string(), std::strerror(errno))));
+    }
+    bool written = ::fchmod(fd, 0600) == 0 &&
+                   ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+                   ::fsync(fd) == 0;
+    ::close(fd);
+    // link() refuses to replace: when another process created the key
+    // meanwhile, its key wins and is read on the next attempt.
+    int linked = written ? ::link(temporary.c_str(), file.c_str()) : -1;
+    int link_errno = errno;
+    ::unlink(temporary.c_str());
+    if (!written) return Error(Internal(fmt::format("cannot write {}", temporary.string())));
+    if (linked != 0 && link_errno != EEXIST) {
+      return Error(
+          Internal(fmt::format("cannot create {}: {}", file.string(), std::strerror(link_errno))));
+    }
+    if (linked == 0) {
+      int dir = ::open(file.parent_path().empty() ? "." : file.parent_path().c_str(), O_RDONLY);
+      if (dir >= 0) {
+        ::fsync(dir);
+        ::close(dir);
+      }
+    }
+  }
+  return Error(Internal(fmt::format("cannot create {}", file.string())));
+}
+
+std::string NoteSigner::Sign(std::string_view text) const {
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  unsigned char signature[64];
+  size_t size = sizeof signature;
+  if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key_->pkey.get()) != 1 ||
+      EVP_DigestSign(ctx.get(), signature, &size, reinterpret_cast<const unsigned char*>(text.data()),
+                     text.size()) != 1) {
+    std::abort();  // a valid Ed25519 key always signs
+  }
+  std::string blob;
+  for (int shift = 24; shift >= 0; shift -= 8) blob.push_back(static_cast<char>(key_id_ >> shift));
+  blob.append(reinterpret_cast<const char*>(signature), size);
+  return fmt::format("{}\n{} {} {}\n", text, kDash, name_, ToBase64(blob));
+}
+
+struct NoteVerifier::Key {
+  PkeyPtr pkey{nullptr, &EVP_PKEY_free};
+};
+
+NoteVerifier::~NoteVerifier() = default;
+NoteVerifier::NoteVerifier(NoteVerifier&&) noexcept = default;
+NoteVerifier& NoteVerifier::operator=(NoteVerifier&&) noexcept = default;
+
+Result<NoteVerifier> NoteVerifier::Parse(std::string_view text) {
+  size_t first = text.find('+');
+  size_t second = first == std::string_view::npos ? first : text.find('+', first + 1);
+  if (second == std::string_view::npos) {
+    return Error(InvalidRequest("a verifier key reads <name>+<hex key id>+<base64 key>"));
+  }
+  NoteVerifier verifier;
+  verifier.name_ = std::string(text.substr(0, first));
+  std::string_view id = text.substr(first + 1, second - first - 1);
+  if (!ValidKeyName(verifier.name_)) {
+    return Error(InvalidRequest(fmt::format("bad key name '{}'", verifier.name_)));
+  }
+  auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), verifier.key_id_, 16);
+  if (id.size() != 8 || ec != std::errc() || end != id.data() + id.size()) {
+    return Error(InvalidRequest("the key id of a verifier key is 8 hex digits"));
+  }
+  std::optional<std::string> key = FromBase64(text.substr(second + 1));
+  if (!key || key->size() != 33 || static_cast<uint8_t>((*key)[0]) != kEd25519) {
+    return Error(InvalidRequest("the verifier key is not an Ed25519 key"));
+  }
+  std::string raw = key->substr(1);
+  if (KeyId(verifier.name_, raw) != verifier.key_id_) {
+    return Error(InvalidRequest("the verifier key's id does not match its name and key"));
+  }
+  verifier.key_ = std::make_unique<Key>();
+  verifier.key_->pkey.reset(EVP_PKEY_new_raw_public_key(
+      EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char*>(raw.data()), raw.size()));
+  if (!verifier.key_->pkey) return Error(InvalidRequest("the verifier key is not an Ed25519 key"));
+  return verifier;
+}
+
+Result<std::string> NoteVerifier::Open(std::string_view note) const {
+  size_t split = note.rfind("\n\n");
+  if (split == std::string_view::npos || note.empty() || note.back() != '\n') {
+    return Error(InvalidRequest("not a signed note (text, a blank line, signature lines)"));
+  }
+  std::string_view text = note.substr(0, split + 1);
+  std::string_view signatures = note.substr(split + 2);
+  bool named = false;
+  while (!signatures.empty()) {
+    size_t end = signatures.find('\n');
+    if (end == std::string_view::npos) break;
+    std::string_view line = signatures.substr(0, end);
+    signatures.remove_prefix(end + 1);
+    if (line.substr(0, kDash.size()) != kDash || line.size() <= kDash.size() + 1 ||
+        line[kDash.size()] != ' ') {
+      return Error(InvalidRequest("a signature line starts with '\u2014 '"));
+    }
+    line.remove_prefix(kDash.size() + 1);
+    size_t space = line.find(' ');
+    if (space == std::string_view::npos) return Error(InvalidRequest("a signature line has no signature"));
+    if (line.substr(0, space) != name_) continue;
+    std::optional<std::string> blob = FromBase64(line.substr(space + 1));
+    if (!blob || blob->size() < 4) return Error(InvalidRequest("a signature is not base64"));
+    uint32_t id = uint32_t{static_cast<uint8_t>((*blob)[0])} << 24 |
+                  uint32_t{static_cast<uint8_t>((*blob)[1])} << 16 |
+                  uint32_t{static_cast<uint8_t>((*blob)[2])} << 8 |
+                  uint32_t{static_cast<uint8_t>((*blob)[3])};
+    if (id != key_id_) continue;
+    named = true;
+    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+    bool valid =
+        ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key_->pkey.get()) == 1 &&
+        EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(blob->data() + 4),
+                         blob->size() - 4, reinterpret_cast<const unsigned char*>(text.data()),
+                         text.size()) == 1;
+    if (valid) return std::string(text);
+  }
+  if (named) return Error(InvalidRequest(fmt::format("the signature by {} does not verify", name_)));
+  return Error(InvalidRequest(fmt::format("the note is not signed by {}+{:08x}", name_, key_id_)));
+}
+
+std::string CheckpointText(const CheckpointBody& body) {
+  return fmt::format("{}\n{}\n{}\n", body.origin, body.size, ToBase64(body.root));
+}
+
+Result<CheckpointBody> ParseCheckpointText(std::string_view text) {
+  auto line = [&text]() -> std::optional<std::string_view> {
+    size_t end = text.find('\n');
+    if (end == std::string_view::npos) return std::nullopt;
+    std::string_view out = text.substr(0, end);
+    text.remove_prefix(end + 1);
+    return out;
+  };
+  std::optional<std::string_view> origin = line(), size = line(), root = line();
+  if (!origin || !size || !root || origin->empty()) {
+    return Error(InvalidRequest("a checkpoint has an origin, a tree size and a root hash line"));
+  }
+  CheckpointBody body;
+  body.origin = std::string(*origin);
+  auto [end, ec] = std::from_chars(size->data(), size->data() + size->size(), body.size);
+  if (size->empty() || ec != std::errc() || end != size->data() + size->size() ||
+      (size->size() > 1 && (*size)[0] == '0')) {
+    return Error(InvalidRequest("a checkpoint's tree size is a decimal number"));
+  }
+  std::optional<std::string> hash = FromBase64(*root);
+  if (!hash || hash->size() != 32) {
+    return Error(InvalidRequest("a checkpoint's root hash is 32 bytes in base64"));
+  }
+  std::memcpy(body.root.data(), hash->data(), 32);
+  return body;
+}
+
+}  // namespace carrefour::audit

@@ -31,7 +31,7 @@ def node_hash(left, right):
 
 
 def parse_verifier_key(text):
-    name, key_id, key = text.split("+")
+    name, key_id, key = text.split("+", 2)
     raw = base64.b64decode(key, validate=True)
     if len(raw) != 33 or raw[0] != 1:
         raise ValueError("not an Ed25519 verifier key")

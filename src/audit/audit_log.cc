@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <climits>
 #include <fstream>
 #include <future>
 #include <sstream>
@@ -467,9 +468,17 @@ Result<bool> NodeCheck::Run(const std::optional<NodeKey>& key, bool expected,
   if (!check_roots()) return false;
   int64_t expected_seq = 1;
   std::string prev = GenesisHash();
-  for (;;) {
+  // The walk stops at the last checkpoint read: records committed after it
+  // (a live hub keeps writing) are checked below, not taken for forgeries.
+  const int64_t covered = history.empty() ? INT64_MAX : history.back().seq;
+  bool beyond = false;
+  while (!beyond) {
     CARREFOUR_ASSIGN_OR_RETURN(std::vector<Record> page, storage_.ReadAudit(node_, expected_seq, kPage));
     for (const Record& record : page) {
+      if (record.seq > covered) {
+        beyond = true;
+        break;
+      }
       if (record.seq != expected_seq) {
         return Broken(fmt::format(
             "node {}, record {}: missing (the chain jumps from {} to {}: removed records?)", node_,
@@ -495,6 +504,18 @@ Result<bool> NodeCheck::Run(const std::optional<NodeKey>& key, bool expected,
   }
   chain.head = prev;
   chain.root = ToHex(tree.Root());
+  if (beyond) {
+    // Records past the last checkpoint read: a commit since (its checkpoint
+    // is saved in the same transaction), or records added behind the log's
+    // back (no checkpoint covers them).
+    CARREFOUR_ASSIGN_OR_RETURN(std::vector<Checkpoint> now, storage_.AuditCheckpointHistory(node_));
+    CARREFOUR_ASSIGN_OR_RETURN(std::vector<Record> next, storage_.ReadAudit(node_, covered + 1, 1));
+    if (!next.empty() && (now.empty() || now.back().seq < next.front().seq)) {
+      return Broken(fmt::format(
+          "node {}, record {}: not covered by any checkpoint (added behind the log's back?)", node_,
+          next.front().seq));
+    }
+  }
 
   if (history.empty()) {
     if (chain.records == 0) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -317,6 +318,27 @@ TEST_F(AuditLogTest, ACutTailWithItsCheckpointsIsFoundByARememberedCheckpoint) {
                                     "seen before covers 5", 0),
             0u)
       << report->first_bad;
+}
+
+// A live hub keeps committing while a verifier walks its log: what was
+// committed after the verifier read the checkpoints is not a forgery.
+TEST_F(AuditLogTest, VerifyingWhileRecordsArriveNeverReportsBroken) {
+  auto log = AuditLog::Open(storage_, {.node = "hub-1", .signer = Signer("hub-1")}, clock_);
+  ASSERT_TRUE(log);
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    for (int i = 0; i < 3000; ++i) (*log)->AppendAndWait(Consultation("a", std::to_string(i)));
+    done = true;
+  });
+  int runs = 0;
+  while (!done || runs == 0) {
+    auto report = Verify(storage_, {.expected_nodes = {"hub-1"}});
+    ASSERT_TRUE(report);
+    ASSERT_EQ(report->verdict, Verdict::kIntact) << report->first_bad;
+    ++runs;
+  }
+  writer.join();
+  EXPECT_EQ(Verify(storage_)->records, 3000);
 }
 
 // Without a node's key nothing can prove its checkpoints genuine: the log is

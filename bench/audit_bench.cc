@@ -1,0 +1,191 @@
+// The verifiable audit log (SPEC.md 6.1, docs/audit-log.md): appends per
+// second through audit::AuditLog on a real store (every commit extends the
+// node's Merkle tree and saves an Ed25519-signed checkpoint), what the tree
+// and the signature cost of that, and the latency of inclusion and
+// consistency proofs (docs/benchmarks.md, "Audit log").
+//
+//   audit_bench [--records N] [--writers W] [--proofs N] [--no-sqlite]
+//               [--no-postgres] [--postgres URL]
+//
+// Writers each append one record and wait for it to be durable, as the
+// hub's request threads do; group commit batches what is queued meanwhile.
+// PostgreSQL runs when $CARREFOUR_TEST_POSTGRES or --postgres names a
+// cluster (a fresh database is created and dropped).
+
+#include <stdlib.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "audit/audit_log.h"
+#include "store/store.h"
+#include "store/testing/test_database.h"
+
+namespace {
+
+using namespace carrefour;
+using Clock = std::chrono::steady_clock;
+
+template <typename T>
+T Check(Result<T> result, const char* what) {
+  if (!result) {
+    std::fprintf(stderr, "%s: %s\n", what, result.error().ToString().c_str());
+    std::exit(1);
+  }
+  return std::move(*result);
+}
+
+double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+audit::Record Consultation(int i) {
+  audit::Record record;
+  record.kind = audit::Kind::kConsultation;
+  record.request_id = audit::NewRequestId();
+  record.requester = fmt::format("mut-{}", 100 + i % 7);
+  record.niss = fmt::format("{:011}", 85073003328LL + i);
+  record.data_type = "person.address";
+  record.capacity = "insured";
+  record.legal_basis = "ISC/24/001";
+  record.providers = "nr:ok";
+  record.latency_us = 1200;
+  record.answer_sha256 = audit::Sha256Hex(std::to_string(i));
+  return record;
+}
+
+struct Percentiles {
+  double p50_us = 0, p99_us = 0;
+};
+
+Percentiles Of(std::vector<double> us) {
+  std::sort(us.begin(), us.end());
+  if (us.empty()) return {};
+  return {us[us.size() / 2], us[std::min(us.size() - 1, us.size() * 99 / 100)]};
+}
+
+void Run(store::testing::Engine engine, int records, int writers, int proofs) {
+  auto database = Check(store::testing::TestDatabase::Create(engine), "test database");
+  auto store = Check(store::OpenStore(database->url()), "store");
+  auto signer = Check(audit::NoteSigner::Generate("carrefour/bench"), "key");
+  std::string name(store::testing::EngineName(engine));
+  uint64_t commits = 0;
+  double append_seconds = 0;
+  {
+    auto log = Check(audit::AuditLog::Open(store->audit(), {.node = "bench", .signer = signer}), "log");
+    std::atomic<int> next{0};
+    auto start = Clock::now();
+    std::vector<std::thread> threads;
+    for (int w = 0; w < writers; ++w) {
+      threads.emplace_back([&] {
+        for (int i = next++; i < records; i = next++) {
+          if (!log->AppendAndWait(Consultation(i)).ok()) std::abort();
+        }
+      });
+    }
+    for (std::thread& thread : threads) thread.join();
+    append_seconds = Seconds(Clock::now() - start);
+    commits = log->commits();
+  }
+  std::printf("%-10s appends: %d records, %d writers: %.0f appends/s, %llu commits (%.1f records each)\n",
+              name.c_str(), records, writers, records / append_seconds,
+              static_cast<unsigned long long>(commits), double(records) / double(commits));
+
+  audit::AuditTrees trees(store->audit());
+  auto start = Clock::now();
+  Check(trees.InclusionProof("bench", 0, records), "first proof");
+  double cold = Seconds(Clock::now() - start);
+  std::mt19937_64 random(42);
+  std::vector<double> inclusion_us, consistency_us;
+  for (int i = 0; i < proofs; ++i) {
+    uint64_t index = random() % records;
+    auto t0 = Clock::now();
+    Check(trees.InclusionProof("bench", index, records), "proof");
+    inclusion_us.push_back(Seconds(Clock::now() - t0) * 1e6);
+    uint64_t from = 1 + random() % records;
+    t0 = Clock::now();
+    Check(trees.ConsistencyProof("bench", from, records), "consistency");
+    consistency_us.push_back(Seconds(Clock::now() - t0) * 1e6);
+  }
+  Percentiles inclusion = Of(inclusion_us), consistency = Of(consistency_us);
+  std::printf("%-10s proofs over %d leaves: first %.2f s (reads the node's records, builds the tree); "
+              "then inclusion p50 %.1f us p99 %.1f us, consistency p50 %.1f us p99 %.1f us\n",
+              name.c_str(), records, cold, inclusion.p50_us, inclusion.p99_us, consistency.p50_us,
+              consistency.p99_us);
+  start = Clock::now();
+  auto report = Check(audit::Verify(store->audit()), "verify");
+  std::printf("%-10s verify: %lld records in %.2f s (%s)\n", name.c_str(),
+              static_cast<long long>(report.records), Seconds(Clock::now() - start),
+              report.ok ? "intact" : report.first_bad.c_str());
+}
+
+// What the tree and the signature cost on the writer thread, alone.
+void CpuCosts() {
+  auto signer = Check(audit::NoteSigner::Generate("carrefour/bench"), "key");
+  audit::Record record = Consultation(1);
+  record.node = "bench";
+  record.seq = 1;
+  record.prev_hash = audit::GenesisHash();
+  constexpr int kLeaves = 200000;
+  auto start = Clock::now();
+  audit::CompactRange tree;
+  for (int i = 0; i < kLeaves; ++i) {
+    record.seq = i + 1;
+    tree.Append(audit::LeafHash(record));
+  }
+  double leaf_us = Seconds(Clock::now() - start) * 1e6 / kLeaves;
+  start = Clock::now();
+  for (int i = 0; i < kLeaves; ++i) {
+    record.seq = i + 1;
+    std::string hash = audit::ChainHash(record);
+    if (hash.empty()) std::abort();
+  }
+  double chain_us = Seconds(Clock::now() - start) * 1e6 / kLeaves;
+  constexpr int kSignatures = 5000;
+  start = Clock::now();
+  for (int i = 0; i < kSignatures; ++i) {
+    audit::Checkpoint checkpoint = audit::SignCheckpoint(*signer, "bench", "", tree, 0);
+    if (checkpoint.note.empty()) std::abort();
+  }
+  double sign_us = Seconds(Clock::now() - start) * 1e6 / kSignatures;
+  std::printf("cpu        per record: chain hash %.2f us, leaf hash + tree %.2f us; per commit: "
+              "root + Ed25519 signature %.1f us\n",
+              chain_us, leaf_us, sign_us);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int records = 100000, writers = 64, proofs = 2000;
+  bool sqlite = true, postgres = true;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) std::exit(2);
+      return argv[++i];
+    };
+    if (arg == "--records") records = std::stoi(value());
+    else if (arg == "--writers") writers = std::stoi(value());
+    else if (arg == "--proofs") proofs = std::stoi(value());
+    else if (arg == "--no-sqlite") sqlite = false;
+    else if (arg == "--no-postgres") postgres = false;
+    else if (arg == "--postgres") setenv(carrefour::store::testing::kPostgresEnv, value().c_str(), 1);
+    else {
+      std::fprintf(stderr, "usage: audit_bench [--records N] [--writers W] [--proofs N] "
+                           "[--no-sqlite] [--no-postgres] [--postgres URL]\n");
+      return 2;
+    }
+  }
+  CpuCosts();
+  if (sqlite) Run(carrefour::store::testing::Engine::kSqlite, records, writers, proofs);
+  if (postgres && std::getenv(carrefour::store::testing::kPostgresEnv) != nullptr) {
+    Run(carrefour::store::testing::Engine::kPostgres, records, writers, proofs);
+  }
+  return 0;
+}

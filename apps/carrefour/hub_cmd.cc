@@ -19,7 +19,7 @@ void AddHubCommands(CLI::App& app, int* exit_code) {
       ->required()
       ->check(CLI::ExistingFile);
   command->add_option("--data", options->data_dir,
-                      "Data folder (hub.db, audit.key; pki/ for default certificates)")
+                      "Data folder (hub.db, audit-<node>.key; pki/ for default certificates)")
       ->required();
   command->add_option("--listen", options->listen, "API address HOST:PORT")->capture_default_str();
   command->add_option("--admin", options->admin, "Admin address HOST:PORT (\"\" to disable)")

@@ -37,7 +37,7 @@ void AddResearchCommands(CLI::App& app, int* exit_code) {
       ->check(CLI::ExistingFile);
   extract
       ->add_option("--data", extract_command->data_dir,
-                   "The hub's data folder: research.key (created on first use), audit.key,\n"
+                   "The hub's data folder: research.key (created on first use), audit-<node>.key,\n"
                    "hub.db, pki/")
       ->required();
   extract->add_option(

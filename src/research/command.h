@@ -13,7 +13,7 @@ namespace carrefour::research {
 
 struct ExtractCommand {
   std::string network_file;
-  std::string data_dir;   // the hub's: research.key, audit.key, hub.db, pki/
+  std::string data_dir;   // the hub's: research.key, audit-<node>.key, hub.db, pki/
   std::string store_url;  // default sqlite:DATA/hub.db
   std::string project;
   std::string as;             // the institution running it

@@ -10,8 +10,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/setup.sh
+# Only what the demo needs (no browser, no test toolchain): scripts/test.sh
+# installs the rest.
+scripts/setup.sh --demo
 export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
-cmake --preset release >/dev/null
+have() { [[ $(dpkg-query -W -f='${Status}' "$1" 2>/dev/null) == "install ok installed" ]] && echo ON || echo OFF; }
+# The tests and benchmarks are configured only when their libraries are there.
+cmake --preset release -DCARREFOUR_BUILD_TESTS="$(have libgtest-dev)" \
+      -DCARREFOUR_BUILD_BENCH="$(have libbenchmark-dev)" >/dev/null
 cmake --build --preset release --target carrefour
 exec build/release/apps/carrefour/carrefour demo --data "${CARREFOUR_DEMO_DIR:-build/demo}" "$@"

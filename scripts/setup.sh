@@ -1,19 +1,33 @@
 #!/usr/bin/env bash
-# Installs every Debian package carrefour needs to build, test and run.
-# Idempotent, and silent when everything is already there.
+# Installs the Debian packages and node modules carrefour needs. Idempotent,
+# and silent when everything is already there.
+#
+#   scripts/setup.sh          # everything: build, tests, packaging (scripts/test.sh, CI)
+#   scripts/setup.sh --demo   # only what building and running the demo needs (scripts/demo.sh)
 set -euo pipefail
 
+mode=all
+[[ "${1:-}" == "--demo" ]] && mode=demo
+
+# Building carrefour and running it (the demo included).
 packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev openssl
   libsqlite3-dev sqlite3
-  libpqxx-dev postgresql
+  libpqxx-dev libpq-dev
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev libexpected-dev
-  googletest libgtest-dev libgmock-dev libbenchmark-dev
-  curl haproxy python3
-  nodejs npm chromium
+  curl
 )
+# The tests, benchmarks, browser and API checks, and the Debian package.
+if [[ $mode == all ]]; then
+  packages+=(
+    postgresql
+    googletest libgtest-dev libgmock-dev libbenchmark-dev
+    haproxy python3 nodejs npm chromium
+    help2man dpkg-dev file systemd
+  )
+fi
 
 missing=()
 for package in "${packages[@]}"; do
@@ -31,9 +45,20 @@ if ((${#missing[@]})); then
   sudo=""
   [[ $(id -u) -eq 0 ]] || sudo="sudo"
   export DEBIAN_FRONTEND=noninteractive
+  echo "setup: apt-get update"
   $sudo apt-get update -qq
-  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # apt's own progress (one line per package) shows that it works.
+  $sudo apt-get install -y --no-install-recommends -o Dpkg::Use-Pty=0 "${missing[@]}" |
+    { grep --line-buffered -E '^(Get:|Unpacking|Setting up)' | sed -u 's/^/setup:   /' || true; }
   echo "setup: done"
+fi
+[[ $mode == demo ]] && exit 0
+
+# The API description's test (tests/api): swagger-parser and ajv, pinned.
+api_tests="$(dirname "$0")/../tests/api"
+if [[ ! -d "$api_tests/node_modules/@apidevtools/swagger-parser" ]]; then
+  echo "setup: installing the API tests' node modules"
+  (cd "$api_tests" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 
 # The console's browser tests (tests/browser): playwright-core from npm, at

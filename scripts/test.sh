@@ -18,6 +18,6 @@ CARREFOUR_TEST_POSTGRES=$(scripts/postgres-test-cluster.sh start "$pg_dir")
 export CARREFOUR_TEST_POSTGRES
 echo "test: PostgreSQL test cluster at $CARREFOUR_TEST_POSTGRES"
 
-cmake --preset release >/dev/null
+cmake --preset release -DCARREFOUR_BUILD_TESTS=ON -DCARREFOUR_BUILD_BENCH=ON >/dev/null
 cmake --build --preset release
 ctest --preset release "$@"

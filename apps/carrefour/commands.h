@@ -7,7 +7,7 @@ class App;
 namespace carrefour::cli {
 
 // Each Add*Commands adds one group of subcommands to the `carrefour` app
-// (SPEC.md section 2). A subcommand's callback stores the process's exit code
+// (docs/api.md section 2). A subcommand's callback stores the process's exit code
 // in *exit_code: 0 success, 1 a negative answer (an invalid number, a broken
 // definition), 2 a usage error. Output goes to stdout, errors to stderr.
 void AddNissCommands(CLI::App& app, int* exit_code);

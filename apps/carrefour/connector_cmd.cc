@@ -1,6 +1,7 @@
 #include <CLI/CLI.hpp>
 
 #include "apps/carrefour/commands.h"
+#include "apps/carrefour/log_options.h"
 #include "connector/connector.h"
 
 namespace carrefour::cli {
@@ -17,8 +18,14 @@ void AddConnectorCommands(CLI::App& app, int* exit_code) {
       ->check(CLI::ExistingFile);
   command->add_flag("--check", *check,
                     "Check the configuration and every statement against the database, then exit");
-  command->callback([config, check, exit_code] {
+  auto log = AddLogOptions(command);
+  command->callback([config, check, log, exit_code] {
+    if (!log->Apply()) {
+      *exit_code = 2;
+      return;
+    }
     *exit_code = connector::RunConnector(*config, *check);
+    logging::Shutdown();
   });
 }
 

@@ -1,6 +1,7 @@
 #include <CLI/CLI.hpp>
 
 #include "apps/carrefour/commands.h"
+#include "apps/carrefour/log_options.h"
 #include "demo/demo.h"
 
 namespace carrefour::cli {
@@ -12,6 +13,10 @@ void AddDemoCommands(CLI::App& app, int* exit_code) {
       "demo",
       "Run the whole network on this machine: a synthetic population, 8 institutions with\n"
       "their own databases and connectors, the hub and its console (docs/demo.md).");
+  // Read by main.cc before parsing (config_file.h); kept here for --help.
+  static std::string config_file;
+  command->add_option("--config", config_file, "TOML file of these options: each key is a long option's name\n"
+                      "without the dashes; the command line wins (docs/api.md section 2)");
   command->add_option("--data", *data, "Folder for everything the demo generates (replaced)")
       ->capture_default_str();
   command->add_option("--persons", options->persons, "Size of the synthetic population")
@@ -36,9 +41,15 @@ void AddDemoCommands(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   command->add_option("--run-seconds", options->run_seconds, "Stop after this many seconds (0: at Ctrl-C)")
       ->capture_default_str();
-  command->callback([options, data, exit_code] {
+  auto log = AddLogOptions(command);
+  command->callback([options, data, log, exit_code] {
+    if (!log->Apply()) {
+      *exit_code = 2;
+      return;
+    }
     options->data_dir = *data;
     *exit_code = demo::RunDemo(*options);
+    logging::Shutdown();
   });
 }
 

@@ -1,4 +1,4 @@
-// `carrefour directory ...`: the person directory's commands (SPEC.md
+// `carrefour directory ...`: the person directory's commands (docs/api.md
 // section 2). Flags only; the work is in src/integration/.
 #include <cstdio>
 #include <filesystem>

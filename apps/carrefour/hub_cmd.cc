@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include "apps/carrefour/commands.h"
+#include "apps/carrefour/log_options.h"
 #include "hub/hub.h"
 
 namespace carrefour::cli {
@@ -15,6 +16,10 @@ void AddHubCommands(CLI::App& app, int* exit_code) {
   auto provider_timeout_ms = std::make_shared<int>(2000);
   CLI::App* command = app.add_subcommand(
       "hub", "Run the hub: the mutual-TLS API for institutions and the admin listener.");
+  // Read by main.cc before parsing (config_file.h); kept here for --help.
+  static std::string config_file;
+  command->add_option("--config", config_file, "TOML file of these options: each key is a long option's name\n"
+                      "without the dashes; the command line wins (docs/api.md section 2)");
   command->add_option("--network", options->network_file, "Network definition (TOML)")
       ->required()
       ->check(CLI::ExistingFile);
@@ -72,8 +77,13 @@ void AddHubCommands(CLI::App& app, int* exit_code) {
       ->transform(with_unit)
       ->check(CLI::Range(int64_t{1}, int64_t{86400}).description(""))
       ->type_name("DURATION");
-  command->callback([options, provider_timeout_ms, retention_s, retention_days, purge_interval_s,
+  auto log = AddLogOptions(command);
+  command->callback([options, provider_timeout_ms, retention_s, retention_days, purge_interval_s, log,
                      exit_code] {
+    if (!log->Apply()) {
+      *exit_code = 2;
+      return;
+    }
     options->provider_timeout = std::chrono::milliseconds(*provider_timeout_ms);
     options->retention = *retention_days > 0 ? std::chrono::days(*retention_days)
                                              : std::chrono::seconds(*retention_s);

@@ -1,11 +1,16 @@
-// carrefour: one binary for every role (SPEC.md section 2). This file only
+// carrefour: one binary for every role (docs/api.md section 2). This file only
 // parses the command line; each command's work lives in a library module.
 
+#include <algorithm>
 #include <cstdio>
+#include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include "apps/carrefour/commands.h"
+#include "apps/carrefour/config_file.h"
+#include "version/version.h"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -14,7 +19,10 @@ int main(int argc, char** argv) {
       "every exchange without becoming a database of that data.",
       "carrefour"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "carrefour 0.1.0");
+  app.footer(
+      "Documentation: docs/api.md (the contract: commands, network definition, API) and\n"
+      "docs/operations.md; installed in /usr/share/doc/carrefour/. Man pages: man carrefour-COMMAND.");
+  app.set_version_flag("--version", carrefour::version::Line());
 
   int exit_code = 0;
   carrefour::cli::AddNissCommands(app, &exit_code);
@@ -28,8 +36,17 @@ int main(int argc, char** argv) {
   carrefour::cli::AddConnectorCommands(app, &exit_code);
   carrefour::cli::AddDemoCommands(app, &exit_code);
 
+  // `hub --config FILE` and `demo --config FILE`: the file's options join
+  // the command line's (which win) before parsing.
+  std::vector<std::string> args(argv + 1, argv + argc);
+  std::string config_error;
+  if (!carrefour::cli::ExpandConfigFile(app, {"hub", "demo"}, &args, &config_error)) {
+    std::fprintf(stderr, "carrefour: %s\n", config_error.c_str());
+    return 2;
+  }
+  std::reverse(args.begin(), args.end());  // CLI11 takes them last first
   try {
-    app.parse(argc, argv);
+    app.parse(args);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
@@ -37,7 +54,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    // SPEC.md: usage errors exit 2 with a one-line message.
+    // docs/api.md: usage errors exit 2 with a one-line message.
     std::fprintf(stderr, "carrefour: %s (see --help)\n", e.what());
     return 2;
   }

@@ -1,4 +1,4 @@
-// `carrefour network check FILE` (SPEC.md section 2): the command-line face of
+// `carrefour network check FILE` (docs/api.md section 2): the command-line face of
 // the network module. Loading and every rule live in network/loader.h; this
 // file prints what the definition grants, or where it is wrong.
 
@@ -204,7 +204,7 @@ int RunCheck(const CheckOptions& options) {
 }  // namespace
 
 void AddNetworkCommands(CLI::App& app, int* exit_code) {
-  CLI::App* network = app.add_subcommand("network", "Network definition (SPEC.md section 3)");
+  CLI::App* network = app.add_subcommand("network", "Network definition (docs/api.md section 3)");
   network->require_subcommand(1);
 
   auto options = std::make_shared<CheckOptions>();

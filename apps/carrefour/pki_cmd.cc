@@ -1,4 +1,4 @@
-// `carrefour pki init|issue`: the network's PKI (SPEC.md section 2). The work
+// `carrefour pki init|issue`: the network's PKI (docs/api.md section 2). The work
 // is in src/pki; this file maps flags to options and a Status to an exit code.
 
 #include <fmt/format.h>

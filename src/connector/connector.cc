@@ -16,6 +16,7 @@
 
 #include "api/json.h"
 #include "connector/internal/context.h"
+#include "metrics/text.h"
 #include "net/server.h"
 
 namespace carrefour::connector {
@@ -312,36 +313,29 @@ class Connector::Impl {
 
   std::string Metrics() const {
     ConnectorStats s = stats();
-    std::string out;
-    auto counter = [&](std::string_view name, std::string_view help, std::string_view labels,
+    metrics::TextWriter out;
+    const std::string_view id = config_.institution;
+    auto counter = [&](std::string_view name, std::string_view help, std::string_view outcome,
                        uint64_t value) {
-      if (!help.empty()) {
-        out += fmt::format("# HELP {} {}\n# TYPE {} counter\n", name, help, name);
-      }
-      out += fmt::format("{}{} {}\n", name, labels, value);
+      out.Family(name, "counter", help);
+      metrics::Labels labels = {{"institution", id}};
+      if (!outcome.empty()) labels.emplace_back("outcome", outcome);
+      out.Sample(name, labels, static_cast<double>(value));
     };
-    const std::string id = fmt::format("institution=\"{}\"", config_.institution);
-    counter("carrefour_connector_provide_total", "Provide calls by outcome",
-            fmt::format("{{{},outcome=\"answered\"}}", id), s.provide_answered);
-    counter("carrefour_connector_provide_total", "", fmt::format("{{{},outcome=\"no-data\"}}", id),
-            s.provide_no_data);
-    counter("carrefour_connector_provide_total", "", fmt::format("{{{},outcome=\"error\"}}", id),
-            s.provide_errors);
-    counter("carrefour_connector_feed_total", "Mutations received from the feed",
-            fmt::format("{{{},outcome=\"applied\"}}", id), s.feed_applied);
-    counter("carrefour_connector_feed_total", "", fmt::format("{{{},outcome=\"unapplied\"}}", id),
-            s.feed_unapplied);
-    counter("carrefour_connector_outbox_total", "Outbox rows the hub answered",
-            fmt::format("{{{},outcome=\"accepted\"}}", id), s.outbox_accepted);
-    counter("carrefour_connector_outbox_total", "", fmt::format("{{{},outcome=\"rejected\"}}", id),
-            s.outbox_rejected);
-    counter("carrefour_connector_integrations_total", "Directory entries the hub answered",
-            fmt::format("{{{},outcome=\"ok\"}}", id), s.integrations_ok);
-    counter("carrefour_connector_integrations_total", "",
-            fmt::format("{{{},outcome=\"rejected\"}}", id), s.integrations_rejected);
-    counter("carrefour_connector_hub_failures_total", "Calls to the hub that failed (retried)",
-            fmt::format("{{{}}}", id), s.hub_failures);
-    return out;
+    counter("carrefour_connector_provide_total", "Provide calls by outcome.", "answered", s.provide_answered);
+    counter("carrefour_connector_provide_total", "", "no-data", s.provide_no_data);
+    counter("carrefour_connector_provide_total", "", "error", s.provide_errors);
+    counter("carrefour_connector_feed_total", "Mutations received from the feed.", "applied", s.feed_applied);
+    counter("carrefour_connector_feed_total", "", "unapplied", s.feed_unapplied);
+    counter("carrefour_connector_outbox_total", "Outbox rows the hub answered.", "accepted", s.outbox_accepted);
+    counter("carrefour_connector_outbox_total", "", "rejected", s.outbox_rejected);
+    counter("carrefour_connector_integrations_total", "Directory entries the hub answered.", "ok",
+            s.integrations_ok);
+    counter("carrefour_connector_integrations_total", "", "rejected", s.integrations_rejected);
+    counter("carrefour_connector_hub_failures_total", "Calls to the hub that failed (retried).", "",
+            s.hub_failures);
+    out.Standard();
+    return std::move(out).Text();
   }
 
   ConnectorConfig config_;

@@ -30,4 +30,8 @@ const Asset* Lookup(std::string_view path);
 // Every embedded file, sorted by path.
 std::span<const Asset> Assets();
 
+// docs/openapi.yaml as it was at build time: the OpenAPI 3.1 description of
+// the API (docs/api.md sections 4 to 6), served at GET /openapi.yaml.
+extern const std::string_view kOpenApiYaml;
+
 }  // namespace carrefour::console

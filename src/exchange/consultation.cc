@@ -9,6 +9,7 @@
 
 #include "api/json.h"
 #include "exchange/wire.h"
+#include "logging/logging.h"
 #include "store/store.h"
 
 namespace carrefour::exchange {
@@ -121,6 +122,7 @@ void ConsultationService::Finish(audit::Record record, Result<ConsultationAnswer
   audit_.Append(std::move(record), [answer = std::move(answer), done = std::move(done)](
                                        const Status& written) mutable {
     if (!written.ok()) {
+      logging::Event(spdlog::level::err, "audit write failed", {{"error", written.ToString()}});
       done(Error(Unavailable(kAuditFailed)));
       return;
     }
@@ -271,6 +273,12 @@ void ConsultationService::Consult(std::string_view caller,
     gateway_.Provide(provider, provide_body,
                      [fanout, i, complete, id = provider.id](Result<ProviderReply> reply) {
                        ProviderResult result = Interpret(id, std::move(reply), fanout->fields);
+                       if (result.kind == ProviderResult::Kind::kError) {
+                         logging::Event(spdlog::level::warn, "provider failed",
+                                        {{"request_id", fanout->answer.request_id},
+                                         {"provider", id},
+                                         {"error", result.error.ToString()}});
+                       }
                        bool last = false;
                        {
                          std::lock_guard lock(fanout->mu);

@@ -101,6 +101,7 @@ struct Reply {
   int status = 200;
   std::string body;       // JSON
   std::string data_type;  // what was asked for, when the request said (for metrics)
+  std::string request_id;  // the audit record's, answered or refused (for the request log)
 };
 
 // Counters for /metrics. Monotonic; read with relaxed loads.

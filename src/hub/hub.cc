@@ -23,6 +23,7 @@
 #include "api/json.h"
 #include "audit/audit_log.h"
 #include "bis/service.h"
+#include "console/console.h"
 #include "directory/decision.h"
 #include "directory/integration.h"
 #include "exchange/consultation.h"
@@ -30,6 +31,9 @@
 #include "hub/console_api.h"
 #include "hub/live_stats.h"
 #include "hub/metrics.h"
+#include "logging/logging.h"
+#include "version/version.h"
+#include "metrics/text.h"
 #include "mutations/mutations.h"
 #include "net/client.h"
 #include "net/server.h"
@@ -362,6 +366,32 @@ void Hub::Impl::Stop() {
   audit_.reset();
 }
 
+namespace {
+
+// A store failure: logged with what the hub was doing, answered unavailable.
+Status StoreFailed(std::string_view doing, const Status& error, std::string_view prefix = {}) {
+  logging::Event(spdlog::level::err, "store error", {{"operation", std::string(doing)}, {"error", error.ToString()}});
+  return Unavailable(std::string(prefix) + error.message());
+}
+
+// One line per API request (docs/api.md section 7): who asked for what and
+// how it went — never a national number, a name or a payload. A request
+// without an audit request id (not a consultation) gets a fresh one.
+void LogRequest(std::string request_id, const std::string& caller, const std::string& method,
+                const std::string& route, int status, double seconds) {
+  if (!spdlog::should_log(spdlog::level::info)) return;
+  if (request_id.empty()) request_id = audit::NewRequestId();
+  logging::Event(spdlog::level::info, "request",
+                 {{"request_id", std::move(request_id)},
+                  {"caller", caller},
+                  {"method", method},
+                  {"route", route},
+                  {"status", std::to_string(status)},
+                  {"duration_ms", fmt::format("{:.3f}", seconds * 1000)}});
+}
+
+}  // namespace
+
 void Hub::Impl::HandleApi(net::Request&& request, net::Responder respond) {
   const SteadyClock::time_point start = SteadyClock::now();
   // Only known endpoints get their own label: a caller inventing paths must
@@ -371,9 +401,16 @@ void Hub::Impl::HandleApi(net::Request&& request, net::Responder respond) {
                      request.path == "/v1/mutations" || request.path == "/v1/mutations/feed" ||
                      request.path == "/v1/bis";
   std::string endpoint = known ? request.method + " " + request.path : "other";
-  auto answer = [this, start, respond, endpoint](net::Response response, std::string data_type = {}) {
+  // The request log's route: a known path, never one that holds a number.
+  std::string route = known                                 ? request.path
+                      : bis::Service::IsApiPath(request.path) ? "/v1/bis/{niss}"
+                                                              : "other";
+  auto answer = [this, start, respond, endpoint, route = std::move(route), method = request.method,
+                 caller = request.peer](net::Response response, std::string data_type = {},
+                                        std::string request_id = {}) {
     double seconds = std::chrono::duration<double>(SteadyClock::now() - start).count();
     metrics_.Record(endpoint, response.status, data_type, seconds);
+    LogRequest(request_id, caller, method, route, response.status, seconds);
     respond(std::move(response));
   };
   std::shared_ptr<const directory::DecisionEngine> engine = this->engine();
@@ -415,7 +452,8 @@ void Hub::Impl::HandleApi(net::Request&& request, net::Responder respond) {
     if (engine->definition()->FindDataType(asked.data_type) != nullptr) label = asked.data_type;
     auto reply = [answer, label = std::move(label)](Result<exchange::ConsultationAnswer> outcome) {
       int status = exchange::HttpStatusOf(outcome);
-      answer(net::Response::Json(status, exchange::BodyOf(std::move(outcome))), label);
+      std::string request_id = outcome ? outcome->request_id : std::string();
+      answer(net::Response::Json(status, exchange::BodyOf(std::move(outcome))), label, std::move(request_id));
     };
     if (!read.ok()) return consultations_->Refuse(caller->id, asked, read, std::move(reply));
     consultations_->Consult(caller->id, asked, std::move(reply));
@@ -512,7 +550,7 @@ void Hub::Impl::PostEntries(const network::Institution& caller, const net::Reque
   }
   if (!valid.empty()) {
     Result<std::vector<directory::EntryResult>> applied = store_->directory().ApplyEntryChanges(valid);
-    if (!applied) return refuse(Unavailable(fmt::format("the person directory could not be written: {}", applied.error().message())));
+    if (!applied) return refuse(StoreFailed("write directory entries", applied.error(), "the person directory could not be written: "));
     for (const directory::EntryResult& result : *applied) results[valid_index[result.index]] = result.status;
   }
 
@@ -546,7 +584,7 @@ net::Response Hub::Impl::GetEntries(const network::Institution& caller, const ne
   Result<std::string> normalized = niss::Normalize(*niss, clock_.Today());
   if (!normalized) return net::ErrorResponse(normalized.error());
   Result<std::vector<directory::Entry>> entries = store_->directory().EntriesOf(caller.id, *normalized);
-  if (!entries) return net::ErrorResponse(Unavailable(entries.error().message()));
+  if (!entries) return net::ErrorResponse(StoreFailed("read the caller's entries", entries.error()));
   json::array list;
   for (const directory::Entry& entry : *entries) list.push_back(EntryJson(entry, false));
   json::object answer;
@@ -575,6 +613,11 @@ void Hub::Impl::HandleAdmin(net::Request&& request, net::Responder respond) {
   // The console's files hold no data (its pages fetch the endpoints below
   // with the token), so they are served without it.
   if (std::optional<net::Response> file = console_->Static(request)) return respond(std::move(*file));
+  if (path == "/openapi.yaml") {  // the API's description holds no data either
+    net::Response description = net::Response::Text(200, std::string(console::kOpenApiYaml));
+    description.content_type = "application/yaml";
+    return respond(std::move(description));
+  }
   if (!options_.admin_token.empty()) {
     std::optional<std::string_view> auth = request.Header("authorization");
     if (!auth || *auth != "Bearer " + options_.admin_token) {
@@ -605,7 +648,11 @@ void Hub::Impl::HandleAdmin(net::Request&& request, net::Responder respond) {
   if (path == "/v1/admin/reload") {
     if (request.method != "POST") return respond(net::ErrorResponse(InvalidRequest("use POST")));
     Status reloaded = Reload();
-    if (!reloaded.ok()) return respond(net::ErrorResponse(reloaded));
+    if (!reloaded.ok()) {
+      logging::Event(spdlog::level::err, "reload refused", {{"by", "admin"}, {"error", reloaded.ToString()}});
+      return respond(net::ErrorResponse(reloaded));
+    }
+    logging::Event(spdlog::level::info, "reloaded", {{"by", "admin"}});
     return respond(net::Response::Json(200, R"({"reloaded":true})"));
   }
   respond(net::ErrorResponse(NotFound(fmt::format("no admin endpoint {}", path))));
@@ -677,7 +724,7 @@ net::Response Hub::Impl::AdminDirectory(const net::Request& request) {
   Result<std::string> normalized = niss::Normalize(*niss, clock_.Today());
   if (!normalized) return net::ErrorResponse(normalized.error());
   Result<std::vector<directory::Entry>> entries = store_->directory().EntriesOfPerson(*normalized);
-  if (!entries) return net::ErrorResponse(Unavailable(entries.error().message()));
+  if (!entries) return net::ErrorResponse(StoreFailed("read a person's entries", entries.error()));
   json::array list;
   for (const directory::Entry& entry : *entries) list.push_back(EntryJson(entry, true));
   json::object answer;
@@ -764,7 +811,7 @@ net::Response Hub::Impl::AdminAudit(const net::Request& request) {
     }
   }
   Result<std::vector<audit::Record>> records = store_->audit().QueryAudit(query);
-  if (!records) return net::ErrorResponse(Unavailable(records.error().message()));
+  if (!records) return net::ErrorResponse(StoreFailed("query the audit log", records.error()));
   json::array list;
   for (const audit::Record& record : *records) list.push_back(RecordJson(record));
   json::object answer;
@@ -829,7 +876,7 @@ net::Response Hub::Impl::AdminVerify() {
   verify_options.remembered = audit::KeptCheckpoints(options_.data_dir);
   verify_options.remembered.push_back(audit_->checkpoint().note);
   Result<audit::VerifyReport> report = audit::Verify(store_->audit(), verify_options);
-  if (!report) return net::ErrorResponse(Unavailable(report.error().message()));
+  if (!report) return net::ErrorResponse(StoreFailed("verify the audit log", report.error()));
   json::object answer;
   answer["ok"] = report->ok;
   answer["records"] = report->records;
@@ -864,7 +911,7 @@ net::Response Hub::Impl::AdminTransparency(const net::Request& request) {
   query.kind = audit::Kind::kConsultation;
   query.limit = 1000;
   Result<std::vector<audit::Record>> records = store_->audit().QueryAudit(query);
-  if (!records) return net::ErrorResponse(Unavailable(records.error().message()));
+  if (!records) return net::ErrorResponse(StoreFailed("read the transparency records", records.error()));
   json::array list;
   for (const audit::Record& record : *records) {
     json::object item;
@@ -882,7 +929,7 @@ net::Response Hub::Impl::AdminTransparency(const net::Request& request) {
   // project, never the pseudonym.
   query.kind = audit::Kind::kResearch;
   Result<std::vector<audit::Record>> research = store_->audit().QueryAudit(query);
-  if (!research) return net::ErrorResponse(Unavailable(research.error().message()));
+  if (!research) return net::ErrorResponse(StoreFailed("read the research records", research.error()));
   json::array uses;
   for (const audit::Record& record : *research) {
     std::optional<std::string> project = research::ResearchProjectOf(record.detail);
@@ -932,6 +979,9 @@ std::string Hub::Impl::ExtraMetrics() const {
         ready_ && healthy_ && !(audit_ && audit_->failing()) ? 1 : 0);
   gauge("carrefour_reloads_total", "Successful definition reloads.", reloads_.load(), "counter");
   gauge("carrefour_reload_failures_total", "Refused definition reloads.", reload_failures_.load(), "counter");
+  metrics::TextWriter standard;  // carrefour_build_info and process_*
+  standard.Standard();
+  out += std::move(standard).Text();
   return out;
 }
 
@@ -968,8 +1018,16 @@ int RunHub(HubOptions options) {
   Result<std::unique_ptr<Hub>> hub = Hub::Start(options);
   if (!hub) {
     std::fprintf(stderr, "carrefour hub: %s\n", hub.error().ToString().c_str());
+    logging::Event(spdlog::level::err, "hub failed to start", {{"error", hub.error().ToString()}});
+    logging::Shutdown();
     return 1;
   }
+  logging::Event(spdlog::level::info, "hub started",
+                 {{"version", version::Line()},
+                  {"api", fmt::format("{} (port {})", options.listen, (*hub)->api_port())},
+                  {"admin", fmt::format("{} (port {})", options.admin, (*hub)->admin_port())},
+                  {"network", options.network_file.string()},
+                  {"node", options.node_id}});
   std::fprintf(stdout, "carrefour hub: API on https://%s (port %u), admin on http://%s (port %u)\n",
                options.listen.c_str(), (*hub)->api_port(), options.admin.c_str(), (*hub)->admin_port());
   std::fflush(stdout);
@@ -980,7 +1038,10 @@ int RunHub(HubOptions options) {
       Status reloaded = (*hub)->Reload();
       if (reloaded.ok()) {
         std::fprintf(stdout, "carrefour hub: network definition reloaded\n");
+        logging::Event(spdlog::level::info, "reloaded", {{"by", "SIGHUP"}});
       } else {
+        logging::Event(spdlog::level::err, "reload refused",
+                       {{"by", "SIGHUP"}, {"error", reloaded.ToString()}});
         std::fprintf(stderr, "carrefour hub: reload refused, the previous definition stays:\n%s\n",
                      reloaded.message().c_str());
       }
@@ -989,7 +1050,10 @@ int RunHub(HubOptions options) {
     }
     std::fprintf(stdout, "carrefour hub: stopping\n");
     std::fflush(stdout);
+    logging::Event(spdlog::level::info, "stopping", {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}});
     (*hub)->Stop();
+    logging::Event(spdlog::level::info, "stopped", {});
+    logging::Shutdown();
     return 0;
   }
 }

@@ -27,6 +27,7 @@
 #include <openssl/x509.h>
 
 #include "net/internal/tls.h"
+#include "version/version.h"
 
 namespace carrefour::net {
 
@@ -601,7 +602,8 @@ void Client::Impl::Send(const Endpoint& endpoint, ClientRequest request, Callbac
   bool ipv6 = endpoint.host.find(':') != std::string::npos;
   message.set(http::field::host, (ipv6 ? "[" + endpoint.host + "]" : endpoint.host) + ":" +
                                      std::to_string(endpoint.port));
-  message.set(http::field::user_agent, "carrefour");
+  static const std::string user_agent = version::UserAgent();  // "carrefour/0.2.0 (rev)"
+  message.set(http::field::user_agent, user_agent);
   if (!request.body.empty() || verb == http::verb::post || verb == http::verb::put) {
     message.set(http::field::content_type, request.content_type);
   }

@@ -1,0 +1,150 @@
+#include "logging/logging.h"
+
+#include <atomic>
+#include <chrono>
+#include <ctime>
+#include <memory>
+
+#include <fmt/format.h>
+#include <spdlog/async.h>
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+namespace carrefour::logging {
+namespace {
+
+std::atomic<bool> json_format{false};
+
+void AppendJsonString(std::string& out, std::string_view text) {
+  out += '"';
+  for (char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+}
+
+std::string TimeText(spdlog::log_clock::time_point time) {
+  auto since = time.time_since_epoch();
+  auto seconds = std::chrono::duration_cast<std::chrono::seconds>(since);
+  auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(since - seconds).count();
+  std::time_t t = static_cast<std::time_t>(seconds.count());
+  std::tm utc{};
+  gmtime_r(&t, &utc);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", utc.tm_year + 1900, utc.tm_mon + 1,
+                     utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, millis);
+}
+
+// {"time":…,"level":…,"msg":…} for a plain message; an Event's payload is
+// already its members (it starts with '\x1e').
+class JsonFormatter final : public spdlog::formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    std::string line = "{\"time\":\"" + TimeText(msg.time) + "\",\"level\":";
+    spdlog::string_view_t name = spdlog::level::to_string_view(msg.level);
+    std::string_view level(name.data(), name.size());
+    AppendJsonString(line, level);
+    std::string_view payload(msg.payload.data(), msg.payload.size());
+    if (!payload.empty() && payload.front() == '\x1e') {
+      line += ',';
+      line += payload.substr(1);
+    } else {
+      line += ",\"msg\":";
+      AppendJsonString(line, payload);
+    }
+    line += "}\n";
+    dest.append(line.data(), line.data() + line.size());
+  }
+  std::unique_ptr<spdlog::formatter> clone() const override { return std::make_unique<JsonFormatter>(); }
+};
+
+class TextFormatter final : public spdlog::formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    std::string line = TimeText(msg.time);
+    line += ' ';
+    spdlog::string_view_t name = spdlog::level::to_string_view(msg.level);
+    std::string_view level(name.data(), name.size());
+    line.append(level.data(), level.size());
+    line += ' ';
+    line.append(msg.payload.data(), msg.payload.size());
+    line += '\n';
+    dest.append(line.data(), line.data() + line.size());
+  }
+  std::unique_ptr<spdlog::formatter> clone() const override { return std::make_unique<TextFormatter>(); }
+};
+
+}  // namespace
+
+Status Setup(std::string_view format, std::string_view level) {
+  if (format != "text" && format != "json") {
+    return InvalidRequest(fmt::format("log format '{}': use text or json", format));
+  }
+  spdlog::level::level_enum parsed = spdlog::level::from_str(std::string(level));
+  if (parsed == spdlog::level::off && level != "off") {
+    return InvalidRequest(fmt::format("log level '{}': use trace, debug, info, warn or error", level));
+  }
+  json_format = format == "json";
+  if (!spdlog::thread_pool()) spdlog::init_thread_pool(8192, 1);
+  auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  // A full queue drops the oldest line rather than slowing requests down.
+  auto logger = std::make_shared<spdlog::async_logger>("carrefour", sink, spdlog::thread_pool(),
+                                                       spdlog::async_overflow_policy::overrun_oldest);
+  if (json_format) {
+    logger->set_formatter(std::make_unique<JsonFormatter>());
+  } else {
+    logger->set_formatter(std::make_unique<TextFormatter>());
+  }
+  logger->set_level(parsed);
+  logger->flush_on(spdlog::level::warn);
+  spdlog::set_default_logger(logger);
+  spdlog::flush_every(std::chrono::seconds(1));
+  return OkStatus();
+}
+
+void Shutdown() {
+  if (auto logger = spdlog::default_logger()) logger->flush();
+  spdlog::shutdown();
+}
+
+void Event(spdlog::level::level_enum level, std::string_view event, const Fields& fields) {
+  if (!spdlog::should_log(level)) return;
+  std::string line;
+  if (json_format) {
+    line = "\x1e\"msg\":";
+    AppendJsonString(line, event);
+    for (const auto& [key, value] : fields) {
+      line += ',';
+      AppendJsonString(line, key);
+      line += ':';
+      AppendJsonString(line, value);
+    }
+  } else {
+    line.append(event);
+    for (const auto& [key, value] : fields) {
+      line += ' ';
+      line.append(key);
+      line += '=';
+      if (value.empty() || value.find_first_of(" \"=") != std::string::npos) {
+        AppendJsonString(line, value);
+      } else {
+        line += value;
+      }
+    }
+  }
+  spdlog::log(level, "{}", line);
+}
+
+}  // namespace carrefour::logging

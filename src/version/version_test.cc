@@ -14,7 +14,7 @@
 namespace carrefour::version {
 namespace {
 
-std::string Run(const std::string& command) {
+std::string Output(const std::string& command) {
   std::string out;
   FILE* pipe = popen(command.c_str(), "r");
   if (pipe == nullptr) return out;
@@ -33,7 +33,7 @@ TEST(VersionTest, TheLineIsNameVersionAndRevision) {
 TEST(VersionTest, TheRevisionIsTheSourceTreesCommit) {
   const char* source = std::getenv("CARREFOUR_SOURCE_DIR");
   ASSERT_NE(source, nullptr);
-  std::string head = Run("git -C '" + std::string(source) + "' rev-parse --short=12 HEAD 2>/dev/null");
+  std::string head = Output("git -C '" + std::string(source) + "' rev-parse --short=12 HEAD 2>/dev/null");
   if (head.empty()) GTEST_SKIP() << "the source tree is not a git checkout";
   head.pop_back();  // '\n'
   EXPECT_EQ(Revision(), head);
@@ -42,7 +42,7 @@ TEST(VersionTest, TheRevisionIsTheSourceTreesCommit) {
 TEST(VersionTest, TheBinaryPrintsTheLine) {
   const char* binary = std::getenv("CARREFOUR_BINARY");
   ASSERT_NE(binary, nullptr);
-  EXPECT_EQ(Run("'" + std::string(binary) + "' --version"), Line() + "\n");
+  EXPECT_EQ(Output("'" + std::string(binary) + "' --version"), Line() + "\n");
 }
 
 }  // namespace

@@ -18,6 +18,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { chromium } from 'playwright-core';
+import { createRequire } from 'node:module';
+
+// axe-core's script, injected into the page for the WCAG checks.
+const AXE_SOURCE = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 const CONSOLE_URL = process.env.CONSOLE_URL;
 if (!CONSOLE_URL) throw new Error('CONSOLE_URL is required (the hub admin listener, e.g. http://127.0.0.1:8080/)');
@@ -288,6 +292,57 @@ test('the console\'s files need no token; its data endpoints do, and refuse bad 
   const posted = await call('/v1/admin/queues', { method: 'POST' });
   assert.equal(posted.status, 400);
   assert.match(posted.body.error.message, /GET/);
+});
+
+// WCAG 2.1 A and AA rules of axe-core on the page as it is; serious and
+// critical violations fail, with where they are.
+async function accessibilityViolations() {
+  // Through the DevTools protocol: the console's CSP (rightly) refuses inline scripts.
+  await page.evaluate(AXE_SOURCE);
+  const result = await page.evaluate(async () => window.axe.run(document, {
+    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+  }));
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`);
+}
+
+test('accessibility: no serious WCAG 2.1 AA violation on any page (axe-core)', async () => {
+  const person = (await admin('/v1/admin/audit?kind=consultation&limit=20')).records.find((r) => r.niss)?.niss;
+  const pages = ['#/dashboard', '#/network', '#/authorizations', '#/queues', '#/audit'];
+  if (person) pages.push(`#/person/${person}`);
+  const found = [];
+  for (const hash of pages) {
+    await open(hash);
+    await page.locator('#page [data-testid], #page table, #page .panel').first().waitFor();
+    await page.waitForTimeout(300);  // charts and tables settle
+    for (const violation of await accessibilityViolations()) found.push(`${hash}: ${violation}`);
+  }
+  assert.deepEqual(found, []);
+});
+
+test('accessibility: the sidebar marks the current page, and navigation moves the focus to it', async () => {
+  await open('#/network');
+  await page.waitForFunction(() => document.querySelector('.sidebar nav a[aria-current="page"]')?.dataset.page === 'network');
+  assert.equal(await page.locator('.sidebar nav a[aria-current]').count(), 1);
+  await page.waitForFunction(() => document.activeElement?.id === 'page-title');
+});
+
+test('accessibility: the authorization matrix works with the keyboard', async () => {
+  await open('#/authorizations');
+  const cell = page.locator('[data-testid="matrix"] [role="button"]').first();
+  await cell.waitFor();
+  assert.ok((await cell.getAttribute('aria-label')).length > 0);
+  await page.fill('input[aria-label="Filter"]', '');
+  await cell.focus();
+  await page.keyboard.press('Enter');
+  // Picking a cell filters the list to it, as a click does.
+  await page.waitForFunction(() => document.querySelector('input[aria-label="Filter"]').value !== '');
+  const picked = await page.inputValue('input[aria-label="Filter"]');
+  await page.fill('input[aria-label="Filter"]', '');
+  await cell.focus();
+  await page.keyboard.press(' ');
+  await page.waitForFunction((v) => document.querySelector('input[aria-label="Filter"]').value === v, picked);
 });
 
 test('no request left the hub, and no script error', () => {

@@ -97,7 +97,7 @@ ca = "{}"
   }
 
   // Runs `carrefour args...` to its end: exit code, stderr.
-  std::pair<int, std::string> Run(std::vector<std::string> args) {
+  std::pair<int, std::string> RunCarrefour(std::vector<std::string> args) {
     args.insert(args.begin(), testing::Env("CARREFOUR_BINARY"));
     fs::path err = dir_ / "run.err";
     fs::remove(err);
@@ -137,14 +137,14 @@ ca = "{}"
 
 TEST_F(OpsE2E, AnUnknownKeyInTheConfigurationIsRefusedWithFileAndLine) {
   fs::path config = WriteConfig("\nlisten-port = 8443\n");
-  auto [code, err] = Run({"hub", "--config", config.string()});
+  auto [code, err] = RunCarrefour({"hub", "--config", config.string()});
   EXPECT_EQ(code, 2) << err;
   EXPECT_NE(err.find(config.string() + ":9: unknown key 'listen-port'"), std::string::npos) << err;
 }
 
 TEST_F(OpsE2E, BrokenTomlInTheConfigurationIsRefusedWithFileAndLine) {
   fs::path config = WriteConfig("admin = \n");
-  auto [code, err] = Run({"hub", "--config", config.string()});
+  auto [code, err] = RunCarrefour({"hub", "--config", config.string()});
   EXPECT_EQ(code, 2) << err;
   EXPECT_NE(err.find(config.string() + ":8:"), std::string::npos) << err;
 }
@@ -188,7 +188,7 @@ TEST_F(OpsE2E, AConsultationsLogLineHasItsRequestIdAndNoNationalNumber) {
   ASSERT_FALSE(line.empty()) << "no log line with request id " << request_id << ":\n" << log;
   json::value entry = json::parse(line);  // --log-format json: one object per line
   EXPECT_EQ(entry.at("msg"), "request") << line;
-  EXPECT_EQ(entry.at("request_id"), request_id) << line;
+  EXPECT_EQ(entry.at("request_id").as_string(), request_id) << line;
   EXPECT_EQ(entry.at("caller"), "mut-100") << line;
   EXPECT_EQ(entry.at("method"), "POST") << line;
   EXPECT_EQ(entry.at("route"), "/v1/consultations") << line;

@@ -28,13 +28,18 @@ export function parseRoute(hash) {
   return { page: parts[0] || 'dashboard', args: parts.slice(1), params: new URLSearchParams(queryPart || '') };
 }
 
+let navigated = false;  // false for the first page shown: focus stays where the browser put it
+
 function show() {
   stop();
   stop = () => {};
   const route = parseRoute(location.hash);
   const page = PAGES[route.page];
   for (const link of document.querySelectorAll('.sidebar nav a')) {
-    link.classList.toggle('active', link.dataset.page === route.page);
+    const current = link.dataset.page === route.page;
+    link.classList.toggle('active', current);
+    if (current) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
   }
   clear(root);
   if (!page) {
@@ -44,6 +49,8 @@ function show() {
   }
   title.textContent = page.title;
   document.title = `${page.title} · carrefour`;
+  // Keyboard and screen-reader users land on the new page, not on the link.
+  if (navigated) title.focus({ preventScroll: true });
   try {
     stop = page.render(root, route) || (() => {});
   } catch (error) {
@@ -104,6 +111,6 @@ api.onHubStatus((state) => {
   status.querySelector('.label').textContent = state === 'live' ? 'hub reachable' : 'hub unreachable';
 });
 
-window.addEventListener('hashchange', show);
+window.addEventListener('hashchange', () => { navigated = true; show(); });
 if (!location.hash) history.replaceState(null, '', '#/dashboard');
 show();

@@ -35,7 +35,15 @@ function matrix(data, onPick) {
         const tip = grants.map((g) => `${g.capacity} · ${g.legal_basis} · ${fmtPeriod(g.from, g.to)} · ${g.status}`).join('\n');
         return h('td', { class: 'cell' }, h('span', {
           class: status, title: tip, role: 'button', tabindex: 0,
+          'aria-label': `${r.label}, ${t}: ${status}, ${grants.length} grant${grants.length === 1 ? '' : 's'}`,
           onclick: () => onPick(`${r.label} ${t}`),
+          // A role=button answers Enter and Space like a button.
+          onkeydown: (event) => {
+            if (event.key === 'Enter' || event.key === ' ') {
+              event.preventDefault();
+              onPick(`${r.label} ${t}`);
+            }
+          },
           text: grants.length === 1 ? '✓' : String(grants.length),
         }));
       }))))));

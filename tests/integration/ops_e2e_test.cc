@@ -164,12 +164,18 @@ TEST_F(OpsE2E, AConsultationsLogLineHasItsRequestIdAndNoNationalNumber) {
   auto client = net::Client::Create(
       {.tls = net::TlsFiles{pki_.dir / "mut-100.crt", pki_.dir / "mut-100.key", pki_.dir / "ca.crt"}});
   ASSERT_TRUE(client);
-  // Refused (no file on the person): audited, and logged like any request.
+  const net::Endpoint api = *net::Endpoint::Parse(fmt::format("https://127.0.0.1:{}", api_port_), "hub");
+  Result<net::ClientResponse> declared = (*client)->PostSync(
+      api, "/v1/directory/entries",
+      R"({"entries": [{"action": "add", "niss": "85.07.30-033.28", "capacity": "insured", "from": "2020-01-01", "to": null}]})");
+  ASSERT_TRUE(declared) << declared.error().ToString();
+  ASSERT_EQ(declared->status, 200) << declared->body;
+  // Granted, routed to the national register, which is down: answered 503
+  // with the consultation's request id, and a provider failure logged.
   Result<net::ClientResponse> response = (*client)->PostSync(
-      *net::Endpoint::Parse(fmt::format("https://127.0.0.1:{}", api_port_), "hub"), "/v1/consultations",
-      R"({"data_type": "person.address", "niss": "85.07.30-033.28"})");
+      api, "/v1/consultations", R"({"data_type": "person.address", "niss": "85.07.30-033.28"})");
   ASSERT_TRUE(response) << response.error().ToString();
-  EXPECT_EQ(response->status, 403) << response->body;
+  EXPECT_EQ(response->status, 503) << response->body;
 
   auto [status, body] = AdminGet(fmt::format("/v1/admin/audit?niss={}&kind=consultation", kAnna));
   ASSERT_EQ(status, 200) << body;
@@ -180,11 +186,14 @@ TEST_F(OpsE2E, AConsultationsLogLineHasItsRequestIdAndNoNationalNumber) {
   hub_->Signal(SIGTERM);  // the log is flushed at exit
   EXPECT_EQ(hub_->Wait(), 0);
   const std::string log = ReadAll(dir_ / "hub.log");
-  std::string line;
+  std::string line, provider_line;
   std::istringstream lines(log);
   for (std::string l; std::getline(lines, l);) {
-    if (l.find(request_id) != std::string::npos) line = l;
+    if (l.find(request_id) == std::string::npos) continue;
+    if (l.find("\"msg\":\"request\"") != std::string::npos) line = l;
+    if (l.find("\"msg\":\"provider failed\"") != std::string::npos) provider_line = l;
   }
+  EXPECT_NE(provider_line.find("\"provider\":\"nr\""), std::string::npos) << log;
   ASSERT_FALSE(line.empty()) << "no log line with request id " << request_id << ":\n" << log;
   json::value entry = json::parse(line);  // --log-format json: one object per line
   EXPECT_EQ(entry.at("msg"), "request") << line;
@@ -192,7 +201,8 @@ TEST_F(OpsE2E, AConsultationsLogLineHasItsRequestIdAndNoNationalNumber) {
   EXPECT_EQ(entry.at("caller"), "mut-100") << line;
   EXPECT_EQ(entry.at("method"), "POST") << line;
   EXPECT_EQ(entry.at("route"), "/v1/consultations") << line;
-  EXPECT_EQ(entry.at("status"), "403") << line;
+  EXPECT_EQ(entry.at("status"), "503") << line;
+  EXPECT_EQ(json::parse(response->body).at("request_id").as_string(), request_id);
   EXPECT_TRUE(entry.as_object().contains("duration_ms")) << line;
   EXPECT_TRUE(entry.as_object().contains("time")) << line;
   // Neither this line nor any other names the person.

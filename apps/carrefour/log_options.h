@@ -26,7 +26,7 @@ struct LogOptions {
 
 inline std::shared_ptr<LogOptions> AddLogOptions(CLI::App* command) {
   auto options = std::make_shared<LogOptions>();
-  command->add_option("--log-format", options->format, "Logs on stderr as text or json lines")
+  command->add_option("--log-format", options->format, "Logs on stdout as text or json lines")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
   command->add_option("--log-level", options->level, "Least important level logged")

@@ -98,7 +98,7 @@ Status Setup(std::string_view format, std::string_view level) {
   }
   json_format = format == "json";
   if (!spdlog::thread_pool()) spdlog::init_thread_pool(8192, 1);
-  auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  auto sink = std::make_shared<spdlog::sinks::stdout_sink_mt>();
   // A full queue drops the oldest line rather than slowing requests down.
   auto logger = std::make_shared<spdlog::async_logger>("carrefour", sink, spdlog::thread_pool(),
                                                        spdlog::async_overflow_policy::overrun_oldest);

@@ -1,7 +1,7 @@
 #pragma once
 
 // Logs of the long-running commands (hub, connector, demo): spdlog's default
-// logger, to stderr (the journal under systemd), one line per event, as text
+// logger, to stdout (the journal under systemd), one line per event, as text
 // or as JSON (docs/api.md section 7, docs/operations.md). Start here.
 //
 //   logging::Setup("json", "info");                 // from --log-format, --log-level
@@ -31,7 +31,7 @@ inline constexpr std::string_view kFormats[] = {"text", "json"};
 inline constexpr std::string_view kLevels[] = {"trace", "debug", "info", "warn", "error"};
 
 // Makes the default logger write `format` ("text" or "json") at `level` and
-// above to stderr. invalid-request for an unknown format or level.
+// above to stdout. invalid-request for an unknown format or level.
 Status Setup(std::string_view format, std::string_view level);
 
 // Flushes and stops the background writer (at exit).

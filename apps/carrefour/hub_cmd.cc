@@ -40,6 +40,9 @@ void AddHubCommands(CLI::App& app, int* exit_code) {
   command->add_option("--admin-token", options->admin_token,
                       "Bearer token required by the admin endpoints")
       ->envname("CARREFOUR_ADMIN_TOKEN");
+  command->add_option("--admin-host", options->admin_hosts,
+                      "A host name the admin listener answers to, beside localhost and IP "
+                      "addresses (repeat for several); other Host headers are refused");
   command->add_option("--threads", options->threads, "API worker threads")->capture_default_str();
   command->add_option("--max-body", options->max_body_bytes, "Largest request body in bytes")
       ->capture_default_str();

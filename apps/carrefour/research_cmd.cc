@@ -104,7 +104,7 @@ void AddResearchCommands(CLI::App& app, int* exit_code) {
   aggregate->add_option("--out", aggregate_command->out_file, "Write the CSV to this file");
   aggregate
       ->add_option("--k", aggregate_command->k,
-                   "Minimum persons per cell (default: the project's k)")
+                   "Minimum persons per cell (default and floor: the project's k)")
       ->check(CLI::Range(2, 1'000'000));
   aggregate->callback([aggregate_command, exit_code] {
     if (aggregate_command->extract.empty() && aggregate_command->data_dir.empty()) {

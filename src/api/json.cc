@@ -5,13 +5,17 @@
 
 #include <fmt/format.h>
 
+#include "core/bounded_text.h"
+
 namespace carrefour::api {
 namespace json = boost::json;
 
 json::object ErrorObject(const Status& status) {
   json::object error;
   error["code"] = SpecCode(status.code());
-  error["message"] = status.message();
+  // Messages quote what the caller sent: bounded, so that an answer never
+  // echoes megabytes back.
+  error["message"] = BoundedText(status.message());
   json::object body;
   body["error"] = std::move(error);
   return body;

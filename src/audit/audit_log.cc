@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include "core/bounded_text.h"
+
 namespace carrefour::audit {
 namespace {
 
@@ -216,6 +218,10 @@ void AuditLog::KeepCheckpoint(const Checkpoint& checkpoint) {
 }
 
 void AuditLog::Append(Record record, Done done) {
+  // Records are kept forever and their reasons quote what callers sent:
+  // bounded here, once for every writer.
+  if (record.reason.size() > kMaxMessageBytes) record.reason = BoundedText(record.reason);
+  if (record.detail.size() > kMaxMessageBytes) record.detail = BoundedText(record.detail);
   if (record.time_us == 0) record.time_us = NowUs(clock_);
   {
     std::lock_guard lock(mu_);

@@ -1,4 +1,5 @@
 #include "audit/audit_log.h"
+#include "core/bounded_text.h"
 
 #include <gtest/gtest.h>
 
@@ -142,6 +143,20 @@ class AuditLogTest : public ::testing::Test {
   ManualClock clock_{*Date::Parse("2024-06-01")};
   std::map<std::string, std::shared_ptr<const NoteSigner>> signers_;
 };
+
+TEST_F(AuditLogTest, ReasonAndDetailAreBoundedWhateverTheCallerQuotes) {
+  auto log = AuditLog::Open(storage_, {.node = "hub-1"}, clock_);
+  ASSERT_TRUE(log) << log.error().ToString();
+  Record record = Consultation("mut-100", "1");
+  record.outcome = StatusCode::kInvalidRequest;
+  record.reason = "data type 'x' has no fields " + std::string(4 << 20, 'f');
+  record.detail = std::string(1 << 20, 'd');
+  ASSERT_TRUE((*log)->AppendAndWait(record).ok());
+  const Record& kept = storage_.chain("hub-1").at(1);
+  EXPECT_LE(kept.reason.size(), kMaxMessageBytes);
+  EXPECT_TRUE(kept.reason.starts_with("data type 'x' has no fields fff")) << kept.reason.substr(0, 100);
+  EXPECT_LE(kept.detail.size(), kMaxMessageBytes);
+}
 
 TEST_F(AuditLogTest, ChainsRecordsFromGenesisAndContinuesAfterReopen) {
   Write(3);

@@ -130,6 +130,7 @@ struct Service::Call {
 Service::Service(EngineSource engine, store::Store& store, audit::AuditLog& audit,
                  Publisher publish, exchange::ProviderGateway& network, const Clock& clock)
     : engine_(std::move(engine)),
+      store_(store),
       audit_(audit),
       publish_(std::move(publish)),
       clock_(clock),
@@ -198,21 +199,44 @@ void Service::Refuse(Call call, const Status& status) {
   Answer(std::move(call), std::move(reply));
 }
 
-Status Service::Authorize(Call& call) const {
+Status Service::Authorize(Call& call, bool replacement) const {
   const network::Definition& definition = *call.engine->definition();
   const network::Institution* institution = definition.FindInstitution(call.caller);
   if (institution != nullptr) {
     for (const network::BisAuthorization& authorization : definition.bis_register().authorizations) {
-      if (authorization.Names(*institution) && authorization.validity.Contains(call.today)) {
+      // A replacement moves every institution's files on the person: a
+      // grant to a whole institution type is not enough, the authorization
+      // must name the institution itself.
+      if (authorization.Names(*institution) && authorization.validity.Contains(call.today) &&
+          (!replacement || authorization.requester == institution->id)) {
         call.record.legal_basis = authorization.legal_basis;
         return OkStatus();
       }
     }
   }
+  if (replacement) {
+    return NotAuthorized(fmt::format(
+        "{} may not replace BIS numbers: no [[bis_authorization]] names it (requester = \"{}\"; "
+        "one for its type is not enough) today",
+        call.caller, call.caller));
+  }
   return NotAuthorized(fmt::format(
       "{} may not write to the BIS register: no [[bis_authorization]] names it or its type "
       "today",
       call.caller));
+}
+
+// Being allowed to write to the register is not enough to change anybody in
+// it: an institution changes (or replaces) the people it registered itself
+// or on whom it holds a file, never the others'.
+Status Service::CheckConcerned(const Call& call, const Person& person) const {
+  if (person.created_by == call.caller) return OkStatus();
+  Result<std::vector<directory::Entry>> entries = store_.directory().EntriesOf(call.caller, person.niss);
+  if (!entries) return entries.error();
+  if (!entries->empty()) return OkStatus();
+  return NotAuthorized(fmt::format(
+      "{} neither registered {} nor holds a file on it: declare your file first",
+      call.caller, person.niss));
 }
 
 void Service::Create(Call call) {
@@ -266,6 +290,9 @@ void Service::Update(Call call, const std::string& niss) {
   Result<std::optional<Person>> existing = register_.Find(niss);
   if (!existing) return Refuse(std::move(call), existing.error());
   if (!*existing) return Refuse(std::move(call), NotFound(fmt::format("the BIS register has no {}", niss)));
+  if (Status concerned = CheckConcerned(call, **existing); !concerned.ok()) {
+    return Refuse(std::move(call), concerned);
+  }
   if ((*existing)->replaced_by) {
     return Refuse(std::move(call),
                   InvalidRequest(fmt::format("{} was replaced by {}: its identity is kept as it "
@@ -329,7 +356,9 @@ void Service::Update(Call call, const std::string& niss) {
 
 void Service::Replace(Call call, const std::string& niss) {
   call.record.data_type = std::string(mutations::kNissReplaced);
-  if (Status authorized = Authorize(call); !authorized.ok()) return Refuse(std::move(call), authorized);
+  if (Status authorized = Authorize(call, /*replacement=*/true); !authorized.ok()) {
+    return Refuse(std::move(call), authorized);
+  }
   Result<json::object> object = Body(call.body, {"new_niss", "effective"});
   if (!object) return Refuse(std::move(call), object.error());
   Result<std::string> new_text = api::RequiredString(*object, "new_niss");
@@ -348,6 +377,9 @@ void Service::Replace(Call call, const std::string& niss) {
   Result<std::optional<Person>> person = register_.Find(niss);
   if (!person) return Refuse(std::move(call), person.error());
   if (!*person) return Refuse(std::move(call), NotFound(fmt::format("the BIS register has no {}", niss)));
+  if (Status concerned = CheckConcerned(call, **person); !concerned.ok()) {
+    return Refuse(std::move(call), concerned);
+  }
   if ((*person)->replaced_by) {
     return Refuse(std::move(call), AlreadyExists(fmt::format("{} was already replaced by {}", niss,
                                                              *(*person)->replaced_by)));

@@ -92,9 +92,13 @@ class Service {
   class LocalGateway;
   struct Call;
 
-  // Whether the caller has a [[bis_authorization]] valid today; sets the
-  // record's legal basis from it. not-authorized otherwise.
-  Status Authorize(Call& call) const;
+  // Whether the caller has a [[bis_authorization]] valid today (for a
+  // `replacement`, one naming the institution itself, not its type); sets
+  // the record's legal basis from it. not-authorized otherwise.
+  Status Authorize(Call& call, bool replacement = false) const;
+  // Whether the caller may touch `person`: it asked for the number, or holds
+  // a file on it in the person directory. not-authorized otherwise.
+  Status CheckConcerned(const Call& call, const Person& person) const;
   // Audits the call, then answers it (503 if the record cannot be written).
   void Answer(Call call, Reply reply);
   void Refuse(Call call, const Status& status);
@@ -103,6 +107,7 @@ class Service {
   void Replace(Call call, const std::string& niss);
 
   EngineSource engine_;
+  store::Store& store_;
   audit::AuditLog& audit_;
   Publisher publish_;
   const Clock& clock_;

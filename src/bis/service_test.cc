@@ -60,6 +60,11 @@ id = "cpas"
 type = "social-welfare-centre"
 endpoint = "https://127.0.0.1:9108"
 
+[[institution]]
+id = "cpas-2"
+type = "social-welfare-centre"
+endpoint = "https://127.0.0.1:9109"
+
 [[data_type]]
 id = "person.identity"
 fields = ["last_name", "first_names", "birth_date", "sex", "nationality"]
@@ -111,6 +116,11 @@ institution = "bis"
 [[bis_authorization]]
 requester_type = "social-welfare-centre"
 legal_basis = "ISC/18/203"
+from = 2018-06-01
+
+[[bis_authorization]]
+requester = "cpas"
+legal_basis = "ISC/18/204"
 from = 2018-06-01
 )";
 
@@ -382,6 +392,35 @@ TEST_P(ServiceTest, AReplacementMovesTheFilesThroughTheMutations) {
   auto [update, update_answer] = Call("cpas", "PUT", "/v1/bis/" + niss, kAnnaBody);
   EXPECT_EQ(update, 400) << update_answer;
   EXPECT_THAT(json::serialize(update_answer), HasSubstr("was replaced by " + national));
+}
+
+// Writing to the register is not a licence to change anybody in it: another
+// authorized institution changes a person only once it holds a file on
+// them, and replacing a number (which moves everybody's files) needs an
+// authorization naming the institution itself, not its type.
+TEST_P(ServiceTest, OnlyTheCreatorOrAFileHolderChangesAndOnlyAReplaceGrantReplaces) {
+  const std::string niss = Create();  // by cpas
+  const char* changed =
+      R"({"last_name": "Kowalczyk-Nowak", "first_names": "Anna Maria", "birth_date": "1979-10-12", "sex": "f", "nationality": "PL"})";
+  auto [stranger, stranger_answer] = Call("cpas-2", "PUT", "/v1/bis/" + niss, changed);
+  EXPECT_EQ(stranger, 403) << stranger_answer;
+  EXPECT_THAT(json::serialize(stranger_answer), HasSubstr("neither registered"));
+  const std::string national = "79101200209";
+  auto [grab, grab_answer] = Call("cpas-2", "POST", "/v1/bis/" + niss + "/replacement",
+                                  fmt::format(R"({{"new_niss": "{}"}})", national));
+  EXPECT_EQ(grab, 403) << grab_answer;
+
+  directory::Entry file{niss, "cpas-2", "beneficiary", Period{*Date::Parse("2020-01-01"), {}}};
+  ASSERT_TRUE(store_->directory()
+                  .ApplyEntryChanges(std::vector<directory::EntryChange>{{directory::EntryAction::kAdd, file}})
+                  .has_value());
+  auto [holder, holder_answer] = Call("cpas-2", "PUT", "/v1/bis/" + niss, changed);
+  EXPECT_EQ(holder, 200) << holder_answer;
+  auto [still, still_answer] = Call("cpas-2", "POST", "/v1/bis/" + niss + "/replacement",
+                                    fmt::format(R"({{"new_niss": "{}"}})", national));
+  EXPECT_EQ(still, 403) << still_answer;
+  EXPECT_THAT(json::serialize(still_answer), HasSubstr("one for its type is not enough"));
+  EXPECT_TRUE(store_->directory().EntriesOfPerson(national)->empty());
 }
 
 TEST_P(ServiceTest, RoutesAndRefusesPathsItDoesNotServe) {

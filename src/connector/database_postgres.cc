@@ -104,6 +104,22 @@ class PostgresSession final : public Session {
         .first->second;
   }
 
+  // `message` without its DETAIL lines.
+  static std::string WithoutDetail(std::string_view message) {
+    std::string out;
+    while (!message.empty()) {
+      size_t end = message.find('\n');
+      std::string_view line = message.substr(0, end);
+      if (!line.starts_with("DETAIL:")) {
+        out += line;
+        out += '\n';
+      }
+      if (end == std::string_view::npos) break;
+      message.remove_prefix(end + 1);
+    }
+    return out;
+  }
+
   Status Exec(const std::string& sql) {
     PgResult result(PQexec(conn_, sql.c_str()));
     return Check(result.get(), sql);
@@ -112,7 +128,11 @@ class PostgresSession final : public Session {
   Status Check(PGresult* result, std::string_view what) {
     ExecStatusType status = PQresultStatus(result);
     if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return OkStatus();
-    std::string message = PQerrorMessage(conn_);
+    // Only the primary message: PostgreSQL's DETAIL (and the rest of the
+    // error) may quote the row's values, national numbers among them, and
+    // this message goes to the connector's log and to carrefour_unapplied.
+    const char* primary = result ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
+    std::string message = primary != nullptr ? std::string("ERROR:  ") + primary : WithoutDetail(PQerrorMessage(conn_));
     while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) {
       message.pop_back();
     }

@@ -105,6 +105,22 @@ TEST_P(ConnectorDatabaseTest, SavepointUndoesOneStatementOnly) {
   EXPECT_EQ(std::get<int64_t>(count->rows[0][0]), 2);
 }
 
+// A refused statement's message goes to the connector's log and to
+// carrefour_unapplied: it must not quote the row (PostgreSQL's DETAIL line
+// names the key's value, a national number).
+TEST_P(ConnectorDatabaseTest, ConstraintErrorsDoNotQuoteTheRow) {
+  ASSERT_TRUE(session_->Execute("CREATE TABLE person (niss TEXT PRIMARY KEY)", {}));
+  ASSERT_TRUE(session_->Execute("INSERT INTO person (niss) VALUES (:niss)",
+                                {{"niss", std::string("85073003328")}}));
+  auto duplicate = session_->Execute("INSERT INTO person (niss) VALUES (:niss)",
+                                     {{"niss", std::string("85073003328")}});
+  ASSERT_FALSE(duplicate);
+  EXPECT_EQ(duplicate.error().message().find("85073003328"), std::string::npos)
+      << duplicate.error().ToString();
+  EXPECT_EQ(duplicate.error().message().find("DETAIL"), std::string::npos)
+      << duplicate.error().ToString();
+}
+
 TEST_P(ConnectorDatabaseTest, CheckReportsMissingTablesWithoutRunning) {
   EXPECT_TRUE(session_->Check("SELECT street FROM address WHERE niss = :niss").ok());
   Status missing = session_->Check("SELECT street FROM adress WHERE niss = :niss");

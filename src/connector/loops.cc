@@ -41,6 +41,23 @@ std::string Text(const json::object& object, std::string_view key) {
   return api::Serialize(*value);
 }
 
+// `text` for one field of a log line: control characters (a newline would
+// start a forged line) are written as \xNN. Ids, sources and reasons come
+// from the hub's answers and, through it, from other institutions.
+std::string LogField(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f || c == '\\') {
+      out += fmt::format("\\x{:02x}", byte);
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 // Opens a session, retrying (with the stop signal honoured) while the
 // database cannot be reached.
 std::unique_ptr<Session> ConnectWithRetry(Context& ctx, std::string_view who) {
@@ -101,8 +118,14 @@ Status ApplyPage(Context& ctx, Session& session, const json::array& mutations,
       reason = "no apply statement for this data type";
     } else {
       if (const json::value* data = m.if_contains("data"); data && data->is_object()) {
+        const size_t fixed = params.size();
         for (const auto& [field, value] : data->get_object()) {
-          params.emplace_back(std::string(field), FromJson(value));
+          // The fixed parameters are the hub's word (the loader refuses such
+          // field names): a change's field never replaces :niss or :id.
+          const std::string_view name(field.data(), field.size());
+          bool taken = false;
+          for (size_t i = 0; i < fixed; ++i) taken = taken || params[i].first == name;
+          if (!taken) params.emplace_back(std::string(field), FromJson(value));
         }
       }
       // A savepoint per change: one that the institution's schema refuses
@@ -123,8 +146,8 @@ Status ApplyPage(Context& ctx, Session& session, const json::array& mutations,
     params.emplace_back("recorded_at", NowText());
     Result<SqlRows> recorded = session.Execute(kRecordUnapplied, params);
     if (!recorded) return fail(recorded.error());
-    spdlog::warn("feed: mutation {} from {} ({}) not applied: {}", Text(m, "id"),
-                 Text(m, "source"), data_type, reason);
+    spdlog::warn("feed: mutation {} from {} ({}) not applied: {}", LogField(Text(m, "id")),
+                 LogField(Text(m, "source")), LogField(data_type), LogField(reason));
     ++*unapplied;
   }
   Result<SqlRows> saved = session.Execute(kWriteState, {{"name", kFeedCursor}, {"value", next}});
@@ -347,7 +370,7 @@ void RunOutbox(Context& ctx) {
       } else {
         // A batch the hub refused whole (400): retrying would not help.
         std::string why = answer ? ErrorText(json::value(*answer)) : response->body.substr(0, 300);
-        spdlog::error("outbox: the hub refused a batch of {}: {}", batch.ids.size(), why);
+        spdlog::error("outbox: the hub refused a batch of {}: {}", batch.ids.size(), LogField(why));
         for (const std::string& id : batch.ids) {
           marks.push_back({{"id", id}, {"status", "rejected"}, {"error", why}, {"subscribers", SqlValue{}}});
         }

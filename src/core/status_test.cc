@@ -1,4 +1,5 @@
 #include "core/status.h"
+#include "core/bounded_text.h"
 
 #include <gtest/gtest.h>
 
@@ -51,6 +52,24 @@ TEST(Status, WithContextPrependsToTheMessage) {
   EXPECT_EQ(status.code(), StatusCode::kInvalidNiss);
   EXPECT_EQ(status.message(), "line 3: wrong check digits");
   EXPECT_EQ(status.ToString(), "invalid-niss: line 3: wrong check digits");
+}
+
+TEST(BoundedText, ShortTextIsKeptLongTextIsCutOnACharacterBoundary) {
+  EXPECT_EQ(BoundedText("short", 100), "short");
+  EXPECT_EQ(BoundedText(std::string(100, 'a'), 100), std::string(100, 'a'));
+  const std::string long_text = std::string(10000, 'x');
+  const std::string cut = BoundedText(long_text, 100);
+  EXPECT_LE(cut.size(), 100u);
+  EXPECT_TRUE(cut.starts_with("xxxx")) << cut;
+  EXPECT_TRUE(cut.ends_with(" more bytes)")) << cut;
+  EXPECT_EQ(BoundedText(long_text).size() <= kMaxMessageBytes, true);
+  // "é" is two bytes: the cut never leaves half of one.
+  std::string accents;
+  for (int i = 0; i < 200; ++i) accents += "\xc3\xa9";
+  const std::string cut_accents = BoundedText(accents, 101);
+  const size_t kept = cut_accents.find(" ... (");
+  ASSERT_NE(kept, std::string::npos);
+  EXPECT_EQ(kept % 2, 0u) << cut_accents;
 }
 
 Status FailsWhenNegative(int value) {

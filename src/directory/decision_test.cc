@@ -370,6 +370,11 @@ TEST(DecisionEngine, RefusesInTheOrderOfTheSpec) {
        {insured_now},
        StatusCode::kInvalidRequest,
        {"person.address", "no fields 'shoe_size', 'eye_colour'", "street, postal_code"}},
+      {"more names than the data type has fields: refused before any is looked at",
+       WithFields(Ask("mut-100", "person.address"), std::vector<std::string>(100000, "street")),
+       {insured_now},
+       StatusCode::kInvalidRequest,
+       {"names 100000 fields", "'person.address' has only 5"}},
       {"unknown fields before missing entries",
        WithFields(Ask("mut-100", "person.address"), {"shoe_size"}),
        {},
@@ -574,6 +579,17 @@ TEST(DecisionEngine, UsesTheFirstAuthorizationThatApplies) {
         E("mut-100", "dependent", "2024-01-01")},
        {"2024-01-01..2024-12-31", "ISC/A3", {"street", "country"}, {"nr"}}},
   });
+}
+
+TEST(DecisionEngine, RefusalQuotesUnknownFieldsBriefly) {
+  const std::string huge(1 << 20, 'x');
+  Result<Grant> grant = Engine().Decide(WithFields(Ask("mut-100", "person.address"), {huge, "street"}),
+                                      std::vector<Entry>{E("mut-100", "insured", "2020-01-01")},
+                                      kToday);
+  ASSERT_FALSE(grant);
+  EXPECT_EQ(grant.error().code(), StatusCode::kInvalidRequest);
+  EXPECT_LT(grant.error().message().size(), 400u) << grant.error().message().substr(0, 200);
+  EXPECT_NE(grant.error().message().find("'xxxxxxxx"), std::string::npos);
 }
 
 TEST(DecisionEngine, AsksForTheAuthorizedFieldsThatWereRequested) {

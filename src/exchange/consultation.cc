@@ -188,11 +188,22 @@ void ConsultationService::Consult(std::string_view caller,
     // A number that an identity replacement retired (SPEC.md 4.3,
     // docs/mutations.md): the directory moved to the new number, so say so
     // rather than leave the caller guessing. Only these refusals pay for the
-    // look-up.
+    // look-up. The new number is personal data too: only a caller with a
+    // file on the old or the new number learns it, and the refusal's audit
+    // record (whose reason names it) keeps the disclosure.
     if (grant.error().code() == StatusCode::kNotIntegrated) {
       Result<std::optional<store::NissReplacement>> replacement =
           store_.mutations().ReplacementOf(request->niss);
+      bool has_file = false;
       if (replacement && replacement->has_value()) {
+        for (const directory::Entry& entry : *entries) has_file = has_file || entry.institution == caller;
+        if (!has_file) {
+          Result<std::vector<directory::Entry>> moved =
+              store_.directory().EntriesOf(caller, (*replacement)->new_niss);
+          has_file = moved && !moved->empty();
+        }
+      }
+      if (has_file) {
         return refuse(NotIntegrated(fmt::format(
             "this number was replaced by {} on {}; consult the new number",
             (*replacement)->new_niss, (*replacement)->effective.ToString())));

@@ -28,6 +28,7 @@
 #include "directory/integration.h"
 #include "exchange/consultation.h"
 #include "exchange/wire.h"
+#include "hub/admin_guard.h"
 #include "hub/console_api.h"
 #include "hub/live_stats.h"
 #include "hub/metrics.h"
@@ -51,6 +52,24 @@ using SteadyClock = std::chrono::steady_clock;
 // SPEC.md section 4.1: a bigger batch is refused whole.
 constexpr size_t kMaxEntriesPerBatch = 10000;
 
+// The metrics label of an API request. Only the methods and paths the API
+// answers get their own label; anything else, the method included (a caller
+// chooses it freely), is "other": callers inventing methods or paths must
+// not be able to grow the metrics without bound.
+std::string EndpointLabel(std::string_view method, std::string_view path) {
+  static constexpr std::string_view kEndpoints[] = {
+      "POST /v1/consultations", "POST /v1/consultations/batch", "POST /v1/directory/entries",
+      "GET /v1/directory/entries",
+      "POST /v1/mutations",     "GET /v1/mutations/feed",     "POST /v1/bis"};
+  for (std::string_view endpoint : kEndpoints) {
+    if (endpoint.size() == method.size() + 1 + path.size() && endpoint.starts_with(method) &&
+        endpoint[method.size()] == ' ' && endpoint.ends_with(path)) {
+      return std::string(endpoint);
+    }
+  }
+  return "other";
+}
+
 // Provide calls over mutual TLS with kept-alive pools (SPEC.md section 5).
 class NetGateway : public exchange::ProviderGateway {
  public:
@@ -69,9 +88,18 @@ class NetGateway : public exchange::ProviderGateway {
     // The provider must present its own institution's certificate.
     endpoint.expected_cn = provider.id;
     client_.Post(endpoint, "/v1/provide", std::move(body),
-                 [done = std::move(done)](Result<net::ClientResponse> response) {
+                 [done = std::move(done), id = provider.id](Result<net::ClientResponse> response) {
                    if (!response) {
-                     done(Error(response.error()));
+                     // The requester learns the code and who failed; the
+                     // details (addresses, TLS alerts, the CN a server
+                     // presented) are the network's internals: the hub's log.
+                     spdlog::warn("provide call to {} failed: {}", id, response.error().ToString());
+                     const StatusCode code = response.error().code();
+                     done(Error(Status(code, code == StatusCode::kTimeout
+                                                 ? fmt::format("{} did not answer in time", id)
+                                                 : fmt::format("{} could not be reached or could not "
+                                                               "prove its identity",
+                                                               id))));
                      return;
                    }
                    done(exchange::ProviderReply{response->status, std::move(response->body)});
@@ -174,7 +202,7 @@ class Hub::Impl {
 
  private:
   void HandleApi(net::Request&& request, net::Responder respond);
-  void HandleAdmin(net::Request&& request, net::Responder respond);
+  void HandleAdmin(net::Request&& request, std::function<void(net::Response)> respond);
   void PostEntries(const network::Institution& caller, const net::Request& request,
                    std::function<void(net::Response)> respond);
   net::Response GetEntries(const network::Institution& caller, const net::Request& request);
@@ -184,6 +212,7 @@ class Hub::Impl {
   net::Response AdminAuditTree(const std::string& path, const net::Request& request);
   net::Response AdminNetwork();
   net::Response AdminDirectory(const net::Request& request);
+  net::Response AuditPersonRead(const net::Request& request, net::Response response);
   std::string ExtraMetrics() const;
 };
 
@@ -192,6 +221,12 @@ Status Hub::Impl::Start() {
   std::error_code ec;
   std::filesystem::create_directories(options_.data_dir, ec);
   if (ec) return InvalidRequest(fmt::format("cannot create {}: {}", options_.data_dir.string(), ec.message()));
+  // The data folder holds the directory, BIS identities, mutation payloads
+  // and the audit: the hub's user only, whatever the umask it was started
+  // with (RunHub also sets umask 077 for the files created inside).
+  std::filesystem::permissions(options_.data_dir, std::filesystem::perms::owner_all,
+                               std::filesystem::perm_options::replace, ec);
+  if (ec) return InvalidRequest(fmt::format("cannot restrict {} to its owner: {}", options_.data_dir.string(), ec.message()));
   if (options_.cert.empty()) options_.cert = options_.data_dir / "pki" / "hub.crt";
   if (options_.key.empty()) options_.key = options_.data_dir / "pki" / "hub.key";
   if (options_.ca.empty()) options_.ca = options_.data_dir / "pki" / "ca.crt";
@@ -206,6 +241,19 @@ Status Hub::Impl::Start() {
   Result<std::unique_ptr<store::Store>> store = store::OpenStore(options_.store_url, clock_);
   if (!store) return store.error().WithContext("store");
   store_ = std::move(*store);
+  // A database file made by an earlier version (or under another umask)
+  // may be world-readable; SQLite gives its -wal and -shm the database
+  // file's mode, so restricting it now covers them when they are recreated.
+  if (std::string_view url = options_.store_url; url.starts_with("sqlite:")) {
+    const std::string database(url.substr(7));
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+      std::filesystem::path file = database + suffix;
+      if (!std::filesystem::exists(file, ec)) continue;
+      std::filesystem::permissions(file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+                                   std::filesystem::perm_options::replace, ec);
+      if (ec) return InvalidRequest(fmt::format("cannot restrict {} to its owner: {}", file.string(), ec.message()));
+    }
+  }
 
   live_ = std::make_unique<LiveStats>(clock_, [this](std::string_view data_type) {
     return engine()->definition()->FindDataType(data_type) != nullptr;
@@ -287,7 +335,10 @@ Status Hub::Impl::Start() {
     admin_options.threads = 1;
     admin_ = std::make_unique<net::Server>(
         admin_options, [this](net::Request&& request, net::Responder respond) {
-          HandleAdmin(std::move(request), std::move(respond));
+          HandleAdmin(std::move(request), [respond](net::Response response) {
+            AddAdminHeaders(response);
+            respond(std::move(response));
+          });
         });
     CARREFOUR_RETURN_IF_ERROR(admin_->Start().WithContext("admin listener"));
   }
@@ -394,13 +445,12 @@ void LogRequest(std::string request_id, const std::string& caller, const std::st
 
 void Hub::Impl::HandleApi(net::Request&& request, net::Responder respond) {
   const SteadyClock::time_point start = SteadyClock::now();
-  // Only known endpoints get their own label: a caller inventing paths must
-  // not be able to grow the metrics without bound.
   const bool known = request.path == "/v1/consultations" || request.path == "/v1/consultations/batch" ||
                      request.path == "/v1/directory/entries" ||
                      request.path == "/v1/mutations" || request.path == "/v1/mutations/feed" ||
                      request.path == "/v1/bis";
-  std::string endpoint = known ? request.method + " " + request.path : "other";
+  // The method too: a caller chooses it freely.
+  std::string endpoint = EndpointLabel(request.method, request.path);
   // The request log's route: a known path, never one that holds a number.
   std::string route = known                                 ? request.path
                       : bis::Service::IsApiPath(request.path) ? "/v1/bis/{niss}"
@@ -593,7 +643,7 @@ net::Response Hub::Impl::GetEntries(const network::Institution& caller, const ne
   return net::Response::Json(200, json::serialize(answer));
 }
 
-void Hub::Impl::HandleAdmin(net::Request&& request, net::Responder respond) {
+void Hub::Impl::HandleAdmin(net::Request&& request, std::function<void(net::Response)> respond) {
   const std::string& path = request.path;
   if (path == "/healthz") return respond(net::Response::Text(200, "ok\n"));
   if (path == "/readyz") {
@@ -609,6 +659,11 @@ void Hub::Impl::HandleAdmin(net::Request&& request, net::Responder respond) {
           503, fmt::format("unavailable: the audit log cannot be written: {}\n", audit_->last_error())));
     }
     return respond(net::Response::Text(200, "ready\n"));
+  }
+  // DNS rebinding and cross-site requests (hub/admin_guard.h): before
+  // anything, the console's files included.
+  if (Status allowed = CheckAdminRequest(request, AdminHosts{options_.admin_hosts}); !allowed.ok()) {
+    return respond(net::ErrorResponse(allowed));
   }
   // The console's files hold no data (its pages fetch the endpoints below
   // with the token), so they are served without it.
@@ -626,15 +681,22 @@ void Hub::Impl::HandleAdmin(net::Request&& request, net::Responder respond) {
   }
   if (path == "/metrics") return respond(net::Response::Text(200, metrics_.Render(ExtraMetrics())));
   if (path == "/v1/admin/network") return respond(AdminNetwork());
+  if (path == "/v1/admin/person") {
+    if (std::optional<net::Response> answer = console_->Handle(request)) {
+      return respond(AuditPersonRead(request, std::move(*answer)));
+    }
+  }
   if (std::optional<net::Response> answer = console_->Handle(request)) return respond(std::move(*answer));
-  if (path == "/v1/admin/directory") return respond(AdminDirectory(request));
-  if (path == "/v1/admin/audit") return respond(AdminAudit(request));
+  if (path == "/v1/admin/directory") return respond(AuditPersonRead(request, AdminDirectory(request)));
+  if (path == "/v1/admin/audit") return respond(AuditPersonRead(request, AdminAudit(request)));
   if (path == "/v1/admin/audit/verify") return respond(AdminVerify());
   if (path == "/v1/admin/audit/checkpoint" || path == "/v1/admin/audit/key" ||
       path == "/v1/admin/audit/proof" || path == "/v1/admin/audit/consistency") {
     return respond(AdminAuditTree(path, request));
   }
-  if (path == "/v1/admin/transparency") return respond(AdminTransparency(request));
+  if (path == "/v1/admin/transparency") {
+    return respond(AuditPersonRead(request, AdminTransparency(request)));
+  }
   if (path == "/v1/admin/bis") {
     bis::Reply reply = bis_->HandleAdmin(request.QueryParam("niss"), request.QueryParam("q"),
                                          request.QueryParam("birth_date"), request.QueryParam("limit"));
@@ -656,6 +718,30 @@ void Hub::Impl::HandleAdmin(net::Request&& request, net::Responder respond) {
     return respond(net::Response::Json(200, R"({"reloaded":true})"));
   }
   respond(net::ErrorResponse(NotFound(fmt::format("no admin endpoint {}", path))));
+}
+
+// An administrator's read that names a person (?niss=) is audited, as BIS
+// look-ups are: who looked at whom is what oversight of the hub's own staff
+// needs. The record is durable before the answer leaves; a refused read
+// (which showed nothing) is not traced.
+net::Response Hub::Impl::AuditPersonRead(const net::Request& request, net::Response response) {
+  if (response.status != 200) return response;
+  std::optional<std::string_view> niss = request.QueryParam("niss");
+  if (!niss || niss->empty()) return response;
+  Result<std::string> normalized = niss::Normalize(*niss, clock_.Today());
+  if (!normalized) return response;
+  audit::Record record;
+  record.kind = audit::Kind::kAdmin;
+  record.request_id = audit::NewRequestId();
+  record.requester = "admin";
+  record.niss = *normalized;
+  record.reason = fmt::format("admin read of {}", request.path);
+  record.answer_sha256 = audit::Sha256Hex(response.body);
+  Status written = audit_->AppendAndWait(std::move(record));
+  if (!written.ok()) {
+    return net::ErrorResponse(Unavailable("the audit log could not be written; try again"));
+  }
+  return response;
 }
 
 net::Response Hub::Impl::AdminNetwork() {
@@ -1015,6 +1101,9 @@ int RunHub(HubOptions options) {
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  // Everything the hub creates (database, WAL, research extracts, keys) is
+  // for its own user only, whatever umask it was started with.
+  ::umask(077);
   Result<std::unique_ptr<Hub>> hub = Hub::Start(options);
   if (!hub) {
     std::fprintf(stderr, "carrefour hub: %s\n", hub.error().ToString().c_str());

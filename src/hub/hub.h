@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/clock.h"
 #include "core/result.h"
@@ -38,6 +39,10 @@ struct HubOptions {
   // When set, the admin endpoints (all but /healthz and /readyz) require
   // "Authorization: Bearer <token>".
   std::string admin_token;
+  // Host names (beside localhost and IP addresses) under which the admin
+  // listener answers: requests naming another host are refused, as a DNS
+  // rebinding page's would be (hub/admin_guard.h).
+  std::vector<std::string> admin_hosts;
   int threads = 4;
   size_t max_body_bytes = 8 << 20;
   std::chrono::milliseconds provider_timeout{2000};

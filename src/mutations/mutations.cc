@@ -49,9 +49,16 @@ Result<Item> ParseItem(const directory::DecisionEngine& engine, std::string_view
   store::NewMutation& mutation = item.mutation;
   mutation.source = std::string(caller);
   CARREFOUR_ASSIGN_OR_RETURN(mutation.id, api::RequiredString(object, "id"));
-  if (mutation.id.empty() || mutation.id.size() > kMaxIdLength) {
-    return Error(InvalidRequest(
-        fmt::format("'id' must be a string of 1 to {} characters", kMaxIdLength)));
+  // Ids travel into subscribers' databases and logs: letters, digits and a
+  // few separators only, so that none can forge a log line or surprise a
+  // consumer.
+  const bool plain = std::all_of(mutation.id.begin(), mutation.id.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '-' || c == '_' || c == '.' || c == ':' || c == '/';
+  });
+  if (mutation.id.empty() || mutation.id.size() > kMaxIdLength || !plain) {
+    return Error(InvalidRequest(fmt::format(
+        "'id' must be 1 to {} characters among letters, digits and - _ . : /", kMaxIdLength)));
   }
   CARREFOUR_ASSIGN_OR_RETURN(mutation.data_type, api::RequiredString(object, "data_type"));
   record->data_type = mutation.data_type;

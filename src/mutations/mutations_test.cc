@@ -143,6 +143,10 @@ TEST_P(MutationServiceTest, ItemsAreAcceptedDuplicateOrRejected) {
       {"unknown field", Item("m3", R"({"street": "x", "colour": "red"})"), "rejected",
        "invalid-request"},
       {"empty id", Item(""), "rejected", "invalid-request"},
+      // Ids end up in subscribers' logs: no line of its own to forge.
+      {"id with a newline", Item("m5\\nERROR forged line"), "rejected", "invalid-request"},
+      {"id with a space", Item("m 6"), "rejected", "invalid-request"},
+      {"id with separators", Item("outbox:2024/05-01_a.b"), "accepted", ""},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <string>
 
+#include "core/bounded_text.h"
 #include "net/client.h"
 #include "net/internal/text.h"
 #include "net/server.h"
@@ -56,7 +57,7 @@ std::string ErrorJson(const Status& status) {
   std::string body = R"({"error":{"code":)";
   internal::AppendJsonString(SpecCode(status.code()), &body);
   body += R"(,"message":)";
-  internal::AppendJsonString(status.message(), &body);
+  internal::AppendJsonString(BoundedText(status.message()), &body);
   body += "}}";
   return body;
 }

@@ -435,18 +435,23 @@ class Session final : public SessionBase {
       if (IsTimeout(ec)) core_->timeouts.fetch_add(1);
       return CloseNow();
     }
-    if (linger_bytes_ > 0) return Linger();
+    if (linger_bytes_ > 0) {
+      // One deadline for the whole discard, set once: re-arming it for each
+      // chunk let a client trickling a byte at a time hold the connection
+      // for ever.
+      Tcp().expires_after(options().body_timeout);
+      return Linger();
+    }
     if (!response_.keep_alive()) return Close();
     ReadRequest(/*fresh=*/false);
   }
 
-  // Reads and drops the rest of a declared body after a 413 (bounded in time
-  // and size), then closes. Closing at once would make the
+  // Reads and drops the rest of a declared body after a 413 (bounded in size,
+  // and in time by the one deadline OnWrite set), then closes. Closing at once would make the
   // kernel reset the connection, and the client would see the reset rather
   // than our answer.
   void Linger() {
     state_ = State::kClosing;
-    Tcp().expires_after(options().body_timeout);
     buffer_.clear();
     size_t chunk = static_cast<size_t>(std::min<uint64_t>(linger_bytes_, 64 * 1024));
     stream_.async_read_some(buffer_.prepare(chunk), [self = Self()](beast::error_code ec, size_t n) {

@@ -1,11 +1,17 @@
 #include "net/server.h"
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <future>
 #include <mutex>
 #include <string>
 #include <thread>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include <gtest/gtest.h>
 
@@ -156,6 +162,99 @@ TEST(Server, RawTlsClientWithCertificateIsServed) {
   EXPECT_NE(answer->find("peer=mut-200"), std::string::npos) << *answer;
 }
 
+// A certificate made here, outside the pki module (which would refuse to
+// make it): `common_names` as the subject's CN entries, signed by `issuer`
+// (its certificate and key files), a CA itself when `is_ca`. Writes
+// NAME.crt (followed by `chain_extra`, the intermediate of a chain) and
+// NAME.key into `dir`; returns their identity with the network CA.
+TlsFiles ForgedIdentity(const std::filesystem::path& dir, const std::string& name,
+                        const std::vector<std::string>& common_names, const TlsFiles& issuer,
+                        bool is_ca, const std::filesystem::path& chain_extra = {}) {
+  auto read_pem = [](const std::filesystem::path& path, auto reader) {
+    FILE* file = std::fopen(path.c_str(), "r");
+    EXPECT_NE(file, nullptr) << path;
+    auto* object = reader(file, nullptr, nullptr, nullptr);
+    std::fclose(file);
+    return object;
+  };
+  X509* issuer_cert = read_pem(issuer.cert, PEM_read_X509);
+  EVP_PKEY* issuer_key = read_pem(issuer.key, PEM_read_PrivateKey);
+  EVP_PKEY* key = EVP_EC_gen("P-256");
+  X509* cert = X509_new();
+  X509_set_version(cert, 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(cert), static_cast<long>(std::hash<std::string>()(name) & 0x7fffffff));
+  X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
+  X509_gmtime_adj(X509_getm_notAfter(cert), 86400);
+  X509_NAME* subject = X509_get_subject_name(cert);
+  for (const std::string& cn : common_names) {
+    X509_NAME_add_entry_by_NID(subject, NID_commonName, V_ASN1_UTF8STRING,
+                               reinterpret_cast<const unsigned char*>(cn.data()),
+                               static_cast<int>(cn.size()), -1, 0);
+  }
+  X509_set_issuer_name(cert, X509_get_subject_name(issuer_cert));
+  X509_set_pubkey(cert, key);
+  X509V3_CTX context;
+  X509V3_set_ctx(&context, issuer_cert, cert, nullptr, nullptr, 0);
+  for (auto [nid, value] : {std::pair<int, const char*>{NID_basic_constraints, is_ca ? "critical,CA:TRUE" : "critical,CA:FALSE"},
+                            {NID_key_usage, is_ca ? "critical,keyCertSign,cRLSign" : "critical,digitalSignature"},
+                            {NID_ext_key_usage, "serverAuth,clientAuth"}}) {
+    if (is_ca && nid == NID_ext_key_usage) continue;
+    X509_EXTENSION* extension = X509V3_EXT_conf_nid(nullptr, &context, nid, value);
+    X509_add_ext(cert, extension, -1);
+    X509_EXTENSION_free(extension);
+  }
+  EXPECT_GT(X509_sign(cert, issuer_key, EVP_sha256()), 0);
+  TlsFiles files{dir / (name + ".crt"), dir / (name + ".key"), Certs::Get().NetworkCa()};
+  FILE* out = std::fopen(files.cert.c_str(), "w");
+  PEM_write_X509(out, cert);
+  if (!chain_extra.empty()) {
+    X509* extra = read_pem(chain_extra, PEM_read_X509);
+    PEM_write_X509(out, extra);
+    X509_free(extra);
+  }
+  std::fclose(out);
+  out = std::fopen(files.key.c_str(), "w");
+  PEM_write_PrivateKey(out, key, nullptr, nullptr, 0, nullptr, nullptr);
+  std::fclose(out);
+  std::filesystem::permissions(files.key, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  X509_free(cert);
+  EVP_PKEY_free(key);
+  X509_free(issuer_cert);
+  EVP_PKEY_free(issuer_key);
+  return files;
+}
+
+// The network PKI has one level: the CA signs every certificate. A chain
+// through an intermediate, a subject with two CNs, and a CN with a control
+// character are not identities.
+TEST(Server, OnlyOneLevelOneCleanCommonNameIsAnIdentity) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("carrefour-forged-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const TlsFiles network_ca{Certs::Get().NetworkCa(),
+                            Certs::Get().NetworkCa().parent_path() / "ca.key", {}};
+  ASSERT_TRUE(std::filesystem::exists(network_ca.key)) << network_ca.key;
+  Server server(TlsServer(), Echo);
+  ASSERT_TRUE(server.Start().ok());
+  auto peer = [&](const TlsFiles& identity) -> std::string {
+    RawTlsClient client(Certs::Get().NetworkCa(), identity);
+    auto answer = client.Exchange(server.port(), "GET /a HTTP/1.1\r\nConnection: close\r\n\r\n");
+    if (!answer || !answer->starts_with("HTTP/1.1 200")) return "<refused>";
+    size_t at = answer->find("peer=");
+    return answer->substr(at + 5, answer->find(" method=") - at - 5);
+  };
+  // The positive control: a certificate made the same way, directly by the CA.
+  EXPECT_EQ(peer(ForgedIdentity(dir, "plain", {"mut-100"}, network_ca, false)), "mut-100");
+
+  TlsFiles intermediate = ForgedIdentity(dir, "intermediate", {"intermediate"}, network_ca, true);
+  TlsFiles below = ForgedIdentity(dir, "below", {"mut-100"}, intermediate, false, intermediate.cert);
+  EXPECT_EQ(peer(below), "<refused>");
+  EXPECT_EQ(peer(ForgedIdentity(dir, "two", {"mut-200", "mut-100"}, network_ca, false)), "");
+  EXPECT_EQ(peer(ForgedIdentity(dir, "control", {std::string("mut-100\nx")}, network_ca, false)), "");
+  EXPECT_EQ(peer(ForgedIdentity(dir, "nul", {std::string("mut-100\0x", 9)}, network_ca, false)), "");
+  std::filesystem::remove_all(dir);
+}
+
 TEST(Server, BodyOverLimitGets413) {
   ServerOptions options = TlsServer();
   options.max_body_bytes = 1024;
@@ -192,6 +291,37 @@ TEST(Server, ChunkedBodyOverLimitGets413) {
   std::string answer = socket.ReadUntilClosed();
   EXPECT_TRUE(answer.starts_with("HTTP/1.1 413")) << answer;
   EXPECT_NE(answer.find("body-too-large"), std::string::npos) << answer;
+}
+
+// After a 413 the server reads and drops what the client still sends, for a
+// while: a client trickling a byte at a time must not hold the connection
+// beyond that one deadline.
+TEST(Server, TrickleAfter413CannotHoldTheConnection) {
+  ServerOptions options;
+  options.max_body_bytes = 16;
+  options.body_timeout = std::chrono::milliseconds(300);
+  Server server(options, Echo);
+  ASSERT_TRUE(server.Start().ok());
+  RawSocket socket(server.port());
+  ASSERT_TRUE(socket.Send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n"));
+  std::string answer = socket.ReadUntil("}}");
+  ASSERT_TRUE(answer.starts_with("HTTP/1.1 413")) << answer;
+  // 100 bytes, one every 50 ms: five seconds of trickle, each byte well
+  // within the 300 ms timeout of the one before.
+  std::atomic<bool> closed{false};
+  std::atomic<int> sent{0};
+  std::thread trickle([&] {
+    for (int i = 0; i < 100 && !closed.load(); ++i) {
+      if (!socket.Send("x")) break;
+      sent.fetch_add(1);
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
+  socket.ReadUntilClosed();  // returns once the server has closed
+  closed = true;
+  const int sent_before_close = sent.load();
+  trickle.join();
+  EXPECT_LT(sent_before_close, 100) << "the connection stayed open for the whole trickle";
 }
 
 TEST(Server, ExpectContinueOverLimitIsRefusedBeforeUpload) {

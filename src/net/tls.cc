@@ -1,5 +1,8 @@
 #include "net/internal/tls.h"
 
+#include <sys/stat.h>
+
+#include <cstdio>
 #include <filesystem>
 #include <system_error>
 
@@ -31,6 +34,18 @@ Status CheckReadable(const std::filesystem::path& path, const char* what) {
   return OkStatus();
 }
 
+// A private key that the group or others may read (or replace) is refused
+// at load: the identity of the hub or of an institution would be theirs too.
+Status CheckPrivate(const std::filesystem::path& path) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0) return OkStatus();  // loading it will say why
+  if ((info.st_mode & 077) == 0) return OkStatus();
+  char mode[8];
+  std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(info.st_mode & 07777));
+  return InvalidRequest("TLS key " + path.string() + " is accessible to group or others (mode " +
+                        mode + "): chmod 600 " + path.string());
+}
+
 Status FromSsl(const boost::system::error_code& ec, const char* what,
                const std::filesystem::path& path) {
   return InvalidRequest(std::string("cannot load TLS ") + what + " " + path.string() + ": " +
@@ -42,6 +57,7 @@ Status FromSsl(const boost::system::error_code& ec, const char* what,
 Result<ssl::context> MakeTlsContext(const TlsFiles& files, TlsRole role) {
   CARREFOUR_RETURN_IF_ERROR(CheckReadable(files.cert, "certificate"));
   CARREFOUR_RETURN_IF_ERROR(CheckReadable(files.key, "key"));
+  CARREFOUR_RETURN_IF_ERROR(CheckPrivate(files.key));
   CARREFOUR_RETURN_IF_ERROR(CheckReadable(files.ca, "CA certificate"));
 
   ssl::context context(role == TlsRole::kServer ? ssl::context::tls_server
@@ -73,8 +89,10 @@ Result<ssl::context> MakeTlsContext(const TlsFiles& files, TlsRole role) {
   // server learns who is calling, the client who is answering.
   context.set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert, ec);
   if (ec) return Error(Internal("cannot set the TLS verify mode: " + ec.message()));
-  // Leaf + network CA; a longer chain is not part of this PKI.
-  SSL_CTX_set_verify_depth(native, 4);
+  // Leaf + network CA, nothing between: depth 0 allows no intermediate CA
+  // (the trust anchor does not count). A longer chain is not part of this
+  // PKI, whatever a certificate's basic constraints say.
+  SSL_CTX_set_verify_depth(native, 0);
   if (role == TlsRole::kServer) {
     // Tell clients which CA we accept, so that a client holding several
     // identities picks the right one.
@@ -100,6 +118,9 @@ std::string VerifiedPeerCommonName(SSL* ssl) {
   X509_NAME* subject = X509_get_subject_name(cert);
   int index = X509_NAME_get_index_by_NID(subject, NID_commonName, -1);
   if (index < 0) return {};
+  // Exactly one CN: with several, which one is "the" identity would depend
+  // on who reads the certificate.
+  if (X509_NAME_get_index_by_NID(subject, NID_commonName, index) >= 0) return {};
   ASN1_STRING* data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, index));
   unsigned char* utf8 = nullptr;
   int length = ASN1_STRING_to_UTF8(&utf8, data);
@@ -109,6 +130,12 @@ std::string VerifiedPeerCommonName(SSL* ssl) {
   }
   std::string cn(reinterpret_cast<const char*>(utf8), static_cast<size_t>(length));
   OPENSSL_free(utf8);
+  // A NUL or a control character makes a name that prints as another one
+  // (and forges log lines): not an identity.
+  for (char c : cn) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f) return {};
+  }
   return cn;
 }
 

@@ -36,6 +36,16 @@ constexpr std::string_view kHubId = "hub";
 constexpr std::string_view kInstitutionTypeKeys[] = {"id", "capacities"};
 constexpr std::string_view kInstitutionKeys[] = {"id", "type", "name", "endpoint"};
 constexpr std::string_view kDataTypeKeys[] = {"id", "fields"};
+
+// The parameters a connector binds for every change it applies (docs/connector.md);
+// a data type's fields are bound beside them by name, so may not take them.
+constexpr std::string_view kConnectorParameters[] = {"niss",      "id",        "source", "data_type",
+                                                     "cursor",    "effective", "data"};
+
+bool IsConnectorParameter(std::string_view field) {
+  return std::find(std::begin(kConnectorParameters), std::end(kConnectorParameters), field) !=
+         std::end(kConnectorParameters);
+}
 constexpr std::string_view kAvailabilityKeys[] = {"data_type", "provider_type", "capacity"};
 constexpr std::string_view kAuthorizationKeys[] = {"data_type", "requester",   "requester_type",
                                                    "capacity",  "fields",      "legal_basis",
@@ -731,6 +741,16 @@ class Builder {
           reporter_.Error(field.line,
                           fmt::format("field '{}' may only use letters, digits and '_' (fields "
                                       "are JSON keys and connector columns)",
+                                      field.value));
+          fields_ok = false;
+        } else if (IsConnectorParameter(field.value)) {
+          // A connector binds a change's fields by name beside these: a field
+          // called `niss` would let a source choose the row that subscribers'
+          // statements write (another person's).
+          reporter_.Error(field.line,
+                          fmt::format("field '{}' is a name that connectors bind themselves "
+                                      "(niss, id, source, data_type, cursor, effective, data): "
+                                      "choose another name",
                                       field.value));
           fields_ok = false;
         }

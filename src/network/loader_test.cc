@@ -518,6 +518,21 @@ TEST(Loader, RefusesValuesListedTwice) {
   for (const Row& row : rows) ExpectOneDiagnostic(row);
 }
 
+TEST(Loader, RefusesFieldNamesThatConnectorsBindThemselves) {
+  const Row rows[] = {
+      {"niss", "[[data_type]]\nid = \"x\"\nfields = [\"street\", \"niss\"]  # <-",
+       "field 'niss' is a name that connectors bind themselves (niss, id, source, data_type, "
+       "cursor, effective, data): choose another name"},
+      {"id", "[[data_type]]\nid = \"x\"\nfields = [\"id\"]  # <-",
+       "field 'id' is a name that connectors bind themselves (niss, id, source, data_type, "
+       "cursor, effective, data): choose another name"},
+      {"source", "[[data_type]]\nid = \"x\"\nfields = [\"source\"]  # <-",
+       "field 'source' is a name that connectors bind themselves (niss, id, source, data_type, "
+       "cursor, effective, data): choose another name"},
+  };
+  for (const Row& row : rows) ExpectOneDiagnostic(row);
+}
+
 TEST(Loader, RefusesPeriodsThatEndBeforeTheyStart) {
   ExpectOneDiagnostic(
       {"to before from",

@@ -578,10 +578,12 @@ Status InitAuthority(const fs::path& dir, const AuthorityOptions& options) {
   if (X509_set_issuer_name(cert.get(), name.get()) != 1) {
     return OpenSslFailure("setting the issuer");
   }
-  // The CA signs certificates (and could sign CRLs), nothing else; no
-  // pathlen: the network has exactly one level below it.
+  // The CA signs certificates (and could sign CRLs), nothing else; pathlen
+  // 0: the network has exactly one level below it, so no certificate it
+  // signs may act as a CA (the TLS verification allows no intermediate
+  // either).
   CARREFOUR_RETURN_IF_ERROR(
-      AddExtension(cert.get(), cert.get(), NID_basic_constraints, "critical,CA:TRUE"));
+      AddExtension(cert.get(), cert.get(), NID_basic_constraints, "critical,CA:TRUE,pathlen:0"));
   CARREFOUR_RETURN_IF_ERROR(
       AddExtension(cert.get(), cert.get(), NID_key_usage, "critical,keyCertSign,cRLSign"));
   CARREFOUR_RETURN_IF_ERROR(

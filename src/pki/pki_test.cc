@@ -201,6 +201,8 @@ TEST_F(PkiTest, CertificatesHaveTheExtensionsOfTheirRole) {
   }
 
   EXPECT_TRUE(X509_get_extension_flags(ca.get()) & EXFLAG_CA);
+  // One level: nothing the CA signs may sign in turn.
+  EXPECT_EQ(X509_get_pathlen(ca.get()), 0);
   EXPECT_EQ(X509_get_key_usage(ca.get()), static_cast<uint32_t>(KU_KEY_CERT_SIGN | KU_CRL_SIGN));
 
   EXPECT_FALSE(X509_get_extension_flags(leaf.get()) & EXFLAG_CA);

@@ -132,7 +132,9 @@ Result<AggregateTable> Aggregate(const network::ResearchProject& project,
   AggregateTable table;
   table.by = options.by;
   table.sum = options.sum;
-  table.k = options.k > 0 ? options.k : project.k;
+  // The project's k is a floor set with its legal basis: an option may only
+  // raise it, never publish smaller cells.
+  table.k = std::max(options.k, project.k);
   std::vector<Column> dims;
   for (const std::string& name : options.by) {
     CARREFOUR_ASSIGN_OR_RETURN(Column column, FindColumn(project, name));

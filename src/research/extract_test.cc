@@ -646,6 +646,16 @@ TEST_P(ResearchExtractTest, AggregatesNeverShowASmallCell) {
   EXPECT_THAT(csv, HasSubstr("person.identity.birth_date,person.address.postal_code,"
                              "employment.wages.quarter,persons,sum_gross_wage,status\n"));
 
+  // An option may raise k, never lower it below the project's.
+  options.k = 2;
+  Result<AggregateTable> lowered = Aggregate(project, options);
+  ASSERT_TRUE(lowered.has_value()) << lowered.error().ToString();
+  EXPECT_EQ(lowered->k, 5);
+  for (const AggregateCell& cell : lowered->cells) {
+    if (!cell.suppressed) EXPECT_GE(cell.persons, 5u);
+  }
+  options.k = 0;
+
   options.by = {"person.identity.last_name"};
   Result<AggregateTable> bad = Aggregate(project, options);
   ASSERT_FALSE(bad.has_value());

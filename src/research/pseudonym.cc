@@ -12,6 +12,7 @@
 #include <fstream>
 #include <string>
 
+#include "core/secret_file.h"
 #include "research/research.h"
 
 namespace carrefour::research {
@@ -59,32 +60,22 @@ Status CheckMayRun(const network::Definition& definition, const network::Researc
 }
 
 Result<std::string> LoadOrCreateKey(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  if (in) {
-    std::string key;
-    std::getline(in, key);
-    if (IsHexKey(key)) return key;
-    return Error(Internal(fmt::format("{} is not a research key (64 hex digits)", file.string())));
-  }
-  unsigned char bytes[32];
-  if (RAND_bytes(bytes, sizeof bytes) != 1) {
-    return Error(Internal("no randomness for the research key"));
-  }
-  std::string key;
-  for (unsigned char byte : bytes) key += fmt::format("{:02x}", byte);
-  // O_EXCL: two processes creating the key at once must not end up with two
-  // keys (the pseudonyms of one would be lost); the loser reads the winner's.
-  int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
-  if (fd < 0) {
-    if (errno == EEXIST) return LoadOrCreateKey(file);
-    return Error(
-        Internal(fmt::format("cannot create {}: {}", file.string(), std::strerror(errno))));
-  }
-  std::string line = key + "\n";
-  bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
-                 ::fsync(fd) == 0;
-  ::close(fd);
-  if (!written) return Error(Internal(fmt::format("cannot write {}", file.string())));
+  // Written to a temporary file and linked (core/secret_file.h): two
+  // processes creating the key at once must not end up with two keys (the
+  // pseudonyms of one would be lost), and a key that exists but cannot be
+  // opened is an error, not a retry without end.
+  Result<std::string> key = LoadOrCreateSecret(
+      file, "research key", [](std::string_view text) { return IsHexKey(text); },
+      []() -> Result<std::string> {
+        unsigned char bytes[32];
+        if (RAND_bytes(bytes, sizeof bytes) != 1) {
+          return Error(Internal("no randomness for the research key"));
+        }
+        std::string hex;
+        for (unsigned char byte : bytes) hex += fmt::format("{:02x}", byte);
+        return hex;
+      });
+  if (!key) return Error(Internal(key.error().message()));
   return key;
 }
 

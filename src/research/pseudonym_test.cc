@@ -66,6 +66,17 @@ TEST(ResearchKey, CreatedOnceWithOwnerOnlyMode) {
   fs::remove_all(dir);
 }
 
+TEST(ResearchKey, DanglingLinkIsAnErrorNotACrash) {
+  fs::path dir = fs::temp_directory_path() / ("carrefour-research-link-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  fs::create_symlink(dir / "gone.key", dir / "research.key");
+  Result<std::string> key = LoadOrCreateKey(dir / "research.key");
+  ASSERT_FALSE(key.has_value());
+  EXPECT_EQ(key.error().code(), StatusCode::kInternal);
+  EXPECT_NE(key.error().message().find("cannot be opened"), std::string::npos) << key.error().ToString();
+  fs::remove_all(dir);
+}
+
 constexpr char kNetwork[] = R"(
 [[institution_type]]
 id = "national-register"

@@ -203,7 +203,8 @@ struct AggregateOptions {
   std::vector<std::string> by;
   // Optional "data_type.field" whose values are summed (a number).
   std::string sum;
-  // Minimum persons per published cell; 0 = the project's k.
+  // Minimum persons per published cell: at least the project's k (a
+  // smaller value is raised to it); 0 = the project's k.
   int64_t k = 0;
 };
 

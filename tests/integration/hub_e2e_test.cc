@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include <atomic>
 #include <filesystem>
@@ -18,6 +19,7 @@
 #include "exchange/consultation.h"
 #include "net/client.h"
 #include "net/server.h"
+#include "net/test_support.h"
 #include "pki/testing.h"
 #include "store/testing/store_test_fixture.h"
 #include "tests/integration/process.h"
@@ -428,7 +430,7 @@ TEST_F(HubE2E, ProviderFailuresGivePartialOrUnavailableAndNeverHurtOthers) {
   const std::vector<Row> rows = {
       {"onss-slow", "82010100248", "timeout", ""},
       {"onss-garbage", "82010100347", "unavailable", "not JSON"},
-      {"onss-rogue", "82010100446", "unavailable", "CN"},
+      {"onss-rogue", "82010100446", "unavailable", "could not prove its identity"},
   };
   for (const Row& row : rows) {
     SCOPED_TRACE(row.provider);
@@ -441,10 +443,17 @@ TEST_F(HubE2E, ProviderFailuresGivePartialOrUnavailableAndNeverHurtOthers) {
     const json::value& result = answer.at("results").at(0);
     EXPECT_EQ(result.at("provider").as_string(), row.provider);
     EXPECT_EQ(result.at("error").at("code").as_string(), row.code) << result;
-    EXPECT_NE(std::string(result.at("error").at("message").as_string()).find(row.message_part),
-              std::string::npos) << result;
+    const std::string message(result.at("error").at("message").as_string());
+    EXPECT_NE(message.find(row.message_part), std::string::npos) << result;
+    // The network's internals stay in the hub's log.
+    for (const char* internal : {"127.0.0.1", "CN=", "certificate", "ssl", "SSL"}) {
+      EXPECT_EQ(message.find(internal), std::string::npos) << internal << ": " << result;
+    }
   }
   EXPECT_EQ(rogue_->calls(), 0);  // never trusted with the request body
+  EXPECT_EQ(std::string(by_provider.at("onss-down").at("error").at("message").as_string()).find("127.0.0.1"),
+            std::string::npos)
+      << by_provider.at("onss-down");
 
   // Meanwhile, the healthy path still works.
   Integrate("mut-100", kAnna, "insured");
@@ -782,6 +791,117 @@ TEST_F(HubE2E, AdminEndpointsNeedTheTokenWhenOneIsConfigured) {
   }
   auto [status, network] = AdminGet("/v1/admin/network", "GET", "s3cret");
   EXPECT_EQ(network.at("institutions").as_array().size(), 8u);
+}
+
+// The data folder holds the directory, the audit and BIS identities: the
+// hub's user only, whatever the umask it was started with; and a private
+// key that others may read is refused.
+TEST_F(HubE2E, DataIsPrivateWhateverTheUmaskAndLooseKeysAreRefused) {
+  hub_->Signal(SIGTERM);
+  ASSERT_EQ(hub_->Wait(), 0);
+  fs::remove_all(dir_ / "data");
+  const mode_t previous = ::umask(022);
+  StartHub();
+  ::umask(previous);
+  Integrate("mut-100", kAnna, "insured");  // the database is written
+  auto mode = [](const fs::path& path) { return fs::status(path).permissions() & fs::perms::all; };
+  const fs::perms owner_rw = fs::perms::owner_read | fs::perms::owner_write;
+  EXPECT_EQ(mode(dir_ / "data"), fs::perms::owner_all);
+  for (const char* file : {"hub.db", "hub.db-wal", "hub.db-shm", "audit.key"}) {
+    SCOPED_TRACE(file);
+    ASSERT_TRUE(fs::exists(dir_ / "data" / file));
+    EXPECT_EQ(mode(dir_ / "data" / file), owner_rw);
+  }
+
+  hub_->Signal(SIGTERM);
+  ASSERT_EQ(hub_->Wait(), 0);
+  fs::copy_file(pki_->dir / "hub.key", dir_ / "loose.key");
+  fs::permissions(dir_ / "loose.key", owner_rw | fs::perms::group_read | fs::perms::others_read);
+  auto loose = Process::Start(
+      {testing::Env("CARREFOUR_BINARY"), "hub", "--network", (dir_ / "network.toml").string(),
+       "--data", (dir_ / "data").string(), "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0",
+       "--cert", (pki_->dir / "hub.crt").string(), "--key", (dir_ / "loose.key").string(), "--ca",
+       (pki_->dir / "ca.crt").string()},
+      (dir_ / "loose.log").string());
+  EXPECT_EQ(loose->Wait(), 1);
+  std::ifstream in(dir_ / "loose.log");
+  const std::string log(std::istreambuf_iterator<char>(in), {});
+  EXPECT_NE(log.find("accessible to group or others"), std::string::npos) << log;
+  StartHub();  // for TearDown's sake, with its own key
+}
+
+// Who among the hub's staff looked at whom: every admin read naming a
+// person leaves a record, as BIS look-ups do.
+TEST_F(HubE2E, AdminReadsNamingAPersonAreAudited) {
+  const std::vector<std::string> reads = {"/v1/admin/directory", "/v1/admin/person",
+                                          "/v1/admin/transparency", "/v1/admin/audit"};
+  for (const std::string& path : reads) {
+    auto [status, body] = AdminGet(fmt::format("{}?niss={}", path, kAnna));
+    EXPECT_EQ(status, 200) << path << " " << body;
+  }
+  auto [status, audit] = AdminGet(fmt::format("/v1/admin/audit?niss={}&kind=admin", kAnna));
+  ASSERT_EQ(status, 200) << audit;
+  std::set<std::string> traced;
+  for (const json::value& record : audit.at("records").as_array()) {
+    EXPECT_EQ(record.at("requester"), "admin");
+    traced.insert(std::string(record.at("reason").as_string()));
+  }
+  for (const std::string& path : reads) {
+    EXPECT_TRUE(traced.contains("admin read of " + path)) << path << " " << audit;
+  }
+}
+
+// Methods are the caller's choice: an odd one must not become a label of its
+// own (hundreds of them made /metrics grow by megabytes).
+TEST_F(HubE2E, OddMethodsShareOneMetricsLabel) {
+  for (const char* method : {"PROPFIND", "PURGE", "MKCOL", "LOCK", "UNLOCK", "REPORT"}) {
+    net::ClientRequest request;
+    request.method = method;
+    request.target = "/v1/consultations";
+    Result<net::ClientResponse> response = client_->SendSync(Api(), request);
+    ASSERT_TRUE(response) << response.error().ToString();
+  }
+  auto [status, metrics] = AdminGet("/metrics");
+  const std::string text(metrics.as_string());
+  for (const char* method : {"PROPFIND", "PURGE", "MKCOL", "LOCK", "REPORT"}) {
+    EXPECT_EQ(text.find(method), std::string::npos) << method;
+  }
+  EXPECT_NE(text.find(R"(carrefour_requests_total{endpoint="other",status="400"} 6)"), std::string::npos)
+      << text;
+}
+
+// The admin listener is plain HTTP on the hub's machine: a page that the
+// operator opens in a browser must be able neither to read it through DNS
+// rebinding nor to make it act by a cross-site request.
+TEST_F(HubE2E, AdminRefusesForeignHostsAndCrossSiteChangesAndIsNeverCached) {
+  auto raw = [&](const std::string& request) {
+    net::testing::RawSocket socket(admin_port_);
+    EXPECT_TRUE(socket.Send(request));
+    return socket.ReadUntilClosed();
+  };
+  const std::string own = fmt::format("127.0.0.1:{}", admin_port_);
+  std::string rebound = raw(fmt::format(
+      "GET /v1/admin/directory?niss={} HTTP/1.1\r\nHost: evil.example:{}\r\nConnection: close\r\n\r\n",
+      kAnna, admin_port_));
+  EXPECT_TRUE(rebound.starts_with("HTTP/1.1 403")) << rebound;
+  std::string own_page = raw(fmt::format(
+      "GET /v1/admin/network HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", own));
+  EXPECT_TRUE(own_page.starts_with("HTTP/1.1 200")) << own_page;
+  EXPECT_NE(own_page.find("Cache-Control: no-store\r\n"), std::string::npos) << own_page;
+  EXPECT_NE(own_page.find("X-Content-Type-Options: nosniff\r\n"), std::string::npos) << own_page;
+
+  for (const std::string& headers :
+       {fmt::format("Host: {}\r\nOrigin: https://evil.example\r\nContent-Type: application/json\r\n", own),
+        fmt::format("Host: {}\r\nContent-Type: text/plain\r\n", own)}) {
+    SCOPED_TRACE(headers);
+    std::string forged = raw(fmt::format(
+        "POST /v1/admin/reload HTTP/1.1\r\n{}Content-Length: 2\r\nConnection: close\r\n\r\n{{}}", headers));
+    EXPECT_TRUE(forged.starts_with("HTTP/1.1 403")) << forged;
+    EXPECT_NE(forged.find("Cache-Control: no-store"), std::string::npos) << forged;
+  }
+  auto [status, metrics] = AdminGet("/metrics");
+  EXPECT_NE(metrics.as_string().find("carrefour_reloads_total 0"), std::string::npos);
+  EXPECT_EQ(AdminGet("/v1/admin/reload", "POST").first, 200);  // the hub's own client still may
 }
 
 }  // namespace

@@ -186,6 +186,16 @@ TEST_F(MutationsE2E, AnIdentityReplacementMovesTheFilesAndIsDelivered) {
                 fmt::format("this number was replaced by {} on 2024-05-01", kAnnaNew)),
             std::string::npos)
       << refusal;
+  // The disclosure is audited...
+  std::string audit = AdminGet(fmt::format("/v1/admin/audit?niss={}&requester=mut-100", kAnna));
+  EXPECT_NE(audit.find(fmt::format("replaced by {}", kAnnaNew)), std::string::npos) << audit;
+  // ...and made only to an institution with a file on either number.
+  auto [stranger, unexplained] = Post(
+      "mut-200", "/v1/consultations",
+      fmt::format(R"({{"data_type": "person.address", "niss": "{}"}})", kAnna));
+  EXPECT_EQ(stranger, 403) << unexplained;
+  EXPECT_EQ(unexplained.at("error").at("code"), "not-integrated") << unexplained;
+  EXPECT_EQ(json::serialize(unexplained).find(kAnnaNew), std::string::npos) << unexplained;
 }
 
 // Retention inside a running hub (docs/mutations.md, "Retention"), checked

@@ -807,7 +807,13 @@ TEST_F(HubE2E, DataIsPrivateWhateverTheUmaskAndLooseKeysAreRefused) {
   auto mode = [](const fs::path& path) { return fs::status(path).permissions() & fs::perms::all; };
   const fs::perms owner_rw = fs::perms::owner_read | fs::perms::owner_write;
   EXPECT_EQ(mode(dir_ / "data"), fs::perms::owner_all);
-  for (const char* file : {"hub.db", "hub.db-wal", "hub.db-shm", "audit.key"}) {
+  std::vector<std::string> files = {"hub.db", "hub.db-wal", "hub.db-shm"};
+  for (const fs::directory_entry& entry : fs::directory_iterator(dir_ / "data")) {
+    const std::string name = entry.path().filename().string();
+    if (name.starts_with("audit-") && name.ends_with(".key")) files.push_back(name);
+  }
+  ASSERT_EQ(files.size(), 4u) << "the node's audit signing key (audit-<node>.key) is missing";
+  for (const std::string& file : files) {
     SCOPED_TRACE(file);
     ASSERT_TRUE(fs::exists(dir_ / "data" / file));
     EXPECT_EQ(mode(dir_ / "data" / file), owner_rw);

@@ -12,6 +12,52 @@
 namespace carrefour::audit {
 namespace {
 
+// Known answers for the chain hash: the persistent format of every audit
+// log written so far (docs: "carrefour-audit-v1", each field as
+// "<length>:<bytes>;"). The expected digests were computed outside this code
+// (Python's hashlib over that encoding). Should this test fail, existing
+// logs no longer verify: change the format only with a new version tag, and
+// this vector deliberately.
+TEST(ChainHash, KnownAnswersPinTheFormat) {
+  Record first;
+  first.node = "hub-1";
+  first.seq = 1;
+  first.prev_hash = GenesisHash();
+  first.time_us = 1733500000123456;
+  first.kind = Kind::kConsultation;
+  first.request_id = "0123456789abcdef0123456789abcdef";
+  first.requester = "mut-100";
+  first.niss = "85073003328";
+  first.data_type = "person.address";
+  first.capacity = "insured";
+  first.legal_basis = "ISC/24/001";
+  first.outcome = StatusCode::kOk;
+  first.reason = "ok";
+  first.providers = "nr:ok";
+  first.latency_us = 1234;
+  first.answer_sha256 = Sha256Hex(R"({"status":"ok"})");
+  ASSERT_EQ(first.answer_sha256, "a29ee2b15c494311c52521766e44af56a3ad2248e7a8ab465e5206463c13d288");
+  EXPECT_EQ(ChainHash(first), "5dcf35b49db5cb47afe964544dff4f38f2eb564e205780f6406ef1dbd9ae9d82");
+
+  Record second;
+  second.node = "hub-1";
+  second.seq = 2;
+  second.prev_hash = "5dcf35b49db5cb47afe964544dff4f38f2eb564e205780f6406ef1dbd9ae9d82";
+  second.time_us = 1733500000999999;
+  second.kind = Kind::kMutation;
+  second.request_id = "req-2";
+  second.requester = "nr";
+  second.niss = "85073003328";
+  second.data_type = "person.address";
+  second.outcome = StatusCode::kNotASource;
+  second.reason = "the source is not an authentic source";
+  second.detail = "mutation-id=m1 subscribers=0";
+  EXPECT_EQ(ChainHash(second), "8382c28d801b902bfa6a0bbbd281676de0bbc96370ee82bc24ec7af01f8ff401");
+  // The hash field itself is not covered.
+  second.hash = "anything";
+  EXPECT_EQ(ChainHash(second), "8382c28d801b902bfa6a0bbbd281676de0bbc96370ee82bc24ec7af01f8ff401");
+}
+
 // Keeps records in memory, with the same contract as the store engines
 // (which run their own copy of these checks against SQLite and PostgreSQL).
 class MemoryStorage : public AuditStorage {

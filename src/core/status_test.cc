@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <iterator>
+#include <set>
+
 #include "core/result.h"
 
 namespace carrefour {
@@ -14,37 +17,50 @@ TEST(Status, OkHasNoMessage) {
   EXPECT_EQ(status.ToString(), "ok");
 }
 
+// Every code: its SPEC name, its HTTP status, and its number — persistent
+// (the outcome of every audit record), so never renumbered.
 TEST(Status, CodesMapToSpecNamesAndHttpStatuses) {
   struct Row {
     Status status;
     std::string_view spec_code;
     int http;
+    int number;
   };
   const Row rows[] = {
-      {InvalidJson("x"), "invalid-json", 400},
-      {InvalidRequest("x"), "invalid-request", 400},
-      {InvalidNiss("x"), "invalid-niss", 400},
-      {InvalidPeriod("x"), "invalid-period", 400},
-      {UnknownInstitution("x"), "unknown-institution", 403},
-      {NotIntegrated("x"), "not-integrated", 403},
-      {NotAuthorized("x"), "not-authorized", 403},
-      {NotASource("x"), "not-a-source", 403},
-      {CapacityNotAllowed("x"), "capacity-not-allowed", 403},
-      {UnknownDataType("x"), "unknown-data-type", 404},
-      {NotFound("x"), "not-found", 404},
-      {NoData("x"), "no-data", 404},
-      {PossibleDuplicate("x"), "possible-duplicate", 409},
-      {BodyTooLarge("x"), "body-too-large", 413},
-      {Unavailable("x"), "unavailable", 503},
-      {Timeout("x"), "timeout", 504},
-      {Internal("x"), "internal", 500},
+      {InvalidJson("x"), "invalid-json", 400, 1},
+      {InvalidRequest("x"), "invalid-request", 400, 2},
+      {InvalidNiss("x"), "invalid-niss", 400, 3},
+      {InvalidPeriod("x"), "invalid-period", 400, 4},
+      {UnknownInstitution("x"), "unknown-institution", 403, 5},
+      {NotIntegrated("x"), "not-integrated", 403, 6},
+      {NotAuthorized("x"), "not-authorized", 403, 7},
+      {NotASource("x"), "not-a-source", 403, 8},
+      {CapacityNotAllowed("x"), "capacity-not-allowed", 403, 9},
+      {UnknownDataType("x"), "unknown-data-type", 404, 10},
+      {NotFound("x"), "not-found", 404, 11},
+      {PossibleDuplicate("x"), "possible-duplicate", 409, 12},
+      {AlreadyExists("x"), "already-exists", 409, 13},
+      {BodyTooLarge("x"), "body-too-large", 413, 14},
+      {Unavailable("x"), "unavailable", 503, 15},
+      {Timeout("x"), "timeout", 504, 16},
+      {Internal("x"), "internal", 500, 17},
+      {NoData("x"), "no-data", 404, 18},
   };
+  std::set<int> numbers;
   for (const Row& row : rows) {
     SCOPED_TRACE(row.spec_code);
     EXPECT_FALSE(row.status.ok());
     EXPECT_EQ(SpecCode(row.status.code()), row.spec_code);
     EXPECT_EQ(HttpStatus(row.status.code()), row.http);
+    EXPECT_EQ(static_cast<int>(row.status.code()), row.number);
+    EXPECT_EQ(row.status.message(), "x");
+    numbers.insert(row.number);
   }
+  // No code is left out: 1 to the last, each once.
+  EXPECT_EQ(numbers.size(), std::size(rows));
+  EXPECT_EQ(*numbers.rbegin(), static_cast<int>(std::size(rows)));
+  EXPECT_EQ(static_cast<int>(StatusCode::kNoData), static_cast<int>(std::size(rows)));
+  EXPECT_EQ(static_cast<int>(StatusCode::kOk), 0);
 }
 
 TEST(Status, WithContextPrependsToTheMessage) {

@@ -1,5 +1,6 @@
 #include "demo/demo.h"
 
+#include <netdb.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -7,8 +8,10 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -16,6 +19,7 @@
 #include <regex>
 #include <set>
 #include <thread>
+#include <utility>
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -42,37 +46,97 @@ double Seconds(Clock::time_point since) {
   return std::chrono::duration<double>(Clock::now() - since).count();
 }
 
-// HOST:PORT when that port is free on HOST, else HOST:<a free port>.
-std::string FreeAddress(const std::string& wanted) {
-  Result<std::pair<std::string, uint16_t>> parsed = net::ParseListenAddress(wanted, "address");
-  std::string host = parsed ? parsed->first : "127.0.0.1";
-  int port = parsed ? parsed->second : 0;
-  auto try_bind = [&](int p) -> int {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = htons(static_cast<uint16_t>(p));
-    int bound = -1;
-    if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0) {
-      socklen_t length = sizeof address;
-      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-      bound = ntohs(address.sin_port);
+// A listening socket the demo binds itself and hands to the child that
+// serves it (Child::Start): the address announced in the network definition
+// and the connector configurations is held from the moment it is chosen, so
+// no other socket (an outgoing connection's ephemeral port, another program)
+// can take it before the child serves it. The demo's copy is closed once the
+// child has its own.
+class Listener {
+ public:
+  Listener() = default;
+  Listener(Listener&& other) noexcept : fd_(std::exchange(other.fd_, -1)), address_(std::move(other.address_)) {}
+  Listener& operator=(Listener&& other) noexcept {
+    if (this != &other) {
+      Close();
+      fd_ = std::exchange(other.fd_, -1);
+      address_ = std::move(other.address_);
     }
-    close(fd);
-    return bound;
-  };
-  int bound = port > 0 ? try_bind(port) : -1;
-  if (bound < 0) bound = try_bind(0);
-  return fmt::format("{}:{}", host, bound);
-}
+    return *this;
+  }
+  ~Listener() { Close(); }
 
-uint16_t PortOf(const std::string& address) {
-  Result<std::pair<std::string, uint16_t>> parsed = net::ParseListenAddress(address, "address");
-  return parsed ? parsed->second : 0;
-}
+  // Binds and listens on `wanted` (HOST:PORT, numeric host; port 0: the
+  // system picks). When the port is taken and `or_any_port`, another port on
+  // the same host. Errors name the address and the reason.
+  static Result<Listener> Open(const std::string& wanted, std::string_view what, bool or_any_port) {
+    CARREFOUR_ASSIGN_OR_RETURN(auto parsed, net::ParseListenAddress(wanted, what));
+    Result<Listener> listener = Bind(parsed.first, parsed.second);
+    if (!listener && or_any_port && parsed.second != 0) {
+      std::cout << fmt::format("  {} {} is not free ({}); taking another port\n", what, wanted,
+                               listener.error().message());
+      listener = Bind(parsed.first, 0);
+    }
+    if (!listener) {
+      return tl::unexpected(Status(StatusCode::kUnavailable,
+                                   fmt::format("{}: {}", what, listener.error().message())));
+    }
+    return listener;
+  }
+
+  int fd() const { return fd_; }
+  const std::string& address() const { return address_; }  // HOST:PORT as bound
+  uint16_t port() const {
+    Result<std::pair<std::string, uint16_t>> parsed = net::ParseListenAddress(address_, "address");
+    return parsed ? parsed->second : 0;
+  }
+  void Close() {
+    if (fd_ >= 0) close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  static Result<Listener> Bind(const std::string& host, uint16_t port) {
+    const std::string where = host.find(':') != std::string::npos ? fmt::format("[{}]:{}", host, port)
+                                                                  : fmt::format("{}:{}", host, port);
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+    addrinfo* found = nullptr;
+    int resolved = getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found);
+    if (resolved != 0 || found == nullptr) {
+      return tl::unexpected(Status(StatusCode::kInvalidRequest,
+                                   fmt::format("cannot listen on {}: {}", where, gai_strerror(resolved))));
+    }
+    Listener listener;
+    listener.fd_ = socket(found->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int error = listener.fd_ < 0 ? errno : 0;
+    if (error == 0) {
+      int one = 1;  // as net::Server: a port in TIME_WAIT may be bound again
+      setsockopt(listener.fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+      if (bind(listener.fd_, found->ai_addr, found->ai_addrlen) != 0 || listen(listener.fd_, SOMAXCONN) != 0) {
+        error = errno;
+      }
+    }
+    freeaddrinfo(found);
+    if (error != 0) {
+      return tl::unexpected(Status(StatusCode::kUnavailable,
+                                   fmt::format("cannot listen on {}: {}", where, std::strerror(error))));
+    }
+    sockaddr_storage bound{};
+    socklen_t length = sizeof bound;
+    getsockname(listener.fd_, reinterpret_cast<sockaddr*>(&bound), &length);
+    uint16_t bound_port = bound.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port)
+                                                      : ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+    listener.address_ = host.find(':') != std::string::npos ? fmt::format("[{}]:{}", host, bound_port)
+                                                            : fmt::format("{}:{}", host, bound_port);
+    return listener;
+  }
+
+  int fd_ = -1;
+  std::string address_;
+};
 
 // Sync calls to the hub as each institution, and to admin listeners.
 class Callers {
@@ -206,9 +270,12 @@ class Demo {
                              population_.employers.size(), bis, Seconds(started));
 
     // Ports: the hub's as asked when free, the connectors' picked here so
-    // that the network definition can name them.
-    hub_address_ = FreeAddress(options_.listen);
-    admin_address_ = FreeAddress(options_.admin);
+    // that the network definition can name them. Each is bound and held
+    // from now on, and handed to the process that serves it (Listener).
+    CARREFOUR_ASSIGN_OR_RETURN(hub_listener_, Listener::Open(options_.listen, "--listen", true));
+    CARREFOUR_ASSIGN_OR_RETURN(admin_listener_, Listener::Open(options_.admin, "--admin", true));
+    hub_address_ = hub_listener_.address();
+    admin_address_ = admin_listener_.address();
     std::map<std::string, uint16_t> provide_ports;
     Result<network::Definition> template_definition =
         network::ParseDefinition(DemoNetworkTemplate(), "examples/network.toml");
@@ -216,8 +283,10 @@ class Demo {
     for (const network::Institution& institution : template_definition->institutions()) {
       if (institution.endpoint.empty()) continue;  // runs no connector (a research centre)
       institutions_.push_back(institution.id);
-      provide_address_[institution.id] = FreeAddress("127.0.0.1:0");
-      provide_ports[institution.id] = PortOf(provide_address_[institution.id]);
+      CARREFOUR_ASSIGN_OR_RETURN(provide_listener_[institution.id],
+                                 Listener::Open("127.0.0.1:0", "provide listener of " + institution.id, false));
+      provide_address_[institution.id] = provide_listener_[institution.id].address();
+      provide_ports[institution.id] = provide_listener_[institution.id].port();
     }
 
     started = Clock::now();
@@ -271,10 +340,13 @@ class Demo {
       // Through the environment, not the command line that `ps` shows.
       setenv("CARREFOUR_ADMIN_TOKEN", options_.admin_token.c_str(), 1);
     }
-    CARREFOUR_ASSIGN_OR_RETURN(hub_, Child::Start("hub", std::move(argv), dir_ / "logs" / "hub.log"));
+    CARREFOUR_ASSIGN_OR_RETURN(hub_, Child::Start("hub", std::move(argv), dir_ / "logs" / "hub.log",
+                                                  {hub_listener_.fd(), admin_listener_.fd()}));
+    hub_listener_.Close();  // the hub holds them now
+    admin_listener_.Close();
     if (!hub_->WaitForLine([](const std::string& l) { return l.find("API on") != std::string::npos; },
                            std::chrono::seconds(60))) {
-      return Status(StatusCode::kUnavailable, "the hub did not start (see logs/hub.log)");
+      return Status(StatusCode::kUnavailable, fmt::format("the hub did not start: {} (logs/hub.log)", LastWords(*hub_)));
     }
     std::cout << fmt::format("  [5/6] hub: API https://{}, console http://{}/\n", hub_address_, admin_address_);
 
@@ -282,7 +354,8 @@ class Demo {
       CARREFOUR_ASSIGN_OR_RETURN(
           connectors_[id],
           Child::Start(id, {self, "connector", "--config", ConnectorConfigPath(layout_, id).string()},
-                       dir_ / "logs" / (id + ".log")));
+                       dir_ / "logs" / (id + ".log"), {provide_listener_[id].fd()}));
+      provide_listener_[id].Close();
     }
     static const std::regex kAdminPort(R"(admin on http://[^ ]+ \(port (\d+)\))");
     for (const std::string& id : institutions_) {
@@ -291,13 +364,20 @@ class Demo {
           std::chrono::seconds(60));
       std::smatch match;
       if (!line || !std::regex_search(*line, match, kAdminPort)) {
-        return Status(StatusCode::kUnavailable, fmt::format("the connector of {} did not start (see logs/{}.log)", id, id));
+        return Status(StatusCode::kUnavailable, fmt::format("the connector of {} did not start: {} (logs/{}.log)", id,
+                                                            LastWords(*connectors_[id]), id));
       }
       connector_admin_[id] = *net::Endpoint::Parse(fmt::format("http://127.0.0.1:{}", match[1].str()));
     }
     callers_ = std::make_unique<Callers>(dir_ / "pki", institutions_, hub_address_, admin_address_,
                                          options_.admin_token);
     return OkStatus();
+  }
+
+  // What a child that did not start said last, for the demo's own message.
+  static std::string LastWords(Child& child) {
+    std::string last = child.LastLogLine();
+    return last.empty() ? (child.Running() ? "no answer within 60 s" : "it exited without a word") : last;
   }
 
   // The connectors declare every file themselves; this waits until the hub
@@ -755,6 +835,8 @@ class Demo {
   std::map<std::string, std::string> provide_address_;
   std::map<std::string, size_t> expected_entries_;
   std::string hub_address_, admin_address_;
+  Listener hub_listener_, admin_listener_;
+  std::map<std::string, Listener> provide_listener_;
   std::unique_ptr<Child> hub_;
   std::map<std::string, std::unique_ptr<Child>> connectors_;
   std::map<std::string, net::Endpoint> connector_admin_;

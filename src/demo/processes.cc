@@ -11,11 +11,28 @@
 #include <fstream>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "net/server.h"
 
 namespace carrefour::demo {
 
 Result<std::unique_ptr<Child>> Child::Start(std::string name, std::vector<std::string> argv,
-                                            const std::filesystem::path& log_file) {
+                                            const std::filesystem::path& log_file,
+                                            const std::vector<int>& listeners) {
+  // The environment is built before fork(): after it, only async-signal-safe
+  // calls are allowed.
+  const std::string fds_prefix = std::string(net::kInheritedListenersEnv) + "=";
+  std::vector<std::string> environment;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    if (std::string_view(*entry).starts_with(fds_prefix)) continue;
+    environment.emplace_back(*entry);
+  }
+  if (!listeners.empty()) environment.push_back(fds_prefix + fmt::format("{}", fmt::join(listeners, ",")));
+  std::vector<char*> env;
+  for (std::string& entry : environment) env.push_back(entry.data());
+  env.push_back(nullptr);
+
   int out[2];
   if (pipe2(out, O_CLOEXEC) != 0) {
     return tl::unexpected(Status(StatusCode::kUnavailable, fmt::format("pipe: {}", std::strerror(errno))));
@@ -49,7 +66,9 @@ Result<std::unique_ptr<Child>> Child::Start(std::string name, std::vector<std::s
     sigprocmask(SIG_SETMASK, &none, nullptr);
     dup2(out[1], STDOUT_FILENO);
     dup2(log, STDERR_FILENO);
-    execv(args[0], args.data());
+    // The demo opens its sockets close-on-exec; only these cross the exec.
+    for (int fd : listeners) fcntl(fd, F_SETFD, 0);
+    execve(args[0], args.data(), env.data());
     _exit(127);
   }
   close(out[1]);
@@ -129,6 +148,15 @@ int Child::Stop(std::chrono::milliseconds grace) {
   waitpid(pid_, &status, 0);
   exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return *exit_code_;
+}
+
+std::string Child::LastLogLine() const {
+  std::ifstream in(log_file_);
+  std::string line, last;
+  while (std::getline(in, line)) {
+    if (!line.empty()) last = line;
+  }
+  return last;
 }
 
 std::filesystem::path SelfExecutable() {

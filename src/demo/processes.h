@@ -26,9 +26,12 @@ namespace carrefour::demo {
 class Child {
  public:
   // Starts `argv` (argv[0] a path); stderr and stdout are also appended to
-  // `log_file`. kUnavailable when it cannot be started.
+  // `log_file`. `listeners` are listening sockets the child inherits (named
+  // in CARREFOUR_LISTEN_FDS, net/server.h): its servers adopt them instead
+  // of binding. kUnavailable when it cannot be started.
   static Result<std::unique_ptr<Child>> Start(std::string name, std::vector<std::string> argv,
-                                              const std::filesystem::path& log_file);
+                                              const std::filesystem::path& log_file,
+                                              const std::vector<int>& listeners = {});
   ~Child();  // Stop()
 
   const std::string& name() const { return name_; }
@@ -36,6 +39,10 @@ class Child {
 
   // The first stdout line matching `match` within `timeout`; nullopt when
   // the process ended or the time ran out.
+  // The last line of the child's log (what a failing child said last on
+  // stderr), empty when there is none.
+  std::string LastLogLine() const;
+
   std::optional<std::string> WaitForLine(const std::function<bool(const std::string&)>& match,
                                          std::chrono::milliseconds timeout);
   // True while the process runs.

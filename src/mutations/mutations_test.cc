@@ -2,6 +2,7 @@
 
 #include "mutations/mutations.h"
 
+#include <chrono>
 #include <future>
 #include <memory>
 #include <string>
@@ -232,13 +233,23 @@ TEST_P(MutationServiceTest, EachPersonOfABatchHasItsOwnSubscribers) {
 }
 
 // The waiting read is answered by the publication, not by the end of its
-// wait: had it waited 60 s, it would have come back empty.
+// wait. A reader left unwoken re-reads the feed when its 30 s expire and
+// would find the mutation then, so the answer must come well before: within
+// 10 s (a third of the wait, ample on a loaded machine; a wake-up takes
+// milliseconds).
 TEST_P(MutationServiceTest, ALongPollIsAnsweredWhenAMutationArrives) {
-  std::promise<Reply> feed;
-  service_->ReadFeed("mut-100", "0", std::nullopt, "60",
-                     [&](Reply r) { feed.set_value(std::move(r)); });
+  // Shared with the callback: should the test fail, the service answers
+  // the read later (at shutdown), after this frame is gone.
+  auto feed = std::make_shared<std::promise<Reply>>();
+  std::future<Reply> answered = feed->get_future();
+  service_->ReadFeed("mut-100", "0", std::nullopt, "30",
+                     [feed](Reply r) { feed->set_value(std::move(r)); });
+  ASSERT_EQ(answered.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout)
+      << "answered before anything was published";
   Publish("nr", Batch(Item("m1")));
-  Reply read = feed.get_future().get();
+  ASSERT_EQ(answered.wait_for(std::chrono::seconds(10)), std::future_status::ready)
+      << "the publication did not wake the waiting read";
+  Reply read = answered.get();
   ASSERT_EQ(read.status, 200) << read.body;
   EXPECT_EQ(json::parse(read.body).at("mutations").as_array().size(), 1u);
 }

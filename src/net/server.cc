@@ -6,9 +6,13 @@
 
 #include "net/server.h"
 
+#include <fcntl.h>
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <cctype>
 #include <condition_variable>
+#include <cstdlib>
 #include <exception>
 #include <future>
 #include <iterator>
@@ -554,6 +558,51 @@ void Core::OnAccept(beast::error_code ec, tcp::socket socket) {
   Accept();
 }
 
+// Listening sockets handed down by the parent process (InheritedListenersEnv
+// in server.h): read once, marked close-on-exec so that they go no further,
+// and taken by the first Start() whose address is exactly theirs.
+std::mutex inherited_mu;
+bool inherited_read = false;
+std::vector<int> inherited_fds;
+
+std::optional<int> TakeInheritedListener(const tcp::endpoint& wanted) {
+  std::lock_guard lock(inherited_mu);
+  if (!inherited_read) {
+    inherited_read = true;
+    if (const char* list = std::getenv(kInheritedListenersEnv)) {
+      std::string_view rest = list;
+      while (!rest.empty()) {
+        size_t comma = rest.find(',');
+        std::string_view item = rest.substr(0, comma);
+        rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+        int fd = 0;
+        bool digits = !item.empty() && item.size() < 8;
+        for (char c : item) {
+          digits &= c >= '0' && c <= '9';
+          fd = fd * 10 + (c - '0');
+        }
+        if (digits && fd > 2 && fcntl(fd, F_SETFD, FD_CLOEXEC) == 0) inherited_fds.push_back(fd);
+      }
+    }
+  }
+  for (auto it = inherited_fds.begin(); it != inherited_fds.end(); ++it) {
+    int type = 0, listening = 0;
+    socklen_t size = sizeof type;
+    if (getsockopt(*it, SOL_SOCKET, SO_TYPE, &type, &size) != 0 || type != SOCK_STREAM) continue;
+    size = sizeof listening;
+    if (getsockopt(*it, SOL_SOCKET, SO_ACCEPTCONN, &listening, &size) != 0 || !listening) continue;
+    tcp::endpoint bound;
+    socklen_t length = static_cast<socklen_t>(bound.capacity());
+    if (getsockname(*it, bound.data(), &length) != 0) continue;
+    bound.resize(length);
+    if (bound != wanted) continue;
+    int fd = *it;
+    inherited_fds.erase(it);
+    return fd;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 class Server::Impl {
@@ -577,10 +626,16 @@ class Server::Impl {
     tcp::endpoint endpoint(address, options.port);
     std::string where = options.address + ":" + std::to_string(options.port);
     tcp::acceptor& acceptor = core_->acceptor;
-    acceptor.open(endpoint.protocol(), ec);
-    if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-    if (!ec) acceptor.bind(endpoint, ec);
-    if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    std::optional<int> inherited;
+    if (options.port != 0) inherited = TakeInheritedListener(endpoint);
+    if (inherited) {
+      acceptor.assign(endpoint.protocol(), *inherited, ec);
+    } else {
+      acceptor.open(endpoint.protocol(), ec);
+      if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+      if (!ec) acceptor.bind(endpoint, ec);
+      if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    }
     if (ec) {
       beast::error_code ignored;
       acceptor.close(ignored);

@@ -57,6 +57,14 @@ struct ServerOptions {
   size_t max_connections = 4096;
 };
 
+// Socket activation: a parent process (the demo) may bind and listen itself
+// and hand the listening sockets down, so that the addresses it announced can
+// never be taken by anybody else in between. It leaves them open across exec
+// and names them in this environment variable ("3,4"); Start() then adopts
+// the one bound to exactly its address and port (never for port 0) instead
+// of binding. Sockets that match no Start() stay unused.
+inline constexpr const char* kInheritedListenersEnv = "CARREFOUR_LISTEN_FDS";
+
 // "HOST:PORT" as ServerOptions wants it (IPv6 as "[::1]:8443"; port 0 = the
 // system picks). Errors: kInvalidRequest naming `what` ("--listen").
 Result<std::pair<std::string, uint16_t>> ParseListenAddress(std::string_view address,

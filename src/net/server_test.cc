@@ -1,5 +1,10 @@
 #include "net/server.h"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -560,6 +565,53 @@ TEST(Server, StartReportsAddressInUse) {
   Status status = second.Start();
   EXPECT_EQ(status.code(), StatusCode::kUnavailable) << status.ToString();
   EXPECT_NE(status.message().find(std::to_string(first.port())), std::string::npos);
+}
+
+// Socket activation (kInheritedListenersEnv): a server adopts the listening
+// socket its parent bound to exactly its address, where binding itself would
+// fail (the parent's socket holds the port). In a child process, since the
+// variable is read once per process.
+TEST(Server, AdoptsTheInheritedListenerBoundToItsAddress) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(listen(fd, 16), 0);
+  socklen_t length = sizeof address;
+  ASSERT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  const uint16_t port = ntohs(address.sin_port);
+
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    // 1: an unrelated server (port 0) does not take it; 2: the matching one
+    // does and serves on it; 3: a second one for that address must bind and
+    // fails (the socket was taken once).
+    setenv(kInheritedListenersEnv, std::to_string(fd).c_str(), 1);
+    Server other(ServerOptions{}, Echo);
+    if (!other.Start().ok() || other.port() == port) _exit(1);
+    ServerOptions options;
+    options.port = port;
+    Server adopted(options, Echo);
+    if (!adopted.Start().ok() || adopted.port() != port) _exit(2);
+    auto client = Client::Create({});
+    if (!client) _exit(3);
+    auto response = (*client)->GetSync(Http(port), "/adopted");
+    if (!response || response->status != 200) _exit(4);
+    Server again(options, Echo);
+    if (again.Start().ok()) _exit(5);
+    adopted.Stop();
+    other.Stop();
+    _exit(0);
+  }
+  close(fd);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "1: port 0 took it, 2: not adopted, 3-4: not served, 5: adopted twice";
 }
 
 TEST(Server, StartRejectsBadConfiguration) {

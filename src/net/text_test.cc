@@ -1,5 +1,12 @@
 #include "net/internal/text.h"
 
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "net/server.h"
+
 #include <gtest/gtest.h>
 
 namespace carrefour::net::internal {
@@ -89,3 +96,44 @@ TEST(AppendJsonString, EscapesWhatJsonRequires) {
 
 }  // namespace
 }  // namespace carrefour::net::internal
+
+namespace carrefour::net {
+namespace {
+
+TEST(ParseListenAddress, TakesHostAndPortAndNamesWhatIsWrong) {
+  struct Case {
+    std::string in;
+    std::optional<std::pair<std::string, uint16_t>> out;
+    std::string error;  // a part of the message when refused
+  };
+  const Case cases[] = {
+      {"127.0.0.1:8443", std::make_pair(std::string("127.0.0.1"), uint16_t{8443}), ""},
+      {"0.0.0.0:0", std::make_pair(std::string("0.0.0.0"), uint16_t{0}), ""},
+      {"[::1]:80", std::make_pair(std::string("::1"), uint16_t{80}), ""},
+      {"[::]:65535", std::make_pair(std::string("::"), uint16_t{65535}), ""},
+      {":80", std::nullopt, "is not HOST:PORT"},
+      {"127.0.0.1", std::nullopt, "is not HOST:PORT"},
+      {"", std::nullopt, "is not HOST:PORT"},
+      {"host:", std::nullopt, "has a bad port"},
+      {"host:65536", std::nullopt, "has a bad port"},
+      {"host:99999999999999999999", std::nullopt, "has a bad port"},
+      {"host:-1", std::nullopt, "has a bad port"},
+      {"host:8o", std::nullopt, "has a bad port"},
+      {"[::1]", std::nullopt, "has a bad port"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.in);
+    Result<std::pair<std::string, uint16_t>> parsed = ParseListenAddress(c.in, "--listen");
+    ASSERT_EQ(parsed.has_value(), c.out.has_value()) << (parsed ? parsed->first : parsed.error().ToString());
+    if (c.out) {
+      EXPECT_EQ(*parsed, *c.out);
+    } else {
+      EXPECT_EQ(parsed.error().code(), StatusCode::kInvalidRequest);
+      EXPECT_NE(parsed.error().message().find("--listen '" + c.in + "'"), std::string::npos) << parsed.error().message();
+      EXPECT_NE(parsed.error().message().find(c.error), std::string::npos) << parsed.error().message();
+    }
+  }
+}
+
+}  // namespace
+}  // namespace carrefour::net

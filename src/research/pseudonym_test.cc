@@ -37,6 +37,24 @@ TEST(Pseudonymizer, ProjectsAndKeysGiveUnrelatedPseudonyms) {
   EXPECT_EQ(one.KeyFingerprint(), Pseudonymizer(kKey, "rp-1").KeyFingerprint());
 }
 
+// Known answers: pseudonyms must stay the same across extracts and versions
+// (researchers link a project's extracts by them). The expected values were
+// computed outside this code (Python's hmac over the documented scheme:
+// project key = HMAC-SHA-256(master key text, "carrefour research pseudonym
+// v1" NUL project); pseudonym = the first 16 bytes of HMAC-SHA-256(project
+// key, niss), each nibble as a letter 'a'..'p'). Should this test fail,
+// every existing extract's pseudonyms are broken.
+TEST(Pseudonymizer, KnownAnswersPinTheScheme) {
+  Pseudonymizer one(kKey, "rp-1");
+  Pseudonymizer two(kKey, "rp-2");
+  EXPECT_EQ(one.Pseudonym(kAnna), "jobijlnnodcabecnkbendiilmjiijjbh");
+  EXPECT_EQ(one.Pseudonym(kBob), "elhkpofnkodgjnbjnffockkjakhnkpek");
+  EXPECT_EQ(two.Pseudonym(kAnna), "dmldmmmfnikmhikmidapjnjaonhdlnmm");
+  EXPECT_EQ(two.Pseudonym(kBob), "addgbcikildblodpgbchfjjidghpgpdk");
+  EXPECT_EQ(one.KeyFingerprint(), "ff2f9c615fc9e1a0");
+  EXPECT_EQ(two.KeyFingerprint(), "fdd1c108044832df");
+}
+
 TEST(Pseudonymizer, PseudonymsAreLettersOnly) {
   // No digit at all: a pseudonym can never be read (or scanned) as a
   // national number.

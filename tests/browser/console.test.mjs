@@ -5,16 +5,21 @@
 // transparency view, and save a screenshot of every page.
 //
 //   CONSOLE_URL=http://127.0.0.1:8080/ [CONSOLE_TOKEN=...] [CONSOLE_PERSON=<niss>]
+//   [CONSOLE_HUB=https://127.0.0.1:8443 CONSOLE_PKI=<demo>/pki]
 //   [ARTIFACTS_DIR=browser-artifacts] [CHROMIUM=/usr/bin/chromium]
 //   node --test console.test.mjs
 //
 // Any running network will do (tests/browser/run.sh starts a small one;
-// `carrefour demo` prints its console URL): what is expected is read from the
-// same hub's endpoints, not assumed. The browser may reach the hub only: any
-// other request fails the test (the console must work without network).
+// `carrefour demo` prints its console URL): what is expected is mostly read
+// from the same hub's endpoints, not assumed. With CONSOLE_HUB and
+// CONSOLE_PKI (run.sh passes them), one test also declares a file and makes
+// consultations through the hub's API itself, and checks the person pages
+// against those values. The browser may reach the hub only: any other
+// request fails the test (the console must work without network).
 
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import https from 'node:https';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { chromium } from 'playwright-core';
@@ -28,6 +33,12 @@ if (!CONSOLE_URL) throw new Error('CONSOLE_URL is required (the hub admin listen
 const TOKEN = process.env.CONSOLE_TOKEN || '';
 const ARTIFACTS = path.resolve(process.env.ARTIFACTS_DIR || 'browser-artifacts');
 const origin = new URL(CONSOLE_URL).origin;
+// Optional: the network's PKI folder and the hub's API URL. With them the
+// test also puts data in through the hub's API itself (as institutions, over
+// mutual TLS) and checks the pages against what it put in — values that do
+// not come from the admin endpoints the pages render.
+const PKI = process.env.CONSOLE_PKI || '';
+const HUB = process.env.CONSOLE_HUB || '';
 
 let browser;
 let page;
@@ -41,6 +52,34 @@ async function admin(pathAndQuery) {
   });
   assert.equal(response.status, 200, `${pathAndQuery}: HTTP ${response.status}`);
   return response.json();
+}
+
+// A call to the hub's API as `institution` (its certificate from the PKI).
+function hubCall(institution, target, body) {
+  const url = new URL(target, HUB);
+  const payload = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const request = https.request({
+      host: url.hostname, port: url.port, path: url.pathname + url.search, method: 'POST',
+      cert: fs.readFileSync(path.join(PKI, `${institution}.crt`)),
+      key: fs.readFileSync(path.join(PKI, `${institution}.key`)),
+      ca: fs.readFileSync(path.join(PKI, 'ca.crt')),
+      headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) },
+    }, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk) => { text += chunk; });
+      response.on('end', () => resolve({ status: response.statusCode, body: JSON.parse(text) }));
+    });
+    request.on('error', reject);
+    request.end(payload);
+  });
+}
+
+// A valid national number (born 1900-01-01) with the given serial.
+function numberWithSerial(serial) {
+  const base = `000101${serial}`;
+  return base + String(97 - (Number(base) % 97)).padStart(2, '0');
 }
 
 async function shoot(name) {
@@ -177,14 +216,13 @@ test('audit: the chain verifies, and a search lists only what it asked for', asy
   await page.fill('input[name="requester"]', requester);
   await page.click('[data-testid="audit-search"] button[type="submit"]');
   await page.waitForFunction((r) => location.hash.includes(`requester=${r}`), requester);
-  if (expected.records.length === 0) {
-    await page.locator('[data-state="empty"]').waitFor();
-  } else {
-    const cells = page.locator('[data-testid="records"] tbody tr td:nth-child(3)');
-    await cells.first().waitFor();
-    const institutions = new Set(await cells.allInnerTexts());
-    assert.deepEqual([...institutions], [requester]);
-  }
+  // The demo's traffic has made records for every institution: an empty
+  // list here would be a page that shows nothing.
+  assert.ok(expected.records.length > 0, `the hub has records of ${requester}`);
+  const cells = page.locator('[data-testid="records"] tbody tr td:nth-child(3)');
+  await cells.first().waitFor();
+  const institutions = new Set(await cells.allInnerTexts());
+  assert.deepEqual([...institutions], [requester]);
   await shoot('audit');
 });
 
@@ -245,11 +283,44 @@ test('person: an invalid number gets the hub\'s reason; an unknown one an empty 
   const base = '000101997';
   const unknown = base + String(97 - (Number(base) % 97)).padStart(2, '0');
   const person = await admin(`/v1/admin/person?niss=${unknown}`);
+  assert.equal(person.entries.length, 0, `nobody holds a file on ${unknown}`);
   await open(`#/person/${unknown}`);
-  if (person.entries.length === 0) {
-    await page.locator('[data-state="empty"]').waitFor();
-    assert.ok((await page.locator('[data-state="empty"]').innerText()).includes('No institution holds a file'));
-  }
+  await page.locator('[data-state="empty"]').waitFor();
+  assert.ok((await page.locator('[data-state="empty"]').innerText()).includes('No institution holds a file'));
+});
+
+test('person: the pages show what this test itself put in through the hub\'s API', { skip: !(PKI && HUB) && 'needs CONSOLE_PKI and CONSOLE_HUB' }, async () => {
+  // A person nobody else declares: mut-100 declares a file on them, then
+  // consults their address; mut-300, without a file, is refused.
+  const niss = numberWithSerial('995');
+  const declared = await hubCall('mut-100', '/v1/directory/entries', {
+    entries: [{ action: 'add', niss, capacity: 'insured', from: '2024-01-01', to: null }],
+  });
+  assert.equal(declared.status, 200, JSON.stringify(declared.body));
+  assert.equal(declared.body.results[0].status, 'ok', JSON.stringify(declared.body));
+  const answered = await hubCall('mut-100', '/v1/consultations', { data_type: 'person.address', niss });
+  assert.equal(answered.status, 200, JSON.stringify(answered.body));
+  const refused = await hubCall('mut-300', '/v1/consultations', { data_type: 'person.address', niss });
+  assert.equal(refused.status, 403, JSON.stringify(refused.body));
+  assert.equal(refused.body.error.code, 'not-integrated');
+
+  await open(`#/person/${niss}`);
+  const entries = page.locator('[data-testid="entries"] tbody tr');
+  await entries.first().waitFor();
+  assert.equal(await entries.count(), 1);
+  const entry = await entries.first().innerText();
+  for (const part of ['mut-100', 'insured', '2024-01-01 → open']) assert.ok(entry.includes(part), `${part} in "${entry}"`);
+
+  await page.click('.tabs a[data-tab="transparency"]');
+  await page.waitForFunction((n) => location.hash === `#/person/${n}/transparency`, niss);
+  const rows = page.locator('[data-testid="transparency"] tbody tr');
+  await rows.first().waitFor();
+  assert.equal(await rows.count(), 2);
+  const shown = (await rows.allInnerTexts()).sort();
+  const byRequester = (id) => shown.find((row) => row.includes(id)) || '';
+  assert.ok(byRequester('mut-100').includes('person.address') && byRequester('mut-100').includes('answered'), shown.join(' | '));
+  assert.ok(byRequester('mut-300').includes('refused') && byRequester('mut-300').includes('not-integrated'), shown.join(' | '));
+  await shoot('person-own');
 });
 
 test('the console\'s files need no token; its data endpoints do, and refuse bad input clearly', async () => {

@@ -68,11 +68,13 @@ for _ in $(seq 1200); do
   sleep 0.1
 done
 [[ -n "$CONSOLE_URL" ]] || { cat "$WORK/demo.out" >&2; die "the demo was not up within 120 s"; }
+HUB_URL=$(sed -n 's/^  hub API *\(https[^ ]*\).*/\1/p' "$WORK/demo.out")
+[[ -n "$HUB_URL" ]] || { cat "$WORK/demo.out" >&2; die "the demo did not print its hub API URL"; }
 # A few seconds of traffic, so that every page has something to show.
 sleep 5
 echo "run.sh: console at $CONSOLE_URL; screenshots in $ARTIFACTS"
 
 cd "$HERE"
-CONSOLE_URL="$CONSOLE_URL" CONSOLE_TOKEN="$TOKEN" \
+CONSOLE_URL="$CONSOLE_URL" CONSOLE_TOKEN="$TOKEN" CONSOLE_HUB="$HUB_URL" CONSOLE_PKI="$WORK/demo/pki" \
   ARTIFACTS_DIR="$ARTIFACTS" CHROMIUM="$CHROMIUM" \
   node --test --test-reporter=spec console.test.mjs

@@ -461,11 +461,25 @@ TEST_F(ConnectorE2E, OutboxChangeReachesOnlyEntitledInstitutions) {
   EXPECT_EQ(mut100.Text(fmt::format("SELECT municipality FROM address WHERE niss = '{}'", kAnna)),
             "Liege");
   Db nr = Open("nr");
-  EXPECT_EQ(nr.Text("SELECT status FROM outbox"), "accepted");
+  // nr's connector marks its row once the hub has answered, which may be
+  // after the hub delivered the move to mut-100.
+  EXPECT_TRUE(Eventually([&] { return nr.Text("SELECT status FROM outbox") == "accepted"; }))
+      << nr.Text("SELECT status FROM outbox");
   EXPECT_EQ(nr.Text("SELECT subscribers FROM outbox"), "1");
-  // Give mut-200 every chance to (wrongly) receive it.
-  std::this_thread::sleep_for(std::chrono::seconds(1));
-  EXPECT_EQ(Open("mut-200").Count("SELECT COUNT(*) FROM address"), 0);
+  // A later move, of Bruno, is for mut-200. Feeds are delivered in order, so
+  // once mut-200 has applied it, Anna's earlier move would have been applied
+  // before it, had it (wrongly) been delivered to mut-200.
+  nr.Exec(fmt::format(
+      "INSERT INTO outbox (data_type, niss, effective, data) VALUES ('person.address', '{}', "
+      "'2024-09-02', '{{\"street\": \"Rue Haute 9\", \"postal_code\": \"1000\", "
+      "\"municipality\": \"Bruxelles\", \"since\": \"2024-09-02\"}}')",
+      kBruno));
+  Db mut200 = Open("mut-200");
+  ASSERT_TRUE(Eventually([&] {
+    return mut200.Text(fmt::format("SELECT street FROM address WHERE niss = '{}'", kBruno)) == "Rue Haute 9";
+  })) << "mut-200 never received the move meant for it";
+  EXPECT_EQ(mut200.Count("SELECT COUNT(*) FROM address"), 1);
+  EXPECT_EQ(mut200.Count(fmt::format("SELECT COUNT(*) FROM address WHERE niss = '{}'", kAnna)), 0);
 
   // A row the hub rejects is marked so, with the reason, and not retried.
   nr.Exec("INSERT INTO outbox (data_type, niss, effective, data) VALUES ('person.address', "
@@ -555,7 +569,11 @@ TEST_F(ConnectorE2E, PublicationResumesWithoutLossAfterTheHubWasDown) {
         kAnna, i));
   }
   // The connector keeps trying while the hub is away; nothing is marked.
-  std::this_thread::sleep_for(std::chrono::seconds(2));
+  // Positive barrier: its log says a publication failed (the outbox logs
+  // the first failure of a streak; it had nothing to send before these rows).
+  ASSERT_TRUE(connectors_["nr"]->WaitForLine([](const std::string& line) {
+    return line.find("outbox: ") != std::string::npos && line.find("retrying with backoff") != std::string::npos;
+  })) << "the outbox never tried to publish while the hub was down";
   EXPECT_EQ(nr.Count("SELECT COUNT(*) FROM outbox WHERE status IS NULL"), 20);
 
   StartHub();

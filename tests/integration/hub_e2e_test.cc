@@ -5,9 +5,11 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <map>
 #include <regex>
 #include <set>
@@ -245,7 +247,10 @@ from = 2020-01-01
     std::vector<std::string> argv = {testing::Env("CARREFOUR_BINARY"), "hub", "--network", (dir_ / "network.toml").string(),
          "--data", (dir_ / "data").string(), "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0",
          "--cert", (pki_->dir / "hub.crt").string(), "--key", (pki_->dir / "hub.key").string(),
-         "--ca", (pki_->dir / "ca.crt").string(), "--provider-timeout-ms", "500"};
+         "--ca", (pki_->dir / "ca.crt").string()};
+    if (std::find(extra.begin(), extra.end(), "--provider-timeout-ms") == extra.end()) {
+      argv.insert(argv.end(), {"--provider-timeout-ms", "500"});
+    }
     argv.insert(argv.end(), extra.begin(), extra.end());
     hub_ = Process::Start(argv, (dir_ / "hub.log").string());
     std::optional<std::string> line = hub_->WaitForLine(
@@ -428,7 +433,7 @@ TEST_F(HubE2E, ProviderFailuresGivePartialOrUnavailableAndNeverHurtOthers) {
     std::string message_part;
   };
   const std::vector<Row> rows = {
-      {"onss-slow", "82010100248", "timeout", ""},
+      {"onss-slow", "82010100248", "timeout", "within 500 ms"},
       {"onss-garbage", "82010100347", "unavailable", "not JSON"},
       {"onss-rogue", "82010100446", "unavailable", "could not prove its identity"},
   };
@@ -581,13 +586,29 @@ TEST_F(HubE2E, BatchConsultationsAreEachAnsweredAsIfAloneOnPostgresql) {
 }
 
 TEST_F(HubE2E, CallersWithoutAValidNetworkCertificateAreRefused) {
-  // No certificate at all: the TLS handshake fails.
+  // No certificate at all (a raw TLS client that offers none): the
+  // handshake fails and nothing is answered. The same raw client with a
+  // network certificate is answered: the refusal is the certificate's.
   {
-    auto client = net::Client::Create({.tls = net::TlsFiles{{}, {}, pki_->dir / "ca.crt"}});
-    if (client) {
-      auto response = (*client)->PostSync(Api(), "/v1/consultations", "{}");
-      EXPECT_FALSE(response && response->status == 200);
-    }
+    const std::string request =
+        "POST /v1/consultations HTTP/1.1\r\nHost: hub\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}";
+    const std::string before = AdminGet("/metrics").second.as_string().c_str();
+    net::testing::RawTlsClient anonymous(pki_->dir / "ca.crt", std::nullopt);
+    std::optional<std::string> refused = anonymous.Exchange(api_port_, request);
+    EXPECT_FALSE(refused.has_value() && !refused->empty()) << *refused;
+    net::testing::RawTlsClient member(pki_->dir / "ca.crt",
+                                      net::TlsFiles{pki_->dir / "mut-100.crt", pki_->dir / "mut-100.key", pki_->dir / "ca.crt"});
+    std::optional<std::string> answered = member.Exchange(api_port_, request);
+    ASSERT_TRUE(answered.has_value());
+    EXPECT_TRUE(answered->starts_with("HTTP/1.1 400")) << *answered;
+    const std::string after = AdminGet("/metrics").second.as_string().c_str();
+    auto failures = [](const std::string& metrics) {
+      size_t at = metrics.find("\ncarrefour_handshake_failures_total ");
+      const size_t name = std::string_view("\ncarrefour_handshake_failures_total ").size();
+      return at == std::string::npos ? -1 : std::stoll(metrics.substr(at + name));
+    };
+    EXPECT_GE(failures(before), 0) << before;
+    EXPECT_EQ(failures(after), failures(before) + 1) << after;
   }
   // A certificate from another CA: the handshake fails.
   {
@@ -708,11 +729,18 @@ TEST_F(HubE2E, KilledUnderLoadEveryAnsweredConsultationIsAudited) {
     });
   }
   // Kill once a fair number has been answered (not a timing assumption: we
-  // wait for the count, however long it takes).
+  // wait for the count; the guard only keeps a broken hub from hanging the
+  // test).
+  const auto guard = std::chrono::steady_clock::now() + std::chrono::seconds(120);
   for (;;) {
     {
       std::lock_guard lock(mu);
       if (answered.size() >= 200) break;
+    }
+    if (std::chrono::steady_clock::now() >= guard) {
+      stop = true;
+      for (std::thread& thread : load) thread.join();
+      FAIL() << "fewer than 200 consultations answered in 120 s; the hub's log:\n" << Log();
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
@@ -763,9 +791,13 @@ TEST_F(HubE2E, ReloadTakesAValidDefinitionAndKeepsTheOldOneWhenBroken) {
 
   // SIGHUP takes the same path.
   hub_->Signal(SIGHUP);
-  for (;;) {  // until the hub has handled the signal (no timing assumption)
+  // Until the hub has handled the signal (no timing assumption; the guard
+  // only keeps a hub that ignores it from hanging the test).
+  const auto guard = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  for (;;) {
     auto [status, metrics] = AdminGet("/metrics");
     if (metrics.as_string().find("carrefour_reload_failures_total 2") != std::string::npos) break;
+    ASSERT_LT(std::chrono::steady_clock::now(), guard) << "SIGHUP was not handled:\n" << metrics.as_string();
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   EXPECT_EQ(Consult("not.granted", kAnna).first, 200);
@@ -774,6 +806,46 @@ TEST_F(HubE2E, ReloadTakesAValidDefinitionAndKeepsTheOldOneWhenBroken) {
   EXPECT_NE(metrics.as_string().find(
                 R"(carrefour_requests_total{endpoint="POST /v1/consultations",status="200"})"),
             std::string::npos);
+}
+
+// /readyz says 200 while the hub serves, and 503 once it is stopping: after
+// SIGTERM, while a consultation in flight drains (the admin listener stops
+// last). The consultation still gets its answer.
+TEST_F(HubE2E, ReadyzAnswers503WhileTheHubStops) {
+  hub_->Signal(SIGTERM);
+  ASSERT_EQ(hub_->Wait(), 0);
+  StartHub({"--provider-timeout-ms", "20000"});  // onss-slow answers after 3 s
+  const std::string slow = "82010100248";
+  Integrate("mut-100", slow, "insured");
+  Integrate("onss-slow", slow, "employee");
+  EXPECT_EQ(AdminGet("/readyz").first, 200);
+
+  const int calls = slow_->calls();
+  std::future<std::pair<int, json::value>> consultation =
+      std::async(std::launch::async, [&] { return Consult("employment.wages", slow); });
+  // Positive barrier: the call has reached the provider, so it is in flight.
+  const auto guard = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (slow_->calls() == calls) {
+    ASSERT_LT(std::chrono::steady_clock::now(), guard) << "the consultation never reached onss-slow";
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  hub_->Signal(SIGTERM);
+  auto admin = net::Client::Create({.timeout = std::chrono::milliseconds(5000)});
+  ASSERT_TRUE(admin);
+  int readyz = 0;
+  std::string last;
+  while (readyz != 503) {
+    Result<net::ClientResponse> response = (*admin)->GetSync(Admin(), "/readyz");
+    ASSERT_TRUE(response) << "the admin listener went away before /readyz said 503: "
+                          << response.error().ToString() << " (last: " << last << ")";
+    readyz = response->status;
+    last = fmt::format("{} {}", response->status, response->body);
+    ASSERT_LT(std::chrono::steady_clock::now(), guard) << "still " << last;
+  }
+  EXPECT_EQ(readyz, 503);
+  auto [status, body] = consultation.get();
+  EXPECT_EQ(status, 200) << body;
+  EXPECT_EQ(hub_->Wait(), 0);
 }
 
 TEST_F(HubE2E, AdminEndpointsNeedTheTokenWhenOneIsConfigured) {

@@ -20,6 +20,7 @@
 #include <optional>
 #include <regex>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -294,6 +295,19 @@ class HubFixture : public ::testing::Test {
     Result<net::ClientResponse> response = (*client)->GetSync(
         *net::Endpoint::Parse(fmt::format("http://127.0.0.1:{}", hubs_[hub].admin)), target);
     return response ? response->body : std::string();
+  }
+
+  // Polls hub `hub`'s /metrics until it contains `needle`. False after
+  // `guard`, which only keeps a broken test from hanging (the caller fails
+  // with a message instead of waiting for CTest's timeout).
+  bool WaitForMetric(const std::string& needle, size_t hub = 0,
+                     std::chrono::seconds guard = std::chrono::seconds(60)) {
+    const auto deadline = std::chrono::steady_clock::now() + guard;
+    while (AdminGet("/metrics", hub).find(needle) == std::string::npos) {
+      if (std::chrono::steady_clock::now() >= deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return true;
   }
 
   // `institution` declares a file of `capacity` on `niss` from 2020-01-01.

@@ -117,19 +117,21 @@ TEST_F(MutationsE2E, RefusalsDuplicatesAndTheBatchLimit) {
   EXPECT_EQ(Read("mut-100", "after=0").mutations.size(), 1u);
 }
 
-// The read waits up to 60 s; had it not been woken by the publication, it
-// would have come back empty after the whole wait.
+// The read waits up to 30 s. Left unwoken, it would re-read the feed at the
+// end of its wait and find the mutation then; so the answer must arrive well
+// before: within 10 s of the publication (a third of the wait, ample on a
+// loaded machine; a wake-up takes milliseconds).
 TEST_F(MutationsE2E, ALongPollIsAnsweredWhenAMutationArrives) {
   StartHub(0);
   IntegrateEveryone();
   std::future<Feed> waiting =
-      std::async(std::launch::async, [this] { return Read("mut-100", "after=0&wait=60"); });
+      std::async(std::launch::async, [this] { return Read("mut-100", "after=0&wait=30"); });
   // Publish once the read is waiting (the hub's gauge says so).
-  while (AdminGet("/metrics").find("carrefour_feed_waiting 1") == std::string::npos) {
-    std::this_thread::yield();
-  }
+  ASSERT_TRUE(WaitForMetric("carrefour_feed_waiting 1")) << "the read never waited";
   auto [status, body] = Post("nr", "/v1/mutations", Batch({Move("m1")}));
   ASSERT_EQ(status, 202) << body;
+  ASSERT_EQ(waiting.wait_for(std::chrono::seconds(10)), std::future_status::ready)
+      << "the publication did not wake the waiting read";
   Feed feed = waiting.get();
   ASSERT_EQ(feed.status, 200) << feed.body;
   ASSERT_EQ(feed.mutations.size(), 1u) << feed.body;
@@ -290,13 +292,15 @@ TEST_F(MutationsE2E, TwoHubsOnPostgresqlLoseAndDuplicateNothing) {
   StartHub(1, (*database)->url());
   IntegrateEveryone();
 
-  // A reader waiting on hub 1 is woken by a publication through hub 0.
+  // A reader waiting on hub 1 is woken by a publication through hub 0
+  // (through the database, which hub 1 polls every 250 ms), well before its
+  // 30 s wait would end.
   std::future<Feed> waiting =
-      std::async(std::launch::async, [this] { return Read("mut-100", "after=0&wait=60", 1); });
-  while (AdminGet("/metrics", 1).find("carrefour_feed_waiting 1") == std::string::npos) {
-    std::this_thread::yield();
-  }
+      std::async(std::launch::async, [this] { return Read("mut-100", "after=0&wait=30", 1); });
+  ASSERT_TRUE(WaitForMetric("carrefour_feed_waiting 1", 1)) << "the read never waited";
   ASSERT_EQ(Post("nr", "/v1/mutations", Batch({Move("first")}), 0).first, 202);
+  ASSERT_EQ(waiting.wait_for(std::chrono::seconds(10)), std::future_status::ready)
+      << "a publication through hub 0 did not wake the read waiting on hub 1";
   Feed woken = waiting.get();
   ASSERT_EQ(woken.mutations.size(), 1u) << woken.body;
 

@@ -83,6 +83,24 @@ class Process {
     return {lines_.begin(), lines_.end()};
   }
 
+  // Waits up to `guard` for the process to end by itself; its exit code (or
+  // 128 + signal), nullopt when it still runs (the guard only keeps a broken
+  // test from hanging).
+  std::optional<int> WaitFor(std::chrono::seconds guard) {
+    if (exited_) return exit_code_;
+    const auto deadline = std::chrono::steady_clock::now() + guard;
+    for (;;) {
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        exited_ = true;
+        exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        return exit_code_;
+      }
+      if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+
   // Waits for the process to end; its exit code, or 128 + signal.
   int Wait() {
     if (exited_) return exit_code_;

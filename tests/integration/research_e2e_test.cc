@@ -436,9 +436,14 @@ TEST_F(ResearchE2E, PseudonymsAreStableWithinAProjectAndDifferAcrossProjects) {
   std::vector<std::string> a1 = FirstColumn(dir_ / "a1" / "person.identity.csv");
   std::vector<std::string> a2 = FirstColumn(dir_ / "a2" / "person.identity.csv");
   std::vector<std::string> b = FirstColumn(dir_ / "b" / "person.identity.csv");
+  // Not empty (two empty extracts would agree on everything): the 40
+  // persons rp-a releases, each once, in both of its extracts.
+  ASSERT_EQ(a1.size(), 40u);
+  ASSERT_EQ(a2.size(), 40u);
+  EXPECT_EQ(std::set<std::string>(a1.begin(), a1.end()).size(), 40u);
   EXPECT_EQ(std::set<std::string>(a1.begin(), a1.end()),
             std::set<std::string>(a2.begin(), a2.end()));
-  EXPECT_EQ(b.size(), 41u);
+  ASSERT_EQ(b.size(), 41u);
   std::set<std::string> shared;
   for (const std::string& p : b) {
     if (std::find(a1.begin(), a1.end(), p) != a1.end()) shared.insert(p);

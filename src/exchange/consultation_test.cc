@@ -155,6 +155,17 @@ class BreakableAuditStorage : public audit::AuditStorage {
     return real_.AppendAudit(records, checkpoint);
   }
   Result<std::vector<audit::Checkpoint>> AuditCheckpoints() override { return real_.AuditCheckpoints(); }
+  Result<std::vector<audit::Checkpoint>> AuditCheckpointHistory(std::string_view node) override {
+    return real_.AuditCheckpointHistory(node);
+  }
+  Result<std::vector<audit::Checkpoint>> LegacyAuditCheckpoints() override {
+    return real_.LegacyAuditCheckpoints();
+  }
+  Result<std::vector<std::string>> AuditNodes() override { return real_.AuditNodes(); }
+  Result<audit::NodeKey> PublishAuditKey(const audit::NodeKey& key) override {
+    return real_.PublishAuditKey(key);
+  }
+  Result<std::vector<audit::NodeKey>> AuditKeys() override { return real_.AuditKeys(); }
   Result<std::vector<audit::Record>> ReadAudit(std::string_view node, int64_t from_seq, size_t limit) override {
     return real_.ReadAudit(node, from_seq, limit);
   }

@@ -433,7 +433,7 @@ TEST_F(HubE2E, ProviderFailuresGivePartialOrUnavailableAndNeverHurtOthers) {
     std::string message_part;
   };
   const std::vector<Row> rows = {
-      {"onss-slow", "82010100248", "timeout", "within 500 ms"},
+      {"onss-slow", "82010100248", "timeout", "onss-slow did not answer in time"},
       {"onss-garbage", "82010100347", "unavailable", "not JSON"},
       {"onss-rogue", "82010100446", "unavailable", "could not prove its identity"},
   };

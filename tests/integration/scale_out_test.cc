@@ -4,7 +4,7 @@
 // /readyz; the institutions' connectors and a load generator go through
 // HAProxy. Under a mixed load (directory integrations, consultations,
 // mutations published from an outbox and applied from the subscribers'
-// feeds) one hub is killed with kill -9 and restarted, and then PostgreSQL is
+// feeds, batch consultations) one hub is killed with kill -9 and restarted, and then PostgreSQL is
 // restarted (pg_ctl restart -m fast) while that hub is only seconds old.
 //
 // Afterwards: every acknowledged directory change is in the directory
@@ -251,6 +251,7 @@ struct Seen {
   std::vector<std::string> answered;  // request ids of the 200s
   int64_t unavailable = 0;            // 503: retried
   int64_t dropped = 0;                // no answer (connection reset, refused): retried
+  int64_t batched = 0;                // of the 200s, items of batch consultations
   std::vector<std::string> unexpected;  // anything else: a failure
 };
 
@@ -367,6 +368,45 @@ class ScaleOut : public ::testing::Test {
     return true;
   }
 
+  // One batch consultation (SPEC.md 4.5) of `persons`; each item is noted
+  // in `seen` as a single consultation would be. True when the batch was
+  // answered 200.
+  static bool ConsultBatch(net::Client& client, const net::Endpoint& endpoint,
+                           const std::vector<std::string>& persons, Seen* seen) {
+    std::string body = R"({"consultations": [)";
+    for (size_t i = 0; i < persons.size(); ++i) {
+      body += fmt::format(R"({}{{"data_type": "person.address", "niss": "{}"}})", i ? "," : "", persons[i]);
+    }
+    Result<net::ClientResponse> response = client.PostSync(endpoint, "/v1/consultations/batch", body + "]}");
+    std::lock_guard lock(seen->mu);
+    if (!response) {
+      ++seen->dropped;
+      return false;
+    }
+    if (response->status == 503) {
+      ++seen->unavailable;
+      return false;
+    }
+    boost::system::error_code ec;
+    json::value answer = json::parse(response->body, ec);
+    if (response->status != 200 || ec) {
+      seen->unexpected.push_back(fmt::format("batch: HTTP {}: {}", response->status, response->body));
+      return false;
+    }
+    for (const json::value& item : answer.at("results").as_array()) {
+      const int64_t status = item.at("http_status").to_number<int64_t>();
+      if (status == 200) {
+        seen->answered.push_back(std::string(item.at("request_id").as_string()));
+        ++seen->batched;
+      } else if (status == 503) {
+        ++seen->unavailable;
+      } else {
+        seen->unexpected.push_back(fmt::format("batch item: {}", json::serialize(item)));
+      }
+    }
+    return true;
+  }
+
   // Declares `persons` at `institution` through its connector's table.
   void Declare(const std::string& institution, const std::vector<std::string>& persons) {
     Db db(dir_ / (institution + ".db"));
@@ -476,6 +516,18 @@ TEST_F(ScaleOut, ThreeHubsBehindHaproxyLoseNothingAcknowledgedWhenAHubDiesAndPos
       }
     });
   }
+
+  load.emplace_back([&] {  // the load generator: batch consultations of 10
+    auto client = Client("mut-100");
+    std::mt19937 random(3);
+    while (!stop) {
+      std::vector<std::string> persons;
+      for (int i = 0; i < 10; ++i) persons.push_back(at100[random() % at100.size()]);
+      if (!ConsultBatch(*client, At(lb_port_), persons, &seen)) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));  // then retry
+      }
+    }
+  });
 
   // Faults. kill -9 of node-2 in the middle of the load, and its restart.
   std::this_thread::sleep_for(std::chrono::seconds(3));
@@ -618,14 +670,16 @@ TEST_F(ScaleOut, ThreeHubsBehindHaproxyLoseNothingAcknowledgedWhenAHubDiesAndPos
   EXPECT_TRUE(seen.unexpected.empty()) << seen.unexpected.size() << " unexpected answers, the first: "
                                        << seen.unexpected.front();
   EXPECT_GT(seen.answered.size(), 0u);
+  EXPECT_GT(seen.batched, 0);
 
   // The figures of this run, for docs/scale-out.md.
   std::printf(
-      "scale-out run: %.1f s; consultations answered %zu, 503 %lld, dropped %lld; files declared %lld; "
+      "scale-out run: %.1f s; consultations answered %zu (%lld in batches), 503 %lld, dropped %lld; "
+      "files declared %lld; "
       "mutations accepted %zu; served again after PostgreSQL's restart: node-1 %.2f s, node-2 %.2f s, "
       "node-3 %.2f s\n",
       std::chrono::duration<double>(SteadyClock::now() - test_start).count(), seen.answered.size(),
-      static_cast<long long>(seen.unavailable), static_cast<long long>(seen.dropped),
+      static_cast<long long>(seen.batched), static_cast<long long>(seen.unavailable), static_cast<long long>(seen.dropped),
       static_cast<long long>(files100 + files200), person_of.size(), recovered_after[0],
       recovered_after[1], recovered_after[2]);
 }

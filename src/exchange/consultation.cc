@@ -25,7 +25,7 @@ int64_t MicrosSince(SteadyClock::time_point start) {
 // Keeps only `fields` of `object`: providers may send more than the requester
 // is authorized to see, and what is not authorized never leaves the hub.
 json::object Filter(const json::object& object, const std::vector<std::string>& fields) {
-  json::object out;
+  json::object out(fields.size());
   for (const std::string& field : fields) {
     if (const json::value* value = object.if_contains(field)) out[field] = *value;
   }
@@ -45,8 +45,12 @@ ProviderResult Interpret(std::string provider, Result<ProviderReply> reply,
     result.error = Unavailable(fmt::format("the provider's answer {}", why));
     return result;
   };
+  // Parsed into a stack arena (one block, freed at once): only the filtered
+  // fields, copied out below, outlive this call.
+  unsigned char arena[4096];
+  json::monotonic_resource resource(arena, sizeof arena);
   boost::system::error_code ec;
-  json::value body = json::parse(reply->body, ec);
+  json::value body = json::parse(reply->body, ec, &resource);
   if (reply->status == 404) {
     const json::object* object = ec ? nullptr : body.if_object();
     const json::value* error = object ? object->if_contains("error") : nullptr;
@@ -266,17 +270,7 @@ void ConsultationService::Consult(std::string_view caller,
 
   if (grant->providers.empty()) return complete(*fanout);
 
-  json::object provide;
-  provide["request_id"] = answer.request_id;
-  provide["data_type"] = answer.data_type;
-  provide["niss"] = answer.niss;
-  provide["period"] = api::PeriodJson(answer.period);
-  json::array fields;
-  for (const std::string& field : fanout->fields) fields.emplace_back(field);
-  provide["fields"] = std::move(fields);
-  provide["requester"] = std::string(caller);
-  provide["legal_basis"] = answer.legal_basis;
-  const std::string provide_body = json::serialize(provide);
+  const std::string provide_body = WriteProvideRequest(answer, fanout->fields, caller);
 
   for (size_t i = 0; i < grant->providers.size(); ++i) {
     const network::Institution& provider = *grant->providers[i];

@@ -39,8 +39,18 @@ void AppendItem(std::string* out, size_t index, int status, std::string_view bod
 
 Status ReadConsultationRequest(std::string_view body, Date today,
                                directory::ConsultationRequest* request) {
-  CARREFOUR_ASSIGN_OR_RETURN(json::object object, api::ParseObject(body));
-  return ReadObject(object, today, request);
+  // A single consultation's body is small: parsed into a stack arena, from
+  // which the request's strings are copied (api::ParseObject's checks and
+  // messages).
+  unsigned char arena[2048];
+  json::monotonic_resource resource(arena, sizeof arena);
+  json::parse_options options;
+  options.max_depth = 64;
+  boost::system::error_code ec;
+  json::value value = json::parse(body, ec, &resource, options);
+  if (ec) return InvalidJson(fmt::format("the body is not valid JSON: {}", ec.message()));
+  if (!value.is_object()) return InvalidRequest("the body must be a JSON object");
+  return ReadObject(value.as_object(), today, request);
 }
 
 Result<std::vector<BatchItem>> ReadBatch(std::string_view body, Date today) {
@@ -67,31 +77,135 @@ Result<std::vector<BatchItem>> ReadBatch(std::string_view body, Date today) {
   return out;
 }
 
-std::string WriteAnswer(const ConsultationAnswer& answer) {
-  json::object out;
-  out["request_id"] = answer.request_id;
-  out["status"] = answer.status;
-  out["data_type"] = answer.data_type;
-  out["niss"] = answer.niss;
-  out["period"] = api::PeriodJson(answer.period);
-  out["legal_basis"] = answer.legal_basis;
-  json::array results;
-  results.reserve(answer.results.size());
-  for (const ProviderResult& result : answer.results) {
-    json::object item;
-    item["provider"] = result.provider;
-    item["status"] = result.Name();
-    if (result.kind == ProviderResult::Kind::kOk) item["data"] = result.data;
-    if (result.kind == ProviderResult::Kind::kError) {
-      item["error"] = api::ErrorObject(result.error).at("error");
+namespace {
+
+// A JSON string, escaped as Boost.JSON's serializer does.
+void AppendString(std::string* out, std::string_view text) {
+  out->push_back('"');
+  for (char c : text) {
+    switch (c) {
+      case '"': *out += "\\\""; break;
+      case '\\': *out += "\\\\"; break;
+      case '\b': *out += "\\b"; break;
+      case '\f': *out += "\\f"; break;
+      case '\n': *out += "\\n"; break;
+      case '\r': *out += "\\r"; break;
+      case '\t': *out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          fmt::format_to(std::back_inserter(*out), "\\u{:04x}", static_cast<unsigned>(c));
+        } else {
+          out->push_back(c);
+        }
     }
-    results.push_back(std::move(item));
   }
-  out["results"] = std::move(results);
+  out->push_back('"');
+}
+
+// "key": — after a comma unless first.
+void AppendKey(std::string* out, std::string_view key, bool first = false) {
+  if (!first) out->push_back(',');
+  AppendString(out, key);
+  out->push_back(':');
+}
+
+void AppendPeriod(std::string* out, const Period& period) {
+  *out += "{\"from\":\"";
+  *out += period.from.ToString();
+  *out += "\",\"to\":";
+  if (period.to) {
+    out->push_back('"');
+    *out += period.to->ToString();
+    out->push_back('"');
+  } else {
+    *out += "null";
+  }
+  out->push_back('}');
+}
+
+void AppendError(std::string* out, const Status& status) {
+  *out += "{\"code\":";
+  AppendString(out, SpecCode(status.code()));
+  *out += ",\"message\":";
+  AppendString(out, status.message());
+  out->push_back('}');
+}
+
+}  // namespace
+
+// Written straight into one string (the same bytes as building a
+// boost::json::object and serializing it, without the object's nodes).
+std::string WriteAnswer(const ConsultationAnswer& answer) {
+  std::string out;
+  out.reserve(384 + 160 * answer.results.size());
+  out.push_back('{');
+  AppendKey(&out, "request_id", true);
+  AppendString(&out, answer.request_id);
+  AppendKey(&out, "status");
+  AppendString(&out, answer.status);
+  AppendKey(&out, "data_type");
+  AppendString(&out, answer.data_type);
+  AppendKey(&out, "niss");
+  AppendString(&out, answer.niss);
+  AppendKey(&out, "period");
+  AppendPeriod(&out, answer.period);
+  AppendKey(&out, "legal_basis");
+  AppendString(&out, answer.legal_basis);
+  AppendKey(&out, "results");
+  out.push_back('[');
+  bool first = true;
+  for (const ProviderResult& result : answer.results) {
+    if (!first) out.push_back(',');
+    first = false;
+    out.push_back('{');
+    AppendKey(&out, "provider", true);
+    AppendString(&out, result.provider);
+    AppendKey(&out, "status");
+    AppendString(&out, result.Name());
+    if (result.kind == ProviderResult::Kind::kOk) {
+      AppendKey(&out, "data");
+      out += json::serialize(result.data);
+    } else if (result.kind == ProviderResult::Kind::kError) {
+      AppendKey(&out, "error");
+      AppendError(&out, result.error);
+    }
+    out.push_back('}');
+  }
+  out.push_back(']');
   if (answer.http_status == 503) {
-    out["error"] = api::ErrorObject(Unavailable("no provider could answer")).at("error");
+    AppendKey(&out, "error");
+    AppendError(&out, Unavailable("no provider could answer"));
   }
-  return json::serialize(out);
+  out.push_back('}');
+  return out;
+}
+
+std::string WriteProvideRequest(const ConsultationAnswer& answer, std::span<const std::string> fields,
+                                std::string_view requester) {
+  std::string out;
+  out.reserve(320);
+  out.push_back('{');
+  AppendKey(&out, "request_id", true);
+  AppendString(&out, answer.request_id);
+  AppendKey(&out, "data_type");
+  AppendString(&out, answer.data_type);
+  AppendKey(&out, "niss");
+  AppendString(&out, answer.niss);
+  AppendKey(&out, "period");
+  AppendPeriod(&out, answer.period);
+  AppendKey(&out, "fields");
+  out.push_back('[');
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    AppendString(&out, fields[i]);
+  }
+  out.push_back(']');
+  AppendKey(&out, "requester");
+  AppendString(&out, requester);
+  AppendKey(&out, "legal_basis");
+  AppendString(&out, answer.legal_basis);
+  out.push_back('}');
+  return out;
 }
 
 int HttpStatusOf(const Result<ConsultationAnswer>& outcome) {

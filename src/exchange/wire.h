@@ -5,6 +5,7 @@
 // hub calls these around the typed ConsultationService; nothing else in the
 // pipeline reads or writes the caller's JSON.
 
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +31,12 @@ Result<std::vector<BatchItem>> ReadBatch(std::string_view body, Date today);
 
 // The §4.2 answer (status 200 or 503).
 std::string WriteAnswer(const ConsultationAnswer& answer);
+
+// The provide request (SPEC.md section 5) for `answer`'s consultation: its
+// request id, data type, number, served period and legal basis, the fields
+// to ask for, and the requester.
+std::string WriteProvideRequest(const ConsultationAnswer& answer, std::span<const std::string> fields,
+                                std::string_view requester);
 
 // HTTP status and body of one consultation's outcome.
 int HttpStatusOf(const Result<ConsultationAnswer>& outcome);

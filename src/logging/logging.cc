@@ -5,6 +5,9 @@
 #include <ctime>
 #include <memory>
 
+#include <pthread.h>
+#include <signal.h>
+
 #include <fmt/format.h>
 #include <spdlog/async.h>
 #include <spdlog/pattern_formatter.h>
@@ -97,6 +100,15 @@ Status Setup(std::string_view format, std::string_view level) {
     return InvalidRequest(fmt::format("log level '{}': use trace, debug, info, warn or error", level));
   }
   json_format = format == "json";
+  // The logger's threads (the queue's worker and the periodic flusher) must
+  // never take a process signal: a SIGTERM delivered to one of them would
+  // kill the process with the default action before the hub or connector
+  // has blocked the signal for its own sigwait. Threads inherit the mask of
+  // their creator, so create them with every signal blocked.
+  sigset_t all;
+  sigset_t previous;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &previous);
   if (!spdlog::thread_pool()) spdlog::init_thread_pool(8192, 1);
   auto sink = std::make_shared<spdlog::sinks::stdout_sink_mt>();
   // A full queue drops the oldest line rather than slowing requests down.
@@ -111,6 +123,7 @@ Status Setup(std::string_view format, std::string_view level) {
   logger->flush_on(spdlog::level::warn);
   spdlog::set_default_logger(logger);
   spdlog::flush_every(std::chrono::seconds(1));
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   return OkStatus();
 }
 

@@ -808,6 +808,39 @@ TEST_F(HubE2E, ReloadTakesAValidDefinitionAndKeepsTheOldOneWhenBroken) {
             std::string::npos);
 }
 
+// SIGTERM, SIGINT and SIGHUP are taken by the hub's main thread with sigwait;
+// a thread that does not block them (the logger's worker and flusher were
+// such threads) would take a SIGTERM sent during start-up with the default
+// action and the hub would die with status 143 instead of draining. Every
+// thread of the running hub must block all three.
+TEST_F(HubE2E, EveryThreadBlocksTheSignalsTheHubWaitsFor) {
+  const fs::path tasks = fs::path("/proc") / std::to_string(hub_->pid()) / "task";
+  int threads = 0;
+  for (const fs::directory_entry& task : fs::directory_iterator(tasks)) {
+    // The main thread is the one in sigwait, which unblocks what it waits for.
+    if (task.path().filename() == std::to_string(hub_->pid())) continue;
+    std::ifstream status(task.path() / "status");
+    std::string line;
+    std::string name;
+    uint64_t blocked = 0;
+    bool found = false;
+    while (std::getline(status, line)) {
+      if (line.rfind("Name:", 0) == 0) name = line.substr(5);
+      if (line.rfind("SigBlk:", 0) == 0) {
+        blocked = std::stoull(line.substr(7), nullptr, 16);
+        found = true;
+      }
+    }
+    ASSERT_TRUE(found) << task.path();
+    for (int signal : {SIGINT, SIGTERM, SIGHUP}) {
+      EXPECT_TRUE(blocked & (uint64_t{1} << (signal - 1)))
+          << "thread " << task.path().filename() << " (" << name << ") does not block signal " << signal;
+    }
+    ++threads;
+  }
+  EXPECT_GT(threads, 2);  // server loops, audit writer, logger...
+}
+
 // /readyz says 200 while the hub serves, and 503 once it is stopping: after
 // SIGTERM, while a consultation in flight drains (the admin listener stops
 // last). The consultation still gets its answer.

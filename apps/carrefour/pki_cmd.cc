@@ -1,4 +1,4 @@
-// `carrefour pki init|issue`: the network's PKI (docs/api.md section 2). The work
+// `carrefour pki init|issue|revoke|crl`: the network's PKI (docs/api.md section 2). The work
 // is in src/pki; this file maps flags to options and a Status to an exit code.
 
 #include <fmt/format.h>
@@ -22,6 +22,8 @@ struct PkiFlags {
   std::string dir;
   pki::AuthorityOptions authority;
   pki::IssueOptions issue;
+  std::string revoke_name;
+  pki::CrlOptions crl;
 };
 
 // An error is exit 1 (usage errors are 2, raised by CLI11 before we run).
@@ -92,6 +94,46 @@ void AddPkiCommands(CLI::App& app, int* exit_code) {
       std::printf("wrote %s (CN=%s, hosts: %s)\n",
                   pki::CertPath(flags->dir, flags->issue.name).c_str(), flags->issue.name.c_str(),
                   JoinHosts(flags->issue.hosts).c_str());
+    }
+    *exit_code = Report(status);
+  });
+
+  CLI::App* revoke = pki->add_subcommand(
+      "revoke",
+      "Revoke every certificate issued to NAME: DIR/crl.pem (signed by the CA) lists them; "
+      "prints their serials");
+  revoke->add_option("--dir", flags->dir, "Directory of the PKI, holding ca.crt and ca.key")
+      ->required();
+  revoke->add_option("--name", flags->revoke_name, "Institution id (or \"hub\") to revoke")
+      ->required();
+  revoke->add_option("--days", flags->crl.days, "Days until the CRL's next update")
+      ->capture_default_str();
+  revoke->callback([flags, exit_code] {
+    Result<std::vector<std::string>> serials =
+        pki::RevokeCertificates(flags->dir, flags->revoke_name, flags->crl);
+    if (!serials) {
+      *exit_code = Report(serials.error());
+      return;
+    }
+    for (const std::string& serial : *serials) {
+      std::printf("revoked %s serial %s\n", flags->revoke_name.c_str(), serial.c_str());
+    }
+    std::printf("wrote %s (next update in %d days): reload the hub and connectors to apply it\n",
+                pki::CrlPath(flags->dir).c_str(), flags->crl.days);
+    *exit_code = 0;
+  });
+
+  CLI::App* crl = pki->add_subcommand(
+      "crl", "Sign DIR/crl.pem again with a fresh next-update time (an empty CRL if none yet)");
+  crl->add_option("--dir", flags->dir, "Directory of the PKI, holding ca.crt and ca.key")
+      ->required();
+  crl->add_option("--days", flags->crl.days, "Days until the CRL's next update")
+      ->capture_default_str();
+  crl->callback([flags, exit_code] {
+    Status status = pki::RenewCrl(flags->dir, flags->crl);
+    if (status.ok()) {
+      std::printf("wrote %s (next update in %d days)\n", pki::CrlPath(flags->dir).c_str(),
+                  flags->crl.days);
     }
     *exit_code = Report(status);
   });

@@ -14,7 +14,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstdlib>
+#include <ctime>
+#include <sstream>
 #include <fstream>
 #include <iterator>
 #include <memory>
@@ -547,6 +550,211 @@ Status WritePair(const fs::path& key_path, const EVP_PKEY* key, const fs::path& 
   return CommitPair(*key_file, *cert_file, force);
 }
 
+
+// ---------------------------------------------------------------------------
+// Revocation: the issuance record and the CRL.
+
+using X509CrlPtr = std::unique_ptr<X509_CRL, OpenSslDeleter<X509_CRL_free>>;
+using X509RevokedPtr = std::unique_ptr<X509_REVOKED, OpenSslDeleter<X509_REVOKED_free>>;
+using Asn1IntegerPtr = std::unique_ptr<ASN1_INTEGER, OpenSslDeleter<ASN1_INTEGER_free>>;
+using Asn1TimePtr = std::unique_ptr<ASN1_TIME, OpenSslDeleter<ASN1_TIME_free>>;
+
+constexpr std::string_view kIssuedFile = "issued.txt";
+constexpr std::string_view kCrlFile = "crl.pem";
+
+Result<std::string> SerialHex(const ASN1_INTEGER* serial) {
+  BignumPtr number{ASN1_INTEGER_to_BN(serial, nullptr)};
+  if (!number) return Error(OpenSslFailure("reading a serial number"));
+  char* hex = BN_bn2hex(number.get());
+  if (hex == nullptr) return Error(OpenSslFailure("printing a serial number"));
+  std::string text(hex);
+  OPENSSL_free(hex);
+  return text;
+}
+
+Result<Asn1IntegerPtr> SerialFromHex(const std::string& hex) {
+  BIGNUM* raw = nullptr;
+  if (BN_hex2bn(&raw, hex.c_str()) == 0) {
+    return Error(InvalidRequest(fmt::format("'{}' is not a hexadecimal serial", Printable(hex))));
+  }
+  BignumPtr number{raw};
+  Asn1IntegerPtr serial{BN_to_ASN1_INTEGER(number.get(), nullptr)};
+  if (!serial) return Error(OpenSslFailure("encoding a serial number"));
+  return serial;
+}
+
+// One line per issued certificate: "SERIAL NAME NOT-AFTER". Appended and
+// synced after the certificate is in place: a crash in between loses only
+// the record of a certificate that `pki revoke` still finds as NAME.crt.
+Status RecordIssued(const fs::path& dir, const X509* cert, std::string_view name) {
+  CARREFOUR_ASSIGN_OR_RETURN(std::string serial, SerialHex(X509_get0_serialNumber(cert)));
+  std::tm expiry{};
+  if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &expiry) != 1) {
+    return OpenSslFailure("reading the expiry");
+  }
+  std::string line = fmt::format("{} {} {:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z\n", serial, name,
+                                 expiry.tm_year + 1900, expiry.tm_mon + 1, expiry.tm_mday,
+                                 expiry.tm_hour, expiry.tm_min, expiry.tm_sec);
+  const fs::path path = dir / kIssuedFile;
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) return Internal(fmt::format("cannot open {}: {}", path.string(), ErrnoText(errno)));
+  // Public like the certificates it lists, whatever the umask.
+  bool written = ::fchmod(fd, 0644) == 0 &&
+                 ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+                 ::fsync(fd) == 0;
+  int error = errno;
+  ::close(fd);
+  if (!written) return Internal(fmt::format("cannot write {}: {}", path.string(), ErrnoText(error)));
+  return OkStatus();
+}
+
+// The serials issued to `name`, in issue order: issued.txt, then NAME.crt if
+// it is not recorded there (issued before the record existed).
+Result<std::vector<std::string>> SerialsIssuedTo(const fs::path& dir, std::string_view name) {
+  std::vector<std::string> serials;
+  std::ifstream in(dir / kIssuedFile);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string serial, holder;
+    if (fields >> serial >> holder && holder == name &&
+        std::find(serials.begin(), serials.end(), serial) == serials.end()) {
+      serials.push_back(serial);
+    }
+  }
+  std::error_code ec;
+  if (fs::exists(CertPath(dir, name), ec)) {
+    CARREFOUR_ASSIGN_OR_RETURN(X509Ptr cert, LoadCertificate(CertPath(dir, name), "certificate"));
+    CARREFOUR_ASSIGN_OR_RETURN(std::string serial, SerialHex(X509_get0_serialNumber(cert.get())));
+    if (std::find(serials.begin(), serials.end(), serial) == serials.end()) {
+      serials.push_back(serial);
+    }
+  }
+  return serials;
+}
+
+struct Authority {
+  X509Ptr cert;
+  EvpPkeyPtr key;
+};
+
+Result<Authority> LoadAuthority(const fs::path& dir) {
+  const fs::path ca_cert_path = CaCertPath(dir);
+  const fs::path ca_key_path = KeyPath(dir, kCaName);
+  std::error_code ec;
+  if (!fs::exists(ca_cert_path, ec) || !fs::exists(ca_key_path, ec)) {
+    return Error(NotFound(fmt::format(
+        "no network CA in {} ({} or {} missing): run `carrefour pki init --dir {}` first",
+        dir.string(), ca_cert_path.filename().string(), ca_key_path.filename().string(),
+        dir.string())));
+  }
+  Authority authority;
+  CARREFOUR_ASSIGN_OR_RETURN(authority.cert, LoadCertificate(ca_cert_path, "CA certificate"));
+  CARREFOUR_ASSIGN_OR_RETURN(authority.key, LoadKey(ca_key_path, "CA key"));
+  if (X509_check_private_key(authority.cert.get(), authority.key.get()) != 1) {
+    ERR_clear_error();
+    return Error(InvalidRequest(fmt::format("{} and {} do not belong together",
+                                            ca_cert_path.string(), ca_key_path.string())));
+  }
+  return authority;
+}
+
+// What an existing crl.pem says: the revoked serials with their dates, and
+// its number. It must be this CA's: a CRL we cannot verify is never
+// silently replaced (it may be the only record of a revocation).
+struct CrlState {
+  std::vector<std::pair<std::string, Asn1TimePtr>> revoked;  // serial hex, date
+  long number = 0;
+};
+
+Result<CrlState> ReadCrlState(const fs::path& dir, const Authority& authority) {
+  CrlState state;
+  const fs::path path = dir / kCrlFile;
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return state;
+  CARREFOUR_ASSIGN_OR_RETURN(std::string pem, ReadFile(path, "CRL"));
+  BioPtr bio{BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()))};
+  if (!bio) return Error(OpenSslFailure("BIO_new_mem_buf"));
+  X509CrlPtr crl{PEM_read_bio_X509_CRL(bio.get(), nullptr, NoPassphrase, nullptr)};
+  if (!crl) {
+    return Error(InvalidRequest(
+        fmt::format("{} is not a PEM CRL: {}", path.string(), DrainOpenSslErrors())));
+  }
+  if (X509_CRL_verify(crl.get(), X509_get0_pubkey(authority.cert.get())) != 1) {
+    ERR_clear_error();
+    return Error(InvalidRequest(fmt::format(
+        "{} is not signed by the CA in {}: move it aside if it belongs to another CA",
+        path.string(), dir.string())));
+  }
+  STACK_OF(X509_REVOKED)* entries = X509_CRL_get_REVOKED(crl.get());
+  for (int i = 0; i < sk_X509_REVOKED_num(entries); ++i) {
+    const X509_REVOKED* entry = sk_X509_REVOKED_value(entries, i);
+    CARREFOUR_ASSIGN_OR_RETURN(std::string serial,
+                               SerialHex(X509_REVOKED_get0_serialNumber(entry)));
+    Asn1TimePtr date{ASN1_STRING_dup(X509_REVOKED_get0_revocationDate(entry))};
+    if (!date) return Error(OpenSslFailure("copying a revocation date"));
+    state.revoked.emplace_back(std::move(serial), std::move(date));
+  }
+  int critical = 0;
+  Asn1IntegerPtr number{static_cast<ASN1_INTEGER*>(
+      X509_CRL_get_ext_d2i(crl.get(), NID_crl_number, &critical, nullptr))};
+  if (number) state.number = ASN1_INTEGER_get(number.get());
+  return state;
+}
+
+// Signs a v2 CRL (authority key identifier, CRL number) holding `state`'s
+// entries, valid from now for `days`, and puts it in place atomically.
+Status WriteCrl(const fs::path& dir, const Authority& authority, const CrlState& state, int days) {
+  X509CrlPtr crl{X509_CRL_new()};
+  if (!crl) return OpenSslFailure("X509_CRL_new");
+  if (X509_CRL_set_version(crl.get(), X509_CRL_VERSION_2) != 1 ||
+      X509_CRL_set_issuer_name(crl.get(), X509_get_subject_name(authority.cert.get())) != 1) {
+    return OpenSslFailure("setting the CRL's version and issuer");
+  }
+  Asn1TimePtr last{X509_gmtime_adj(nullptr, 0)};
+  Asn1TimePtr next{X509_time_adj_ex(nullptr, days, 0, nullptr)};
+  if (!last || !next || X509_CRL_set1_lastUpdate(crl.get(), last.get()) != 1 ||
+      X509_CRL_set1_nextUpdate(crl.get(), next.get()) != 1) {
+    return OpenSslFailure("setting the CRL's update times");
+  }
+  for (const auto& [serial_hex, date] : state.revoked) {
+    CARREFOUR_ASSIGN_OR_RETURN(Asn1IntegerPtr serial, SerialFromHex(serial_hex));
+    X509RevokedPtr entry{X509_REVOKED_new()};
+    if (!entry || X509_REVOKED_set_serialNumber(entry.get(), serial.get()) != 1 ||
+        X509_REVOKED_set_revocationDate(entry.get(), date.get()) != 1 ||
+        X509_CRL_add0_revoked(crl.get(), entry.get()) != 1) {
+      return OpenSslFailure("adding a revoked serial");
+    }
+    entry.release();  // owned by the CRL
+  }
+  if (X509_CRL_sort(crl.get()) != 1) return OpenSslFailure("sorting the CRL");
+  X509V3_CTX ctx;
+  X509V3_set_ctx(&ctx, authority.cert.get(), nullptr, nullptr, crl.get(), 0);
+  X509ExtensionPtr key_id{
+      X509V3_EXT_nconf_nid(nullptr, &ctx, NID_authority_key_identifier, "keyid:always")};
+  if (!key_id || X509_CRL_add_ext(crl.get(), key_id.get(), -1) != 1) {
+    return OpenSslFailure("adding the CRL's authority key identifier");
+  }
+  Asn1IntegerPtr number{ASN1_INTEGER_new()};
+  if (!number || ASN1_INTEGER_set(number.get(), state.number + 1) != 1 ||
+      X509_CRL_add1_ext_i2d(crl.get(), NID_crl_number, number.get(), 0, X509V3_ADD_DEFAULT) != 1) {
+    return OpenSslFailure("adding the CRL number");
+  }
+  if (X509_CRL_sign(crl.get(), authority.key.get(), EVP_sha256()) <= 0) {
+    return OpenSslFailure("signing the CRL");
+  }
+  CARREFOUR_ASSIGN_OR_RETURN(
+      std::string pem, ToPem(
+                           [](BIO* bio, const void* object) {
+                             return PEM_write_bio_X509_CRL(
+                                 bio, const_cast<X509_CRL*>(static_cast<const X509_CRL*>(object)));
+                           },
+                           crl.get(), "CRL"));
+  CARREFOUR_ASSIGN_OR_RETURN(auto file, PendingFile::Write(dir / kCrlFile, pem, 0644));
+  CARREFOUR_RETURN_IF_ERROR(file->Commit(/*overwrite=*/true));
+  return SyncDirectory(dir);
+}
+
 }  // namespace
 
 fs::path CaCertPath(const fs::path& dir) { return CertPath(dir, kCaName); }
@@ -658,7 +866,8 @@ Status IssueCertificate(const fs::path& dir, const IssueOptions& options) {
       AddExtension(cert.get(), ca, NID_authority_key_identifier, "keyid:always"));
   CARREFOUR_RETURN_IF_ERROR(AddSubjectAltName(cert.get(), alt_names));
   CARREFOUR_RETURN_IF_ERROR(Sign(cert.get(), ca_key.get()));
-  return WritePair(key_path, key.get(), cert_path, cert.get(), options.force);
+  CARREFOUR_RETURN_IF_ERROR(WritePair(key_path, key.get(), cert_path, cert.get(), options.force));
+  return RecordIssued(dir, cert.get(), options.name);
 }
 
 Result<std::string> CommonNameOf(const fs::path& cert_file) {
@@ -676,6 +885,48 @@ Result<std::string> CommonNameOf(const fs::path& cert_file) {
   std::string common_name(reinterpret_cast<const char*>(utf8), static_cast<size_t>(length));
   OPENSSL_free(utf8);
   return common_name;
+}
+
+fs::path CrlPath(const fs::path& dir) { return dir / kCrlFile; }
+
+Result<std::vector<std::string>> RevokeCertificates(const fs::path& dir, std::string_view name,
+                                                    const CrlOptions& options) {
+  ERR_clear_error();
+  CARREFOUR_RETURN_IF_ERROR(ValidateDirectory(dir));
+  CARREFOUR_RETURN_IF_ERROR(ValidateName(name));
+  CARREFOUR_RETURN_IF_ERROR(ValidateDays(options.days));
+  CARREFOUR_ASSIGN_OR_RETURN(Authority authority, LoadAuthority(dir));
+  CARREFOUR_ASSIGN_OR_RETURN(std::vector<std::string> serials, SerialsIssuedTo(dir, name));
+  if (serials.empty()) {
+    return Error(NotFound(fmt::format("no certificate was issued to \"{}\" in {}",
+                                      Printable(name), dir.string())));
+  }
+  CARREFOUR_ASSIGN_OR_RETURN(CrlState state, ReadCrlState(dir, authority));
+  for (const std::string& serial : serials) {
+    bool listed = false;
+    for (const auto& [revoked, date] : state.revoked) listed = listed || revoked == serial;
+    if (listed) continue;
+    Asn1TimePtr now{X509_gmtime_adj(nullptr, 0)};
+    if (!now) return Error(OpenSslFailure("reading the time"));
+    state.revoked.emplace_back(serial, std::move(now));
+  }
+  CARREFOUR_RETURN_IF_ERROR(WriteCrl(dir, authority, state, options.days));
+  return serials;
+}
+
+Status RenewCrl(const fs::path& dir, const CrlOptions& options) {
+  ERR_clear_error();
+  CARREFOUR_RETURN_IF_ERROR(ValidateDirectory(dir));
+  CARREFOUR_RETURN_IF_ERROR(ValidateDays(options.days));
+  CARREFOUR_ASSIGN_OR_RETURN(Authority authority, LoadAuthority(dir));
+  CARREFOUR_ASSIGN_OR_RETURN(CrlState state, ReadCrlState(dir, authority));
+  return WriteCrl(dir, authority, state, options.days);
+}
+
+Result<std::string> SerialOf(const fs::path& cert_file) {
+  ERR_clear_error();
+  CARREFOUR_ASSIGN_OR_RETURN(X509Ptr cert, LoadCertificate(cert_file, "certificate"));
+  return SerialHex(X509_get0_serialNumber(cert.get()));
 }
 
 }  // namespace carrefour::pki

@@ -62,6 +62,39 @@ std::filesystem::path CaCertPath(const std::filesystem::path& dir);
 std::filesystem::path CertPath(const std::filesystem::path& dir, std::string_view name);
 std::filesystem::path KeyPath(const std::filesystem::path& dir, std::string_view name);
 
+// --- Revocation (SPEC.md section 2; docs/pki.md). Every certificate that
+// IssueCertificate writes is also recorded in dir/issued.txt (one line:
+// serial, name, expiry), so that all the certificates ever issued to a name
+// can be revoked, not only the one in NAME.crt. dir/crl.pem, signed by the CA,
+// lists the revoked serials; it is the revocation state itself (revoking
+// reads it, adds to it and signs it again).
+
+struct CrlOptions {
+  // The CRL's next-update time, from now. Peers report (or, configured so,
+  // refuse) a CRL past it: re-sign it (`pki crl`) well before.
+  int days = 7;
+};
+
+// Revokes every certificate issued to `name` (those in issued.txt, and the
+// current NAME.crt) and writes dir/crl.pem. Returns the serials revoked by
+// this call and earlier ones (upper-case hex), in issue order. Errors:
+// kNotFound (no CA, or no certificate was ever issued to `name`),
+// kInvalidRequest (bad name or days; an existing crl.pem not signed by this
+// CA), kInternal.
+Result<std::vector<std::string>> RevokeCertificates(const std::filesystem::path& dir,
+                                                    std::string_view name,
+                                                    const CrlOptions& options = {});
+
+// Signs dir/crl.pem again with a fresh next-update (an empty CRL if there is
+// none yet). Errors as RevokeCertificates.
+Status RenewCrl(const std::filesystem::path& dir, const CrlOptions& options = {});
+
+// dir/crl.pem
+std::filesystem::path CrlPath(const std::filesystem::path& dir);
+
+// The serial of a PEM certificate file, upper-case hex (for tools and tests).
+Result<std::string> SerialOf(const std::filesystem::path& cert_file);
+
 // Reads the CN of a PEM certificate file (useful for tools and tests).
 // Errors: kNotFound (no such file), kInvalidRequest (not a PEM certificate,
 // or no CN).

@@ -133,5 +133,30 @@ TEST_F(PkiCliTest, ErrorsAndUsageErrorsHaveTheirExitCodes) {
   EXPECT_NE(help.out.find("--host"), std::string::npos) << help.out;
 }
 
+TEST_F(PkiCliTest, RevokePrintsTheSerialsAndCrlRenews) {
+  const std::string dir = Quote(dir_.string());
+  ASSERT_EQ(Carrefour("pki init --dir " + dir).exit_code, 0);
+  ASSERT_EQ(Carrefour("pki issue --dir " + dir + " --name mut-100").exit_code, 0);
+  Result<std::string> serial = SerialOf(CertPath(dir_, "mut-100"));
+  ASSERT_TRUE(serial.has_value());
+
+  Outcome revoke = Carrefour("pki revoke --dir " + dir + " --name mut-100");
+  ASSERT_EQ(revoke.exit_code, 0) << revoke.err;
+  EXPECT_NE(revoke.out.find("serial " + *serial), std::string::npos) << revoke.out;
+  EXPECT_NE(revoke.out.find(CrlPath(dir_).string()), std::string::npos) << revoke.out;
+  std::string first = ReadAll(CrlPath(dir_));
+  EXPECT_EQ(first.rfind("-----BEGIN X509 CRL-----", 0), 0u) << first;
+
+  Outcome crl = Carrefour("pki crl --dir " + dir + " --days 3");
+  ASSERT_EQ(crl.exit_code, 0) << crl.err;
+  EXPECT_NE(ReadAll(CrlPath(dir_)), first);
+
+  Outcome unknown = Carrefour("pki revoke --dir " + dir + " --name nobody");
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.err.find("nobody"), std::string::npos) << unknown.err;
+  EXPECT_EQ(Carrefour("pki revoke --dir " + dir).exit_code, 2);
+  EXPECT_EQ(Carrefour("pki crl --help").exit_code, 0);
+}
+
 }  // namespace
 }  // namespace carrefour::pki

@@ -12,6 +12,7 @@
 #include <openssl/x509v3.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
@@ -267,7 +268,12 @@ TEST_F(PkiTest, RefusesToOverwriteWithoutForce) {
 
   EXPECT_EQ(ReadAll(CaCertPath(dir_)), ca_before);
   EXPECT_EQ(ReadAll(KeyPath(dir_, "mut-100")), key_before);
-  EXPECT_EQ(FilesIn(dir_), (std::set<std::string>{"ca.crt", "ca.key", "mut-100.key"}));
+  // issued.txt records the first issue (pki revoke reads it); the refused
+  // ones left nothing.
+  EXPECT_EQ(FilesIn(dir_),
+            (std::set<std::string>{"ca.crt", "ca.key", "issued.txt", "mut-100.key"}));
+  const std::string issued = ReadAll(dir_ / "issued.txt");
+  EXPECT_EQ(std::count(issued.begin(), issued.end(), '\n'), 1) << issued;
   (void)cert_before;
 }
 
@@ -305,7 +311,9 @@ TEST_F(PkiTest, FilesHaveTheirModesAndNoTempFileRemains) {
   EXPECT_EQ(ModeOf(KeyPath(nested, "hub")), 0600u);
   EXPECT_EQ(ModeOf(CaCertPath(nested)), 0644u);
   EXPECT_EQ(ModeOf(CertPath(nested, "hub")), 0644u);
-  EXPECT_EQ(FilesIn(nested), (std::set<std::string>{"ca.crt", "ca.key", "hub.crt", "hub.key"}));
+  EXPECT_EQ(ModeOf(nested / "issued.txt"), 0644u);
+  EXPECT_EQ(FilesIn(nested),
+            (std::set<std::string>{"ca.crt", "ca.key", "hub.crt", "hub.key", "issued.txt"}));
 }
 
 TEST_F(PkiTest, KeysArePrivateWhateverTheUmask) {

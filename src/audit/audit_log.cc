@@ -299,12 +299,87 @@ Status AuditLog::Resync() {
   return OkStatus();
 }
 
+Checkpoint AuditLog::ChainOnto(const Checkpoint& head, CompactRange& tree,
+                               std::span<Record> records) const {
+  int64_t seq = head.seq;
+  std::string hash = head.hash;
+  for (Record& record : records) {
+    record.node = options_.node;
+    record.seq = ++seq;
+    record.prev_hash = std::move(hash);
+    hash = ChainHash(record);
+    record.hash = hash;
+    tree.Append(LeafHash(record));
+  }
+  return SignCheckpoint(*signer_, options_.node, std::move(hash), tree, NowUs(clock_));
+}
+
+Status AuditLog::AppendWith(const std::function<Status(const Chain& chain)>& write) {
+  std::unique_lock chain_lock(chain_mu_);
+  Checkpoint head;
+  std::vector<Pending> riders;
+  {
+    std::lock_guard lock(mu_);
+    head = head_;
+    const size_t take = std::min(queue_.size(), options_.max_batch);
+    for (size_t i = 0; i < take; ++i) {
+      riders.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+  }
+  std::optional<Checkpoint> last;
+  CompactRange tree;
+  const int64_t now_us = NowUs(clock_);
+  Status status = write([&](std::vector<Record>& records) {
+    for (Record& record : records) {
+      if (record.time_us == 0) record.time_us = now_us;
+      if (record.reason.size() > kMaxMessageBytes) record.reason = BoundedText(record.reason);
+      if (record.detail.size() > kMaxMessageBytes) record.detail = BoundedText(record.detail);
+    }
+    for (const Pending& rider : riders) records.push_back(rider.record);
+    tree = tree_;  // each call from the same head
+    last = ChainOnto(head, tree, records);
+    return *last;
+  });
+  bool written = status.ok() && last;
+  if (written) {
+    tree_ = std::move(tree);
+    KeepCheckpoint(*last);
+    std::lock_guard lock(mu_);
+    head_ = *last;
+    ++commits_;
+  } else if (!status.ok()) {
+    // An in-doubt commit may have gone through after all: the head as
+    // stored, for the next write; the riders were written if it moved past
+    // them.
+    if (Resync().ok() && last) {
+      std::lock_guard lock(mu_);
+      written = head_.seq >= last->seq && head_.hash == last->hash;
+    }
+  }
+  chain_lock.unlock();
+  if (!written && !riders.empty()) {
+    // Not written: the writer tries them again, in their order.
+    {
+      std::lock_guard lock(mu_);
+      for (auto it = riders.rbegin(); it != riders.rend(); ++it) queue_.push_front(std::move(*it));
+    }
+    wake_.notify_one();
+    return status;
+  }
+  for (Pending& rider : riders) {
+    if (rider.done) rider.done(OkStatus());
+  }
+  return status;
+}
+
 void AuditLog::WriterLoop() {
   std::vector<Pending> batch;
   std::vector<Record> records;
   bool resync = false;  // the last write failed: re-read the head first
   for (;;) {
     if (resync) {
+      std::unique_lock chain_lock(chain_mu_);
       Status reread = Resync();
       if (reread.ok()) {
         resync = false;
@@ -313,7 +388,6 @@ void AuditLog::WriterLoop() {
         last_error_ = reread.message();
       }
     }
-    Checkpoint head;
     {
       std::unique_lock lock(mu_);
       if (failing_) {
@@ -343,27 +417,21 @@ void AuditLog::WriterLoop() {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
-      head = head_;
     }
 
     // Chain the batch onto the head and extend the tree. Nothing is
     // published until the transaction commits: on failure the head and the
     // tree stay where they were and the next batch reuses the same seqs.
-    records.clear();
-    CompactRange tree = tree_;
-    int64_t seq = head.seq;
-    std::string hash = head.hash;
-    for (Pending& pending : batch) {
-      Record& record = pending.record;
-      record.node = options_.node;
-      record.seq = ++seq;
-      record.prev_hash = std::move(hash);
-      hash = ChainHash(record);
-      record.hash = hash;
-      tree.Append(LeafHash(record));
-      records.push_back(record);
+    std::unique_lock chain_lock(chain_mu_);
+    Checkpoint head;
+    {
+      std::lock_guard lock(mu_);
+      head = head_;
     }
-    Checkpoint next = SignCheckpoint(*signer_, options_.node, hash, tree, NowUs(clock_));
+    records.clear();
+    for (Pending& pending : batch) records.push_back(std::move(pending.record));
+    CompactRange tree = tree_;
+    Checkpoint next = ChainOnto(head, tree, records);
 
     Status status = storage_.AppendAudit(records, next);
     if (status.ok()) {
@@ -382,6 +450,7 @@ void AuditLog::WriterLoop() {
         resync = true;
       }
     }
+    chain_lock.unlock();
     for (Pending& pending : batch) {
       if (pending.done) pending.done(status);
     }

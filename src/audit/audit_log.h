@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -75,6 +76,21 @@ class AuditLog {
   // Appends and waits until the record is durable.
   Status AppendAndWait(Record record);
 
+  // For a caller whose own write and the records tracing it must be one
+  // transaction (a batch of mutations: one durable write, not two). `write`
+  // runs with the chain to itself (the writer thread waits meanwhile); it
+  // calls `chain` on its records, which adds the records queued by Append
+  // meanwhile at their end (they ride along: one fsync for both), numbers
+  // and hashes them all after the head (node, seq, hashes; time_us too when
+  // 0) and gives the checkpoint that goes with them; `write` stores all of
+  // `records` and the checkpoint in its transaction and returns its outcome.
+  // `chain` may be called again on the caller's own records (a retried
+  // transaction): each call starts from the same head. On ok the head moves
+  // past them and the riders are told; otherwise the head stays and the
+  // riders go back to the queue.
+  using Chain = std::function<Checkpoint(std::vector<Record>& records)>;
+  Status AppendWith(const std::function<Status(const Chain& chain)>& write);
+
   const std::string& node() const { return options_.node; }
   // Whether the last write of the log failed (and no write or re-read of
   // the chain's head has succeeded since); then `last_error()` says why.
@@ -105,21 +121,27 @@ class AuditLog {
   // records it covers (writer thread): a commit reported failed may have
   // gone through.
   Status Resync();
-  void KeepCheckpoint(const Checkpoint& checkpoint);  // the writer's
+  void KeepCheckpoint(const Checkpoint& checkpoint);  // chain_mu_ held
+  // Numbers and hashes `records` after `head`, appends their leaves to
+  // `tree`; the signed checkpoint after them.
+  Checkpoint ChainOnto(const Checkpoint& head, CompactRange& tree, std::span<Record> records) const;
 
   AuditStorage& storage_;
   const Options options_;
   const Clock& clock_;
   const std::shared_ptr<const NoteSigner> signer_;
 
+  // Held while a transaction that extends the chain is written (the
+  // writer's, or AppendWith's): one at a time, each after the last head.
+  std::mutex chain_mu_;
   mutable std::mutex mu_;
   std::condition_variable wake_;
   std::deque<Pending> queue_;
   bool stopping_ = false;
   Checkpoint head_;  // guarded by mu_ for readers; written by the writer
-  CompactRange tree_;  // the writer's only
-  std::chrono::steady_clock::time_point kept_at_{};  // the writer's only
-  int64_t kept_seq_ = -1;                             // the writer's only
+  CompactRange tree_;  // chain_mu_ held
+  std::chrono::steady_clock::time_point kept_at_{};  // chain_mu_ held
+  int64_t kept_seq_ = -1;                             // chain_mu_ held
   uint64_t commits_ = 0;
   bool failing_ = false;    // guarded by mu_
   std::string last_error_;  // guarded by mu_

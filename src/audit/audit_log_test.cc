@@ -550,6 +550,73 @@ TEST_F(AuditLogTest, DestructionWritesWhatIsQueued) {
   EXPECT_EQ(storage_.chain("hub-1").size(), 100u);
 }
 
+// A caller's own transaction carries its records (a batch of mutations):
+// chained after the head, the head moves only if the write succeeds.
+TEST_F(AuditLogTest, AppendWithChainsTheCallersRecordsInItsOwnWrite) {
+  Write(2);
+  auto log = AuditLog::Open(storage_, {.node = "hub-1", .checkpoint_key = "k"}, clock_);
+  ASSERT_TRUE(log);
+  auto batch = [](int n) {
+    std::vector<Record> records;
+    for (int i = 0; i < n; ++i) records.push_back(Consultation("nr", "b" + std::to_string(i)));
+    return records;
+  };
+  Status failed = (*log)->AppendWith([&](const AuditLog::Chain& chain) -> Status {
+    std::vector<Record> records = batch(3);
+    Checkpoint checkpoint = chain(records);
+    EXPECT_EQ(records.front().seq, 3);
+    EXPECT_EQ(checkpoint.seq, 5);
+    return Unavailable("the caller's transaction failed");  // nothing written
+  });
+  EXPECT_EQ(failed.code(), StatusCode::kUnavailable);
+  EXPECT_EQ((*log)->last_seq(), 2);
+  Status written = (*log)->AppendWith([&](const AuditLog::Chain& chain) -> Status {
+    std::vector<Record> records = batch(3);
+    chain(records);  // a retried transaction chains again, from the same head
+    Checkpoint checkpoint = chain(records = batch(3));
+    EXPECT_EQ(checkpoint.mac, CheckpointMac("k", checkpoint));
+    return storage_.AppendAudit(records, checkpoint);
+  });
+  ASSERT_TRUE(written.ok()) << written.ToString();
+  EXPECT_EQ((*log)->last_seq(), 5);
+  ASSERT_TRUE((*log)->AppendAndWait(Consultation("mut-100", "after")).ok());
+  EXPECT_EQ(storage_.chain("hub-1").size(), 6u);
+  EXPECT_EQ(storage_.chain("hub-1")[3].requester, "nr");
+  auto report = Verify(storage_, "k");
+  ASSERT_TRUE(report);
+  EXPECT_TRUE(report->ok) << report->first_bad;
+}
+
+// Records appended meanwhile ride along in the caller's transaction or go
+// through the writer: either way each is written once, in one chain.
+TEST_F(AuditLogTest, AppendWithAndAppendShareOneChain) {
+  auto log = AuditLog::Open(storage_, {.node = "hub-1"}, clock_);
+  ASSERT_TRUE(log);
+  std::atomic<int> done{0};
+  std::thread appender([&] {
+    for (int i = 0; i < 500; ++i) {
+      (*log)->Append(Consultation("a", std::to_string(i)), [&done](const Status& s) {
+        if (s.ok()) ++done;
+      });
+    }
+  });
+  for (int b = 0; b < 50; ++b) {
+    Status status = (*log)->AppendWith([&](const AuditLog::Chain& chain) -> Status {
+      std::vector<Record> records = {Consultation("nr", "w" + std::to_string(b))};
+      Checkpoint checkpoint = chain(records);
+      return storage_.AppendAudit(records, checkpoint);
+    });
+    ASSERT_TRUE(status.ok()) << status.ToString();
+  }
+  appender.join();
+  ASSERT_TRUE((*log)->AppendAndWait(Consultation("a", "last")).ok());
+  EXPECT_EQ(done.load(), 500);
+  EXPECT_EQ(storage_.chain("hub-1").size(), 551u);
+  auto report = Verify(storage_);
+  ASSERT_TRUE(report);
+  EXPECT_TRUE(report->ok) << report->first_bad;
+}
+
 TEST(ChainHash, CoversEveryFieldUnambiguously) {
   Record a = Consultation("ab", "c");
   Record b = Consultation("a", "bc");

@@ -1,6 +1,7 @@
 #include "mutations/mutations.h"
 
 #include <algorithm>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <string_view>
@@ -123,17 +124,54 @@ std::string Cut(const json::object& data, const std::vector<std::string_view>& f
   return json::serialize(out);
 }
 
-json::object DeliveryJson(const store::Delivery& delivery) {
-  json::object out;
-  out["cursor"] = std::to_string(delivery.cursor);
-  out["id"] = delivery.id;
-  out["source"] = delivery.source;
-  out["data_type"] = delivery.data_type;
-  out["niss"] = delivery.niss;
-  out["effective"] = delivery.effective.ToString();
-  boost::system::error_code ec;
-  json::value data = json::parse(delivery.data, ec);
-  out["data"] = ec ? json::value(json::object()) : std::move(data);
+// `text` as a JSON string, quotes included.
+void AppendJsonString(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  for (char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (byte < 0x20) {
+      out += "\\u00";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0xf];
+    } else {
+      out += c;
+    }
+  }
+  out += '"';
+}
+
+// A feed's answer, written directly: a copy's data is already JSON (the
+// store cut it from the payload the hub serialized), so it is not parsed
+// and serialized again per delivery.
+std::string FeedAnswer(const std::vector<store::Delivery>& feed, int64_t next) {
+  std::string out = R"({"mutations":[)";
+  out.reserve(64 + feed.size() * 256);
+  for (size_t i = 0; i < feed.size(); ++i) {
+    const store::Delivery& delivery = feed[i];
+    if (i > 0) out += ',';
+    out += R"({"cursor":")";
+    out += std::to_string(delivery.cursor);
+    out += R"(","id":)";
+    AppendJsonString(out, delivery.id);
+    out += R"(,"source":)";
+    AppendJsonString(out, delivery.source);
+    out += R"(,"data_type":)";
+    AppendJsonString(out, delivery.data_type);
+    out += R"(,"niss":)";
+    AppendJsonString(out, delivery.niss);
+    out += R"(,"effective":")";
+    out += delivery.effective.ToString();
+    out += R"(","data":)";
+    out += delivery.data.empty() ? std::string_view("{}") : std::string_view(delivery.data);
+    out += '}';
+  }
+  out += R"(],"next":")";
+  out += std::to_string(next);
+  out += R"("})";
   return out;
 }
 
@@ -200,68 +238,54 @@ MutationService::MutationService(EngineSource engine, store::Store& store,
 
 MutationService::~MutationService() { Shutdown(); }
 
+// A validated batch on its way to the store: what the write needs, and what
+// makes its answer and its audit records once the outcome is known.
+struct MutationService::Intake {
+  SteadyClock::time_point start;
+  audit::Record base;  // kind, request id, requester
+  std::vector<store::NewMutation> batch;
+  std::vector<size_t> batch_index;  // the item of each entry of `batch`
+  std::vector<audit::Record> records;  // one per item
+  std::vector<Status> statuses;        // why an item was rejected
+  std::vector<size_t> subscriber_counts;
+  std::vector<std::string> ids;  // each item's id as sent, for the records
+  std::function<void(Reply)> done;
+  // Set by the write:
+  std::vector<bool> in_batch, is_accepted;
+  Reply reply;
+  std::vector<std::string> woken;  // subscribers of its accepted mutations
+};
+
+void MutationService::Refuse(const Intake& intake, const Status& status,
+                             std::function<void(Reply)> done) {
+  counters_.rejected.fetch_add(1, std::memory_order_relaxed);
+  audit::Record record = intake.base;
+  record.outcome = status.code();
+  record.reason = status.message();
+  Reply reply{HttpStatus(status.code()), api::ErrorBody(status)};
+  record.answer_sha256 = audit::Sha256Hex(reply.body);
+  record.latency_us = MicrosSince(intake.start);
+  // The refusal is traced before it leaves, as everything else.
+  audit_.Append(std::move(record), [reply = std::move(reply), done = std::move(done)](
+                                       const Status& written) mutable {
+    if (!written.ok()) {
+      done(Reply{503, api::ErrorBody(Unavailable("the audit log could not be written"))});
+      return;
+    }
+    done(std::move(reply));
+  });
+}
+
 void MutationService::Publish(std::string_view caller, std::string_view body,
                               std::function<void(Reply)> done) {
-  const SteadyClock::time_point start = SteadyClock::now();
+  auto intake = std::make_shared<Intake>();
+  intake->start = SteadyClock::now();
   const Date today = clock_.Today();
   std::shared_ptr<const directory::DecisionEngine> engine = engine_();
-  const std::string request_id = audit::NewRequestId();
-
-  auto base_record = [&] {
-    audit::Record record;
-    record.kind = audit::Kind::kMutation;
-    record.request_id = request_id;
-    record.requester = std::string(caller);
-    return record;
-  };
-  // The records are committed before the answer leaves: an accepted mutation
-  // with no trace would break the oversight promise. A batch is many
-  // records; the answer waits for the last of them (group commit makes that
-  // one transaction, usually).
-  auto finish = [this, start](std::vector<audit::Record> records, Reply reply,
-                              std::function<void(Reply)> reply_to) {
-    struct Pending {
-      std::mutex mu;
-      size_t remaining;
-      bool failed = false;
-      Reply reply;
-      std::function<void(Reply)> reply_to;
-    };
-    auto pending = std::make_shared<Pending>();
-    pending->remaining = records.size();
-    pending->reply = std::move(reply);
-    pending->reply_to = std::move(reply_to);
-    const std::string digest = audit::Sha256Hex(pending->reply.body);
-    const int64_t latency = MicrosSince(start);
-    for (audit::Record& record : records) {
-      record.latency_us = latency;
-      record.answer_sha256 = digest;
-      audit_.Append(std::move(record), [pending](const Status& written) {
-        std::unique_lock lock(pending->mu);
-        if (!written.ok()) pending->failed = true;
-        if (--pending->remaining > 0) return;
-        lock.unlock();
-        if (pending->failed) {
-          pending->reply_to(Reply{503, api::ErrorBody(Unavailable(
-                                           "the audit log could not be written; the accepted "
-                                           "mutations are kept: send the batch again (they will "
-                                           "be duplicates)"))});
-          return;
-        }
-        pending->reply_to(std::move(pending->reply));
-      });
-    }
-  };
-  auto refuse = [&](const Status& status) {
-    counters_.rejected.fetch_add(1, std::memory_order_relaxed);
-    audit::Record record = base_record();
-    record.outcome = status.code();
-    record.reason = status.message();
-    std::vector<audit::Record> records;
-    records.push_back(std::move(record));
-    finish(std::move(records), Reply{HttpStatus(status.code()), api::ErrorBody(status)},
-           std::move(done));
-  };
+  intake->base.kind = audit::Kind::kMutation;
+  intake->base.request_id = audit::NewRequestId();
+  intake->base.requester = std::string(caller);
+  auto refuse = [&](const Status& status) { Refuse(*intake, status, std::move(done)); };
 
   Result<json::object> object = api::ParseObject(body);
   if (!object) return refuse(object.error());
@@ -276,17 +300,22 @@ void MutationService::Publish(std::string_view caller, std::string_view body,
                                              list.size(), kMaxMutationsPerBatch)));
   }
 
-  std::vector<audit::Record> records(list.size(), base_record());
-  std::vector<Status> statuses(list.size());
-  std::vector<size_t> subscriber_counts(list.size(), 0);
-  std::vector<store::NewMutation> batch;
-  std::vector<size_t> batch_index;
+  std::vector<audit::Record>& records = intake->records;
+  records.assign(list.size(), intake->base);
+  intake->statuses.resize(list.size());
+  intake->subscriber_counts.assign(list.size(), 0);
+  intake->ids.resize(list.size());
   std::vector<std::optional<Item>> items(list.size());
   std::vector<std::string> persons;
   for (size_t i = 0; i < list.size(); ++i) {
+    if (const json::object* item = list[i].if_object()) {
+      if (const json::value* id = item->if_contains("id"); id && id->is_string()) {
+        intake->ids[i] = std::string(std::string_view(id->as_string()).substr(0, kMaxIdLength));
+      }
+    }
     Result<Item> item = ParseItem(*engine, caller, list[i], today, &records[i]);
     if (!item) {
-      statuses[i] = item.error();
+      intake->statuses[i] = item.error();
       continue;
     }
     persons.push_back(item->mutation.niss);
@@ -320,10 +349,30 @@ void MutationService::Publish(std::string_view caller, std::string_view body,
     std::vector<directory::Subscriber> subscribers =
         engine->SubscribersOf(caller, item.mutation.data_type,
                               found == entries_of.end() ? kNoEntries : found->second, today);
+    // The payload is stored once, holding only what some subscriber may
+    // receive; each copy names its own fields of it (all of them, usually).
+    std::vector<std::string_view> stored_fields;
+    for (const directory::Subscriber& subscriber : subscribers) {
+      for (std::string_view field : subscriber.fields) {
+        if (item.data.contains(field) &&
+            std::find(stored_fields.begin(), stored_fields.end(), field) == stored_fields.end()) {
+          stored_fields.push_back(field);
+        }
+      }
+    }
+    if (!subscribers.empty()) item.mutation.data = Cut(item.data, stored_fields);
     std::string legal_bases;
     for (const directory::Subscriber& subscriber : subscribers) {
-      item.mutation.copies.push_back(
-          store::MutationCopy{subscriber.institution->id, Cut(item.data, subscriber.fields)});
+      std::vector<std::string> fields;
+      for (std::string_view field : subscriber.fields) {
+        if (item.data.contains(field) &&
+            std::find(fields.begin(), fields.end(), field) == fields.end()) {
+          fields.emplace_back(field);
+        }
+      }
+      store::MutationCopy& copy = item.mutation.copies.emplace_back();
+      copy.subscriber = subscriber.institution->id;
+      if (fields.size() != stored_fields.size()) copy.fields = std::move(fields);
       if (!legal_bases.empty()) legal_bases += ",";
       legal_bases += subscriber.institution->id;
       if (!subscriber.authorizations.empty()) {
@@ -331,60 +380,144 @@ void MutationService::Publish(std::string_view caller, std::string_view body,
       }
     }
     records[i].providers = legal_bases;  // who receives it, on which legal basis
-    subscriber_counts[i] = subscribers.size();
-    batch.push_back(std::move(item.mutation));
-    batch_index.push_back(i);
+    intake->subscriber_counts[i] = subscribers.size();
+    intake->batch.push_back(std::move(item.mutation));
+    intake->batch_index.push_back(i);
   }
+  intake->done = std::move(done);
+  Commit(std::move(intake));
+}
 
-  std::vector<bool> accepted;
-  if (!batch.empty()) {
-    Result<std::vector<bool>> stored = store_.mutations().AcceptMutations(batch, NowMicros(clock_));
-    if (!stored) {
-      return refuse(Unavailable(fmt::format("the mutations could not be stored, none is accepted: {}",
-                                            stored.error().message())));
-    }
-    accepted = std::move(*stored);
+// Group commit (docs/mutations.md, "Intake"): the first caller to find no
+// write in progress becomes the writer, and writes everything queued
+// meanwhile in one transaction, again and again until the queue is empty;
+// the others return at once and are answered by it.
+void MutationService::Commit(std::shared_ptr<Intake> intake) {
+  {
+    std::lock_guard lock(intake_mu_);
+    intake_queue_.push_back(std::move(intake));
+    if (intake_writing_) return;
+    intake_writing_ = true;
   }
+  while (true) {
+    std::vector<std::shared_ptr<Intake>> group;
+    {
+      std::lock_guard lock(intake_mu_);
+      if (intake_queue_.empty()) {
+        intake_writing_ = false;
+        return;
+      }
+      // Bounded: a transaction of at most a few batches' worth.
+      size_t mutations = 0, take = 0;
+      while (take < intake_queue_.size() &&
+             (take == 0 || mutations + intake_queue_[take]->batch.size() <= kMaxGroupMutations)) {
+        mutations += intake_queue_[take]->batch.size();
+        ++take;
+      }
+      group.assign(std::make_move_iterator(intake_queue_.begin()),
+                   std::make_move_iterator(intake_queue_.begin() + static_cast<ptrdiff_t>(take)));
+      intake_queue_.erase(intake_queue_.begin(), intake_queue_.begin() + static_cast<ptrdiff_t>(take));
+    }
+    WriteGroup(group);
+  }
+}
 
-  json::array results;
-  std::vector<bool> in_batch(list.size(), false);
-  std::vector<bool> is_accepted(list.size(), false);
-  for (size_t k = 0; k < batch_index.size(); ++k) {
-    in_batch[batch_index[k]] = true;
-    is_accepted[batch_index[k]] = accepted[k];
+void MutationService::WriteGroup(const std::vector<std::shared_ptr<Intake>>& group) {
+  // The mutations of every batch, one after the other: one transaction,
+  // one durable write for them, their deliveries and their audit records.
+  std::vector<store::NewMutation> all;
+  for (const std::shared_ptr<Intake>& intake : group) {
+    for (store::NewMutation& mutation : intake->batch) all.push_back(std::move(mutation));
   }
-  std::set<std::string> woken;
-  for (size_t k = 0; k < batch.size(); ++k) {
-    if (!accepted[k]) continue;
-    for (const store::MutationCopy& copy : batch[k].copies) woken.insert(copy.subscriber);
-  }
-  for (size_t i = 0; i < list.size(); ++i) {
-    json::object result;
-    result["index"] = i;
-    audit::Record& record = records[i];
-    if (!in_batch[i]) {
-      counters_.rejected.fetch_add(1, std::memory_order_relaxed);
-      result["status"] = "rejected";
-      result["error"] = api::ErrorObject(statuses[i]).at("error");
-      record.outcome = statuses[i].code();
-      record.reason = statuses[i].message();
-    } else if (is_accepted[i]) {
-      counters_.accepted.fetch_add(1, std::memory_order_relaxed);
-      result["status"] = "accepted";
-      result["subscribers"] = subscriber_counts[i];
-      record.reason = "accepted";
-    } else {
-      counters_.duplicates.fetch_add(1, std::memory_order_relaxed);
-      result["status"] = "duplicate";
-      record.reason = "duplicate";
-    }
-    if (const json::object* item = list[i].if_object()) {
-      if (const json::value* id = item->if_contains("id"); id && id->is_string()) {
-        record.detail = fmt::format("id={}", std::string_view(id->as_string()).substr(0, kMaxIdLength));
+  // The records hold each answer's digest, so they are made once the
+  // outcome of every item is known, inside the transaction.
+  auto trail = [&](const audit::AuditLog::Chain& chain, const std::vector<bool>& accepted)
+      -> Result<store::ChainedRecords> {
+    store::ChainedRecords chained;
+    size_t offset = 0;
+    for (const std::shared_ptr<Intake>& intake : group) {
+      Intake& in = *intake;
+      const size_t items = in.records.size();
+      in.in_batch.assign(items, false);
+      in.is_accepted.assign(items, false);
+      in.woken.clear();
+      for (size_t k = 0; k < in.batch_index.size(); ++k) {
+        in.in_batch[in.batch_index[k]] = true;
+        in.is_accepted[in.batch_index[k]] = accepted[offset + k];
+        if (!accepted[offset + k]) continue;
+        for (const store::MutationCopy& copy : all[offset + k].copies) {
+          in.woken.push_back(copy.subscriber);
+        }
+      }
+      offset += in.batch_index.size();
+      const size_t first = chained.records.size();
+      json::array results;
+      results.reserve(items);
+      for (size_t i = 0; i < items; ++i) {
+        json::object result;
+        result["index"] = i;
+        audit::Record& record = chained.records.emplace_back(in.records[i]);
+        if (!in.in_batch[i]) {
+          result["status"] = "rejected";
+          result["error"] = api::ErrorObject(in.statuses[i]).at("error");
+          record.outcome = in.statuses[i].code();
+          record.reason = in.statuses[i].message();
+        } else if (in.is_accepted[i]) {
+          result["status"] = "accepted";
+          result["subscribers"] = in.subscriber_counts[i];
+          record.reason = "accepted";
+        } else {
+          result["status"] = "duplicate";
+          record.reason = "duplicate";
+        }
+        if (!in.ids[i].empty()) record.detail = fmt::format("id={}", in.ids[i]);
+        if (in.is_accepted[i]) record.detail += fmt::format(" subscribers={}", in.subscriber_counts[i]);
+        results.push_back(std::move(result));
+      }
+      json::object answer;
+      answer["results"] = std::move(results);
+      in.reply = Reply{202, json::serialize(answer)};
+      if (items == 0) {  // an empty batch: still one trace of the call
+        audit::Record& record = chained.records.emplace_back(in.base);
+        record.reason = "empty batch";
+      }
+      const std::string digest = audit::Sha256Hex(in.reply.body);
+      const int64_t latency = MicrosSince(in.start);
+      for (size_t r = first; r < chained.records.size(); ++r) {
+        chained.records[r].latency_us = latency;
+        chained.records[r].answer_sha256 = digest;
       }
     }
-    if (is_accepted[i]) record.detail += fmt::format(" subscribers={}", subscriber_counts[i]);
-    results.push_back(std::move(result));
+    chained.checkpoint = chain(chained.records);
+    return chained;
+  };
+  Status written = audit_.AppendWith([&](const audit::AuditLog::Chain& chain) -> Status {
+    Result<std::vector<bool>> stored = store_.mutations().AcceptMutations(
+        all, NowMicros(clock_), [&](const std::vector<bool>& flags) { return trail(chain, flags); });
+    return stored ? OkStatus() : stored.error();
+  });
+  if (!written.ok()) {
+    for (const std::shared_ptr<Intake>& intake : group) {
+      Refuse(*intake,
+             Unavailable(fmt::format("the mutations could not be stored, none is accepted: {}",
+                                     written.message())),
+             std::move(intake->done));
+    }
+    return;
+  }
+
+  std::set<std::string> woken;
+  for (const std::shared_ptr<Intake>& intake : group) {
+    for (size_t i = 0; i < intake->records.size(); ++i) {
+      if (!intake->in_batch[i]) {
+        counters_.rejected.fetch_add(1, std::memory_order_relaxed);
+      } else if (intake->is_accepted[i]) {
+        counters_.accepted.fetch_add(1, std::memory_order_relaxed);
+      } else {
+        counters_.duplicates.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+    woken.insert(intake->woken.begin(), intake->woken.end());
   }
   if (!woken.empty()) {
     {
@@ -396,14 +529,7 @@ void MutationService::Publish(std::string_view caller, std::string_view body,
     }
     wake_.notify_one();
   }
-  json::object answer;
-  answer["results"] = std::move(results);
-  if (records.empty()) {  // an empty batch: still one trace of the call
-    audit::Record record = base_record();
-    record.reason = "empty batch";
-    records.push_back(std::move(record));
-  }
-  finish(std::move(records), Reply{202, json::serialize(answer)}, std::move(done));
+  for (const std::shared_ptr<Intake>& intake : group) intake->done(std::move(intake->reply));
 }
 
 void MutationService::ReadFeed(std::string_view caller, std::optional<std::string_view> after,
@@ -469,16 +595,9 @@ void MutationService::Answer(std::shared_ptr<Waiter> waiter, bool final) {
     reply = Reply{HttpStatus(status.code()), api::ErrorBody(status)};
   } else {
     counters_.delivered.fetch_add(feed->size(), std::memory_order_relaxed);
-    json::array items;
     int64_t next = waiter->query.after;
-    for (const store::Delivery& delivery : *feed) {
-      items.push_back(DeliveryJson(delivery));
-      next = delivery.cursor;
-    }
-    json::object answer;
-    answer["mutations"] = std::move(items);
-    answer["next"] = std::to_string(next);
-    reply = Reply{200, json::serialize(answer)};
+    if (!feed->empty()) next = feed->back().cursor;
+    reply = Reply{200, FeedAnswer(*feed, next)};
     record.reason = "read";
     record.detail = fmt::format("after={} returned={} next={}", waiter->query.after, feed->size(), next);
     if (feed->size() == 1) record.niss = feed->front().niss;

@@ -4,8 +4,10 @@
 // 4.3). Start here.
 //
 //   source's batch -> validate each item -> who must be told (directory's
-//   decision engine, today) -> each subscriber's copy with only its fields ->
-//   one durable transaction (store) -> audit, durably -> 202
+//   decision engine, today) -> the payload once, each subscriber's copy
+//   naming only its fields -> one durable transaction for the mutations,
+//   their deliveries and their audit records (shared with the batches that
+//   arrived meanwhile: group commit) -> 202
 //
 //   subscriber's feed read -> acknowledge up to `after` -> its deliveries
 //   after it, or wait (long poll) until some arrive or the wait ends
@@ -31,6 +33,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "audit/audit_log.h"
 #include "core/clock.h"
@@ -45,6 +48,9 @@ namespace carrefour::mutations {
 
 // SPEC.md section 4.3: a bigger batch is refused whole.
 inline constexpr size_t kMaxMutationsPerBatch = 1000;
+// Batches waiting while one is written go into the next transaction
+// together, up to this many mutations (group commit).
+inline constexpr size_t kMaxGroupMutations = 8 * kMaxMutationsPerBatch;
 // The data type of an identity replacement, and its field.
 inline constexpr std::string_view kNissReplaced = "person.niss-replaced";
 inline constexpr std::string_view kNewNissField = "new_niss";
@@ -94,8 +100,9 @@ class MutationService {
   MutationService& operator=(const MutationService&) = delete;
 
   // POST /v1/mutations from `caller`. `done` is called exactly once, after
-  // the mutations, their deliveries and their audit records are durable,
-  // possibly from another thread.
+  // the mutations, their deliveries and their audit records are durable (one
+  // transaction, shared with the batches of other callers that arrived
+  // meanwhile), possibly from another thread.
   void Publish(std::string_view caller, std::string_view body, std::function<void(Reply)> done);
 
   // GET /v1/mutations/feed?after=&limit=&wait= from `caller` (the query
@@ -123,6 +130,12 @@ class MutationService {
 
  private:
   struct Waiter;
+  struct Intake;
+
+  void Commit(std::shared_ptr<Intake> intake);
+  void WriteGroup(const std::vector<std::shared_ptr<Intake>>& group);
+  // Answers `status` (audited first).
+  void Refuse(const Intake& intake, const Status& status, std::function<void(Reply)> done);
 
   void Answer(std::shared_ptr<Waiter> waiter, bool final);
   void Loop();
@@ -133,6 +146,11 @@ class MutationService {
   const Clock& clock_;
   const Options options_;
   Counters counters_;
+
+  // Batches waiting for the write in progress (group commit).
+  std::mutex intake_mu_;
+  std::vector<std::shared_ptr<Intake>> intake_queue_;  // guarded by intake_mu_
+  bool intake_writing_ = false;                         // guarded by intake_mu_
 
   mutable std::mutex mu_;
   std::condition_variable wake_;

@@ -2,10 +2,13 @@
 
 #include "mutations/mutations.h"
 
+#include <atomic>
 #include <chrono>
 #include <future>
+#include <map>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -161,6 +164,63 @@ TEST_P(MutationServiceTest, ItemsAreAcceptedDuplicateOrRejected) {
   }
   Reply not_source = Publish("mut-200", Batch(Item("m4")));
   EXPECT_EQ(Result0(not_source).at("error").at("code").as_string(), "not-a-source");
+}
+
+// One durable write per batch: the mutations and their audit records are
+// one transaction of the audit chain, the records say what happened to
+// each item and carry the answer's digest.
+TEST_P(MutationServiceTest, ABatchAndItsAuditRecordsAreOneWrite) {
+  const uint64_t commits = audit_->commits();
+  Reply reply = Publish("nr", Batch(Item("m1") + "," + Item("m1") + "," +
+                                    Item("m2", "{}", "person.shoe-size") + "," + Item("m3")));
+  ASSERT_EQ(reply.status, 202) << reply.body;
+  EXPECT_EQ(audit_->commits(), commits + 1);
+  EXPECT_EQ(audit_->last_seq(), 4);
+  Result<std::vector<audit::Record>> records =
+      store_->audit().QueryAudit(audit::Query{.requester = "nr", .kind = audit::Kind::kMutation});
+  ASSERT_TRUE(records.has_value()) << records.error().ToString();
+  ASSERT_EQ(records->size(), 4u);
+  std::map<int64_t, audit::Record> by_seq;
+  for (const audit::Record& record : *records) by_seq[record.seq] = record;
+  EXPECT_EQ(by_seq[1].reason, "accepted");
+  EXPECT_EQ(by_seq[1].detail, "id=m1 subscribers=1");
+  EXPECT_EQ(by_seq[1].providers, "mut-100:ISC/24/001");
+  EXPECT_EQ(by_seq[2].reason, "duplicate");
+  EXPECT_EQ(by_seq[3].outcome, StatusCode::kUnknownDataType);
+  EXPECT_EQ(by_seq[4].detail, "id=m3 subscribers=1");
+  for (const auto& [seq, record] : by_seq) {
+    EXPECT_EQ(record.answer_sha256, audit::Sha256Hex(reply.body));
+    EXPECT_EQ(record.request_id, by_seq[1].request_id);
+  }
+  Result<audit::VerifyReport> report = audit::Verify(store_->audit());
+  ASSERT_TRUE(report.has_value());
+  EXPECT_TRUE(report->ok) << report->first_bad;
+}
+
+// Batches published at once share transactions (group commit): every item
+// is answered, written once, and the chain verifies.
+TEST_P(MutationServiceTest, ConcurrentBatchesAreAllAcceptedOnce) {
+  constexpr int kThreads = 4, kBatches = 10;
+  std::vector<std::thread> threads;
+  std::atomic<int> accepted{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int b = 0; b < kBatches; ++b) {
+        // Each id twice across threads: one is accepted, the other a duplicate.
+        Reply reply = Publish("nr", Batch(Item(fmt::format("m{}-{}", t / 2, b))));
+        if (reply.status == 202 && Result0(reply).at("status").as_string() == "accepted") ++accepted;
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(accepted.load(), kThreads / 2 * kBatches);
+  Result<std::vector<store::Delivery>> feed = store_->mutations().ReadFeed("mut-100", 0, 1000);
+  ASSERT_TRUE(feed.has_value());
+  EXPECT_EQ(feed->size(), size_t{kThreads / 2 * kBatches});
+  EXPECT_EQ(audit_->last_seq(), kThreads * kBatches);
+  Result<audit::VerifyReport> report = audit::Verify(store_->audit());
+  ASSERT_TRUE(report.has_value());
+  EXPECT_TRUE(report->ok) << report->first_bad;
 }
 
 TEST_P(MutationServiceTest, ABatchOverTheLimitIsRefusedWhole) {

@@ -1,32 +1,39 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "audit/record.h"
+#include "audit/storage.h"
 #include "core/date.h"
 #include "core/result.h"
 
 namespace carrefour::store {
 
-// One subscriber's copy of a mutation: only the fields it may receive,
-// already serialized as a JSON object.
+// One subscriber's copy of a mutation: which fields of the mutation's `data`
+// it may receive. The payload is stored once; a feed cuts it per copy.
 struct MutationCopy {
   std::string subscriber;  // institution id
-  std::string data;        // JSON object text
+  // The names of the fields of `data` it gets; nullopt = all of them.
+  std::optional<std::vector<std::string>> fields;
 };
 
 // A mutation to accept (SPEC.md section 4.3), validated by the mutations
-// module: niss normalized, data filtered per subscriber.
+// module: niss normalized, data cut to what its subscribers may receive.
 struct NewMutation {
   std::string source;  // the publishing institution
   std::string id;      // unique per source
   std::string data_type;
   std::string niss;  // 11 digits
   Date effective;
+  // JSON object text: only the fields some subscriber may receive (stored
+  // once, forgotten when the last copy is acknowledged or expires).
+  std::string data;
   std::vector<MutationCopy> copies;  // one per subscriber; may be empty
   // Identity replacement (person.niss-replaced): when set and the mutation is
   // accepted, the person's directory entries move from `niss` to this number
@@ -42,7 +49,7 @@ struct Delivery {
   std::string data_type;
   std::string niss;
   Date effective;
-  std::string data;  // JSON object text
+  std::string data;  // JSON object text: only the copy's fields
   int64_t accepted_us = 0;
 };
 
@@ -79,6 +86,16 @@ struct PurgeCounts {
   int64_t forgotten_mutations = 0;  // identity rows past retention, no copy left
 };
 
+// The audit trail of a batch, written in the accepting transaction: given
+// whether each mutation was accepted (true) or a duplicate, it returns the
+// records to write, chained (audit::AuditLog::AppendWith), and the chain's
+// checkpoint after them. May be called again if the transaction is retried.
+struct ChainedRecords {
+  std::vector<audit::Record> records;
+  audit::Checkpoint checkpoint;
+};
+using AuditTrail = std::function<Result<ChainedRecords>(const std::vector<bool>& accepted)>;
+
 // The mutations' storage (SPEC.md section 4.3): accepted mutations (their
 // identity, for duplicate detection), per-subscriber deliveries with their
 // cursors, and identity replacements. Both engines implement it with the
@@ -99,12 +116,16 @@ class MutationStore {
   // one delivery per copy; each subscriber's cursors are assigned in the
   // order of `mutations` and are greater than any it was given before, also
   // across processes: a reader of a feed never sees a later cursor commit
-  // before an earlier one.
+  // before an earlier one. With `trail`, its audit records and checkpoint
+  // are written in the same transaction (one durable write per batch); an
+  // error of `trail` rolls everything back.
   virtual Result<std::vector<bool>> AcceptMutations(std::span<const NewMutation> mutations,
-                                                    int64_t now_us) = 0;
+                                                    int64_t now_us,
+                                                    const AuditTrail& trail = nullptr) = 0;
 
-  // Deletes `subscriber`'s deliveries up to `acknowledged` (inclusive), then
-  // returns at most `limit` of its deliveries after it, in cursor order.
+  // Deletes `subscriber`'s deliveries up to `acknowledged` (inclusive; a
+  // payload goes with the last copy of it), then returns at most `limit` of
+  // its deliveries after it, in cursor order, each cut to its fields.
   virtual Result<std::vector<Delivery>> ReadFeed(std::string_view subscriber,
                                                  int64_t acknowledged, size_t limit) = 0;
 

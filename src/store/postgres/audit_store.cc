@@ -82,8 +82,8 @@ std::vector<audit::Record> ToRecords(const pqxx::result& rows) {
 
 }  // namespace
 
-Status PostgresAuditStore::AppendAudit(std::span<const audit::Record> records,
-                                       const audit::Checkpoint& checkpoint) {
+void WriteAudit(pqxx::work& transaction, std::span<const audit::Record> records,
+                const audit::Checkpoint& checkpoint) {
   ArrayLiteral columns[18];
   for (const audit::Record& record : records) {
     columns[0].Add(record.node);
@@ -107,14 +107,19 @@ Status PostgresAuditStore::AppendAudit(std::span<const audit::Record> records,
   }
   std::string a[18];
   for (int i = 0; i < 18; ++i) a[i] = columns[i].Take();
+  if (!records.empty()) {
+    transaction.exec_params(kInsert, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9],
+                            a[10], a[11], a[12], a[13], a[14], a[15], a[16], a[17]);
+  }
+  transaction.exec_params(kCheckpoint, checkpoint.node, checkpoint.seq, checkpoint.hash,
+                          checkpoint.root, checkpoint.note, checkpoint.time_us);
+}
+
+Status PostgresAuditStore::AppendAudit(std::span<const audit::Record> records,
+                                       const audit::Checkpoint& checkpoint) {
   return pool_.Run("appending to the audit log", [&](pqxx::connection& c) -> Status {
     pqxx::work transaction(c);
-    if (!records.empty()) {
-      transaction.exec_params(kInsert, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9],
-                              a[10], a[11], a[12], a[13], a[14], a[15], a[16], a[17]);
-    }
-    transaction.exec_params(kCheckpoint, checkpoint.node, checkpoint.seq, checkpoint.hash,
-                            checkpoint.root, checkpoint.note, checkpoint.time_us);
+    WriteAudit(transaction, records, checkpoint);
     transaction.commit();
     return OkStatus();
   });

@@ -5,6 +5,11 @@
 
 namespace carrefour::store::postgres {
 
+// Writes `records` and `checkpoint` in the caller's transaction
+// (AppendAudit's, or a batch of mutations' own). Throws as pqxx does.
+void WriteAudit(pqxx::work& transaction, std::span<const audit::Record> records,
+                const audit::Checkpoint& checkpoint);
+
 // The audit log's storage on PostgreSQL (tables audit_record,
 // audit_checkpoint). Each hub process appends to its own chain (node), so
 // hubs sharing the database never contend on a chain head.

@@ -153,6 +153,36 @@ constexpr internal::Migration kMigrations[] = {
      "  FOR EACH STATEMENT EXECUTE FUNCTION audit_record_append_only();"
      "CREATE TRIGGER audit_checkpoint_no_truncate BEFORE TRUNCATE ON audit_checkpoint "
      "  FOR EACH STATEMENT EXECUTE FUNCTION audit_record_append_only();"},
+    {7, "mutation payloads stored once, feeds in blocks",
+     // Same change as SQLite (docs/mutations.md, "Schema"). Existing
+     // deliveries become one-entry blocks; each payload is the union of its
+     // copies.
+     "ALTER TABLE mutation ADD COLUMN data text;"  // NULL: no copy left
+     "ALTER TABLE mutation ADD COLUMN pending integer NOT NULL DEFAULT 0;"
+     "CREATE TABLE mutation_block ("
+     "  subscriber   text    COLLATE \"C\" NOT NULL,"
+     "  last_cursor  bigint  NOT NULL,"
+     "  first_cursor bigint  NOT NULL,"
+     "  acked        bigint  NOT NULL,"  // acknowledged up to here (first_cursor - 1: none)
+     "  accepted_us  bigint  NOT NULL,"
+     "  fields       text    NOT NULL,"  // JSON array of the copies' field lists
+     "  entries      text    NOT NULL,"  // per cursor: mid, or mid/k (k: a field list)
+     "  PRIMARY KEY (subscriber, last_cursor)"
+     ");"
+     "CREATE INDEX mutation_block_by_time ON mutation_block (accepted_us);"
+     "INSERT INTO mutation_block (subscriber, last_cursor, first_cursor, acked, accepted_us, "
+     "  fields, entries) "
+     "SELECT d.subscriber, d.cursor, d.cursor, d.cursor - 1, d.accepted_us,"
+     "  jsonb_build_array(coalesce((SELECT jsonb_agg(k) FROM jsonb_object_keys(d.data::jsonb) k),"
+     "    '[]'::jsonb))::text,"
+     "  d.mid || '/0' "
+     "FROM mutation_delivery d;"
+     "UPDATE mutation m SET"
+     "  pending = (SELECT count(*) FROM mutation_delivery d WHERE d.mid = m.mid),"
+     "  data = (SELECT jsonb_object_agg(j.key, j.value)::text FROM mutation_delivery d,"
+     "    jsonb_each(d.data::jsonb) j WHERE d.mid = m.mid)"
+     " WHERE m.mid IN (SELECT mid FROM mutation_delivery);"
+     "DROP TABLE mutation_delivery;"},
 };
 
 }  // namespace

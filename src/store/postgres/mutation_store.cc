@@ -1,8 +1,14 @@
 #include "store/postgres/mutation_store.h"
 
+#include <algorithm>
 #include <map>
+#include <set>
+#include <tuple>
+#include <unordered_map>
 
 #include "store/internal/entries.h"
+#include "store/internal/feed_block.h"
+#include "store/postgres/audit_store.h"
 
 namespace carrefour::store::postgres {
 namespace {
@@ -11,10 +17,10 @@ namespace {
 // the row inserted earlier in the same statement and are skipped: the first
 // occurrence wins, as in SQLite.
 constexpr const char kInsertMutations[] =
-    "INSERT INTO mutation (source, id, data_type, niss, effective, accepted_us) "
-    "SELECT source, id, data_type, niss, effective, $6 FROM unnest("
-    "$1::text[], $2::text[], $3::text[], $4::text[], $5::integer[]) WITH ORDINALITY "
-    "AS i(source, id, data_type, niss, effective, idx) ORDER BY idx "
+    "INSERT INTO mutation (source, id, data_type, niss, effective, accepted_us, data, pending) "
+    "SELECT source, id, data_type, niss, effective, $6, data, pending FROM unnest("
+    "$1::text[], $2::text[], $3::text[], $4::text[], $5::integer[], $7::text[], $8::integer[]) "
+    "WITH ORDINALITY AS i(source, id, data_type, niss, effective, data, pending, idx) ORDER BY idx "
     "ON CONFLICT (source, id) DO NOTHING RETURNING source, id, mid";
 // The counter row of a subscriber. Its row lock is held until commit, so a
 // second transaction giving cursors to the same subscriber waits and commits
@@ -23,10 +29,10 @@ constexpr const char kBumpFeed[] =
     "INSERT INTO mutation_feed (subscriber, last_cursor) VALUES ($1, $2) "
     "ON CONFLICT (subscriber) DO UPDATE SET last_cursor = mutation_feed.last_cursor + "
     "excluded.last_cursor RETURNING last_cursor";
-constexpr const char kInsertDeliveries[] =
-    "INSERT INTO mutation_delivery (subscriber, cursor, mid, data, accepted_us) "
-    "SELECT s, c, m, d, $5 FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[]) "
-    "AS i(s, c, m, d)";
+constexpr const char kInsertBlocks[] =
+    "INSERT INTO mutation_block (subscriber, last_cursor, first_cursor, acked, accepted_us, "
+    "fields, entries) SELECT s, l, f, f - 1, $6, fl, e FROM unnest($1::text[], $2::bigint[], "
+    "$3::bigint[], $4::text[], $5::text[]) AS i(s, l, f, fl, e)";
 constexpr const char kCopyEntries[] =
     "INSERT INTO directory_entry (niss, institution, capacity, valid_from, valid_to) "
     "SELECT $2, institution, capacity, valid_from, valid_to FROM directory_entry WHERE niss = $1 "
@@ -36,48 +42,76 @@ constexpr const char kRecordReplacement[] =
     "INSERT INTO niss_replacement (old_niss, new_niss, effective, replaced_us) "
     "VALUES ($1, $2, $3, $4) ON CONFLICT (old_niss) DO UPDATE SET new_niss = excluded.new_niss, "
     "effective = excluded.effective, replaced_us = excluded.replaced_us";
-constexpr const char kAcknowledge[] =
-    "DELETE FROM mutation_delivery WHERE subscriber = $1 AND cursor <= $2";
-constexpr const char kFeed[] =
-    "SELECT d.cursor, m.id, m.source, m.data_type, m.niss, m.effective, d.data, d.accepted_us "
-    "FROM mutation_delivery d JOIN mutation m ON m.mid = d.mid "
-    "WHERE d.subscriber = $1 AND d.cursor > $2 ORDER BY d.cursor LIMIT $3";
+// The blocks an acknowledgement reaches, locked: two hubs acknowledging
+// the same feed at once release each copy once.
+constexpr const char kBlocksToAcknowledge[] =
+    "SELECT last_cursor, first_cursor, acked, entries FROM mutation_block "
+    "WHERE subscriber = $1 AND first_cursor <= $2 AND acked < $2 ORDER BY last_cursor FOR UPDATE";
+// One copy fewer for each mutation; the payload goes with the last one.
+// Rows are locked in mid order: concurrent acknowledgements of several
+// feeds never wait for each other in a cycle.
+constexpr const char kReleaseCopies[] =
+    "UPDATE mutation m SET pending = m.pending - 1, "
+    "data = CASE WHEN m.pending <= 1 THEN NULL ELSE m.data END "
+    "FROM (SELECT mid FROM mutation WHERE mid = ANY($1::bigint[]) ORDER BY mid FOR UPDATE) l "
+    "WHERE m.mid = l.mid";
+constexpr const char kDeleteBlocks[] =
+    "DELETE FROM mutation_block WHERE subscriber = $1 AND last_cursor <= $2";
+constexpr const char kAckBlock[] =
+    "UPDATE mutation_block SET acked = $2 WHERE subscriber = $1 AND first_cursor <= $2 "
+    "AND last_cursor > $2 AND acked < $2";
+constexpr const char kBlocksAfter[] =
+    "SELECT first_cursor, acked, fields, entries FROM mutation_block "
+    "WHERE subscriber = $1 AND last_cursor > $2 ORDER BY last_cursor LIMIT $3";
+constexpr const char kMutations[] =
+    "SELECT mid, id, source, data_type, niss, effective, data, accepted_us FROM mutation "
+    "WHERE mid = ANY($1::bigint[]) AND data IS NOT NULL";
 constexpr const char kAfter[] =
-    "SELECT EXISTS (SELECT 1 FROM mutation_delivery WHERE subscriber = $1 AND cursor > $2)";
-constexpr const char kExpire[] = "DELETE FROM mutation_delivery WHERE accepted_us < $1";
-constexpr const char kForget[] =
-    "DELETE FROM mutation m WHERE m.accepted_us < $1 AND NOT EXISTS "
-    "(SELECT 1 FROM mutation_delivery d WHERE d.mid = m.mid)";
+    "SELECT EXISTS (SELECT 1 FROM mutation_block WHERE subscriber = $1 AND last_cursor > $2)";
+constexpr const char kExpiredCount[] =
+    "SELECT coalesce(sum(last_cursor - acked), 0) FROM mutation_block WHERE accepted_us < $1";
+constexpr const char kExpire[] = "DELETE FROM mutation_block WHERE accepted_us < $1";
+// Every block of an older mutation went above: no copy needs it any more.
+constexpr const char kForget[] = "DELETE FROM mutation WHERE accepted_us < $1";
 constexpr const char kBacklog[] =
-    "SELECT subscriber, count(*), min(accepted_us) FROM mutation_delivery GROUP BY subscriber "
-    "ORDER BY subscriber";
+    "SELECT subscriber, sum(last_cursor - acked), min(accepted_us) FROM mutation_block "
+    "GROUP BY subscriber ORDER BY subscriber";
+constexpr const char kPendingMutationsOf[] =
+    "SELECT mid, id, source, data_type, effective, accepted_us FROM mutation "
+    "WHERE niss = $1 AND pending > 0";
+constexpr const char kBlocksAt[] =
+    "SELECT subscriber, first_cursor, acked, entries FROM mutation_block "
+    "WHERE accepted_us = ANY($1::bigint[])";
 constexpr const char kReplacement[] =
     "SELECT new_niss, effective, replaced_us FROM niss_replacement WHERE old_niss = $1";
-constexpr const char kPendingOf[] =
-    "SELECT d.subscriber, d.cursor, m.id, m.source, m.data_type, m.effective, d.accepted_us "
-    "FROM mutation m JOIN mutation_delivery d ON d.mid = m.mid WHERE m.niss = $1 "
-    "ORDER BY d.accepted_us, d.subscriber, d.cursor LIMIT $2";
-
 }  // namespace
 
 Result<std::vector<bool>> PostgresMutationStore::AcceptMutations(
-    std::span<const NewMutation> mutations, int64_t now_us) {
+    std::span<const NewMutation> mutations, int64_t now_us, const AuditTrail& trail) {
   std::vector<bool> accepted(mutations.size(), false);
-  if (mutations.empty()) return accepted;
-  ArrayLiteral sources, ids, types, nisses, effectives;
+  if (mutations.empty() && !trail) return accepted;
+  ArrayLiteral sources, ids, types, nisses, effectives, payloads, pendings;
   for (const NewMutation& mutation : mutations) {
     sources.Add(mutation.source);
     ids.Add(mutation.id);
     types.Add(mutation.data_type);
     nisses.Add(mutation.niss);
     effectives.Add(int64_t{internal::DayKey(mutation.effective)});
+    // No copy, no payload: nobody may receive it, the hub keeps none of it.
+    if (mutation.copies.empty()) {
+      payloads.AddNull();
+    } else {
+      payloads.Add(mutation.data);
+    }
+    pendings.Add(static_cast<int64_t>(mutation.copies.size()));
   }
-  std::string a[5] = {sources.Take(), ids.Take(), types.Take(), nisses.Take(), effectives.Take()};
+  std::string a[7] = {sources.Take(), ids.Take(),      types.Take(),   nisses.Take(),
+                      effectives.Take(), payloads.Take(), pendings.Take()};
   Status status = pool_.Run("accepting mutations", [&](pqxx::connection& c) -> Status {
     std::fill(accepted.begin(), accepted.end(), false);  // a retried attempt starts afresh
     pqxx::work transaction(c);
     pqxx::result inserted =
-        transaction.exec_params(kInsertMutations, a[0], a[1], a[2], a[3], a[4], now_us);
+        transaction.exec_params(kInsertMutations, a[0], a[1], a[2], a[3], a[4], now_us, a[5], a[6]);
     // (source, id) -> the positions in the batch with that key, in order.
     std::map<std::pair<std::string_view, std::string_view>, std::vector<size_t>> positions;
     for (size_t i = 0; i < mutations.size(); ++i) {
@@ -102,23 +136,23 @@ Result<std::vector<bool>> PostgresMutationStore::AcceptMutations(
         by_subscriber[mutations[i].copies[k].subscriber].emplace_back(i, k);
       }
     }
-    ArrayLiteral subscribers, cursors, delivery_mids, data;
+    ArrayLiteral subscribers, lasts, firsts, fields, entries;
     for (const auto& [subscriber, copies] : by_subscriber) {
-      int64_t last = transaction
-                         .exec_params1(kBumpFeed, std::string(subscriber),
-                                       static_cast<int64_t>(copies.size()))[0]
-                         .as<int64_t>();
-      int64_t cursor = last - static_cast<int64_t>(copies.size());
-      for (const auto& [i, k] : copies) {
-        subscribers.Add(subscriber);
-        cursors.Add(++cursor);
-        delivery_mids.Add(mids[i]);
-        data.Add(mutations[i].copies[k].data);
-      }
+      const int64_t last = transaction
+                               .exec_params1(kBumpFeed, std::string(subscriber),
+                                             static_cast<int64_t>(copies.size()))[0]
+                               .as<int64_t>();
+      internal::FeedBlock block;
+      for (const auto& [i, k] : copies) block.Add(mids[i], mutations[i].copies[k].fields);
+      subscribers.Add(subscriber);
+      lasts.Add(last);
+      firsts.Add(last - static_cast<int64_t>(copies.size()) + 1);
+      fields.Add(block.EncodeFields());
+      entries.Add(block.EncodeEntries());
     }
     if (!by_subscriber.empty()) {
-      transaction.exec_params(kInsertDeliveries, subscribers.Take(), cursors.Take(),
-                              delivery_mids.Take(), data.Take(), now_us);
+      transaction.exec_params(kInsertBlocks, subscribers.Take(), lasts.Take(), firsts.Take(),
+                              fields.Take(), entries.Take(), now_us);
     }
     for (size_t i = 0; i < mutations.size(); ++i) {
       if (!accepted[i] || !mutations[i].replaced_by) continue;
@@ -128,6 +162,11 @@ Result<std::vector<bool>> PostgresMutationStore::AcceptMutations(
       transaction.exec_params(kDeleteEntries, old_key);
       transaction.exec_params(kRecordReplacement, mutations[i].niss, *mutations[i].replaced_by,
                               internal::DayKey(mutations[i].effective), now_us);
+    }
+    if (trail) {
+      // The batch's trace, in the same transaction: one durable write.
+      CARREFOUR_ASSIGN_OR_RETURN(ChainedRecords chained, trail(accepted));
+      WriteAudit(transaction, chained.records, chained.checkpoint);
     }
     transaction.commit();
     return OkStatus();
@@ -139,23 +178,81 @@ Result<std::vector<bool>> PostgresMutationStore::AcceptMutations(
 Result<std::vector<Delivery>> PostgresMutationStore::ReadFeed(std::string_view subscriber,
                                                               int64_t acknowledged, size_t limit) {
   std::vector<Delivery> out;
+  const std::string name(subscriber);
   Status status = pool_.Run("reading a feed", [&](pqxx::connection& c) -> Status {
     out.clear();
     pqxx::work transaction(c);
     if (acknowledged > 0) {
-      transaction.exec_params(kAcknowledge, std::string(subscriber), acknowledged);
+      ArrayLiteral released;
+      bool any = false;
+      for (const pqxx::row& row : transaction.exec_params(kBlocksToAcknowledge, name, acknowledged)) {
+        const int64_t last = row[0].as<int64_t>(), first = row[1].as<int64_t>(),
+                      acked = row[2].as<int64_t>();
+        CARREFOUR_ASSIGN_OR_RETURN(internal::FeedBlock block,
+                                   internal::FeedBlock::DecodeEntries(row[3].as<std::string>()));
+        for (int64_t cursor = std::max(acked + 1, first); cursor <= std::min(last, acknowledged);
+             ++cursor) {
+          const size_t k = static_cast<size_t>(cursor - first);
+          if (k >= block.entries.size()) return Internal("postgresql: a feed block is short");
+          released.Add(block.entries[k].mid);
+          any = true;
+        }
+      }
+      if (any) {
+        transaction.exec_params(kReleaseCopies, released.Take());
+        transaction.exec_params(kDeleteBlocks, name, acknowledged);
+        transaction.exec_params(kAckBlock, name, acknowledged);
+      }
     }
-    for (const pqxx::row& row : transaction.exec_params(kFeed, std::string(subscriber),
-                                                        acknowledged, static_cast<int64_t>(limit))) {
-      Delivery& delivery = out.emplace_back();
-      delivery.cursor = row[0].as<int64_t>();
-      delivery.id = row[1].as<std::string>();
-      delivery.source = row[2].as<std::string>();
-      delivery.data_type = row[3].as<std::string>();
-      delivery.niss = row[4].as<std::string>();
-      delivery.effective = internal::DateFromKey(row[5].as<int64_t>());
-      delivery.data = row[6].as<std::string>();
-      delivery.accepted_us = row[7].as<int64_t>();
+    std::vector<internal::FeedBlock> blocks;
+    struct Copy {
+      int64_t cursor;
+      int64_t mid;
+      const std::vector<std::string>* fields;
+    };
+    std::vector<Copy> copies;
+    pqxx::result rows =
+        transaction.exec_params(kBlocksAfter, name, acknowledged, static_cast<int64_t>(limit));
+    blocks.reserve(rows.size());
+    ArrayLiteral wanted;
+    for (const pqxx::row& row : rows) {
+      if (copies.size() >= limit) break;
+      const int64_t first = row[0].as<int64_t>();
+      const int64_t from = std::max({row[1].as<int64_t>(), acknowledged, first - 1}) + 1;
+      CARREFOUR_ASSIGN_OR_RETURN(
+          internal::FeedBlock block,
+          internal::FeedBlock::Decode(row[2].as<std::string>(), row[3].as<std::string>()));
+      blocks.push_back(std::move(block));
+      const internal::FeedBlock& kept = blocks.back();
+      for (size_t k = static_cast<size_t>(from - first);
+           k < kept.entries.size() && copies.size() < limit; ++k) {
+        const internal::FeedBlock::Entry& entry = kept.entries[k];
+        copies.push_back(Copy{first + static_cast<int64_t>(k), entry.mid,
+                              entry.fields < 0 ? nullptr : &kept.field_lists[entry.fields]});
+        wanted.Add(entry.mid);
+      }
+    }
+    if (!copies.empty()) {
+      std::unordered_map<int64_t, pqxx::row> of_mid;
+      pqxx::result found = transaction.exec_params(kMutations, wanted.Take());
+      for (const pqxx::row& row : found) of_mid.emplace(row[0].as<int64_t>(), row);
+      out.reserve(copies.size());
+      for (const Copy& copy : copies) {
+        auto it = of_mid.find(copy.mid);
+        // Gone: acknowledged meanwhile by another read of the same feed.
+        if (it == of_mid.end()) continue;
+        const pqxx::row& row = it->second;
+        Delivery& delivery = out.emplace_back();
+        delivery.cursor = copy.cursor;
+        delivery.id = row[1].as<std::string>();
+        delivery.source = row[2].as<std::string>();
+        delivery.data_type = row[3].as<std::string>();
+        delivery.niss = row[4].as<std::string>();
+        delivery.effective = internal::DateFromKey(row[5].as<int64_t>());
+        CARREFOUR_ASSIGN_OR_RETURN(
+            delivery.data, internal::CutPayload(row[6].as<std::string>(), copy.fields));
+        delivery.accepted_us = row[7].as<int64_t>();
+      }
     }
     transaction.commit();
     return OkStatus();
@@ -180,7 +277,8 @@ Result<PurgeCounts> PostgresMutationStore::Purge(int64_t cutoff_us) {
   PurgeCounts counts;
   Status status = pool_.Run("purging mutations", [&](pqxx::connection& c) -> Status {
     pqxx::work transaction(c);
-    counts.expired_deliveries = transaction.exec_params(kExpire, cutoff_us).affected_rows();
+    counts.expired_deliveries = transaction.exec_params1(kExpiredCount, cutoff_us)[0].as<int64_t>();
+    transaction.exec_params(kExpire, cutoff_us);
     counts.forgotten_mutations = transaction.exec_params(kForget, cutoff_us).affected_rows();
     transaction.commit();
     return OkStatus();
@@ -208,21 +306,45 @@ Result<std::vector<PendingDelivery>> PostgresMutationStore::PendingDeliveriesOf(
   std::vector<PendingDelivery> out;
   Status status = pool_.Run("reading a person's pending deliveries", [&](pqxx::connection& c) -> Status {
     out.clear();
-    pqxx::read_transaction transaction(c);
-    for (const pqxx::row& row :
-         transaction.exec_params(kPendingOf, std::string(niss), static_cast<int64_t>(limit))) {
-      PendingDelivery& pending = out.emplace_back();
-      pending.subscriber = row[0].as<std::string>();
-      pending.cursor = row[1].as<int64_t>();
-      pending.id = row[2].as<std::string>();
-      pending.source = row[3].as<std::string>();
-      pending.data_type = row[4].as<std::string>();
-      pending.effective = internal::DateFromKey(row[5].as<int64_t>());
-      pending.accepted_us = row[6].as<int64_t>();
+    // The person's mutations with a copy waiting, then the blocks written
+    // with them (same acceptance time) for who waits for which; one snapshot.
+    pqxx::transaction<pqxx::repeatable_read, pqxx::read_only>
+        transaction(c);
+    std::map<int64_t, PendingDelivery> of_mid;
+    std::set<int64_t> times;
+    for (const pqxx::row& row : transaction.exec_params(kPendingMutationsOf, std::string(niss))) {
+      PendingDelivery& pending = of_mid[row[0].as<int64_t>()];
+      pending.id = row[1].as<std::string>();
+      pending.source = row[2].as<std::string>();
+      pending.data_type = row[3].as<std::string>();
+      pending.effective = internal::DateFromKey(row[4].as<int64_t>());
+      pending.accepted_us = row[5].as<int64_t>();
+      times.insert(pending.accepted_us);
+    }
+    if (times.empty()) return OkStatus();
+    ArrayLiteral at;
+    for (int64_t time : times) at.Add(time);
+    for (const pqxx::row& row : transaction.exec_params(kBlocksAt, at.Take())) {
+      const int64_t first = row[1].as<int64_t>(), acked = row[2].as<int64_t>();
+      CARREFOUR_ASSIGN_OR_RETURN(internal::FeedBlock block,
+                                 internal::FeedBlock::DecodeEntries(row[3].as<std::string>()));
+      for (size_t k = 0; k < block.entries.size(); ++k) {
+        const int64_t cursor = first + static_cast<int64_t>(k);
+        auto found = of_mid.find(block.entries[k].mid);
+        if (cursor <= acked || found == of_mid.end()) continue;
+        PendingDelivery& pending = out.emplace_back(found->second);
+        pending.subscriber = row[0].as<std::string>();
+        pending.cursor = cursor;
+      }
     }
     return OkStatus();
   });
   if (!status.ok()) return Error(std::move(status));
+  std::sort(out.begin(), out.end(), [](const PendingDelivery& a, const PendingDelivery& b) {
+    return std::tie(a.accepted_us, a.subscriber, a.cursor) <
+           std::tie(b.accepted_us, b.subscriber, b.cursor);
+  });
+  if (out.size() > limit) out.resize(limit);
   return out;
 }
 

@@ -6,7 +6,7 @@
 namespace carrefour::store::postgres {
 
 // The mutations' storage on PostgreSQL (tables mutation, mutation_feed,
-// mutation_delivery, niss_replacement). Several hub processes may accept and
+// mutation_block, niss_replacement). Several hub processes may accept and
 // read at once: cursors come from each subscriber's counter row, updated in
 // the accepting transaction, whose row lock orders the commits
 // (docs/mutations.md).
@@ -16,7 +16,7 @@ class PostgresMutationStore final : public MutationStore {
 
   // MutationStore
   Result<std::vector<bool>> AcceptMutations(std::span<const NewMutation> mutations,
-                                            int64_t now_us) override;
+                                            int64_t now_us, const AuditTrail& trail) override;
   Result<std::vector<Delivery>> ReadFeed(std::string_view subscriber, int64_t acknowledged,
                                          size_t limit) override;
   Result<bool> HasDeliveriesAfter(std::string_view subscriber, int64_t cursor) override;

@@ -94,45 +94,49 @@ Status CollectRecords(Statement& query, std::vector<audit::Record>* out) {
 
 }  // namespace
 
+Status WriteAudit(Connection& connection, std::span<const audit::Record> records,
+                  const audit::Checkpoint& checkpoint) {
+  CARREFOUR_ASSIGN_OR_RETURN(Statement * insert, connection.Prepare(kInsert));
+  for (const audit::Record& record : records) {
+    ScopedReset reset(*insert);
+    insert->Bind(1, record.node);
+    insert->Bind(2, record.seq);
+    insert->Bind(3, record.time_us);
+    insert->Bind(4, int64_t{static_cast<int>(record.kind)});
+    insert->Bind(5, record.request_id);
+    insert->Bind(6, record.requester);
+    insert->Bind(7, record.niss);
+    insert->Bind(8, record.data_type);
+    insert->Bind(9, record.capacity);
+    insert->Bind(10, record.legal_basis);
+    insert->Bind(11, int64_t{static_cast<int>(record.outcome)});
+    insert->Bind(12, record.reason);
+    insert->Bind(13, record.providers);
+    insert->Bind(14, record.latency_us);
+    insert->Bind(15, record.answer_sha256);
+    insert->Bind(16, record.detail);
+    insert->Bind(17, record.prev_hash);
+    insert->Bind(18, record.hash);
+    CARREFOUR_ASSIGN_OR_RETURN(bool row, insert->Step());
+    (void)row;
+  }
+  CARREFOUR_ASSIGN_OR_RETURN(Statement * save, connection.Prepare(kCheckpoint));
+  ScopedReset reset(*save);
+  save->Bind(1, checkpoint.node);
+  save->Bind(2, checkpoint.seq);
+  save->Bind(3, checkpoint.hash);
+  save->Bind(4, checkpoint.root);
+  save->Bind(5, checkpoint.note);
+  save->Bind(6, checkpoint.time_us);
+  CARREFOUR_ASSIGN_OR_RETURN(bool row, save->Step());
+  (void)row;
+  return OkStatus();
+}
+
 Status SqliteAuditStore::AppendAudit(std::span<const audit::Record> records,
                                      const audit::Checkpoint& checkpoint) {
-  return database_.Write([&](Connection& connection) -> Status {
-    CARREFOUR_ASSIGN_OR_RETURN(Statement * insert, connection.Prepare(kInsert));
-    for (const audit::Record& record : records) {
-      ScopedReset reset(*insert);
-      insert->Bind(1, record.node);
-      insert->Bind(2, record.seq);
-      insert->Bind(3, record.time_us);
-      insert->Bind(4, int64_t{static_cast<int>(record.kind)});
-      insert->Bind(5, record.request_id);
-      insert->Bind(6, record.requester);
-      insert->Bind(7, record.niss);
-      insert->Bind(8, record.data_type);
-      insert->Bind(9, record.capacity);
-      insert->Bind(10, record.legal_basis);
-      insert->Bind(11, int64_t{static_cast<int>(record.outcome)});
-      insert->Bind(12, record.reason);
-      insert->Bind(13, record.providers);
-      insert->Bind(14, record.latency_us);
-      insert->Bind(15, record.answer_sha256);
-      insert->Bind(16, record.detail);
-      insert->Bind(17, record.prev_hash);
-      insert->Bind(18, record.hash);
-      CARREFOUR_ASSIGN_OR_RETURN(bool row, insert->Step());
-      (void)row;
-    }
-    CARREFOUR_ASSIGN_OR_RETURN(Statement * save, connection.Prepare(kCheckpoint));
-    ScopedReset reset(*save);
-    save->Bind(1, checkpoint.node);
-    save->Bind(2, checkpoint.seq);
-    save->Bind(3, checkpoint.hash);
-    save->Bind(4, checkpoint.root);
-    save->Bind(5, checkpoint.note);
-    save->Bind(6, checkpoint.time_us);
-    CARREFOUR_ASSIGN_OR_RETURN(bool row, save->Step());
-    (void)row;
-    return OkStatus();
-  });
+  return database_.Write(
+      [&](Connection& connection) { return WriteAudit(connection, records, checkpoint); });
 }
 
 Result<std::vector<audit::Checkpoint>> SqliteAuditStore::AuditCheckpoints() {

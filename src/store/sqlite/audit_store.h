@@ -5,6 +5,11 @@
 
 namespace carrefour::store::sqlite {
 
+// Writes `records` and `checkpoint` on `connection`, inside the caller's
+// write transaction (AppendAudit's, or a batch of mutations' own).
+Status WriteAudit(Connection& connection, std::span<const audit::Record> records,
+                  const audit::Checkpoint& checkpoint);
+
 // The audit log's storage on SQLite (table audit_record, audit_checkpoint).
 class SqliteAuditStore final : public audit::AuditStorage {
  public:

@@ -15,8 +15,12 @@ constexpr int kBusyTimeoutMs = 10'000;
 // Page cache per connection (negative = KiB). The writer gets more because a
 // bulk import touches many B-tree pages per transaction; readers mostly hit
 // the operating system's cache anyway.
+// secure_delete: what a delete or an update removes (an acknowledged
+// mutation's payload, personal data) is overwritten with zeros in the file,
+// not left in a free page or a page's free space (docs/mutations.md).
 constexpr const char* kWriterPragmas =
-    "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536;";
+    "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536;"
+    " PRAGMA secure_delete = ON;";
 constexpr const char* kReaderPragmas =
     "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -8192;"
     " PRAGMA query_only = ON;";

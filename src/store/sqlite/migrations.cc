@@ -157,6 +157,42 @@ constexpr internal::Migration kMigrations[] = {
      "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
      "CREATE TRIGGER audit_checkpoint_no_delete BEFORE DELETE ON audit_checkpoint "
      "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"},
+    {7, "mutation payloads stored once, feeds in blocks",
+     // docs/mutations.md, "Schema": the payload moves to the mutation (the
+     // fields some subscriber may receive, once) with the number of copies
+     // not yet acknowledged; a subscriber's deliveries of one accepting
+     // transaction are one mutation_block row (its cursors, each naming a
+     // mutation and the copy's fields) instead of a row per copy. Existing
+     // deliveries become one-entry blocks; each payload is the union of its
+     // copies.
+     "ALTER TABLE mutation ADD COLUMN data TEXT;"  // NULL: no copy left
+     "ALTER TABLE mutation ADD COLUMN pending INTEGER NOT NULL DEFAULT 0;"
+     "CREATE TABLE mutation_block ("
+     "  subscriber   TEXT    NOT NULL,"
+     "  last_cursor  INTEGER NOT NULL,"
+     "  first_cursor INTEGER NOT NULL,"
+     "  acked        INTEGER NOT NULL,"  // acknowledged up to here (first_cursor - 1: none)
+     "  accepted_us  INTEGER NOT NULL,"
+     "  fields       TEXT    NOT NULL,"  // JSON array of the copies' field lists
+     "  entries      TEXT    NOT NULL,"  // per cursor: mid, or mid/k (k: a field list)
+     "  PRIMARY KEY (subscriber, last_cursor)"
+     ") STRICT, WITHOUT ROWID;"
+     "CREATE INDEX mutation_block_by_time ON mutation_block (accepted_us);"
+     "INSERT INTO mutation_block (subscriber, last_cursor, first_cursor, acked, accepted_us, "
+     "  fields, entries) "
+     "SELECT d.subscriber, d.cursor, d.cursor, d.cursor - 1, d.accepted_us,"
+     "  json_array(json((SELECT json_group_array(j.key) FROM json_each(d.data) j))),"
+     "  d.mid || '/0' "
+     "FROM mutation_delivery d;"
+     "UPDATE mutation SET"
+     "  pending = (SELECT count(*) FROM mutation_delivery d WHERE d.mid = mutation.mid),"
+     "  data = (SELECT json_group_object(key, CASE type WHEN 'true' THEN json('true')"
+     "    WHEN 'false' THEN json('false') WHEN 'null' THEN json('null')"
+     "    WHEN 'object' THEN json(value) WHEN 'array' THEN json(value) ELSE value END)"
+     "    FROM (SELECT DISTINCT j.key, j.type, j.value FROM mutation_delivery d, json_each(d.data) j"
+     "          WHERE d.mid = mutation.mid))"
+     " WHERE mid IN (SELECT mid FROM mutation_delivery);"
+     "DROP TABLE mutation_delivery;"},
 };
 
 }  // namespace

@@ -1,24 +1,31 @@
 #include "store/sqlite/mutation_store.h"
 
+#include <algorithm>
 #include <map>
+#include <set>
+#include <tuple>
+
+#include <fmt/format.h>
 
 #include "store/internal/entries.h"
+#include "store/internal/feed_block.h"
+#include "store/sqlite/audit_store.h"
 
 namespace carrefour::store::sqlite {
 namespace {
 
 constexpr const char kInsertMutation[] =
-    "INSERT INTO mutation (source, id, data_type, niss, effective, accepted_us) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (source, id) DO NOTHING RETURNING mid";
+    "INSERT INTO mutation (source, id, data_type, niss, effective, accepted_us, data, pending) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (source, id) DO NOTHING RETURNING mid";
 // The counter row of a subscriber: bumped by the number of its new
 // deliveries; the answer is the last cursor handed out.
 constexpr const char kBumpFeed[] =
     "INSERT INTO mutation_feed (subscriber, last_cursor) VALUES (?1, ?2) "
     "ON CONFLICT (subscriber) DO UPDATE SET last_cursor = last_cursor + excluded.last_cursor "
     "RETURNING last_cursor";
-constexpr const char kInsertDelivery[] =
-    "INSERT INTO mutation_delivery (subscriber, cursor, mid, data, accepted_us) "
-    "VALUES (?1, ?2, ?3, ?4, ?5)";
+constexpr const char kInsertBlock[] =
+    "INSERT INTO mutation_block (subscriber, last_cursor, first_cursor, acked, accepted_us, "
+    "fields, entries) VALUES (?1, ?2, ?3, ?3 - 1, ?4, ?5, ?6)";
 constexpr const char kCopyEntries[] =
     "INSERT OR IGNORE INTO directory_entry (niss, institution, capacity, valid_from, valid_to) "
     "SELECT ?2, institution, capacity, valid_from, valid_to FROM directory_entry WHERE niss = ?1";
@@ -26,39 +33,52 @@ constexpr const char kDeleteEntries[] = "DELETE FROM directory_entry WHERE niss 
 constexpr const char kRecordReplacement[] =
     "INSERT OR REPLACE INTO niss_replacement (old_niss, new_niss, effective, replaced_us) "
     "VALUES (?1, ?2, ?3, ?4)";
-constexpr const char kAcknowledged[] =
-    "SELECT 1 FROM mutation_delivery WHERE subscriber = ?1 AND cursor <= ?2 LIMIT 1";
-constexpr const char kAcknowledge[] =
-    "DELETE FROM mutation_delivery WHERE subscriber = ?1 AND cursor <= ?2";
-constexpr const char kFeed[] =
-    "SELECT d.cursor, m.id, m.source, m.data_type, m.niss, m.effective, d.data, d.accepted_us "
-    "FROM mutation_delivery d JOIN mutation m ON m.mid = d.mid "
-    "WHERE d.subscriber = ?1 AND d.cursor > ?2 ORDER BY d.cursor LIMIT ?3";
+// The oldest block of a feed: the only one an acknowledgement can start in.
+constexpr const char kOldestBlock[] =
+    "SELECT first_cursor, acked FROM mutation_block WHERE subscriber = ?1 "
+    "ORDER BY last_cursor LIMIT 1";
+constexpr const char kBlocksFrom[] =
+    "SELECT last_cursor, first_cursor, acked, fields, entries, accepted_us FROM mutation_block "
+    "WHERE subscriber = ?1 AND last_cursor > ?2 ORDER BY last_cursor";
+constexpr const char kDeleteBlock[] =
+    "DELETE FROM mutation_block WHERE subscriber = ?1 AND last_cursor = ?2";
+constexpr const char kAckBlock[] =
+    "UPDATE mutation_block SET acked = ?3 WHERE subscriber = ?1 AND last_cursor = ?2";
+// One copy fewer; the payload goes with the last one (secure_delete
+// overwrites it in the file).
+constexpr const char kReleaseCopy[] =
+    "UPDATE mutation SET pending = pending - 1, "
+    "data = CASE WHEN pending <= 1 THEN NULL ELSE data END WHERE mid = ?1";
+constexpr const char kMutation[] =
+    "SELECT id, source, data_type, niss, effective, data, accepted_us FROM mutation WHERE mid = ?1";
 constexpr const char kAfter[] =
-    "SELECT 1 FROM mutation_delivery WHERE subscriber = ?1 AND cursor > ?2 LIMIT 1";
-constexpr const char kExpire[] = "DELETE FROM mutation_delivery WHERE accepted_us < ?1";
-constexpr const char kForget[] =
-    "DELETE FROM mutation WHERE accepted_us < ?1 AND NOT EXISTS "
-    "(SELECT 1 FROM mutation_delivery d WHERE d.mid = mutation.mid)";
+    "SELECT 1 FROM mutation_block WHERE subscriber = ?1 AND last_cursor > ?2 LIMIT 1";
+constexpr const char kExpiredCount[] =
+    "SELECT coalesce(sum(last_cursor - acked), 0) FROM mutation_block WHERE accepted_us < ?1";
+constexpr const char kExpire[] = "DELETE FROM mutation_block WHERE accepted_us < ?1";
+// Every block of an older mutation went above: no copy needs it any more.
+constexpr const char kForget[] = "DELETE FROM mutation WHERE accepted_us < ?1";
 constexpr const char kBacklog[] =
-    "SELECT subscriber, count(*), min(accepted_us) FROM mutation_delivery GROUP BY subscriber "
-    "ORDER BY subscriber";
+    "SELECT subscriber, sum(last_cursor - acked), min(accepted_us) FROM mutation_block "
+    "GROUP BY subscriber ORDER BY subscriber";
+constexpr const char kPendingMutationsOf[] =
+    "SELECT mid, id, source, data_type, effective, accepted_us FROM mutation "
+    "WHERE niss = ?1 AND pending > 0";
+constexpr const char kBlocksAt[] =
+    "SELECT subscriber, first_cursor, acked, fields, entries FROM mutation_block "
+    "WHERE accepted_us = ?1";
 constexpr const char kReplacement[] =
     "SELECT new_niss, effective, replaced_us FROM niss_replacement WHERE old_niss = ?1";
-constexpr const char kPendingOf[] =
-    "SELECT d.subscriber, d.cursor, m.id, m.source, m.data_type, m.effective, d.accepted_us "
-    "FROM mutation m JOIN mutation_delivery d ON d.mid = m.mid WHERE m.niss = ?1 "
-    "ORDER BY d.accepted_us, d.subscriber, d.cursor LIMIT ?2";
-
 }  // namespace
 
 Result<std::vector<bool>> SqliteMutationStore::AcceptMutations(
-    std::span<const NewMutation> mutations, int64_t now_us) {
+    std::span<const NewMutation> mutations, int64_t now_us, const AuditTrail& trail) {
   std::vector<bool> accepted(mutations.size(), false);
   Status status = database_.Write([&](Connection& connection) -> Status {
+    std::fill(accepted.begin(), accepted.end(), false);
     CARREFOUR_ASSIGN_OR_RETURN(Statement * insert, connection.Prepare(kInsertMutation));
     std::vector<int64_t> mids(mutations.size(), 0);
-    // Deliveries per subscriber, in batch order: (mutation index, copy index).
+    // Copies per subscriber, in batch order: (mutation index, copy index).
     std::map<std::string_view, std::vector<std::pair<size_t, size_t>>> by_subscriber;
     for (size_t i = 0; i < mutations.size(); ++i) {
       const NewMutation& mutation = mutations[i];
@@ -69,6 +89,13 @@ Result<std::vector<bool>> SqliteMutationStore::AcceptMutations(
       insert->Bind(4, mutation.niss);
       insert->Bind(5, int64_t{internal::DayKey(mutation.effective)});
       insert->Bind(6, now_us);
+      // No copy, no payload: nobody may receive it, the hub keeps none of it.
+      if (mutation.copies.empty()) {
+        insert->Bind(7, std::optional<int64_t>());
+      } else {
+        insert->Bind(7, mutation.data);
+      }
+      insert->Bind(8, static_cast<int64_t>(mutation.copies.size()));
       CARREFOUR_ASSIGN_OR_RETURN(bool row, insert->Step());
       if (!row) continue;  // (source, id) already there: a duplicate
       mids[i] = insert->ColumnInt(0);
@@ -78,7 +105,7 @@ Result<std::vector<bool>> SqliteMutationStore::AcceptMutations(
       }
     }
     CARREFOUR_ASSIGN_OR_RETURN(Statement * bump, connection.Prepare(kBumpFeed));
-    CARREFOUR_ASSIGN_OR_RETURN(Statement * deliver, connection.Prepare(kInsertDelivery));
+    CARREFOUR_ASSIGN_OR_RETURN(Statement * block_insert, connection.Prepare(kInsertBlock));
     for (const auto& [subscriber, copies] : by_subscriber) {
       int64_t last = 0;
       {
@@ -89,17 +116,17 @@ Result<std::vector<bool>> SqliteMutationStore::AcceptMutations(
         if (!row) return Internal("sqlite: the feed counter returned no row");
         last = bump->ColumnInt(0);
       }
-      int64_t cursor = last - static_cast<int64_t>(copies.size());
-      for (const auto& [i, c] : copies) {
-        ScopedReset reset(*deliver);
-        deliver->Bind(1, subscriber);
-        deliver->Bind(2, ++cursor);
-        deliver->Bind(3, mids[i]);
-        deliver->Bind(4, mutations[i].copies[c].data);
-        deliver->Bind(5, now_us);
-        CARREFOUR_ASSIGN_OR_RETURN(bool row, deliver->Step());
-        (void)row;
-      }
+      internal::FeedBlock block;
+      for (const auto& [i, c] : copies) block.Add(mids[i], mutations[i].copies[c].fields);
+      ScopedReset reset(*block_insert);
+      block_insert->Bind(1, subscriber);
+      block_insert->Bind(2, last);
+      block_insert->Bind(3, last - static_cast<int64_t>(copies.size()) + 1);
+      block_insert->Bind(4, now_us);
+      block_insert->Bind(5, block.EncodeFields());
+      block_insert->Bind(6, block.EncodeEntries());
+      CARREFOUR_ASSIGN_OR_RETURN(bool row, block_insert->Step());
+      (void)row;
     }
     for (size_t i = 0; i < mutations.size(); ++i) {
       if (!accepted[i] || !mutations[i].replaced_by) continue;
@@ -122,60 +149,149 @@ Result<std::vector<bool>> SqliteMutationStore::AcceptMutations(
       CARREFOUR_ASSIGN_OR_RETURN(bool row, record->Step());
       (void)row;
     }
+    if (trail) {
+      // The batch's trace, in the same transaction: one durable write.
+      CARREFOUR_ASSIGN_OR_RETURN(ChainedRecords chained, trail(accepted));
+      CARREFOUR_RETURN_IF_ERROR(WriteAudit(connection, chained.records, chained.checkpoint));
+    }
     return OkStatus();
   });
   if (!status.ok()) return Error(std::move(status));
   return accepted;
 }
 
+namespace {
+
+// A copy found in a feed block: its cursor, its mutation, its fields.
+struct BlockCopy {
+  int64_t cursor;
+  int64_t mid;
+  const std::vector<std::string>* fields;  // into `blocks`; nullptr = all
+};
+
+}  // namespace
+
 Result<std::vector<Delivery>> SqliteMutationStore::ReadFeed(std::string_view subscriber,
                                                             int64_t acknowledged, size_t limit) {
   // Acknowledging takes the single writer: do it only when there is
-  // something to forget (most reads of a caught-up feed have nothing).
+  // something to forget (most reads of a caught-up feed have nothing). Only
+  // the oldest block can be partly acknowledged.
   bool to_forget = false;
   if (acknowledged > 0) {
     Status checked = database_.Read([&](Connection& connection) -> Status {
-      CARREFOUR_ASSIGN_OR_RETURN(Statement * query, connection.Prepare(kAcknowledged));
+      CARREFOUR_ASSIGN_OR_RETURN(Statement * query, connection.Prepare(kOldestBlock));
       ScopedReset reset(*query);
       query->Bind(1, subscriber);
-      query->Bind(2, acknowledged);
-      CARREFOUR_ASSIGN_OR_RETURN(to_forget, query->Step());
+      CARREFOUR_ASSIGN_OR_RETURN(bool row, query->Step());
+      to_forget = row && query->ColumnInt(0) <= acknowledged && query->ColumnInt(1) < acknowledged;
       return OkStatus();
     });
     if (!checked.ok()) return Error(std::move(checked));
   }
   if (to_forget) {
     Status forgotten = database_.Write([&](Connection& connection) -> Status {
-      CARREFOUR_ASSIGN_OR_RETURN(Statement * remove, connection.Prepare(kAcknowledge));
-      ScopedReset reset(*remove);
-      remove->Bind(1, subscriber);
-      remove->Bind(2, acknowledged);
-      CARREFOUR_ASSIGN_OR_RETURN(bool row, remove->Step());
-      (void)row;
+      struct Done {
+        int64_t last, first, acked;
+        std::string entries;
+      };
+      std::vector<Done> blocks;
+      {
+        CARREFOUR_ASSIGN_OR_RETURN(Statement * query, connection.Prepare(kBlocksFrom));
+        ScopedReset reset(*query);
+        query->Bind(1, subscriber);
+        query->Bind(2, int64_t{0});
+        while (true) {
+          CARREFOUR_ASSIGN_OR_RETURN(bool row, query->Step());
+          if (!row || query->ColumnInt(1) > acknowledged) break;
+          blocks.push_back(Done{query->ColumnInt(0), query->ColumnInt(1), query->ColumnInt(2),
+                                std::string(query->ColumnText(4))});
+        }
+      }
+      CARREFOUR_ASSIGN_OR_RETURN(Statement * release, connection.Prepare(kReleaseCopy));
+      CARREFOUR_ASSIGN_OR_RETURN(Statement * remove, connection.Prepare(kDeleteBlock));
+      CARREFOUR_ASSIGN_OR_RETURN(Statement * advance, connection.Prepare(kAckBlock));
+      for (const Done& done : blocks) {
+        CARREFOUR_ASSIGN_OR_RETURN(internal::FeedBlock block,
+                                   internal::FeedBlock::DecodeEntries(done.entries));
+        const int64_t upto = std::min(done.last, acknowledged);
+        for (int64_t cursor = std::max(done.acked + 1, done.first); cursor <= upto; ++cursor) {
+          const size_t k = static_cast<size_t>(cursor - done.first);
+          if (k >= block.entries.size()) return Internal("sqlite: a feed block is short");
+          ScopedReset reset(*release);
+          release->Bind(1, block.entries[k].mid);
+          CARREFOUR_ASSIGN_OR_RETURN(bool row, release->Step());
+          (void)row;
+        }
+        Statement* change = upto == done.last ? remove : advance;
+        ScopedReset reset(*change);
+        change->Bind(1, subscriber);
+        change->Bind(2, done.last);
+        if (change == advance) change->Bind(3, upto);
+        CARREFOUR_ASSIGN_OR_RETURN(bool row, change->Step());
+        (void)row;
+      }
       return OkStatus();
     });
     if (!forgotten.ok()) return Error(std::move(forgotten));
   }
   std::vector<Delivery> out;
   Status status = database_.Read([&](Connection& connection) -> Status {
-    CARREFOUR_ASSIGN_OR_RETURN(Statement * query, connection.Prepare(kFeed));
-    ScopedReset reset(*query);
-    query->Bind(1, subscriber);
-    query->Bind(2, acknowledged);
-    query->Bind(3, static_cast<int64_t>(limit));
-    while (true) {
-      CARREFOUR_ASSIGN_OR_RETURN(bool row, query->Step());
-      if (!row) return OkStatus();
-      Delivery& delivery = out.emplace_back();
-      delivery.cursor = query->ColumnInt(0);
-      delivery.id = query->ColumnText(1);
-      delivery.source = query->ColumnText(2);
-      delivery.data_type = query->ColumnText(3);
-      delivery.niss = query->ColumnText(4);
-      delivery.effective = internal::DateFromKey(query->ColumnInt(5));
-      delivery.data = query->ColumnText(6);
-      delivery.accepted_us = query->ColumnInt(7);
-    }
+    // Blocks and mutations from one snapshot.
+    CARREFOUR_RETURN_IF_ERROR(connection.Exec("BEGIN"));
+    Status read = [&]() -> Status {
+      std::vector<internal::FeedBlock> blocks;
+      std::vector<BlockCopy> copies;
+      std::vector<int64_t> accepted;
+      {
+        CARREFOUR_ASSIGN_OR_RETURN(Statement * query, connection.Prepare(kBlocksFrom));
+        ScopedReset reset(*query);
+        query->Bind(1, subscriber);
+        query->Bind(2, acknowledged);
+        // Field lists point into `blocks`: reserve so that they stay put.
+        blocks.reserve(limit);
+        while (copies.size() < limit && blocks.size() < limit) {
+          CARREFOUR_ASSIGN_OR_RETURN(bool row, query->Step());
+          if (!row) break;
+          const int64_t first = query->ColumnInt(1);
+          const int64_t from = std::max({query->ColumnInt(2), acknowledged, first - 1}) + 1;
+          CARREFOUR_ASSIGN_OR_RETURN(
+              internal::FeedBlock block,
+              internal::FeedBlock::Decode(query->ColumnText(3), query->ColumnText(4)));
+          blocks.push_back(std::move(block));
+          const internal::FeedBlock& kept = blocks.back();
+          for (size_t k = static_cast<size_t>(from - first);
+               k < kept.entries.size() && copies.size() < limit; ++k) {
+            const internal::FeedBlock::Entry& entry = kept.entries[k];
+            copies.push_back(BlockCopy{first + static_cast<int64_t>(k), entry.mid,
+                                       entry.fields < 0 ? nullptr : &kept.field_lists[entry.fields]});
+          }
+        }
+      }
+      CARREFOUR_ASSIGN_OR_RETURN(Statement * query, connection.Prepare(kMutation));
+      out.reserve(copies.size());
+      for (const BlockCopy& copy : copies) {
+        ScopedReset reset(*query);
+        query->Bind(1, copy.mid);
+        CARREFOUR_ASSIGN_OR_RETURN(bool row, query->Step());
+        if (!row || query->ColumnIsNull(5)) {
+          return Internal(fmt::format("sqlite: delivery {} of {} has no mutation", copy.cursor,
+                                      subscriber));
+        }
+        Delivery& delivery = out.emplace_back();
+        delivery.cursor = copy.cursor;
+        delivery.id = query->ColumnText(0);
+        delivery.source = query->ColumnText(1);
+        delivery.data_type = query->ColumnText(2);
+        delivery.niss = query->ColumnText(3);
+        delivery.effective = internal::DateFromKey(query->ColumnInt(4));
+        CARREFOUR_ASSIGN_OR_RETURN(delivery.data,
+                                   internal::CutPayload(query->ColumnText(5), copy.fields));
+        delivery.accepted_us = query->ColumnInt(6);
+      }
+      return OkStatus();
+    }();
+    Status ended = connection.Exec(read.ok() ? "COMMIT" : "ROLLBACK");
+    return read.ok() ? ended : read;
   });
   if (!status.ok()) return Error(std::move(status));
   return out;
@@ -198,20 +314,21 @@ Result<bool> SqliteMutationStore::HasDeliveriesAfter(std::string_view subscriber
 Result<PurgeCounts> SqliteMutationStore::Purge(int64_t cutoff_us) {
   PurgeCounts counts;
   Status status = database_.Write([&](Connection& connection) -> Status {
-    CARREFOUR_ASSIGN_OR_RETURN(Statement * expire, connection.Prepare(kExpire));
     {
-      ScopedReset reset(*expire);
-      expire->Bind(1, cutoff_us);
-      CARREFOUR_ASSIGN_OR_RETURN(bool row, expire->Step());
-      (void)row;
-      counts.expired_deliveries = expire->Changes();
+      CARREFOUR_ASSIGN_OR_RETURN(Statement * count, connection.Prepare(kExpiredCount));
+      ScopedReset reset(*count);
+      count->Bind(1, cutoff_us);
+      CARREFOUR_ASSIGN_OR_RETURN(bool row, count->Step());
+      counts.expired_deliveries = row ? count->ColumnInt(0) : 0;
     }
-    CARREFOUR_ASSIGN_OR_RETURN(Statement * forget, connection.Prepare(kForget));
-    ScopedReset reset(*forget);
-    forget->Bind(1, cutoff_us);
-    CARREFOUR_ASSIGN_OR_RETURN(bool row, forget->Step());
-    (void)row;
-    counts.forgotten_mutations = forget->Changes();
+    for (const char* sql : {kExpire, kForget}) {
+      CARREFOUR_ASSIGN_OR_RETURN(Statement * remove, connection.Prepare(sql));
+      ScopedReset reset(*remove);
+      remove->Bind(1, cutoff_us);
+      CARREFOUR_ASSIGN_OR_RETURN(bool row, remove->Step());
+      (void)row;
+      if (sql == kForget) counts.forgotten_mutations = remove->Changes();
+    }
     return OkStatus();
   });
   if (!status.ok()) return Error(std::move(status));
@@ -238,24 +355,59 @@ Result<std::vector<PendingDelivery>> SqliteMutationStore::PendingDeliveriesOf(
     std::string_view niss, size_t limit) {
   std::vector<PendingDelivery> out;
   Status status = database_.Read([&](Connection& connection) -> Status {
-    CARREFOUR_ASSIGN_OR_RETURN(Statement * query, connection.Prepare(kPendingOf));
-    ScopedReset reset(*query);
-    query->Bind(1, niss);
-    query->Bind(2, static_cast<int64_t>(limit));
-    while (true) {
-      CARREFOUR_ASSIGN_OR_RETURN(bool row, query->Step());
-      if (!row) return OkStatus();
-      PendingDelivery& pending = out.emplace_back();
-      pending.subscriber = query->ColumnText(0);
-      pending.cursor = query->ColumnInt(1);
-      pending.id = query->ColumnText(2);
-      pending.source = query->ColumnText(3);
-      pending.data_type = query->ColumnText(4);
-      pending.effective = internal::DateFromKey(query->ColumnInt(5));
-      pending.accepted_us = query->ColumnInt(6);
-    }
+    CARREFOUR_RETURN_IF_ERROR(connection.Exec("BEGIN"));
+    Status read = [&]() -> Status {
+      // The person's mutations with a copy waiting, then the blocks written
+      // with them (same acceptance time) for who waits for which.
+      std::map<int64_t, PendingDelivery> of_mid;
+      std::set<int64_t> times;
+      {
+        CARREFOUR_ASSIGN_OR_RETURN(Statement * query, connection.Prepare(kPendingMutationsOf));
+        ScopedReset reset(*query);
+        query->Bind(1, niss);
+        while (true) {
+          CARREFOUR_ASSIGN_OR_RETURN(bool row, query->Step());
+          if (!row) break;
+          PendingDelivery& pending = of_mid[query->ColumnInt(0)];
+          pending.id = query->ColumnText(1);
+          pending.source = query->ColumnText(2);
+          pending.data_type = query->ColumnText(3);
+          pending.effective = internal::DateFromKey(query->ColumnInt(4));
+          pending.accepted_us = query->ColumnInt(5);
+          times.insert(pending.accepted_us);
+        }
+      }
+      CARREFOUR_ASSIGN_OR_RETURN(Statement * query, connection.Prepare(kBlocksAt));
+      for (int64_t time : times) {
+        ScopedReset reset(*query);
+        query->Bind(1, time);
+        while (true) {
+          CARREFOUR_ASSIGN_OR_RETURN(bool row, query->Step());
+          if (!row) break;
+          const int64_t first = query->ColumnInt(1), acked = query->ColumnInt(2);
+          CARREFOUR_ASSIGN_OR_RETURN(internal::FeedBlock block,
+                                     internal::FeedBlock::DecodeEntries(query->ColumnText(4)));
+          for (size_t k = 0; k < block.entries.size(); ++k) {
+            const int64_t cursor = first + static_cast<int64_t>(k);
+            auto found = of_mid.find(block.entries[k].mid);
+            if (cursor <= acked || found == of_mid.end()) continue;
+            PendingDelivery& pending = out.emplace_back(found->second);
+            pending.subscriber = query->ColumnText(0);
+            pending.cursor = cursor;
+          }
+        }
+      }
+      return OkStatus();
+    }();
+    Status ended = connection.Exec(read.ok() ? "COMMIT" : "ROLLBACK");
+    return read.ok() ? ended : read;
   });
   if (!status.ok()) return Error(std::move(status));
+  std::sort(out.begin(), out.end(), [](const PendingDelivery& a, const PendingDelivery& b) {
+    return std::tie(a.accepted_us, a.subscriber, a.cursor) <
+           std::tie(b.accepted_us, b.subscriber, b.cursor);
+  });
+  if (out.size() > limit) out.resize(limit);
   return out;
 }
 

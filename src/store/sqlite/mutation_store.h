@@ -6,7 +6,7 @@
 namespace carrefour::store::sqlite {
 
 // The mutations' storage on SQLite (tables mutation, mutation_feed,
-// mutation_delivery, niss_replacement). One writer at a time (Database), so
+// mutation_block, niss_replacement). One writer at a time (Database), so
 // per-subscriber cursors are trivially in commit order.
 class SqliteMutationStore final : public MutationStore {
  public:
@@ -14,7 +14,7 @@ class SqliteMutationStore final : public MutationStore {
 
   // MutationStore
   Result<std::vector<bool>> AcceptMutations(std::span<const NewMutation> mutations,
-                                            int64_t now_us) override;
+                                            int64_t now_us, const AuditTrail& trail) override;
   Result<std::vector<Delivery>> ReadFeed(std::string_view subscriber, int64_t acknowledged,
                                          size_t limit) override;
   Result<bool> HasDeliveriesAfter(std::string_view subscriber, int64_t cursor) override;

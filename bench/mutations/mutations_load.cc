@@ -370,7 +370,9 @@ class Redis {
     redisContext* c = Connect();
     freeReplyObject(redisCommand(c, "DEL %s", stream.c_str()));
     for (size_t s = 0; s < kSubscribers.size(); ++s) {
-      freeReplyObject(Check(redisCommand(c, "XGROUP CREATE %s g%zu 0 MKSTREAM", stream.c_str(), s)));
+      const std::string group = fmt::format("g{}", s);
+      freeReplyObject(
+          Check(redisCommand(c, "XGROUP CREATE %s %s 0 MKSTREAM", stream.c_str(), group.c_str())));
     }
     redisFree(c);
   }
@@ -401,8 +403,9 @@ class Redis {
         }
         redisAppendCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data());
       }
-      redisAppendCommand(c, "XREADGROUP GROUP %s c COUNT %zu BLOCK 5000 STREAMS %s >",
-                         group.c_str(), kBatch, stream.c_str());
+      // (hiredis' format knows no %zu.)
+      redisAppendCommand(c, "XREADGROUP GROUP %s c COUNT %s BLOCK 5000 STREAMS %s >",
+                         group.c_str(), std::to_string(kBatch).c_str(), stream.c_str());
       if (!to_ack.empty()) freeReplyObject(Get(c));
       to_ack.clear();
       redisReply* reply = Get(c);
@@ -560,19 +563,24 @@ class RawCopy {
         if (i > first) entries += ' ';
         entries += std::to_string(1'000'000 + i);
       }
+      // The counters first: no other statement while a COPY is open.
+      for (const std::string& subscriber : kSubscribers) {
+        cursor_[subscriber] += static_cast<int64_t>(end - first);
+        transaction.exec_params(
+            "INSERT INTO mutation_feed (subscriber, last_cursor) VALUES ($1, $2) ON CONFLICT "
+            "(subscriber) DO UPDATE SET last_cursor = mutation_feed.last_cursor + "
+            "excluded.last_cursor",
+            subscriber, static_cast<int64_t>(end - first));
+      }
       {
         pqxx::stream_to blocks(transaction, "mutation_block",
                                std::vector<std::string>{"subscriber", "last_cursor", "first_cursor",
                                                         "acked", "accepted_us", "fields", "entries"});
         for (const std::string& subscriber : kSubscribers) {
-          cursor_[subscriber] += static_cast<int64_t>(end - first);
-          const int64_t last = cursor_[subscriber], begin = last - static_cast<int64_t>(end - first) + 1;
-          blocks << std::make_tuple(subscriber, last, begin, begin - 1, now, std::string("[]"), entries);
-          transaction.exec_params(
-              "INSERT INTO mutation_feed (subscriber, last_cursor) VALUES ($1, $2) ON CONFLICT "
-              "(subscriber) DO UPDATE SET last_cursor = mutation_feed.last_cursor + "
-              "excluded.last_cursor",
-              subscriber, static_cast<int64_t>(end - first));
+          const int64_t last = cursor_[subscriber];
+          const int64_t begin = last - static_cast<int64_t>(end - first) + 1;
+          blocks << std::make_tuple(subscriber, last, begin, begin - 1, now, std::string("[]"),
+                                    entries);
         }
         blocks.complete();
       }

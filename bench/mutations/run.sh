@@ -198,6 +198,7 @@ fi
 
 if [[ $POSTGRES -eq 1 ]]; then
   PG_DIR="$WORK/pg"
+  chmod 755 "$WORK"  # the cluster runs as the postgres user (as root: runuser)
   url=$("$ROOT/scripts/postgres-test-cluster.sh" start "$PG_DIR") || die "no PostgreSQL cluster"
   base=${url%/*}
   psql "$url" -qc "CREATE DATABASE hub" -c "CREATE DATABASE raw" >/dev/null || die "createdb failed"

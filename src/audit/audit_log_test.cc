@@ -554,7 +554,7 @@ TEST_F(AuditLogTest, DestructionWritesWhatIsQueued) {
 // chained after the head, the head moves only if the write succeeds.
 TEST_F(AuditLogTest, AppendWithChainsTheCallersRecordsInItsOwnWrite) {
   Write(2);
-  auto log = AuditLog::Open(storage_, {.node = "hub-1", .checkpoint_key = "k"}, clock_);
+  auto log = AuditLog::Open(storage_, {.node = "hub-1", .signer = Signer("hub-1")}, clock_);
   ASSERT_TRUE(log);
   auto batch = [](int n) {
     std::vector<Record> records;
@@ -574,7 +574,9 @@ TEST_F(AuditLogTest, AppendWithChainsTheCallersRecordsInItsOwnWrite) {
     std::vector<Record> records = batch(3);
     chain(records);  // a retried transaction chains again, from the same head
     Checkpoint checkpoint = chain(records = batch(3));
-    EXPECT_EQ(checkpoint.mac, CheckpointMac("k", checkpoint));
+    EXPECT_EQ(checkpoint.seq, 5);
+    EXPECT_EQ(checkpoint.hash, records.back().hash);
+    EXPECT_FALSE(checkpoint.note.empty());  // signed, over the tree with their leaves
     return storage_.AppendAudit(records, checkpoint);
   });
   ASSERT_TRUE(written.ok()) << written.ToString();
@@ -582,7 +584,9 @@ TEST_F(AuditLogTest, AppendWithChainsTheCallersRecordsInItsOwnWrite) {
   ASSERT_TRUE((*log)->AppendAndWait(Consultation("mut-100", "after")).ok());
   EXPECT_EQ(storage_.chain("hub-1").size(), 6u);
   EXPECT_EQ(storage_.chain("hub-1")[3].requester, "nr");
-  auto report = Verify(storage_, "k");
+  // Every checkpoint's Merkle root, the caller's and the writer's after it,
+  // covers the records' leaves.
+  auto report = Verify(storage_, {.expected_nodes = {"hub-1"}, .remembered = {(*log)->checkpoint().note}});
   ASSERT_TRUE(report);
   EXPECT_TRUE(report->ok) << report->first_bad;
 }

@@ -78,7 +78,8 @@ std::shared_ptr<const network::Definition> MakeDefinition(std::mt19937_64& rng) 
   }
   std::vector<network::DataType> data_types;
   for (int d = 0; d < kDataTypes; ++d) {
-    network::DataType data_type{"data.type-" + std::to_string(d), {}, 0};
+    network::DataType data_type;
+    data_type.id = "data.type-" + std::to_string(d);
     for (int f = 0; f < kFieldsPerDataType; ++f)
       data_type.fields.push_back("field_" + std::to_string(f));
     data_types.push_back(std::move(data_type));

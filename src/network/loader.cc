@@ -35,12 +35,16 @@ constexpr std::string_view kHubId = "hub";
 
 constexpr std::string_view kInstitutionTypeKeys[] = {"id", "capacities"};
 constexpr std::string_view kInstitutionKeys[] = {"id", "type", "name", "endpoint"};
-constexpr std::string_view kDataTypeKeys[] = {"id", "fields"};
+constexpr std::string_view kDataTypeKeys[] = {"id", "fields", "research_fields", "quasi_identifiers"};
 
 // The parameters a connector binds for every change it applies (docs/connector.md);
 // a data type's fields are bound beside them by name, so may not take them.
 constexpr std::string_view kConnectorParameters[] = {"niss",      "id",        "source", "data_type",
                                                      "cursor",    "effective", "data"};
+
+bool Contains(const std::vector<std::string>& values, std::string_view value) {
+  return std::find(values.begin(), values.end(), value) != values.end();
+}
 
 bool IsConnectorParameter(std::string_view field) {
   return std::find(std::begin(kConnectorParameters), std::end(kConnectorParameters), field) !=
@@ -721,6 +725,57 @@ class Builder {
     types_.push_back(std::move(type));
   }
 
+  // `research_fields` (what a research extract may carry) and
+  // `quasi_identifiers` (among those, what must be coarsened by a declared
+  // rule): each a field of the type, listed once; never a direct identifier.
+  bool ReadResearchClassification(ElementReader& r, DataType& data_type) {
+    bool ok = true;
+    Read<std::vector<Item>> allowed = r.StringList("research_fields", Presence::kOptional);
+    Read<std::vector<Item>> quasi = r.StringList("quasi_identifiers", Presence::kOptional);
+    if (allowed.present && !allowed) return false;
+    if (quasi.present && !quasi) return false;
+    auto check = [&](const Item& field, std::string_view key, const std::vector<std::string>& seen) {
+      if (!data_type.HasField(field.value)) {
+        reporter_.Error(field.line, fmt::format("'{}' in '{}' of data type '{}' is not one of its "
+                                                "fields ({}){}",
+                                                field.value, key, data_type.id, Join(data_type.fields),
+                                                Suggestion(field.value, data_type.fields)));
+        return false;
+      }
+      if (Contains(seen, field.value)) {
+        reporter_.Error(field.line, fmt::format("'{}' is listed twice in '{}' in [[data_type]]",
+                                                field.value, key));
+        return false;
+      }
+      return true;
+    };
+    if (allowed) {
+      for (const Item& field : *allowed) {
+        if (!check(field, "research_fields", data_type.research_fields)) {
+          ok = false;
+        } else if (IsDirectIdentifierField(field.value)) {
+          reporter_.Error(field.line, fmt::format("'{}' of '{}' is a direct identifier: it cannot "
+                                                  "be in 'research_fields' (a research extract "
+                                                  "never carries it)",
+                                                  field.value, data_type.id));
+          ok = false;
+        } else {
+          data_type.research_fields.push_back(field.value);
+        }
+      }
+    }
+    if (quasi) {
+      for (const Item& field : *quasi) {
+        if (!check(field, "quasi_identifiers", data_type.quasi_identifiers)) {
+          ok = false;
+        } else {
+          data_type.quasi_identifiers.push_back(field.value);
+        }
+      }
+    }
+    return ok;
+  }
+
   void ReadDataType(ElementReader& r) {
     DataType data_type;
     data_type.line = r.line();
@@ -759,6 +814,7 @@ class Builder {
     }
     if (!id || !CheckId("data type", *id, id.line)) return;
     data_type.id = *id;
+    if (fields_ok && !ReadResearchClassification(r, data_type)) fields_ok = false;
     if (auto it = data_type_info_.find(data_type.id); it != data_type_info_.end()) {
       reporter_.Error(id.line, fmt::format("duplicate data type id '{}' (first defined at line {})",
                                            data_type.id, it->second.line));
@@ -1039,6 +1095,7 @@ class Builder {
     if (!data_tables || !ReadResearchData(*data_tables, r.line(), where, project)) ok = false;
     if (qi_tables && !ReadQuasiIdentifiers(*qi_tables, where, project)) ok = false;
     if (qi_tables.has_value() != r.table().contains("quasi_identifier")) ok = false;
+    if (ok && !CheckQuasiIdentifiersDeclared(where, project)) ok = false;
     if (!ok) return;
 
     if (title) project.title = *title;
@@ -1171,6 +1228,17 @@ class Builder {
                                                   "research extract never carries it",
                                                   field.value, type->id));
           ok = false;
+        } else if (!Contains(type->research_fields, field.value)) {
+          // An allowlist, not only the denylist above: a field nobody has
+          // classified (a name spelt in another language, a free text) is
+          // never released.
+          reporter_.Error(field.line,
+                          fmt::format("'{}' of '{}' is not released for research: the data type's "
+                                      "'research_fields' ({}) list what an extract may carry",
+                                      field.value, type->id,
+                                      type->research_fields.empty() ? std::string("none")
+                                                                    : Join(type->research_fields)));
+          ok = false;
         }
         data.fields.push_back(field.value);
       }
@@ -1190,6 +1258,32 @@ class Builder {
         ok = false;
       }
       project.data.push_back(std::move(data));
+    }
+    return ok;
+  }
+
+  // Every field the project asks that its data type classifies as a
+  // quasi-identifier has a declared coarsening (possibly "keep"): none
+  // leaves the hub raw by omission, and all count in the k-anonymity.
+  bool CheckQuasiIdentifiersDeclared(const std::string& project_where,
+                                     const ResearchProject& project) {
+    bool ok = true;
+    for (const ResearchData& data : project.data) {
+      const DataType& type = data_types_[data_type_info_.at(data.data_type).index];
+      for (const std::string& field : data.fields) {
+        if (!Contains(type.quasi_identifiers, field)) continue;
+        bool declared = std::any_of(
+            project.quasi_identifiers.begin(), project.quasi_identifiers.end(),
+            [&](const QuasiIdentifier& qi) { return qi.data_type == data.data_type && qi.field == field; });
+        if (declared) continue;
+        reporter_.Error(data.line,
+                        fmt::format("'{}' of '{}' is a quasi-identifier (its [[data_type]] says so): "
+                                    "{} must declare how it is coarsened with a "
+                                    "[[research_project.quasi_identifier]] (coarsen = \"keep\" "
+                                    "releases it as it is)",
+                                    field, data.data_type, project_where));
+        ok = false;
+      }
     }
     return ok;
   }

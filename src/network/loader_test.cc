@@ -251,7 +251,7 @@ TEST(Loader, RefusesUnknownKeysNamingTableAndAllowedKeys) {
        "unknown key 'nam' in [[institution]] (allowed keys: id, type, name, endpoint); did you mean "
        "'name'?"},
       {"data type", "[[data_type]]\nid = \"x\"\nfields = [\"a\"]\ndescription = \"X\"  # <-",
-       "unknown key 'description' in [[data_type]] (allowed keys: id, fields)"},
+       "unknown key 'description' in [[data_type]] (allowed keys: id, fields, research_fields, quasi_identifiers)"},
       {"availability",
        "[[availability]]\ndata_type = \"person.address\"\nprovider_type = \"mutuality\"\n"
        "capacities = \"insured\"  # <-",

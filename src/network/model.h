@@ -39,6 +39,13 @@ struct Institution {
 struct DataType {
   std::string id;
   std::vector<std::string> fields;
+  // Research classification, decided once by whoever defines the data type
+  // (docs/research.md): the fields that a research extract may carry at all
+  // (an allowlist: none when empty), and among them those that could single
+  // a person out in combination (every project releasing one must say how it
+  // is coarsened).
+  std::vector<std::string> research_fields;
+  std::vector<std::string> quasi_identifiers;
   int line = 0;
 
   bool HasField(std::string_view field) const;

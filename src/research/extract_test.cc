@@ -67,15 +67,21 @@ type = "university"
 [[data_type]]
 id = "person.identity"
 fields = ["last_name", "first_names", "birth_date", "sex", "nationality"]
+research_fields = ["birth_date", "sex", "nationality"]
+quasi_identifiers = ["birth_date"]
 [[data_type]]
 id = "person.address"
 fields = ["street", "postal_code", "municipality"]
+research_fields = ["postal_code"]
+quasi_identifiers = ["postal_code"]
 [[data_type]]
 id = "person.household"
 fields = ["reference_person", "members"]
+research_fields = ["reference_person", "members"]
 [[data_type]]
 id = "employment.wages"
 fields = ["quarter", "employer_id", "gross_wage"]
+research_fields = ["quarter", "gross_wage"]
 
 [[availability]]
 data_type = "person.identity"

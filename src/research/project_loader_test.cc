@@ -39,14 +39,18 @@ type = "university"
 [[data_type]]
 id = "person.identity"
 fields = ["last_name", "birth_date", "sex"]
+research_fields = ["birth_date", "sex"]
+quasi_identifiers = ["birth_date"]
 
 [[data_type]]
 id = "employment.wages"
 fields = ["quarter", "gross_wage"]
+research_fields = ["quarter", "gross_wage"]
 
 [[data_type]]
 id = "orphan.data"
 fields = ["x"]
+research_fields = ["x"]
 
 [[availability]]
 data_type = "person.identity"
@@ -135,6 +139,7 @@ cohort = { supplied_by = "onss" }
 data = [{ data_type = "person.identity", fields = ["sex", "birth_date"] }]
 quasi_identifier = [
   { data_type = "person.identity", field = "sex", coarsen = "map", map = { m = "x", f = "x" } },
+  { data_type = "person.identity", field = "birth_date", coarsen = "keep" },
 ]
 )";
   Result<Definition> definition = ParseDefinition(text, "network.toml");
@@ -145,9 +150,55 @@ quasi_identifier = [
   EXPECT_TRUE(p.validity.IsOpen());
   EXPECT_TRUE(p.cohort.IsList());
   EXPECT_EQ(p.cohort.supplied_by, "onss");
-  ASSERT_EQ(p.quasi_identifiers.size(), 1u);
+  ASSERT_EQ(p.quasi_identifiers.size(), 2u);
   EXPECT_EQ(p.quasi_identifiers[0].map.size(), 2u);
+  EXPECT_EQ(p.quasi_identifiers[1].coarsen, Coarsening::kKeep);
   EXPECT_EQ(p.quasi_identifiers[0].map_default, "other");
+}
+
+// Research release is decided per data type, not by a list of names that
+// look identifying: a field outside the type's `research_fields` is never
+// extracted, and a field the type calls a quasi-identifier must have a
+// declared coarsening (else it would leave raw and escape k-anonymity).
+TEST(ResearchProjectLoader, EveryReleasedFieldIsClassifiedByItsDataType) {
+  struct Case {
+    const char* find;
+    const char* replace;
+    const char* message;
+  };
+  const Case cases[] = {
+      {"research_fields = [\"birth_date\", \"sex\"]", "research_fields = [\"birth_date\"]",
+       "'sex' of 'person.identity' is not released for research: the data type's "
+       "'research_fields' (birth_date)"},
+      {"research_fields = [\"birth_date\", \"sex\"]\n", "",
+       "'birth_date' of 'person.identity' is not released for research: the data type's "
+       "'research_fields' (none)"},
+      {"quasi_identifiers = [\"birth_date\"]", "quasi_identifiers = [\"birth_date\", \"sex\"]",
+       "'sex' of 'person.identity' is a quasi-identifier (its [[data_type]] says so): "
+       "[[research_project]] 'rp-wages' must declare how it is coarsened"},
+      {"research_fields = [\"birth_date\", \"sex\"]", "research_fields = [\"birth_date\", \"last_name\"]",
+       "'last_name' of 'person.identity' is a direct identifier: it cannot be in 'research_fields'"},
+      {"research_fields = [\"birth_date\", \"sex\"]", "research_fields = [\"birth_date\", \"sexe\"]",
+       "'sexe' in 'research_fields' of data type 'person.identity' is not one of its fields"},
+      {"quasi_identifiers = [\"birth_date\"]", "quasi_identifiers = [\"birth_date\", \"birth_date\"]",
+       "'birth_date' is listed twice in 'quasi_identifiers' in [[data_type]]"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.replace);
+    std::string base = std::string(kBase) + kAvailabilityWages;
+    size_t at = base.find(c.find);
+    ASSERT_NE(at, std::string::npos);
+    base.replace(at, std::string(c.find).size(), c.replace);
+    tl::expected<Definition, Diagnostics> definition =
+        ParseDefinitionWithDiagnostics(base + kGoodProject, "network.toml");
+    ASSERT_FALSE(definition.has_value());
+    std::string all;
+    for (const Diagnostic& d : definition.error()) all += d.ToString() + "\n";
+    EXPECT_THAT(all, HasSubstr(c.message));
+  }
+  // Unchanged, the same project loads: the refusals above are the
+  // classification's, not the project's.
+  EXPECT_TRUE(ParseDefinition(std::string(kBase) + kAvailabilityWages + kGoodProject, "network.toml"));
 }
 
 // Each case replaces one line of kGoodProject; the error must name the

@@ -113,6 +113,7 @@ type = "university"
 [[data_type]]
 id = "person.identity"
 fields = ["last_name", "birth_date", "sex"]
+research_fields = ["birth_date"]
 [[availability]]
 data_type = "person.identity"
 provider_type = "national-register"

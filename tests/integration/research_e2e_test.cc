@@ -186,12 +186,17 @@ from = 2020-01-01
 [[data_type]]
 id = "person.identity"
 fields = ["last_name", "first_names", "birth_date", "sex"]
+research_fields = ["birth_date", "sex"]
+quasi_identifiers = ["birth_date"]
 [[data_type]]
 id = "person.address"
 fields = ["street", "postal_code", "spouse"]
+research_fields = ["postal_code", "spouse"]
+quasi_identifiers = ["postal_code"]
 [[data_type]]
 id = "employment.wages"
 fields = ["quarter", "gross_wage"]
+research_fields = ["quarter", "gross_wage"]
 
 [[availability]]
 data_type = "person.identity"

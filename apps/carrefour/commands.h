@@ -16,6 +16,7 @@ void AddPkiCommands(CLI::App& app, int* exit_code);
 void AddDirectoryCommands(CLI::App& app, int* exit_code);
 void AddHubCommands(CLI::App& app, int* exit_code);
 void AddAuditCommands(CLI::App& app, int* exit_code);
+void AddTransparencyCommands(CLI::App& app, int* exit_code);
 void AddBisCommands(CLI::App& app, int* exit_code);
 void AddResearchCommands(CLI::App& app, int* exit_code);
 void AddConnectorCommands(CLI::App& app, int* exit_code);

@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   carrefour::cli::AddDirectoryCommands(app, &exit_code);
   carrefour::cli::AddHubCommands(app, &exit_code);
   carrefour::cli::AddAuditCommands(app, &exit_code);
+  carrefour::cli::AddTransparencyCommands(app, &exit_code);
   carrefour::cli::AddBisCommands(app, &exit_code);
   carrefour::cli::AddResearchCommands(app, &exit_code);
   carrefour::cli::AddConnectorCommands(app, &exit_code);

@@ -55,6 +55,7 @@ const char* KindName(Kind kind) {
     case Kind::kBis: return "bis";
     case Kind::kResearch: return "research";
     case Kind::kAdmin: return "admin";
+    case Kind::kTransparency: return "transparency";
   }
   return "unknown";
 }

@@ -21,6 +21,7 @@ enum class Kind : int {
                       // possible duplicates (forced)", detail "forced=true candidates=..."
   kResearch = 5,      // a research extract
   kAdmin = 6,         // an administrative act (reload, ...)
+  kTransparency = 7,  // a citizen's transparency view read by a portal (SPEC 4.6)
 };
 
 // "consultation", "integration", ...; "unknown" for a value this binary does

@@ -82,7 +82,7 @@ Result<std::string> NissParam(const net::Request& request, Date today) {
 std::optional<audit::Kind> KindFromName(std::string_view name) {
   for (audit::Kind kind : {audit::Kind::kIntegration, audit::Kind::kConsultation, audit::Kind::kMutation,
                            audit::Kind::kFeedRead, audit::Kind::kBis, audit::Kind::kResearch,
-                           audit::Kind::kAdmin}) {
+                           audit::Kind::kAdmin, audit::Kind::kTransparency}) {
     if (name == audit::KindName(kind)) return kind;
   }
   return std::nullopt;

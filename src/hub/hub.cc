@@ -42,6 +42,7 @@
 #include "niss/niss.h"
 #include "research/research.h"
 #include "store/store.h"
+#include "transparency/transparency.h"
 
 namespace carrefour::hub {
 namespace json = boost::json;
@@ -60,7 +61,8 @@ std::string EndpointLabel(std::string_view method, std::string_view path) {
   static constexpr std::string_view kEndpoints[] = {
       "POST /v1/consultations", "POST /v1/consultations/batch", "POST /v1/directory/entries",
       "GET /v1/directory/entries",
-      "POST /v1/mutations",     "GET /v1/mutations/feed",     "POST /v1/bis"};
+      "POST /v1/mutations",     "GET /v1/mutations/feed",     "POST /v1/bis",
+      "GET /v1/transparency"};
   for (std::string_view endpoint : kEndpoints) {
     if (endpoint.size() == method.size() + 1 + path.size() && endpoint.starts_with(method) &&
         endpoint[method.size()] == ' ' && endpoint.ends_with(path)) {
@@ -181,6 +183,7 @@ class Hub::Impl {
   std::unique_ptr<research::ExtractJobs> research_;  // /v1/admin/research/extracts
   std::unique_ptr<exchange::ConsultationService> consultations_;
   std::unique_ptr<mutations::MutationService> mutations_;
+  std::unique_ptr<transparency::Service> transparency_;  // GET /v1/transparency (SPEC.md 4.6)
   std::unique_ptr<net::Server> api_;
   std::unique_ptr<net::Server> admin_;
   Metrics metrics_;
@@ -313,6 +316,9 @@ Status Hub::Impl::Start() {
   mutations_ = std::make_unique<mutations::MutationService>(
       [this] { return engine(); }, *store_, *audit_, clock_, mutation_options);
 
+  transparency_ = std::make_unique<transparency::Service>([this] { return engine(); }, *store_, *audit_,
+                                                          *audit_trees_, clock_);
+
   CARREFOUR_ASSIGN_OR_RETURN(auto listen, net::ParseListenAddress(options_.listen, "--listen"));
   net::ServerOptions api_options;
   api_options.address = listen.first;
@@ -410,6 +416,7 @@ void Hub::Impl::Stop() {
   if (admin_) admin_->Stop();
   research_.reset();  // a running extract stops after its batch (resumable)
   mutations_.reset();
+  transparency_.reset();
   consultations_.reset();
   bis_.reset();
   gateway_.reset();
@@ -448,7 +455,7 @@ void Hub::Impl::HandleApi(net::Request&& request, net::Responder respond) {
   const bool known = request.path == "/v1/consultations" || request.path == "/v1/consultations/batch" ||
                      request.path == "/v1/directory/entries" ||
                      request.path == "/v1/mutations" || request.path == "/v1/mutations/feed" ||
-                     request.path == "/v1/bis";
+                     request.path == "/v1/bis" || request.path == "/v1/transparency";
   // The method too: a caller chooses it freely.
   std::string endpoint = EndpointLabel(request.method, request.path);
   // The request log's route: a known path, never one that holds a number.
@@ -526,6 +533,13 @@ void Hub::Impl::HandleApi(net::Request&& request, net::Responder respond) {
           answer(net::Response::Json(reply.status, std::move(reply.body)));
         },
         [respond] { return respond.abandoned(); });
+    return;
+  }
+  if (request.path == "/v1/transparency") {
+    if (request.method != "GET") return answer(net::ErrorResponse(InvalidRequest("use GET")));
+    transparency_->Handle(caller->id, request.QueryParam("niss"), [answer](transparency::Reply reply) {
+      answer(net::Response::Json(reply.status, std::move(reply.body)));
+    });
     return;
   }
   if (request.path == "/v1/directory/entries") {
@@ -987,30 +1001,18 @@ net::Response Hub::Impl::AdminVerify() {
   return net::Response::Json(200, json::serialize(answer));
 }
 
+// The same view as GET /v1/transparency (SPEC.md 4.6), for the console's
+// person page, and, as before, the research uses under "research".
 net::Response Hub::Impl::AdminTransparency(const net::Request& request) {
   std::optional<std::string_view> niss = request.QueryParam("niss");
   if (!niss) return net::ErrorResponse(InvalidRequest("the query parameter 'niss' is required"));
   Result<std::string> normalized = niss::Normalize(*niss, clock_.Today());
   if (!normalized) return net::ErrorResponse(normalized.error());
+  Result<json::object> view = transparency_->View(*normalized);
+  if (!view) return net::ErrorResponse(StoreFailed("build the transparency view", view.error()));
   audit::Query query;
   query.niss = *normalized;
-  query.kind = audit::Kind::kConsultation;
   query.limit = 1000;
-  Result<std::vector<audit::Record>> records = store_->audit().QueryAudit(query);
-  if (!records) return net::ErrorResponse(StoreFailed("read the transparency records", records.error()));
-  json::array list;
-  for (const audit::Record& record : *records) {
-    json::object item;
-    item["time"] = TimeText(record.time_us);
-    item["requester"] = record.requester;
-    item["data_type"] = record.data_type;
-    item["legal_basis"] = record.legal_basis;
-    bool answered = record.outcome == StatusCode::kOk || record.outcome == StatusCode::kUnavailable;
-    item["outcome"] = answered ? "answered" : "refused";
-    if (!answered) item["code"] = SpecCode(record.outcome);
-    item["request_id"] = record.request_id;
-    list.push_back(std::move(item));
-  }
   // Research extracts the person was part of (docs/research.md): the
   // project, never the pseudonym.
   query.kind = audit::Kind::kResearch;
@@ -1027,11 +1029,8 @@ net::Response Hub::Impl::AdminTransparency(const net::Request& request) {
                                 {"data_types", record.data_type},
                                 {"use", fmt::format("used in research project {}", *project)}});
   }
-  json::object answer;
-  answer["niss"] = *normalized;
-  answer["consultations"] = std::move(list);
-  answer["research"] = std::move(uses);
-  return net::Response::Json(200, json::serialize(answer));
+  (*view)["research"] = std::move(uses);
+  return net::Response::Json(200, json::serialize(*view));
 }
 
 std::string Hub::Impl::ExtraMetrics() const {

@@ -70,12 +70,15 @@ constexpr std::string_view kCoarsenings[] = {"keep",     "month",  "year", "deca
 constexpr std::string_view kSections[] = {"institution_type", "institution",   "data_type",
                                           "availability",     "authorization", "subscription",
                                           "research_project", "bis_register",
-                                          "bis_authorization"};
+                                          "bis_authorization", "transparency_access"};
 // The hub's BIS register (docs/bis.md): [bis_register] names the institution
 // that stands for it; [[bis_authorization]] says who may write to it.
 constexpr std::string_view kBisRegisterKeys[] = {"institution"};
 constexpr std::string_view kBisAuthorizationKeys[] = {"requester", "requester_type", "legal_basis",
                                                       "from", "to"};
+// Who may read a citizen's transparency view (SPEC.md 4.6).
+constexpr std::string_view kTransparencyAccessKeys[] = {"requester", "requester_type",
+                                                        "legal_basis", "from", "to"};
 // The data type the BIS register answers for BIS numbers (SPEC.md 4.4).
 constexpr std::string_view kPersonIdentity = "person.identity";
 
@@ -571,6 +574,8 @@ class Builder {
     ReadBisRegister(root);
     ForEachElement(root, "bis_authorization", kBisAuthorizationKeys,
                    [this](ElementReader& r) { ReadBisAuthorization(r); });
+    ForEachElement(root, "transparency_access", kTransparencyAccessKeys,
+                   [this](ElementReader& r) { ReadTransparencyAccess(r); });
     CheckProvidersHaveEndpoints();
     CheckSubscriptionsCanDeliver();
 
@@ -578,7 +583,8 @@ class Builder {
     return Definition(reporter_.source(), std::move(types_), std::move(institutions_),
                       std::move(data_types_), std::move(availability_),
                       std::move(authorizations_), std::move(subscriptions_),
-                      std::move(research_projects_), std::move(bis_register_));
+                      std::move(research_projects_), std::move(bis_register_),
+                      std::move(transparency_access_));
   }
 
  private:
@@ -1478,6 +1484,34 @@ class Builder {
     bis_register_.authorizations.push_back(std::move(authorization));
   }
 
+  // [[transparency_access]]: who may read a citizen's transparency view
+  // (SPEC.md 4.6), on which legal basis, when.
+  void ReadTransparencyAccess(ElementReader& r) {
+    TransparencyAccess access;
+    access.line = r.line();
+    Read<std::string> requester = r.String("requester", Presence::kOptional);
+    Read<std::string> requester_type = r.String("requester_type", Presence::kOptional);
+    Read<std::string> legal_basis = r.String("legal_basis", Presence::kRequired);
+    Read<Date> from = r.DateValue("from", Presence::kRequired);
+    Read<Date> to = r.DateValue("to", Presence::kOptional);
+    bool ok = CheckExactlyOne(r, "requester", "requester_type");
+    if (requester.present) ok = CheckInstitutionReference(requester, "requester", r.where()) && ok;
+    if (requester_type.present) {
+      ok = CheckTypeReference(requester_type, "requester_type", r.where()) && ok;
+    }
+    if (from && to && *to < *from) {
+      reporter_.Error(to.line, fmt::format("'to' ({}) is before 'from' ({}) in {}", to->ToString(),
+                                           from->ToString(), r.where()));
+      ok = false;
+    }
+    if (!ok || !legal_basis || !from || (to.present && !to)) return;
+    if (requester) access.requester = *requester;
+    if (requester_type) access.requester_type = *requester_type;
+    access.legal_basis = *legal_basis;
+    access.validity = Period{*from, to.value};
+    transparency_access_.push_back(std::move(access));
+  }
+
   // The hub routes consultations to every institution of a provider type
   // (SPEC.md section 4.2, step 2); one without an endpoint could never answer.
   void CheckProvidersHaveEndpoints() {
@@ -1548,6 +1582,7 @@ class Builder {
   std::vector<Authorization> authorizations_;
   std::vector<Subscription> subscriptions_;
   std::vector<ResearchProject> research_projects_;
+  std::vector<TransparencyAccess> transparency_access_;
   BisRegister bis_register_;
   bool bis_register_present_ = false;  // even if malformed (reported then)
   std::unordered_map<std::string, TypeInfo> type_info_;

@@ -235,12 +235,12 @@ TEST(Loader, RefusesUnknownKeysNamingTableAndAllowedKeys) {
       {"top level", "institutions = []  # <-",
        "unknown key 'institutions' at the top level (allowed keys: institution_type, institution, "
        "data_type, availability, authorization, subscription, research_project, bis_register, "
-       "bis_authorization); did you mean 'institution'?",
+       "bis_authorization, transparency_access); did you mean 'institution'?",
        Placement::kBeforeBase},
       {"top level, nothing close", "version = 2  # <-",
        "unknown key 'version' at the top level (allowed keys: institution_type, institution, "
        "data_type, availability, authorization, subscription, research_project, bis_register, "
-       "bis_authorization)",
+       "bis_authorization, transparency_access)",
        Placement::kBeforeBase},
       {"institution type", "[[institution_type]]\nid = \"x\"\ncapacity = [\"a\"]  # <-",
        "unknown key 'capacity' in [[institution_type]] (allowed keys: id, capacities); did you "
@@ -886,6 +886,83 @@ TEST(Loader, RefusesBisRegisterMistakes) {
       message.replace(at, 13, std::to_string(LineWith(text, "id = \"bis\"") - 1));
     }
     ExpectOneDiagnostic(Row{"bis row " + std::to_string(i), text, message, Placement::kAlone});
+  }
+}
+
+TEST(Loader, ReadsWhoMayReadTransparencyViews) {
+  Definition definition = MustParse(std::string(kBase) + R"(
+[[transparency_access]]
+requester = "nr"
+legal_basis = "ISC/22/050"
+from = 2022-01-01
+
+[[transparency_access]]
+requester_type = "mutuality"
+legal_basis = "ISC/22/051"
+from = 2021-01-01
+to = 2021-12-31
+)");
+  const std::vector<TransparencyAccess>& access = definition.transparency_access();
+  ASSERT_EQ(access.size(), 2u);
+  EXPECT_EQ(access[0].requester, "nr");
+  EXPECT_EQ(access[0].requester_type, "");
+  EXPECT_EQ(access[0].legal_basis, "ISC/22/050");
+  EXPECT_EQ(access[0].validity, (Period{*Date::Parse("2022-01-01"), std::nullopt}));
+  EXPECT_EQ(access[1].requester_type, "mutuality");
+  EXPECT_EQ(access[1].validity, (Period{*Date::Parse("2021-01-01"), *Date::Parse("2021-12-31")}));
+  const Institution& nr = *definition.FindInstitution("nr");
+  const Institution& mutuality = *definition.FindInstitution("mut-100");
+  EXPECT_EQ(definition.TransparencyAccessOf(nr, *Date::Parse("2022-01-01")), &access[0]);
+  EXPECT_EQ(definition.TransparencyAccessOf(nr, *Date::Parse("2021-12-31")), nullptr);
+  EXPECT_EQ(definition.TransparencyAccessOf(mutuality, *Date::Parse("2021-06-01")), &access[1]);
+  EXPECT_EQ(definition.TransparencyAccessOf(mutuality, *Date::Parse("2022-01-01")), nullptr);
+  EXPECT_TRUE(MustParse(kBase).transparency_access().empty());
+}
+
+TEST(Loader, RefusesTransparencyAccessMistakes) {
+  const std::string rows_text[] = {
+      // 0: both requester and requester_type
+      "[[transparency_access]]  # <-\nrequester = \"mut-100\"\nrequester_type = \"mutuality\"\n"
+      "legal_basis = \"x\"\nfrom = 2022-01-01",
+      // 1: neither
+      "[[transparency_access]]  # <-\nlegal_basis = \"x\"\nfrom = 2022-01-01",
+      // 2: a dangling requester
+      "[[transparency_access]]\nrequester = \"mydata\"  # <-\nlegal_basis = \"x\"\n"
+      "from = 2022-01-01",
+      // 3: an unknown requester type
+      "[[transparency_access]]\nrequester_type = \"mutualty\"  # <-\nlegal_basis = \"x\"\n"
+      "from = 2022-01-01",
+      // 4: a missing legal basis
+      "[[transparency_access]]  # <-\nrequester = \"nr\"\nfrom = 2022-01-01",
+      // 5: a missing from
+      "[[transparency_access]]  # <-\nrequester = \"nr\"\nlegal_basis = \"x\"",
+      // 6: a period that ends before it starts
+      "[[transparency_access]]\nrequester = \"nr\"\nlegal_basis = \"x\"\nfrom = 2022-01-01\n"
+      "to = 2021-12-31  # <-",
+      // 7: an unknown key
+      "[[transparency_access]]\nrequester = \"nr\"\nlegal_basis = \"x\"\nfrom = 2022-01-01\n"
+      "until = 2023-01-01  # <-",
+      // 8: a table instead of an array of tables
+      "[transparency_access]  # <-\nrequester = \"nr\"\nlegal_basis = \"x\"\nfrom = 2022-01-01",
+  };
+  const std::string_view messages[] = {
+      "[[transparency_access]] has both 'requester' and 'requester_type': give exactly one",
+      "[[transparency_access]] needs 'requester' or 'requester_type' (exactly one)",
+      "'requester' in [[transparency_access]]: unknown institution 'mydata'",
+      "'requester_type' in [[transparency_access]]: unknown institution type 'mutualty'; did you "
+      "mean 'mutuality'?",
+      "[[transparency_access]] is missing required key 'legal_basis'",
+      "[[transparency_access]] is missing required key 'from'",
+      "'to' (2021-12-31) is before 'from' (2022-01-01) in [[transparency_access]]",
+      "unknown key 'until' in [[transparency_access]] (allowed keys: requester, requester_type, "
+      "legal_basis, from, to)",
+      "'transparency_access' must be an array of tables: write [[transparency_access]], not "
+      "[transparency_access]",
+  };
+  for (size_t i = 0; i < std::size(rows_text); ++i) {
+    ExpectOneDiagnostic(Row{"transparency row " + std::to_string(i),
+                            std::string(kBase) + "\n" + rows_text[i], std::string(messages[i]),
+                            Placement::kAlone});
   }
 }
 

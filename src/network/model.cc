@@ -31,13 +31,18 @@ bool BisAuthorization::Names(const Institution& institution) const {
   return requester.empty() ? requester_type == institution.type : requester == institution.id;
 }
 
+bool TransparencyAccess::Names(const Institution& institution) const {
+  return requester.empty() ? requester_type == institution.type : requester == institution.id;
+}
+
 Definition::Definition(std::string source, std::vector<InstitutionType> institution_types,
                        std::vector<Institution> institutions, std::vector<DataType> data_types,
                        std::vector<Availability> availability,
                        std::vector<Authorization> authorizations,
                        std::vector<Subscription> subscriptions,
                        std::vector<ResearchProject> research_projects,
-                       BisRegister bis_register)
+                       BisRegister bis_register,
+                       std::vector<TransparencyAccess> transparency_access)
     : source_(std::move(source)),
       institution_types_(std::move(institution_types)),
       institutions_(std::move(institutions)),
@@ -46,7 +51,8 @@ Definition::Definition(std::string source, std::vector<InstitutionType> institut
       authorizations_(std::move(authorizations)),
       subscriptions_(std::move(subscriptions)),
       research_projects_(std::move(research_projects)),
-      bis_register_(std::move(bis_register)) {
+      bis_register_(std::move(bis_register)),
+      transparency_access_(std::move(transparency_access)) {
   for (size_t i = 0; i < institution_types_.size(); ++i) type_index_.emplace(institution_types_[i].id, i);
   for (size_t i = 0; i < institutions_.size(); ++i) institution_index_.emplace(institutions_[i].id, i);
   for (size_t i = 0; i < data_types_.size(); ++i) data_type_index_.emplace(data_types_[i].id, i);
@@ -71,6 +77,14 @@ const ResearchProject* Definition::FindResearchProject(std::string_view id) cons
   // A handful of projects: a scan is cheaper than keeping an index.
   for (const ResearchProject& project : research_projects_) {
     if (project.id == id) return &project;
+  }
+  return nullptr;
+}
+
+const TransparencyAccess* Definition::TransparencyAccessOf(const Institution& institution,
+                                                           Date day) const {
+  for (const TransparencyAccess& access : transparency_access_) {
+    if (access.Names(institution) && access.validity.Contains(day)) return &access;
   }
   return nullptr;
 }

@@ -185,6 +185,21 @@ struct BisRegister {
   std::vector<BisAuthorization> authorizations;
 };
 
+// Who may read a citizen's transparency view (GET /v1/transparency, SPEC.md
+// 4.6; docs/transparency.md): a citizen portal that has authenticated the
+// citizen. Exactly one of `requester` (an institution id) and
+// `requester_type` is non-empty.
+struct TransparencyAccess {
+  std::string requester;
+  std::string requester_type;
+  std::string legal_basis;
+  Period validity;  // [from, to], to optional
+  int line = 0;
+
+  // Whether this access names `institution` or its type.
+  bool Names(const Institution& institution) const;
+};
+
 // A validated definition with id indexes. Immutable once built; safe to share
 // between threads (hold it by shared_ptr to swap it on reload).
 class Definition {
@@ -196,7 +211,8 @@ class Definition {
              std::vector<Availability> availability, std::vector<Authorization> authorizations,
              std::vector<Subscription> subscriptions,
              std::vector<ResearchProject> research_projects = {},
-             BisRegister bis_register = {});
+             BisRegister bis_register = {},
+             std::vector<TransparencyAccess> transparency_access = {});
 
   const std::string& source() const { return source_; }
   const std::vector<InstitutionType>& institution_types() const { return institution_types_; }
@@ -207,6 +223,10 @@ class Definition {
   const std::vector<Subscription>& subscriptions() const { return subscriptions_; }
   const std::vector<ResearchProject>& research_projects() const { return research_projects_; }
   const BisRegister& bis_register() const { return bis_register_; }
+  const std::vector<TransparencyAccess>& transparency_access() const { return transparency_access_; }
+  // The first [[transparency_access]] (definition order) that names
+  // `institution` and is valid on `day`; nullptr when none does.
+  const TransparencyAccess* TransparencyAccessOf(const Institution& institution, Date day) const;
 
   // nullptr when there is no such id.
   const InstitutionType* FindInstitutionType(std::string_view id) const;
@@ -233,6 +253,7 @@ class Definition {
   std::vector<Subscription> subscriptions_;
   std::vector<ResearchProject> research_projects_;
   BisRegister bis_register_;
+  std::vector<TransparencyAccess> transparency_access_;
   Index type_index_;
   Index institution_index_;
   Index data_type_index_;

@@ -1,7 +1,8 @@
 // Person view (references only: the hub holds no personal data): which
 // institutions hold files on a number, in which capacity and for which
 // periods; the person's mutations and the deliveries still waiting; and the
-// transparency view — who consulted, or tried to consult, the person's data.
+// transparency view — who consulted, or tried to consult, the person's data,
+// and who would be told of a change about them (the view of SPEC 4.6).
 //   GET /v1/admin/person?niss=n   GET /v1/admin/transparency?niss=n
 // Without a number: a search form and the persons last seen in the audit log.
 
@@ -110,7 +111,7 @@ function transparencyTab(transparency) {
   const intro = h('p', { class: 'lede', style: 'margin-bottom:12px' },
     'Who consulted, or tried to consult, this person\'s data through the hub: when, which data type, on which legal basis, and whether it was answered. This is what the person is entitled to see.');
   if (transparency.consultations.length === 0) {
-    return h('div', {}, intro, emptyState('Nobody has consulted this person\'s data', 'Every consultation, answered or refused, is recorded in the audit log and listed here.'));
+    return h('div', {}, intro, emptyState('Nobody has consulted this person\'s data', 'Every consultation, answered or refused, is recorded in the audit log and listed here.'), subscriptionsOf(transparency));
   }
   return h('div', {}, intro, table([
     { title: 'When', cell: (c) => h('span', { class: 'nowrap', text: fmtTime(c.time) }) },
@@ -118,8 +119,23 @@ function transparencyTab(transparency) {
     { title: 'Data type', cell: (c) => h('span', { class: 'mono', text: c.data_type || '–' }) },
     { title: 'Legal basis', cell: (c) => c.legal_basis || h('span', { class: 'muted', text: '–' }) },
     { title: 'Outcome', cell: (c) => c.outcome === 'answered' ? outcomeBadge('answered', 'ok') : h('span', {}, outcomeBadge('refused', 'refused'), ' ', h('code', { text: c.code || '' })) },
-    { title: 'Request', cell: (c) => h('span', { class: 'mono muted', title: c.request_id, text: (c.request_id || '').slice(0, 12) }) },
-  ], transparency.consultations, { 'data-testid': 'transparency' }));
+    { title: 'In the log', cell: (c) => h('span', { class: 'mono muted', title: `leaf ${c.leaf_hash} of ${c.node}'s tree`, text: `${c.node} #${c.index}` }) },
+  ], transparency.consultations, { 'data-testid': 'transparency' }), subscriptionsOf(transparency));
+}
+
+// Who would be told today of a change about the person (SPEC 4.3's rule).
+function subscriptionsOf(transparency) {
+  const subscriptions = transparency.subscriptions || [];
+  const title = h('h3', { style: 'margin:18px 0 8px', text: 'Told automatically of changes' });
+  if (subscriptions.length === 0) {
+    return h('div', {}, title, h('p', { class: 'muted', text: 'Nobody would receive a change about this person today.' }));
+  }
+  return h('div', {}, title, table([
+    { title: 'Institution', cell: (s) => h('span', { class: 'mono', title: s.institution_name, text: s.institution }) },
+    { title: 'Data type', cell: (s) => h('span', { class: 'mono', text: s.data_type }) },
+    { title: 'Capacity', cell: (s) => s.capacity },
+    { title: 'Legal basis', cell: (s) => s.legal_basis },
+  ], subscriptions, { 'data-testid': 'transparency-subscriptions' }));
 }
 
 function renderPerson(root, niss, tab) {

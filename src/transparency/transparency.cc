@@ -1,0 +1,341 @@
+#include "transparency/transparency.h"
+
+#include <time.h>
+
+#include <algorithm>
+#include <map>
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include "api/json.h"
+#include "audit/note.h"
+#include "niss/niss.h"
+#include "research/research.h"
+#include "store/store.h"
+
+namespace carrefour::transparency {
+namespace json = boost::json;
+namespace {
+
+// More records of one kind about one person than this is not a person's
+// history: the view refuses rather than answer incompletely.
+constexpr size_t kMaxRecords = 100000;
+
+// RFC 3339, UTC, with microseconds.
+std::string TimeText(int64_t time_us) {
+  std::time_t seconds = static_cast<std::time_t>(time_us / 1000000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z", utc.tm_year + 1900, utc.tm_mon + 1,
+                     utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, time_us % 1000000);
+}
+
+json::array HexList(const std::vector<audit::Hash>& hashes) {
+  json::array out;
+  for (const audit::Hash& hash : hashes) out.emplace_back(audit::ToHex(hash));
+  return out;
+}
+
+Reply ErrorReply(const Status& status) {
+  return Reply{HttpStatus(status.code()), api::ErrorBody(status)};
+}
+
+}  // namespace
+
+Result<json::object> Service::View(const std::string& niss) {
+  std::shared_ptr<const directory::DecisionEngine> engine = engine_();
+  const network::Definition& definition = *engine->definition();
+  const Date today = clock_.Today();
+
+  // The records first, the checkpoints after: a checkpoint is committed
+  // with the records it covers, so the latest ones cover everything read.
+  std::vector<audit::Record> records;
+  for (audit::Kind kind : {audit::Kind::kConsultation, audit::Kind::kResearch}) {
+    audit::Query query;
+    query.niss = niss;
+    query.kind = kind;
+    query.limit = kMaxRecords;
+    Result<std::vector<audit::Record>> found = store_.audit().QueryAudit(query);
+    if (!found) return Error(Unavailable("the audit log could not be read: " + found.error().message()));
+    if (found->size() >= kMaxRecords) {
+      return Error(Unavailable(fmt::format("more than {} audit records of one kind about the person",
+                                           kMaxRecords)));
+    }
+    for (audit::Record& record : *found) records.push_back(std::move(record));
+  }
+  // Newest first; one node's records in seq order.
+  std::sort(records.begin(), records.end(), [](const audit::Record& a, const audit::Record& b) {
+    if (a.time_us != b.time_us) return a.time_us > b.time_us;
+    if (a.node != b.node) return a.node < b.node;
+    return a.seq > b.seq;
+  });
+  Result<std::vector<audit::Checkpoint>> latest = store_.audit().AuditCheckpoints();
+  if (!latest) return Error(Unavailable("the audit checkpoints could not be read: " + latest.error().message()));
+  std::map<std::string, const audit::Checkpoint*> checkpoint_of;
+  for (const audit::Checkpoint& checkpoint : *latest) checkpoint_of[checkpoint.node] = &checkpoint;
+
+  json::array consultations;
+  json::object checkpoints;
+  for (const audit::Record& record : records) {
+    auto found = checkpoint_of.find(record.node);
+    if (found == checkpoint_of.end() || found->second->seq < record.seq) {
+      return Error(Internal(fmt::format("record {} of node {} is in no checkpoint", record.seq, record.node)));
+    }
+    const audit::Checkpoint& checkpoint = *found->second;
+    Result<audit::AuditTrees::Inclusion> inclusion = trees_.InclusionProof(
+        record.node, static_cast<uint64_t>(record.seq - 1), static_cast<uint64_t>(checkpoint.seq));
+    if (!inclusion) return Error(Unavailable("an inclusion proof could not be built: " + inclusion.error().message()));
+    const audit::Hash leaf = audit::LeafHash(record);
+    if (inclusion->leaf != leaf) {
+      return Error(Internal(fmt::format("record {} of node {} does not match its tree", record.seq, record.node)));
+    }
+    checkpoints[record.node] = checkpoint.note;
+
+    json::object item;
+    item["time"] = TimeText(record.time_us);
+    item["requester"] = record.requester;
+    const network::Institution* requester = definition.FindInstitution(record.requester);
+    item["requester_name"] = requester != nullptr ? requester->name : record.requester;
+    if (record.kind == audit::Kind::kResearch) {
+      std::optional<std::string> project = research::ResearchProjectOf(record.detail);
+      item["data_type"] = "research:" + project.value_or(record.data_type);
+    } else {
+      item["data_type"] = record.data_type;
+    }
+    item["legal_basis"] = record.legal_basis;
+    // A granted consultation whose providers all failed (503) was still
+    // carried out: the requester was allowed to see the data.
+    const bool answered = record.outcome == StatusCode::kOk || record.outcome == StatusCode::kUnavailable;
+    item["outcome"] = answered ? "answered" : "refused";
+    if (!answered) item["code"] = SpecCode(record.outcome);
+    item["index"] = record.seq - 1;
+    item["leaf_hash"] = audit::ToHex(leaf);
+    // Beyond SPEC.md 4.6: which node's tree holds it, and the proof.
+    item["node"] = record.node;
+    item["tree_size"] = checkpoint.seq;
+    item["inclusion_proof"] = HexList(inclusion->proof);
+    consultations.push_back(std::move(item));
+  }
+
+  // SPEC.md 4.3's rule, as a mutation accepted today would apply it, for
+  // every data type; no source is excluded (any source's change counts).
+  Result<std::vector<directory::Entry>> entries =
+      store_.directory().EntriesOfPerson(niss, Period::Day(today));
+  if (!entries) return Error(Unavailable("the person directory could not be read: " + entries.error().message()));
+  json::array subscriptions;
+  for (const network::DataType& data_type : definition.data_types()) {
+    for (const directory::Subscriber& subscriber :
+         engine->SubscribersOf("", data_type.id, *entries, today)) {
+      for (const network::Authorization* authorization : subscriber.authorizations) {
+        subscriptions.push_back(json::object{{"institution", subscriber.institution->id},
+                                             {"institution_name", subscriber.institution->name},
+                                             {"data_type", data_type.id},
+                                             {"capacity", authorization->capacity},
+                                             {"legal_basis", authorization->legal_basis}});
+      }
+    }
+  }
+
+  // The answering node's checkpoint; those of other nodes holding listed
+  // records are in "checkpoints".
+  std::string own = audit_.checkpoint().note;
+  if (auto found = checkpoint_of.find(audit_.node()); found != checkpoint_of.end()) {
+    own = found->second->note;
+  }
+  if (!checkpoints.contains(audit_.node())) checkpoints[audit_.node()] = own;
+
+  json::object view;
+  view["niss"] = niss;
+  view["consultations"] = std::move(consultations);
+  view["subscriptions"] = std::move(subscriptions);
+  view["checkpoint"] = own;
+  view["node"] = audit_.node();
+  view["checkpoints"] = std::move(checkpoints);
+  return view;
+}
+
+void Service::Handle(std::string_view caller, std::optional<std::string_view> niss,
+                     std::function<void(Reply)> done) {
+  std::shared_ptr<const directory::DecisionEngine> engine = engine_();
+  const Date today = clock_.Today();
+  audit::Record record;
+  record.kind = audit::Kind::kTransparency;
+  record.request_id = audit::NewRequestId();
+  record.requester = std::string(caller);
+
+  Reply reply;
+  auto decide = [&]() -> Status {
+    const network::Institution* institution = engine->definition()->FindInstitution(caller);
+    const network::TransparencyAccess* access =
+        institution == nullptr ? nullptr : engine->definition()->TransparencyAccessOf(*institution, today);
+    if (access == nullptr) {
+      return NotAuthorized(fmt::format(
+          "no [[transparency_access]] valid today grants '{}' the citizens' transparency view", caller));
+    }
+    record.legal_basis = access->legal_basis;
+    if (!niss || niss->empty()) return InvalidRequest("the query parameter 'niss' is required");
+    Result<std::string> normalized = niss::Normalize(*niss, today);
+    if (!normalized) return normalized.error();
+    record.niss = *normalized;
+    Result<json::object> view = View(*normalized);
+    if (!view) return view.error();
+    record.detail = fmt::format("consultations={} subscriptions={}", view->at("consultations").as_array().size(),
+                                view->at("subscriptions").as_array().size());
+    reply.body = json::serialize(*view);
+    return OkStatus();
+  };
+  Status decided = decide();
+  if (decided.ok()) {
+    record.reason = "transparency view read";
+  } else {
+    record.outcome = decided.code();
+    record.reason = decided.message();
+    reply = ErrorReply(decided);
+  }
+  record.answer_sha256 = audit::Sha256Hex(reply.body);
+  audit_.Append(std::move(record), [reply = std::move(reply), done = std::move(done)](const Status& written) mutable {
+    if (!written.ok()) {
+      done(ErrorReply(Unavailable("the audit log could not be written; try again")));
+      return;
+    }
+    done(std::move(reply));
+  });
+}
+
+// --- offline verification -------------------------------------------------------
+
+Result<Verification> VerifyView(std::string_view answer, const std::vector<std::string>& keys) {
+  Result<json::object> parsed = api::ParseObject(answer);
+  if (!parsed) return Error(InvalidRequest("not a transparency answer: " + parsed.error().message()));
+  const json::object& view = *parsed;
+  const json::value* consultations = view.if_contains("consultations");
+  if (consultations == nullptr || !consultations->is_array()) {
+    return Error(InvalidRequest("not a transparency answer: no 'consultations' list"));
+  }
+  Verification out;
+  auto fail = [&out](std::string why) { out.failures.push_back(std::move(why)); };
+
+  std::vector<audit::NoteVerifier> verifiers;
+  for (const std::string& key : keys) {
+    Result<audit::NoteVerifier> verifier = audit::NoteVerifier::Parse(key);
+    if (!verifier) {
+      fail(fmt::format("key '{}': {}", key, verifier.error().message()));
+      continue;
+    }
+    verifiers.push_back(std::move(*verifier));
+  }
+
+  // Every checkpoint the answer holds, by node: signed, and its tree.
+  std::map<std::string, audit::CheckpointBody, std::less<>> trees;
+  std::map<std::string, std::string> notes;
+  if (const json::value* all = view.if_contains("checkpoints"); all != nullptr && all->is_object()) {
+    for (const auto& [node, note] : all->as_object()) {
+      if (note.is_string()) notes[std::string(node)] = std::string(note.as_string());
+    }
+  }
+  if (const json::value* own = view.if_contains("checkpoint"); own != nullptr && own->is_string()) {
+    std::string text(own->as_string());
+    std::string origin = text.substr(0, text.find('\n'));
+    constexpr std::string_view kPrefix = "carrefour/";
+    std::string node = origin.starts_with(kPrefix) ? origin.substr(kPrefix.size()) : origin;
+    if (!notes.contains(node)) notes[node] = text;
+    if (notes[node] != text) fail(fmt::format("'checkpoint' differs from checkpoints[\"{}\"]", node));
+  } else {
+    fail("the answer has no 'checkpoint'");
+  }
+  for (const auto& [node, note] : notes) {
+    const std::string name = audit::CheckpointOrigin(node);
+    const audit::NoteVerifier* verifier = nullptr;
+    for (const audit::NoteVerifier& candidate : verifiers) {
+      if (candidate.name() == name) verifier = &candidate;
+    }
+    if (verifier == nullptr) {
+      fail(fmt::format("checkpoint of node {}: no key given for {}", node, name));
+      continue;
+    }
+    Result<std::string> text = verifier->Open(note);
+    if (!text) {
+      fail(fmt::format("checkpoint of node {}: {}", node, text.error().message()));
+      continue;
+    }
+    Result<audit::CheckpointBody> body = audit::ParseCheckpointText(*text);
+    if (!body) {
+      fail(fmt::format("checkpoint of node {}: {}", node, body.error().message()));
+      continue;
+    }
+    if (body->origin != name) {
+      fail(fmt::format("checkpoint of node {}: its origin is '{}', not '{}'", node, body->origin, name));
+      continue;
+    }
+    ++out.checkpoints;
+    trees[node] = *body;
+  }
+
+  size_t position = 0;
+  for (const json::value& value : consultations->as_array()) {
+    const std::string where = fmt::format("consultation {}", position++);
+    const json::object* item = value.if_object();
+    if (item == nullptr) {
+      fail(where + ": not an object");
+      continue;
+    }
+    auto text = [item](std::string_view key) -> std::string {
+      const json::value* field = item->if_contains(key);
+      return field != nullptr && field->is_string() ? std::string(field->as_string()) : std::string();
+    };
+    auto number = [item](std::string_view key) -> std::optional<uint64_t> {
+      const json::value* field = item->if_contains(key);
+      if (field == nullptr) return std::nullopt;
+      if (field->is_uint64()) return field->as_uint64();
+      if (field->is_int64() && field->as_int64() >= 0) return static_cast<uint64_t>(field->as_int64());
+      return std::nullopt;
+    };
+    const std::string node = text("node").empty() ? view.contains("node") && view.at("node").is_string()
+                                                        ? std::string(view.at("node").as_string())
+                                                        : std::string()
+                                                  : text("node");
+    std::optional<uint64_t> index = number("index");
+    std::optional<uint64_t> size = number("tree_size");
+    std::optional<audit::Hash> leaf = audit::HashFromHex(text("leaf_hash"));
+    if (!index || !leaf) {
+      fail(where + ": no valid 'index' and 'leaf_hash'");
+      continue;
+    }
+    auto tree = trees.find(node);
+    if (tree == trees.end()) {
+      fail(fmt::format("{} (index {} of node {}): no verified checkpoint of its node", where, *index, node));
+      continue;
+    }
+    if (size && *size != tree->second.size) {
+      fail(fmt::format("{} (index {} of node {}): its proof is for a tree of {} records, the checkpoint has {}",
+                       where, *index, node, *size, tree->second.size));
+      continue;
+    }
+    std::vector<audit::Hash> proof;
+    bool proof_ok = true;
+    if (const json::value* list = item->if_contains("inclusion_proof"); list != nullptr && list->is_array()) {
+      for (const json::value& hex : list->as_array()) {
+        std::optional<audit::Hash> hash = hex.is_string() ? audit::HashFromHex(hex.as_string()) : std::nullopt;
+        if (!hash) proof_ok = false;
+        if (hash) proof.push_back(*hash);
+      }
+    } else {
+      proof_ok = false;
+    }
+    if (!proof_ok) {
+      fail(fmt::format("{} (index {} of node {}): no valid 'inclusion_proof'", where, *index, node));
+      continue;
+    }
+    if (!audit::VerifyInclusion(*index, tree->second.size, *leaf, proof, tree->second.root)) {
+      fail(fmt::format("{} (index {} of node {}): its leaf hash is not in the checkpoint's tree", where,
+                       *index, node));
+      continue;
+    }
+    ++out.consultations;
+  }
+  out.ok = out.failures.empty();
+  return out;
+}
+
+}  // namespace carrefour::transparency

@@ -30,6 +30,7 @@
 #include "demo/institutions.h"
 #include "demo/population.h"
 #include "demo/processes.h"
+#include "metrics/text.h"
 #include "net/client.h"
 #include "net/server.h"
 #include "network/loader.h"
@@ -177,6 +178,9 @@ class Callers {
     CARREFOUR_ASSIGN_OR_RETURN(net::ClientResponse response, plain_->GetSync(endpoint, target));
     return response.body;
   }
+  Result<net::ClientResponse> GetResponse(const net::Endpoint& endpoint, const std::string& target) {
+    return plain_->GetSync(endpoint, target);
+  }
 
  private:
   net::Endpoint hub_, admin_;
@@ -184,23 +188,6 @@ class Callers {
   std::unique_ptr<net::Client> plain_;
   std::string token_;
 };
-
-// Sums a counter of Prometheus text whose line starts with `prefix`.
-uint64_t SumMetric(const std::string& text, std::string_view prefix) {
-  uint64_t total = 0;
-  size_t at = 0;
-  while ((at = text.find(prefix, at)) != std::string::npos) {
-    if (at == 0 || text[at - 1] == '\n') {
-      size_t space = text.find(' ', at);
-      size_t end = text.find('\n', at);
-      if (space != std::string::npos && space < end) {
-        total += std::strtoull(text.c_str() + space + 1, nullptr, 10);
-      }
-    }
-    at += prefix.size();
-  }
-  return total;
-}
 
 std::string ReadText(const fs::path& db, const std::string& sql, const std::string& param) {
   sqlite3* handle = nullptr;
@@ -344,8 +331,11 @@ class Demo {
                                                   {hub_listener_.fd(), admin_listener_.fd()}));
     hub_listener_.Close();  // the hub holds them now
     admin_listener_.Close();
-    if (!hub_->WaitForLine([](const std::string& l) { return l.find("API on") != std::string::npos; },
-                           std::chrono::seconds(60))) {
+    // The hub's own word that it serves (/readyz), not a line of its output.
+    callers_ = std::make_unique<Callers>(dir_ / "pki", institutions_, hub_address_, admin_address_,
+                                         options_.admin_token);
+    const net::Endpoint hub_admin = *net::Endpoint::Parse("http://" + admin_address_);
+    if (!WaitReady(*hub_, hub_admin)) {
       return Status(StatusCode::kUnavailable, fmt::format("the hub did not start: {} (logs/hub.log)", LastWords(*hub_)));
     }
     std::cout << fmt::format("  [5/6] hub: API https://{}, console http://{}/\n", hub_address_, admin_address_);
@@ -368,10 +358,25 @@ class Demo {
                                                             LastWords(*connectors_[id]), id));
       }
       connector_admin_[id] = *net::Endpoint::Parse(fmt::format("http://127.0.0.1:{}", match[1].str()));
+      if (!WaitReady(*connectors_[id], connector_admin_[id])) {
+        return Status(StatusCode::kUnavailable, fmt::format("the connector of {} did not become ready: {} (logs/{}.log)",
+                                                            id, LastWords(*connectors_[id]), id));
+      }
     }
-    callers_ = std::make_unique<Callers>(dir_ / "pki", institutions_, hub_address_, admin_address_,
-                                         options_.admin_token);
     return OkStatus();
+  }
+
+  // Polls GET /readyz on a child's admin listener until it answers 200;
+  // false when the child exits or 60 s pass.
+  bool WaitReady(Child& child, const net::Endpoint& admin) {
+    const auto deadline = Clock::now() + std::chrono::seconds(60);
+    while (Clock::now() < deadline) {
+      Result<net::ClientResponse> answer = callers_->GetResponse(admin, "/readyz");
+      if (answer && answer->status == 200) return true;
+      if (!child.Running()) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
   }
 
   // What a child that did not start said last, for the demo's own message.
@@ -393,10 +398,16 @@ class Demo {
       done = 0;
       rejected = 0;
       for (const std::string& id : institutions_) {
-        Result<std::string> metrics = callers_->Get(connector_admin_[id], "/metrics");
-        if (!metrics) continue;
-        done += SumMetric(*metrics, "carrefour_connector_integrations_total");
-        rejected += SumMetric(*metrics, "carrefour_connector_integrations_total{institution=\"" + id + "\",outcome=\"rejected\"}");
+        Result<std::string> text = callers_->Get(connector_admin_[id], "/metrics");
+        if (!text) continue;
+        Result<std::vector<metrics::ParsedSample>> samples = metrics::ParseText(*text);
+        if (!samples) {
+          return Status(StatusCode::kInternal,
+                        fmt::format("the connector of {} exports unreadable metrics: {}", id, samples.error().message()));
+        }
+        done += static_cast<uint64_t>(metrics::Sum(*samples, "carrefour_connector_integrations_total"));
+        rejected += static_cast<uint64_t>(metrics::Sum(*samples, "carrefour_connector_integrations_total",
+                                                       {{"institution", id}, {"outcome", "rejected"}}));
       }
       // On a terminal the line updates in place; in a log, every 5 seconds.
       bool due = tty || Clock::now() >= next_print || done >= expected;

@@ -3,7 +3,11 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <cctype>
+#include <cerrno>
+#include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -107,6 +111,174 @@ void TextWriter::Standard() {
   Sample("process_max_fds", {}, static_cast<double>(limit.rlim_cur));
   Family("process_start_time_seconds", "gauge", "Start time of the process since the Unix epoch, in seconds.");
   Sample("process_start_time_seconds", {}, boot_time + field(22) / ticks);
+}
+
+// --- reading ------------------------------------------------------------------
+
+namespace {
+
+bool IsNameStart(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_' || c == ':'; }
+bool IsNameChar(char c) { return IsNameStart(c) || std::isdigit(static_cast<unsigned char>(c)); }
+
+// A cursor over one line, with the line's number for errors.
+class LineReader {
+ public:
+  LineReader(std::string_view line, int number) : line_(line), number_(number) {}
+
+  bool AtEnd() const { return at_ == line_.size(); }
+  char Peek() const { return AtEnd() ? '\0' : line_[at_]; }
+  void SkipBlanks() {
+    while (!AtEnd() && (line_[at_] == ' ' || line_[at_] == '\t')) ++at_;
+  }
+  bool Consume(char c) {
+    if (Peek() != c) return false;
+    ++at_;
+    return true;
+  }
+  std::string_view Name(bool label) {
+    size_t start = at_;
+    if (AtEnd() || !IsNameStart(line_[at_]) || (label && line_[at_] == ':')) return {};
+    while (!AtEnd() && IsNameChar(line_[at_]) && !(label && line_[at_] == ':')) ++at_;
+    return line_.substr(start, at_ - start);
+  }
+  std::string_view Token() {
+    size_t start = at_;
+    while (!AtEnd() && line_[at_] != ' ' && line_[at_] != '\t') ++at_;
+    return line_.substr(start, at_ - start);
+  }
+  // A quoted label value, unescaped (\\, \", \n).
+  std::optional<std::string> Quoted() {
+    if (!Consume('"')) return std::nullopt;
+    std::string value;
+    while (!AtEnd()) {
+      char c = line_[at_++];
+      if (c == '"') return value;
+      if (c != '\\') {
+        value += c;
+        continue;
+      }
+      if (AtEnd()) return std::nullopt;
+      char escaped = line_[at_++];
+      if (escaped == 'n') {
+        value += '\n';
+      } else if (escaped == '\\' || escaped == '"') {
+        value += escaped;
+      } else {
+        return std::nullopt;
+      }
+    }
+    return std::nullopt;
+  }
+  Status Fail(std::string_view what) const {
+    return InvalidRequest(fmt::format("metrics line {}, column {}: {}", number_, at_ + 1, what));
+  }
+
+ private:
+  std::string_view line_;
+  int number_;
+  size_t at_ = 0;
+};
+
+std::optional<double> ParseValue(std::string_view token) {
+  if (token == "+Inf" || token == "Inf") return HUGE_VAL;
+  if (token == "-Inf") return -HUGE_VAL;
+  if (token == "NaN") return std::nan("");
+  if (token.empty()) return std::nullopt;
+  std::string copy(token);
+  char* end = nullptr;
+  errno = 0;
+  double value = std::strtod(copy.c_str(), &end);
+  if (end != copy.c_str() + copy.size() || errno == ERANGE) return std::nullopt;
+  if (std::isnan(value) || std::isinf(value)) return std::nullopt;  // spelt "nan", "inf"...
+  return value;
+}
+
+Result<ParsedSample> ParseSampleLine(std::string_view line, int number) {
+  LineReader in(line, number);
+  ParsedSample sample;
+  in.SkipBlanks();
+  std::string_view name = in.Name(false);
+  if (name.empty()) return tl::unexpected(in.Fail("expected a metric name"));
+  sample.name = std::string(name);
+  if (in.Consume('{')) {
+    for (;;) {
+      in.SkipBlanks();
+      if (in.Consume('}')) break;
+      std::string_view label = in.Name(true);
+      if (label.empty()) return tl::unexpected(in.Fail("expected a label name or '}'"));
+      in.SkipBlanks();
+      if (!in.Consume('=')) return tl::unexpected(in.Fail("expected '=' after the label name"));
+      in.SkipBlanks();
+      std::optional<std::string> value = in.Quoted();
+      if (!value) return tl::unexpected(in.Fail("expected a quoted label value"));
+      sample.labels.emplace_back(std::string(label), std::move(*value));
+      in.SkipBlanks();
+      if (in.Consume(',')) continue;
+      if (in.Consume('}')) break;
+      return tl::unexpected(in.Fail("expected ',' or '}' after a label"));
+    }
+  }
+  if (in.Peek() != ' ' && in.Peek() != '\t') return tl::unexpected(in.Fail("expected a blank before the value"));
+  in.SkipBlanks();
+  std::optional<double> value = ParseValue(in.Token());
+  if (!value) return tl::unexpected(in.Fail("expected a number, +Inf, -Inf or NaN"));
+  sample.value = *value;
+  in.SkipBlanks();
+  if (!in.AtEnd()) {
+    std::string_view token = in.Token();
+    int64_t timestamp = 0;
+    auto [end, error] = std::from_chars(token.data(), token.data() + token.size(), timestamp);
+    if (error != std::errc() || end != token.data() + token.size()) {
+      return tl::unexpected(in.Fail("expected a timestamp (milliseconds) or the end of the line"));
+    }
+    sample.timestamp_ms = timestamp;
+    in.SkipBlanks();
+    if (!in.AtEnd()) return tl::unexpected(in.Fail("expected the end of the line"));
+  }
+  return sample;
+}
+
+}  // namespace
+
+std::optional<std::string_view> ParsedSample::Label(std::string_view label) const {
+  for (const auto& [name, value] : labels) {
+    if (name == label) return std::string_view(value);
+  }
+  return std::nullopt;
+}
+
+Result<std::vector<ParsedSample>> ParseText(std::string_view text) {
+  std::vector<ParsedSample> samples;
+  int number = 0;
+  while (!text.empty()) {
+    size_t end = text.find('\n');
+    std::string_view line = text.substr(0, end);
+    text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
+    ++number;
+    size_t first = line.find_first_not_of(" \t\r");
+    if (first == std::string_view::npos || line[first] == '#') continue;
+    if (line.back() == '\r') line.remove_suffix(1);
+    CARREFOUR_ASSIGN_OR_RETURN(ParsedSample sample, ParseSampleLine(line, number));
+    samples.push_back(std::move(sample));
+  }
+  return samples;
+}
+
+double Sum(const std::vector<ParsedSample>& samples, std::string_view name, const Labels& match) {
+  double total = 0;
+  for (const ParsedSample& sample : samples) {
+    if (sample.name != name) continue;
+    bool matches = true;
+    for (const auto& [label, value] : match) {
+      std::optional<std::string_view> has = sample.Label(label);
+      if (!has || *has != value) {
+        matches = false;
+        break;
+      }
+    }
+    if (matches) total += sample.value;
+  }
+  return total;
 }
 
 }  // namespace carrefour::metrics

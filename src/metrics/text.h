@@ -3,7 +3,8 @@
 // The Prometheus text exposition format, written the same way by every
 // carrefour process (the hub, the connectors): families with their HELP and
 // TYPE lines, samples with escaped labels, and the standard families every
-// process exports — carrefour_build_info and the process_* metrics.
+// process exports — carrefour_build_info and the process_* metrics. And read
+// back (ParseText) by whoever watches them: the demo, the tests.
 //
 //   metrics::TextWriter out;
 //   out.Family("carrefour_provider_calls_total", "counter", "Provide calls made.");
@@ -12,11 +13,14 @@
 //   std::string text = std::move(out).Text();
 
 #include <cstdint>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "core/result.h"
 
 namespace carrefour::metrics {
 
@@ -45,5 +49,28 @@ class TextWriter {
   std::string out_;
   std::set<std::string, std::less<>> families_;
 };
+
+// One sample line read back: name{labels} value [timestamp].
+struct ParsedSample {
+  std::string name;
+  std::vector<std::pair<std::string, std::string>> labels;  // unescaped, in order
+  double value = 0;                                         // also +Inf, -Inf, NaN
+  std::optional<int64_t> timestamp_ms;
+
+  // The value of `label`, or nullopt when the sample does not carry it.
+  std::optional<std::string_view> Label(std::string_view label) const;
+};
+
+// Parses text in the exposition format (version 0.0.4): comment and blank
+// lines skipped, every sample line read with its labels. A malformed line is
+// kInvalidRequest naming its line number and what was expected.
+//
+//   CARREFOUR_ASSIGN_OR_RETURN(std::vector<ParsedSample> samples, ParseText(body));
+//   double done = Sum(samples, "carrefour_connector_integrations_total", {{"outcome", "ok"}});
+Result<std::vector<ParsedSample>> ParseText(std::string_view text);
+
+// The sum of the values of the samples named `name` whose labels include
+// every pair of `match` (all samples of the name when `match` is empty).
+double Sum(const std::vector<ParsedSample>& samples, std::string_view name, const Labels& match = {});
 
 }  // namespace carrefour::metrics

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -174,6 +175,18 @@ class Callers {
     if (ec) return tl::unexpected(Status(StatusCode::kInternal, "admin answer is not JSON: " + response.body));
     return value;
   }
+  // An admin answer that is not JSON (the audit key, a checkpoint).
+  Result<std::string> AdminText(const std::string& target) {
+    net::ClientRequest request;
+    request.method = "GET";
+    request.target = target;
+    if (!token_.empty()) request.headers.emplace_back("Authorization", "Bearer " + token_);
+    CARREFOUR_ASSIGN_OR_RETURN(net::ClientResponse response, plain_->SendSync(admin_, std::move(request)));
+    if (response.status != 200) {
+      return tl::unexpected(Status(StatusCode::kInternal, fmt::format("{} answered {}", target, response.status)));
+    }
+    return response.body;
+  }
   Result<std::string> Get(const net::Endpoint& endpoint, const std::string& target) {
     CARREFOUR_ASSIGN_OR_RETURN(net::ClientResponse response, plain_->GetSync(endpoint, target));
     return response.body;
@@ -332,7 +345,13 @@ class Demo {
     hub_listener_.Close();  // the hub holds them now
     admin_listener_.Close();
     // The hub's own word that it serves (/readyz), not a line of its output.
-    callers_ = std::make_unique<Callers>(dir_ / "pki", institutions_, hub_address_, admin_address_,
+    // Beside the connectors' institutions, the citizen portals (no
+    // connector: they only ask) call the hub in the scenarios.
+    std::vector<std::string> callers = institutions_;
+    for (const network::TransparencyAccess& access : definition_->transparency_access()) {
+      if (!access.requester.empty()) callers.push_back(access.requester);
+    }
+    callers_ = std::make_unique<Callers>(dir_ / "pki", callers, hub_address_, admin_address_,
                                          options_.admin_token);
     const net::Endpoint hub_admin = *net::Endpoint::Parse("http://" + admin_address_);
     if (!WaitReady(*hub_, hub_admin)) {
@@ -791,6 +810,75 @@ class Demo {
                                                        fmt::join(shown, "; "), fmt::join(made, "; ")));
     }
     std::cout << fmt::format("      the transparency view lists exactly these {} consultations\n", shown.size());
+    transparency_niss_ = person->niss;
+    transparency_made_ = std::move(made);
+    return OkStatus();
+  }
+
+  // The citizen portal reads, after everything else, the view of the
+  // person of the previous scenario (SPEC.md 4.6), checks it lists exactly
+  // what was done, and verifies it offline with `carrefour transparency
+  // verify` and the hub node's published key; a copy with one leaf hash
+  // changed must be refused.
+  Status ScenarioCitizenPortal() {
+    const std::string portal = "mydata";
+    if (definition_->FindInstitution(portal) == nullptr) {
+      return Status(StatusCode::kNotFound, "the network has no citizen portal 'mydata'");
+    }
+    if (transparency_niss_.empty()) return Status(StatusCode::kNotFound, "the previous scenario chose no person");
+    CARREFOUR_ASSIGN_OR_RETURN(net::ClientResponse response,
+                               callers_->As(portal).GetSync(callers_->hub(),
+                                                            "/v1/transparency?niss=" + transparency_niss_));
+    if (response.status != 200) {
+      return Status(StatusCode::kInternal, fmt::format("GET /v1/transparency answered {}: {}", response.status, response.body));
+    }
+    boost::system::error_code ec;
+    json::value view = json::parse(response.body, ec);
+    if (ec || !view.is_object()) return Status(StatusCode::kInternal, "the view is not JSON: " + response.body);
+    std::multiset<std::string> shown;
+    for (const json::value& item : view.at("consultations").as_array()) {
+      shown.insert(fmt::format("{} {} {}", Str(item, "requester"), Str(item, "data_type"), Str(item, "outcome")));
+    }
+    if (shown != transparency_made_) {
+      return Status(StatusCode::kInternal, fmt::format("{} sees [{}], expected [{}]", portal, fmt::join(shown, "; "),
+                                                       fmt::join(transparency_made_, "; ")));
+    }
+    std::cout << fmt::format("      {} reads the view of {}: {} consultations, {} institutions told of changes\n", portal,
+                             transparency_niss_, shown.size(), view.at("subscriptions").as_array().size());
+
+    const fs::path saved = dir_ / fmt::format("transparency-{}.json", transparency_niss_);
+    const fs::path tampered = dir_ / fmt::format("transparency-{}-tampered.json", transparency_niss_);
+    std::ofstream(saved, std::ios::trunc) << response.body;
+    json::object& first = view.as_object()["consultations"].as_array()[0].as_object();
+    std::string leaf = Str(first, "leaf_hash");
+    if (leaf.empty()) return Status(StatusCode::kInternal, "a consultation without its leaf hash");
+    leaf[0] = leaf[0] == '0' ? '1' : '0';
+    first["leaf_hash"] = leaf;
+    std::ofstream(tampered, std::ios::trunc) << json::serialize(view);
+    CARREFOUR_ASSIGN_OR_RETURN(std::string key, callers_->AdminText("/v1/admin/audit/key"));
+    while (!key.empty() && (key.back() == '\n' || key.back() == '\r')) key.pop_back();
+
+    auto verify = [&](const fs::path& file, std::string* output) -> int {
+      const std::string command = fmt::format("'{}' transparency verify '{}' --key '{}' 2>&1", SelfExecutable().string(),
+                                              file.string(), key);
+      FILE* pipe = popen(command.c_str(), "r");
+      if (pipe == nullptr) return -1;
+      char buffer[512];
+      while (fgets(buffer, sizeof buffer, pipe) != nullptr) *output += buffer;
+      int status = pclose(pipe);
+      return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    };
+    std::string good_output, bad_output;
+    if (int code = verify(saved, &good_output); code != 0) {
+      return Status(StatusCode::kInternal, fmt::format("carrefour transparency verify exited {}: {}", code, good_output));
+    }
+    std::cout << "      carrefour transparency verify: " << good_output;
+    if (int code = verify(tampered, &bad_output); code != 1) {
+      return Status(StatusCode::kInternal,
+                    fmt::format("a view with a changed leaf hash was not refused (exit {}): {}", code, bad_output));
+    }
+    std::cout << "      with one leaf hash changed, it exits 1: "
+              << bad_output.substr(bad_output.find('\n') + 1);
     return OkStatus();
   }
 
@@ -807,6 +895,8 @@ class Demo {
          &Demo::ScenarioRefusal},
         {"a request for data nobody holds gives no-data-in-network", &Demo::ScenarioNoData},
         {"the person's transparency view lists exactly the consultations made", &Demo::ScenarioTransparency},
+        {"the citizen portal reads the person's view after the others and verifies it offline",
+         &Demo::ScenarioCitizenPortal},
     };
     std::cout << "\nscenarios:\n";
     int failed = 0, n = 0;
@@ -853,6 +943,10 @@ class Demo {
   std::map<std::string, net::Endpoint> connector_admin_;
   std::unique_ptr<Callers> callers_;
   std::set<size_t> used_;
+  // The person of the transparency scenario and the consultations made on
+  // them, for the citizen portal's.
+  std::string transparency_niss_;
+  std::multiset<std::string> transparency_made_;
 };
 
 }  // namespace

@@ -678,7 +678,8 @@ TEST(DemoNetworkToml, PointsEachEndpointAtItsPortAndStaysValid) {
   const std::string text = DemoNetworkToml(ports);
   auto definition = network::ParseDefinition(text, "demo-network.toml");
   ASSERT_TRUE(definition) << definition.error().ToString();
-  EXPECT_EQ(definition->institutions().size(), 9u);  // 8 with connectors, a research centre
+  EXPECT_EQ(definition->institutions().size(), 10u);  // 8 with connectors, a research centre, a portal
+  EXPECT_EQ(definition->transparency_access().size(), 1u);
   for (const network::Institution& institution : definition->institutions()) {
     SCOPED_TRACE(institution.id);
     if (institution.endpoint.empty()) continue;

@@ -1039,13 +1039,15 @@ TEST(Examples, TheShippedNetworkLoads) {
   ASSERT_FALSE(SourceDir().empty()) << "CARREFOUR_SOURCE_DIR is not set";
   Result<Definition> definition = LoadDefinition(SourceDir() / "examples" / "network.toml");
   ASSERT_TRUE(definition) << definition.error().ToString();
-  EXPECT_EQ(definition->institution_types().size(), 8u);
-  EXPECT_EQ(definition->institutions().size(), 9u);
+  EXPECT_EQ(definition->institution_types().size(), 9u);
+  EXPECT_EQ(definition->institutions().size(), 10u);
   EXPECT_EQ(definition->data_types().size(), 12u);
   EXPECT_EQ(definition->research_projects().size(), 1u);
+  ASSERT_EQ(definition->transparency_access().size(), 1u);
+  EXPECT_EQ(definition->transparency_access()[0].requester, "mydata");
   for (const Institution& institution : definition->institutions()) {
     SCOPED_TRACE(institution.id);
-    if (institution.type == "research-centre") {
+    if (institution.type == "research-centre" || institution.type == "citizen-portal") {
       EXPECT_EQ(institution.endpoint, "");  // provides nothing: no connector
       continue;
     }

@@ -71,7 +71,7 @@ TEST_F(NetworkCli, CheckPrintsASummaryOfTheExample) {
   EXPECT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(run.err, "");
   EXPECT_NE(run.out.find(file + ": valid network definition"), std::string::npos) << run.out;
-  EXPECT_NE(run.out.find("8 institution types, 9 institutions, 12 data types,"), std::string::npos)
+  EXPECT_NE(run.out.find("9 institution types, 10 institutions, 12 data types,"), std::string::npos)
       << run.out;
   EXPECT_NE(run.out.find("authorizations"), std::string::npos);
   // The health insurers' grants, with capacity and legal basis.
@@ -85,7 +85,7 @@ TEST_F(NetworkCli, CheckJsonIsOneObject) {
   Outcome run = Carrefour("network check --json " + Quote((examples_ / "network.toml").string()));
   EXPECT_EQ(run.exit_code, 0) << run.err;
   EXPECT_EQ(run.out.rfind("{\"valid\":true,", 0), 0u) << run.out;
-  EXPECT_NE(run.out.find("\"counts\":{\"institution_types\":8,\"institutions\":9,"),
+  EXPECT_NE(run.out.find("\"counts\":{\"institution_types\":9,\"institutions\":10,"),
             std::string::npos)
       << run.out;
   EXPECT_EQ(run.out.back(), '\n');

@@ -239,7 +239,18 @@ test('the running network answers as docs/openapi.yaml says', { skip: !live && '
     check('/v1/consultations/batch', 'POST', await hub('POST', '/v1/consultations/batch', '{}'));
   }
   const transparency = await hub('GET', `/v1/transparency?niss=${niss}`);
-  if (!notBuiltYet('/v1/transparency', 'GET', transparency)) check('/v1/transparency', 'GET', transparency);
+  if (!notBuiltYet('/v1/transparency', 'GET', transparency)) {
+    check('/v1/transparency', 'GET', transparency);
+    // The demo's citizen portal (examples/network.toml): the view itself,
+    // and a bad number.
+    if (fs.existsSync(path.join(PKI_DIR, 'mydata.crt'))) {
+      const portal = (route) => request(HUB_URL, 'GET', route, { as: 'mydata' });
+      const view = await portal(`/v1/transparency?niss=${niss}`);
+      assert.equal(view.status, 200, view.text);
+      check('/v1/transparency', 'GET', view);
+      check('/v1/transparency', 'GET', await portal('/v1/transparency?niss=12345678901'));
+    }
+  }
 
   // The provide protocol: a connector, called as the hub.
   if (PROVIDER_URL) {

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <mutex>
@@ -207,8 +208,17 @@ class Connector::Impl {
       ++counters_.provide_errors;
       return respond(ErrorReply(StatusCode::kInvalidRequest, "use POST"));
     }
-    boost::asio::post(*workers_, [this, body = std::move(request.body), respond] {
-      respond(Provide(body));
+    // From the request's arrival (waiting for a worker included) to the answer.
+    const auto received = std::chrono::steady_clock::now();
+    boost::asio::post(*workers_, [this, body = std::move(request.body), respond, received] {
+      net::Response response = Provide(body);
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - received).count();
+      {
+        std::lock_guard lock(latency_mu_);
+        provide_latency_.Observe(seconds);
+      }
+      respond(std::move(response));
     });
   }
 
@@ -334,6 +344,12 @@ class Connector::Impl {
     counter("carrefour_connector_integrations_total", "", "rejected", s.integrations_rejected);
     counter("carrefour_connector_hub_failures_total", "Calls to the hub that failed (retried).", "",
             s.hub_failures);
+    out.Family("carrefour_connector_provide_duration_seconds", "histogram",
+               "Time from a provide call's arrival to its answer (queueing and the query included).");
+    {
+      std::lock_guard lock(latency_mu_);
+      out.Write("carrefour_connector_provide_duration_seconds", {{"institution", id}}, provide_latency_);
+    }
     out.Standard();
     return std::move(out).Text();
   }
@@ -343,6 +359,8 @@ class Connector::Impl {
   std::unique_ptr<net::Client> client_;
   SessionPool sessions_;
   Counters counters_;
+  mutable std::mutex latency_mu_;
+  metrics::Histogram provide_latency_;
   internal::StopSignal stop_;
   Context context_;
   std::unique_ptr<boost::asio::thread_pool> workers_;

@@ -247,6 +247,7 @@ void ConsultationService::Consult(std::string_view caller,
     }
     counters_.provider_errors.fetch_add(errors, std::memory_order_relaxed);
     counters_.answered.fetch_add(1, std::memory_order_relaxed);
+    counters_.providers.Add(done_answer.results);
 
     const size_t total = done_answer.results.size();
     done_answer.status = "ok";
@@ -293,6 +294,28 @@ void ConsultationService::Consult(std::string_view caller,
                        if (last) complete(*fanout);
                      });
   }
+}
+
+void ProviderOutcomes::Add(const std::vector<ProviderResult>& results) {
+  if (results.empty()) return;
+  std::lock_guard lock(mu_);
+  for (const ProviderResult& result : results) {
+    auto it = counts_.find(result.provider);
+    if (it == counts_.end()) it = counts_.emplace(result.provider, std::array<uint64_t, 3>{}).first;
+    ++it->second[static_cast<size_t>(result.kind)];
+  }
+}
+
+std::vector<ProviderOutcomes::Row> ProviderOutcomes::Read() const {
+  std::lock_guard lock(mu_);
+  std::vector<Row> rows;
+  rows.reserve(counts_.size());
+  for (const auto& [provider, counts] : counts_) {
+    rows.push_back({provider, counts[static_cast<size_t>(ProviderResult::Kind::kOk)],
+                    counts[static_cast<size_t>(ProviderResult::Kind::kNoData)],
+                    counts[static_cast<size_t>(ProviderResult::Kind::kError)]});
+  }
+  return rows;
 }
 
 void ConsultationService::ConsultBatch(std::string_view caller, std::vector<BatchItem> items,

@@ -15,10 +15,13 @@
 // are reached through a ProviderGateway, which the hub implements over
 // mutual TLS.
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -104,6 +107,25 @@ struct Reply {
   std::string request_id;  // the audit record's, answered or refused (for the request log)
 };
 
+// Provide calls by provider and outcome, for /metrics. One short critical
+// section per consultation (not per provider call).
+class ProviderOutcomes {
+ public:
+  struct Row {
+    std::string provider;
+    uint64_t ok = 0;
+    uint64_t no_data = 0;
+    uint64_t error = 0;
+  };
+
+  void Add(const std::vector<ProviderResult>& results);
+  std::vector<Row> Read() const;  // by provider id
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, std::array<uint64_t, 3>, std::less<>> counts_;  // indexed by Kind
+};
+
 // Counters for /metrics. Monotonic; read with relaxed loads.
 struct ConsultationCounters {
   std::atomic<uint64_t> answered{0};  // 200 and 503 answers with results
@@ -111,6 +133,7 @@ struct ConsultationCounters {
   std::atomic<uint64_t> provider_calls{0};
   std::atomic<uint64_t> provider_errors{0};
   std::atomic<uint64_t> batches{0};   // batch requests (their items count above)
+  ProviderOutcomes providers;
 };
 
 // The current decision engine (swapped atomically on reload).

@@ -216,7 +216,7 @@ class Hub::Impl {
   net::Response AdminNetwork();
   net::Response AdminDirectory(const net::Request& request);
   net::Response AuditPersonRead(const net::Request& request, net::Response response);
-  std::string ExtraMetrics() const;
+  std::string MetricsText() const;
 };
 
 Status Hub::Impl::Start() {
@@ -693,7 +693,7 @@ void Hub::Impl::HandleAdmin(net::Request&& request, std::function<void(net::Resp
       return respond(net::ErrorResponse(NotAuthorized("the admin endpoints need 'Authorization: Bearer <token>'")));
     }
   }
-  if (path == "/metrics") return respond(net::Response::Text(200, metrics_.Render(ExtraMetrics())));
+  if (path == "/metrics") return respond(net::Response::Text(200, MetricsText()));
   if (path == "/v1/admin/network") return respond(AdminNetwork());
   if (path == "/v1/admin/person") {
     if (std::optional<net::Response> answer = console_->Handle(request)) {
@@ -1033,15 +1033,25 @@ net::Response Hub::Impl::AdminTransparency(const net::Request& request) {
   return net::Response::Json(200, json::serialize(*view));
 }
 
-std::string Hub::Impl::ExtraMetrics() const {
-  std::string out;
+std::string Hub::Impl::MetricsText() const {
+  metrics::TextWriter out;
+  metrics_.Write(out);
   auto gauge = [&out](std::string_view name, std::string_view help, uint64_t value, std::string_view type = "gauge") {
-    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n{} {}\n", name, help, name, type, name, value);
+    out.Family(name, type, help);
+    out.Sample(name, {}, static_cast<double>(value));
   };
   if (consultations_) {
-    const exchange::ConsultationCounters& c = consultations_->counters();
-    gauge("carrefour_provider_calls_total", "Provide calls made.", c.provider_calls.load(), "counter");
-    gauge("carrefour_provider_errors_total", "Provide calls that failed.", c.provider_errors.load(), "counter");
+    // Consultations' provide calls, by provider and outcome (ok, no-data,
+    // error); the research extracts' calls are in their report.
+    out.Family("carrefour_provider_calls_total", "counter", "Provide calls made, by provider and outcome.");
+    for (const exchange::ProviderOutcomes::Row& row : consultations_->counters().providers.Read()) {
+      for (auto [outcome, count] : {std::pair<std::string_view, uint64_t>{"ok", row.ok},
+                                    {"no-data", row.no_data},
+                                    {"error", row.error}}) {
+        out.Sample("carrefour_provider_calls_total", {{"provider", row.provider}, {"outcome", outcome}},
+                   static_cast<double>(count));
+      }
+    }
   }
   if (audit_) {
     gauge("carrefour_audit_queue", "Audit records waiting to be committed.", audit_->queued());
@@ -1054,7 +1064,7 @@ std::string Hub::Impl::ExtraMetrics() const {
     gauge("carrefour_connections_rejected_total", "Connections refused over the cap.", stats.connections_rejected, "counter");
     gauge("carrefour_handshake_failures_total", "Failed TLS handshakes.", stats.handshake_failures, "counter");
   }
-  if (mutations_) out += mutations_->Metrics();
+  if (mutations_) out.Append(mutations_->Metrics());
   if (store_) {
     gauge("carrefour_store_retries_total",
           "Store operations run again after a lost connection or a serialization failure.",
@@ -1064,10 +1074,8 @@ std::string Hub::Impl::ExtraMetrics() const {
         ready_ && healthy_ && !(audit_ && audit_->failing()) ? 1 : 0);
   gauge("carrefour_reloads_total", "Successful definition reloads.", reloads_.load(), "counter");
   gauge("carrefour_reload_failures_total", "Refused definition reloads.", reload_failures_.load(), "counter");
-  metrics::TextWriter standard;  // carrefour_build_info and process_*
-  standard.Standard();
-  out += std::move(standard).Text();
-  return out;
+  out.Standard();  // carrefour_build_info and process_*
+  return std::move(out).Text();
 }
 
 Hub::Hub(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

@@ -1,53 +1,44 @@
 #include "hub/metrics.h"
 
-#include <fmt/format.h>
+#include <string>
 
 namespace carrefour::hub {
 
-void Metrics::Record(const std::string& endpoint, int status, const std::string& data_type,
-                     double seconds) {
-  std::lock_guard lock(mu_);
-  ++requests_[{endpoint, status}];
-  if (!data_type.empty()) ++by_data_type_[{data_type, status}];
-  Histogram& histogram = latency_[endpoint];
-  for (size_t i = 0; i < kBuckets.size(); ++i) {
-    if (seconds <= kBuckets[i]) ++histogram.buckets[i];
-  }
-  ++histogram.count;
-  histogram.sum += seconds;
+Metrics::Route Metrics::Split(const std::string& endpoint) {
+  size_t space = endpoint.find(' ');
+  if (space == std::string::npos) return {endpoint, endpoint};  // "other"
+  return {endpoint.substr(0, space), endpoint.substr(space + 1)};
 }
 
-std::string Metrics::Render(const std::string& extra) const {
-  std::string out;
+void Metrics::Record(const std::string& endpoint, int status, const std::string& data_type,
+                     double seconds) {
+  Route route = Split(endpoint);
   std::lock_guard lock(mu_);
-  out += "# HELP carrefour_requests_total Requests answered, by endpoint and HTTP status.\n";
-  out += "# TYPE carrefour_requests_total counter\n";
+  ++requests_[{route, status}];
+  if (!data_type.empty()) ++by_data_type_[{data_type, status}];
+  latency_[std::move(route)].Observe(seconds);
+}
+
+void Metrics::Write(metrics::TextWriter& out) const {
+  std::lock_guard lock(mu_);
+  out.Family("carrefour_requests_total", "counter", "Requests answered, by method, route and HTTP status.");
   for (const auto& [key, count] : requests_) {
-    out += fmt::format("carrefour_requests_total{{endpoint=\"{}\",status=\"{}\"}} {}\n",
-                       std::get<0>(key), std::get<1>(key), count);
+    const auto& [route, status] = key;
+    const std::string code = std::to_string(status);
+    out.Sample("carrefour_requests_total", {{"method", route.method}, {"route", route.path}, {"status", code}},
+               static_cast<double>(count));
   }
-  out += "# HELP carrefour_consultations_total Consultations, by data type and HTTP status.\n";
-  out += "# TYPE carrefour_consultations_total counter\n";
+  out.Family("carrefour_consultations_total", "counter", "Consultations, by data type and HTTP status.");
   for (const auto& [key, count] : by_data_type_) {
-    out += fmt::format("carrefour_consultations_total{{data_type=\"{}\",status=\"{}\"}} {}\n",
-                       std::get<0>(key), std::get<1>(key), count);
+    const std::string code = std::to_string(std::get<1>(key));
+    out.Sample("carrefour_consultations_total", {{"data_type", std::get<0>(key)}, {"status", code}},
+               static_cast<double>(count));
   }
-  out += "# HELP carrefour_request_duration_seconds Time from request to answer, by endpoint.\n";
-  out += "# TYPE carrefour_request_duration_seconds histogram\n";
-  for (const auto& [endpoint, histogram] : latency_) {
-    for (size_t i = 0; i < kBuckets.size(); ++i) {
-      out += fmt::format("carrefour_request_duration_seconds_bucket{{endpoint=\"{}\",le=\"{}\"}} {}\n",
-                         endpoint, kBuckets[i], histogram.buckets[i]);
-    }
-    out += fmt::format("carrefour_request_duration_seconds_bucket{{endpoint=\"{}\",le=\"+Inf\"}} {}\n",
-                       endpoint, histogram.count);
-    out += fmt::format("carrefour_request_duration_seconds_sum{{endpoint=\"{}\"}} {}\n", endpoint,
-                       histogram.sum);
-    out += fmt::format("carrefour_request_duration_seconds_count{{endpoint=\"{}\"}} {}\n",
-                       endpoint, histogram.count);
+  out.Family("carrefour_request_duration_seconds", "histogram",
+             "Time from request to answer, by method and route.");
+  for (const auto& [route, histogram] : latency_) {
+    out.Write("carrefour_request_duration_seconds", {{"method", route.method}, {"route", route.path}}, histogram);
   }
-  out += extra;
-  return out;
 }
 
 }  // namespace carrefour::hub

@@ -67,6 +67,34 @@ void TextWriter::Sample(std::string_view name, const Labels& labels, double valu
   out_ += '\n';
 }
 
+Histogram::Histogram() : Histogram(std::vector<double>(std::begin(kLatencyBounds), std::end(kLatencyBounds))) {}
+
+Histogram::Histogram(std::vector<double> bounds)
+    : bounds_(std::move(bounds)), cumulative_(bounds_.size(), 0) {}
+
+void Histogram::Observe(double value) {
+  for (size_t i = 0; i < bounds_.size(); ++i) {
+    if (value <= bounds_[i]) ++cumulative_[i];
+  }
+  ++count_;
+  sum_ += value;
+}
+
+void TextWriter::Write(std::string_view name, const Labels& labels, const Histogram& histogram) {
+  const std::string bucket = std::string(name) + "_bucket";
+  Labels with_le = labels;
+  with_le.emplace_back("le", "");
+  for (size_t i = 0; i < histogram.bounds().size(); ++i) {
+    const std::string le = Number(histogram.bounds()[i]);
+    with_le.back().second = le;
+    Sample(bucket, with_le, static_cast<double>(histogram.cumulative()[i]));
+  }
+  with_le.back().second = "+Inf";
+  Sample(bucket, with_le, static_cast<double>(histogram.count()));
+  Sample(std::string(name) + "_sum", labels, histogram.sum());
+  Sample(std::string(name) + "_count", labels, static_cast<double>(histogram.count()));
+}
+
 void TextWriter::Standard() {
   Family("carrefour_build_info", "gauge", "The version and git revision of this binary (always 1).");
   Sample("carrefour_build_info", {{"version", version::Version()}, {"revision", version::Revision()}}, 1);

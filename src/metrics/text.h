@@ -26,6 +26,32 @@ namespace carrefour::metrics {
 
 using Labels = std::vector<std::pair<std::string_view, std::string_view>>;
 
+// Upper bounds, in seconds, of the latency buckets every carrefour process
+// uses (0.5 ms to 2.5 s: from a cached decision to a provider's timeout).
+inline constexpr double kLatencyBounds[] = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.025,
+                                            0.05,   0.1,   0.25,  0.5,   1.0,  2.5};
+
+// A Prometheus histogram's state: cumulative bucket counts, the count and
+// the sum of what was observed. A value; whoever shares one locks it.
+class Histogram {
+ public:
+  Histogram();  // kLatencyBounds
+  explicit Histogram(std::vector<double> bounds);  // ascending
+
+  void Observe(double value);
+
+  const std::vector<double>& bounds() const { return bounds_; }
+  const std::vector<uint64_t>& cumulative() const { return cumulative_; }  // per bound
+  uint64_t count() const { return count_; }
+  double sum() const { return sum_; }
+
+ private:
+  std::vector<double> bounds_;
+  std::vector<uint64_t> cumulative_;
+  uint64_t count_ = 0;
+  double sum_ = 0;
+};
+
 class TextWriter {
  public:
   // The HELP and TYPE lines of a family ("counter", "gauge", "histogram");
@@ -34,6 +60,10 @@ class TextWriter {
 
   // One sample line: name{labels} value. Label values are escaped.
   void Sample(std::string_view name, const Labels& labels, double value);
+
+  // A histogram's samples: name_bucket{labels, le} for each bound and +Inf,
+  // name_sum{labels}, name_count{labels}.
+  void Write(std::string_view name, const Labels& labels, const Histogram& histogram);
 
   // carrefour_build_info{version, revision} 1, and the process_* family
   // (CPU seconds, resident and virtual memory, open and maximum file

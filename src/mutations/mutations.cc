@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "api/json.h"
+#include "metrics/text.h"
 #include "niss/niss.h"
 #include "store/store.h"
 
@@ -685,13 +686,13 @@ size_t MutationService::waiting() const {
 }
 
 std::string MutationService::Metrics() const {
-  std::string out;
+  metrics::TextWriter out;
   auto metric = [&out](std::string_view name, std::string_view help, std::string_view type) {
-    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+    out.Family(name, type, help);
   };
   auto counter = [&](std::string_view name, std::string_view help, uint64_t value) {
     metric(name, help, "counter");
-    out += fmt::format("{} {}\n", name, value);
+    out.Sample(name, {}, static_cast<double>(value));
   };
   counter("carrefour_mutations_accepted_total", "Mutations accepted.", counters_.accepted.load());
   counter("carrefour_mutations_duplicate_total", "Mutations refused as duplicates.",
@@ -703,23 +704,21 @@ std::string MutationService::Metrics() const {
           "Unacknowledged deliveries purged at the end of the retention.", counters_.expired.load());
   counter("carrefour_feed_reads_total", "Feed reads answered.", counters_.feed_reads.load());
   metric("carrefour_feed_waiting", "Feed reads waiting (long poll).", "gauge");
-  out += fmt::format("carrefour_feed_waiting {}\n", waiting());
+  out.Sample("carrefour_feed_waiting", {}, static_cast<double>(waiting()));
   Result<std::vector<store::FeedBacklog>> backlog = store_.mutations().Backlog();
-  if (!backlog) return out;
+  if (!backlog) return std::move(out).Text();
   const int64_t now = NowMicros(clock_);
   metric("carrefour_feed_backlog", "Deliveries not yet acknowledged, per subscriber.", "gauge");
   for (const store::FeedBacklog& feed : *backlog) {
-    out += fmt::format("carrefour_feed_backlog{{subscriber=\"{}\"}} {}\n", feed.subscriber,
-                       feed.pending);
+    out.Sample("carrefour_feed_backlog", {{"subscriber", feed.subscriber}}, static_cast<double>(feed.pending));
   }
   metric("carrefour_feed_oldest_unacknowledged_seconds",
          "Age of the oldest unacknowledged delivery, per subscriber.", "gauge");
   for (const store::FeedBacklog& feed : *backlog) {
-    out += fmt::format("carrefour_feed_oldest_unacknowledged_seconds{{subscriber=\"{}\"}} {:.3f}\n",
-                       feed.subscriber,
-                       static_cast<double>(std::max<int64_t>(0, now - feed.oldest_accepted_us)) / 1e6);
+    out.Sample("carrefour_feed_oldest_unacknowledged_seconds", {{"subscriber", feed.subscriber}},
+               static_cast<double>(std::max<int64_t>(0, now - feed.oldest_accepted_us)) / 1e6);
   }
-  return out;
+  return std::move(out).Text();
 }
 
 }  // namespace carrefour::mutations

@@ -20,6 +20,7 @@
 #include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include "metrics/text.h"
 #include "net/client.h"
 #include "pki/testing.h"
 #include "tests/integration/process.h"
@@ -276,9 +277,23 @@ class ConnectorE2E : public ::testing::Test {
     connectors_[id] = Process::Start({testing::Env("CARREFOUR_BINARY"), "connector", "--config",
                                       (dir_ / (id + ".toml")).string()},
                                      (dir_ / (id + ".log")).string());
-    ASSERT_TRUE(connectors_[id]->WaitForLine(
-        [](const std::string& l) { return l.find("carrefour connector") != std::string::npos; }))
-        << "connector " << id << " did not start; see " << (dir_ / (id + ".log"));
+    std::optional<std::string> line = connectors_[id]->WaitForLine(
+        [](const std::string& l) { return l.find("carrefour connector") != std::string::npos; });
+    ASSERT_TRUE(line) << "connector " << id << " did not start; see " << (dir_ / (id + ".log"));
+    std::smatch port;
+    ASSERT_TRUE(std::regex_search(*line, port, std::regex(R"(admin on http://\S+ \(port (\d+)\))"))) << *line;
+    admin_ports_[id] = static_cast<uint16_t>(std::stoi(port[1]));
+  }
+
+  // The connector's /metrics, parsed.
+  std::vector<metrics::ParsedSample> ConnectorMetrics(const std::string& id) {
+    auto client = net::Client::Create({});
+    auto answer = (*client)->GetSync(*net::Endpoint::Parse(fmt::format("http://127.0.0.1:{}", admin_ports_.at(id))),
+                                     "/metrics");
+    if (!answer || answer->status != 200) return {};
+    Result<std::vector<metrics::ParsedSample>> samples = metrics::ParseText(answer->body);
+    EXPECT_TRUE(samples) << samples.error().ToString();
+    return samples ? std::move(*samples) : std::vector<metrics::ParsedSample>{};
   }
 
   void StartAll() {
@@ -323,6 +338,7 @@ class ConnectorE2E : public ::testing::Test {
   uint16_t hub_port_ = 0, nr_port_ = 0;
   std::unique_ptr<Process> hub_;
   std::map<std::string, std::unique_ptr<Process>> connectors_;
+  std::map<std::string, uint16_t> admin_ports_;
 };
 
 TEST_F(ConnectorE2E, ConsultationIsAnsweredFromTheSourcesDatabase) {
@@ -353,6 +369,17 @@ TEST_F(ConnectorE2E, ConsultationIsAnsweredFromTheSourcesDatabase) {
   ASSERT_TRUE(response);
   ASSERT_EQ(response->status, 200) << response->body;
   EXPECT_EQ(json::parse(response->body).at("status"), "no-data-in-network") << response->body;
+
+  // The national register's connector timed both provide calls.
+  std::vector<metrics::ParsedSample> samples = ConnectorMetrics("nr");
+  const metrics::Labels nr = {{"institution", "nr"}};
+  EXPECT_EQ(metrics::Sum(samples, "carrefour_connector_provide_duration_seconds_count", nr), 2);
+  EXPECT_EQ(metrics::Sum(samples, "carrefour_connector_provide_duration_seconds_bucket",
+                         {{"institution", "nr"}, {"le", "+Inf"}}),
+            2);
+  EXPECT_GT(metrics::Sum(samples, "carrefour_connector_provide_duration_seconds_sum", nr), 0);
+  EXPECT_EQ(metrics::Sum(samples, "carrefour_connector_provide_total", {{"institution", "nr"}, {"outcome", "answered"}}), 1);
+  EXPECT_EQ(metrics::Sum(samples, "carrefour_connector_provide_total", {{"institution", "nr"}, {"outcome", "no-data"}}), 1);
 }
 
 // CSV mode reads RFC 4180 as `carrefour directory import` does (core/csv.h):

@@ -19,6 +19,7 @@
 #include <fmt/format.h>
 
 #include "exchange/consultation.h"
+#include "metrics/text.h"
 #include "net/client.h"
 #include "net/server.h"
 #include "net/test_support.h"
@@ -463,6 +464,34 @@ TEST_F(HubE2E, ProviderFailuresGivePartialOrUnavailableAndNeverHurtOthers) {
   // Meanwhile, the healthy path still works.
   Integrate("mut-100", kAnna, "insured");
   EXPECT_EQ(Consult("person.address", kAnna).second.at("status"), "ok");
+
+  // /metrics, read with a parser of the exposition format, counts each
+  // provider's calls by outcome, and requests by method and route.
+  auto [metrics_status, metrics_text] = AdminGet("/metrics");
+  ASSERT_EQ(metrics_status, 200);
+  Result<std::vector<metrics::ParsedSample>> samples = metrics::ParseText(metrics_text.as_string());
+  ASSERT_TRUE(samples) << samples.error().ToString();
+  auto calls = [&](const char* provider, const char* outcome) {
+    return metrics::Sum(*samples, "carrefour_provider_calls_total", {{"provider", provider}, {"outcome", outcome}});
+  };
+  EXPECT_EQ(calls("onss", "ok"), 1);
+  EXPECT_EQ(calls("onss", "error"), 0);
+  EXPECT_EQ(calls("onss-down", "error"), 1);
+  EXPECT_EQ(calls("onss-slow", "error"), 1);
+  EXPECT_EQ(calls("onss-garbage", "error"), 1);
+  EXPECT_EQ(calls("onss-rogue", "error"), 1);
+  EXPECT_EQ(calls("nr", "ok"), 1);
+  const metrics::Labels consultations = {{"method", "POST"}, {"route", "/v1/consultations"}};
+  metrics::Labels answered = consultations;
+  answered.emplace_back("status", "200");
+  metrics::Labels unavailable = consultations;
+  unavailable.emplace_back("status", "503");
+  EXPECT_EQ(metrics::Sum(*samples, "carrefour_requests_total", answered), 2);
+  EXPECT_EQ(metrics::Sum(*samples, "carrefour_requests_total", unavailable), 3);
+  EXPECT_EQ(metrics::Sum(*samples, "carrefour_request_duration_seconds_count", consultations), 5);
+  metrics::Labels all_buckets = consultations;
+  all_buckets.emplace_back("le", "+Inf");
+  EXPECT_EQ(metrics::Sum(*samples, "carrefour_request_duration_seconds_bucket", all_buckets), 5);
 }
 
 TEST_F(HubE2E, NoProviderOrAllNoDataMeansNoDataInNetwork) {
@@ -804,7 +833,7 @@ TEST_F(HubE2E, ReloadTakesAValidDefinitionAndKeepsTheOldOneWhenBroken) {
   auto [status, metrics] = AdminGet("/metrics");
   EXPECT_NE(metrics.as_string().find("carrefour_reloads_total 1"), std::string::npos);
   EXPECT_NE(metrics.as_string().find(
-                R"(carrefour_requests_total{endpoint="POST /v1/consultations",status="200"})"),
+                R"(carrefour_requests_total{method="POST",route="/v1/consultations",status="200"})"),
             std::string::npos);
 }
 
@@ -977,7 +1006,8 @@ TEST_F(HubE2E, OddMethodsShareOneMetricsLabel) {
   for (const char* method : {"PROPFIND", "PURGE", "MKCOL", "LOCK", "REPORT"}) {
     EXPECT_EQ(text.find(method), std::string::npos) << method;
   }
-  EXPECT_NE(text.find(R"(carrefour_requests_total{endpoint="other",status="400"} 6)"), std::string::npos)
+  EXPECT_NE(text.find(R"(carrefour_requests_total{method="other",route="other",status="400"} 6)"),
+            std::string::npos)
       << text;
 }
 

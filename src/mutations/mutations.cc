@@ -251,6 +251,11 @@ struct MutationService::Intake {
   std::vector<size_t> subscriber_counts;
   std::vector<std::string> ids;  // each item's id as sent, for the records
   std::function<void(Reply)> done;
+  // Instead of a batch: a feed's acknowledgement, written with the next
+  // group (one durable write for it, the other feeds' and the
+  // publications'); `acked` is told the outcome.
+  std::optional<store::FeedAck> ack;
+  std::function<void(const Status&)> acked;
   // Set by the write:
   std::vector<bool> in_batch, is_accepted;
   Reply reply;
@@ -423,7 +428,40 @@ void MutationService::Commit(std::shared_ptr<Intake> intake) {
   }
 }
 
-void MutationService::WriteGroup(const std::vector<std::shared_ptr<Intake>>& group) {
+void MutationService::WriteGroup(const std::vector<std::shared_ptr<Intake>>& intakes) {
+  // Feeds' acknowledgements ride along (the latest per feed; in subscriber
+  // order, as the store locks them).
+  std::vector<std::shared_ptr<Intake>> group, acking;
+  std::map<std::string, int64_t> upto;
+  for (const std::shared_ptr<Intake>& intake : intakes) {
+    if (intake->ack) {
+      int64_t& cursor = upto[intake->ack->subscriber];
+      cursor = std::max(cursor, intake->ack->acknowledged);
+      acking.push_back(intake);
+    } else {
+      group.push_back(intake);
+    }
+  }
+  std::vector<store::FeedAck> acks;
+  for (auto& [subscriber, cursor] : upto) acks.push_back(store::FeedAck{subscriber, cursor});
+  auto tell_acks = [&](const Status& status) {
+    if (status.ok()) {
+      std::lock_guard lock(intake_mu_);
+      for (const store::FeedAck& ack : acks) {
+        int64_t& known = acked_[ack.subscriber];
+        known = std::max(known, ack.acknowledged);
+      }
+    }
+    for (const std::shared_ptr<Intake>& intake : acking) intake->acked(status);
+  };
+  if (group.empty()) {
+    // Acknowledgements only: no record of their own (each feed read is
+    // audited when answered).
+    Result<std::vector<bool>> stored =
+        store_.mutations().AcceptMutations({}, NowMicros(clock_), nullptr, acks);
+    tell_acks(stored ? OkStatus() : stored.error());
+    return;
+  }
   // The mutations of every batch, one after the other: one transaction,
   // one durable write for them, their deliveries and their audit records.
   std::vector<store::NewMutation> all;
@@ -494,7 +532,8 @@ void MutationService::WriteGroup(const std::vector<std::shared_ptr<Intake>>& gro
   };
   Status written = audit_.AppendWith([&](const audit::AuditLog::Chain& chain) -> Status {
     Result<std::vector<bool>> stored = store_.mutations().AcceptMutations(
-        all, NowMicros(clock_), [&](const std::vector<bool>& flags) { return trail(chain, flags); });
+        all, NowMicros(clock_), [&](const std::vector<bool>& flags) { return trail(chain, flags); },
+        acks);
     return stored ? OkStatus() : stored.error();
   });
   if (!written.ok()) {
@@ -504,6 +543,7 @@ void MutationService::WriteGroup(const std::vector<std::shared_ptr<Intake>>& gro
                                      written.message())),
              std::move(intake->done));
     }
+    tell_acks(written);
     return;
   }
 
@@ -531,6 +571,7 @@ void MutationService::WriteGroup(const std::vector<std::shared_ptr<Intake>>& gro
     wake_.notify_one();
   }
   for (const std::shared_ptr<Intake>& intake : group) intake->done(std::move(intake->reply));
+  tell_acks(written);
 }
 
 void MutationService::ReadFeed(std::string_view caller, std::optional<std::string_view> after,
@@ -558,7 +599,21 @@ void MutationService::ReadFeed(std::string_view caller, std::optional<std::strin
   }
   waiter->query = *query;
   waiter->deadline = waiter->start + query->wait;
-  Answer(std::move(waiter), /*final=*/false);
+  bool acknowledged = query->after == 0;
+  if (!acknowledged) {
+    std::lock_guard lock(intake_mu_);
+    auto known = acked_.find(waiter->caller);
+    acknowledged = known != acked_.end() && known->second >= query->after;
+  }
+  if (acknowledged) return Answer(std::move(waiter), /*final=*/false);
+  // The acknowledgement joins the next group's transaction (with the other
+  // feeds' and the publications': one durable write for them all); the
+  // read follows once it is durable. Should it fail, the store's read
+  // acknowledges again and reports the error.
+  auto intake = std::make_shared<Intake>();
+  intake->ack = store::FeedAck{waiter->caller, query->after};
+  intake->acked = [this, waiter](const Status&) mutable { Answer(std::move(waiter), /*final=*/false); };
+  Commit(std::move(intake));
 }
 
 // Reads the waiter's feed; answers when there is something, when `final`, or

@@ -133,7 +133,7 @@ class MutationService {
   struct Intake;
 
   void Commit(std::shared_ptr<Intake> intake);
-  void WriteGroup(const std::vector<std::shared_ptr<Intake>>& group);
+  void WriteGroup(const std::vector<std::shared_ptr<Intake>>& intakes);
   // Answers `status` (audited first).
   void Refuse(const Intake& intake, const Status& status, std::function<void(Reply)> done);
 
@@ -151,6 +151,9 @@ class MutationService {
   std::mutex intake_mu_;
   std::vector<std::shared_ptr<Intake>> intake_queue_;  // guarded by intake_mu_
   bool intake_writing_ = false;                         // guarded by intake_mu_
+  // Per feed, the cursor its acknowledgements durably reached here (a read
+  // after no further one writes nothing); guarded by intake_mu_.
+  std::map<std::string, int64_t, std::less<>> acked_;
 
   mutable std::mutex mu_;
   std::condition_variable wake_;

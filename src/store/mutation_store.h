@@ -96,6 +96,13 @@ struct ChainedRecords {
 };
 using AuditTrail = std::function<Result<ChainedRecords>(const std::vector<bool>& accepted)>;
 
+// A subscriber's acknowledgement: its deliveries up to `acknowledged`
+// (inclusive) may go. Cumulative: a later one covers an earlier one.
+struct FeedAck {
+  std::string subscriber;
+  int64_t acknowledged = 0;
+};
+
 // The mutations' storage (SPEC.md section 4.3): accepted mutations (their
 // identity, for duplicate detection), per-subscriber deliveries with their
 // cursors, and identity replacements. Both engines implement it with the
@@ -118,10 +125,14 @@ class MutationStore {
   // across processes: a reader of a feed never sees a later cursor commit
   // before an earlier one. With `trail`, its audit records and checkpoint
   // are written in the same transaction (one durable write per batch); an
-  // error of `trail` rolls everything back.
+  // error of `trail` rolls everything back. `acks` (at most one per
+  // subscriber) release their deliveries first, in the same transaction, as
+  // ReadFeed's acknowledgement does: acknowledging feeds shares the
+  // publications' durable write (group commit).
   virtual Result<std::vector<bool>> AcceptMutations(std::span<const NewMutation> mutations,
                                                     int64_t now_us,
-                                                    const AuditTrail& trail = nullptr) = 0;
+                                                    const AuditTrail& trail = nullptr,
+                                                    std::span<const FeedAck> acks = {}) = 0;
 
   // Deletes `subscriber`'s deliveries up to `acknowledged` (inclusive; a
   // payload goes with the last copy of it), then returns at most `limit` of

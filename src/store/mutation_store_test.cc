@@ -125,6 +125,40 @@ TEST_P(MutationStoreTest, EachCopyCarriesOnlyItsFields) {
 // Acknowledged by every subscriber, a payload is gone from the store, and
 // on SQLite from the bytes of the file too (secure_delete): personal data
 // must not stay in a free page. Until then the others still get it.
+// Feeds' acknowledgements written in a publication's transaction (the
+// service's group commit) release exactly what ReadFeed's would, and a late
+// or repeated one releases nothing twice.
+TEST_P(MutationStoreTest, AcknowledgementsRideInAPublicationsTransaction) {
+  Accept({Move("m1", {"mut-100", "cpas"}), Move("m2", {"mut-100", "cpas"}),
+          Move("m3", {"mut-100"})});
+  auto payloads = [&] {
+    return database().QueryText("SELECT count(*) FROM mutation WHERE data IS NOT NULL").value_or("?");
+  };
+  EXPECT_EQ(payloads(), "3");
+  const FeedAck acks[] = {{"cpas", 1}, {"mut-100", 2}};
+  NewMutation next = Move("m4", {"cpas"});
+  Result<std::vector<bool>> stored =
+      mutations().AcceptMutations({&next, 1}, 2000, nullptr, acks);
+  ASSERT_TRUE(stored.has_value()) << stored.error().ToString();
+  EXPECT_EQ(payloads(), "3");  // m1 gone (both copies acknowledged); m2, m3, m4 wait
+  EXPECT_EQ(database().QueryText("SELECT count(*) FROM mutation WHERE id = 'm1' AND data IS NULL").value_or("?"), "1");
+  // Late and repeated acknowledgements release nothing more.
+  const FeedAck again[] = {{"cpas", 1}, {"mut-100", 1}};
+  ASSERT_TRUE(mutations().AcceptMutations({}, 3000, nullptr, again).has_value());
+  EXPECT_EQ(payloads(), "3");
+  std::vector<Delivery> mutuality = Feed("mut-100", 2);
+  ASSERT_EQ(mutuality.size(), 1u);
+  EXPECT_EQ(mutuality[0].id, "m3");
+  std::vector<Delivery> cpas = Feed("cpas", 1);
+  ASSERT_EQ(cpas.size(), 2u);
+  EXPECT_EQ(cpas[0].id, "m2");
+  EXPECT_EQ(cpas[1].id, "m4");
+  const FeedAck all[] = {{"cpas", cpas[1].cursor}, {"mut-100", mutuality[0].cursor}};
+  ASSERT_TRUE(mutations().AcceptMutations({}, 4000, nullptr, all).has_value());
+  EXPECT_EQ(payloads(), "0");
+  EXPECT_TRUE(Feed("cpas", cpas[1].cursor).empty());
+}
+
 TEST_P(MutationStoreTest, APayloadIsForgottenWithItsLastCopy) {
   constexpr char kMarker[] = "Chauss\u00e9e-Secr\u00e8te-8317";
   constexpr char kMarkerBytes[] = "Secr";

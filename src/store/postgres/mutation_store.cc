@@ -84,12 +84,40 @@ constexpr const char kBlocksAt[] =
     "WHERE accepted_us = ANY($1::bigint[])";
 constexpr const char kReplacement[] =
     "SELECT new_niss, effective, replaced_us FROM niss_replacement WHERE old_niss = $1";
+// Releases `name`'s deliveries up to `acknowledged`: each copy's mutation
+// has one copy fewer (its payload goes with the last), wholly acknowledged
+// blocks are deleted, a partly acknowledged one keeps its mark.
+Status Release(pqxx::work& transaction, const std::string& name, int64_t acknowledged) {
+  ArrayLiteral released;
+  bool any = false;
+  for (const pqxx::row& row : transaction.exec_params(kBlocksToAcknowledge, name, acknowledged)) {
+    const int64_t last = row[0].as<int64_t>(), first = row[1].as<int64_t>(),
+                  acked = row[2].as<int64_t>();
+    CARREFOUR_ASSIGN_OR_RETURN(internal::FeedBlock block,
+                               internal::FeedBlock::DecodeEntries(row[3].as<std::string>()));
+    for (int64_t cursor = std::max(acked + 1, first); cursor <= std::min(last, acknowledged);
+         ++cursor) {
+      const size_t k = static_cast<size_t>(cursor - first);
+      if (k >= block.entries.size()) return Internal("postgresql: a feed block is short");
+      released.Add(block.entries[k].mid);
+      any = true;
+    }
+  }
+  if (any) {
+    transaction.exec_params(kReleaseCopies, released.Take());
+    transaction.exec_params(kDeleteBlocks, name, acknowledged);
+    transaction.exec_params(kAckBlock, name, acknowledged);
+  }
+  return OkStatus();
+}
+
 }  // namespace
 
 Result<std::vector<bool>> PostgresMutationStore::AcceptMutations(
-    std::span<const NewMutation> mutations, int64_t now_us, const AuditTrail& trail) {
+    std::span<const NewMutation> mutations, int64_t now_us, const AuditTrail& trail,
+    std::span<const FeedAck> acks) {
   std::vector<bool> accepted(mutations.size(), false);
-  if (mutations.empty() && !trail) return accepted;
+  if (mutations.empty() && !trail && acks.empty()) return accepted;
   ArrayLiteral sources, ids, types, nisses, effectives, payloads, pendings;
   for (const NewMutation& mutation : mutations) {
     sources.Add(mutation.source);
@@ -110,6 +138,11 @@ Result<std::vector<bool>> PostgresMutationStore::AcceptMutations(
   Status status = pool_.Run("accepting mutations", [&](pqxx::connection& c) -> Status {
     std::fill(accepted.begin(), accepted.end(), false);  // a retried attempt starts afresh
     pqxx::work transaction(c);
+    // Acknowledgements first, feeds in subscriber order (as the service
+    // gives them): blocks, then mutation rows in mid order, then counters.
+    for (const FeedAck& ack : acks) {
+      CARREFOUR_RETURN_IF_ERROR(Release(transaction, ack.subscriber, ack.acknowledged));
+    }
     pqxx::result inserted =
         transaction.exec_params(kInsertMutations, a[0], a[1], a[2], a[3], a[4], now_us, a[5], a[6]);
     // (source, id) -> the positions in the batch with that key, in order.
@@ -182,28 +215,7 @@ Result<std::vector<Delivery>> PostgresMutationStore::ReadFeed(std::string_view s
   Status status = pool_.Run("reading a feed", [&](pqxx::connection& c) -> Status {
     out.clear();
     pqxx::work transaction(c);
-    if (acknowledged > 0) {
-      ArrayLiteral released;
-      bool any = false;
-      for (const pqxx::row& row : transaction.exec_params(kBlocksToAcknowledge, name, acknowledged)) {
-        const int64_t last = row[0].as<int64_t>(), first = row[1].as<int64_t>(),
-                      acked = row[2].as<int64_t>();
-        CARREFOUR_ASSIGN_OR_RETURN(internal::FeedBlock block,
-                                   internal::FeedBlock::DecodeEntries(row[3].as<std::string>()));
-        for (int64_t cursor = std::max(acked + 1, first); cursor <= std::min(last, acknowledged);
-             ++cursor) {
-          const size_t k = static_cast<size_t>(cursor - first);
-          if (k >= block.entries.size()) return Internal("postgresql: a feed block is short");
-          released.Add(block.entries[k].mid);
-          any = true;
-        }
-      }
-      if (any) {
-        transaction.exec_params(kReleaseCopies, released.Take());
-        transaction.exec_params(kDeleteBlocks, name, acknowledged);
-        transaction.exec_params(kAckBlock, name, acknowledged);
-      }
-    }
+    if (acknowledged > 0) CARREFOUR_RETURN_IF_ERROR(Release(transaction, name, acknowledged));
     std::vector<internal::FeedBlock> blocks;
     struct Copy {
       int64_t cursor;

@@ -16,7 +16,8 @@ class PostgresMutationStore final : public MutationStore {
 
   // MutationStore
   Result<std::vector<bool>> AcceptMutations(std::span<const NewMutation> mutations,
-                                            int64_t now_us, const AuditTrail& trail) override;
+                                            int64_t now_us, const AuditTrail& trail,
+                                            std::span<const FeedAck> acks) override;
   Result<std::vector<Delivery>> ReadFeed(std::string_view subscriber, int64_t acknowledged,
                                          size_t limit) override;
   Result<bool> HasDeliveriesAfter(std::string_view subscriber, int64_t cursor) override;

@@ -64,15 +64,65 @@ Result<std::unique_ptr<Database>> Database::Open(std::string path,
   CARREFOUR_ASSIGN_OR_RETURN(std::unique_ptr<Connection> writer,
                              Connection::Open(path, Connection::Role::kWriter));
   CARREFOUR_RETURN_IF_ERROR(Migrate(*writer, migrations, clock));
-  return std::unique_ptr<Database>(new Database(std::move(path), std::move(writer)));
+  // The writer leaves checkpoints to the checkpointer, unless the WAL grows
+  // past 64 MiB (16 384 pages of 4 KiB).
+  CARREFOUR_RETURN_IF_ERROR(writer->Exec("PRAGMA wal_autocheckpoint = 16384;"));
+  CARREFOUR_ASSIGN_OR_RETURN(std::unique_ptr<Connection> checkpointer,
+                             Connection::Open(path, Connection::Role::kWriter));
+  CARREFOUR_RETURN_IF_ERROR(checkpointer->Exec("PRAGMA wal_autocheckpoint = 0;"));
+  return std::unique_ptr<Database>(
+      new Database(std::move(path), std::move(writer), std::move(checkpointer)));
+}
+
+Database::Database(std::string path, std::unique_ptr<Connection> writer,
+                   std::unique_ptr<Connection> checkpointer)
+    : path_(std::move(path)),
+      writer_(std::move(writer)),
+      checkpointer_(std::move(checkpointer)),
+      checkpoint_thread_([this] { CheckpointLoop(); }) {}
+
+Database::~Database() {
+  {
+    std::lock_guard lock(checkpoint_mutex_);
+    stopping_ = true;
+  }
+  checkpoint_wake_.notify_all();
+  checkpoint_thread_.join();
+  checkpointer_.reset();  // the writer, closed last, checkpoints what is left
+}
+
+void Database::CheckpointLoop() {
+  uint64_t done = 0;
+  std::unique_lock lock(checkpoint_mutex_);
+  while (true) {
+    // A few commits' pages at a time: often enough that the WAL stays
+    // small, rarely enough that each checkpoint copies many pages at once.
+    checkpoint_wake_.wait_for(lock, std::chrono::milliseconds(100), [&] { return stopping_; });
+    if (stopping_) return;
+    if (writes_ == done) continue;
+    done = writes_;
+    lock.unlock();
+    // PASSIVE: copies what no reader still needs, never waits for the
+    // writer nor the readers. A failure is left to the next round (and to
+    // the writer's own checkpoint past 64 MiB).
+    (void)checkpointer_->Exec("PRAGMA wal_checkpoint(PASSIVE);");
+    lock.lock();
+  }
 }
 
 Status Database::Write(const std::function<Status(Connection&)>& body) {
-  std::lock_guard lock(writer_mutex_);
-  Transaction transaction(*writer_);
-  CARREFOUR_RETURN_IF_ERROR(transaction.Begin());
-  CARREFOUR_RETURN_IF_ERROR(body(*writer_));
-  return transaction.Commit();
+  Status status = [&]() -> Status {
+    std::lock_guard lock(writer_mutex_);
+    Transaction transaction(*writer_);
+    CARREFOUR_RETURN_IF_ERROR(transaction.Begin());
+    CARREFOUR_RETURN_IF_ERROR(body(*writer_));
+    return transaction.Commit();
+  }();
+  if (status.ok()) {
+    std::lock_guard lock(checkpoint_mutex_);
+    ++writes_;
+  }
+  return status;
 }
 
 Status Database::Read(const std::function<Status(Connection&)>& body) {

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <span>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/clock.h"
@@ -39,12 +40,15 @@ class Database {
 
   const std::string& path() const { return path_; }
 
+  ~Database();  // stops the checkpointer
+
  private:
   // At most this many reader connections; further readers wait for one.
   static constexpr size_t kMaxReaders = 8;
 
-  Database(std::string path, std::unique_ptr<Connection> writer)
-      : path_(std::move(path)), writer_(std::move(writer)) {}
+  Database(std::string path, std::unique_ptr<Connection> writer,
+           std::unique_ptr<Connection> checkpointer);
+  void CheckpointLoop();
 
   Result<std::unique_ptr<Connection>> AcquireReader();
   void ReleaseReader(std::unique_ptr<Connection> reader);
@@ -53,6 +57,18 @@ class Database {
 
   std::mutex writer_mutex_;
   std::unique_ptr<Connection> writer_;  // guarded by writer_mutex_
+
+  // WAL checkpoints (copying committed pages into the file, and its fsync)
+  // run on their own connection and thread, off the committing writer's
+  // path; the writer checkpoints itself only if the WAL grows far (the
+  // checkpointer stalled). Commits stay durable in the WAL (synchronous =
+  // FULL) either way.
+  std::unique_ptr<Connection> checkpointer_;  // the checkpoint thread's
+  std::mutex checkpoint_mutex_;
+  std::condition_variable checkpoint_wake_;
+  uint64_t writes_ = 0;          // commits so far; guarded by checkpoint_mutex_
+  bool stopping_ = false;        // guarded by checkpoint_mutex_
+  std::thread checkpoint_thread_;
 
   std::mutex readers_mutex_;
   std::condition_variable reader_released_;

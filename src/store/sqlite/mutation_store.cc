@@ -69,13 +69,66 @@ constexpr const char kBlocksAt[] =
     "WHERE accepted_us = ?1";
 constexpr const char kReplacement[] =
     "SELECT new_niss, effective, replaced_us FROM niss_replacement WHERE old_niss = ?1";
+
+// Releases `subscriber`'s deliveries up to `acknowledged`: each copy's
+// mutation has one copy fewer (its payload goes with the last), wholly
+// acknowledged blocks are deleted, a partly acknowledged one keeps its mark.
+Status Release(Connection& connection, std::string_view subscriber, int64_t acknowledged) {
+  struct Done {
+    int64_t last, first, acked;
+    std::string entries;
+  };
+  std::vector<Done> blocks;
+  {
+    CARREFOUR_ASSIGN_OR_RETURN(Statement * query, connection.Prepare(kBlocksFrom));
+    ScopedReset reset(*query);
+    query->Bind(1, subscriber);
+    query->Bind(2, int64_t{0});
+    while (true) {
+      CARREFOUR_ASSIGN_OR_RETURN(bool row, query->Step());
+      if (!row || query->ColumnInt(1) > acknowledged) break;
+      blocks.push_back(Done{query->ColumnInt(0), query->ColumnInt(1), query->ColumnInt(2),
+                            std::string(query->ColumnText(4))});
+    }
+  }
+  CARREFOUR_ASSIGN_OR_RETURN(Statement * release, connection.Prepare(kReleaseCopy));
+  CARREFOUR_ASSIGN_OR_RETURN(Statement * remove, connection.Prepare(kDeleteBlock));
+  CARREFOUR_ASSIGN_OR_RETURN(Statement * advance, connection.Prepare(kAckBlock));
+  for (const Done& done : blocks) {
+    CARREFOUR_ASSIGN_OR_RETURN(internal::FeedBlock block,
+                               internal::FeedBlock::DecodeEntries(done.entries));
+    const int64_t upto = std::min(done.last, acknowledged);
+    if (upto <= done.acked) continue;  // acknowledged before: a late or repeated ack
+    for (int64_t cursor = std::max(done.acked + 1, done.first); cursor <= upto; ++cursor) {
+      const size_t k = static_cast<size_t>(cursor - done.first);
+      if (k >= block.entries.size()) return Internal("sqlite: a feed block is short");
+      ScopedReset reset(*release);
+      release->Bind(1, block.entries[k].mid);
+      CARREFOUR_ASSIGN_OR_RETURN(bool row, release->Step());
+      (void)row;
+    }
+    Statement* change = upto == done.last ? remove : advance;
+    ScopedReset reset(*change);
+    change->Bind(1, subscriber);
+    change->Bind(2, done.last);
+    if (change == advance) change->Bind(3, upto);
+    CARREFOUR_ASSIGN_OR_RETURN(bool row, change->Step());
+    (void)row;
+  }
+  return OkStatus();
+}
+
 }  // namespace
 
 Result<std::vector<bool>> SqliteMutationStore::AcceptMutations(
-    std::span<const NewMutation> mutations, int64_t now_us, const AuditTrail& trail) {
+    std::span<const NewMutation> mutations, int64_t now_us, const AuditTrail& trail,
+    std::span<const FeedAck> acks) {
   std::vector<bool> accepted(mutations.size(), false);
   Status status = database_.Write([&](Connection& connection) -> Status {
     std::fill(accepted.begin(), accepted.end(), false);
+    for (const FeedAck& ack : acks) {
+      CARREFOUR_RETURN_IF_ERROR(Release(connection, ack.subscriber, ack.acknowledged));
+    }
     CARREFOUR_ASSIGN_OR_RETURN(Statement * insert, connection.Prepare(kInsertMutation));
     std::vector<int64_t> mids(mutations.size(), 0);
     // Copies per subscriber, in batch order: (mutation index, copy index).
@@ -189,49 +242,8 @@ Result<std::vector<Delivery>> SqliteMutationStore::ReadFeed(std::string_view sub
     if (!checked.ok()) return Error(std::move(checked));
   }
   if (to_forget) {
-    Status forgotten = database_.Write([&](Connection& connection) -> Status {
-      struct Done {
-        int64_t last, first, acked;
-        std::string entries;
-      };
-      std::vector<Done> blocks;
-      {
-        CARREFOUR_ASSIGN_OR_RETURN(Statement * query, connection.Prepare(kBlocksFrom));
-        ScopedReset reset(*query);
-        query->Bind(1, subscriber);
-        query->Bind(2, int64_t{0});
-        while (true) {
-          CARREFOUR_ASSIGN_OR_RETURN(bool row, query->Step());
-          if (!row || query->ColumnInt(1) > acknowledged) break;
-          blocks.push_back(Done{query->ColumnInt(0), query->ColumnInt(1), query->ColumnInt(2),
-                                std::string(query->ColumnText(4))});
-        }
-      }
-      CARREFOUR_ASSIGN_OR_RETURN(Statement * release, connection.Prepare(kReleaseCopy));
-      CARREFOUR_ASSIGN_OR_RETURN(Statement * remove, connection.Prepare(kDeleteBlock));
-      CARREFOUR_ASSIGN_OR_RETURN(Statement * advance, connection.Prepare(kAckBlock));
-      for (const Done& done : blocks) {
-        CARREFOUR_ASSIGN_OR_RETURN(internal::FeedBlock block,
-                                   internal::FeedBlock::DecodeEntries(done.entries));
-        const int64_t upto = std::min(done.last, acknowledged);
-        for (int64_t cursor = std::max(done.acked + 1, done.first); cursor <= upto; ++cursor) {
-          const size_t k = static_cast<size_t>(cursor - done.first);
-          if (k >= block.entries.size()) return Internal("sqlite: a feed block is short");
-          ScopedReset reset(*release);
-          release->Bind(1, block.entries[k].mid);
-          CARREFOUR_ASSIGN_OR_RETURN(bool row, release->Step());
-          (void)row;
-        }
-        Statement* change = upto == done.last ? remove : advance;
-        ScopedReset reset(*change);
-        change->Bind(1, subscriber);
-        change->Bind(2, done.last);
-        if (change == advance) change->Bind(3, upto);
-        CARREFOUR_ASSIGN_OR_RETURN(bool row, change->Step());
-        (void)row;
-      }
-      return OkStatus();
-    });
+    Status forgotten = database_.Write(
+        [&](Connection& connection) { return Release(connection, subscriber, acknowledged); });
     if (!forgotten.ok()) return Error(std::move(forgotten));
   }
   std::vector<Delivery> out;

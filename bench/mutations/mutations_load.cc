@@ -13,7 +13,7 @@
 //       per message by the server processes (/proc/PID/io write_bytes);
 //   (b) PostgreSQL only (--raw-postgres URL): the same rows the intake
 //       writes (mutations with their payload, 3 feed blocks and counters,
-//       one audit record per mutation and the checkpoint) by COPY, one
+//       one audit record per mutation and the signed checkpoint) by COPY, one
 //       transaction per batch of 1000, in a database of the store's schema;
 //   (c) trickle: one mutation per request at a fixed rate (default 1000/s,
 //       open loop), the 3 subscribers long-polling: publish -> feed delay
@@ -602,10 +602,13 @@ class RawCopy {
         }
         records.complete();
       }
+      // The signed checkpoint saved with them (append-only, one per
+      // transaction; a signed note is about 200 bytes).
       transaction.exec_params(
-          "INSERT INTO audit_checkpoint (node, seq, hash, mac) VALUES ('raw', $1, $2, '') "
-          "ON CONFLICT (node) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
-          static_cast<int64_t>(seq_), std::string(64, 'd'));
+          "INSERT INTO audit_tree_head (node, tree_size, hash, root, note, time_us) "
+          "VALUES ('raw', $1, $2, $3, $4, $5)",
+          static_cast<int64_t>(seq_), std::string(64, 'd'), std::string(64, 'e'),
+          std::string(200, 'f'), now);
       transaction.commit();
     }
     return Seconds(MicrosNow() - start);

@@ -1,7 +1,6 @@
 #include "mutations/mutations.h"
 
 #include <algorithm>
-#include <future>
 #include <iterator>
 #include <map>
 #include <optional>
@@ -609,17 +608,12 @@ void MutationService::ReadFeed(std::string_view caller, std::optional<std::strin
   if (acknowledged) return Answer(std::move(waiter), /*final=*/false);
   // The acknowledgement joins the next group's transaction (with the other
   // feeds' and the publications': one durable write for them all); the
-  // read follows, on this thread, once it is durable (as when it was its
-  // own transaction here). Should it fail, the store's read acknowledges
-  // again and reports the error.
+  // read follows once it is durable. Should it fail, the store's read
+  // acknowledges again and reports the error.
   auto intake = std::make_shared<Intake>();
   intake->ack = store::FeedAck{waiter->caller, query->after};
-  auto written = std::make_shared<std::promise<void>>();
-  std::future<void> durable = written->get_future();
-  intake->acked = [written](const Status&) { written->set_value(); };
+  intake->acked = [this, waiter](const Status&) mutable { Answer(std::move(waiter), /*final=*/false); };
   Commit(std::move(intake));
-  durable.wait();
-  Answer(std::move(waiter), /*final=*/false);
 }
 
 // Reads the waiter's feed; answers when there is something, when `final`, or

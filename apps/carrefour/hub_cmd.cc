@@ -32,6 +32,12 @@ void AddHubCommands(CLI::App& app, int* exit_code) {
   command->add_option("--cert", options->cert, "Hub certificate (default DATA/pki/hub.crt)");
   command->add_option("--key", options->key, "Hub private key (default DATA/pki/hub.key)");
   command->add_option("--ca", options->ca, "Network CA certificate (default DATA/pki/ca.crt)");
+  command->add_option("--crl", options->crl,
+                      "CRL (PEM, signed by the network CA): certificates listed there are "
+                      "refused; reloaded with the definition");
+  command->add_flag("--refuse-stale-crl", options->refuse_stale_crl,
+                    "Refuse every handshake while the CRL is past its next-update time "
+                    "(default: go on with it and report it)");
   command->add_option("--store", options->store_url,
                       "sqlite:PATH or postgresql://... (default sqlite:DATA/hub.db)");
   command->add_option("--node", options->node_id,
@@ -43,8 +49,23 @@ void AddHubCommands(CLI::App& app, int* exit_code) {
   command->add_option("--admin-host", options->admin_hosts,
                       "A host name the admin listener answers to, beside localhost and IP "
                       "addresses (repeat for several); other Host headers are refused");
+  command->add_flag("--admin-insecure", options->admin_insecure,
+                    "Allow the admin listener on a non-loopback address without a token");
   command->add_option("--threads", options->threads, "API worker threads")->capture_default_str();
   command->add_option("--max-body", options->max_body_bytes, "Largest request body in bytes")
+      ->capture_default_str();
+  command->add_option("--max-connections", options->max_connections,
+                      "Concurrent API connections (0: from the open-file limit, logged)")
+      ->capture_default_str();
+  auto idle_timeout_s = std::make_shared<int>(60);
+  command
+      ->add_option("--idle-timeout", *idle_timeout_s,
+                   "Seconds a kept-alive API connection may stay silent between requests")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 86400));
+  command->add_option("--max-handshaking", options->max_handshaking,
+                      "Connections in their TLS handshake at once; the oldest is closed beyond "
+                      "it (0: a quarter of --max-connections)")
       ->capture_default_str();
   command->add_option("--provider-timeout-ms", *provider_timeout_ms,
                       "Time a provider has to answer")
@@ -82,12 +103,13 @@ void AddHubCommands(CLI::App& app, int* exit_code) {
       ->type_name("DURATION");
   auto log = AddLogOptions(command);
   command->callback([options, provider_timeout_ms, retention_s, retention_days, purge_interval_s, log,
-                     exit_code] {
+                     idle_timeout_s, exit_code] {
     if (!log->Apply()) {
       *exit_code = 2;
       return;
     }
     options->provider_timeout = std::chrono::milliseconds(*provider_timeout_ms);
+    options->idle_timeout = std::chrono::seconds(*idle_timeout_s);
     options->retention = *retention_days > 0 ? std::chrono::days(*retention_days)
                                              : std::chrono::seconds(*retention_s);
     options->purge_interval = std::chrono::seconds(*purge_interval_s);

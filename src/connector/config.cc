@@ -20,7 +20,7 @@ using network::Diagnostics;
 constexpr std::string_view kRootKeys[] = {"institution", "database", "tls",   "hub",
                                           "admin",       "provide",  "feed",  "outbox",
                                           "integrations"};
-constexpr std::string_view kTlsKeys[] = {"cert", "key", "ca"};
+constexpr std::string_view kTlsKeys[] = {"cert", "key", "ca", "crl", "refuse_stale_crl"};
 constexpr std::string_view kHubKeys[] = {"url", "timeout_ms", "retry_max_ms"};
 constexpr std::string_view kAdminKeys[] = {"listen"};
 constexpr std::string_view kProvideKeys[] = {"listen", "threads", "query_timeout_ms", "data_type"};
@@ -188,6 +188,14 @@ tl::expected<ConnectorConfig, Diagnostics> ParseConfigWithDiagnostics(
     if (auto v = reader.String("cert", true)) config.cert = Resolve(base, *v);
     if (auto v = reader.String("key", true)) config.key = Resolve(base, *v);
     if (auto v = reader.String("ca", true)) config.ca = Resolve(base, *v);
+    if (auto v = reader.String("crl", false)) config.crl = Resolve(base, *v);
+    if (const toml::node* refuse = tls->get("refuse_stale_crl")) {
+      if (const auto* flag = refuse->as_boolean()) {
+        config.refuse_stale_crl = flag->get();
+      } else {
+        reader.Error(LineOf(*refuse), "'refuse_stale_crl' in [tls] must be true or false");
+      }
+    }
   } else {
     top.Error(0, "[tls] is missing: the connector needs its certificate, key and the network CA");
   }

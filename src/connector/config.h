@@ -85,6 +85,12 @@ struct ConnectorConfig {
 
   // TLS identity (paths relative to the configuration file's folder).
   std::filesystem::path cert, key, ca;
+  // Optional CRL (PEM, signed by the network CA; `carrefour pki revoke`
+  // writes it): a hub certificate listed there is refused, both when the
+  // hub calls and when the connector calls it. refuse_stale_crl: refuse
+  // every handshake while the CRL is past its next-update.
+  std::filesystem::path crl;
+  bool refuse_stale_crl = false;
 
   std::string hub_url;  // https://host:port
   std::chrono::milliseconds hub_timeout{10000};

@@ -10,7 +10,9 @@
 
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
+#include <iterator>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -115,6 +117,11 @@ class SessionPool {
 
 }  // namespace
 
+net::TlsFiles TlsFilesOf(const ConnectorConfig& config) {
+  return net::TlsFiles{.cert = config.cert, .key = config.key, .ca = config.ca,
+                       .crl = config.crl, .refuse_stale_crl = config.refuse_stale_crl};
+}
+
 class Connector::Impl {
  public:
   Impl(ConnectorConfig config, std::unique_ptr<Database> database,
@@ -134,7 +141,7 @@ class Connector::Impl {
       options.address = address.first;
       options.port = address.second;
       options.threads = 2;
-      options.tls = net::TlsFiles{config_.cert, config_.key, config_.ca};
+      options.tls = TlsFilesOf(config_);
       options.max_body_bytes = 1 << 20;
       workers_ = std::make_unique<boost::asio::thread_pool>(config_.provide_threads);
       provide_ = std::make_unique<net::Server>(
@@ -173,6 +180,15 @@ class Connector::Impl {
     if (provide_) provide_->Stop();
     if (workers_) workers_->join();
     if (admin_) admin_->Stop();
+  }
+
+  // Both sides of the connector's TLS: the provide listener (the hub calls
+  // in) and the client (it calls the hub). Checked on the listener first:
+  // a broken file changes nothing.
+  Status ReloadTls() {
+    const net::TlsFiles files = TlsFilesOf(config_);
+    if (provide_) CARREFOUR_RETURN_IF_ERROR(provide_->ReloadTls(files));
+    return client_->ReloadTls(files);
   }
 
   uint16_t provide_port() const { return provide_ ? provide_->port() : 0; }
@@ -405,7 +421,7 @@ Result<std::unique_ptr<Connector>> Connector::Create(ConnectorConfig config) {
 
   CARREFOUR_ASSIGN_OR_RETURN(
       std::unique_ptr<net::Client> client,
-      net::Client::Create({.tls = net::TlsFiles{config.cert, config.key, config.ca},
+      net::Client::Create({.tls = TlsFilesOf(config),
                            .threads = 1,
                            .timeout = config.hub_timeout}));
   CARREFOUR_ASSIGN_OR_RETURN(net::Endpoint hub, net::Endpoint::Parse(config.hub_url, "hub"));
@@ -417,9 +433,70 @@ Connector::Connector(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Connector::~Connector() = default;
 Status Connector::Start() { return impl_->Start(); }
 void Connector::Stop() { impl_->Stop(); }
+Status Connector::ReloadTls() { return impl_->ReloadTls(); }
 uint16_t Connector::provide_port() const { return impl_->provide_port(); }
 uint16_t Connector::admin_port() const { return impl_->admin_port(); }
 ConnectorStats Connector::stats() const { return impl_->stats(); }
+
+namespace {
+
+std::string ReadText(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// SIGHUP. Renewed certificates (or a new CRL) under unchanged paths are the
+// common case: they are reloaded in place, nothing stops. A changed
+// configuration is checked whole (file, database, statements) before the
+// running connector is touched; only then is it stopped and the new one
+// started. Should the new one fail to start (its port taken, say), the old
+// configuration is started again.
+void Reload(const std::filesystem::path& config_file, std::string* loaded_text,
+            std::unique_ptr<Connector>* connector) {
+  std::string text = ReadText(config_file);
+  if (text == *loaded_text) {
+    Status reloaded = (*connector)->ReloadTls();
+    if (reloaded.ok()) {
+      spdlog::info("carrefour connector: TLS files reloaded");
+    } else {
+      spdlog::error("carrefour connector: TLS reload refused, the previous files stay: {}",
+                    reloaded.message());
+    }
+    return;
+  }
+  Result<ConnectorConfig> config = LoadConfig(config_file);
+  Result<std::unique_ptr<Connector>> next =
+      config ? Connector::Create(std::move(*config))
+             : Result<std::unique_ptr<Connector>>(Error(config.error()));
+  if (!next) {
+    spdlog::error("carrefour connector: reload refused, the running configuration stays:\n{}",
+                  next.error().message());
+    return;
+  }
+  (*connector)->Stop();
+  Status started = (*next)->Start();
+  if (started.ok()) {
+    *connector = std::move(*next);
+    *loaded_text = std::move(text);
+    spdlog::info("carrefour connector: configuration reloaded");
+    return;
+  }
+  spdlog::error("carrefour connector: the new configuration did not start ({}); restarting the "
+                "previous one",
+                started.message());
+  next->reset();
+  auto previous = ParseConfigWithDiagnostics(*loaded_text, config_file);
+  Result<std::unique_ptr<Connector>> again =
+      previous ? Connector::Create(std::move(*previous))
+               : Result<std::unique_ptr<Connector>>(Error(Internal("the previous file changed")));
+  if (again && (*again)->Start().ok()) {
+    *connector = std::move(*again);
+  } else {
+    spdlog::critical("carrefour connector: the previous configuration did not restart either");
+  }
+}
+
+}  // namespace
 
 int RunConnector(const std::filesystem::path& config_file, bool check_only) {
   Result<ConnectorConfig> config = LoadConfig(config_file);
@@ -444,7 +521,9 @@ int RunConnector(const std::filesystem::path& config_file, bool check_only) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::string loaded_text = ReadText(config_file);
 
   Status started = (*connector)->Start();
   if (!started.ok()) {
@@ -464,12 +543,16 @@ int RunConnector(const std::filesystem::path& config_file, bool check_only) {
   }
   std::cout << line << std::endl;
 
-  int signal = 0;
-  while (sigwait(&signals, &signal) != 0) {
+  for (;;) {
+    int signal = 0;
+    if (sigwait(&signals, &signal) != 0) continue;
+    if (signal != SIGHUP) {
+      spdlog::info("carrefour connector {}: stopping (signal {})", institution, signal);
+      (*connector)->Stop();
+      return 0;
+    }
+    Reload(config_file, &loaded_text, &*connector);
   }
-  spdlog::info("carrefour connector {}: stopping (signal {})", institution, signal);
-  (*connector)->Stop();
-  return 0;
 }
 
 }  // namespace carrefour::connector

@@ -58,6 +58,11 @@ class Connector {
   // Stops the loops (a change being applied finishes or rolls back), then
   // the listeners. Idempotent.
   void Stop();
+  // Re-reads the TLS files of the configuration (certificate, key, CA,
+  // CRL) without stopping anything: new handshakes use them, open
+  // connections whose peer is now refused close after their request.
+  // On error nothing changes.
+  Status ReloadTls();
 
   uint16_t provide_port() const;  // 0 when not providing
   uint16_t admin_port() const;    // 0 when disabled
@@ -72,6 +77,10 @@ class Connector {
 
 // The command: loads `config_file`, checks it (and stops there when
 // `check_only`), runs until SIGINT/SIGTERM. Prints where it listens on stdout.
+// SIGHUP reloads: the TLS files in place when the configuration file is
+// unchanged; otherwise the new configuration is checked (database and
+// statements included) and, if valid, replaces the running one (its
+// listeners restart); a broken one is refused and the old one keeps running.
 // Exit codes: 0 clean stop (or a valid check), 1 a configuration or start-up
 // error (printed on stderr).
 int RunConnector(const std::filesystem::path& config_file, bool check_only);

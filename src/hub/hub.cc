@@ -1,13 +1,19 @@
 #include "hub/hub.h"
 
+#include <arpa/inet.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
+#include <cmath>
 #include <charconv>
 #include <condition_variable>
 #include <cstdio>
@@ -32,6 +38,7 @@
 #include "hub/console_api.h"
 #include "hub/live_stats.h"
 #include "hub/metrics.h"
+#include "hub/rate_limiter.h"
 #include "logging/logging.h"
 #include "version/version.h"
 #include "metrics/text.h"
@@ -112,6 +119,41 @@ class NetGateway : public exchange::ProviderGateway {
   net::Client& client_;
 };
 
+// Whether an Authorization header carries the admin token. Both sides are
+// hashed first and the digests compared in constant time: neither the
+// token's bytes nor its length can be found by timing the answers.
+bool AdminTokenMatches(std::string_view header, const std::string& token) {
+  const std::string expected = "Bearer " + token;
+  unsigned char given_digest[EVP_MAX_MD_SIZE], expected_digest[EVP_MAX_MD_SIZE];
+  unsigned int given_size = 0, expected_size = 0;
+  if (EVP_Digest(header.data(), header.size(), given_digest, &given_size, EVP_sha256(), nullptr) != 1 ||
+      EVP_Digest(expected.data(), expected.size(), expected_digest, &expected_size, EVP_sha256(),
+                 nullptr) != 1 ||
+      given_size != expected_size) {
+    return false;
+  }
+  return CRYPTO_memcmp(given_digest, expected_digest, expected_size) == 0;
+}
+
+// SPEC.md section 4: 429 rate-limited, with Retry-After in whole seconds.
+// Not a Status: nothing but this answer ever carries it (never audited,
+// never a provider's result).
+net::Response RateLimitedResponse(const std::string& message, int64_t retry_after) {
+  json::object error{{"code", "rate-limited"}, {"message", message}};
+  net::Response response = net::Response::Json(429, json::serialize(json::object{{"error", std::move(error)}}));
+  response.headers.emplace_back("Retry-After", std::to_string(retry_after));
+  return response;
+}
+
+bool IsLoopback(const std::string& host) {
+  if (host == "localhost") return true;
+  in_addr v4{};
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, host.c_str(), &v6) == 1) return IN6_IS_ADDR_LOOPBACK(&v6);
+  return false;
+}
+
 json::object EntryJson(const directory::Entry& entry, bool with_institution) {
   json::object out;
   out["niss"] = entry.niss;
@@ -159,6 +201,7 @@ class Hub::Impl {
   Status Start();
   Status Reload();
   void Stop();
+  void WarnAboutTls();
 
   std::shared_ptr<const directory::DecisionEngine> engine() const {
     return std::atomic_load(&engine_);
@@ -187,8 +230,17 @@ class Hub::Impl {
   std::unique_ptr<net::Server> api_;
   std::unique_ptr<net::Server> admin_;
   Metrics metrics_;
+  RateLimiter quotas_;  // [[quota]]: checked before any work on a request
   std::atomic<bool> ready_{false};
   std::atomic<uint64_t> reloads_{0}, reload_failures_{0};
+  // What the loaded TLS files say about expiry (for /metrics and warnings).
+  mutable std::mutex tls_mu_;
+  std::optional<net::TlsFacts> tls_facts_;  // guarded by tls_mu_
+
+  net::TlsFiles TlsFiles() const {
+    return net::TlsFiles{.cert = options_.cert, .key = options_.key, .ca = options_.ca,
+                         .crl = options_.crl, .refuse_stale_crl = options_.refuse_stale_crl};
+  }
 
   // Readiness (/readyz): a thread checks twice a second that the store
   // answers and that the audit log is not failing; a hub that cannot serve
@@ -221,6 +273,18 @@ class Hub::Impl {
 
 Status Hub::Impl::Start() {
   if (options_.data_dir.empty()) return InvalidRequest("--data is required");
+  // Checked before anything is opened: the admin listener serves the audit
+  // trail and the directory.
+  if (!options_.admin.empty()) {
+    CARREFOUR_ASSIGN_OR_RETURN(auto admin, net::ParseListenAddress(options_.admin, "--admin"));
+    if (!IsLoopback(admin.first) && options_.admin_token.empty() && !options_.admin_insecure) {
+      return InvalidRequest(fmt::format(
+          "refusing to open the admin listener on {} without a token: it serves the audit "
+          "trail and the directory. Set --admin-token (or CARREFOUR_ADMIN_TOKEN), listen on a "
+          "loopback address, or pass --admin-insecure if the network around it is trusted",
+          options_.admin));
+    }
+  }
   std::error_code ec;
   std::filesystem::create_directories(options_.data_dir, ec);
   if (ec) return InvalidRequest(fmt::format("cannot create {}: {}", options_.data_dir.string(), ec.message()));
@@ -280,7 +344,10 @@ Status Hub::Impl::Start() {
   audit_ = std::move(*audit);
   audit_trees_ = std::make_unique<audit::AuditTrees>(store_->audit());
 
-  net::TlsFiles tls{options_.cert, options_.key, options_.ca};
+  net::TlsFiles tls = TlsFiles();
+  Result<net::TlsFacts> facts = net::InspectTlsFiles(tls);
+  if (!facts) return facts.error().WithContext("TLS files");
+  tls_facts_ = std::move(*facts);
   Result<std::unique_ptr<net::Client>> client =
       net::Client::Create({.tls = tls, .threads = 2, .timeout = options_.provider_timeout});
   if (!client) return client.error().WithContext("provider client");
@@ -327,6 +394,20 @@ Status Hub::Impl::Start() {
   api_options.tls = tls;
   api_options.max_body_bytes = options_.max_body_bytes;
   api_options.max_connections = options_.max_connections;
+  if (api_options.max_connections == 0) {
+    // Every connection is a file descriptor. A tenth of the limit (at least
+    // 64) stays for the store, the provider pools, the admin listener,
+    // the audit files and the accept that must fail gracefully.
+    rlimit files{};
+    getrlimit(RLIMIT_NOFILE, &files);
+    uint64_t limit = files.rlim_cur == RLIM_INFINITY ? 1'000'000 : files.rlim_cur;
+    uint64_t reserve = std::max<uint64_t>(64, limit / 10);
+    api_options.max_connections = limit > reserve + 16 ? limit - reserve : 16;
+    spdlog::info("serving up to {} API connections (open-file limit {})",
+                 api_options.max_connections, limit);
+  }
+  api_options.max_handshaking = options_.max_handshaking;
+  api_options.idle_timeout = options_.idle_timeout;
   api_ = std::make_unique<net::Server>(
       api_options, [this](net::Request&& request, net::Responder respond) {
         HandleApi(std::move(request), std::move(respond));
@@ -350,6 +431,7 @@ Status Hub::Impl::Start() {
   }
   StartHealthChecks();
   ready_ = true;
+  WarnAboutTls();
   return OkStatus();
 }
 
@@ -386,6 +468,47 @@ void Hub::Impl::StopHealthChecks() {
   if (health_.joinable()) health_.join();
 }
 
+namespace {
+
+// Warnings start this long before a certificate expires: time enough to
+// issue, deploy and reload a new one without hurry.
+constexpr std::chrono::hours kExpiryWarning = std::chrono::days(30);
+
+double SecondsUntil(std::chrono::system_clock::time_point when) {
+  return std::chrono::duration<double>(when - std::chrono::system_clock::now()).count();
+}
+
+}  // namespace
+
+void Hub::Impl::WarnAboutTls() {
+  std::optional<net::TlsFacts> facts;
+  {
+    std::lock_guard lock(tls_mu_);
+    facts = tls_facts_;
+  }
+  if (!facts) return;
+  auto now = std::chrono::system_clock::now();
+  auto warn_expiry = [&](std::string_view what, std::chrono::system_clock::time_point not_after) {
+    if (not_after - now > kExpiryWarning) return;
+    double days = SecondsUntil(not_after) / 86400;
+    if (days <= 0) {
+      spdlog::error("the {} has EXPIRED ({:.1f} days ago): issue a new one and reload", what, -days);
+    } else {
+      spdlog::warn("the {} expires in {:.1f} days: issue a new one and reload", what, days);
+    }
+  };
+  warn_expiry(fmt::format("hub certificate {} (CN={}, serial {})", options_.cert.string(),
+                          facts->cert_cn, facts->cert_serial),
+              facts->cert_not_after);
+  warn_expiry(fmt::format("network CA certificate {}", options_.ca.string()), facts->ca_not_after);
+  if (facts->crl_next_update && *facts->crl_next_update < now) {
+    spdlog::error("the CRL {} is past its next-update time ({:.1f} hours ago): sign a fresh one "
+                  "(`carrefour pki crl`) and reload{}",
+                  options_.crl.string(), -SecondsUntil(*facts->crl_next_update) / 3600,
+                  options_.refuse_stale_crl ? "; until then every handshake is refused" : "");
+  }
+}
+
 Status Hub::Impl::Reload() {
   std::lock_guard lock(reload_mu_);
   Result<network::Definition> definition = network::LoadDefinition(options_.network_file);
@@ -393,6 +516,26 @@ Status Hub::Impl::Reload() {
     reload_failures_.fetch_add(1);
     return definition.error();
   }
+  // The TLS files next (SPEC.md section 6), all checked before anything
+  // changes: a broken file leaves the old definition and files in force.
+  const net::TlsFiles tls = TlsFiles();
+  Result<net::TlsFacts> facts = net::InspectTlsFiles(tls);
+  Status tls_loaded = facts ? api_->ReloadTls(tls) : facts.error();
+  if (!tls_loaded.ok()) {
+    reload_failures_.fetch_add(1);
+    return tls_loaded.WithContext("TLS files");
+  }
+  // The same files, already loaded once above: this cannot fail short of
+  // the files changing in between, which is reported.
+  if (Status client = client_->ReloadTls(tls); !client.ok()) {
+    reload_failures_.fetch_add(1);
+    return client.WithContext("TLS files (provider client)");
+  }
+  {
+    std::lock_guard tls_lock(tls_mu_);
+    tls_facts_ = std::move(*facts);
+  }
+  WarnAboutTls();
   std::atomic_store(&engine_, std::shared_ptr<const directory::DecisionEngine>(
                                   std::make_shared<directory::DecisionEngine>(
                                       std::make_shared<const network::Definition>(std::move(*definition)))));
@@ -400,7 +543,7 @@ Status Hub::Impl::Reload() {
   audit::Record record;
   record.kind = audit::Kind::kAdmin;
   record.request_id = audit::NewRequestId();
-  record.reason = "network definition reloaded";
+  record.reason = "network definition and TLS files reloaded";
   record.detail = options_.network_file.string();
   return audit_->AppendAndWait(std::move(record));
 }
@@ -479,6 +622,15 @@ void Hub::Impl::HandleApi(net::Request&& request, net::Responder respond) {
   if (caller->id == engine->definition()->bis_register().institution) {  // the hub itself
     return answer(net::ErrorResponse(UnknownInstitution(fmt::format(
         "'{}' is the hub's own BIS register: no certificate speaks for it", request.peer))));
+  }
+  // Before any work (parsing, the directory, the store): an institution over
+  // its quota costs the hub only this.
+  if (std::optional<int64_t> wait = quotas_.Acquire(caller->id, engine->definition()->QuotaFor(*caller))) {
+    return answer(RateLimitedResponse(
+        fmt::format("{} is over its quota of {} requests per second; retry after {} s",
+                    caller->id, engine->definition()->QuotaFor(*caller)->requests_per_second,
+                    *wait),
+        *wait));
   }
   if (request.path == "/v1/consultations" || request.path == "/v1/consultations/batch") {
     if (request.method != "POST") return answer(net::ErrorResponse(InvalidRequest("use POST")));
@@ -689,7 +841,7 @@ void Hub::Impl::HandleAdmin(net::Request&& request, std::function<void(net::Resp
   }
   if (!options_.admin_token.empty()) {
     std::optional<std::string_view> auth = request.Header("authorization");
-    if (!auth || *auth != "Bearer " + options_.admin_token) {
+    if (!auth || !AdminTokenMatches(*auth, options_.admin_token)) {
       return respond(net::ErrorResponse(NotAuthorized("the admin endpoints need 'Authorization: Bearer <token>'")));
     }
   }
@@ -1063,6 +1215,36 @@ std::string Hub::Impl::MetricsText() const {
     gauge("carrefour_connections_open", "Open API connections.", stats.connections_open);
     gauge("carrefour_connections_rejected_total", "Connections refused over the cap.", stats.connections_rejected, "counter");
     gauge("carrefour_handshake_failures_total", "Failed TLS handshakes.", stats.handshake_failures, "counter");
+    gauge("carrefour_handshakes_revoked_total", "Handshakes refused for a revoked certificate.",
+          stats.handshakes_revoked, "counter");
+    gauge("carrefour_connections_shed_total",
+          "Connections closed in their TLS handshake to keep the handshake budget.",
+          stats.connections_shed, "counter");
+    gauge("carrefour_connections_revoked_total",
+          "Connections closed by a reload: their certificate is no longer accepted.",
+          stats.connections_revoked, "counter");
+  }
+  std::optional<net::TlsFacts> facts;
+  {
+    std::lock_guard lock(tls_mu_);
+    facts = tls_facts_;
+  }
+  if (facts) {
+    out.Family("carrefour_certificate_expiry_seconds", "gauge",
+               "Seconds until the certificate expires (negative: expired); warnings from 30 days "
+               "before.");
+    out.Sample("carrefour_certificate_expiry_seconds", {{"certificate", "hub"}},
+               std::round(SecondsUntil(facts->cert_not_after)));
+    out.Sample("carrefour_certificate_expiry_seconds", {{"certificate", "ca"}},
+               std::round(SecondsUntil(facts->ca_not_after)));
+    if (facts->crl_next_update) {
+      double due = SecondsUntil(*facts->crl_next_update);
+      out.Family("carrefour_crl_next_update_seconds", "gauge",
+                 "Seconds until the CRL's next-update (negative: stale).");
+      out.Sample("carrefour_crl_next_update_seconds", {}, std::round(due));
+      out.Family("carrefour_crl_stale", "gauge", "1 while the CRL is past its next-update.");
+      out.Sample("carrefour_crl_stale", {}, due < 0 ? 1 : 0);
+    }
   }
   if (mutations_) out.Append(mutations_->Metrics());
   if (store_) {
@@ -1072,6 +1254,7 @@ std::string Hub::Impl::MetricsText() const {
   }
   gauge("carrefour_ready", "1 when /readyz answers 200.",
         ready_ && healthy_ && !(audit_ && audit_->failing()) ? 1 : 0);
+  out.Append(quotas_.Metrics());
   gauge("carrefour_reloads_total", "Successful definition reloads.", reloads_.load(), "counter");
   gauge("carrefour_reload_failures_total", "Refused definition reloads.", reload_failures_.load(), "counter");
   out.Standard();  // carrefour_build_info and process_*
@@ -1092,11 +1275,28 @@ Result<std::unique_ptr<Hub>> Hub::Start(HubOptions options, const Clock& clock) 
 }
 
 Status Hub::Reload() { return impl_->Reload(); }
+void Hub::WarnAboutTls() { impl_->WarnAboutTls(); }
 void Hub::Stop() {
   if (impl_) impl_->Stop();
 }
 uint16_t Hub::api_port() const { return impl_->api_ ? impl_->api_->port() : 0; }
 uint16_t Hub::admin_port() const { return impl_->admin_ ? impl_->admin_->port() : 0; }
+
+uint64_t RaiseOpenFileLimit() {
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) != 0) return 0;
+  const rlim_t before = files.rlim_cur;
+  if (files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &files) != 0) {
+      spdlog::warn("cannot raise the open-file limit from {} to {}: {}", before, files.rlim_max,
+                   std::strerror(errno));
+      return before;
+    }
+    spdlog::info("open-file limit raised from {} to {}", before, files.rlim_cur);
+  }
+  return files.rlim_cur;
+}
 
 int RunHub(HubOptions options) {
   // Signals are taken synchronously by this thread only: block them before
@@ -1111,6 +1311,8 @@ int RunHub(HubOptions options) {
   // Everything the hub creates (database, WAL, research extracts, keys) is
   // for its own user only, whatever umask it was started with.
   ::umask(077);
+  // Before any connection: the limit sizes the connection budget.
+  RaiseOpenFileLimit();
   Result<std::unique_ptr<Hub>> hub = Hub::Start(options);
   if (!hub) {
     std::fprintf(stderr, "carrefour hub: %s\n", hub.error().ToString().c_str());
@@ -1128,12 +1330,18 @@ int RunHub(HubOptions options) {
                options.listen.c_str(), (*hub)->api_port(), options.admin.c_str(), (*hub)->admin_port());
   std::fflush(stdout);
   for (;;) {
-    int signal = 0;
-    if (sigwait(&signals, &signal) != 0) continue;
+    // Woken every hour to repeat the expiry warnings: a certificate that
+    // expires in a month must not be noticed only when it stops working.
+    const timespec hour{3600, 0};
+    int signal = sigtimedwait(&signals, nullptr, &hour);
+    if (signal < 0) {
+      if (errno == EAGAIN) (*hub)->WarnAboutTls();
+      continue;
+    }
     if (signal == SIGHUP) {
       Status reloaded = (*hub)->Reload();
       if (reloaded.ok()) {
-        std::fprintf(stdout, "carrefour hub: network definition reloaded\n");
+        std::fprintf(stdout, "carrefour hub: network definition and TLS files reloaded\n");
         logging::Event(spdlog::level::info, "reloaded", {{"by", "SIGHUP"}});
       } else {
         logging::Event(spdlog::level::err, "reload refused",

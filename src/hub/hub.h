@@ -32,6 +32,12 @@ struct HubOptions {
   std::string admin = "127.0.0.1:8080";
   // Defaults: DATA/pki/hub.crt, DATA/pki/hub.key, DATA/pki/ca.crt.
   std::filesystem::path cert, key, ca;
+  // Optional CRL (SPEC.md section 2, `--crl`): client and provider
+  // certificates listed there are refused. Re-read by Reload().
+  std::filesystem::path crl;
+  // A CRL past its next-update is reported (log, metric); with this set,
+  // handshakes are refused until a fresh one is reloaded.
+  bool refuse_stale_crl = false;
   // Default "sqlite:DATA/hub.db".
   std::string store_url;
   // This process's audit chain; unique per hub process sharing a store.
@@ -43,10 +49,22 @@ struct HubOptions {
   // listener answers: requests naming another host are refused, as a DNS
   // rebinding page's would be (hub/admin_guard.h).
   std::vector<std::string> admin_hosts;
+  // The admin listener holds the whole audit trail: on an address other than
+  // loopback it needs admin_token, unless this says the network around it
+  // is trusted (`--admin-insecure`).
+  bool admin_insecure = false;
   int threads = 4;
   size_t max_body_bytes = 8 << 20;
   std::chrono::milliseconds provider_timeout{2000};
-  size_t max_connections = 4096;
+  // Concurrent API connections; 0: sized from the open-file limit (most of
+  // it, minus a reserve for the store, the provider pools, the admin
+  // listener and files). RunHub raises the soft limit to the hard one first.
+  size_t max_connections = 0;
+  // Connections in their TLS handshake at once (0: a quarter of
+  // max_connections); the oldest is closed beyond it (net::ServerOptions).
+  size_t max_handshaking = 0;
+  // How long a kept-alive API connection may stay silent between requests.
+  std::chrono::milliseconds idle_timeout{60000};
   // Mutations (SPEC.md section 4.3): deliveries and the identities of
   // mutations are kept this long at most (acknowledged ones go sooner); a
   // retention pass runs every purge_interval. Both at least one second.
@@ -64,9 +82,16 @@ class Hub {
   static Result<std::unique_ptr<Hub>> Start(HubOptions options, const Clock& clock = SystemClock());
   ~Hub();  // Stop()
 
-  // Re-reads the network definition; a broken one is refused (its
-  // file:line errors returned) and the old one stays in force.
+  // Re-reads the network definition and the TLS files (certificate, key,
+  // CA, CRL: SPEC.md section 6). Anything broken is refused (its errors
+  // returned) and everything old stays in force. New handshakes then use
+  // the new files; requests in flight finish, except on a connection whose
+  // client certificate is now revoked: it is closed at once.
   Status Reload();
+  // Logs a warning for a certificate (the hub's, the CA's) that expires
+  // within 30 days and for a CRL past its next-update. Start() and Reload()
+  // call it; RunHub also calls it every hour.
+  void WarnAboutTls();
   // Stops accepting, lets requests in flight finish, flushes the audit log.
   void Stop();
 
@@ -79,6 +104,11 @@ class Hub {
   explicit Hub(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// Raises this process's open-file soft limit to its hard limit (a service
+// manager typically starts processes at 1024) and returns the new soft
+// limit; logs what it did.
+uint64_t RaiseOpenFileLimit();
 
 // Starts a hub and serves until SIGTERM/SIGINT; SIGHUP reloads. Returns the
 // process exit code (0 after a clean stop, 1 when it could not start).

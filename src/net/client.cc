@@ -75,6 +75,7 @@ class Client::Impl {
   ~Impl();
 
   Status Start();
+  Status ReloadTls(const TlsFiles& files);
   void Send(const Endpoint& endpoint, ClientRequest request, Callback callback);
   bool OnClientThread() const;
 
@@ -99,7 +100,9 @@ class Client::Impl {
   const ClientOptions options_;
   // Declared before everything that holds sockets or timers on it.
   asio::io_context ioc;
-  std::optional<ssl::context> tls;
+  // Null without TLS. Swapped whole by ReloadTls (atomic_load/atomic_store);
+  // a connection keeps the one it was opened with.
+  std::shared_ptr<ssl::context> tls;
   std::atomic<bool> stopping{false};
 
   std::atomic<uint64_t> calls{0};
@@ -135,6 +138,10 @@ class Pool : public std::enable_shared_from_this<Pool> {
   void Discard();
   // Client shutdown: fail the waiters, close the idle connections.
   void Shutdown();
+  // After a TLS reload: idle connections (made with the old identity and
+  // CA/CRL) are closed; busy ones finish their call, then the next call
+  // opens a fresh one.
+  void DropIdle();
 
  private:
   std::shared_ptr<ConnectionBase> NewConnection();
@@ -211,7 +218,8 @@ class Connection final : public ConnectionBase {
     connected_ = false;
     buffer_.clear();
     if constexpr (kTls) {
-      stream_.emplace(beast::tcp_stream(strand_), *impl_->tls);
+      context_ = std::atomic_load(&impl_->tls);
+      stream_.emplace(beast::tcp_stream(strand_), *context_);
     } else {
       stream_.emplace(strand_);
     }
@@ -315,6 +323,10 @@ class Connection final : public ConnectionBase {
     response.status = static_cast<int>(message.result_int());
     auto content_type = message.find(http::field::content_type);
     if (content_type != message.end()) response.content_type = std::string(content_type->value());
+    // Only the one header callers act on (SPEC.md section 4: 429's
+    // Retry-After); copying every header would cost each call.
+    auto retry_after = message.find(http::field::retry_after);
+    if (retry_after != message.end()) response.retry_after = std::string(retry_after->value());
     response.body = std::move(message.body());
     // Leftover bytes after a complete response mean the stream is out of
     // step: such a connection is not reused.
@@ -375,6 +387,7 @@ class Connection final : public ConnectionBase {
   std::vector<tcp::endpoint> endpoints_;
   // Recreated for each new TCP connection: an SSL stream cannot be reused
   // once shut down.
+  std::shared_ptr<ssl::context> context_;  // outlives stream_ (declared before)
   std::optional<Stream> stream_;
   beast::flat_buffer buffer_;
   std::optional<http::response_parser<http::string_body>> parser_;
@@ -500,6 +513,16 @@ void Pool::Discard() {
   NewConnection()->Run(std::move(next));
 }
 
+void Pool::DropIdle() {
+  std::vector<std::shared_ptr<ConnectionBase>> idle;
+  {
+    std::lock_guard lock(mu_);
+    idle.swap(idle_);
+    open_ -= idle.size();
+  }
+  for (const auto& connection : idle) connection->Close();
+}
+
 void Pool::Shutdown() {
   std::vector<std::shared_ptr<ConnectionBase>> idle;
   std::deque<std::shared_ptr<Call>> waiters;
@@ -521,10 +544,24 @@ Status Client::Impl::Start() {
   if (options_.tls) {
     CARREFOUR_ASSIGN_OR_RETURN(ssl::context context,
                                internal::MakeTlsContext(*options_.tls, internal::TlsRole::kClient));
-    tls.emplace(std::move(context));
+    std::atomic_store(&tls, std::make_shared<ssl::context>(std::move(context)));
   }
   work_.emplace(ioc.get_executor());
   for (int i = 0; i < options_.threads; ++i) threads_.emplace_back([this] { ioc.run(); });
+  return OkStatus();
+}
+
+Status Client::Impl::ReloadTls(const TlsFiles& files) {
+  if (!options_.tls) return InvalidRequest("a client without TLS has none to reload");
+  CARREFOUR_ASSIGN_OR_RETURN(ssl::context context,
+                             internal::MakeTlsContext(files, internal::TlsRole::kClient));
+  std::atomic_store(&tls, std::make_shared<ssl::context>(std::move(context)));
+  std::vector<std::shared_ptr<Pool>> pools;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [key, pool] : pools_) pools.push_back(pool);
+  }
+  for (const auto& pool : pools) pool->DropIdle();
   return OkStatus();
 }
 
@@ -571,7 +608,7 @@ std::shared_ptr<Pool> Client::Impl::PoolFor(const Endpoint& endpoint) {
 void Client::Impl::Send(const Endpoint& endpoint, ClientRequest request, Callback callback) {
   calls.fetch_add(1);
   if (stopping.load()) return FailLater(std::move(callback), Unavailable("client shut down"));
-  if (endpoint.tls && !tls) {
+  if (endpoint.tls && !options_.tls) {
     return FailLater(std::move(callback),
                      InvalidRequest("cannot call " + endpoint.ToString() +
                                     ": this client has no TLS identity"));
@@ -696,6 +733,8 @@ Result<ClientResponse> Client::GetSync(const Endpoint& endpoint, std::string tar
   request.target = std::move(target);
   return SendSync(endpoint, std::move(request));
 }
+
+Status Client::ReloadTls(const TlsFiles& files) { return impl_->ReloadTls(files); }
 
 ClientStats Client::stats() const {
   ClientStats stats;

@@ -73,6 +73,7 @@ struct ClientResponse {
   int status = 0;
   std::string content_type;
   std::string body;
+  std::string retry_after;  // the Retry-After header, if any (429, 503)
 };
 
 // Errors given to callbacks: kUnavailable (connection refused or reset, TLS
@@ -116,6 +117,12 @@ class Client {
   Result<ClientResponse> SendSync(const Endpoint& endpoint, ClientRequest request);
   Result<ClientResponse> PostSync(const Endpoint& endpoint, std::string target, std::string body);
   Result<ClientResponse> GetSync(const Endpoint& endpoint, std::string target);
+
+  // New TLS files (a renewed certificate, a new CA or CRL) for the
+  // connections opened from now on; idle pooled connections are closed, so
+  // the next call to any endpoint handshakes with them. Calls in flight
+  // finish on their connection. On error nothing changes. Errors as Create.
+  Status ReloadTls(const TlsFiles& files);
 
   ClientStats stats() const;
 

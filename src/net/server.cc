@@ -16,6 +16,7 @@
 #include <exception>
 #include <future>
 #include <iterator>
+#include <list>
 #include <mutex>
 #include <thread>
 #include <type_traits>
@@ -29,6 +30,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <spdlog/spdlog.h>
 
 #include "net/internal/text.h"
 #include "net/internal/tls.h"
@@ -95,7 +97,9 @@ struct Core : std::enable_shared_from_this<Core> {
   const Handler handler;
   // Declared before everything that holds sockets or timers on it.
   asio::io_context ioc;
-  std::optional<ssl::context> tls;
+  // Null on a plain-HTTP server. Swapped whole by ReloadTls (atomic_load /
+  // atomic_store): each session keeps the context it was accepted with.
+  std::shared_ptr<ssl::context> tls;
   tcp::acceptor acceptor;
   asio::steady_timer accept_backoff;
 
@@ -107,6 +111,9 @@ struct Core : std::enable_shared_from_this<Core> {
   std::atomic<uint64_t> requests_in_flight{0};
   std::atomic<uint64_t> bad_requests{0};
   std::atomic<uint64_t> timeouts{0};
+  std::atomic<uint64_t> handshakes_revoked{0};
+  std::atomic<uint64_t> connections_revoked{0};
+  std::atomic<uint64_t> connections_shed{0};
 
   // Set when Stop() begins: no new requests are read.
   std::atomic<bool> draining{false};
@@ -114,6 +121,9 @@ struct Core : std::enable_shared_from_this<Core> {
   std::mutex mu;
   // Live sessions, so that Stop() can reach them. Guarded by mu.
   std::unordered_map<SessionBase*, std::weak_ptr<SessionBase>> sessions;
+  // TLS sessions still in their handshake, oldest first (the budget of
+  // ServerOptions::max_handshaking). Guarded by mu.
+  std::list<std::weak_ptr<SessionBase>> handshaking;
   // Set once the threads are about to be joined: responders may no longer
   // post work to the io_context (nobody would run it). Guarded by mu.
   bool stopped = false;
@@ -143,6 +153,17 @@ class SessionBase : public std::enable_shared_from_this<SessionBase> {
     core_->connections_open.fetch_sub(1);
     std::lock_guard lock(core_->mu);
     core_->sessions.erase(this);
+    if (handshaking_at_) core_->handshaking.erase(*handshaking_at_);
+  }
+
+  // Called with core_->mu held: the session's place in core_->handshaking.
+  std::optional<std::list<std::weak_ptr<SessionBase>>::iterator> handshaking_at_;
+
+  // The handshake is over (either way): the session leaves the budget.
+  void EndHandshake() {
+    std::lock_guard lock(core_->mu);
+    if (handshaking_at_) core_->handshaking.erase(*handshaking_at_);
+    handshaking_at_.reset();
   }
   SessionBase(const SessionBase&) = delete;
   SessionBase& operator=(const SessionBase&) = delete;
@@ -163,6 +184,11 @@ class SessionBase : public std::enable_shared_from_this<SessionBase> {
   }
 
   bool abandoned() const { return closed_.load() || core_->draining.load(); }
+
+  // From any thread, after a TLS reload: close at once if `context` no
+  // longer accepts the peer's certificate (revoked, or no longer issued by a
+  // trusted CA).
+  virtual void Recheck(std::shared_ptr<ssl::context> context) = 0;
 
  protected:
   // Only ever touched on the strand, apart from the constructor/destructor.
@@ -213,7 +239,9 @@ class Session final : public SessionBase {
   using Stream = std::conditional_t<kTls, beast::ssl_stream<beast::tcp_stream>, beast::tcp_stream>;
 
   Session(std::shared_ptr<Core> core, tcp::socket&& socket)
-      : SessionBase(std::move(core), socket.get_executor()), stream_(MakeStream(std::move(socket))) {
+      : SessionBase(std::move(core), socket.get_executor()),
+        context_(kTls ? std::atomic_load(&core_->tls) : nullptr),
+        stream_(MakeStream(std::move(socket))) {
     beast::error_code ec;
     tcp::endpoint remote = Tcp().socket().remote_endpoint(ec);
     if (!ec) remote_address_ = remote.address().to_string() + ":" + std::to_string(remote.port());
@@ -228,7 +256,7 @@ class Session final : public SessionBase {
 
   Stream MakeStream(tcp::socket&& socket) {
     if constexpr (kTls) {
-      return Stream(beast::tcp_stream(std::move(socket)), *core_->tls);
+      return Stream(beast::tcp_stream(std::move(socket)), *context_);
     } else {
       return Stream(std::move(socket));
     }
@@ -251,11 +279,21 @@ class Session final : public SessionBase {
   }
 
   void OnHandshake(beast::error_code ec) {
+    EndHandshake();
     if (ec) {
       // A client without an acceptable certificate ends here; so does a
       // port scanner. Neither deserves more than a counter.
       core_->handshake_failures.fetch_add(1);
       if (IsTimeout(ec)) core_->timeouts.fetch_add(1);
+      if constexpr (kTls) {
+        // A revoked certificate is worth a line: it is either a mistake to
+        // fix or an attack to know about.
+        std::string revoked = internal::RevokedPeer(stream_.native_handle());
+        if (!revoked.empty()) {
+          core_->handshakes_revoked.fetch_add(1);
+          spdlog::warn("refused a revoked certificate from {}: {}", remote_address_, revoked);
+        }
+      }
       return CloseNow();
     }
     if constexpr (kTls) peer_ = internal::VerifiedPeerCommonName(stream_.native_handle());
@@ -486,6 +524,23 @@ class Session final : public SessionBase {
     Tcp().close();
   }
 
+  void Recheck([[maybe_unused]] std::shared_ptr<ssl::context> context) override {
+    if constexpr (kTls) {
+      asio::post(strand_, [self = Self(), context = std::move(context)] {
+        if (self->state_ == State::kHandshake || self->state_ == State::kClosing) return;
+        std::string refused =
+            internal::PeerTrustedBy(self->stream_.native_handle(), context->native_handle());
+        if (refused.empty()) return;
+        self->core_->connections_revoked.fetch_add(1);
+        spdlog::warn("closing the connection of {} after a reload: {}", self->remote_address_,
+                     refused);
+        // At once, even mid-request: a revoked institution must not get
+        // even the answer it is waiting for.
+        self->DoShutdown(/*force=*/true);
+      });
+    }
+  }
+
   void DoShutdown(bool force) override {
     if (force) return CloseNow();
     switch (state_) {
@@ -503,6 +558,8 @@ class Session final : public SessionBase {
     }
   }
 
+  // Declared before the stream that uses it.
+  std::shared_ptr<ssl::context> context_;
   Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -549,8 +606,34 @@ void Core::OnAccept(beast::error_code ec, tcp::socket socket) {
       }
       session->Start();
     };
-    if (tls) {
-      start(std::make_shared<Session<true>>(shared_from_this(), std::move(socket)));
+    if (options.tls) {
+      auto session = std::make_shared<Session<true>>(shared_from_this(), std::move(socket));
+      // Into the handshake budget; over it, the oldest handshake makes room
+      // (declared out here: released after the lock).
+      std::shared_ptr<SessionBase> shed;
+      {
+        std::lock_guard lock(mu);
+        session->handshaking_at_ = handshaking.insert(handshaking.end(), session);
+        const size_t budget = options.max_handshaking > 0
+                                  ? options.max_handshaking
+                                  : std::max<size_t>(options.max_connections / 4, 1);
+        // An expired entry belongs to a session being destroyed: its
+        // destructor removes it, so it is skipped here, not erased.
+        for (auto it = handshaking.begin(); handshaking.size() > budget && it != handshaking.end();
+             ++it) {
+          std::shared_ptr<SessionBase> oldest = it->lock();
+          if (!oldest || oldest == session) continue;
+          oldest->handshaking_at_.reset();
+          handshaking.erase(it);
+          shed = std::move(oldest);
+          break;
+        }
+      }
+      if (shed) {
+        connections_shed.fetch_add(1);
+        shed->Shutdown(/*force=*/true);
+      }
+      start(std::move(session));
     } else {
       start(std::make_shared<Session<false>>(shared_from_this(), std::move(socket)));
     }
@@ -618,7 +701,7 @@ class Server::Impl {
     if (options.tls) {
       CARREFOUR_ASSIGN_OR_RETURN(ssl::context context,
                                  internal::MakeTlsContext(*options.tls, internal::TlsRole::kServer));
-      core_->tls.emplace(std::move(context));
+      std::atomic_store(&core_->tls, std::make_shared<ssl::context>(std::move(context)));
     }
     beast::error_code ec;
     asio::ip::address address = asio::ip::make_address(options.address, ec);
@@ -688,6 +771,16 @@ class Server::Impl {
     threads_.clear();
   }
 
+  Status ReloadTls(const TlsFiles& files) {
+    if (!core_->options.tls) return InvalidRequest("a plain-HTTP server has no TLS to reload");
+    CARREFOUR_ASSIGN_OR_RETURN(ssl::context context,
+                               internal::MakeTlsContext(files, internal::TlsRole::kServer));
+    auto shared = std::make_shared<ssl::context>(std::move(context));
+    std::atomic_store(&core_->tls, shared);
+    for (const auto& session : LiveSessions()) session->Recheck(shared);
+    return OkStatus();
+  }
+
   uint16_t port() const { return port_; }
 
   ServerStats stats() const {
@@ -700,6 +793,9 @@ class Server::Impl {
     stats.requests_in_flight = core_->requests_in_flight.load();
     stats.bad_requests = core_->bad_requests.load();
     stats.timeouts = core_->timeouts.load();
+    stats.handshakes_revoked = core_->handshakes_revoked.load();
+    stats.connections_revoked = core_->connections_revoked.load();
+    stats.connections_shed = core_->connections_shed.load();
     return stats;
   }
 
@@ -729,6 +825,7 @@ Server::~Server() { Stop(); }
 Status Server::Start() { return impl_->Start(); }
 uint16_t Server::port() const { return impl_->port(); }
 void Server::Stop() { impl_->Stop(); }
+Status Server::ReloadTls(const TlsFiles& files) { return impl_->ReloadTls(files); }
 ServerStats Server::stats() const { return impl_->stats(); }
 
 }  // namespace carrefour::net

@@ -55,6 +55,12 @@ struct ServerOptions {
   std::chrono::milliseconds drain_timeout{5000};
   // Connections beyond this are closed as soon as they are accepted.
   size_t max_connections = 4096;
+  // TLS only: how many connections may be in their handshake at once (0:
+  // max_connections / 4). Beyond it, the oldest of them is closed to make
+  // room: connections that never start TLS (or start it slowly) cannot
+  // take the slots that institutions need, and a newcomer is never the
+  // first to go.
+  size_t max_handshaking = 0;
 };
 
 // Socket activation: a parent process (the demo) may bind and listen itself
@@ -146,6 +152,9 @@ struct ServerStats {
   uint64_t requests_in_flight = 0;    // handed to the handler, not yet answered
   uint64_t bad_requests = 0;          // malformed (400) or too large (413)
   uint64_t timeouts = 0;              // connections closed by a timeout
+  uint64_t handshakes_revoked = 0;    // handshakes refused: revoked certificate
+  uint64_t connections_revoked = 0;   // closed by ReloadTls: no longer trusted
+  uint64_t connections_shed = 0;      // closed in their handshake: over max_handshaking
 };
 
 // Thread safety: Start, Stop, port and stats may be called from any thread,
@@ -167,6 +176,14 @@ class Server {
   // for up to drain_timeout, then closes everything and joins the threads.
   // Idempotent.
   void Stop();
+
+  // Loads new TLS files (a renewed certificate, a new CA bundle or CRL) for
+  // the connections accepted from now on; on error the old ones stay. Then
+  // every open connection whose peer certificate the new files no longer
+  // accept (revoked, or from a CA that is gone) is closed at once, even with
+  // a request in progress (its answer is not sent); the others are
+  // untouched. Errors as Start().
+  Status ReloadTls(const TlsFiles& files);
 
   ServerStats stats() const;
 

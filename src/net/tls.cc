@@ -2,13 +2,23 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <mutex>
 #include <system_error>
+#include <vector>
 
+#include <openssl/bn.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 namespace carrefour::net::internal {
 namespace {
@@ -52,7 +62,186 @@ Status FromSsl(const boost::system::error_code& ec, const char* what,
                         ec.message());
 }
 
+template <auto kFree>
+struct OpenSslDeleter {
+  template <typename T>
+  void operator()(T* object) const {
+    kFree(object);
+  }
+};
+using BioPtr = std::unique_ptr<BIO, OpenSslDeleter<BIO_free>>;
+using X509Ptr = std::unique_ptr<X509, OpenSslDeleter<X509_free>>;
+using CrlPtr = std::unique_ptr<X509_CRL, OpenSslDeleter<X509_CRL_free>>;
+using StoreCtxPtr = std::unique_ptr<X509_STORE_CTX, OpenSslDeleter<X509_STORE_CTX_free>>;
+
+Result<std::string> ReadPem(const std::filesystem::path& path, const char* what) {
+  CARREFOUR_RETURN_IF_ERROR(CheckReadable(path, what));
+  std::ifstream in(path, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in && !in.eof()) {
+    return Error(InvalidRequest(std::string("cannot read TLS ") + what + " " + path.string()));
+  }
+  return text;
+}
+
+// Every certificate (or CRL) of a PEM file, in order.
+template <typename T, typename Read>
+Result<std::vector<std::unique_ptr<T, OpenSslDeleter<Read::kFree>>>> ReadAllPem(
+    const std::filesystem::path& path, const char* what) {
+  CARREFOUR_ASSIGN_OR_RETURN(std::string pem, ReadPem(path, what));
+  BioPtr bio{BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()))};
+  std::vector<std::unique_ptr<T, OpenSslDeleter<Read::kFree>>> all;
+  while (T* object = Read::Next(bio.get())) all.emplace_back(object);
+  ERR_clear_error();  // the end of the file reads as an error
+  if (all.empty()) {
+    return Error(InvalidRequest(std::string("TLS ") + what + " file " + path.string() +
+                                " holds no PEM " + what));
+  }
+  return all;
+}
+
+struct ReadCert {
+  static constexpr auto kFree = X509_free;
+  static X509* Next(BIO* bio) { return PEM_read_bio_X509(bio, nullptr, nullptr, nullptr); }
+};
+struct ReadCrl {
+  static constexpr auto kFree = X509_CRL_free;
+  static X509_CRL* Next(BIO* bio) { return PEM_read_bio_X509_CRL(bio, nullptr, nullptr, nullptr); }
+};
+
+std::chrono::system_clock::time_point TimeOf(const ASN1_TIME* time) {
+  std::tm tm{};
+  if (time == nullptr || ASN1_TIME_to_tm(time, &tm) != 1) return {};
+  return std::chrono::system_clock::from_time_t(timegm(&tm));
+}
+
+std::string SerialHex(const ASN1_INTEGER* serial) {
+  std::unique_ptr<BIGNUM, OpenSslDeleter<BN_free>> number{ASN1_INTEGER_to_BN(serial, nullptr)};
+  if (!number) return "?";
+  char* hex = BN_bn2hex(number.get());
+  if (hex == nullptr) return "?";
+  std::string text(hex);
+  OPENSSL_free(hex);
+  return text;
+}
+
+// The certificate's one CN, empty if it has none, several (which one is
+// "the" identity would depend on who reads the certificate), or a NUL or a
+// control character (a name that prints as another one, or forges log
+// lines): such a certificate names no identity.
+std::string CommonNameOf(X509* cert) {
+  X509_NAME* subject = X509_get_subject_name(cert);
+  int index = X509_NAME_get_index_by_NID(subject, NID_commonName, -1);
+  if (index < 0) return {};
+  if (X509_NAME_get_index_by_NID(subject, NID_commonName, index) >= 0) return {};
+  ASN1_STRING* data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, index));
+  unsigned char* utf8 = nullptr;
+  int length = ASN1_STRING_to_UTF8(&utf8, data);
+  if (length < 0) {
+    ERR_clear_error();
+    return {};
+  }
+  std::string cn(reinterpret_cast<const char*>(utf8), static_cast<size_t>(length));
+  OPENSSL_free(utf8);
+  for (char c : cn) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f) return {};
+  }
+  return cn;
+}
+
+// Where the verify callback leaves "CN=x serial=y" of a revoked peer, for
+// the connection to log once the handshake has failed (OpenSSL keeps no
+// peer certificate after a failed verification).
+int RevokedIndex() {
+  static const int index = SSL_get_ex_new_index(
+      0, nullptr, nullptr, nullptr,
+      [](void*, void* pointer, CRYPTO_EX_DATA*, int, long, void*) {
+        delete static_cast<std::string*>(pointer);
+      });
+  return index;
+}
+
+// Verification with a CRL. A revoked certificate is noted (above); a CRL
+// past its next-update is let through unless the files say to refuse it:
+// revocation is still checked against it (it lists at least what it did),
+// and the hub reports the staleness loudly (TlsFacts, a metric, the log).
+int Verify(int ok, X509_STORE_CTX* ctx, bool tolerate_stale_crl) {
+  if (ok) return ok;
+  int error = X509_STORE_CTX_get_error(ctx);
+  if (error == X509_V_ERR_CRL_HAS_EXPIRED && tolerate_stale_crl) {
+    X509_STORE_CTX_set_error(ctx, X509_V_OK);
+    return 1;
+  }
+  if (error == X509_V_ERR_CERT_REVOKED) {
+    X509* cert = X509_STORE_CTX_get_current_cert(ctx);
+    auto* ssl = static_cast<SSL*>(
+        X509_STORE_CTX_get_ex_data(ctx, SSL_get_ex_data_X509_STORE_CTX_idx()));
+    if (cert != nullptr && ssl != nullptr && SSL_get_ex_data(ssl, RevokedIndex()) == nullptr) {
+      SSL_set_ex_data(ssl, RevokedIndex(),
+                      new std::string("CN=" + CommonNameOf(cert) + " serial=" +
+                                      SerialHex(X509_get0_serialNumber(cert))));
+    }
+  }
+  return ok;
+}
+int VerifyTolerant(int ok, X509_STORE_CTX* ctx) { return Verify(ok, ctx, true); }
+int VerifyStrict(int ok, X509_STORE_CTX* ctx) { return Verify(ok, ctx, false); }
+
+// Adds the CRLs of `files.crl` to the context's store and turns CRL checking
+// on. Each CRL must be signed by one of the CA certificates: a CRL from
+// elsewhere would make every handshake fail, so it is refused at load.
+Status LoadCrls(const TlsFiles& files, SSL_CTX* native) {
+  CARREFOUR_ASSIGN_OR_RETURN(auto cas, (ReadAllPem<X509, ReadCert>(files.ca, "CA certificate")));
+  CARREFOUR_ASSIGN_OR_RETURN(auto crls, (ReadAllPem<X509_CRL, ReadCrl>(files.crl, "CRL")));
+  X509_STORE* store = SSL_CTX_get_cert_store(native);
+  for (const CrlPtr& crl : crls) {
+    bool signed_by_ca = false;
+    for (const X509Ptr& ca : cas) {
+      if (X509_NAME_cmp(X509_CRL_get_issuer(crl.get()), X509_get_subject_name(ca.get())) == 0 &&
+          X509_CRL_verify(crl.get(), X509_get0_pubkey(ca.get())) == 1) {
+        signed_by_ca = true;
+      }
+    }
+    ERR_clear_error();
+    if (!signed_by_ca) {
+      return InvalidRequest("TLS CRL " + files.crl.string() + " is not signed by the CA in " +
+                            files.ca.string());
+    }
+    if (X509_STORE_add_crl(store, crl.get()) != 1) {
+      ERR_clear_error();
+      return InvalidRequest("cannot load TLS CRL " + files.crl.string());
+    }
+  }
+  // The leaf only: the CA is the trust anchor, and a CRL per CA covers the
+  // certificates it issued.
+  X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
+  return OkStatus();
+}
+
 }  // namespace
+
+Result<TlsFacts> ReadTlsFacts(const TlsFiles& files) {
+  TlsFacts facts;
+  CARREFOUR_ASSIGN_OR_RETURN(auto certs, (ReadAllPem<X509, ReadCert>(files.cert, "certificate")));
+  X509* leaf = certs.front().get();
+  facts.cert_cn = CommonNameOf(leaf);
+  facts.cert_serial = SerialHex(X509_get0_serialNumber(leaf));
+  facts.cert_not_after = TimeOf(X509_get0_notAfter(leaf));
+  CARREFOUR_ASSIGN_OR_RETURN(auto cas, (ReadAllPem<X509, ReadCert>(files.ca, "CA certificate")));
+  facts.ca_not_after = TimeOf(X509_get0_notAfter(cas.front().get()));
+  for (const X509Ptr& ca : cas) {
+    facts.ca_not_after = std::min(facts.ca_not_after, TimeOf(X509_get0_notAfter(ca.get())));
+  }
+  if (!files.crl.empty()) {
+    CARREFOUR_ASSIGN_OR_RETURN(auto crls, (ReadAllPem<X509_CRL, ReadCrl>(files.crl, "CRL")));
+    for (const CrlPtr& crl : crls) {
+      auto next = TimeOf(X509_CRL_get0_nextUpdate(crl.get()));
+      if (!facts.crl_next_update || next < *facts.crl_next_update) facts.crl_next_update = next;
+    }
+  }
+  return facts;
+}
 
 Result<ssl::context> MakeTlsContext(const TlsFiles& files, TlsRole role) {
   CARREFOUR_RETURN_IF_ERROR(CheckReadable(files.cert, "certificate"));
@@ -93,6 +282,11 @@ Result<ssl::context> MakeTlsContext(const TlsFiles& files, TlsRole role) {
   // (the trust anchor does not count). A longer chain is not part of this
   // PKI, whatever a certificate's basic constraints say.
   SSL_CTX_set_verify_depth(native, 0);
+  if (!files.crl.empty()) {
+    CARREFOUR_RETURN_IF_ERROR(LoadCrls(files, native));
+    SSL_CTX_set_verify(native, SSL_CTX_get_verify_mode(native),
+                       files.refuse_stale_crl ? VerifyStrict : VerifyTolerant);
+  }
   if (role == TlsRole::kServer) {
     // Tell clients which CA we accept, so that a client holding several
     // identities picks the right one.
@@ -115,28 +309,44 @@ std::string VerifiedPeerCommonName(SSL* ssl) {
   if (ssl == nullptr || SSL_get_verify_result(ssl) != X509_V_OK) return {};
   X509* cert = SSL_get0_peer_certificate(ssl);
   if (cert == nullptr) return {};
-  X509_NAME* subject = X509_get_subject_name(cert);
-  int index = X509_NAME_get_index_by_NID(subject, NID_commonName, -1);
-  if (index < 0) return {};
-  // Exactly one CN: with several, which one is "the" identity would depend
-  // on who reads the certificate.
-  if (X509_NAME_get_index_by_NID(subject, NID_commonName, index) >= 0) return {};
-  ASN1_STRING* data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, index));
-  unsigned char* utf8 = nullptr;
-  int length = ASN1_STRING_to_UTF8(&utf8, data);
-  if (length < 0) {
+  return CommonNameOf(cert);
+}
+
+std::string RevokedPeer(SSL* ssl) {
+  if (ssl == nullptr) return {};
+  auto* revoked = static_cast<std::string*>(SSL_get_ex_data(ssl, RevokedIndex()));
+  return revoked != nullptr ? *revoked : std::string();
+}
+
+std::string PeerTrustedBy(SSL* ssl, SSL_CTX* context) {
+  if (ssl == nullptr || context == nullptr) return {};
+  X509* cert = SSL_get0_peer_certificate(ssl);
+  if (cert == nullptr) return {};
+  StoreCtxPtr check{X509_STORE_CTX_new()};
+  if (!check ||
+      X509_STORE_CTX_init(check.get(), SSL_CTX_get_cert_store(context), cert,
+                          SSL_get_peer_cert_chain(ssl)) != 1) {
     ERR_clear_error();
-    return {};
+    return "cannot check the certificate";
   }
-  std::string cn(reinterpret_cast<const char*>(utf8), static_cast<size_t>(length));
-  OPENSSL_free(utf8);
-  // A NUL or a control character makes a name that prints as another one
-  // (and forges log lines): not an identity.
-  for (char c : cn) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 || byte == 0x7f) return {};
+  X509_STORE_CTX_set_purpose(check.get(), X509_PURPOSE_SSL_CLIENT);
+  // Only a context with a CRL has a callback; setting a null one would make
+  // OpenSSL call through a null pointer (the default is kept instead).
+  if (auto callback = SSL_CTX_get_verify_callback(context)) {
+    X509_STORE_CTX_set_verify_cb(check.get(), callback);
   }
-  return cn;
+  int ok = X509_verify_cert(check.get());
+  int error = X509_STORE_CTX_get_error(check.get());
+  ERR_clear_error();
+  if (ok == 1 && error == X509_V_OK) return {};
+  return "CN=" + CommonNameOf(cert) + " serial=" + SerialHex(X509_get0_serialNumber(cert)) + ": " +
+         X509_verify_cert_error_string(error);
 }
 
 }  // namespace carrefour::net::internal
+
+namespace carrefour::net {
+
+Result<TlsFacts> InspectTlsFiles(const TlsFiles& files) { return internal::ReadTlsFacts(files); }
+
+}  // namespace carrefour::net

@@ -56,6 +56,8 @@ constexpr std::string_view kAuthorizationKeys[] = {"data_type", "requester",   "
                                                    "from",      "to"};
 constexpr std::string_view kSubscriptionKeys[] = {"institution", "institution_type", "data_type",
                                                   "capacity"};
+constexpr std::string_view kQuotaKeys[] = {"institution", "institution_type",
+                                           "requests_per_second", "burst"};
 constexpr std::string_view kResearchProjectKeys[] = {
     "id", "title", "requester", "legal_basis", "from", "to", "period", "k", "max_suppression",
     "cohort", "data", "quasi_identifier"};
@@ -70,7 +72,7 @@ constexpr std::string_view kCoarsenings[] = {"keep",     "month",  "year", "deca
 constexpr std::string_view kSections[] = {"institution_type", "institution",   "data_type",
                                           "availability",     "authorization", "subscription",
                                           "research_project", "bis_register",
-                                          "bis_authorization", "transparency_access"};
+                                          "bis_authorization", "transparency_access", "quota"};
 // The hub's BIS register (docs/bis.md): [bis_register] names the institution
 // that stands for it; [[bis_authorization]] says who may write to it.
 constexpr std::string_view kBisRegisterKeys[] = {"institution"};
@@ -576,6 +578,7 @@ class Builder {
                    [this](ElementReader& r) { ReadBisAuthorization(r); });
     ForEachElement(root, "transparency_access", kTransparencyAccessKeys,
                    [this](ElementReader& r) { ReadTransparencyAccess(r); });
+    ForEachElement(root, "quota", kQuotaKeys, [this](ElementReader& r) { ReadQuota(r); });
     CheckProvidersHaveEndpoints();
     CheckSubscriptionsCanDeliver();
 
@@ -584,7 +587,7 @@ class Builder {
                       std::move(data_types_), std::move(availability_),
                       std::move(authorizations_), std::move(subscriptions_),
                       std::move(research_projects_), std::move(bis_register_),
-                      std::move(transparency_access_));
+                      std::move(transparency_access_), std::move(quotas_));
   }
 
  private:
@@ -1033,6 +1036,37 @@ class Builder {
       return;
     }
     subscriptions_.push_back(std::move(subscription));
+  }
+
+  // --- quotas (SPEC.md section 3) -------------------------------------------
+
+  void ReadQuota(ElementReader& r) {
+    Quota quota;
+    quota.line = r.line();
+    Read<std::string> institution = r.String("institution", Presence::kOptional);
+    Read<std::string> institution_type = r.String("institution_type", Presence::kOptional);
+    // A million a second is beyond any one hub: a larger figure is a typo.
+    Read<int64_t> rate = r.Integer("requests_per_second", Presence::kRequired, 1, 1'000'000);
+    Read<int64_t> burst = r.Integer("burst", Presence::kOptional, 1, 10'000'000);
+    bool who_ok = CheckExactlyOne(r, "institution", "institution_type");
+    bool institution_ok = CheckInstitutionReference(institution, "institution", r.where());
+    bool type_ok = CheckTypeReference(institution_type, "institution_type", r.where());
+    if (!who_ok || !(institution_ok || type_ok) || !rate) return;
+    if (burst.present && !burst) return;
+    quota.institution = institution ? *institution : "";
+    quota.institution_type = institution_type ? *institution_type : "";
+    quota.requests_per_second = *rate;
+    quota.burst = burst ? *burst : *rate;
+    std::string key = fmt::format("{}\n{}", quota.institution, quota.institution_type);
+    auto [it, inserted] = quota_lines_.emplace(std::move(key), quota.line);
+    if (!inserted) {
+      reporter_.Error(quota.line,
+                      fmt::format("duplicate quota for {} '{}' (first at line {})",
+                                  institution ? "institution" : "institution type",
+                                  institution ? *institution : *institution_type, it->second));
+      return;
+    }
+    quotas_.push_back(std::move(quota));
   }
 
   // --- research projects (docs/research.md) ---------------------------------
@@ -1590,6 +1624,8 @@ class Builder {
   std::unordered_map<std::string, DataTypeInfo> data_type_info_;
   std::unordered_map<std::string, int> availability_lines_;
   std::unordered_map<std::string, int> subscription_lines_;
+  std::vector<Quota> quotas_;
+  std::unordered_map<std::string, int> quota_lines_;  // institution + type -> line
 };
 
 // The file's bytes, or the reason it cannot be read (as a diagnostic with no

@@ -235,12 +235,12 @@ TEST(Loader, RefusesUnknownKeysNamingTableAndAllowedKeys) {
       {"top level", "institutions = []  # <-",
        "unknown key 'institutions' at the top level (allowed keys: institution_type, institution, "
        "data_type, availability, authorization, subscription, research_project, bis_register, "
-       "bis_authorization, transparency_access); did you mean 'institution'?",
+       "bis_authorization, transparency_access, quota); did you mean 'institution'?",
        Placement::kBeforeBase},
       {"top level, nothing close", "version = 2  # <-",
        "unknown key 'version' at the top level (allowed keys: institution_type, institution, "
        "data_type, availability, authorization, subscription, research_project, bis_register, "
-       "bis_authorization, transparency_access)",
+       "bis_authorization, transparency_access, quota)",
        Placement::kBeforeBase},
       {"institution type", "[[institution_type]]\nid = \"x\"\ncapacity = [\"a\"]  # <-",
        "unknown key 'capacity' in [[institution_type]] (allowed keys: id, capacities); did you "

@@ -22,6 +22,19 @@ bool Authorization::Names(const Institution& institution) const {
   return requester.empty() ? requester_type == institution.type : requester == institution.id;
 }
 
+bool Quota::Names(const Institution& candidate) const {
+  return institution.empty() ? institution_type == candidate.type : institution == candidate.id;
+}
+
+const Quota* Definition::QuotaFor(const Institution& institution) const {
+  const Quota* by_type = nullptr;
+  for (const Quota& quota : quotas_) {
+    if (quota.institution == institution.id) return &quota;
+    if (quota.institution.empty() && quota.institution_type == institution.type) by_type = &quota;
+  }
+  return by_type;
+}
+
 bool Subscription::Names(const Institution& candidate) const {
   return institution.empty() ? institution_type == candidate.type
                              : institution == candidate.id;
@@ -42,7 +55,8 @@ Definition::Definition(std::string source, std::vector<InstitutionType> institut
                        std::vector<Subscription> subscriptions,
                        std::vector<ResearchProject> research_projects,
                        BisRegister bis_register,
-                       std::vector<TransparencyAccess> transparency_access)
+                       std::vector<TransparencyAccess> transparency_access,
+                       std::vector<Quota> quotas)
     : source_(std::move(source)),
       institution_types_(std::move(institution_types)),
       institutions_(std::move(institutions)),
@@ -52,7 +66,8 @@ Definition::Definition(std::string source, std::vector<InstitutionType> institut
       subscriptions_(std::move(subscriptions)),
       research_projects_(std::move(research_projects)),
       bis_register_(std::move(bis_register)),
-      transparency_access_(std::move(transparency_access)) {
+      transparency_access_(std::move(transparency_access)),
+      quotas_(std::move(quotas)) {
   for (size_t i = 0; i < institution_types_.size(); ++i) type_index_.emplace(institution_types_[i].id, i);
   for (size_t i = 0; i < institutions_.size(); ++i) institution_index_.emplace(institutions_[i].id, i);
   for (size_t i = 0; i < data_types_.size(); ++i) data_type_index_.emplace(data_types_[i].id, i);

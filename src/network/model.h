@@ -90,6 +90,20 @@ struct Subscription {
   bool Names(const Institution& candidate) const;
 };
 
+// A request allowance (SPEC.md section 3, [[quota]]): a token bucket per
+// institution, refilled at `requests_per_second` up to `burst`. Exactly one
+// of `institution` and `institution_type` is non-empty; for a type, each
+// of its institutions has an allowance of its own.
+struct Quota {
+  std::string institution;
+  std::string institution_type;
+  int64_t requests_per_second = 0;
+  int64_t burst = 0;  // the loader sets it to requests_per_second when absent
+  int line = 0;
+
+  bool Names(const Institution& candidate) const;
+};
+
 // How a research extract coarsens a quasi-identifier (docs/research.md). The
 // extract may generalize further, along the same ladder, to reach
 // k-anonymity.
@@ -212,7 +226,8 @@ class Definition {
              std::vector<Subscription> subscriptions,
              std::vector<ResearchProject> research_projects = {},
              BisRegister bis_register = {},
-             std::vector<TransparencyAccess> transparency_access = {});
+             std::vector<TransparencyAccess> transparency_access = {},
+             std::vector<Quota> quotas = {});
 
   const std::string& source() const { return source_; }
   const std::vector<InstitutionType>& institution_types() const { return institution_types_; }
@@ -227,6 +242,10 @@ class Definition {
   // The first [[transparency_access]] (definition order) that names
   // `institution` and is valid on `day`; nullptr when none does.
   const TransparencyAccess* TransparencyAccessOf(const Institution& institution, Date day) const;
+  const std::vector<Quota>& quotas() const { return quotas_; }
+  // The quota that applies to `institution`: its own if it has one, else
+  // its type's; nullptr when it is unlimited.
+  const Quota* QuotaFor(const Institution& institution) const;
 
   // nullptr when there is no such id.
   const InstitutionType* FindInstitutionType(std::string_view id) const;
@@ -254,6 +273,7 @@ class Definition {
   std::vector<ResearchProject> research_projects_;
   BisRegister bis_register_;
   std::vector<TransparencyAccess> transparency_access_;
+  std::vector<Quota> quotas_;
   Index type_index_;
   Index institution_index_;
   Index data_type_index_;

@@ -23,6 +23,7 @@
 #include "metrics/text.h"
 #include "net/client.h"
 #include "pki/testing.h"
+#include "tests/integration/log_lines.h"
 #include "tests/integration/process.h"
 
 namespace carrefour {
@@ -641,6 +642,61 @@ query = "SELECT street FROM person_adress WHERE niss = :niss"
   auto [ok_code, ok_output] = testing::RunCommand(fmt::format(
       "{} connector --config {} --check 2>&1", testing::Env("CARREFOUR_BINARY"), (dir_ / "nr.toml").string()));
   EXPECT_EQ(ok_code, 0) << ok_output;
+}
+
+// SIGHUP reloads instead of killing the connector (docs/connector.md): a
+// broken configuration is refused and the running one stays; a changed one
+// replaces it; with the file unchanged, the TLS files are reloaded in place,
+// and a CRL that now lists the hub's certificate cuts the hub off.
+TEST_F(ConnectorE2E, SighupReloadsConfigurationAndTlsFilesInsteadOfDying) {
+  ASSERT_TRUE(pki::RenewCrl(pki_->dir).ok());
+  std::string with_crl = Fill(kNrConfig, Values("nr"));
+  with_crl.replace(with_crl.find("[hub]"), 5,
+                   fmt::format("crl = \"{}\"\n\n[hub]", pki::CrlPath(pki_->dir).string()));
+  std::ofstream(dir_ / "nr.toml") << with_crl;
+  StartAll();
+  DeclareFiles("mut-100", {kAnna});
+  auto hub = *net::Endpoint::Parse(fmt::format("https://127.0.0.1:{}", hub_port_), "hub");
+  auto consult = [&] {
+    auto response = Client("mut-100")->PostSync(
+        hub, "/v1/consultations",
+        fmt::format(R"({{"data_type": "person.address", "niss": "{}"}})", kAnna));
+    EXPECT_TRUE(response) << response.error().ToString();
+    if (!response) return std::string();
+    return std::string(json::parse(response->body).at("results").at(0).at("status").as_string());
+  };
+  auto said = [&](const std::string& text, int times) {
+    return testing::Logged(*connectors_["nr"], dir_ / "nr.log", text, times, std::chrono::seconds(60));
+  };
+  ASSERT_EQ(consult(), "ok");
+
+  std::ofstream(dir_ / "nr.toml") << with_crl << "\nbogus = 1\n";
+  connectors_["nr"]->Signal(SIGHUP);
+  ASSERT_TRUE(said("reload refused", 1));
+  EXPECT_EQ(consult(), "ok");
+
+  std::ofstream(dir_ / "nr.toml") << with_crl << "\n# changed\n";
+  connectors_["nr"]->Signal(SIGHUP);
+  ASSERT_TRUE(said("configuration reloaded", 1));
+  EXPECT_EQ(consult(), "ok");
+
+  connectors_["nr"]->Signal(SIGHUP);
+  ASSERT_TRUE(said("TLS files reloaded", 1));
+  EXPECT_EQ(consult(), "ok");
+
+  ASSERT_TRUE(pki::RevokeCertificates(pki_->dir, "hub").has_value());
+  connectors_["nr"]->Signal(SIGHUP);
+  ASSERT_TRUE(said("TLS files reloaded", 2));
+  EXPECT_EQ(consult(), "error");
+  // Only SIGTERM stops it.
+  connectors_["nr"]->Signal(SIGTERM);
+  EXPECT_EQ(connectors_["nr"]->Wait(), 0);
+  // The shared PKI of this suite: the hub's certificate is good again.
+  pki::IssueOptions reissue;
+  reissue.name = "hub";
+  reissue.hosts = {"127.0.0.1", "localhost"};
+  reissue.force = true;
+  ASSERT_TRUE(pki::IssueCertificate(pki_->dir, reissue).ok());
 }
 
 }  // namespace

@@ -24,4 +24,13 @@ Result<boost::asio::ssl::context> MakeTlsContext(const TlsFiles& files, TlsRole 
 // there is no verified certificate or it has no CN.
 std::string VerifiedPeerCommonName(SSL* ssl);
 
+// After a failed handshake: "CN=x serial=y" if it failed because the peer's
+// certificate is revoked, else empty.
+std::string RevokedPeer(SSL* ssl);
+
+// Whether the peer certificate of an established connection would still be
+// accepted by `context` (after a reload: a new CRL, a new CA). Empty if so,
+// else "CN=x serial=y: reason". Call on the connection's own thread.
+std::string PeerTrustedBy(SSL* ssl, SSL_CTX* context);
+
 }  // namespace carrefour::net::internal

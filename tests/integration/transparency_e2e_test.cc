@@ -251,6 +251,47 @@ TEST_P(TransparencyE2E, TheViewIsExactlyWhatWasDoneAndItsLeavesAreInTheCheckpoin
   EXPECT_EQ(admin.at("subscriptions"), view.at("subscriptions"));
 }
 
+// Two hub processes on one PostgreSQL database: each writes its own log, and
+// either answers with the records of both, each proved against its own
+// node's checkpoint; the answer verifies with both nodes' keys, not with one.
+TEST_P(TransparencyE2E, RecordsOfEveryNodeAreListedAndProvedAgainstTheirNodesCheckpoint) {
+  if (GetParam() != Engine::kPostgres) GTEST_SKIP() << "several hubs share a PostgreSQL database";
+  StartHub(1, database_->url());
+  Declare("mut-100", "insured", kAnna);
+  EXPECT_EQ(Consult("mut-100", kAnna), 503);  // through hub 0
+  auto [status1, body1] = Post("mut-200", "/v1/consultations",
+                               fmt::format(R"({{"data_type": "person.address", "niss": "{}"}})", kAnna), 1);
+  EXPECT_EQ(status1, 403) << body1;  // through hub 1: not-integrated
+
+  auto [status, text] = View("mydata", std::string("?niss=") + kAnna);
+  ASSERT_EQ(status, 200) << text;
+  json::object view = json::parse(text).as_object();
+  std::set<std::pair<std::string, std::string>> shown;
+  for (const json::value& item : view.at("consultations").as_array()) {
+    shown.emplace(std::string(item.at("node").as_string()), std::string(item.at("requester").as_string()));
+  }
+  EXPECT_EQ(shown, (std::set<std::pair<std::string, std::string>>{{"hub-0", "mut-100"}, {"hub-1", "mut-200"}}));
+  EXPECT_EQ(view.at("checkpoints").as_object().size(), 2u) << text;
+
+  auto key_of = [this](size_t hub) {
+    std::string key = AdminGet("/v1/admin/audit/key", hub);
+    return key.substr(0, key.find('\n'));
+  };
+  const std::filesystem::path saved = dir_ / "view.json";
+  std::ofstream(saved) << text;
+  const std::string binary = testing::Env("CARREFOUR_BINARY");
+  auto [both, both_output] = Run(fmt::format("{} transparency verify {} --key '{}' --key '{}'", binary,
+                                             saved.string(), key_of(0), key_of(1)));
+  EXPECT_EQ(both, 0) << both_output;
+  EXPECT_NE(both_output.find("verified: 2 consultation(s) included in 2 signed checkpoint(s)"), std::string::npos)
+      << both_output;
+  auto [one, one_output] =
+      Run(fmt::format("{} transparency verify {} --key '{}'", binary, saved.string(), key_of(0)));
+  EXPECT_EQ(one, 1) << one_output;
+  EXPECT_NE(one_output.find("checkpoint of node hub-1: no key given for carrefour/hub-1"), std::string::npos)
+      << one_output;
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, TransparencyE2E, ::testing::Values(Engine::kSqlite, Engine::kPostgres),
                          [](const ::testing::TestParamInfo<Engine>& info) {
                            return info.param == Engine::kSqlite ? "Sqlite" : "Postgresql";

@@ -1,6 +1,7 @@
 option(CARREFOUR_BUILD_TESTS "Build the unit and integration tests" ON)
 option(CARREFOUR_BUILD_BENCH "Build the benchmarks in bench/" ON)
 option(CARREFOUR_SANITIZE "Build with AddressSanitizer and UndefinedBehaviorSanitizer" OFF)
+option(CARREFOUR_FUZZ "Build the libFuzzer targets of fuzz/ (clang; ASan + UBSan everywhere)" OFF)
 
 set(CMAKE_CXX_STANDARD 20)
 set(CMAKE_CXX_STANDARD_REQUIRED ON)
@@ -25,6 +26,14 @@ target_compile_options(carrefour_warnings INTERFACE
   -Woverloaded-virtual -Wimplicit-fallthrough
   # Designated initializers leave fields at their defaults on purpose.
   -Wno-missing-field-initializers)
+
+# Every library is instrumented for libFuzzer's coverage and both sanitizers;
+# only the fuzz targets link libFuzzer's main (fuzz/CMakeLists.txt).
+if(CARREFOUR_FUZZ)
+  add_compile_options(-fsanitize=address,undefined,fuzzer-no-link -fno-omit-frame-pointer
+                      -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()
 
 if(CARREFOUR_SANITIZE)
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer

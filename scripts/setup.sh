@@ -26,6 +26,7 @@ if [[ $mode == all ]]; then
     googletest libgtest-dev libgmock-dev libbenchmark-dev
     haproxy python3 nodejs npm chromium
     help2man dpkg-dev file systemd
+    clang-14 libclang-rt-14-dev libfuzzer-14-dev
   )
 fi
 

@@ -21,3 +21,10 @@ echo "test: PostgreSQL test cluster at $CARREFOUR_TEST_POSTGRES"
 cmake --preset release -DCARREFOUR_BUILD_TESTS=ON -DCARREFOUR_BUILD_BENCH=ON >/dev/null
 cmake --build --preset release
 ctest --preset release "$@"
+
+# A short run of every libFuzzer target (docs/fuzzing.md): a crash or a
+# sanitizer report on the seeds or in 20 s of mutations fails the suite.
+# Skipped when ctest was given a selection (a developer's partial run).
+if [[ $# -eq 0 ]]; then
+  scripts/fuzz.sh smoke 20
+fi

@@ -1,0 +1,200 @@
+// The API's JSON bodies through the real services the hub wires (SPEC.md
+// sections 4.2-4.4): consultations (with the provider's answer, status and
+// body, taken from the input too: section 5 as the hub interprets it),
+// mutations, and the BIS register. SQLite store on /dev/shm (fsync there is
+// free), a fixed network, one declared file so that consultations get past
+// the decision to the providers.
+//
+// Input: byte 0 picks the endpoint; for a consultation, bytes 1-2 are the
+// provider's HTTP status and the rest is "request body \0 provider body".
+// Every answer must be JSON with an HTTP status the API uses.
+
+#include <unistd.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <future>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <boost/json.hpp>
+
+#include "audit/audit_log.h"
+#include "bis/service.h"
+#include "core/clock.h"
+#include "directory/decision.h"
+#include "exchange/consultation.h"
+#include "mutations/mutations.h"
+#include "network/loader.h"
+#include "store/store.h"
+
+namespace {
+
+using namespace carrefour;
+
+constexpr std::string_view kNetwork = R"(
+[[institution_type]]
+id = "bis-register"
+[[institution_type]]
+id = "national-register"
+[[institution_type]]
+id = "mutuality"
+capacities = ["insured"]
+[[institution_type]]
+id = "social-welfare-centre"
+capacities = ["beneficiary"]
+[[institution]]
+id = "bis"
+type = "bis-register"
+[[institution]]
+id = "nr"
+type = "national-register"
+endpoint = "https://127.0.0.1:9101"
+[[institution]]
+id = "mut-100"
+type = "mutuality"
+endpoint = "https://127.0.0.1:9104"
+[[institution]]
+id = "cpas"
+type = "social-welfare-centre"
+endpoint = "https://127.0.0.1:9108"
+[[data_type]]
+id = "person.address"
+fields = ["street", "postal_code", "municipality"]
+[[data_type]]
+id = "person.identity"
+fields = ["last_name", "first_names", "birth_date", "sex", "nationality"]
+[[data_type]]
+id = "person.niss-replaced"
+fields = ["new_niss"]
+[[availability]]
+data_type = "person.address"
+provider_type = "national-register"
+[[availability]]
+data_type = "person.identity"
+provider_type = "bis-register"
+[[availability]]
+data_type = "person.niss-replaced"
+provider_type = "bis-register"
+[[authorization]]
+data_type = "person.address"
+requester_type = "mutuality"
+capacity = "insured"
+legal_basis = "ISC/24/001"
+from = 2020-01-01
+[[subscription]]
+institution_type = "mutuality"
+data_type = "person.address"
+capacity = "insured"
+[bis_register]
+institution = "bis"
+[[bis_authorization]]
+requester_type = "social-welfare-centre"
+legal_basis = "ISC/18/203"
+from = 2018-06-01
+)";
+
+// Answers every provide call with what the current input says.
+class FuzzGateway : public exchange::ProviderGateway {
+ public:
+  void Provide(const network::Institution&, std::string, Done done) override {
+    done(exchange::ProviderReply{status, body});
+  }
+  int status = 200;
+  std::string body;
+};
+
+struct World {
+  ManualClock clock{*Date::Parse("2026-06-15")};
+  std::shared_ptr<const directory::DecisionEngine> engine;
+  std::unique_ptr<store::Store> store;
+  std::unique_ptr<audit::AuditLog> audit;
+  FuzzGateway gateway;
+  std::unique_ptr<exchange::ConsultationService> consultations;
+  std::unique_ptr<mutations::MutationService> mutations;
+  std::unique_ptr<bis::Service> bis;
+
+  World() {
+    auto definition = network::ParseDefinitionWithDiagnostics(kNetwork, "fuzz.toml");
+    if (!definition) std::abort();
+    engine = std::make_shared<directory::DecisionEngine>(
+        std::make_shared<const network::Definition>(std::move(*definition)));
+    std::filesystem::path dir =
+        std::filesystem::path("/dev/shm") / ("carrefour-fuzz-" + std::to_string(getpid()));
+    std::filesystem::remove_all(dir);
+    auto opened = store::OpenStore("sqlite:" + (dir / "hub.db").string(), clock);
+    if (!opened) std::abort();
+    store = std::move(*opened);
+    auto log = audit::AuditLog::Open(store->audit(), {.node = "fuzz"}, clock);
+    if (!log) std::abort();
+    audit = std::move(*log);
+    directory::EntryChange change;
+    change.entry.institution = "mut-100";
+    change.entry.niss = "85073003328";
+    change.entry.capacity = "insured";
+    change.entry.period.from = *Date::Parse("2020-01-01");
+    if (!store->directory().ApplyEntryChanges({change})) std::abort();
+    auto source = [this] { return engine; };
+    mutations = std::make_unique<mutations::MutationService>(source, *store, *audit, clock);
+    bis = std::make_unique<bis::Service>(
+        source, *store, *audit,
+        [this](std::string_view from, std::string_view body,
+               std::function<void(mutations::Reply)> done) {
+          mutations->Publish(from, body, std::move(done));
+        },
+        gateway, clock);
+    consultations = std::make_unique<exchange::ConsultationService>(source, *store, *audit,
+                                                                    bis->gateway(), clock);
+  }
+};
+
+void Check(int status, const std::string& body) {
+  static const int kStatuses[] = {200, 201, 202, 400, 403, 404, 409, 413, 503, 504};
+  bool known = false;
+  for (int s : kStatuses) known = known || s == status;
+  boost::system::error_code ec;
+  boost::json::value parsed = boost::json::parse(body, ec);
+  if (!known || ec || !parsed.is_object()) std::abort();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static World* world = new World();
+  if (size < 3) return 0;
+  const std::string_view rest(reinterpret_cast<const char*>(data) + 3, size - 3);
+  std::promise<std::pair<int, std::string>> answered;
+  auto answer = answered.get_future();
+  switch (data[0] % 4) {
+    case 0: {  // POST /v1/consultations, provider answer from the input
+      size_t cut = rest.find('\0');
+      std::string_view request = rest.substr(0, cut);
+      world->gateway.body = cut == std::string_view::npos ? "" : std::string(rest.substr(cut + 1));
+      world->gateway.status = 100 + (data[1] << 8 | data[2]) % 500;
+      world->consultations->Consult("mut-100", request, [&](exchange::Reply reply) {
+        answered.set_value({reply.status, std::move(reply.body)});
+      });
+      break;
+    }
+    case 1:  // POST /v1/mutations
+      world->mutations->Publish("nr", rest, [&](mutations::Reply reply) {
+        answered.set_value({reply.status, std::move(reply.body)});
+      });
+      break;
+    case 2:  // POST /v1/bis
+      world->bis->HandleApi("cpas", "POST", "/v1/bis", rest, [&](bis::Reply reply) {
+        answered.set_value({reply.status, std::move(reply.body)});
+      });
+      break;
+    default:  // a BIS number's identity through the register's own provide
+      answered.set_value({200, R"({"provide":)" + boost::json::serialize(boost::json::value(
+                                                       world->bis->Provide(rest).body)) + "}"});
+      break;
+  }
+  auto [status, body] = answer.get();
+  Check(status, body);
+  return 0;
+}

@@ -1,4 +1,5 @@
-// The verifiable audit log (SPEC.md 6.1, docs/audit-log.md): appends per
+// SPDX-License-Identifier: EUPL-1.2
+// The verifiable audit log (docs/api.md 6.1, docs/audit-log.md): appends per
 // second through audit::AuditLog on a real store (every commit extends the
 // node's Merkle tree and saves an Ed25519-signed checkpoint), what the tree
 // and the signature cost of that, and the latency of inclusion and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // Duplicate search in a BIS register of a million persons (docs/bis.md has
 // the results and the reasoning), on SQLite and, when
 // $CARREFOUR_TEST_POSTGRES (or --postgres URL) names a cluster, PostgreSQL:

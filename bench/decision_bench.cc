@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // Decisions per second on one core (docs/decision-engine.md).
 //
 // A synthetic network of 300 institutions, 200 data types and 3000

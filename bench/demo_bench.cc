@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // `carrefour demo`'s set-up cost: generating the synthetic population and
 // writing the eight institutions' databases (src/demo), each against a
 // baseline measured in the same run:

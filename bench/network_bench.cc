@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // Loading a network definition of national size (300 institutions, 200 data
 // types, 3000 authorizations) against parsing the same TOML alone: the
 // difference is what validation and building the model cost on top of

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // How many national numbers one core validates per second, next to two
 // baselines measured in the same run: the bare mod-97 arithmetic on numbers
 // already held as integers, and strtoull of the 11 digits plus that

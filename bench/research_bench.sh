@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EUPL-1.2
 # Research extract benchmark (docs/research.md, docs/benchmarks.md "Research
 # extract"): `carrefour research extract` for a cohort of N persons (default
 # 100 000) and 3 data types (person.identity and person.address at the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EUPL-1.2
 # The research extract benchmark on the demo network (issue: research
 # extracts): `carrefour demo` with N persons (default 100 000) runs its hub
 # and its 8 connectors; then `carrefour research extract` runs the example

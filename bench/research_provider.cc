@@ -1,4 +1,5 @@
-// carrefour_research_provider: a provider (SPEC.md section 5) whose answers
+// SPDX-License-Identifier: EUPL-1.2
+// carrefour_research_provider: a provider (docs/api.md section 5) whose answers
 // depend on the person, for the research extract benchmark
 // (bench/research_bench.sh). Unlike carrefour_bench_provider, which answers
 // one fixed object, it derives each answer from the national number (birth
@@ -108,7 +109,7 @@ int Serve(const Options& options) {
     const json::value* fields = call ? call->if_contains("fields") : nullptr;
     if (!niss || !niss->is_string() || !data_type || !data_type->is_string() || !fields ||
         !fields->is_array()) {
-      respond(net::ErrorResponse(InvalidRequest("not a provide call (SPEC.md section 5)")));
+      respond(net::ErrorResponse(InvalidRequest("not a provide call (docs/api.md section 5)")));
       return;
     }
     respond(net::Response::Json(

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // The store's figures next to what the bare engine does on the same schema,
 // measured in the same run (docs/store.md has the results and the reasoning):
 //   (a) a person's entries from SQLite (EntriesOfPerson) vs a raw prepared

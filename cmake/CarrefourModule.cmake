@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: EUPL-1.2
 # carrefour_module(NAME SOURCES a.cc b.cc DEPS carrefour::core ... [PRIVATE_DEPS ...])
 #
 # A module is one static library, carrefour::NAME, built from src/NAME. Headers

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: EUPL-1.2
 # Every dependency is a Debian package installed by scripts/setup.sh.
 find_package(Threads REQUIRED)
 find_package(Boost 1.81 REQUIRED COMPONENTS json url)

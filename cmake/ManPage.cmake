@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: EUPL-1.2
 # cmake -DHELP2MAN=... -DBINARY=... -DCOMMAND=<hub|...|""> -DOUT=... -DVERSION=... -P ManPage.cmake
 # One man page from `carrefour [COMMAND] --help` (help2man needs one program
 # to run: a small wrapper script runs the subcommand).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: EUPL-1.2
 option(CARREFOUR_BUILD_TESTS "Build the unit and integration tests" ON)
 option(CARREFOUR_BUILD_BENCH "Build the benchmarks in bench/" ON)
 option(CARREFOUR_SANITIZE "Build with AddressSanitizer and UndefinedBehaviorSanitizer" OFF)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: EUPL-1.2
 # Install rules and the Debian package (docs/operations.md):
 #
 #   cmake --install build/release --prefix /usr        # or DESTDIR=... for a staging root

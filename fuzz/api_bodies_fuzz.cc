@@ -1,4 +1,5 @@
-// The API's JSON bodies through the real services the hub wires (SPEC.md
+// SPDX-License-Identifier: EUPL-1.2
+// The API's JSON bodies through the real services the hub wires (docs/api.md
 // sections 4.2-4.4): consultations (with the provider's answer, status and
 // body, taken from the input too: section 5 as the hub interprets it),
 // mutations, and the BIS register. SQLite store on /dev/shm (fsync there is

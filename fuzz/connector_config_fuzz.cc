@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // A connector's configuration: any text is a configuration or diagnostics
 // with their line, never a crash.
 

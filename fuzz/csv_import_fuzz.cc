@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // CSV input (core/csv.h), read the way `carrefour directory import` and the
 // connector's CSV mode read it (csv::Reader, bounded records), and the way a
 // whole text is read (csv::NextRecord), then each row's number and dates

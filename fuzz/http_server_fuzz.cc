@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // HTTP requests through the real net::Server (plain HTTP on loopback: the
 // parsing, limits and keep-alive logic are the same as over TLS). Each input
 // is written on a fresh connection, the write side is closed, and the answer

@@ -1,4 +1,5 @@
-// The network definition loader (SPEC.md section 3): any text is either a
+// SPDX-License-Identifier: EUPL-1.2
+// The network definition loader (docs/api.md section 3): any text is either a
 // definition or a list of file:line diagnostics, never a crash, and a
 // definition it accepts can be queried.
 

@@ -1,4 +1,5 @@
-// National numbers (SPEC.md section 1): any input is either a valid number
+// SPDX-License-Identifier: EUPL-1.2
+// National numbers (docs/api.md section 1): any input is either a valid number
 // whose normal form is 11 digits and parses again to the same number, or an
 // invalid-niss Status with a reason. Never a crash.
 

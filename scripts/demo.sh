@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EUPL-1.2
 # The main job on a fresh Debian machine: installs what is missing, builds
 # carrefour and runs the demo network (`carrefour demo`, docs/demo.md): a
 # synthetic population, 8 institutions with their own databases and

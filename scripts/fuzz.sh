@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EUPL-1.2
 # The libFuzzer targets of fuzz/ (docs/fuzzing.md), built with the `fuzz`
 # preset (clang-14, ASan + UBSan).
 #

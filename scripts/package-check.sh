@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EUPL-1.2
 # Builds the Debian package from a build folder and checks it as an operator
 # would meet it (CTest: package_deb; docs/operations.md):
 #   - carrefour_<version>_amd64.deb, with Depends on the runtime libraries;

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EUPL-1.2
 # Starts a throw-away PostgreSQL cluster for the test suite and prints the
 # connection URL on stdout:
 #

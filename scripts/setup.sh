@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EUPL-1.2
 # Installs the Debian packages and node modules carrefour needs. Idempotent,
 # and silent when everything is already there.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EUPL-1.2
 # Every source file of the repository starts with its licence's SPDX
 # identifier (EUPL-1.2, LICENSE). Adds the header where it is missing, in the
 # comment syntax of the file's language, after a shebang or a doctype line:

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EUPL-1.2
 # The whole test suite on a fresh Debian machine: installs what is missing,
 # builds (release preset, 2 jobs, ccache) and runs every test with CTest,
 # PostgreSQL ones included against a throw-away cluster. Exits non-zero when

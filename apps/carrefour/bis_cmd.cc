@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // `carrefour bis search`: the administrator's look into the BIS register
 // (docs/bis.md), straight from the database. The rules live in bis/; this
 // file reads flags and prints.

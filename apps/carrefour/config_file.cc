@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #include "apps/carrefour/config_file.h"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
 // `--config FILE` for `carrefour hub` and `carrefour demo` (docs/api.md

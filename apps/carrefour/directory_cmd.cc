@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // `carrefour directory ...`: the person directory's commands (docs/api.md
 // section 2). Flags only; the work is in src/integration/.
 #include <cstdio>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // carrefour: one binary for every role (docs/api.md section 2). This file only
 // parses the command line; each command's work lives in a library module.
 

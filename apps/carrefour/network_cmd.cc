@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // `carrefour network check FILE` (docs/api.md section 2): the command-line face of
 // the network module. Loading and every rule live in network/loader.h; this
 // file prints what the definition grants, or where it is wrong.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // `carrefour niss check` and `carrefour niss generate` (docs/api.md section 2):
 // the command-line face of the niss module. All rules live in niss/niss.h;
 // this file reads arguments and standard input and prints.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // `carrefour pki init|issue|revoke|crl`: the network's PKI (docs/api.md section 2). The work
 // is in src/pki; this file maps flags to options and a Status to an exit code.
 

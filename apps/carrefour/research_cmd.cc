@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // `carrefour research ...`: pseudonymized research extracts and safe
 // aggregates (docs/research.md). Flags only; the work is in src/research/.
 #include <CLI/CLI.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // carrefour transparency verify FILE --key K (docs/transparency.md).
 
 #include <cstdio>

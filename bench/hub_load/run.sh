@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EUPL-1.2
 # Hub throughput (docs/benchmarks.md, "Hub throughput"): consultations per
 # second through `carrefour hub` to one provider, next to the same load
 # generator straight to that provider (one hop) and through nginx as a
@@ -14,7 +15,7 @@
 # also drives the hub and nginx in one interleaved closed-loop run at each
 # --wrk-connections count, through an LD_PRELOAD shim that gives it the
 # requester's client certificate (wrk_client_cert.c), then the batch endpoint
-# (SPEC.md 4.5) with --batch-size consultations per request; the open loop
+# (docs/api.md 4.5) with --batch-size consultations per request; the open loop
 # then runs at half the hub's wrk rate. Front CPU per request (the hub alone,
 # nginx alone: the provider is not counted) comes from /proc.
 #

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
 // A latency histogram for load generators, in the spirit of HdrHistogram:

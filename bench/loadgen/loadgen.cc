@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // carrefour_loadgen: the project's own HTTP load generator, on net::Client
 // (mutual TLS, kept-alive connection pools) like the hub and its callers.
 // bench/hub_load/run.sh drives it; docs/benchmarks.md ("Hub throughput")

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // The carrefour_loadgen binary against an in-process net::Server over mutual
 // TLS on 127.0.0.1: what it counts, how it exits, what it refuses. Counts
 // only, never timings: the open loop's number of requests is fixed by its

@@ -1,4 +1,5 @@
-// carrefour_bench_provider: the smallest provider that speaks SPEC.md
+// SPDX-License-Identifier: EUPL-1.2
+// carrefour_bench_provider: the smallest provider that speaks docs/api.md
 // section 5, for benchmarks. It answers every POST /v1/provide with the same
 // {"data": {...}} and does no other work, so that what is measured around it
 // is the hub (or the proxy) and not a database. Not a connector: it checks

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // Change notifications through a running hub's own mutual-TLS API, beside
 // Redis Streams in the same run (bench/mutations/run.sh drives it;
 // docs/mutations.md, "Performance", has the figures):

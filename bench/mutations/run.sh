@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Change notifications (SPEC.md 4.3) through a running hub's mutual-TLS API
+# SPDX-License-Identifier: EUPL-1.2
+# Change notifications (docs/api.md 4.3) through a running hub's mutual-TLS API
 # beside Redis Streams with appendfsync always, in the same run; SQLite, then
 # PostgreSQL beside a raw COPY of the same rows (docs/mutations.md,
 # "Performance"). Drives bench/mutations/mutations_load.cc.

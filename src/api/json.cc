@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #include "api/json.h"
 
 #include <boost/json/parse.hpp>

@@ -1,6 +1,7 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
-// The JSON shapes of SPEC.md shared by every endpoint and client: the error
+// The JSON shapes of docs/api.md shared by every endpoint and client: the error
 // body, periods, and field readers whose errors name the field. Start here
 // when reading or writing a request or an answer.
 //

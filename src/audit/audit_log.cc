@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #include "audit/audit_log.h"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
 #include <chrono>
@@ -35,7 +36,7 @@ namespace carrefour::audit {
 //
 // Each node's records are also the leaves of an RFC 6962 Merkle tree (leaf
 // index = seq - 1), and every transaction saves a checkpoint signed with the
-// node's Ed25519 key (C2SP signed note, SPEC.md 6.1) covering every record
+// node's Ed25519 key (C2SP signed note, docs/api.md 6.1) covering every record
 // it commits: an answered request's record is in the checkpoint committed
 // with it. The node's verifier key is published in the store, so any node
 // and `carrefour audit verify` can check every node's log.
@@ -205,7 +206,7 @@ struct VerifyOptions {
 // when the storage cannot be read.
 Result<VerifyReport> Verify(AuditStorage& storage, const VerifyOptions& options = {});
 
-// Proofs over any node's tree (SPEC.md 6.1 /proof and /consistency), from
+// Proofs over any node's tree (docs/api.md 6.1 /proof and /consistency), from
 // the records in the store: each node's tree is built once and extended
 // when a bigger one is asked for. Thread-safe.
 class AuditTrees {

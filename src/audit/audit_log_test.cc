@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #include "audit/audit_log.h"
 #include "core/bounded_text.h"
 
@@ -224,7 +225,7 @@ TEST_F(AuditLogTest, ChainsRecordsFromGenesisAndContinuesAfterReopen) {
   EXPECT_EQ(report->chains.at(0).head, chain[5].hash);
 }
 
-// SPEC.md 6.1: every commit saves a checkpoint signed by the node's key,
+// docs/api.md 6.1: every commit saves a checkpoint signed by the node's key,
 // over the Merkle tree whose leaves are the node's records in seq order.
 TEST_F(AuditLogTest, EveryCommitSavesASignedCheckpointOverTheTree) {
   std::string note = Write(3);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
 #include <array>
@@ -11,7 +12,7 @@
 
 namespace carrefour::audit {
 
-// RFC 6962 Merkle trees (SHA-256), as SPEC.md 6.1 uses them: a leaf is
+// RFC 6962 Merkle trees (SHA-256), as docs/api.md 6.1 uses them: a leaf is
 // SHA-256(0x00 || bytes), an inner node SHA-256(0x01 || left || right), the
 // tree over n leaves splits at the largest power of two below n.
 using Hash = std::array<uint8_t, 32>;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #include "audit/note.h"
 
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
 #include <cstdint>
@@ -13,7 +14,7 @@ namespace carrefour::audit {
 
 // Signed notes (C2SP signed-note) with Ed25519 keys, and the checkpoints
 // (C2SP tlog-checkpoint) that each hub node signs over its audit tree
-// (SPEC.md 6.1, docs/transparency.md).
+// (docs/api.md 6.1, docs/transparency.md).
 //
 // A note is UTF-8 text ending in a newline, a blank line, then one line per
 // signature: "\u2014 <key name> <base64(4-byte key id || signature)>". The

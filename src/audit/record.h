@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
 #include <cstdint>
@@ -12,16 +13,16 @@ namespace carrefour::audit {
 // What an audit record is about.
 // Do not renumber: persistent format (stored in every audit record).
 enum class Kind : int {
-  kIntegration = 0,   // a directory integration batch (SPEC 4.1)
-  kConsultation = 1,  // a consultation, answered or refused (SPEC 4.2)
-  kMutation = 2,      // a mutation accepted or rejected (SPEC 4.3)
-  kFeedRead = 3,      // a feed read by a subscriber (SPEC 4.3)
-  kBis = 4,           // an operation on the BIS register (SPEC 4.4); a creation
+  kIntegration = 0,   // a directory integration batch (docs/api.md 4.1)
+  kConsultation = 1,  // a consultation, answered or refused (docs/api.md 4.2)
+  kMutation = 2,      // a mutation accepted or rejected (docs/api.md 4.3)
+  kFeedRead = 3,      // a feed read by a subscriber (docs/api.md 4.3)
+  kBis = 4,           // an operation on the BIS register (docs/api.md 4.4); a creation
                       // forced despite possible duplicates has reason "assigned despite
                       // possible duplicates (forced)", detail "forced=true candidates=..."
   kResearch = 5,      // a research extract
   kAdmin = 6,         // an administrative act (reload, ...)
-  kTransparency = 7,  // a citizen's transparency view read by a portal (SPEC 4.6)
+  kTransparency = 7,  // a citizen's transparency view read by a portal (docs/api.md 4.6)
 };
 
 // "consultation", "integration", ...; "unknown" for a value this binary does
@@ -65,7 +66,7 @@ std::string RecordBytes(const Record& record);
 // The hex SHA-256 of RecordBytes: links `record` to `prev_hash`.
 std::string ChainHash(const Record& record);
 
-// The record's leaf in its node's Merkle tree (SPEC.md 6.1): SHA-256(0x00 ||
+// The record's leaf in its node's Merkle tree (docs/api.md 6.1): SHA-256(0x00 ||
 // RecordBytes). Its index in the tree is seq - 1.
 Hash LeafHash(const Record& record);
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
 #include <cstdint>
@@ -12,7 +13,7 @@
 
 namespace carrefour::audit {
 
-// A node's signed tree head (SPEC.md 6.1): its first `seq` records are the
+// A node's signed tree head (docs/api.md 6.1): its first `seq` records are the
 // leaves of a Merkle tree with root `root`, signed in `note` (a C2SP
 // checkpoint) by the node's key. Saved in the same transaction as the
 // records it covers, never changed nor removed (the store refuses updates

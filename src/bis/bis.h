@@ -1,6 +1,7 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
-// The BIS register (DESIGN.md element 5, SPEC.md sections 1 and 4.4): the
+// The BIS register (DESIGN.md element 5, docs/api.md sections 1 and 4.4): the
 // one identity register the hub owns. People the National Register does not
 // know get a BIS number that the hub assigns and keeps. Start here; the
 // reasoning and the figures are in docs/bis.md.

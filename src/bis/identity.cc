@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #include "bis/identity.h"
 
 #include <fmt/format.h>
@@ -9,7 +10,7 @@ namespace carrefour::bis {
 namespace json = boost::json;
 namespace {
 
-constexpr int kFirstYear = 1900;  // SPEC.md section 1: the 1900s and the 2000s
+constexpr int kFirstYear = 1900;  // docs/api.md section 1: the 1900s and the 2000s
 
 Result<int> Digits(std::string_view text) {
   int value = 0;

@@ -1,6 +1,7 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
-// What the BIS register knows of a person (SPEC.md section 4.4): names,
+// What the BIS register knows of a person (docs/api.md section 4.4): names,
 // birth date with unknown parts, sex, nationality. Plain values; validation
 // and the JSON form live beside them.
 
@@ -17,7 +18,7 @@
 namespace carrefour::bis {
 
 // A birth date of which parts may be unknown, written "YYYY-MM-DD" with 00
-// for an unknown part (SPEC.md 4.4): "1985-07-30", "1985-07-00" (day
+// for an unknown part (docs/api.md 4.4): "1985-07-30", "1985-07-00" (day
 // unknown), "1985-00-00" (month and day unknown), "0000-00-00" (unknown).
 struct BirthDate {
   std::optional<int> year;  // nullopt: wholly unknown (month and day are 0)
@@ -51,7 +52,7 @@ inline constexpr size_t kMaxNameBytes = 200;
 inline constexpr size_t kMaxNationalityBytes = 64;
 
 // Reads {"last_name", "first_names", "birth_date", "sex", "nationality"}
-// (SPEC.md 4.4), ignoring other keys (the caller refuses those it does not
+// (docs/api.md 4.4), ignoring other keys (the caller refuses those it does not
 // allow) and checks it: invalid-request naming the field (a last name
 // without a letter, a name in another script than Latin, a digit or a sign
 // no name has, too long; a birth date Parse refuses; sex not "m", "f" or

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
 // Duplicate detection (docs/bis.md, "Matching"): how much two identities

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
 // Names as the BIS register compares them (docs/bis.md, "Names"): folded to

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #include "bis/register.h"
 
 #include <algorithm>
@@ -9,7 +10,7 @@ namespace carrefour::bis {
 namespace {
 
 // Per sex: 499 odd serials (001-997) for men, 499 even ones (002-998) for
-// women, 998 (001-998) when the sex is unknown (SPEC.md section 1; 000 and
+// women, 998 (001-998) when the sex is unknown (docs/api.md section 1; 000 and
 // 999 are not assigned).
 int Capacity(niss::Sex sex) { return sex == niss::Sex::kUnknown ? 998 : 499; }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
 // The BIS register itself (DESIGN.md element 5, docs/bis.md): assigns BIS
@@ -47,7 +48,7 @@ struct Assignment {
 // The number blocks a person's number may come from, in order (docs/bis.md,
 // "Numbers"): the birth date's own YYMMDD (with the BIS month), then, when
 // its serials have run out and the year is known, the blocks of month 00
-// with DD 01-99 of that year, which SPEC.md section 1 reserves for that.
+// with DD 01-99 of that year, which docs/api.md section 1 reserves for that.
 // A wholly unknown birth date has one block only. Exposed for tests.
 struct NumberBlock {
   store::SerialBlock serial;

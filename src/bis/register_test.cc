@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // The BIS register over both store engines: numbers, uniqueness under
 // concurrency, duplicate detection, and precision and recall on a generated
 // set of look-alike identities.
@@ -111,7 +112,7 @@ TEST_P(RegisterTest, AssignsTheRightNumberForEveryShapeOfBirthDateAndSex) {
       if (!row.year) {
         EXPECT_EQ(niss.substr(0, 6), sex == niss::Sex::kUnknown ? "002001" : "004001");
       }
-      // The check digits carry the century (SPEC.md section 1).
+      // The check digits carry the century (docs/api.md section 1).
       const int64_t body = std::stoll(niss.substr(0, 9));
       const int64_t check = std::stoll(niss.substr(9));
       const bool twenty_first = row.year && *row.year >= 2000;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #include "bis/service.h"
 
 #include <chrono>
@@ -18,7 +19,7 @@ using SteadyClock = std::chrono::steady_clock;
 
 constexpr std::string_view kApiPrefix = "/v1/bis";
 constexpr std::string_view kReplacementSuffix = "/replacement";
-// SPEC.md 4.4 and the mutations' identity replacement (docs/mutations.md).
+// docs/api.md 4.4 and the mutations' identity replacement (docs/mutations.md).
 constexpr std::string_view kPersonIdentity = "person.identity";
 // The administrator's search: a name alone (score ~0.34) is worth showing.
 constexpr double kSearchMinScore = 0.3;
@@ -40,7 +41,7 @@ std::string CandidatesDetail(const std::vector<Candidate>& candidates) {
   return out;
 }
 
-// The SPEC code of a mutation's rejection back to its StatusCode, to answer
+// The error code (docs/api.md) of a mutation's rejection back to its StatusCode, to answer
 // with the same HTTP status.
 StatusCode CodeOf(std::string_view spec) {
   for (int i = 0; i <= static_cast<int>(StatusCode::kNoData); ++i) {

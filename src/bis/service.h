@@ -1,6 +1,7 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
-// The BIS register's API (SPEC.md section 4.4, docs/bis.md), without HTTP:
+// The BIS register's API (docs/api.md section 4.4, docs/bis.md), without HTTP:
 // the hub hands in the caller's identity (its certificate's CN), the method,
 // path and body, and gets back a status and a JSON body.
 //
@@ -77,7 +78,7 @@ class Service {
                     std::optional<std::string_view> birth_date,
                     std::optional<std::string_view> limit);
 
-  // The provide protocol (SPEC.md section 5) for the register's own
+  // The provide protocol (docs/api.md section 5) for the register's own
   // institution: person.identity of a BIS number, or no-data.
   exchange::ProviderReply Provide(std::string_view body);
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // The BIS register's API over a real store (both engines), audit log and
 // mutation service: authorization, validation, 201/409/force, updates and
 // replacements published as mutations, the local provider, the admin view.

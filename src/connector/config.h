@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
 // A connector's configuration (TOML; docs/connector.md has the full example).
@@ -27,7 +28,7 @@ struct SqlText {
   int line = 0;
 };
 
-// How a data type's rows become the provide answer (SPEC.md section 5).
+// How a data type's rows become the provide answer (docs/api.md section 5).
 enum class ResultShape {
   kList,    // every row, as a list of objects (the default)
   kObject,  // the first row as one object

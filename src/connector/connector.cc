@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #include "connector/connector.h"
 
 #include <signal.h>
@@ -207,7 +208,7 @@ class Connector::Impl {
  private:
   void HandleProvide(net::Request&& request, net::Responder respond) {
     ++counters_.provide_requests;
-    // Only the hub calls a connector (SPEC.md section 5): an institution
+    // Only the hub calls a connector (docs/api.md section 5): an institution
     // asking directly would bypass every control the hub makes.
     if (request.peer != "hub") {
       ++counters_.provide_errors;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
 // `carrefour connector`: what an institution runs next to its own database
@@ -5,7 +6,7 @@
 // element 1; docs/connector.md). Start here. One process does four jobs, each
 // optional, each driven by SQL from the configuration (connector/config.h):
 //
-//   provide       serves the provide protocol (SPEC.md section 5) on mutual
+//   provide       serves the provide protocol (docs/api.md section 5) on mutual
 //                 TLS to the hub only, answering each data type from a query;
 //   feed          consumes the institution's mutation feed (long poll) and
 //                 applies each change with a statement, storing the feed

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
 // The institution's own database, as the connector sees it: a SQLite file or a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // The connector's PostgreSQL engine, on libpq directly: PQexecParams takes
 // a run-time list of text parameters (NULL included), which is what
 // statements written in a configuration file need.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // The connector's SQLite engine: one sqlite3 handle per Session, statements
 // prepared once and kept per SQL text, a progress handler for timeouts.
 

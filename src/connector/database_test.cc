@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // The connector's SQL layer on both engines: named parameters bound (never
 // spliced), values typed, savepoints, timeouts, clean errors.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // docs/connector.md's full example works as written: its tables (the ```sql
 // block) are created, its configuration (the ```toml block) is loaded and
 // every statement is compiled against them, then a provide query, an apply

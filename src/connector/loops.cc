@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // The connector's three loops: feed consumer, outbox publisher, integrations.
 // Each owns one database session and talks to the hub through Context::CallHub.
 

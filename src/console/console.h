@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
 // The web console (web/console/: static HTML, CSS and JavaScript modules),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // The embedded console: the files of web/console/ byte for byte, the right
 // content types, nothing outside them, nothing fetched from another host.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: EUPL-1.2
 # cmake -DROOT=<web/console> -DOUT=<file.cc> -P embed.cmake
 #
 # Writes a C++ file holding every file under ROOT as a byte array, with its

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
 // CSV (RFC 4180), the one reader and writer of the project: the directory

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
 #include <compare>
@@ -51,7 +52,7 @@ class Date {
 };
 
 // A period of days, both ends inclusive; an absent `to` is open-ended
-// (SPEC.md section 4: `{"from": d, "to": d|null}`).
+// (docs/api.md section 4: `{"from": d, "to": d|null}`).
 struct Period {
   Date from;
   std::optional<Date> to;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
 // One-line secrets kept in a file of the data folder (the audit checkpoint

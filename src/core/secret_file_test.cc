@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #include "core/secret_file.h"
 
 #include <sys/stat.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
 #include <string>
@@ -6,7 +7,7 @@
 
 namespace carrefour {
 
-// What went wrong, in the vocabulary of SPEC.md section 4. Every error that
+// What went wrong, in the vocabulary of docs/api.md section 4. Every error that
 // can reach a caller has a code here; SpecCode() gives its wire name and
 // HttpStatus() its HTTP status (the one place where that mapping lives).
 //
@@ -37,7 +38,7 @@ enum class StatusCode : int {
   kTimeout = 16,
   // 500: a failure of the system itself (storage, I/O, a broken invariant).
   kInternal = 17,
-  // 404 no-data: a provider holds nothing for the request (SPEC.md section 5).
+  // 404 no-data: a provider holds nothing for the request (docs/api.md section 5).
   kNoData = 18,
 };
 
@@ -68,7 +69,7 @@ class [[nodiscard]] Status {
 
 inline Status OkStatus() { return Status(); }
 
-// The wire name of SPEC.md ("not-authorized"); "ok" for kOk.
+// The wire name of docs/api.md ("not-authorized"); "ok" for kOk.
 std::string_view SpecCode(StatusCode code);
 // The HTTP status that carries an error of this code (200 for kOk).
 int HttpStatus(StatusCode code);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #include "core/status.h"
 #include "core/bounded_text.h"
 
@@ -17,7 +18,7 @@ TEST(Status, OkHasNoMessage) {
   EXPECT_EQ(status.ToString(), "ok");
 }
 
-// Every code: its SPEC name, its HTTP status, and its number — persistent
+// Every code: its name in docs/api.md, its HTTP status, and its number — persistent
 // (the outcome of every audit record), so never renumbered.
 TEST(Status, CodesMapToSpecNamesAndHttpStatuses) {
   struct Row {

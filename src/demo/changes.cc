@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #include "demo/changes.h"
 
 #include <fmt/format.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #include "demo/demo.h"
 
 #include <netdb.h>
@@ -816,7 +817,7 @@ class Demo {
   }
 
   // The citizen portal reads, after everything else, the view of the
-  // person of the previous scenario (SPEC.md 4.6), checks it lists exactly
+  // person of the previous scenario (docs/api.md 4.6), checks it lists exactly
   // what was done, and verifies it offline with `carrefour transparency
   // verify` and the hub node's published key; a copy with one leaf hash
   // changed must be refused.

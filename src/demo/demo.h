@@ -1,7 +1,8 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
 // `carrefour demo`: the whole system of DESIGN.md on one machine, from
-// embedded defaults (SPEC.md section 2; docs/demo.md). Start here.
+// embedded defaults (docs/api.md section 2; docs/demo.md). Start here.
 //
 // It generates a synthetic population (population.h), writes the PKI, the
 // network definition (demo_network.h) and, for each of the 8 institutions, a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #include "demo/demo_network.h"
 
 #include <fmt/format.h>

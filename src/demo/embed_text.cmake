@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: EUPL-1.2
 # cmake -DIN=<file> -DOUT=<file.cc> -DNAME=<symbol> [-DNAMESPACE=<ns>] -P embed_text.cmake
 #
 # Writes a C++ file defining `NAMESPACE::NAME` (default namespace

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // The demo's institutions as their connectors see them: every generated
 // connector.toml loads and its statements compile against its database
 // (connector::Connector::Create), every provide query answers a sample
@@ -103,7 +104,7 @@ class DemoInstitutions : public ::testing::Test {
   }
 
   // Runs `id`'s provide query for `data_type` with the parameters the hub
-  // sends (SPEC.md section 5): the period [from, to], every field.
+  // sends (docs/api.md section 5): the period [from, to], every field.
   static SqlRows Provide(const std::string& id, const std::string& data_type,
                          const std::string& niss, Date from, std::optional<Date> to) {
     connector::ConnectorConfig config = Config(id);

@@ -1,6 +1,7 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
-// A synthetic Belgian-style population for `carrefour demo` (SPEC.md
+// A synthetic Belgian-style population for `carrefour demo` (docs/api.md
 // section 2; docs/demo.md). Start here, then institutions.h.
 //
 //   demo::Population p = demo::GeneratePopulation({.persons = 100000, .seed = 1,
@@ -215,7 +216,7 @@ struct Person {
 };
 
 // A file an institution of the network holds on a person: one directory
-// entry (SPEC.md 4.1) that the institution's connector declares.
+// entry (docs/api.md 4.1) that the institution's connector declares.
 struct FileEntry {
   std::string institution;  // "onss", "mut-100", ...
   std::string capacity;     // "employee", "insured", ...

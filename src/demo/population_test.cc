@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // The synthetic population: reproducible per seed, valid and unique numbers,
 // plausible proportions, and the consistency the institutions' databases
 // rely on (files inside lifetimes, households that hold together).

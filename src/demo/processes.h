@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
 // Child processes of `carrefour demo`: the hub and the connectors run as

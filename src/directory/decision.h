@@ -1,7 +1,8 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
 // The decision engine: preventive control and routing (DESIGN.md element 2,
-// SPEC.md sections 4.2 steps 1-2 and 4.3's subscriber rule). Start here.
+// docs/api.md sections 4.2 steps 1-2 and 4.3's subscriber rule). Start here.
 //
 //   DecisionEngine engine(definition);
 //   Result<Grant> grant = engine.Decide(request, entries_of_person, today);
@@ -31,7 +32,7 @@ namespace internal {
 struct DecisionIndexes;
 }  // namespace internal
 
-// What an institution asks for (SPEC.md section 4.2), already parsed.
+// What an institution asks for (docs/api.md section 4.2), already parsed.
 struct ConsultationRequest {
   std::string requester;  // institution id, from the client certificate
   std::string data_type;
@@ -66,7 +67,7 @@ struct Grant {
   std::vector<const network::Institution*> providers;
 };
 
-// An institution to notify of a mutation (SPEC.md section 4.3).
+// An institution to notify of a mutation (docs/api.md section 4.3).
 struct Subscriber {
   const network::Institution* institution = nullptr;
   // The fields it may receive, in the data type's order: the union over
@@ -88,7 +89,7 @@ class DecisionEngine {
 
   const std::shared_ptr<const network::Definition>& definition() const { return definition_; }
 
-  // Decides a consultation (SPEC.md section 4.2 steps 1 and 2).
+  // Decides a consultation (docs/api.md section 4.2 steps 1 and 2).
   // `person_entries`: the person directory's entries on request.niss, of
   // every institution (entries on another number are ignored). Refusals, in
   // the order they are checked:
@@ -108,7 +109,7 @@ class DecisionEngine {
 
   // Who must be told of a mutation of `data_type` on the person whose
   // entries are `person_entries`, published by `source` and accepted on
-  // `today` (SPEC.md section 4.3): institutions with a subscription for the
+  // `today` (docs/api.md section 4.3): institutions with a subscription for the
   // data type and a capacity c, an entry of capacity c on the person active
   // on `today`, and an authorization for the data type and c valid on
   // `today`. The source is never its own subscriber. Each institution once,

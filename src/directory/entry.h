@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
 #include <string>
@@ -22,7 +23,7 @@ struct Entry {
   friend bool operator==(const Entry&, const Entry&) = default;
 };
 
-// What an integration asks of one entry (SPEC.md section 4.1).
+// What an integration asks of one entry (docs/api.md section 4.1).
 // Do not renumber: persistent format (stored in the audit log).
 enum class EntryAction : int {
   kAdd = 0,     // declare the entry; idempotent

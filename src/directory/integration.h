@@ -1,6 +1,7 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
-// Validation of integrations (SPEC.md section 4.1): what the hub checks in one
+// Validation of integrations (docs/api.md section 4.1): what the hub checks in one
 // change of a `POST /v1/directory/entries` batch before the store applies it.
 // Pure: no I/O; thread-safe.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #include "exchange/consultation.h"
 
 #include <chrono>
@@ -189,7 +190,7 @@ void ConsultationService::Consult(std::string_view caller,
   }
   Result<directory::Grant> grant = engine->Decide(*request, *entries, today);
   if (!grant) {
-    // A number that an identity replacement retired (SPEC.md 4.3,
+    // A number that an identity replacement retired (docs/api.md 4.3,
     // docs/mutations.md): the directory moved to the new number, so say so
     // rather than leave the caller guessing. Only these refusals pay for the
     // look-up. The new number is personal data too: only a caller with a

@@ -1,10 +1,11 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
-// The consultation pipeline (DESIGN.md element 3, SPEC.md sections 4.2 and
+// The consultation pipeline (DESIGN.md element 3, docs/api.md sections 4.2 and
 // 4.5). Start here.
 //
 //   typed request -> the person's entries (store) -> decide (directory) ->
-//   ask the providers concurrently (SPEC.md section 5) -> keep only the
+//   ask the providers concurrently (docs/api.md section 5) -> keep only the
 //   authorized, requested fields -> audit, durably -> typed answer
 //
 // The service speaks types: a directory::ConsultationRequest in, a
@@ -46,7 +47,7 @@ struct ProviderReply {
   std::string body;
 };
 
-// Sends provide calls (SPEC.md section 5). Implementations are thread-safe,
+// Sends provide calls (docs/api.md section 5). Implementations are thread-safe,
 // apply the provider timeout, check that the provider presents its own
 // institution's certificate, and call `done` exactly once, from any thread.
 class ProviderGateway {
@@ -68,7 +69,7 @@ struct ProviderResult {
   std::string_view Name() const;
 };
 
-// A consultation carried out (SPEC.md section 4.2 step 4): HTTP 200, or 503
+// A consultation carried out (docs/api.md section 4.2 step 4): HTTP 200, or 503
 // when every provider failed.
 struct ConsultationAnswer {
   int http_status = 200;
@@ -88,7 +89,7 @@ struct ConsultationAnswer {
 // its body is api::ErrorBody(status).
 using ConsultationDone = std::function<void(Result<ConsultationAnswer>)>;
 
-// One item of a batch (SPEC.md section 4.5), as the edge read it: when
+// One item of a batch (docs/api.md section 4.5), as the edge read it: when
 // `read` is an error the item is refused with it (and audited with what
 // `request` holds so far).
 struct BatchItem {
@@ -139,7 +140,7 @@ struct ConsultationCounters {
 // The current decision engine (swapped atomically on reload).
 using EngineSource = std::function<std::shared_ptr<const directory::DecisionEngine>()>;
 
-// SPEC.md section 4.5: a bigger batch is refused whole.
+// docs/api.md section 4.5: a bigger batch is refused whole.
 inline constexpr size_t kMaxConsultationsPerBatch = 1000;
 
 // Thread-safe; every dependency must outlive it.

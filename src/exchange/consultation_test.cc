@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // The consultation pipeline's rules without processes or network: providers
 // are fakes behind ProviderGateway, the store is a real SQLite database, the
 // audit log a real one (over a storage that can be made to fail). Written
@@ -402,7 +403,7 @@ TEST_P(ConsultationTest, AnAnswerLeavesOnlyAfterItsAuditRecordAndNeverWithoutIt)
   EXPECT_FALSE(refused.body.as_object().contains("results"));
 }
 
-// Refusals are answered with their SPEC code, audited, and reach no provider.
+// Refusals are answered with their error code (docs/api.md), audited, and reach no provider.
 TEST_P(ConsultationTest, RefusalsAreAuditedAndReachNoProvider) {
   struct Row {
     std::string body;

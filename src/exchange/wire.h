@@ -1,6 +1,7 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
-// The JSON of consultations at the edge (SPEC.md sections 4.2 and 4.5):
+// The JSON of consultations at the edge (docs/api.md sections 4.2 and 4.5):
 // reading a caller's body into a typed request, writing typed answers. The
 // hub calls these around the typed ConsultationService; nothing else in the
 // pipeline reads or writes the caller's JSON.
@@ -32,7 +33,7 @@ Result<std::vector<BatchItem>> ReadBatch(std::string_view body, Date today);
 // The §4.2 answer (status 200 or 503).
 std::string WriteAnswer(const ConsultationAnswer& answer);
 
-// The provide request (SPEC.md section 5) for `answer`'s consultation: its
+// The provide request (docs/api.md section 5) for `answer`'s consultation: its
 // request id, data type, number, served period and legal basis, the fields
 // to ask for, and the requester.
 std::string WriteProvideRequest(const ConsultationAnswer& answer, std::span<const std::string> fields,

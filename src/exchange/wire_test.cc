@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // The edge of consultations (exchange/wire.h): the answer and provide
 // request written directly are byte for byte what Boost.JSON writes for the
 // same values, awkward strings included; batches are read within their limit.

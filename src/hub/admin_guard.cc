@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #include "hub/admin_guard.h"
 
 #include <arpa/inet.h>

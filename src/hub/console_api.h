@@ -1,8 +1,9 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
 // What the admin listener serves for the web console (docs/console.md): its
 // static files (console/console.h) and the JSON endpoints its pages read
-// beyond SPEC.md section 6 —
+// beyond docs/api.md section 6 —
 //
 //   GET /v1/admin/stats?seconds=N     per-second counts and latency (LiveStats)
 //   GET /v1/admin/flows               who exchanged how much with whom
@@ -44,7 +45,7 @@ class ConsoleApi {
   std::optional<net::Response> Static(const net::Request& request) const;
 
   // The answer when `request.path` is one of the endpoints above; nullopt
-  // otherwise. Errors use SPEC.md's shape: invalid-request (a method other
+  // otherwise. Errors use docs/api.md's shape: invalid-request (a method other
   // than GET, a bad parameter), invalid-niss, unavailable (the store).
   std::optional<net::Response> Handle(const net::Request& request) const;
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #include "hub/hub.h"
 
 #include <arpa/inet.h>
@@ -57,7 +58,7 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 
-// SPEC.md section 4.1: a bigger batch is refused whole.
+// docs/api.md section 4.1: a bigger batch is refused whole.
 constexpr size_t kMaxEntriesPerBatch = 10000;
 
 // The metrics label of an API request. Only the methods and paths the API
@@ -79,7 +80,7 @@ std::string EndpointLabel(std::string_view method, std::string_view path) {
   return "other";
 }
 
-// Provide calls over mutual TLS with kept-alive pools (SPEC.md section 5).
+// Provide calls over mutual TLS with kept-alive pools (docs/api.md section 5).
 class NetGateway : public exchange::ProviderGateway {
  public:
   explicit NetGateway(net::Client& client) : client_(client) {}
@@ -135,7 +136,7 @@ bool AdminTokenMatches(std::string_view header, const std::string& token) {
   return CRYPTO_memcmp(given_digest, expected_digest, expected_size) == 0;
 }
 
-// SPEC.md section 4: 429 rate-limited, with Retry-After in whole seconds.
+// docs/api.md section 4: 429 rate-limited, with Retry-After in whole seconds.
 // Not a Status: nothing but this answer ever carries it (never audited,
 // never a provider's result).
 net::Response RateLimitedResponse(const std::string& message, int64_t retry_after) {
@@ -226,7 +227,7 @@ class Hub::Impl {
   std::unique_ptr<research::ExtractJobs> research_;  // /v1/admin/research/extracts
   std::unique_ptr<exchange::ConsultationService> consultations_;
   std::unique_ptr<mutations::MutationService> mutations_;
-  std::unique_ptr<transparency::Service> transparency_;  // GET /v1/transparency (SPEC.md 4.6)
+  std::unique_ptr<transparency::Service> transparency_;  // GET /v1/transparency (docs/api.md 4.6)
   std::unique_ptr<net::Server> api_;
   std::unique_ptr<net::Server> admin_;
   Metrics metrics_;
@@ -328,7 +329,7 @@ Status Hub::Impl::Start() {
   audit_tap_ = std::make_unique<ObservedAuditStorage>(store_->audit(), *live_);
   console_ = std::make_unique<ConsoleApi>([this] { return engine(); }, *store_, *live_, clock_);
 
-  // The node's checkpoint signing key (SPEC.md 6.1), kept in the data
+  // The node's checkpoint signing key (docs/api.md 6.1), kept in the data
   // folder like the TLS key.
   if (Status valid = audit::CheckNodeId(options_.node_id); !valid.ok()) return valid.WithContext("--node");
   Result<std::shared_ptr<const audit::NoteSigner>> signer = audit::NoteSigner::LoadOrCreate(
@@ -516,7 +517,7 @@ Status Hub::Impl::Reload() {
     reload_failures_.fetch_add(1);
     return definition.error();
   }
-  // The TLS files next (SPEC.md section 6), all checked before anything
+  // The TLS files next (docs/api.md section 6), all checked before anything
   // changes: a broken file leaves the old definition and files in force.
   const net::TlsFiles tls = TlsFiles();
   Result<net::TlsFacts> facts = net::InspectTlsFiles(tls);
@@ -638,7 +639,7 @@ void Hub::Impl::HandleApi(net::Request&& request, net::Responder respond) {
     if (request.path == "/v1/consultations/batch") {
       Result<std::vector<exchange::BatchItem>> items = exchange::ReadBatch(request.body, today);
       if (!items) {
-        // Refused whole (SPEC.md 4.5), and audited as a refusal.
+        // Refused whole (docs/api.md 4.5), and audited as a refusal.
         return consultations_->Refuse(caller->id, {}, items.error(),
                                       [answer](Result<exchange::ConsultationAnswer> outcome) {
                                         int status = exchange::HttpStatusOf(outcome);
@@ -1071,7 +1072,7 @@ net::Response Hub::Impl::AdminAudit(const net::Request& request) {
   return net::Response::Json(200, json::serialize(answer));
 }
 
-// SPEC.md 6.1: a node's checkpoint, key, and proofs over its tree (this
+// docs/api.md 6.1: a node's checkpoint, key, and proofs over its tree (this
 // node's unless ?node= names another).
 net::Response Hub::Impl::AdminAuditTree(const std::string& path, const net::Request& request) {
   std::string node = options_.node_id;
@@ -1153,7 +1154,7 @@ net::Response Hub::Impl::AdminVerify() {
   return net::Response::Json(200, json::serialize(answer));
 }
 
-// The same view as GET /v1/transparency (SPEC.md 4.6), for the console's
+// The same view as GET /v1/transparency (docs/api.md 4.6), for the console's
 // person page, and, as before, the research uses under "research".
 net::Response Hub::Impl::AdminTransparency(const net::Request& request) {
   std::optional<std::string_view> niss = request.QueryParam("niss");

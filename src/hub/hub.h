@@ -1,6 +1,7 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
-// `carrefour hub` (SPEC.md sections 2, 4, 5, 6): the mutual-TLS API that
+// `carrefour hub` (docs/api.md sections 2, 4, 5, 6): the mutual-TLS API that
 // institutions call, the admin listener, and the wiring of the modules
 // below (directory, store, audit, exchange). Start here.
 //
@@ -32,7 +33,7 @@ struct HubOptions {
   std::string admin = "127.0.0.1:8080";
   // Defaults: DATA/pki/hub.crt, DATA/pki/hub.key, DATA/pki/ca.crt.
   std::filesystem::path cert, key, ca;
-  // Optional CRL (SPEC.md section 2, `--crl`): client and provider
+  // Optional CRL (docs/api.md section 2, `--crl`): client and provider
   // certificates listed there are refused. Re-read by Reload().
   std::filesystem::path crl;
   // A CRL past its next-update is reported (log, metric); with this set,
@@ -65,7 +66,7 @@ struct HubOptions {
   size_t max_handshaking = 0;
   // How long a kept-alive API connection may stay silent between requests.
   std::chrono::milliseconds idle_timeout{60000};
-  // Mutations (SPEC.md section 4.3): deliveries and the identities of
+  // Mutations (docs/api.md section 4.3): deliveries and the identities of
   // mutations are kept this long at most (acknowledged ones go sooner); a
   // retention pass runs every purge_interval. Both at least one second.
   std::chrono::seconds retention = std::chrono::days(30);
@@ -83,7 +84,7 @@ class Hub {
   ~Hub();  // Stop()
 
   // Re-reads the network definition and the TLS files (certificate, key,
-  // CA, CRL: SPEC.md section 6). Anything broken is refused (its errors
+  // CA, CRL: docs/api.md section 6). Anything broken is refused (its errors
   // returned) and everything old stays in force. New handshakes then use
   // the new files; requests in flight finish, except on a connection whose
   // client certificate is now revoked: it is closed at once.

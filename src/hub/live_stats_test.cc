@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // The console's live figures: per-second counts, latency quantiles, flows,
 // and the audit tap that feeds them. The clock is injected.
 

@@ -1,6 +1,7 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
-// Per-institution request allowances (SPEC.md sections 3 and 4: [[quota]],
+// Per-institution request allowances (docs/api.md sections 3 and 4: [[quota]],
 // 429 rate-limited with Retry-After). A token bucket per institution,
 // refilled continuously at the quota's rate up to its burst; one request
 // takes one token. The hub asks before doing any work for a request.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #include "hub/rate_limiter.h"
 
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #include "integration/command.h"
 
 #include <unistd.h>

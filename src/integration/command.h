@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
 #include <cstddef>
@@ -8,7 +9,7 @@
 
 namespace carrefour::integration {
 
-// `carrefour directory import` (SPEC.md section 2) as the CLI runs it.
+// `carrefour directory import` (docs/api.md section 2) as the CLI runs it.
 struct ImportCommand {
   std::string network_file;  // the network definition (TOML)
   std::string store_url;     // OpenStore's URL

@@ -1,6 +1,7 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
-// Bulk integration of the person directory (SPEC.md section 2,
+// Bulk integration of the person directory (docs/api.md section 2,
 // `carrefour directory import`): institutions declare their files in a CSV
 //
 //   institution,niss,capacity,from,to
@@ -49,7 +50,7 @@ struct ImportOptions {
 
 // Reads `csv` line by line and adds its entries to `directory` in batches,
 // in constant memory whatever the size of the file. Each line is checked on
-// its own like an API integration by that institution (SPEC.md 4.1): a line
+// its own like an API integration by that institution (docs/api.md 4.1): a line
 // with the wrong number of fields or broken quotes, an unknown institution,
 // an invalid number, a capacity its type may not declare, a malformed date,
 // an end before the start, or an entry that conflicts with a stored one

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // Runs the real `carrefour directory import` ($CARREFOUR_BINARY).
 
 #include <stdlib.h>

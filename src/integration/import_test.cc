@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // Bulk import into both engines (store/testing/).
 
 #include "integration/import.h"

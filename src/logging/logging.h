@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
 // Logs of the long-running commands (hub, connector, demo): spdlog's default

@@ -1,6 +1,7 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
-// Automatic communication of changes (DESIGN.md element 4, SPEC.md section
+// Automatic communication of changes (DESIGN.md element 4, docs/api.md section
 // 4.3). Start here.
 //
 //   source's batch -> validate each item -> who must be told (directory's
@@ -46,7 +47,7 @@ class Store;
 
 namespace carrefour::mutations {
 
-// SPEC.md section 4.3: a bigger batch is refused whole.
+// docs/api.md section 4.3: a bigger batch is refused whole.
 inline constexpr size_t kMaxMutationsPerBatch = 1000;
 // Batches waiting while one is written go into the next transaction
 // together, up to this many mutations (group commit).

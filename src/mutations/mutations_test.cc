@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // The mutation service over a real store (both engines) and audit log.
 
 #include "mutations/mutations.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // The HTTP(S) client on Boost.Beast: per-endpoint pools of kept-alive
 // connections, each connection on its own strand and serving one call at a
 // time. The structure follows Beast's http_client_async_ssl example, with
@@ -323,7 +324,7 @@ class Connection final : public ConnectionBase {
     response.status = static_cast<int>(message.result_int());
     auto content_type = message.find(http::field::content_type);
     if (content_type != message.end()) response.content_type = std::string(content_type->value());
-    // Only the one header callers act on (SPEC.md section 4: 429's
+    // Only the one header callers act on (docs/api.md section 4: 429's
     // Retry-After); copying every header would cost each call.
     auto retry_after = message.find(http::field::retry_after);
     if (retry_after != message.end()) response.retry_after = std::string(retry_after->value());

@@ -1,7 +1,8 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
 // An HTTP/1.1 client with mutual TLS and kept-alive connection pools: the hub
-// calling connectors (SPEC.md section 5), connectors and load generators
+// calling connectors (docs/api.md section 5), connectors and load generators
 // calling the hub. Start here; docs/net.md has the details.
 //
 //   auto client = net::Client::Create({.tls = net::TlsFiles{cert, key, ca}});

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #include "net/client.h"
 
 #include <netinet/in.h>

@@ -1,5 +1,6 @@
+// SPDX-License-Identifier: EUPL-1.2
 // The Beast-free parts of server.h and client.h: request accessors, response
-// factories, the SPEC error body, endpoint URLs.
+// factories, the error body of docs/api.md, endpoint URLs.
 
 #include <charconv>
 #include <string>

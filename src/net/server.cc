@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // The HTTP(S) server on Boost.Beast. The structure follows Beast's
 // advanced_server_flex example: an acceptor on its own strand, one session
 // object per connection on its own strand, kept alive by the completion

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
 // An HTTP/1.1 server: HTTPS with mandatory client certificates (the hub's API,
@@ -39,7 +40,7 @@ struct ServerOptions {
   // Absent: plain HTTP (the admin listener). Present: TLS 1.2+ with a client
   // certificate required and verified against `tls->ca`.
   std::optional<TlsFiles> tls;
-  // A request body over this gets 413 body-too-large (SPEC.md section 4).
+  // A request body over this gets 413 body-too-large (docs/api.md section 4).
   size_t max_body_bytes = 8 << 20;
   // A fresh connection must deliver a complete request header within
   // header_timeout of its handshake; on a kept-alive connection the first
@@ -108,7 +109,7 @@ struct Response {
   static Response Text(int status, std::string body);
 };
 
-// SPEC.md's error shape for `status`: HttpStatus(code) and
+// docs/api.md's error shape for `status`: HttpStatus(code) and
 // {"error": {"code": SpecCode(code), "message": message}}.
 Response ErrorResponse(const Status& status);
 // The same JSON body, for callers that build their own Response.

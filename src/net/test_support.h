@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
 // Test-only helpers for server_test.cc and client_test.cc: certificates from

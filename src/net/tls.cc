@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #include "net/internal/tls.h"
 
 #include <sys/stat.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #include "network/loader.h"
 
 #include <arpa/inet.h>
@@ -29,7 +30,7 @@ constexpr std::uintmax_t kMaxFileBytes = 64u << 20;
 // institution id is its certificate's CN.
 constexpr size_t kMaxInstitutionIdLength = 64;
 
-// The CN of the hub's own certificate (SPEC.md section 5): an institution
+// The CN of the hub's own certificate (docs/api.md section 5): an institution
 // with this id could pass itself off as the hub to connectors.
 constexpr std::string_view kHubId = "hub";
 
@@ -78,10 +79,10 @@ constexpr std::string_view kSections[] = {"institution_type", "institution",   "
 constexpr std::string_view kBisRegisterKeys[] = {"institution"};
 constexpr std::string_view kBisAuthorizationKeys[] = {"requester", "requester_type", "legal_basis",
                                                       "from", "to"};
-// Who may read a citizen's transparency view (SPEC.md 4.6).
+// Who may read a citizen's transparency view (docs/api.md 4.6).
 constexpr std::string_view kTransparencyAccessKeys[] = {"requester", "requester_type",
                                                         "legal_basis", "from", "to"};
-// The data type the BIS register answers for BIS numbers (SPEC.md 4.4).
+// The data type the BIS register answers for BIS numbers (docs/api.md 4.4).
 constexpr std::string_view kPersonIdentity = "person.identity";
 
 int LineOf(const toml::node& node) { return static_cast<int>(node.source().begin.line); }
@@ -1038,7 +1039,7 @@ class Builder {
     subscriptions_.push_back(std::move(subscription));
   }
 
-  // --- quotas (SPEC.md section 3) -------------------------------------------
+  // --- quotas (docs/api.md section 3) -------------------------------------------
 
   void ReadQuota(ElementReader& r) {
     Quota quota;
@@ -1519,7 +1520,7 @@ class Builder {
   }
 
   // [[transparency_access]]: who may read a citizen's transparency view
-  // (SPEC.md 4.6), on which legal basis, when.
+  // (docs/api.md 4.6), on which legal basis, when.
   void ReadTransparencyAccess(ElementReader& r) {
     TransparencyAccess access;
     access.line = r.line();
@@ -1547,7 +1548,7 @@ class Builder {
   }
 
   // The hub routes consultations to every institution of a provider type
-  // (SPEC.md section 4.2, step 2); one without an endpoint could never answer.
+  // (docs/api.md section 4.2, step 2); one without an endpoint could never answer.
   void CheckProvidersHaveEndpoints() {
     std::unordered_map<std::string_view, const Availability*> provided_by;
     for (const Availability& availability : availability_) {
@@ -1566,7 +1567,7 @@ class Builder {
     }
   }
 
-  // A subscription delivers only what an authorization grants (SPEC.md
+  // A subscription delivers only what an authorization grants (docs/api.md
   // section 4.3); one that no authorization covers, in any period, can never
   // deliver anything and is almost certainly a mistake.
   void CheckSubscriptionsCanDeliver() {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
 #include <filesystem>
@@ -12,7 +13,7 @@
 
 namespace carrefour::network {
 
-// Start here: reads a network definition (SPEC.md section 3, the format is
+// Start here: reads a network definition (docs/api.md section 3, the format is
 // documented in docs/network-definition.md) and validates all of it: TOML
 // syntax, keys, value types, ids, references between elements, capacities,
 // fields, periods and endpoints. A Definition comes back only when nothing is

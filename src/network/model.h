@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
 #include <cstdint>
@@ -12,7 +13,7 @@
 
 namespace carrefour::network {
 
-// The network definition (SPEC.md section 3): who is in the network, what
+// The network definition (docs/api.md section 3): who is in the network, what
 // data exists, where it lives, who may obtain it and who wants to hear of its
 // changes. Plain values in definition order; `line` is where each element
 // starts in its file, for messages. Produced only by the loader (loader.h),
@@ -90,7 +91,7 @@ struct Subscription {
   bool Names(const Institution& candidate) const;
 };
 
-// A request allowance (SPEC.md section 3, [[quota]]): a token bucket per
+// A request allowance (docs/api.md section 3, [[quota]]): a token bucket per
 // institution, refilled at `requests_per_second` up to `burst`. Exactly one
 // of `institution` and `institution_type` is non-empty; for a type, each
 // of its institutions has an allowance of its own.
@@ -199,7 +200,7 @@ struct BisRegister {
   std::vector<BisAuthorization> authorizations;
 };
 
-// Who may read a citizen's transparency view (GET /v1/transparency, SPEC.md
+// Who may read a citizen's transparency view (GET /v1/transparency, docs/api.md
 // 4.6; docs/transparency.md): a citizen portal that has authenticated the
 // citizen. Exactly one of `requester` (an institution id) and
 // `requester_type` is non-empty.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // `carrefour network check` end to end: the real binary ($CARREFOUR_BINARY)
 // on the shipped examples ($CARREFOUR_SOURCE_DIR).
 

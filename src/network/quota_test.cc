@@ -1,4 +1,5 @@
-// [[quota]] in the network definition (SPEC.md section 3).
+// SPDX-License-Identifier: EUPL-1.2
+// [[quota]] in the network definition (docs/api.md section 3).
 
 #include <gtest/gtest.h>
 

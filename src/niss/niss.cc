@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #include "niss/niss.h"
 
 #include <fmt/format.h>
@@ -14,7 +15,7 @@ namespace {
 constexpr int kDigits = 11;
 // 2YYMMDDSSS = 2 000 000 000 + YYMMDDSSS for births in 2000 or later.
 constexpr uint64_t kMillenniumPrefix = 2'000'000'000;
-// The BIS register adds these to the month (SPEC.md section 1).
+// The BIS register adds these to the month (docs/api.md section 1).
 constexpr int kBisSexUnknownOffset = 20;
 constexpr int kBisSexKnownOffset = 40;
 // Serials the registers assign: 001-997 odd for men, 002-998 even for women.

@@ -1,7 +1,8 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
 // Identification: national register numbers (NISS/INSZ) and BIS numbers,
-// SPEC.md section 1. Start here.
+// docs/api.md section 1. Start here.
 //
 //   Result<Number> n = niss::Parse("85.07.30-033.28");   // validate
 //   n->digits == "85073003328", n->sex == Sex::kMale, n->BirthDateText() == "1985-07-30"
@@ -76,7 +77,7 @@ Result<std::string> Normalize(std::string_view input);
 //   004001); birth_month and birth_day must then be 0.
 // - birth_month 0: month unknown; birth_day is then written verbatim as DD
 //   (0-99), which lets the BIS register use DD as extra room once a day's
-//   serials have run out (SPEC.md: "DD then carries no date").
+//   serials have run out (docs/api.md: "DD then carries no date").
 // - birth_day 0: day unknown.
 // - serial: 1-998 (001-997 odd for men, 002-998 even for women, as the
 //   National Register assigns them; Parse also accepts 000 and 999).

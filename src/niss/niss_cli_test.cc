@@ -1,5 +1,6 @@
+// SPDX-License-Identifier: EUPL-1.2
 // Runs the real binary ($CARREFOUR_BINARY): `carrefour niss check` and
-// `carrefour niss generate` as SPEC.md section 2 fixes them.
+// `carrefour niss generate` as docs/api.md section 2 fixes them.
 
 #include <fcntl.h>
 #include <gtest/gtest.h>

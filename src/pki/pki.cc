@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #include "pki/pki.h"
 
 #include <fcntl.h>
@@ -853,7 +854,7 @@ Status IssueCertificate(const fs::path& dir, const IssueOptions& options) {
     return OpenSslFailure("capping the validity at the CA's");
   }
   // Client and server auth in one certificate: an institution's connector
-  // both calls the hub and is called by it (SPEC.md sections 4 and 5).
+  // both calls the hub and is called by it (docs/api.md sections 4 and 5).
   // digitalSignature is all (EC)DHE with ECDSA needs in TLS 1.2 and 1.3.
   X509* ca = ca_cert.get();
   CARREFOUR_RETURN_IF_ERROR(AddExtension(cert.get(), ca, NID_basic_constraints, "CA:FALSE"));

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
 // The network's PKI: one certificate authority (the network CA) and, signed by
@@ -62,7 +63,7 @@ std::filesystem::path CaCertPath(const std::filesystem::path& dir);
 std::filesystem::path CertPath(const std::filesystem::path& dir, std::string_view name);
 std::filesystem::path KeyPath(const std::filesystem::path& dir, std::string_view name);
 
-// --- Revocation (SPEC.md section 2; docs/pki.md). Every certificate that
+// --- Revocation (docs/api.md section 2; docs/pki.md). Every certificate that
 // IssueCertificate writes is also recorded in dir/issued.txt (one line:
 // serial, name, expiry), so that all the certificates ever issued to a name
 // can be revoked, not only the one in NAME.crt. dir/crl.pem, signed by the CA,

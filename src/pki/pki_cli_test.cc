@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // Runs the real `carrefour` binary: `pki init` and `pki issue` as an operator
 // would, including the refusal to overwrite.
 

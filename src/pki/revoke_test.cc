@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // Revocation: `pki revoke` and `pki crl` as the library does them, checked
 // with OpenSSL's own verifier (the one the hub and connectors use).
 

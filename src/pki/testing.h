@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
 // Test-only: a throwaway PKI for tests that need real certificates (mutual

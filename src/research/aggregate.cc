@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // Aggregate: counts and sums by dimensions over a complete extract, with
 // small-cell and complementary suppression (research.h; docs/research.md).
 

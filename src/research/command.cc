@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #include "research/command.h"
 
 #include <fmt/format.h>
@@ -21,7 +22,7 @@ namespace carrefour::research {
 namespace fs = std::filesystem;
 namespace {
 
-// Provide calls over mutual TLS as the hub (SPEC.md section 5): the command
+// Provide calls over mutual TLS as the hub (docs/api.md section 5): the command
 // presents the hub's certificate, and each provider must present its own.
 class NetGateway : public exchange::ProviderGateway {
  public:

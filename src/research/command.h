@@ -1,7 +1,8 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
 // `carrefour research extract` and `carrefour research aggregate` as the
-// command line runs them (SPEC.md section 2 leaves further commands to the
+// command line runs them (docs/api.md section 2 leaves further commands to the
 // project; docs/research.md documents these). Flags are parsed in
 // apps/carrefour/research_cmd.cc; the work is here.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // RunExtract: cohort -> batches -> provide calls -> pseudonymized batch files
 // and journal -> k-anonymity -> the extract (research.h; docs/research.md).
 
@@ -94,7 +95,7 @@ std::vector<Plan> MakePlans(const network::Definition& definition,
 }
 
 // The providers to ask about one person for one plan, in definition order,
-// each once (SPEC.md section 4.2 step 2, without a requester's file: the
+// each once (docs/api.md section 4.2 step 2, without a requester's file: the
 // project's legal basis stands in for it).
 std::vector<const network::Institution*> Route(const network::Definition& definition,
                                                const Plan& plan, const Period& period,
@@ -233,7 +234,7 @@ struct Call {
   Status error;
 };
 
-// SPEC.md section 5: 200 {"data": {...} | [{...}, ...]}, or 404 no-data;
+// docs/api.md section 5: 200 {"data": {...} | [{...}, ...]}, or 404 no-data;
 // anything else is an error of that provider.
 void Interpret(Call& call, Result<exchange::ProviderReply> reply, const Plan& plan,
                const Transform& transform, const std::string& pseudonym) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // The whole extract (and aggregates over it) against a real store, SQLite and
 // PostgreSQL, with providers answering from a deterministic table through the
 // ProviderGateway interface. tests/integration/research_e2e_test.cc does the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // Coarsening ladders and k-anonymity.
 
 #include "research/internal/generalize.h"

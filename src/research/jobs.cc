@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // ExtractJobs: research extracts run by the hub for its admin listener
 // (research.h).
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // [[research_project]] in the network definition: the loader's part
 // (network/loader.cc), tested here beside the module that uses it.
 

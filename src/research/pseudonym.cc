@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // Pseudonyms, the hub's research key, and who may run a project.
 
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
 // Research extracts and safe aggregates: the hub's third mission (DESIGN.md),
@@ -11,7 +12,7 @@
 //
 //   RunExtract(context, options)
 //     cohort (person directory, or a supplied list) -> batches -> provide
-//     calls to the authentic sources (SPEC.md section 5), concurrent ->
+//     calls to the authentic sources (docs/api.md section 5), concurrent ->
 //     every national number replaced by the project's pseudonym, direct
 //     identifiers dropped, quasi-identifiers coarsened -> batch files and a
 //     journal in the output folder (an interrupted run resumes there) ->

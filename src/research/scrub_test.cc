@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // National numbers out, direct identifiers out, before anything is written.
 
 #include "research/internal/scrub.h"

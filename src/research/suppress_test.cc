@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // Small-cell and complementary suppression.
 
 #include "research/internal/suppress.h"

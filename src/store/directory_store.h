@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
 #include <optional>
@@ -11,7 +12,7 @@
 
 namespace carrefour::store {
 
-// The person directory's storage ("who-where-how-when", SPEC.md 4.1): the
+// The person directory's storage ("who-where-how-when", docs/api.md 4.1): the
 // section of a Store that holds directory entries. Both engines implement it
 // with the same semantics and the same messages; docs/store.md has the schema.
 //

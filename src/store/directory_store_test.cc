@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // The person directory's storage, against both engines (store/testing/).
 
 #include <atomic>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
 #include <cstdint>
@@ -23,7 +24,7 @@ struct MutationCopy {
   std::optional<std::vector<std::string>> fields;
 };
 
-// A mutation to accept (SPEC.md section 4.3), validated by the mutations
+// A mutation to accept (docs/api.md section 4.3), validated by the mutations
 // module: niss normalized, data cut to what its subscribers may receive.
 struct NewMutation {
   std::string source;  // the publishing institution
@@ -103,7 +104,7 @@ struct FeedAck {
   int64_t acknowledged = 0;
 };
 
-// The mutations' storage (SPEC.md section 4.3): accepted mutations (their
+// The mutations' storage (docs/api.md section 4.3): accepted mutations (their
 // identity, for duplicate detection), per-subscriber deliveries with their
 // cursors, and identity replacements. Both engines implement it with the
 // same semantics; docs/mutations.md has the schema and the cursor scheme.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // The mutations' storage, against both engines (store/testing/).
 
 #include <fstream>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // OpenStore: URLs, migrations at open, several stores on one database.
 
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #include "transparency/transparency.h"
 
 #include <time.h>
@@ -111,14 +112,14 @@ Result<json::object> Service::View(const std::string& niss) {
     if (!answered) item["code"] = SpecCode(record.outcome);
     item["index"] = record.seq - 1;
     item["leaf_hash"] = audit::ToHex(leaf);
-    // Beyond SPEC.md 4.6: which node's tree holds it, and the proof.
+    // Beyond docs/api.md 4.6: which node's tree holds it, and the proof.
     item["node"] = record.node;
     item["tree_size"] = checkpoint.seq;
     item["inclusion_proof"] = HexList(inclusion->proof);
     consultations.push_back(std::move(item));
   }
 
-  // SPEC.md 4.3's rule, as a mutation accepted today would apply it, for
+  // docs/api.md 4.3's rule, as a mutation accepted today would apply it, for
   // every data type; no source is excluded (any source's change counts).
   Result<std::vector<directory::Entry>> entries =
       store_.directory().EntriesOfPerson(niss, Period::Day(today));

@@ -1,6 +1,7 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
-// A citizen's transparency view (SPEC.md 4.6, docs/transparency.md). Start
+// A citizen's transparency view (docs/api.md 4.6, docs/transparency.md). Start
 // here.
 //
 //   portal's GET /v1/transparency?niss=n

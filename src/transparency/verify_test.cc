@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // VerifyView (`carrefour transparency verify`): a saved answer checks out
 // only with the node's key, every leaf in the signed tree at its index.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: EUPL-1.2
 # cmake -DSOURCE_DIR=<repo> -DOUT=<build_info.cc> -DVERSION=<x.y.z> [-DREVISION=<rev>] -P generate.cmake
 #
 # Writes build_info.cc with the version and the git revision of SOURCE_DIR

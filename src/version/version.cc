@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #include "version/version.h"
 
 #include "version/internal/build_info.h"

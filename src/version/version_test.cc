@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // The version line of docs/api.md section 2, from the library and from the
 // real binary ($CARREFOUR_BINARY): `carrefour --version`.
 

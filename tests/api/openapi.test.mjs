@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // docs/openapi.yaml against the real thing (docs/api.md sections 4 to 6).
 //
 // 1. Lints the file as OpenAPI 3.1 (swagger-parser: structure, $refs) and

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EUPL-1.2
 # docs/openapi.yaml against real answers (CTest: api_openapi): lints the file,
 # then brings up the demo network (`carrefour demo`: hub with an admin token,
 # 8 connectors, live traffic) and runs openapi.test.mjs against its hub API,

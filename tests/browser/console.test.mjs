@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // Browser tests of the web console (docs/console.md), in headless Chromium
 // driven by playwright-core. They open each page against a running hub and
 // check that it shows what the hub's admin endpoints say — institution ids,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EUPL-1.2
 # The web console's browser tests (CTest: browser_console, label "browser"):
 # brings up the demo network (`carrefour demo`: a synthetic population, the
 # 8 institutions' connectors, the hub with an admin token, live traffic) and

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: EUPL-1.2
 """An independent checker of carrefour's verifiable audit log.
 
 Written from RFC 6962 / RFC 9162 (Merkle trees, inclusion and consistency

@@ -1,4 +1,5 @@
-// End-to-end tests of the verifiable audit log (SPEC.md 6.1): real hub
+// SPDX-License-Identifier: EUPL-1.2
+// End-to-end tests of the verifiable audit log (docs/api.md 6.1): real hub
 // processes, each with its own data folder, on one store; proofs checked by
 // an independent checker (tests/integration/audit_checker.py, written from
 // RFC 6962 and the C2SP formats); tampering found on both engines.

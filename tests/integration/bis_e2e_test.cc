@@ -1,4 +1,5 @@
-// End to end: the BIS register (SPEC.md 4.4, docs/bis.md) through a real
+// SPDX-License-Identifier: EUPL-1.2
+// End to end: the BIS register (docs/api.md 4.4, docs/bis.md) through a real
 // `carrefour hub` process over real mutual TLS: creation and who may do it,
 // duplicates and force, person.identity of a BIS number answered by the hub
 // under the usual decision and audit, identity changes delivered as

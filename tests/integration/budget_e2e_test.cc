@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // End to end: the hub's connection budgets with real sockets against a real
 // `carrefour hub` process started with an open-file soft limit of 1024, the
 // way a service manager starts it (docs/operations.md, "Connection budgets").

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // End to end: `carrefour connector` processes next to their own SQLite
 // databases, a real `carrefour hub`, real mutual TLS (issue: the institution
 // connector). The national register provides addresses from its database and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // `carrefour demo` starts every time: the addresses it announces (in the
 // network definition and the connector configurations) are held from the
 // moment they are chosen until the process that serves them has them

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
 // Test support for the fault tests (docs/scale-out.md): a PostgreSQL cluster

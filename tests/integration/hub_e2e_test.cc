@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // End to end: a real `carrefour hub` process, real provider servers, real
 // mutual TLS on 127.0.0.1 with certificates made for the test.
 
@@ -34,7 +35,7 @@ namespace fs = std::filesystem;
 namespace json = boost::json;
 using testing::Process;
 
-// Numbers valid by SPEC.md section 1.
+// Numbers valid by docs/api.md section 1.
 constexpr const char* kAnna = "85073003328";
 
 // How each test provider behaves.
@@ -502,7 +503,7 @@ TEST_F(HubE2E, NoProviderOrAllNoDataMeansNoDataInNetwork) {
   EXPECT_TRUE(body.at("results").as_array().empty());
 }
 
-// SPEC.md section 4.5: each item of a batch answered as if it had come alone
+// docs/api.md section 4.5: each item of a batch answered as if it had come alone
 // (same status, same fields as the single consultation), each audited, the
 // limit enforced whole. Run on the engine of `store_url` ("" = SQLite in the
 // data folder).

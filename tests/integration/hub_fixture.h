@@ -1,6 +1,7 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
-// Test support for end-to-end tests of mutations (SPEC.md section 4.3): a
+// Test support for end-to-end tests of mutations (docs/api.md section 4.3): a
 // test network, a PKI for everybody in it, real `carrefour hub` processes
 // (started, stopped cleanly, killed), and clients calling them over real
 // mutual TLS. Test code: failures are gtest failures, or abort.
@@ -33,7 +34,7 @@
 
 namespace carrefour::testing {
 
-// Numbers valid by SPEC.md section 1.
+// Numbers valid by docs/api.md section 1.
 inline constexpr const char* kAnna = "85073003328";
 inline constexpr const char* kAnnaNew = "90010100123";
 inline constexpr const char* kBruno = "17073003384";

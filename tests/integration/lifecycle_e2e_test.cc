@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // End to end: the security lifecycle of the network's certificates with a
 // real `carrefour hub` process and real mutual TLS (docs/pki.md): revoking
 // an institution that holds open connections, re-issuing the hub's own

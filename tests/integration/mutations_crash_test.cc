@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // Crash: a real `carrefour hub` is killed with SIGKILL while the national
 // register publishes 100 000 mutations and five institutions read their
 // feeds; it is restarted on the same data (SQLite file or PostgreSQL

@@ -1,4 +1,5 @@
-// End to end: mutations (SPEC.md section 4.3) through real `carrefour hub`
+// SPDX-License-Identifier: EUPL-1.2
+// End to end: mutations (docs/api.md section 4.3) through real `carrefour hub`
 // processes over real mutual TLS; with PostgreSQL, two hubs on one database.
 
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // End to end, what an operator relies on (docs/operations.md, docs/api.md
 // sections 2 and 7): `carrefour hub --config FILE`, the request log, the
 // served OpenAPI description and the build-info metric, on a real hub

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // End to end: a real `carrefour hub` on a PostgreSQL of the test's own while
 // that PostgreSQL is restarted, stopped and started again, and while its
 // commits fail (issue: a dead pooled connection kept forever). The hub must

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
 // Test support: runs a real child process (the `carrefour` binary), reads its

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // End to end: `carrefour research extract` and `aggregate` as real processes,
 // the hub's admin endpoint and transparency view from a real `carrefour hub`,
 // providers answering over real mutual TLS (in-process servers with
@@ -38,7 +39,7 @@ uint64_t Hash(std::string_view text) {
   return h;
 }
 
-// An authentic source: answers SPEC.md section 5 provide calls from the
+// An authentic source: answers docs/api.md section 5 provide calls from the
 // person's number, the same way every time, with more than was asked (names,
 // a street) so that the extract has something to leave out. After `budget`
 // calls it stops answering (holds the calls) until Open(): an extract is

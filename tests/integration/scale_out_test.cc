@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // End to end, as an operator deploys it (docs/scale-out.md): three `carrefour
 // hub` processes (node-1..3, each with its own data folder) on one
 // PostgreSQL, behind HAProxy in TCP mode with health checks on each hub's
@@ -200,7 +201,7 @@ backend hubs
   default-server inter 300ms fall 1 rise 1 on-marked-down shutdown-sessions
 {servers})cfg";
 
-// Valid national numbers (SPEC.md section 1): born 1980-01-DD, serial 1-900.
+// Valid national numbers (docs/api.md section 1): born 1980-01-DD, serial 1-900.
 std::string Person(int i) {
   std::string base = fmt::format("8001{:02}{:03}", 1 + i / 900, 1 + i % 900);
   return fmt::format("{}{:02}", base, 97 - static_cast<int>(std::stoll(base) % 97));
@@ -368,7 +369,7 @@ class ScaleOut : public ::testing::Test {
     return true;
   }
 
-  // One batch consultation (SPEC.md 4.5) of `persons`; each item is noted
+  // One batch consultation (docs/api.md 4.5) of `persons`; each item is noted
   // in `seen` as a single consultation would be. True when the batch was
   // answered 200.
   static bool ConsultBatch(net::Client& client, const net::Endpoint& endpoint,

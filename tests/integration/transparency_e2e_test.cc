@@ -1,4 +1,5 @@
-// End-to-end tests of the citizens' transparency view (SPEC.md 4.6): a real
+// SPDX-License-Identifier: EUPL-1.2
+// End-to-end tests of the citizens' transparency view (docs/api.md 4.6): a real
 // hub process on SQLite and on PostgreSQL, a citizen portal (mydata) reading
 // a person's view over mutual TLS; the answer compared with what was done,
 // its leaf hashes checked by the independent checker

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
 // Test and benchmark support: the names a Belgian BIS register sees, and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #include "demo/internal/schemas.h"
 
 #include <fmt/format.h>
@@ -58,7 +59,7 @@ const std::string_view kIntegrationsMark =
 
 namespace {
 
-// Periods in the queries: the hub sends the served period (SPEC.md 4.2) as
+// Periods in the queries: the hub sends the served period (docs/api.md 4.2) as
 // :from and :to, :to NULL when open. A row is in the period when
 // `start <= COALESCE(:to, '9999-12-31') AND COALESCE(end, '9999-12-31') >=
 // :from`. Dates are ISO text, which compares as dates.

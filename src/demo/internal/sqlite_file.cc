@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #include "demo/internal/sqlite_file.h"
 
 #include <fmt/format.h>

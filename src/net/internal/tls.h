@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
 // TLS settings shared by the server and the client (only .cc files of this

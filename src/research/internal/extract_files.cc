@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #include "research/internal/extract_files.h"
 
 #include <fmt/format.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
 // An extract's output folder (docs/research.md, "The output folder"):

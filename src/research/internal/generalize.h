@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
 // Coarsening and generalization of quasi-identifiers (docs/research.md).

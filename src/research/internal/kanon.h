@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
 // k-anonymity on the declared quasi-identifiers (docs/research.md).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
 // A subscriber's deliveries of one accepting transaction, as both engines

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #include "store/postgres/audit_store.h"
 
 namespace carrefour::store::postgres {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #include "store/postgres/bis_store.h"
 
 #include "store/internal/entries.h"

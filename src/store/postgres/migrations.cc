@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #include "store/postgres/migrations.h"
 
 namespace carrefour::store::postgres {

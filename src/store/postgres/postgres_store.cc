@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #include "store/postgres/postgres_store.h"
 
 #include <chrono>

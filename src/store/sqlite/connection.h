@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
 // Thin RAII over the SQLite C API, private to the SQLite engine.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #include "store/sqlite/migrations.h"
 
 namespace carrefour::store::sqlite {
@@ -127,7 +128,7 @@ constexpr internal::Migration kMigrations[] = {
      // still wait in a feed (MutationStore::PendingDeliveriesOf).
      "CREATE INDEX mutation_by_niss ON mutation (niss);"},
     {6, "verifiable audit log",
-     // SPEC.md 6.1 (audit/audit_log.h): every node's signed checkpoints, a
+     // docs/api.md 6.1 (audit/audit_log.h): every node's signed checkpoints, a
      // history saved with the records it covers, and every node's published
      // verifier key. Both append-only like the records; the MAC'd heads of
      // audit_checkpoint are no longer written and become append-only too.

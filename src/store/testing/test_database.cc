@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #include "store/testing/test_database.h"
 
 #include <sqlite3.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
 // Defined in the build folder's build_info.cc, written by generate.cmake.

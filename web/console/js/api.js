@@ -1,4 +1,5 @@
-// The admin endpoints (SPEC.md section 6, docs/console.md), fetched from the
+// SPDX-License-Identifier: EUPL-1.2
+// The admin endpoints (docs/api.md section 6, docs/console.md), fetched from the
 // hub that served this page. When the hub has an admin token, the console
 // asks for it once and keeps it in sessionStorage (this tab only), sending
 // it as "Authorization: Bearer <token>".

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // The console's shell: hash routes to pages, the person search box, the
 // admin-token dialog and the hub's reachability. Each page module exports
 // `title` and `render(root, route)`, which fills `root` and returns a

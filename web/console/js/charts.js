@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // Time-series line charts on <canvas>, drawn by hand (no library, nothing
 // downloaded). One chart = a legend, a canvas and a hover tooltip.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // Small DOM and formatting helpers shared by the pages. No framework: h()
 // builds elements, text is always set as text (never parsed as HTML), so
 // nothing the hub returns can inject markup.
@@ -83,7 +84,7 @@ export function ago(text) {
   return `${fmtAge(Math.max(0, seconds))} ago`;
 }
 
-// 11 digits -> "85.07.30-033.28" (SPEC.md section 1's usual separators).
+// 11 digits -> "85.07.30-033.28" (docs/api.md section 1's usual separators).
 export function fmtNiss(niss) {
   if (!/^\d{11}$/.test(niss || '')) return niss || '';
   return `${niss.slice(0, 2)}.${niss.slice(2, 4)}.${niss.slice(4, 6)}-${niss.slice(6, 9)}.${niss.slice(9)}`;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // Audit: the hash chain's verification (GET /v1/admin/audit/verify) and a
 // search of the records (GET /v1/admin/audit?niss=&requester=&kind=&limit=).
 // The search lives in the URL (#/audit?niss=...), so a result can be linked.

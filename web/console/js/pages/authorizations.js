@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // Authorization matrix: who gets what, for files of which capacity, on which
 // legal basis, valid when — from the loaded network definition
 // (GET /v1/admin/authorizations). Status is judged on the hub's today.

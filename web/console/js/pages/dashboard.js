@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // Live dashboard: messages per second by kind and data type, latency,
 // refusals and failures, from GET /v1/admin/stats (every 2 s).
 

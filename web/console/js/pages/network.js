@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // Network map: the institutions of the definition around the hub, and the
 // flows between them since the hub started (GET /v1/admin/flows, every 5 s),
 // drawn as inline SVG.

@@ -1,8 +1,9 @@
+// SPDX-License-Identifier: EUPL-1.2
 // Person view (references only: the hub holds no personal data): which
 // institutions hold files on a number, in which capacity and for which
 // periods; the person's mutations and the deliveries still waiting; and the
 // transparency view — who consulted, or tried to consult, the person's data,
-// and who would be told of a change about them (the view of SPEC 4.6).
+// and who would be told of a change about them (the view of docs/api.md 4.6).
 //   GET /v1/admin/person?niss=n   GET /v1/admin/transparency?niss=n
 // Without a number: a search form and the persons last seen in the audit log.
 
@@ -123,7 +124,7 @@ function transparencyTab(transparency) {
   ], transparency.consultations, { 'data-testid': 'transparency' }), subscriptionsOf(transparency));
 }
 
-// Who would be told today of a change about the person (SPEC 4.3's rule).
+// Who would be told today of a change about the person (docs/api.md 4.3's rule).
 function subscriptionsOf(transparency) {
   const subscriptions = transparency.subscriptions || [];
   const title = h('h3', { style: 'margin:18px 0 8px', text: 'Told automatically of changes' });

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: EUPL-1.2
 // Mutation queues: per subscriber, the deliveries waiting in its feed, the
 // age of the oldest one not yet acknowledged, and its feed reads
 // (GET /v1/admin/queues, every 3 s).

@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -22,6 +23,7 @@
 #include "connector/internal/context.h"
 #include "metrics/text.h"
 #include "net/server.h"
+#include "net/tls_files.h"
 
 namespace carrefour::connector {
 namespace json = boost::json;
@@ -361,6 +363,20 @@ class Connector::Impl {
     counter("carrefour_connector_integrations_total", "", "rejected", s.integrations_rejected);
     counter("carrefour_connector_hub_failures_total", "Calls to the hub that failed (retried).", "",
             s.hub_failures);
+    // This institution's own certificate and the CA, read from the files in
+    // use (a renewed certificate shows once reloaded), as the hub does.
+    if (Result<net::TlsFacts> facts = net::InspectTlsFiles(TlsFilesOf(config_))) {
+      const auto now = std::chrono::system_clock::now();
+      auto until = [&](std::chrono::system_clock::time_point when) {
+        return std::round(std::chrono::duration<double>(when - now).count());
+      };
+      out.Family("carrefour_certificate_expiry_seconds", "gauge",
+                 "Seconds until the certificate expires (negative: expired).");
+      out.Sample("carrefour_certificate_expiry_seconds", {{"institution", id}, {"certificate", "connector"}},
+                 until(facts->cert_not_after));
+      out.Sample("carrefour_certificate_expiry_seconds", {{"institution", id}, {"certificate", "ca"}},
+                 until(facts->ca_not_after));
+    }
     out.Family("carrefour_connector_provide_duration_seconds", "histogram",
                "Time from a provide call's arrival to its answer (queueing and the query included).");
     {

@@ -380,6 +380,13 @@ TEST_F(ConnectorE2E, ConsultationIsAnsweredFromTheSourcesDatabase) {
                          {{"institution", "nr"}, {"le", "+Inf"}}),
             2);
   EXPECT_GT(metrics::Sum(samples, "carrefour_connector_provide_duration_seconds_sum", nr), 0);
+  // Its certificate, issued by the test PKI for a year or more, and the CA.
+  EXPECT_GT(metrics::Sum(samples, "carrefour_certificate_expiry_seconds",
+                         {{"institution", "nr"}, {"certificate", "connector"}}),
+            300 * 86400);
+  EXPECT_GT(metrics::Sum(samples, "carrefour_certificate_expiry_seconds",
+                         {{"institution", "nr"}, {"certificate", "ca"}}),
+            300 * 86400);
   EXPECT_EQ(metrics::Sum(samples, "carrefour_connector_provide_total", {{"institution", "nr"}, {"outcome", "answered"}}), 1);
   EXPECT_EQ(metrics::Sum(samples, "carrefour_connector_provide_total", {{"institution", "nr"}, {"outcome", "no-data"}}), 1);
 }

@@ -2,31 +2,40 @@
 #include "hub/metrics.h"
 
 #include <string>
+#include <string_view>
+#include <utility>
 
 namespace carrefour::hub {
 
-Metrics::Route Metrics::Split(const std::string& endpoint) {
+namespace {
+
+// "POST /v1/consultations" -> {"POST", "/v1/consultations"}; "other" names
+// both the method and the route.
+std::pair<std::string_view, std::string_view> Split(std::string_view endpoint) {
   size_t space = endpoint.find(' ');
-  if (space == std::string::npos) return {endpoint, endpoint};  // "other"
+  if (space == std::string_view::npos) return {endpoint, endpoint};
   return {endpoint.substr(0, space), endpoint.substr(space + 1)};
 }
 
+}  // namespace
+
 void Metrics::Record(const std::string& endpoint, int status, const std::string& data_type,
                      double seconds) {
-  Route route = Split(endpoint);
   std::lock_guard lock(mu_);
-  ++requests_[{route, status}];
+  ++requests_[{endpoint, status}];
   if (!data_type.empty()) ++by_data_type_[{data_type, status}];
-  latency_[std::move(route)].Observe(seconds);
+  auto it = latency_.find(endpoint);
+  if (it == latency_.end()) it = latency_.emplace(endpoint, metrics::Histogram()).first;
+  it->second.Observe(seconds);
 }
 
 void Metrics::Write(metrics::TextWriter& out) const {
   std::lock_guard lock(mu_);
   out.Family("carrefour_requests_total", "counter", "Requests answered, by method, route and HTTP status.");
   for (const auto& [key, count] : requests_) {
-    const auto& [route, status] = key;
-    const std::string code = std::to_string(status);
-    out.Sample("carrefour_requests_total", {{"method", route.method}, {"route", route.path}, {"status", code}},
+    const auto [method, route] = Split(std::get<0>(key));
+    const std::string code = std::to_string(std::get<1>(key));
+    out.Sample("carrefour_requests_total", {{"method", method}, {"route", route}, {"status", code}},
                static_cast<double>(count));
   }
   out.Family("carrefour_consultations_total", "counter", "Consultations, by data type and HTTP status.");
@@ -37,8 +46,9 @@ void Metrics::Write(metrics::TextWriter& out) const {
   }
   out.Family("carrefour_request_duration_seconds", "histogram",
              "Time from request to answer, by method and route.");
-  for (const auto& [route, histogram] : latency_) {
-    out.Write("carrefour_request_duration_seconds", {{"method", route.method}, {"route", route.path}}, histogram);
+  for (const auto& [endpoint, histogram] : latency_) {
+    const auto [method, route] = Split(endpoint);
+    out.Write("carrefour_request_duration_seconds", {{"method", method}, {"route", route}}, histogram);
   }
 }
 

@@ -27,17 +27,12 @@ class Metrics {
   void Write(metrics::TextWriter& out) const;
 
  private:
-  struct Route {
-    std::string method;
-    std::string path;
-    auto operator<=>(const Route&) const = default;
-  };
-  static Route Split(const std::string& endpoint);
-
+  // Keyed by the endpoint as recorded; split into method and route only
+  // when written, not on every request.
   mutable std::mutex mu_;
-  std::map<std::tuple<Route, int>, uint64_t> requests_;          // route, status
+  std::map<std::tuple<std::string, int>, uint64_t> requests_;      // endpoint, status
   std::map<std::tuple<std::string, int>, uint64_t> by_data_type_;  // data type, status
-  std::map<Route, metrics::Histogram> latency_;
+  std::map<std::string, metrics::Histogram, std::less<>> latency_;  // endpoint
 };
 
 }  // namespace carrefour::hub

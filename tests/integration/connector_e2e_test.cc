@@ -7,16 +7,17 @@
 // databases.
 
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sqlite3.h>
-#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <memory>
 #include <random>
-#include <regex>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include <boost/json.hpp>
 #include <fmt/format.h>
@@ -24,208 +25,33 @@
 #include "metrics/text.h"
 #include "net/client.h"
 #include "pki/testing.h"
+#include "tests/integration/address_network.h"
+#include "tests/integration/helpers.h"
+#include "tests/integration/hub_process.h"
 #include "tests/integration/log_lines.h"
 #include "tests/integration/process.h"
+#include "tests/integration/sqlite_db.h"
 
 namespace carrefour {
 namespace {
 
 namespace fs = std::filesystem;
 namespace json = boost::json;
+using testing::Eventually;
+using testing::kAnna;
+using testing::kApplyAddress;
+using testing::kApplyCounting;
+using testing::kBruno;
 using testing::Process;
+using testing::Replace;
+using Db = testing::SqliteDb;
 
-constexpr const char* kAnna = "85073003328";
-constexpr const char* kBruno = "17073003384";
-
-constexpr const char* kNetwork = R"(
-[[institution_type]]
-id = "national-register"
-capacities = []
-
-[[institution_type]]
-id = "mutuality"
-capacities = ["insured"]
-
-[[institution]]
-id = "nr"
-type = "national-register"
-name = "National register"
-endpoint = "https://127.0.0.1:{nr_port}"
-
-[[institution]]
-id = "mut-100"
-type = "mutuality"
-name = "Mutuality 100"
-
-[[institution]]
-id = "mut-200"
-type = "mutuality"
-name = "Mutuality 200"
-
-[[data_type]]
-id = "person.address"
-fields = ["street", "postal_code", "municipality", "since"]
-
-[[availability]]
-data_type = "person.address"
-provider_type = "national-register"
-
-[[authorization]]
-data_type = "person.address"
-requester_type = "mutuality"
-capacity = "insured"
-fields = ["street", "postal_code", "municipality", "since"]
-legal_basis = "ISC/24/001"
-from = 2020-01-01
-
-[[subscription]]
-institution_type = "mutuality"
-data_type = "person.address"
-capacity = "insured"
-)";
-
-constexpr const char* kNrSchema = R"(
-CREATE TABLE person_address (niss TEXT, street TEXT, postal_code TEXT, municipality TEXT,
-                             since TEXT, until TEXT);
-CREATE TABLE outbox (id INTEGER PRIMARY KEY, data_type TEXT, niss TEXT, effective TEXT,
-                     data TEXT, status TEXT, error TEXT, subscribers INTEGER);
+// The national register's addresses (two periods of Anna's).
+constexpr const char* kNrAddresses = R"(
 INSERT INTO person_address VALUES
   ('85073003328', 'Rue Haute 5', '1000', 'Bruxelles', '2015-02-01', '2024-04-30'),
   ('85073003328', 'Rue Neuve 1', '5000', 'Namur', '2024-05-01', NULL);
 )";
-
-constexpr const char* kNrConfig = R"(institution = "nr"
-database = "sqlite:nr.db"
-
-[tls]
-cert = "{pki}/nr.crt"
-key = "{pki}/nr.key"
-ca = "{pki}/ca.crt"
-
-[hub]
-url = "https://127.0.0.1:{hub_port}"
-retry_max_ms = 500
-
-[admin]
-listen = "127.0.0.1:0"
-
-[provide]
-listen = "127.0.0.1:{nr_port}"
-
-[[provide.data_type]]
-id = "person.address"
-query = """
-SELECT street, postal_code, municipality, since FROM person_address
- WHERE niss = :niss AND since <= COALESCE(:to, '9999-12-31')
-   AND COALESCE(until, '9999-12-31') >= :from
- ORDER BY since"""
-
-[outbox]
-select = "SELECT id, data_type, niss, effective, data FROM outbox WHERE status IS NULL ORDER BY id LIMIT :limit"
-mark = "UPDATE outbox SET status = :status, error = :error, subscribers = :subscribers WHERE id = :id"
-batch = 50
-poll_ms = 50
-)";
-
-constexpr const char* kApplyAddress = R"(
-INSERT INTO address (niss, street, postal_code, municipality)
-VALUES (:niss, :street, :postal_code, :municipality)
-ON CONFLICT (niss) DO UPDATE SET street = excluded.street, postal_code = excluded.postal_code,
-  municipality = excluded.municipality;
-)";
-
-// Records every application: applying a change twice would show as two rows.
-constexpr const char* kApplyCounting =
-    "INSERT INTO applied (mutation_id, source, niss) VALUES (:id, :source, :niss)";
-
-constexpr const char* kMutualitySchema = R"(
-CREATE TABLE member (seq INTEGER PRIMARY KEY, niss TEXT, from_date TEXT, status TEXT, error TEXT);
-CREATE TABLE address (niss TEXT PRIMARY KEY, street TEXT, postal_code TEXT, municipality TEXT);
-CREATE TABLE applied (mutation_id TEXT, source TEXT, niss TEXT);
-)";
-
-constexpr const char* kMutualityConfig = R"(institution = "{id}"
-database = "sqlite:{id}.db"
-
-[tls]
-cert = "{pki}/{id}.crt"
-key = "{pki}/{id}.key"
-ca = "{pki}/ca.crt"
-
-[hub]
-url = "https://127.0.0.1:{hub_port}"
-retry_max_ms = 500
-
-[feed]
-wait_seconds = 5
-limit = 40
-
-[[feed.apply]]
-data_type = "person.address"
-statement = """{apply}"""
-
-[integrations]
-select = """SELECT seq AS key, 'add' AS action, niss, 'insured' AS capacity,
-  from_date AS "from", NULL AS "to" FROM member WHERE status IS NULL ORDER BY seq LIMIT :limit"""
-mark = "UPDATE member SET status = :status, error = :error WHERE seq = :key"
-poll_ms = 50
-)";
-
-uint16_t FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  socklen_t length = sizeof address;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  close(fd);
-  return ntohs(address.sin_port);
-}
-
-std::string Fill(std::string text, const std::vector<std::pair<std::string, std::string>>& values) {
-  for (const auto& [key, value] : values) {
-    std::string pattern = "{" + key + "}";
-    for (size_t at; (at = text.find(pattern)) != std::string::npos;) text.replace(at, pattern.size(), value);
-  }
-  return text;
-}
-
-// A tiny SQLite client for the institutions' databases, as their own
-// applications would use them.
-class Db {
- public:
-  explicit Db(const fs::path& path) {
-    if (sqlite3_open(path.c_str(), &db_) != SQLITE_OK) std::abort();
-    sqlite3_busy_timeout(db_, 10000);
-  }
-  ~Db() { sqlite3_close(db_); }
-  void Exec(const std::string& sql) {
-    char* error = nullptr;
-    ASSERT_EQ(sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK) << error;
-  }
-  // The first column of the first row, as text ("" for NULL or no row).
-  std::string Text(const std::string& sql) {
-    sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
-      ADD_FAILURE() << sqlite3_errmsg(db_);
-      return "";
-    }
-    std::string out;
-    if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_text(stmt, 0) != nullptr) {
-      out = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
-    }
-    sqlite3_finalize(stmt);
-    return out;
-  }
-  int64_t Count(const std::string& sql) {
-    std::string text = Text(sql);
-    return text.empty() ? 0 : std::stoll(text);
-  }
-
- private:
-  sqlite3* db_ = nullptr;
-};
 
 class ConnectorE2E : public ::testing::Test {
  protected:
@@ -240,51 +66,46 @@ class ConnectorE2E : public ::testing::Test {
   void SetUp() override {
     dir_ = fs::temp_directory_path() / fmt::format("carrefour-connector-e2e-{}-{}", getpid(), counter_++);
     fs::create_directories(dir_);
-    hub_port_ = FreePort();
-    nr_port_ = FreePort();
-    std::ofstream(dir_ / "network.toml") << Fill(kNetwork, {{"nr_port", std::to_string(nr_port_)}});
-    Db(dir_ / "nr.db").Exec(kNrSchema);
+    hub_.api = testing::FreePort();
+    hub_.data = dir_ / "hub";
+    hub_.log = dir_ / "hub.log";
+    nr_port_ = testing::FreePort();
+    std::ofstream(dir_ / "network.toml")
+        << Replace(testing::kAddressNetwork, {{"nr_port", std::to_string(nr_port_)}});
+    Db nr(dir_ / "nr.db");
+    nr.Exec(testing::kNrSchema);
+    nr.Exec(kNrAddresses);
     for (const char* id : {"mut-100", "mut-200"}) {
-      Db(dir_ / fmt::format("{}.db", id)).Exec(kMutualitySchema);
-      std::ofstream(dir_ / fmt::format("{}.toml", id)) << Fill(kMutualityConfig, Values(id));
+      Db(dir_ / fmt::format("{}.db", id)).Exec(testing::kMutualitySchema);
+      std::ofstream(dir_ / fmt::format("{}.toml", id))
+          << Replace(testing::kMutualityConnector, Values(id));
     }
-    std::ofstream(dir_ / "nr.toml") << Fill(kNrConfig, Values("nr"));
+    std::ofstream(dir_ / "nr.toml") << Replace(testing::kNrConnector, Values("nr"));
   }
   void TearDown() override {
     connectors_.clear();
-    hub_.reset();
+    hub_.process.reset();
     if (!HasFailure()) fs::remove_all(dir_);
   }
 
   std::vector<std::pair<std::string, std::string>> Values(const std::string& id) const {
     return {{"id", id},
+            {"dir", dir_.string()},
             {"pki", pki_->dir.string()},
-            {"hub_port", std::to_string(hub_port_)},
+            {"hub_port", std::to_string(hub_.api)},
             {"nr_port", std::to_string(nr_port_)},
+            {"retry_max_ms", "500"},
+            {"admin", "127.0.0.1:0"},
+            {"feed_wait", "5"},
+            {"feed_limit", "40"},
+            {"batch", "10000"},
             {"apply", kApplyAddress}};
   }
 
-  void StartHub() {
-    hub_ = Process::Start(
-        {testing::Env("CARREFOUR_BINARY"), "hub", "--network", (dir_ / "network.toml").string(),
-         "--data", (dir_ / "hub").string(), "--listen", fmt::format("127.0.0.1:{}", hub_port_),
-         "--admin", "127.0.0.1:0", "--cert", (pki_->dir / "hub.crt").string(), "--key",
-         (pki_->dir / "hub.key").string(), "--ca", (pki_->dir / "ca.crt").string()},
-        (dir_ / "hub.log").string());
-    ASSERT_TRUE(hub_->WaitForLine([](const std::string& l) { return l.find("API on") != std::string::npos; }))
-        << "the hub did not start";
-  }
+  void StartHub() { testing::StartHubProcess(hub_, dir_ / "network.toml", pki_->dir, ""); }
 
   void StartConnector(const std::string& id) {
-    connectors_[id] = Process::Start({testing::Env("CARREFOUR_BINARY"), "connector", "--config",
-                                      (dir_ / (id + ".toml")).string()},
-                                     (dir_ / (id + ".log")).string());
-    std::optional<std::string> line = connectors_[id]->WaitForLine(
-        [](const std::string& l) { return l.find("carrefour connector") != std::string::npos; });
-    ASSERT_TRUE(line) << "connector " << id << " did not start; see " << (dir_ / (id + ".log"));
-    std::smatch port;
-    ASSERT_TRUE(std::regex_search(*line, port, std::regex(R"(admin on http://\S+ \(port (\d+)\))"))) << *line;
-    admin_ports_[id] = static_cast<uint16_t>(std::stoi(port[1]));
+    testing::StartConnectorProcess(dir_, id, &connectors_[id], &admin_ports_[id]);
   }
 
   // The connector's /metrics, parsed.
@@ -301,16 +122,6 @@ class ConnectorE2E : public ::testing::Test {
   void StartAll() {
     StartHub();
     for (const char* id : {"nr", "mut-100", "mut-200"}) StartConnector(id);
-  }
-
-  // Waits (up to a generous guard: the machines are shared) until `done`.
-  static bool Eventually(const std::function<bool()>& done, std::chrono::seconds guard = std::chrono::seconds(60)) {
-    auto deadline = std::chrono::steady_clock::now() + guard;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (done()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return done();
   }
 
   Db Open(const std::string& id) { return Db(dir_ / (id + ".db")); }
@@ -337,8 +148,8 @@ class ConnectorE2E : public ::testing::Test {
   static inline pki::TestPki* pki_ = nullptr;
   static inline int counter_ = 0;
   fs::path dir_;
-  uint16_t hub_port_ = 0, nr_port_ = 0;
-  std::unique_ptr<Process> hub_;
+  uint16_t nr_port_ = 0;
+  testing::HubProcess hub_;
   std::map<std::string, std::unique_ptr<Process>> connectors_;
   std::map<std::string, uint16_t> admin_ports_;
 };
@@ -347,7 +158,7 @@ TEST_F(ConnectorE2E, ConsultationIsAnsweredFromTheSourcesDatabase) {
   StartAll();
   DeclareFiles("mut-100", {kAnna, kBruno});
 
-  auto hub = *net::Endpoint::Parse(fmt::format("https://127.0.0.1:{}", hub_port_), "hub");
+  auto hub = *net::Endpoint::Parse(fmt::format("https://127.0.0.1:{}", hub_.api), "hub");
   auto response = Client("mut-100")->PostSync(
       hub, "/v1/consultations",
       fmt::format(R"({{"data_type": "person.address", "niss": "{}", )"
@@ -396,7 +207,7 @@ TEST_F(ConnectorE2E, ConsultationIsAnsweredFromTheSourcesDatabase) {
 // (a quote left open is an error of that line alone), and a last line still
 // being written (no line break yet) is left for later.
 TEST_F(ConnectorE2E, CsvDeclarationsReadQuotedFieldsAsTheImportDoes) {
-  std::string config = Fill(kMutualityConfig, Values("mut-200"));
+  std::string config = Replace(testing::kMutualityConnector, Values("mut-200"));
   config = config.substr(0, config.find("[integrations]")) +
            fmt::format("[integrations]\ncsv = \"{}\"\npoll_ms = 50\n", (dir_ / "mut-200.csv").string());
   std::ofstream(dir_ / "mut-200.toml", std::ios::trunc) << config;
@@ -432,7 +243,7 @@ TEST_F(ConnectorE2E, CsvDeclarationsReadQuotedFieldsAsTheImportDoes) {
   EXPECT_NE(text.find("7,ok"), std::string::npos) << text;
   EXPECT_EQ(text.find("8,"), std::string::npos) << "an unfinished last line was sent: " << text;
 
-  auto hub = *net::Endpoint::Parse(fmt::format("https://127.0.0.1:{}", hub_port_), "hub");
+  auto hub = *net::Endpoint::Parse(fmt::format("https://127.0.0.1:{}", hub_.api), "hub");
   auto entries = Client("mut-200")->GetSync(hub, fmt::format("/v1/directory/entries?niss={}", kAnna));
   ASSERT_TRUE(entries) << entries.error().ToString();
   EXPECT_EQ(json::parse(entries->body).at("entries").as_array().size(), 1u) << entries->body;
@@ -531,8 +342,8 @@ TEST_F(ConnectorE2E, OutboxChangeReachesOnlyEntitledInstitutions) {
 // applied exactly once.
 TEST_F(ConnectorE2E, KilledConnectorsApplyEachChangeExactlyOnce) {
   auto values = Values("mut-100");
-  values.back().second = kApplyCounting;
-  std::ofstream(dir_ / "mut-100.toml") << Fill(kMutualityConfig, values);
+  values.back().second = kApplyCounting;  // "apply"
+  std::ofstream(dir_ / "mut-100.toml") << Replace(testing::kMutualityConnector, values);
 
   StartAll();
   std::vector<std::string> people;
@@ -594,8 +405,8 @@ TEST_F(ConnectorE2E, KilledConnectorsApplyEachChangeExactlyOnce) {
 TEST_F(ConnectorE2E, PublicationResumesWithoutLossAfterTheHubWasDown) {
   StartAll();
   DeclareFiles("mut-100", {kAnna});
-  hub_->Signal(SIGTERM);
-  ASSERT_EQ(hub_->Wait(), 0);
+  hub_.process->Signal(SIGTERM);
+  ASSERT_EQ(hub_.process->Wait(), 0);
 
   Db nr = Open("nr");
   for (int i = 0; i < 20; ++i) {
@@ -622,7 +433,7 @@ TEST_F(ConnectorE2E, PublicationResumesWithoutLossAfterTheHubWasDown) {
 }
 
 TEST_F(ConnectorE2E, CheckReportsStatementErrorsWithTheirLine) {
-  std::ofstream(dir_ / "broken.toml") << Fill(R"(institution = "nr"
+  std::ofstream(dir_ / "broken.toml") << Replace(R"(institution = "nr"
 database = "sqlite:nr.db"
 
 [tls]
@@ -658,13 +469,13 @@ query = "SELECT street FROM person_adress WHERE niss = :niss"
 // and a CRL that now lists the hub's certificate cuts the hub off.
 TEST_F(ConnectorE2E, SighupReloadsConfigurationAndTlsFilesInsteadOfDying) {
   ASSERT_TRUE(pki::RenewCrl(pki_->dir).ok());
-  std::string with_crl = Fill(kNrConfig, Values("nr"));
+  std::string with_crl = Replace(testing::kNrConnector, Values("nr"));
   with_crl.replace(with_crl.find("[hub]"), 5,
                    fmt::format("crl = \"{}\"\n\n[hub]", pki::CrlPath(pki_->dir).string()));
   std::ofstream(dir_ / "nr.toml") << with_crl;
   StartAll();
   DeclareFiles("mut-100", {kAnna});
-  auto hub = *net::Endpoint::Parse(fmt::format("https://127.0.0.1:{}", hub_port_), "hub");
+  auto hub = *net::Endpoint::Parse(fmt::format("https://127.0.0.1:{}", hub_.api), "hub");
   auto consult = [&] {
     auto response = Client("mut-100")->PostSync(
         hub, "/v1/consultations",

@@ -30,14 +30,13 @@
 
 #include "net/client.h"
 #include "pki/testing.h"
+#include "tests/integration/helpers.h"
 #include "tests/integration/process.h"
 
 namespace carrefour::testing {
 
-// Numbers valid by docs/api.md section 1.
-inline constexpr const char* kAnna = "85073003328";
+// Anna's new number (valid by docs/api.md section 1), after a replacement.
 inline constexpr const char* kAnnaNew = "90010100123";
-inline constexpr const char* kBruno = "17073003384";
 
 // nr is the authentic source of addresses and identity replacements.
 // Mutualities (insured) are subscribed to both and authorized for three

@@ -22,6 +22,7 @@
 #include "net/server.h"
 #include "pki/testing.h"
 #include "store/testing/store_test_fixture.h"
+#include "tests/integration/address_network.h"
 #include "tests/integration/faults_support.h"
 
 namespace carrefour {
@@ -31,46 +32,8 @@ namespace fs = std::filesystem;
 namespace json = boost::json;
 using testing::Cluster;
 using testing::Eventually;
-
-constexpr const char* kAnna = "85073003328";
-constexpr const char* kBruno = "17073003384";
-
-constexpr const char* kNetwork = R"(
-[[institution_type]]
-id = "national-register"
-capacities = []
-
-[[institution_type]]
-id = "mutuality"
-capacities = ["insured"]
-
-[[institution]]
-id = "nr"
-type = "national-register"
-name = "National register"
-endpoint = "https://127.0.0.1:{nr_port}"
-
-[[institution]]
-id = "mut-100"
-type = "mutuality"
-name = "Mutuality 100"
-
-[[data_type]]
-id = "person.address"
-fields = ["street", "postal_code", "municipality"]
-
-[[availability]]
-data_type = "person.address"
-provider_type = "national-register"
-
-[[authorization]]
-data_type = "person.address"
-requester_type = "mutuality"
-capacity = "insured"
-fields = ["street", "postal_code", "municipality"]
-legal_basis = "ISC/24/001"
-from = 2020-01-01
-)";
+using testing::kAnna;
+using testing::kBruno;
 
 class PostgresFault : public ::testing::Test {
  protected:
@@ -98,7 +61,7 @@ class PostgresFault : public ::testing::Test {
     });
     ASSERT_TRUE(provider_->Start().ok());
     std::ofstream(dir_ / "network.toml")
-        << testing::Replace(kNetwork, {{"nr_port", std::to_string(provider_->port())}});
+        << testing::Replace(testing::kAddressNetwork, {{"nr_port", std::to_string(provider_->port())}});
     hub_.node = "node-1";
     hub_.data = dir_ / "node-1";
     hub_.api = testing::FreePort();

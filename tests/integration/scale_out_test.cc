@@ -17,7 +17,6 @@
 // without being restarted (how long it took is printed, not asserted).
 
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <atomic>
 #include <chrono>
@@ -38,7 +37,9 @@
 #include "pki/testing.h"
 #include "store/store.h"
 #include "store/testing/store_test_fixture.h"
+#include "tests/integration/address_network.h"
 #include "tests/integration/faults_support.h"
+#include "tests/integration/sqlite_db.h"
 
 namespace carrefour {
 namespace {
@@ -49,131 +50,6 @@ using testing::Cluster;
 using testing::Eventually;
 using testing::Process;
 using SteadyClock = std::chrono::steady_clock;
-
-constexpr const char* kNetwork = R"(
-[[institution_type]]
-id = "national-register"
-capacities = []
-
-[[institution_type]]
-id = "mutuality"
-capacities = ["insured"]
-
-[[institution]]
-id = "nr"
-type = "national-register"
-name = "National register"
-endpoint = "https://127.0.0.1:{nr_port}"
-
-[[institution]]
-id = "mut-100"
-type = "mutuality"
-name = "Mutuality 100"
-
-[[institution]]
-id = "mut-200"
-type = "mutuality"
-name = "Mutuality 200"
-
-[[data_type]]
-id = "person.address"
-fields = ["street", "postal_code", "municipality", "since"]
-
-[[availability]]
-data_type = "person.address"
-provider_type = "national-register"
-
-[[authorization]]
-data_type = "person.address"
-requester_type = "mutuality"
-capacity = "insured"
-fields = ["street", "postal_code", "municipality", "since"]
-legal_basis = "ISC/24/001"
-from = 2020-01-01
-
-[[subscription]]
-institution_type = "mutuality"
-data_type = "person.address"
-capacity = "insured"
-)";
-
-constexpr const char* kNrSchema = R"(
-CREATE TABLE person_address (niss TEXT, street TEXT, postal_code TEXT, municipality TEXT,
-                             since TEXT, until TEXT);
-CREATE TABLE outbox (id INTEGER PRIMARY KEY, data_type TEXT, niss TEXT, effective TEXT,
-                     data TEXT, status TEXT, error TEXT, subscribers INTEGER);
-)";
-
-constexpr const char* kNrConfig = R"cfg(institution = "nr"
-database = "sqlite:{dir}/nr.db"
-
-[tls]
-cert = "{pki}/nr.crt"
-key = "{pki}/nr.key"
-ca = "{pki}/ca.crt"
-
-[hub]
-url = "https://127.0.0.1:{lb_port}"
-timeout_ms = 10000
-retry_max_ms = 300
-
-[admin]
-listen = ""
-
-[provide]
-listen = "127.0.0.1:{nr_port}"
-
-[[provide.data_type]]
-id = "person.address"
-query = """
-SELECT street, postal_code, municipality, since FROM person_address
- WHERE niss = :niss AND since <= COALESCE(:to, '9999-12-31')
-   AND COALESCE(until, '9999-12-31') >= :from
- ORDER BY since"""
-
-[outbox]
-select = "SELECT id, data_type, niss, effective, data FROM outbox WHERE status IS NULL ORDER BY id LIMIT :limit"
-mark = "UPDATE outbox SET status = :status, error = :error, subscribers = :subscribers WHERE id = :id"
-batch = 50
-poll_ms = 50
-)cfg";
-
-constexpr const char* kMutualitySchema = R"(
-CREATE TABLE member (seq INTEGER PRIMARY KEY, niss TEXT, from_date TEXT, status TEXT, error TEXT);
-CREATE TABLE applied (mutation_id TEXT, source TEXT, niss TEXT);
-)";
-
-constexpr const char* kMutualityConfig = R"cfg(institution = "{id}"
-database = "sqlite:{dir}/{id}.db"
-
-[tls]
-cert = "{pki}/{id}.crt"
-key = "{pki}/{id}.key"
-ca = "{pki}/ca.crt"
-
-[hub]
-url = "https://127.0.0.1:{lb_port}"
-timeout_ms = 10000
-retry_max_ms = 300
-
-[admin]
-listen = ""
-
-[feed]
-wait_seconds = 2
-limit = 200
-
-[[feed.apply]]
-data_type = "person.address"
-statement = "INSERT INTO applied (mutation_id, source, niss) VALUES (:id, :source, :niss)"
-
-[integrations]
-select = """SELECT seq AS key, 'add' AS action, niss, 'insured' AS capacity,
-  from_date AS "from", NULL AS "to" FROM member WHERE status IS NULL ORDER BY seq LIMIT :limit"""
-mark = "UPDATE member SET status = :status, error = :error WHERE seq = :key"
-batch = 200
-poll_ms = 50
-)cfg";
 
 // HAProxy as an operator would configure it in front of the hubs: TCP (the
 // TLS session is the hub's: the caller's certificate is its identity), a
@@ -207,44 +83,7 @@ std::string Person(int i) {
   return fmt::format("{}{:02}", base, 97 - static_cast<int>(std::stoll(base) % 97));
 }
 
-// An institution's own SQLite database, as its applications use it.
-class Db {
- public:
-  explicit Db(const fs::path& path) {
-    if (sqlite3_open(path.c_str(), &db_) != SQLITE_OK) std::abort();
-    sqlite3_busy_timeout(db_, 10000);
-  }
-  ~Db() { sqlite3_close(db_); }
-  void Exec(const std::string& sql) {
-    char* error = nullptr;
-    ASSERT_EQ(sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK) << error;
-  }
-  // Every row of `sql`, its columns as text ("" for NULL).
-  std::vector<std::vector<std::string>> Rows(const std::string& sql) {
-    std::vector<std::vector<std::string>> rows;
-    sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
-      ADD_FAILURE() << sqlite3_errmsg(db_);
-      return rows;
-    }
-    while (sqlite3_step(stmt) == SQLITE_ROW) {
-      auto& row = rows.emplace_back();
-      for (int c = 0; c < sqlite3_column_count(stmt); ++c) {
-        const unsigned char* text = sqlite3_column_text(stmt, c);
-        row.emplace_back(text ? reinterpret_cast<const char*>(text) : "");
-      }
-    }
-    sqlite3_finalize(stmt);
-    return rows;
-  }
-  int64_t Count(const std::string& sql) {
-    auto rows = Rows(sql);
-    return rows.empty() || rows[0].empty() || rows[0][0].empty() ? 0 : std::stoll(rows[0][0]);
-  }
-
- private:
-  sqlite3* db_ = nullptr;
-};
+using Db = testing::SqliteDb;
 
 // What the load generator saw.
 struct Seen {
@@ -282,19 +121,28 @@ class ScaleOut : public ::testing::Test {
     }
     lb_port_ = testing::FreePort();
     nr_port_ = testing::FreePort();
+    // The connectors reach the hubs through HAProxy; each mutuality records
+    // every application of a move.
     std::vector<std::pair<std::string, std::string>> values = {
         {"dir", dir_.string()},
         {"pki", pki_->dir.string()},
-        {"lb_port", std::to_string(lb_port_)},
-        {"nr_port", std::to_string(nr_port_)}};
-    std::ofstream(dir_ / "network.toml") << testing::Replace(kNetwork, values);
-    Db(dir_ / "nr.db").Exec(kNrSchema);
-    std::ofstream(dir_ / "nr.toml") << testing::Replace(kNrConfig, values);
+        {"hub_port", std::to_string(lb_port_)},
+        {"nr_port", std::to_string(nr_port_)},
+        {"retry_max_ms", "300"},
+        {"admin", ""},
+        {"feed_wait", "2"},
+        {"feed_limit", "200"},
+        {"batch", "200"},
+        {"apply", testing::kApplyCounting}};
+    std::ofstream(dir_ / "network.toml") << testing::Replace(testing::kAddressNetwork, values);
+    Db(dir_ / "nr.db").Exec(testing::kNrSchema);
+    std::ofstream(dir_ / "nr.toml") << testing::Replace(testing::kNrConnector, values);
     for (const char* id : {"mut-100", "mut-200"}) {
-      Db(dir_ / fmt::format("{}.db", id)).Exec(kMutualitySchema);
+      Db(dir_ / fmt::format("{}.db", id)).Exec(testing::kMutualitySchema);
       auto with_id = values;
       with_id.emplace_back("id", id);
-      std::ofstream(dir_ / fmt::format("{}.toml", id)) << testing::Replace(kMutualityConfig, with_id);
+      std::ofstream(dir_ / fmt::format("{}.toml", id))
+          << testing::Replace(testing::kMutualityConnector, with_id);
     }
     std::string servers;
     for (int n = 1; n <= 3; ++n) {
@@ -324,12 +172,7 @@ class ScaleOut : public ::testing::Test {
   }
 
   void StartConnector(const std::string& id) {
-    connectors_[id] = Process::Start({testing::Env("CARREFOUR_BINARY"), "connector", "--config",
-                                      (dir_ / (id + ".toml")).string()},
-                                     (dir_ / (id + ".log")).string());
-    ASSERT_TRUE(connectors_[id]->WaitForLine(
-        [](const std::string& l) { return l.find("carrefour connector") != std::string::npos; }))
-        << "connector " << id << " did not start; see " << (dir_ / (id + ".log"));
+    testing::StartConnectorProcess(dir_, id, &connectors_[id]);
   }
 
   std::unique_ptr<net::Client> Client(const std::string& name) {

@@ -1,33 +1,39 @@
 // SPDX-License-Identifier: EUPL-1.2
-// The API's JSON bodies through the real services the hub wires (docs/api.md
-// sections 4.2-4.4): consultations (with the provider's answer, status and
-// body, taken from the input too: section 5 as the hub interprets it),
-// mutations, and the BIS register. SQLite store on /dev/shm (fsync there is
-// free), a fixed network, one declared file so that consultations get past
-// the decision to the providers.
+// The API's JSON bodies through the real code the hub calls for them
+// (docs/api.md sections 4.1-4.5): directory entries, consultations and batch
+// consultations (with the provider's answer, status and body, taken from the
+// input too: section 5 as the hub interprets it), mutations, and the BIS
+// register. SQLite store on /dev/shm (fsync there is free), a fixed network,
+// one declared file so that consultations get past the decision to the
+// providers.
 //
-// Input: byte 0 picks the endpoint; for a consultation, bytes 1-2 are the
-// provider's HTTP status and the rest is "request body \0 provider body".
-// Every answer must be JSON with an HTTP status the API uses.
+// Input: byte 0 picks the endpoint; bytes 1-2 are the providers' HTTP status
+// and the rest is "request body \0 provider body" (the provider body is used
+// by consultations and batches only). Every answer must be JSON with an HTTP
+// status the API uses.
 
 #include <unistd.h>
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <future>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
 #include <boost/json.hpp>
 
+#include "api/json.h"
 #include "audit/audit_log.h"
 #include "bis/service.h"
 #include "core/clock.h"
 #include "directory/decision.h"
 #include "exchange/consultation.h"
+#include "integration/entries.h"
 #include "mutations/mutations.h"
 #include "network/loader.h"
 #include "store/store.h"
@@ -58,6 +64,10 @@ endpoint = "https://127.0.0.1:9101"
 id = "mut-100"
 type = "mutuality"
 endpoint = "https://127.0.0.1:9104"
+[[institution]]
+id = "mut-200"
+type = "mutuality"
+endpoint = "https://127.0.0.1:9105"
 [[institution]]
 id = "cpas"
 type = "social-welfare-centre"
@@ -137,7 +147,7 @@ struct World {
     change.entry.niss = "85073003328";
     change.entry.capacity = "insured";
     change.entry.period.from = *Date::Parse("2020-01-01");
-    if (!store->directory().ApplyEntryChanges({change})) std::abort();
+    if (!store->directory().ApplyEntryChanges(std::span(&change, 1))) std::abort();
     auto source = [this] { return engine; };
     mutations = std::make_unique<mutations::MutationService>(source, *store, *audit, clock);
     bis = std::make_unique<bis::Service>(
@@ -167,35 +177,57 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static World* world = new World();
   if (size < 3) return 0;
   const std::string_view rest(reinterpret_cast<const char*>(data) + 3, size - 3);
+  const size_t cut = rest.find('\0');
+  const std::string_view request = rest.substr(0, cut);
+  world->gateway.body = cut == std::string_view::npos ? "" : std::string(rest.substr(cut + 1));
+  world->gateway.status = (data[1] << 8 | data[2]) % 600;
   std::promise<std::pair<int, std::string>> answered;
   auto answer = answered.get_future();
-  switch (data[0] % 4) {
-    case 0: {  // POST /v1/consultations, provider answer from the input
-      size_t cut = rest.find('\0');
-      std::string_view request = rest.substr(0, cut);
-      world->gateway.body = cut == std::string_view::npos ? "" : std::string(rest.substr(cut + 1));
-      world->gateway.status = 100 + (data[1] << 8 | data[2]) % 500;
+  switch (data[0] % 6) {
+    case 0:  // POST /v1/consultations, the provider's answer from the input
       world->consultations->Consult("mut-100", request, [&](exchange::Reply reply) {
         answered.set_value({reply.status, std::move(reply.body)});
       });
       break;
-    }
-    case 1:  // POST /v1/mutations
-      world->mutations->Publish("nr", rest, [&](mutations::Reply reply) {
+    case 1:  // POST /v1/consultations/batch, every provider answering the same
+      world->consultations->ConsultBatch("mut-100", request, [&](exchange::Reply reply) {
         answered.set_value({reply.status, std::move(reply.body)});
       });
       break;
-    case 2:  // POST /v1/bis
-      world->bis->HandleApi("cpas", "POST", "/v1/bis", rest, [&](bis::Reply reply) {
+    case 2: {  // POST /v1/directory/entries, as the hub reads, applies and answers it
+      // Declared by another mutuality, so that mut-100's file (which the
+      // consultations need) stays as it is.
+      const network::Definition& definition = *world->engine->definition();
+      const network::Institution* caller = definition.FindInstitution("mut-200");
+      Result<integration::EntriesBatch> batch =
+          integration::ReadEntries(request, definition, *caller, world->clock.Today());
+      if (!batch) {
+        answered.set_value({HttpStatus(batch.error().code()), api::ErrorBody(batch.error())});
+        break;
+      }
+      if (!integration::ApplyEntries(&*batch, world->store->directory()).ok()) std::abort();
+      answered.set_value({200, integration::WriteEntriesAnswer(*batch)});
+      break;
+    }
+    case 3:  // POST /v1/mutations
+      world->mutations->Publish("nr", request, [&](mutations::Reply reply) {
+        answered.set_value({reply.status, std::move(reply.body)});
+      });
+      break;
+    case 4:  // POST /v1/bis
+      world->bis->HandleApi("cpas", "POST", "/v1/bis", request, [&](bis::Reply reply) {
         answered.set_value({reply.status, std::move(reply.body)});
       });
       break;
     default:  // a BIS number's identity through the register's own provide
       answered.set_value({200, R"({"provide":)" + boost::json::serialize(boost::json::value(
-                                                       world->bis->Provide(rest).body)) + "}"});
+                                                       world->bis->Provide(request).body)) + "}"});
       break;
   }
   auto [status, body] = answer.get();
+  // CARREFOUR_FUZZ_PRINT=1 shows each answer (to read a seed or a finding).
+  static const bool print = std::getenv("CARREFOUR_FUZZ_PRINT") != nullptr;
+  if (print) std::fprintf(stderr, "endpoint %d: %d %s\n", data[0] % 6, status, body.c_str());
   Check(status, body);
   return 0;
 }

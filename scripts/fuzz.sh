@@ -7,13 +7,15 @@
 #                                            seed corpus; exit 1 on any finding
 #   scripts/fuzz.sh run TARGET SECONDS [JOBS] a campaign: new inputs go to
 #                                            build/fuzz/corpus/TARGET, findings to
-#                                            build/fuzz/findings/TARGET
+#                                            build/fuzz/findings/TARGET, the whole
+#                                            output to build/fuzz/TARGET.campaign.log;
+#                                            FUZZ_RUNS=N stops it after N executions
 #   scripts/fuzz.sh list                     the targets
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 
-targets=(niss_fuzz network_definition_fuzz csv_import_fuzz)
+targets=(niss_fuzz csv_import_fuzz connector_config_fuzz network_definition_fuzz http_server_fuzz api_bodies_fuzz)
 
 build() {
   cmake --preset fuzz >/dev/null
@@ -33,7 +35,8 @@ run() {
     "build/fuzz/fuzz/$target" "$work" "fuzz/corpus/$target" "${dict[@]}" \
       -max_total_time="$seconds" -timeout=20 -rss_limit_mb=4096 -max_len=65536 \
       -print_final_stats=1 -artifact_prefix="$findings/" \
-      ${jobs:+-fork=$jobs} -ignore_crashes=0 2>&1 | tail -n 30
+      ${jobs:+-fork=$jobs} ${FUZZ_RUNS:+-runs=$FUZZ_RUNS} -ignore_crashes=0 2>&1 |
+    tee "build/fuzz/$target.campaign.log" | tail -n 30
 }
 
 case "${1:-}" in

@@ -368,4 +368,19 @@ void ConsultationService::Consult(std::string_view caller, std::string_view body
   Consult(caller, request, std::move(reply));
 }
 
+void ConsultationService::ConsultBatch(std::string_view caller, std::string_view body,
+                                       std::function<void(Reply)> done) {
+  Result<std::vector<BatchItem>> items = ReadBatch(body, clock_.Today());
+  if (!items) {
+    return Refuse(caller, {}, items.error(), [done = std::move(done)](Result<ConsultationAnswer> outcome) {
+      int status = HttpStatusOf(outcome);
+      done(Reply{status, BodyOf(std::move(outcome))});
+    });
+  }
+  ConsultBatch(caller, std::move(*items),
+               [done = std::move(done)](std::vector<Result<ConsultationAnswer>> outcomes) {
+                 done(Reply{200, WriteBatchAnswer(outcomes)});
+               });
+}
+
 }  // namespace carrefour::exchange

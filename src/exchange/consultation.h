@@ -167,8 +167,14 @@ class ConsultationService {
 
   // POST /v1/consultations from a body: reads it (exchange/wire.h), calls
   // Consult or Refuse, writes the answer. For tools and tests that hold a
-  // body; the hub uses the typed calls.
+  // body; the hub uses the typed call (it labels metrics with what it read).
   void Consult(std::string_view caller, std::string_view body, std::function<void(Reply)> done);
+
+  // POST /v1/consultations/batch from a body (docs/api.md section 4.5):
+  // reads it (exchange/wire.h); a batch that cannot be read is refused whole
+  // (and audited as a refusal), the others are carried out by ConsultBatch
+  // and answered 200 with one result per item.
+  void ConsultBatch(std::string_view caller, std::string_view body, std::function<void(Reply)> done);
 
   const ConsultationCounters& counters() const { return counters_; }
 

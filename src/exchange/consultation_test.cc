@@ -436,6 +436,42 @@ TEST_P(ConsultationTest, RefusalsAreAuditedAndReachNoProvider) {
   EXPECT_EQ(service_->counters().refused.load(), std::size(rows));
 }
 
+// POST /v1/consultations/batch from its body: each item answered as if it had
+// come alone, in order, each audited; a batch that cannot be read is refused
+// whole, audited once, and reaches no provider.
+TEST_P(ConsultationTest, BatchBodiesAreAnsweredItemByItemOrRefusedWhole) {
+  providers_.Answer("nr", Ok(R"({"street": "Rue Neuve 1", "postal_code": "5000"})"));
+  auto batch = [&](std::string_view body) {
+    std::promise<Reply> promise;
+    service_->ConsultBatch("mut-100", body, [&](Reply reply) { promise.set_value(std::move(reply)); });
+    return promise.get_future().get();
+  };
+  Reply answered = batch(fmt::format(
+      R"({{"consultations": [{{"data_type": "person.address", "niss": "{}"}}, 7,
+                             {{"data_type": "person.address", "niss": "{}"}}]}})",
+      kAnna, kBruno));
+  ASSERT_EQ(answered.status, 200) << answered.body;
+  json::array results = json::parse(answered.body).at("results").as_array();
+  ASSERT_EQ(results.size(), 3u);
+  EXPECT_EQ(results[0].at("http_status"), 200);
+  EXPECT_EQ(results[0].at("results").at(0).at("data").at("street"), "Rue Neuve 1");
+  EXPECT_EQ(results[1].at("http_status"), 400);
+  EXPECT_EQ(results[1].at("error").at("code"), "invalid-request");
+  EXPECT_EQ(results[2].at("http_status"), 403);
+  EXPECT_EQ(results[2].at("error").at("code"), "not-integrated");
+  EXPECT_EQ(Records().size(), 3u);
+  EXPECT_EQ(providers_.TotalCalls(), 1u);
+
+  for (std::string_view whole : {R"({"consultations": {}})", "[", R"({"consultations": [], "x": 1})"}) {
+    SCOPED_TRACE(whole);
+    Reply refused = batch(whole);
+    EXPECT_EQ(refused.status, 400) << refused.body;
+    EXPECT_TRUE(json::parse(refused.body).at("error").is_object()) << refused.body;
+  }
+  EXPECT_EQ(Records().size(), 6u);
+  EXPECT_EQ(providers_.TotalCalls(), 1u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, ConsultationTest, ::testing::Values(store::testing::Engine::kSqlite),
                          store::testing::EngineTestName);
 

@@ -32,7 +32,6 @@
 #include "bis/service.h"
 #include "console/console.h"
 #include "directory/decision.h"
-#include "directory/integration.h"
 #include "exchange/consultation.h"
 #include "exchange/wire.h"
 #include "hub/admin_guard.h"
@@ -40,6 +39,7 @@
 #include "hub/live_stats.h"
 #include "hub/metrics.h"
 #include "hub/rate_limiter.h"
+#include "integration/entries.h"
 #include "logging/logging.h"
 #include "version/version.h"
 #include "metrics/text.h"
@@ -57,9 +57,6 @@ namespace json = boost::json;
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
-
-// docs/api.md section 4.1: a bigger batch is refused whole.
-constexpr size_t kMaxEntriesPerBatch = 10000;
 
 // The metrics label of an API request. Only the methods and paths the API
 // answers get their own label; anything else, the method included (a caller
@@ -169,29 +166,6 @@ json::object EntryJson(const directory::Entry& entry, bool with_institution) {
   return out;
 }
 
-// One entry of a POST /v1/directory/entries batch.
-Result<directory::EntryChange> ParseEntryChange(const json::value& value) {
-  if (!value.is_object()) return Error(InvalidRequest("an entry must be a JSON object"));
-  const json::object& object = value.as_object();
-  CARREFOUR_RETURN_IF_ERROR(
-      api::RejectUnknownKeys(object, {"action", "niss", "capacity", "from", "to"}));
-  directory::EntryChange change;
-  CARREFOUR_ASSIGN_OR_RETURN(std::string action, api::RequiredString(object, "action"));
-  if (action == "add") {
-    change.action = directory::EntryAction::kAdd;
-  } else if (action == "close") {
-    change.action = directory::EntryAction::kClose;
-  } else if (action == "remove") {
-    change.action = directory::EntryAction::kRemove;
-  } else {
-    return Error(InvalidRequest(fmt::format("'action' must be add, close or remove, not '{}'", action)));
-  }
-  CARREFOUR_ASSIGN_OR_RETURN(change.entry.niss, api::RequiredString(object, "niss"));
-  CARREFOUR_ASSIGN_OR_RETURN(change.entry.capacity, api::RequiredString(object, "capacity"));
-  CARREFOUR_ASSIGN_OR_RETURN(change.entry.period.from, api::RequiredDate(object, "from"));
-  CARREFOUR_ASSIGN_OR_RETURN(change.entry.period.to, api::OptionalDate(object, "to"));
-  return change;
-}
 
 }  // namespace
 
@@ -637,21 +611,10 @@ void Hub::Impl::HandleApi(net::Request&& request, net::Responder respond) {
     if (request.method != "POST") return answer(net::ErrorResponse(InvalidRequest("use POST")));
     const Date today = clock_.Today();
     if (request.path == "/v1/consultations/batch") {
-      Result<std::vector<exchange::BatchItem>> items = exchange::ReadBatch(request.body, today);
-      if (!items) {
-        // Refused whole (docs/api.md 4.5), and audited as a refusal.
-        return consultations_->Refuse(caller->id, {}, items.error(),
-                                      [answer](Result<exchange::ConsultationAnswer> outcome) {
-                                        int status = exchange::HttpStatusOf(outcome);
-                                        answer(net::Response::Json(status, exchange::BodyOf(std::move(outcome))));
-                                      });
-      }
-      consultations_->ConsultBatch(
-          caller->id, std::move(*items),
-          [answer](std::vector<Result<exchange::ConsultationAnswer>> outcomes) {
-            answer(net::Response::Json(200, exchange::WriteBatchAnswer(outcomes)));
-          });
-      return;
+      // docs/api.md 4.5: a batch that cannot be read is refused whole, and audited.
+      return consultations_->ConsultBatch(caller->id, request.body, [answer](exchange::Reply reply) {
+        answer(net::Response::Json(reply.status, std::move(reply.body)));
+      });
     }
     directory::ConsultationRequest asked;
     asked.requester = caller->id;
@@ -736,63 +699,22 @@ void Hub::Impl::PostEntries(const network::Institution& caller, const net::Reque
     finish(net::ErrorResponse(status));
   };
 
-  Result<json::object> body = api::ParseObject(request.body);
-  if (!body) return refuse(body.error());
-  if (Status keys = api::RejectUnknownKeys(*body, {"entries"}); !keys.ok()) return refuse(keys);
-  const json::value* entries = body->if_contains("entries");
-  if (entries == nullptr || !entries->is_array()) return refuse(InvalidRequest("'entries' must be a list"));
-  const json::array& list = entries->as_array();
-  if (list.size() > kMaxEntriesPerBatch) {
-    return refuse(InvalidRequest(fmt::format("{} entries in one batch; the limit is {}", list.size(),
-                                             kMaxEntriesPerBatch)));
-  }
-
+  // docs/api.md section 4.1 (integration/entries.h).
   std::shared_ptr<const directory::DecisionEngine> engine = this->engine();
-  const Date today = clock_.Today();
-  std::vector<Status> results(list.size());
-  std::vector<directory::EntryChange> valid;
-  std::vector<size_t> valid_index;
-  valid.reserve(list.size());
-  for (size_t i = 0; i < list.size(); ++i) {
-    Result<directory::EntryChange> change = ParseEntryChange(list[i]);
-    if (change) {
-      results[i] = directory::ValidateEntryChange(*engine->definition(), caller, today, &*change);
-    } else {
-      results[i] = change.error();
-    }
-    if (results[i].ok()) {
-      valid.push_back(std::move(*change));
-      valid_index.push_back(i);
-    }
+  Result<integration::EntriesBatch> batch =
+      integration::ReadEntries(request.body, *engine->definition(), caller, clock_.Today());
+  if (!batch) return refuse(batch.error());
+  if (Status applied = integration::ApplyEntries(&*batch, store_->directory()); !applied.ok()) {
+    return refuse(StoreFailed("write directory entries", applied, "the person directory could not be written: "));
   }
-  if (!valid.empty()) {
-    Result<std::vector<directory::EntryResult>> applied = store_->directory().ApplyEntryChanges(valid);
-    if (!applied) return refuse(StoreFailed("write directory entries", applied.error(), "the person directory could not be written: "));
-    for (const directory::EntryResult& result : *applied) results[valid_index[result.index]] = result.status;
-  }
-
-  json::array out;
-  size_t rejected = 0;
-  for (size_t i = 0; i < results.size(); ++i) {
-    json::object item;
-    item["index"] = i;
-    if (results[i].ok()) {
-      item["status"] = "ok";
-    } else {
-      ++rejected;
-      item["status"] = "rejected";
-      item["error"] = api::ErrorObject(results[i]).at("error");
-    }
-    out.push_back(std::move(item));
-  }
-  json::object answer;
-  answer["results"] = std::move(out);
+  const size_t entries = batch->results.size();
+  const size_t rejected = integration::RejectedCount(*batch);
   record.reason = rejected == 0 ? "applied" : "applied with rejections";
-  record.detail = fmt::format("entries={} ok={} rejected={}", results.size(), results.size() - rejected, rejected);
+  record.detail = fmt::format("entries={} ok={} rejected={}", entries, entries - rejected, rejected);
   // One person per batch is the common case for an institution declaring a
   // file; record the number then, so the transparency view can show it.
-  if (valid.size() == 1) record.niss = valid.front().entry.niss;
-  finish(net::Response::Json(200, json::serialize(answer)));
+  if (batch->valid.size() == 1) record.niss = batch->valid.front().entry.niss;
+  finish(net::Response::Json(200, integration::WriteEntriesAnswer(*batch)));
 }
 
 net::Response Hub::Impl::GetEntries(const network::Institution& caller, const net::Request& request) {

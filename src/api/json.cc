@@ -6,23 +6,34 @@
 
 #include <fmt/format.h>
 
+#include "api/reply.h"
 #include "core/bounded_text.h"
 
 namespace carrefour::api {
 namespace json = boost::json;
 
-json::object ErrorObject(const Status& status) {
+json::object ErrorObject(std::string_view code, std::string_view message) {
   json::object error;
-  error["code"] = SpecCode(status.code());
+  error["code"] = code;
   // Messages quote what the caller sent: bounded, so that an answer never
   // echoes megabytes back.
-  error["message"] = BoundedText(status.message());
+  error["message"] = BoundedText(message);
   json::object body;
   body["error"] = std::move(error);
   return body;
 }
 
+json::object ErrorObject(const Status& status) {
+  return ErrorObject(SpecCode(status.code()), status.message());
+}
+
+std::string ErrorBody(std::string_view code, std::string_view message) {
+  return json::serialize(ErrorObject(code, message));
+}
+
 std::string ErrorBody(const Status& status) { return json::serialize(ErrorObject(status)); }
+
+Reply ErrorReply(const Status& status) { return Reply{HttpStatus(status.code()), ErrorBody(status)}; }
 
 Result<json::object> ParseObject(std::string_view body) {
   boost::system::error_code ec;

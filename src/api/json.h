@@ -22,9 +22,15 @@
 
 namespace carrefour::api {
 
-// {"error": {"code": "<SpecCode>", "message": "..."}}
+// The error body of docs/api.md, written here and nowhere else:
+// {"error": {"code": "<SpecCode>", "message": "..."}} (the message bounded,
+// BoundedText). The (code, message) forms are for the one answer that is not
+// a Status (429 rate-limited).
 std::string ErrorBody(const Status& status);
 boost::json::object ErrorObject(const Status& status);
+std::string ErrorBody(std::string_view code, std::string_view message);
+boost::json::object ErrorObject(std::string_view code, std::string_view message);
+// (api::Reply, an endpoint's status and body, is in api/reply.h.)
 
 // Parses a request body that must be one JSON object.
 // invalid-json when it is not JSON (with the parser's reason and offset),

@@ -3,12 +3,42 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
+#include <boost/json/serialize.hpp>
+
+#include "api/reply.h"
+#include "core/bounded_text.h"
+
 namespace carrefour::api {
 namespace {
+
+namespace json = boost::json;
 
 TEST(ErrorBody, HasTheSpecShape) {
   EXPECT_EQ(ErrorBody(NotAuthorized("no")),
             R"({"error":{"code":"not-authorized","message":"no"}})");
+  // The one answer that is not a Status.
+  EXPECT_EQ(ErrorBody("rate-limited", "over the quota"),
+            R"({"error":{"code":"rate-limited","message":"over the quota"}})");
+  EXPECT_EQ(json::serialize(ErrorObject(Unavailable("try again"))),
+            R"({"error":{"code":"unavailable","message":"try again"}})");
+}
+
+TEST(ErrorBody, EscapesAndBoundsTheMessage) {
+  EXPECT_EQ(ErrorBody(NotAuthorized("no \"grant\"\nfor you")),
+            R"({"error":{"code":"not-authorized","message":"no \"grant\"\nfor you"}})");
+  std::string body = ErrorBody(InvalidRequest(std::string(100000, 'x')));
+  EXPECT_LT(body.size(), kMaxMessageBytes + 100);
+  EXPECT_NE(body.find("more bytes)"), std::string::npos) << body.substr(body.size() - 80);
+}
+
+TEST(ErrorReply, CarriesTheCodesHttpStatusAndBody) {
+  Reply reply = ErrorReply(Unavailable("the audit log could not be written"));
+  EXPECT_EQ(reply.status, 503);
+  EXPECT_EQ(reply.body, ErrorBody(Unavailable("the audit log could not be written")));
+  EXPECT_EQ(ErrorReply(NotAuthorized("no")).status, 403);
+  EXPECT_EQ(ErrorReply(InvalidRequest("bad")).status, 400);
 }
 
 TEST(ParseObject, SeparatesBadJsonFromBadShape) {

@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "core/timestamp.h"
+
 namespace carrefour::bis {
 namespace {
 
@@ -32,11 +34,6 @@ niss::Sex SexFromNumber(int code) {
 // that share one YYMMDD.
 int64_t BlockKey(std::optional<int> year, int month, int day, niss::Sex sex) {
   return ((int64_t{year.value_or(0)} * 100 + month) * 100 + day) * 4 + SexCodeNumber(sex);
-}
-
-int64_t NowMicros(const Clock& clock) {
-  return std::chrono::duration_cast<std::chrono::microseconds>(clock.Now().time_since_epoch())
-      .count();
 }
 
 store::BisRow RowOf(const Identity& identity) {

@@ -185,8 +185,8 @@ void Service::Answer(Call call, Reply reply) {
   audit_.Append(std::move(call.record),
                 [reply = std::move(reply), done = std::move(call.done)](const Status& written) mutable {
                   if (!written.ok()) {
-                    done(Reply{503, api::ErrorBody(Unavailable(
-                                        "the audit log could not be written; try again"))});
+                    done(api::ErrorReply(
+                        Unavailable("the audit log could not be written; try again")));
                     return;
                   }
                   done(std::move(reply));
@@ -196,7 +196,7 @@ void Service::Answer(Call call, Reply reply) {
 void Service::Refuse(Call call, const Status& status) {
   call.record.outcome = status.code();
   call.record.reason = status.message();
-  Reply reply{HttpStatus(status.code()), api::ErrorBody(status)};
+  Reply reply = api::ErrorReply(status);
   Answer(std::move(call), std::move(reply));
 }
 
@@ -455,12 +455,12 @@ Reply Service::HandleAdmin(std::optional<std::string_view> niss_param,
     }
     Status written = audit_.AppendAndWait(std::move(record));
     if (!written.ok()) {
-      return Reply{503, api::ErrorBody(Unavailable("the audit log could not be written; try again"))};
+      return api::ErrorReply(Unavailable("the audit log could not be written; try again"));
     }
     return reply;
   };
   auto error = [](const Status& status) {
-    return Reply{HttpStatus(status.code()), api::ErrorBody(status)};
+    return api::ErrorReply(status);
   };
 
   if (niss_param) {

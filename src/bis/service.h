@@ -24,10 +24,12 @@
 
 #include <boost/json/object.hpp>
 
+#include "api/reply.h"
 #include "audit/audit_log.h"
 #include "bis/register.h"
 #include "core/clock.h"
 #include "directory/decision.h"
+#include "directory/engine_source.h"
 #include "exchange/consultation.h"
 #include "mutations/mutations.h"
 #include "network/model.h"
@@ -39,13 +41,9 @@ class Store;
 namespace carrefour::bis {
 
 // An answer for the caller.
-struct Reply {
-  int status = 200;
-  std::string body;  // JSON
-};
+using Reply = api::Reply;
 
-// The current decision engine (swapped atomically on reload).
-using EngineSource = std::function<std::shared_ptr<const directory::DecisionEngine>()>;
+using directory::EngineSource;
 // Publishes a batch of mutations as `source` (MutationService::Publish): the
 // register's changes reach subscribers the way any source's do.
 using Publisher = std::function<void(std::string_view source, std::string_view body,

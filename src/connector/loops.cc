@@ -12,6 +12,7 @@
 #include "api/json.h"
 #include "connector/internal/context.h"
 #include "core/csv.h"
+#include "core/timestamp.h"
 
 namespace carrefour::connector::internal {
 namespace {
@@ -25,15 +26,7 @@ constexpr const char* kRecordUnapplied =
     " reason, recorded_at) VALUES (:cursor, :id, :source, :data_type, :niss, :effective, :data,"
     " :reason, :recorded_at)";
 
-std::string NowText() {
-  auto now = std::chrono::system_clock::now();
-  std::time_t t = std::chrono::system_clock::to_time_t(now);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buffer;
-}
+std::string NowText() { return FormatRfc3339(NowMicros(SystemClock()), 0); }
 
 std::string Text(const json::object& object, std::string_view key) {
   const json::value* value = object.if_contains(key);

@@ -33,6 +33,7 @@
 #include "core/clock.h"
 #include "core/result.h"
 #include "directory/decision.h"
+#include "directory/engine_source.h"
 #include "network/model.h"
 
 namespace carrefour::store {
@@ -137,8 +138,7 @@ struct ConsultationCounters {
   ProviderOutcomes providers;
 };
 
-// The current decision engine (swapped atomically on reload).
-using EngineSource = std::function<std::shared_ptr<const directory::DecisionEngine>()>;
+using directory::EngineSource;
 
 // docs/api.md section 4.5: a bigger batch is refused whole.
 inline constexpr size_t kMaxConsultationsPerBatch = 1000;

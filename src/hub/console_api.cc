@@ -13,6 +13,7 @@
 
 #include "api/json.h"
 #include "console/console.h"
+#include "core/timestamp.h"
 #include "niss/niss.h"
 #include "store/store.h"
 
@@ -23,19 +24,6 @@ namespace {
 constexpr int kDefaultSeconds = 300;
 // A person's lists are bounded: the console shows the latest, and says so.
 constexpr size_t kPersonListLimit = 200;
-
-std::string Rfc3339(int64_t time_us) {
-  std::time_t seconds = static_cast<std::time_t>(time_us / 1000000);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z", utc.tm_year + 1900, utc.tm_mon + 1,
-                     utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, time_us % 1000000);
-}
-
-int64_t NowMicros(const Clock& clock) {
-  return std::chrono::duration_cast<std::chrono::microseconds>(clock.Now().time_since_epoch())
-      .count();
-}
 
 // "ok", "refused" (the hub said no: a 4xx code) or "failed" (5xx: a provider
 // or the hub itself could not serve).
@@ -157,8 +145,8 @@ net::Response ConsoleApi::Stats(const net::Request& request) const {
   }
   LiveStats::Window window = stats_.Snapshot(seconds);
   json::object out;
-  out["now"] = Rfc3339(NowMicros(clock_));
-  out["started"] = Rfc3339(stats_.started_us());
+  out["now"] = FormatRfc3339(NowMicros(clock_));
+  out["started"] = FormatRfc3339(stats_.started_us());
   out["window_seconds"] = stats_.window_seconds();
   out["end"] = window.end_second;
   out["seconds"] = window.seconds;
@@ -199,7 +187,7 @@ net::Response ConsoleApi::Stats(const net::Request& request) const {
 net::Response ConsoleApi::Flows() const {
   std::shared_ptr<const network::Definition> definition = engine_()->definition();
   json::object out;
-  out["since"] = Rfc3339(stats_.started_us());
+  out["since"] = FormatRfc3339(stats_.started_us());
   out["hub"] = kHubNode;
   out["institutions"] = InstitutionsJson(*definition);
   json::array flows;
@@ -210,7 +198,7 @@ net::Response ConsoleApi::Flows() const {
                                  {"messages", flow.messages},
                                  {"refused", flow.refused},
                                  {"failed", flow.failed},
-                                 {"last", Rfc3339(flow.last_us)}});
+                                 {"last", FormatRfc3339(flow.last_us)}});
   }
   out["flows"] = std::move(flows);
   return Ok(out);
@@ -311,7 +299,7 @@ net::Response ConsoleApi::Queues() const {
     json::object item{{"subscriber", id}, {"name", row.name}, {"data_types", std::move(types)},
                       {"pending", row.pending}};
     if (row.pending > 0 && row.oldest_us > 0) {
-      item["oldest_unacknowledged"] = Rfc3339(row.oldest_us);
+      item["oldest_unacknowledged"] = FormatRfc3339(row.oldest_us);
       item["oldest_age_seconds"] =
           std::round(static_cast<double>(std::max<int64_t>(0, now - row.oldest_us)) / 1e3) / 1e3;
     } else {
@@ -319,12 +307,12 @@ net::Response ConsoleApi::Queues() const {
       item["oldest_age_seconds"] = nullptr;
     }
     item["feed_reads"] = row.reads;
-    item["last_read"] = row.last_read_us > 0 ? json::value(Rfc3339(row.last_read_us)) : json::value(nullptr);
+    item["last_read"] = row.last_read_us > 0 ? json::value(FormatRfc3339(row.last_read_us)) : json::value(nullptr);
     subscribers.push_back(std::move(item));
   }
   json::object out;
-  out["now"] = Rfc3339(now);
-  out["since"] = Rfc3339(stats_.started_us());
+  out["now"] = FormatRfc3339(now);
+  out["since"] = FormatRfc3339(stats_.started_us());
   out["pending"] = total;
   out["subscribers"] = std::move(subscribers);
   return Ok(out);
@@ -376,7 +364,7 @@ net::Response ConsoleApi::Person(const net::Request& request) const {
   json::array mutation_list;
   for (const audit::Record& record : *mutations) {
     json::object item;
-    item["time"] = Rfc3339(record.time_us);
+    item["time"] = FormatRfc3339(record.time_us);
     item["request_id"] = record.request_id;
     item["source"] = record.requester;
     item["data_type"] = record.data_type;
@@ -413,7 +401,7 @@ net::Response ConsoleApi::Person(const net::Request& request) const {
         {"source", delivery.source},
         {"data_type", delivery.data_type},
         {"effective", delivery.effective.ToString()},
-        {"accepted", Rfc3339(delivery.accepted_us)},
+        {"accepted", FormatRfc3339(delivery.accepted_us)},
         {"age_seconds",
          std::round(static_cast<double>(std::max<int64_t>(0, now - delivery.accepted_us)) / 1e3) / 1e3}});
   }

@@ -22,6 +22,7 @@
 #include "audit/record.h"
 #include "core/clock.h"
 #include "directory/decision.h"
+#include "directory/engine_source.h"
 #include "hub/live_stats.h"
 #include "net/server.h"
 
@@ -33,7 +34,7 @@ namespace carrefour::hub {
 
 class ConsoleApi {
  public:
-  using EngineSource = std::function<std::shared_ptr<const directory::DecisionEngine>()>;
+  using EngineSource = directory::EngineSource;
 
   // Every reference must outlive the ConsoleApi.
   ConsoleApi(EngineSource engine, store::Store& store, const LiveStats& stats, const Clock& clock)

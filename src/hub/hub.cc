@@ -31,6 +31,7 @@
 #include "audit/audit_log.h"
 #include "bis/service.h"
 #include "console/console.h"
+#include "core/timestamp.h"
 #include "directory/decision.h"
 #include "exchange/consultation.h"
 #include "exchange/wire.h"
@@ -137,8 +138,7 @@ bool AdminTokenMatches(std::string_view header, const std::string& token) {
 // Not a Status: nothing but this answer ever carries it (never audited,
 // never a provider's result).
 net::Response RateLimitedResponse(const std::string& message, int64_t retry_after) {
-  json::object error{{"code", "rate-limited"}, {"message", message}};
-  net::Response response = net::Response::Json(429, json::serialize(json::object{{"error", std::move(error)}}));
+  net::Response response = net::Response::Json(429, api::ErrorBody("rate-limited", message));
   response.headers.emplace_back("Retry-After", std::to_string(retry_after));
   return response;
 }
@@ -910,19 +910,11 @@ net::Response Hub::Impl::AdminDirectory(const net::Request& request) {
 
 namespace {
 
-std::string TimeText(int64_t time_us) {
-  std::time_t seconds = static_cast<std::time_t>(time_us / 1000000);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z", utc.tm_year + 1900, utc.tm_mon + 1,
-                     utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, time_us % 1000000);
-}
-
 json::object RecordJson(const audit::Record& record) {
   json::object out;
   out["node"] = record.node;
   out["seq"] = record.seq;
-  out["time"] = TimeText(record.time_us);
+  out["time"] = FormatRfc3339(record.time_us);
   out["kind"] = audit::KindName(record.kind);
   out["request_id"] = record.request_id;
   out["requester"] = record.requester;
@@ -1097,7 +1089,7 @@ net::Response Hub::Impl::AdminTransparency(const net::Request& request) {
   for (const audit::Record& record : *research) {
     std::optional<std::string> project = research::ResearchProjectOf(record.detail);
     if (!project) continue;
-    uses.push_back(json::object{{"time", TimeText(record.time_us)},
+    uses.push_back(json::object{{"time", FormatRfc3339(record.time_us)},
                                 {"project", *project},
                                 {"requester", record.requester},
                                 {"legal_basis", record.legal_basis},

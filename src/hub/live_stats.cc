@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/timestamp.h"
+
 namespace carrefour::hub {
 namespace {
 
@@ -17,11 +19,6 @@ int64_t FloorDiv(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0
 // The ring slot of a second (also for times before 1970, should a clock say so).
 size_t SlotIndex(int64_t second, int window) {
   return static_cast<size_t>(second - FloorDiv(second, window) * window);
-}
-
-int64_t NowMicros(const Clock& clock) {
-  return std::chrono::duration_cast<std::chrono::microseconds>(clock.Now().time_since_epoch())
-      .count();
 }
 
 // The kinds whose latency is worth a chart. Feed reads are left out: a long

@@ -15,6 +15,8 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "core/timestamp.h"
+
 namespace carrefour::logging {
 namespace {
 
@@ -41,14 +43,7 @@ void AppendJsonString(std::string& out, std::string_view text) {
 }
 
 std::string TimeText(spdlog::log_clock::time_point time) {
-  auto since = time.time_since_epoch();
-  auto seconds = std::chrono::duration_cast<std::chrono::seconds>(since);
-  auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(since - seconds).count();
-  std::time_t t = static_cast<std::time_t>(seconds.count());
-  std::tm utc{};
-  gmtime_r(&t, &utc);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", utc.tm_year + 1900, utc.tm_mon + 1,
-                     utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, millis);
+  return FormatRfc3339(MicrosSinceEpoch(time), 3);
 }
 
 // {"time":…,"level":…,"msg":…} for a plain message; an Event's payload is

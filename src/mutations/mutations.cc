@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "api/json.h"
+#include "core/timestamp.h"
 #include "metrics/text.h"
 #include "niss/niss.h"
 #include "store/store.h"
@@ -28,11 +29,6 @@ constexpr size_t kMaxIdLength = 200;
 
 int64_t MicrosSince(SteadyClock::time_point start) {
   return std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - start).count();
-}
-
-int64_t NowMicros(const Clock& clock) {
-  return std::chrono::duration_cast<std::chrono::microseconds>(clock.Now().time_since_epoch())
-      .count();
 }
 
 // One item of a batch once validated: what the store needs, and the data
@@ -269,14 +265,14 @@ void MutationService::Refuse(const Intake& intake, const Status& status,
   audit::Record record = intake.base;
   record.outcome = status.code();
   record.reason = status.message();
-  Reply reply{HttpStatus(status.code()), api::ErrorBody(status)};
+  Reply reply = api::ErrorReply(status);
   record.answer_sha256 = audit::Sha256Hex(reply.body);
   record.latency_us = MicrosSince(intake.start);
   // The refusal is traced before it leaves, as everything else.
   audit_.Append(std::move(record), [reply = std::move(reply), done = std::move(done)](
                                        const Status& written) mutable {
     if (!written.ok()) {
-      done(Reply{503, api::ErrorBody(Unavailable("the audit log could not be written"))});
+      done(api::ErrorReply(Unavailable("the audit log could not be written")));
       return;
     }
     done(std::move(reply));
@@ -592,7 +588,7 @@ void MutationService::ReadFeed(std::string_view caller, std::optional<std::strin
     record.requester = waiter->caller;
     record.outcome = query.error().code();
     record.reason = query.error().message();
-    Reply reply{HttpStatus(query.error().code()), api::ErrorBody(query.error())};
+    Reply reply = api::ErrorReply(query.error());
     record.answer_sha256 = audit::Sha256Hex(reply.body);
     audit_.Append(std::move(record), [reply = std::move(reply), done = std::move(waiter->done)](
                                          const Status&) mutable { done(std::move(reply)); });
@@ -649,7 +645,7 @@ void MutationService::Answer(std::shared_ptr<Waiter> waiter, bool final) {
     Status status = Unavailable(fmt::format("the feed could not be read: {}", feed.error().message()));
     record.outcome = status.code();
     record.reason = status.message();
-    reply = Reply{HttpStatus(status.code()), api::ErrorBody(status)};
+    reply = api::ErrorReply(status);
   } else {
     counters_.delivered.fetch_add(feed->size(), std::memory_order_relaxed);
     int64_t next = waiter->query.after;
@@ -664,8 +660,8 @@ void MutationService::Answer(std::shared_ptr<Waiter> waiter, bool final) {
   // What leaves the hub is traced first, as for a consultation.
   audit_.Append(std::move(record), [reply = std::move(reply), waiter](const Status& written) mutable {
     if (!written.ok()) {
-      waiter->done(Reply{503, api::ErrorBody(Unavailable(
-                                  "the audit log could not be written; read the feed again"))});
+      waiter->done(api::ErrorReply(
+          Unavailable("the audit log could not be written; read the feed again")));
       return;
     }
     waiter->done(std::move(reply));

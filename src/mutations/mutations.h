@@ -36,10 +36,12 @@
 #include <thread>
 #include <vector>
 
+#include "api/reply.h"
 #include "audit/audit_log.h"
 #include "core/clock.h"
 #include "core/result.h"
 #include "directory/decision.h"
+#include "directory/engine_source.h"
 
 namespace carrefour::store {
 class Store;
@@ -57,10 +59,7 @@ inline constexpr std::string_view kNissReplaced = "person.niss-replaced";
 inline constexpr std::string_view kNewNissField = "new_niss";
 
 // An answer for the caller.
-struct Reply {
-  int status = 200;
-  std::string body;  // JSON
-};
+using Reply = api::Reply;
 
 struct Options {
   // Deliveries (acknowledged or not) and the identities of mutations are
@@ -88,8 +87,7 @@ struct Counters {
   std::atomic<uint64_t> feed_reads{0};
 };
 
-// The current decision engine (swapped atomically on reload).
-using EngineSource = std::function<std::shared_ptr<const directory::DecisionEngine>()>;
+using directory::EngineSource;
 
 // Thread-safe; every dependency must outlive it.
 class MutationService {

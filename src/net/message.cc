@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: EUPL-1.2
 // The Beast-free parts of server.h and client.h: request accessors, response
-// factories, the error body of docs/api.md, endpoint URLs.
+// factories (the error body is api::ErrorBody), endpoint URLs.
 
 #include <charconv>
 #include <string>
 
-#include "core/bounded_text.h"
+#include "api/json.h"
 #include "net/client.h"
-#include "net/internal/text.h"
 #include "net/server.h"
 
 namespace carrefour::net {
@@ -54,17 +53,8 @@ Response Response::Text(int status, std::string body) {
   return response;
 }
 
-std::string ErrorJson(const Status& status) {
-  std::string body = R"({"error":{"code":)";
-  internal::AppendJsonString(SpecCode(status.code()), &body);
-  body += R"(,"message":)";
-  internal::AppendJsonString(BoundedText(status.message()), &body);
-  body += "}}";
-  return body;
-}
-
 Response ErrorResponse(const Status& status) {
-  return Response::Json(HttpStatus(status.code()), ErrorJson(status));
+  return Response::Json(HttpStatus(status.code()), api::ErrorBody(status));
 }
 
 Result<Endpoint> Endpoint::Parse(std::string_view url, std::string expected_cn) {

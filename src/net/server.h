@@ -110,10 +110,8 @@ struct Response {
 };
 
 // docs/api.md's error shape for `status`: HttpStatus(code) and
-// {"error": {"code": SpecCode(code), "message": message}}.
+// api::ErrorBody(status).
 Response ErrorResponse(const Status& status);
-// The same JSON body, for callers that build their own Response.
-std::string ErrorJson(const Status& status);
 
 namespace internal {
 class ResponderState;

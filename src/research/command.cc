@@ -8,6 +8,7 @@
 #include <memory>
 #include <sstream>
 
+#include "api/reply.h"
 #include "audit/audit_log.h"
 #include "bis/service.h"
 #include "directory/decision.h"
@@ -134,7 +135,7 @@ int RunExtractCommand(const ExtractCommand& command, std::FILE* out, std::FILE* 
   bis::Service bis_service(
       [engine] { return engine; }, **store, **audit,
       [](std::string_view, std::string_view, std::function<void(mutations::Reply)> done) {
-        done(mutations::Reply{503, R"({"error": {"code": "unavailable", "message": "not here"}})"});
+        done(api::ErrorReply(Unavailable("not here")));
       },
       network_gateway, SystemClock());
   exchange::ProviderGateway& gateway = bis_service.gateway();

@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 
 #include "api/json.h"
+#include "api/reply.h"
 #include "audit/audit_log.h"
 #include "research/internal/extract_files.h"
 #include "research/research.h"
@@ -26,13 +27,7 @@ struct ExtractJobs::Job {
   std::optional<ExtractReport> report;
 };
 
-namespace {
-
-ExtractJobs::Reply ErrorReply(const Status& status) {
-  return {HttpStatus(status.code()), api::ErrorBody(status)};
-}
-
-}  // namespace
+using api::ErrorReply;
 
 ExtractJobs::ExtractJobs(DefinitionSource definition, store::Store& store, audit::AuditLog& audit,
                          exchange::ProviderGateway& gateway, std::filesystem::path data_dir,

@@ -41,6 +41,7 @@
 #include <thread>
 #include <vector>
 
+#include "api/reply.h"
 #include "core/clock.h"
 #include "core/result.h"
 #include "network/model.h"
@@ -275,10 +276,7 @@ class ExtractJobs {
   ExtractJobs(const ExtractJobs&) = delete;
   ExtractJobs& operator=(const ExtractJobs&) = delete;
 
-  struct Reply {
-    int status = 200;
-    std::string body;  // JSON
-  };
+  using Reply = api::Reply;
   // The endpoint: `method` GET or POST, `project` the query parameter.
   Reply Handle(std::string_view method, std::optional<std::string_view> project,
                std::string_view body);

@@ -10,7 +10,9 @@
 #include <fmt/format.h>
 
 #include "api/json.h"
+#include "api/reply.h"
 #include "audit/note.h"
+#include "core/timestamp.h"
 #include "niss/niss.h"
 #include "research/research.h"
 #include "store/store.h"
@@ -23,23 +25,10 @@ namespace {
 // history: the view refuses rather than answer incompletely.
 constexpr size_t kMaxRecords = 100000;
 
-// RFC 3339, UTC, with microseconds.
-std::string TimeText(int64_t time_us) {
-  std::time_t seconds = static_cast<std::time_t>(time_us / 1000000);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z", utc.tm_year + 1900, utc.tm_mon + 1,
-                     utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, time_us % 1000000);
-}
-
 json::array HexList(const std::vector<audit::Hash>& hashes) {
   json::array out;
   for (const audit::Hash& hash : hashes) out.emplace_back(audit::ToHex(hash));
   return out;
-}
-
-Reply ErrorReply(const Status& status) {
-  return Reply{HttpStatus(status.code()), api::ErrorBody(status)};
 }
 
 }  // namespace
@@ -94,7 +83,7 @@ Result<json::object> Service::View(const std::string& niss) {
     checkpoints[record.node] = checkpoint.note;
 
     json::object item;
-    item["time"] = TimeText(record.time_us);
+    item["time"] = FormatRfc3339(record.time_us);
     item["requester"] = record.requester;
     const network::Institution* requester = definition.FindInstitution(record.requester);
     item["requester_name"] = requester != nullptr ? requester->name : record.requester;
@@ -192,12 +181,12 @@ void Service::Handle(std::string_view caller, std::optional<std::string_view> ni
   } else {
     record.outcome = decided.code();
     record.reason = decided.message();
-    reply = ErrorReply(decided);
+    reply = api::ErrorReply(decided);
   }
   record.answer_sha256 = audit::Sha256Hex(reply.body);
   audit_.Append(std::move(record), [reply = std::move(reply), done = std::move(done)](const Status& written) mutable {
     if (!written.ok()) {
-      done(ErrorReply(Unavailable("the audit log could not be written; try again")));
+      done(api::ErrorReply(Unavailable("the audit log could not be written; try again")));
       return;
     }
     done(std::move(reply));

@@ -27,10 +27,12 @@
 
 #include <boost/json/object.hpp>
 
+#include "api/reply.h"
 #include "audit/audit_log.h"
 #include "core/clock.h"
 #include "core/result.h"
 #include "directory/decision.h"
+#include "directory/engine_source.h"
 
 namespace carrefour::store {
 class Store;
@@ -39,12 +41,9 @@ class Store;
 namespace carrefour::transparency {
 
 // An answer for the caller.
-struct Reply {
-  int status = 200;
-  std::string body;  // JSON
-};
+using Reply = api::Reply;
 
-using EngineSource = std::function<std::shared_ptr<const directory::DecisionEngine>()>;
+using directory::EngineSource;
 
 // Thread-safe; every dependency must outlive it.
 class Service {

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "api/json.h"
+#include "audit/answer.h"
 #include "bis/names.h"
 #include "niss/niss.h"
 #include "store/store.h"
@@ -181,16 +182,10 @@ void Service::HandleApi(std::string_view caller, std::string_view method, std::s
 // The record is committed before the answer leaves, as for every exchange.
 void Service::Answer(Call call, Reply reply) {
   call.record.latency_us = MicrosSince(call.start);
-  call.record.answer_sha256 = audit::Sha256Hex(reply.body);
-  audit_.Append(std::move(call.record),
-                [reply = std::move(reply), done = std::move(call.done)](const Status& written) mutable {
-                  if (!written.ok()) {
-                    done(api::ErrorReply(
-                        Unavailable("the audit log could not be written; try again")));
-                    return;
-                  }
-                  done(std::move(reply));
-                });
+  audit::AuditThenAnswer(
+      audit_, std::move(call.record), std::move(reply),
+      [] { return api::ErrorReply(Unavailable("the audit log could not be written; try again")); },
+      std::move(call.done));
 }
 
 void Service::Refuse(Call call, const Status& status) {
@@ -448,16 +443,11 @@ Reply Service::HandleAdmin(std::optional<std::string_view> niss_param,
   record.request_id = audit::NewRequestId();
   record.requester = "admin";
   auto answer = [&](Reply reply) {
-    record.answer_sha256 = audit::Sha256Hex(reply.body);
-    if (reply.status >= 400) {
-      // A refused look-up reads nothing: only successful reads are traced.
-      return reply;
-    }
-    Status written = audit_.AppendAndWait(std::move(record));
-    if (!written.ok()) {
+    // A refused look-up reads nothing: only successful reads are traced.
+    if (reply.status >= 400) return reply;
+    return audit::AuditThenAnswerAndWait(audit_, std::move(record), std::move(reply), [] {
       return api::ErrorReply(Unavailable("the audit log could not be written; try again"));
-    }
-    return reply;
+    });
   };
   auto error = [](const Status& status) {
     return api::ErrorReply(status);

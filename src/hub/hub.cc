@@ -28,6 +28,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api/json.h"
+#include "audit/answer.h"
 #include "audit/audit_log.h"
 #include "bis/service.h"
 #include "console/console.h"
@@ -683,15 +684,10 @@ void Hub::Impl::PostEntries(const network::Institution& caller, const net::Reque
   record.requester = caller.id;
   auto finish = [this, start, &record, &respond](net::Response response) {
     record.latency_us = std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - start).count();
-    record.answer_sha256 = audit::Sha256Hex(response.body);
-    audit_->Append(std::move(record), [response = std::move(response),
-                                       respond = std::move(respond)](const Status& written) mutable {
-      if (!written.ok()) {
-        respond(net::ErrorResponse(Unavailable("the audit log could not be written; try again")));
-        return;
-      }
-      respond(std::move(response));
-    });
+    audit::AuditThenAnswer(
+        *audit_, std::move(record), std::move(response),
+        [] { return net::ErrorResponse(Unavailable("the audit log could not be written; try again")); },
+        std::move(respond));
   };
   auto refuse = [&](const Status& status) {
     record.outcome = status.code();
@@ -825,12 +821,9 @@ net::Response Hub::Impl::AuditPersonRead(const net::Request& request, net::Respo
   record.requester = "admin";
   record.niss = *normalized;
   record.reason = fmt::format("admin read of {}", request.path);
-  record.answer_sha256 = audit::Sha256Hex(response.body);
-  Status written = audit_->AppendAndWait(std::move(record));
-  if (!written.ok()) {
+  return audit::AuditThenAnswerAndWait(*audit_, std::move(record), std::move(response), [] {
     return net::ErrorResponse(Unavailable("the audit log could not be written; try again"));
-  }
-  return response;
+  });
 }
 
 net::Response Hub::Impl::AdminNetwork() {

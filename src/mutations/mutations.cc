@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "api/json.h"
+#include "audit/answer.h"
 #include "core/timestamp.h"
 #include "metrics/text.h"
 #include "niss/niss.h"
@@ -265,18 +266,12 @@ void MutationService::Refuse(const Intake& intake, const Status& status,
   audit::Record record = intake.base;
   record.outcome = status.code();
   record.reason = status.message();
-  Reply reply = api::ErrorReply(status);
-  record.answer_sha256 = audit::Sha256Hex(reply.body);
   record.latency_us = MicrosSince(intake.start);
   // The refusal is traced before it leaves, as everything else.
-  audit_.Append(std::move(record), [reply = std::move(reply), done = std::move(done)](
-                                       const Status& written) mutable {
-    if (!written.ok()) {
-      done(api::ErrorReply(Unavailable("the audit log could not be written")));
-      return;
-    }
-    done(std::move(reply));
-  });
+  audit::AuditThenAnswer(
+      audit_, std::move(record), api::ErrorReply(status),
+      [] { return api::ErrorReply(Unavailable("the audit log could not be written")); },
+      std::move(done));
 }
 
 void MutationService::Publish(std::string_view caller, std::string_view body,
@@ -656,16 +651,14 @@ void MutationService::Answer(std::shared_ptr<Waiter> waiter, bool final) {
     if (feed->size() == 1) record.niss = feed->front().niss;
   }
   record.latency_us = MicrosSince(waiter->start);
-  record.answer_sha256 = audit::Sha256Hex(reply.body);
   // What leaves the hub is traced first, as for a consultation.
-  audit_.Append(std::move(record), [reply = std::move(reply), waiter](const Status& written) mutable {
-    if (!written.ok()) {
-      waiter->done(api::ErrorReply(
-          Unavailable("the audit log could not be written; read the feed again")));
-      return;
-    }
-    waiter->done(std::move(reply));
-  });
+  audit::AuditThenAnswer(
+      audit_, std::move(record), std::move(reply),
+      [] {
+        return api::ErrorReply(
+            Unavailable("the audit log could not be written; read the feed again"));
+      },
+      [waiter](Reply answer) { waiter->done(std::move(answer)); });
 }
 
 void MutationService::Loop() {

@@ -27,6 +27,7 @@
 #include <fmt/format.h>
 
 #include "audit/audit_log.h"
+#include "audit/person_index.h"
 #include "store/store.h"
 #include "store/testing/test_database.h"
 
@@ -71,11 +72,40 @@ Percentiles Of(std::vector<double> us) {
   return {us[us.size() / 2], us[std::min(us.size() - 1, us.size() * 99 / 100)]};
 }
 
+// Appends `records` from `writers` threads; appends/s and commits.
+std::pair<double, uint64_t> Append(store::Store& store, int records, int writers, bool verifiable) {
+  auto signer = Check(audit::NoteSigner::Generate("carrefour/bench"), "key");
+  auto log = Check(audit::AuditLog::Open(store.audit(), {.node = "bench", .signer = signer, .verifiable = verifiable}),
+                   "log");
+  std::atomic<int> next{0};
+  auto start = Clock::now();
+  std::vector<std::thread> threads;
+  for (int w = 0; w < writers; ++w) {
+    threads.emplace_back([&] {
+      for (int i = next++; i < records; i = next++) {
+        if (!log->AppendAndWait(Consultation(i)).ok()) std::abort();
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  return {records / Seconds(Clock::now() - start), log->commits()};
+}
+
 void Run(store::testing::Engine engine, int records, int writers, int proofs) {
+  std::string name(store::testing::EngineName(engine));
+  {
+    // Baseline in the same run: the log without tree, person index and
+    // signed checkpoints (--bench-unverifiable-audit), on a fresh database.
+    auto database = Check(store::testing::TestDatabase::Create(engine), "test database");
+    auto store = Check(store::OpenStore(database->url()), "store");
+    auto [rate, commits] = Append(*store, records, writers, false);
+    std::printf("%-10s appends without tree, index or signature (baseline): %.0f appends/s, %llu commits (%.1f "
+                "records each)\n",
+                name.c_str(), rate, static_cast<unsigned long long>(commits), double(records) / double(commits));
+  }
   auto database = Check(store::testing::TestDatabase::Create(engine), "test database");
   auto store = Check(store::OpenStore(database->url()), "store");
   auto signer = Check(audit::NoteSigner::Generate("carrefour/bench"), "key");
-  std::string name(store::testing::EngineName(engine));
   uint64_t commits = 0;
   double append_seconds = 0;
   {
@@ -119,6 +149,19 @@ void Run(store::testing::Engine engine, int records, int writers, int proofs) {
               "then inclusion p50 %.1f us p99 %.1f us, consistency p50 %.1f us p99 %.1f us\n",
               name.c_str(), records, cold, inclusion.p50_us, inclusion.p99_us, consistency.p50_us,
               consistency.p99_us);
+  // Person index proofs (completeness, docs/transparency.md), for people
+  // with a record and people without.
+  std::vector<double> person_us;
+  for (int i = 0; i < proofs; ++i) {
+    const int who = static_cast<int>(random() % (2 * static_cast<uint64_t>(records)));
+    auto t0 = Clock::now();
+    auto proof = Check(trees.ProvePerson("bench", Consultation(who).niss, records), "person proof");
+    person_us.push_back(Seconds(Clock::now() - t0) * 1e6);
+    if (!proof || (who < records) != (proof->value.count == 1)) std::abort();
+  }
+  Percentiles person = Of(person_us);
+  std::printf("%-10s person index proofs over %d persons: p50 %.1f us p99 %.1f us\n", name.c_str(), records,
+              person.p50_us, person.p99_us);
   start = Clock::now();
   auto report = Check(audit::Verify(store->audit()), "verify");
   std::printf("%-10s verify: %lld records in %.2f s (%s)\n", name.c_str(),
@@ -155,9 +198,22 @@ void CpuCosts() {
     if (checkpoint.note.empty()) std::abort();
   }
   double sign_us = Seconds(Clock::now() - start) * 1e6 / kSignatures;
-  std::printf("cpu        per record: chain hash %.2f us, leaf hash + tree %.2f us; per commit: "
-              "root + Ed25519 signature %.1f us\n",
-              chain_us, leaf_us, sign_us);
+  // The person index: one record per person (the worst case: a new entry
+  // each time), its root once per 44 records (a commit's worth).
+  audit::PersonIndex index(std::string(32, 'k'));
+  const audit::Hash leaf = tree.Root();
+  audit::Record person = Consultation(0);
+  start = Clock::now();
+  for (int i = 0; i < kLeaves; ++i) {
+    person.niss = fmt::format("{:011}", 85073003328LL + i);
+    index.Add(person, static_cast<uint64_t>(i), leaf);
+    index.Commit();
+    if (i % 44 == 43) index.Root();
+  }
+  double index_us = Seconds(Clock::now() - start) * 1e6 / kLeaves;
+  std::printf("cpu        per record: chain hash %.2f us, leaf hash + tree %.2f us, person index %.2f us "
+              "(%zu persons); per commit: root + Ed25519 signature %.1f us\n",
+              chain_us, leaf_us, index_us, index.persons(), sign_us);
 }
 
 }  // namespace

@@ -39,6 +39,10 @@ void AddHubCommands(CLI::App& app, int* exit_code) {
   command->add_flag("--refuse-stale-crl", options->refuse_stale_crl,
                     "Refuse every handshake while the CRL is past its next-update time "
                     "(default: go on with it and report it)");
+  // Benchmarks only (bench/hub_load): not listed in --help.
+  command->add_flag("--bench-unverifiable-audit", options->bench_unverifiable_audit,
+                    "Benchmarks only: the audit log without Merkle tree, person index and signed checkpoints")
+      ->group("");
   command->add_option("--store", options->store_url,
                       "sqlite:PATH or postgresql://... (default sqlite:DATA/hub.db)");
   command->add_option("--node", options->node_id,

@@ -51,8 +51,9 @@ int Verify(const std::string& path, const std::vector<std::string>& given) {
     for (const std::string& failure : verification->failures) std::printf("  %s\n", failure.c_str());
     return 1;
   }
-  std::printf("transparency answer verified: %zu consultation(s) included in %zu signed checkpoint(s)\n",
-              verification->consultations, verification->checkpoints);
+  std::printf("transparency answer verified: %zu consultation(s) included in %zu signed checkpoint(s), the "
+              "list complete in the person index of %zu node(s)\n",
+              verification->consultations, verification->checkpoints, verification->complete);
   return 0;
 }
 
@@ -64,7 +65,7 @@ void AddTransparencyCommands(CLI::App& app, int* exit_code) {
   auto file = std::make_shared<std::string>();
   auto keys = std::make_shared<std::vector<std::string>>();
   CLI::App* verify = transparency->add_subcommand(
-      "verify", "Check a saved transparency answer offline: every checkpoint's signature and every listed record's inclusion proof; exit 0 if all hold, 1 naming what fails.");
+      "verify", "Check a saved transparency answer offline: every checkpoint's signature, every listed record's inclusion proof, and that the list is complete (each node's signed person index); exit 0 if all hold, 1 naming what fails.");
   verify->add_option("FILE", *file, "The saved answer (JSON)")->required();
   verify->add_option("--key", *keys, "A node's verifier key (as /v1/admin/audit/key gives it), or a file of such keys one per line; repeat for several nodes")->required();
   verify->callback([file, keys, exit_code] { *exit_code = Verify(*file, *keys); });

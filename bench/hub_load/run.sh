@@ -10,6 +10,13 @@
 #                         [--build DIR] [--no-build] [--hub-data DIR] [--hub-store URL]
 #                         [--no-nginx] [--no-install] [--keep] [--out FILE]
 #                         [--wrk] [--wrk-connections "32 256"] [--batch-size N]
+#                         [--audit-cost]
+#
+# With --audit-cost a second hub runs beside the first with its audit log
+# made unverifiable (`--bench-unverifiable-audit`: records chained and
+# durable as ever, but no Merkle tree, person index or signed checkpoint),
+# and the closed-loop rounds interleave it as (u): what the verifiable log
+# costs in consultations/s and CPU.
 #
 # With --wrk, wrk (Debian package; installed when missing and run as root)
 # also drives the hub and nginx in one interleaved closed-loop run at each
@@ -42,9 +49,10 @@ OUT=""
 USE_WRK=0
 WRK_CONNECTIONS="32 256"
 BATCH_SIZE=100
+AUDIT_COST=0
 
 usage() {
-  sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
   cat <<'EOF'
 
 Options:
@@ -69,6 +77,7 @@ Options:
   --wrk             also measure with wrk (closed loop, hub and nginx interleaved)
   --wrk-connections "N M"  connection counts of the wrk runs (default "32 256")
   --batch-size N    consultations per POST /v1/consultations/batch (default 100)
+  --audit-cost      also run (u): a second hub whose audit log is not verifiable
 EOF
 }
 
@@ -90,6 +99,7 @@ while [[ $# -gt 0 ]]; do
     --wrk) USE_WRK=1; shift ;;
     --wrk-connections) WRK_CONNECTIONS=$2; shift 2 ;;
     --batch-size) BATCH_SIZE=$2; shift 2 ;;
+    --audit-cost) AUDIT_COST=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -327,6 +337,32 @@ printf '{"request_id": "bench-0001", "data_type": "person.address", "niss": "%s"
   die "a first consultation failed: $(cat "$WORK/consult.out")"
 grep -q 'Rue Haute' "$WORK/consult.out" || die "the first consultation brought no data: $(cat "$WORK/consult.out")"
 
+# --- (u): the same hub with an unverifiable audit log (--audit-cost) -------------------
+if [[ $AUDIT_COST -eq 1 ]]; then
+  HUBU_DATA="$HUB_DATA/unverifiable-hub"
+  mkdir -p "$HUBU_DATA"
+  "$CARREFOUR" hub --network "$WORK/network.toml" --data "$HUBU_DATA" \
+    --listen 127.0.0.1:0 --admin 127.0.0.1:0 \
+    --cert "$PKI/hub.crt" --key "$PKI/hub.key" --ca "$PKI/ca.crt" \
+    ${HUB_STORE:+--store "$HUB_STORE" --node hub-u} --bench-unverifiable-audit \
+    >"$WORK/hub-u.out" 2>"$WORK/hub-u.log" &
+  HUBU_PID=$!
+  PIDS+=("$HUBU_PID")
+  line=$(wait_for_line "$WORK/hub-u.out" 'API on .*\(port [0-9]+\)' 60) || die "the second hub did not start"
+  HUBU_PORT=$(sed -n 's/.*API on .*(port \([0-9]*\)), admin.*/\1/p' <<<"$line")
+  [[ -n "$HUBU_PORT" ]] || die "cannot read the second hub's port from: $line"
+  if [[ -z "$HUB_STORE" ]]; then  # its own store: the person too
+    "$LOADGEN" --once --url "https://127.0.0.1:$HUBU_PORT" --expect-cn hub "${MUT[@]}" \
+      --target /v1/directory/entries \
+      --body "{\"entries\": [{\"action\": \"add\", \"niss\": \"$NISS\", \"capacity\": \"insured\", \"from\": \"2020-01-01\", \"to\": null}]}" \
+      >"$WORK/integrate-u.out" 2>&1 || die "integrating the person on (u) failed: $(cat "$WORK/integrate-u.out")"
+  fi
+  "$LOADGEN" --once --url "https://127.0.0.1:$HUBU_PORT" --expect-cn hub "${MUT[@]}" \
+    --target /v1/consultations --body-file "$WORK/consult.json" >"$WORK/consult-u.out" 2>&1 ||
+    die "a first consultation through (u) failed: $(cat "$WORK/consult-u.out")"
+  grep -q 'Rue Haute' "$WORK/consult-u.out" || die "(u) brought no data: $(cat "$WORK/consult-u.out")"
+fi
+
 # --- nginx as a mutual-TLS reverse proxy to the provider -------------------------------
 NGINX_PID=""
 NGINX_PORT=""
@@ -442,6 +478,10 @@ LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 say "closed loop, $CONNECTIONS connections, ${DURATION} s after ${WARMUP} s of warmup, $ROUNDS round(s):"
 for _ in $(seq "$ROUNDS"); do
   run a closed "$HUB_URL" hub /v1/consultations "$WORK/consult.json" "$HUB_PID $PROVIDER_PID" "${MUT[@]}"
+  if [[ $AUDIT_COST -eq 1 ]]; then
+    run u closed "https://127.0.0.1:$HUBU_PORT" hub /v1/consultations "$WORK/consult.json" \
+      "$HUBU_PID $PROVIDER_PID" "${MUT[@]}"
+  fi
   run b closed "$PROVIDER_URL" nr /v1/provide "$WORK/provide.json" "$PROVIDER_PID" "${AS_HUB[@]}"
   if [[ -n "$NGINX" ]]; then
     run c closed "$NGINX_URL" proxy /v1/provide "$WORK/provide.json" "$NGINX_PID $PROVIDER_PID" "${MUT[@]}"
@@ -583,6 +623,14 @@ for i in 0 1 2; do
 done
 echo
 A_RPS=$(field "$A" requests_per_second)
+if [[ -s "$RESULTS/u.closed" ]]; then
+  U=$(median_line "$RESULTS/u.closed" requests_per_second)
+  printf '(u) hub, audit log not verifiable: %s req/s (rounds %s), CPU/req %s us (the hub with (a): %s us)\n' \
+    "$(field "$U" requests_per_second)" "$(spread "$RESULTS/u.closed" requests_per_second)" \
+    "$(field "$U" server_cpu_us_per_request)" "$(field "$A" server_cpu_us_per_request)"
+  awk -v a="$A_RPS" -v u="$(field "$U" requests_per_second)" 'BEGIN { d = 100 * (u - a) / u;
+    printf "(a)/(u) = %.0f %%: the verifiable audit log (Merkle tree, person index, signed checkpoints) costs %.1f %% of consultations/s (aim: at most 10 %%): %s\n", 100 * a / u, d, (d <= 10 ? "met" : "NOT met") }'
+fi
 B_RPS=$(field "$(median_line "$RESULTS/b.closed" requests_per_second)" requests_per_second)
 awk -v a="$A_RPS" -v b="$B_RPS" 'BEGIN { printf "(a)/(b) = %.0f %% of the one-hop baseline\n", 100 * a / b }'
 if [[ -s "$RESULTS/c.closed" ]]; then

@@ -31,6 +31,7 @@ class Storage : public AuditStorage {
   Result<std::vector<std::string>> AuditNodes() override { return std::vector<std::string>(); }
   Result<NodeKey> PublishAuditKey(const NodeKey& key) override { return key; }
   Result<std::vector<NodeKey>> AuditKeys() override { return std::vector<NodeKey>(); }
+  Result<std::string> PersonIndexKey(std::string_view candidate) override { return std::string(candidate); }
   Result<std::vector<Record>> ReadAudit(std::string_view, int64_t, size_t) override {
     return std::vector<Record>();
   }

@@ -9,6 +9,8 @@
 #include <sstream>
 #include <set>
 
+#include <openssl/rand.h>
+
 #include <fmt/format.h>
 
 #include "core/bounded_text.h"
@@ -37,6 +39,35 @@ void WriteFileAtomically(const std::filesystem::path& file, const std::string& t
   std::filesystem::rename(temporary, file, ec);
 }
 
+// The person index root that `checkpoint`'s index note commits, read
+// without checking its signature (`verifier`, when given, checks it):
+// nullopt when it has none; an error when it is not a note of the node at
+// the checkpoint's size.
+Result<std::optional<Hash>> CommittedIndex(const Checkpoint& checkpoint, const NoteVerifier* verifier = nullptr) {
+  if (checkpoint.index_note.empty()) return std::optional<Hash>();
+  std::string text;
+  if (verifier != nullptr) {
+    CARREFOUR_ASSIGN_OR_RETURN(text, verifier->Open(checkpoint.index_note));
+  } else {
+    const size_t end = checkpoint.index_note.find("\n\n");
+    if (end == std::string::npos) return Error(InvalidRequest("the person index note is not a signed note"));
+    text = checkpoint.index_note.substr(0, end + 1);
+  }
+  CARREFOUR_ASSIGN_OR_RETURN(CheckpointBody body, ParseCheckpointText(text));
+  if (body.origin != PersonIndexOrigin(checkpoint.node) || body.size != static_cast<uint64_t>(checkpoint.seq)) {
+    return Error(InvalidRequest("the person index note is not the node's at the checkpoint's size"));
+  }
+  return std::optional<Hash>(body.root);
+}
+
+// The raw bytes of a person index key as stored (64 hex digits).
+Result<std::string> KeyBytes(std::string_view hex) {
+  if (hex.empty()) return std::string();
+  std::optional<Hash> key = HashFromHex(hex);
+  if (!key) return Error(Internal("the store's person index key is not 64 hex digits"));
+  return std::string(reinterpret_cast<const char*>(key->data()), key->size());
+}
+
 }  // namespace
 
 std::filesystem::path CheckpointFile(const std::filesystem::path& data_dir, std::string_view node) {
@@ -58,7 +89,7 @@ std::vector<std::string> KeptCheckpoints(const std::filesystem::path& data_dir) 
 }
 
 Checkpoint SignCheckpoint(const NoteSigner& signer, std::string_view node, std::string hash,
-                          const CompactRange& tree, int64_t time_us) {
+                          const CompactRange& tree, int64_t time_us, PersonIndex* index) {
   Checkpoint checkpoint;
   checkpoint.node = std::string(node);
   checkpoint.seq = static_cast<int64_t>(tree.size());
@@ -66,8 +97,18 @@ Checkpoint SignCheckpoint(const NoteSigner& signer, std::string_view node, std::
   Hash root = tree.Root();
   checkpoint.root = ToHex(root);
   checkpoint.note = signer.Sign(CheckpointText({CheckpointOrigin(node), tree.size(), root}));
+  if (index != nullptr) checkpoint.index_note = signer.Sign(PersonIndexText(node, tree.size(), index->Root()));
   checkpoint.time_us = time_us;
   return checkpoint;
+}
+
+Result<std::string> LoadPersonIndexKey(AuditStorage& storage) {
+  uint8_t bytes[32];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) return Error(Internal("no randomness for the person index key"));
+  std::string candidate;
+  for (uint8_t byte : bytes) candidate += fmt::format("{:02x}", byte);
+  CARREFOUR_ASSIGN_OR_RETURN(std::string stored, storage.PersonIndexKey(candidate));
+  return KeyBytes(stored);
 }
 
 Result<std::unique_ptr<AuditLog>> AuditLog::Open(AuditStorage& storage, Options options,
@@ -115,7 +156,9 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(AuditStorage& storage, Options 
     }
   }
 
-  // Rebuild the node's tree from its records, in order.
+  // Rebuild the node's tree and person index from its records, in order.
+  CARREFOUR_ASSIGN_OR_RETURN(std::string index_key, LoadPersonIndexKey(storage));
+  PersonIndex index(std::move(index_key));
   CompactRange tree;
   auto check_kept = [&]() -> Status {
     if (kept && kept->size == tree.size() && kept->root != tree.Root()) {
@@ -136,7 +179,9 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(AuditStorage& storage, Options 
             "the audit log of node {} jumps from record {} to {}: run carrefour audit verify",
             options.node, next - 1, record.seq)));
       }
-      tree.Append(LeafHash(record));
+      const Hash leaf = LeafHash(record);
+      index.Add(record, tree.size(), leaf);
+      tree.Append(leaf);
       CARREFOUR_RETURN_IF_ERROR(check_kept());
       head_hash = record.hash;
       ++next;
@@ -161,18 +206,36 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(AuditStorage& storage, Options 
         "at the end? (run carrefour audit verify)",
         options.node, tree.size(), last->seq)));
   }
+  index.Commit();
   Checkpoint head;
+  bool commit_index = false;  // the last checkpoint predates the person index
   if (last && last->seq == static_cast<int64_t>(tree.size())) {
     if (last->root != ToHex(tree.Root()) || last->hash != head_hash) {
       return Error(Internal(fmt::format(
           "the audit log of node {} does not match its last checkpoint: run carrefour audit verify",
           options.node)));
     }
+    Result<NoteVerifier> verifier = NoteVerifier::Parse(signer->verifier_key());
+    if (!verifier) return Error(verifier.error());
+    Result<std::optional<Hash>> committed = CommittedIndex(*last, &*verifier);
+    if (!committed) {
+      return Error(Internal(fmt::format("the last person index note of node {} cannot be read ({}): run "
+                                        "carrefour audit verify",
+                                        options.node, committed.error().message())));
+    }
+    if (!*committed) {
+      commit_index = true;
+    } else if (**committed != index.Root()) {
+      return Error(Internal(fmt::format(
+          "the audit log of node {} does not match the person index its last checkpoint commits: run "
+          "carrefour audit verify",
+          options.node)));
+    }
     head = std::move(*last);
   } else {
     // First start of this node, or a store from before signed checkpoints:
     // sign what is there.
-    head = SignCheckpoint(*signer, options.node, head_hash, tree, NowUs(clock));
+    head = SignCheckpoint(*signer, options.node, head_hash, tree, NowUs(clock), &index);
     CARREFOUR_RETURN_IF_ERROR(storage.AppendAudit({}, head));
   }
   CARREFOUR_ASSIGN_OR_RETURN(NodeKey published,
@@ -182,18 +245,30 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(AuditStorage& storage, Options 
         "another process published a different key for node {}: one process per node id",
         options.node)));
   }
-  return std::unique_ptr<AuditLog>(new AuditLog(storage, std::move(options), clock, std::move(signer),
-                                                std::move(head), std::move(tree)));
+  std::unique_ptr<AuditLog> log(new AuditLog(storage, std::move(options), clock, std::move(signer),
+                                             std::move(head), std::move(tree), std::move(index)));
+  if (commit_index) {
+    // A store from before the person index: a record now, so that the
+    // latest checkpoint commits the index over every earlier record.
+    Record record;
+    record.kind = Kind::kAdmin;
+    record.request_id = NewRequestId();
+    record.reason = "person index committed (docs/transparency.md, Completeness)";
+    CARREFOUR_RETURN_IF_ERROR(log->AppendAndWait(std::move(record)));
+  }
+  return log;
 }
 
 AuditLog::AuditLog(AuditStorage& storage, Options options, const Clock& clock,
-                   std::shared_ptr<const NoteSigner> signer, Checkpoint head, CompactRange tree)
+                   std::shared_ptr<const NoteSigner> signer, Checkpoint head, CompactRange tree,
+                   PersonIndex index)
     : storage_(storage),
       options_(std::move(options)),
       clock_(clock),
       signer_(std::move(signer)),
       head_(std::move(head)),
-      tree_(std::move(tree)) {
+      tree_(std::move(tree)),
+      index_(std::move(index)) {
   KeepCheckpoint(head_);
   writer_ = std::thread([this] { WriterLoop(); });
 }
@@ -210,7 +285,7 @@ AuditLog::~AuditLog() {
 }
 
 void AuditLog::KeepCheckpoint(const Checkpoint& checkpoint) {
-  if (options_.checkpoint_file.empty() || checkpoint.seq == kept_seq_) return;
+  if (options_.checkpoint_file.empty() || checkpoint.note.empty() || checkpoint.seq == kept_seq_) return;
   auto now = std::chrono::steady_clock::now();
   if (kept_seq_ >= 0 && now - kept_at_ < std::chrono::seconds(1)) return;
   WriteFileAtomically(options_.checkpoint_file, checkpoint.note);
@@ -277,22 +352,34 @@ Status AuditLog::Resync() {
   }
   for (Checkpoint& checkpoint : checkpoints) {
     if (checkpoint.node != options_.node || checkpoint.seq <= head.seq) continue;
+    if (!options_.verifiable) {
+      std::lock_guard lock(mu_);
+      head_ = std::move(checkpoint);
+      continue;
+    }
     // The lost commit went through: its records join the tree.
     CompactRange tree = tree_;
     while (static_cast<int64_t>(tree.size()) < checkpoint.seq) {
-      CARREFOUR_ASSIGN_OR_RETURN(
-          std::vector<Record> page,
-          storage_.ReadAudit(options_.node, static_cast<int64_t>(tree.size()) + 1, kPage));
-      if (page.empty()) break;
-      for (const Record& record : page) {
+      Result<std::vector<Record>> page =
+          storage_.ReadAudit(options_.node, static_cast<int64_t>(tree.size()) + 1, kPage);
+      if (!page) {
+        index_.Rollback();
+        return page.error();
+      }
+      if (page->empty()) break;
+      for (const Record& record : *page) {
         if (record.seq != static_cast<int64_t>(tree.size()) + 1 || record.seq > checkpoint.seq) break;
-        tree.Append(LeafHash(record));
+        const Hash leaf = LeafHash(record);
+        index_.Add(record, tree.size(), leaf);
+        tree.Append(leaf);
       }
     }
     if (static_cast<int64_t>(tree.size()) != checkpoint.seq || ToHex(tree.Root()) != checkpoint.root) {
+      index_.Rollback();
       return Internal(fmt::format("the audit log of node {} does not match its checkpoint at {}",
                                   options_.node, checkpoint.seq));
     }
+    index_.Commit();
     tree_ = std::move(tree);
     std::lock_guard lock(mu_);
     head_ = std::move(checkpoint);
@@ -300,7 +387,7 @@ Status AuditLog::Resync() {
   return OkStatus();
 }
 
-Checkpoint AuditLog::ChainOnto(const Checkpoint& head, CompactRange& tree,
+Checkpoint AuditLog::ChainOnto(const Checkpoint& head, CompactRange& tree, PersonIndex& index,
                                std::span<Record> records) const {
   int64_t seq = head.seq;
   std::string hash = head.hash;
@@ -310,9 +397,20 @@ Checkpoint AuditLog::ChainOnto(const Checkpoint& head, CompactRange& tree,
     record.prev_hash = std::move(hash);
     hash = ChainHash(record);
     record.hash = hash;
-    tree.Append(LeafHash(record));
+    if (!options_.verifiable) continue;
+    const Hash leaf = LeafHash(record);
+    index.Add(record, tree.size(), leaf);
+    tree.Append(leaf);
   }
-  return SignCheckpoint(*signer_, options_.node, std::move(hash), tree, NowUs(clock_));
+  if (!options_.verifiable) {
+    Checkpoint unsigned_head;
+    unsigned_head.node = options_.node;
+    unsigned_head.seq = seq;
+    unsigned_head.hash = std::move(hash);
+    unsigned_head.time_us = NowUs(clock_);
+    return unsigned_head;
+  }
+  return SignCheckpoint(*signer_, options_.node, std::move(hash), tree, NowUs(clock_), &index);
 }
 
 Status AuditLog::AppendWith(const std::function<Status(const Chain& chain)>& write) {
@@ -339,17 +437,22 @@ Status AuditLog::AppendWith(const std::function<Status(const Chain& chain)>& wri
     }
     for (const Pending& rider : riders) records.push_back(rider.record);
     tree = tree_;  // each call from the same head
-    last = ChainOnto(head, tree, records);
+    index_.Rollback();
+    last = ChainOnto(head, tree, index_, records);
     return *last;
   });
   bool written = status.ok() && last;
   if (written) {
+    index_.Commit();
     tree_ = std::move(tree);
     KeepCheckpoint(*last);
     std::lock_guard lock(mu_);
     head_ = *last;
     ++commits_;
-  } else if (!status.ok()) {
+  } else {
+    index_.Rollback();
+  }
+  if (!written && !status.ok()) {
     // An in-doubt commit may have gone through after all: the head as
     // stored, for the next write; the riders were written if it moved past
     // them.
@@ -432,12 +535,15 @@ void AuditLog::WriterLoop() {
     records.clear();
     for (Pending& pending : batch) records.push_back(std::move(pending.record));
     CompactRange tree = tree_;
-    Checkpoint next = ChainOnto(head, tree, records);
+    Checkpoint next = ChainOnto(head, tree, index_, records);
 
     Status status = storage_.AppendAudit(records, next);
     if (status.ok()) {
+      index_.Commit();
       tree_ = std::move(tree);
       KeepCheckpoint(next);
+    } else {
+      index_.Rollback();
     }
     {
       std::lock_guard lock(mu_);
@@ -512,6 +618,25 @@ Result<bool> NodeCheck::Run(const std::optional<NodeKey>& key, bool expected,
     expected_roots.emplace(checkpoint.seq,
                            std::pair(checkpoint.root, fmt::format("its checkpoint at {}", checkpoint.seq)));
   }
+  // Sizes at which the person index's root must be a known value: every
+  // checkpoint that commits one (what it signs is checked below for the
+  // last; the store's history is the node's own).
+  std::map<int64_t, Hash> expected_index;
+  for (const Checkpoint& checkpoint : history) {
+    Result<std::optional<Hash>> committed = CommittedIndex(checkpoint);
+    if (!committed) {
+      return Broken(fmt::format("node {}, record {}: its person index note is not one ({})", node_,
+                                checkpoint.seq, committed.error().message()));
+    }
+    if (*committed) expected_index[checkpoint.seq] = **committed;
+  }
+  CARREFOUR_ASSIGN_OR_RETURN(std::string index_hex, storage_.PersonIndexKey(""));
+  CARREFOUR_ASSIGN_OR_RETURN(std::string index_key, KeyBytes(index_hex));
+  if (index_key.empty() && !expected_index.empty()) {
+    return Broken(fmt::format(
+        "node {}: its checkpoints commit a person index, but the store holds no person index key", node_));
+  }
+  PersonIndex index(std::move(index_key));
   int64_t remembered_size = -1;
   for (const std::string& note : remembered) {
     if (!verifier) break;
@@ -538,6 +663,13 @@ Result<bool> NodeCheck::Run(const std::optional<NodeKey>& key, bool expected,
             "changed, or the checkpoint forged)",
             node_, tree.size(), tree.size(), it->second.second));
       }
+    }
+    if (auto committed = expected_index.find(static_cast<int64_t>(tree.size()));
+        committed != expected_index.end() && committed->second != index.Root()) {
+      return Broken(fmt::format(
+          "node {}, record {}: the person index of the records 1..{} does not have the root its "
+          "checkpoint at {} commits (a record left out of it, or the checkpoint forged)",
+          node_, tree.size(), tree.size(), tree.size()));
     }
     return true;
   };
@@ -571,7 +703,10 @@ Result<bool> NodeCheck::Run(const std::optional<NodeKey>& key, bool expected,
                                   node_, record.seq));
       }
       prev = record.hash;
-      tree.Append(LeafHash(record));
+      const Hash leaf = LeafHash(record);
+      index.Add(record, tree.size(), leaf);
+      index.Commit();
+      tree.Append(leaf);
       if (!check_roots()) return false;
       ++expected_seq;
       ++chain.records;
@@ -653,6 +788,10 @@ Result<bool> NodeCheck::Run(const std::optional<NodeKey>& key, bool expected,
       return Broken(fmt::format(
           "node {}, record {}: its last checkpoint's signed text does not match it", node_, last.seq));
     }
+    if (Result<std::optional<Hash>> committed = CommittedIndex(last, &*verifier); !committed) {
+      return Broken(fmt::format("node {}, record {}: its last person index note's signature is wrong ({})",
+                                node_, last.seq, committed.error().message()));
+    }
   }
   report_.records += chain.records;
   report_.chains.push_back(std::move(chain));
@@ -689,7 +828,17 @@ Result<VerifyReport> Verify(AuditStorage& storage, const VerifyOptions& options)
 }
 
 Status AuditTrees::Extend(const std::string& node, uint64_t size) {
-  MerkleTree& tree = trees_[node];
+  if (index_key_.empty()) {
+    CARREFOUR_ASSIGN_OR_RETURN(std::string hex, storage_.PersonIndexKey(""));
+    CARREFOUR_ASSIGN_OR_RETURN(index_key_, KeyBytes(hex));
+  }
+  NodeTrees& trees = trees_[node];
+  if (trees.index.index_key() != index_key_) {
+    // New, or built before the store had a key: (re)built with it.
+    trees = NodeTrees{};
+    trees.index = PersonIndex(index_key_);
+  }
+  MerkleTree& tree = trees.tree;
   while (tree.size() < size) {
     CARREFOUR_ASSIGN_OR_RETURN(
         std::vector<Record> page,
@@ -699,7 +848,10 @@ Status AuditTrees::Extend(const std::string& node, uint64_t size) {
         return Internal(fmt::format("the audit log of node {} jumps from record {} to {}", node,
                                     tree.size(), record.seq));
       }
-      tree.Append(LeafHash(record));
+      const Hash leaf = LeafHash(record);
+      trees.index.Add(record, tree.size(), leaf);
+      trees.index.Commit();
+      tree.Append(leaf);
     }
     if (page.size() < kPage) break;
   }
@@ -715,7 +867,7 @@ Result<AuditTrees::Inclusion> AuditTrees::InclusionProof(const std::string& node
                                                          uint64_t size) {
   std::lock_guard lock(mu_);
   CARREFOUR_RETURN_IF_ERROR(Extend(node, size));
-  const MerkleTree& tree = trees_[node];
+  const MerkleTree& tree = trees_[node].tree;
   CARREFOUR_ASSIGN_OR_RETURN(std::vector<Hash> proof, tree.InclusionProof(index, size));
   return Inclusion{index, size, tree.Leaf(index), std::move(proof)};
 }
@@ -724,7 +876,33 @@ Result<std::vector<Hash>> AuditTrees::ConsistencyProof(const std::string& node, 
                                                        uint64_t to) {
   std::lock_guard lock(mu_);
   CARREFOUR_RETURN_IF_ERROR(Extend(node, to));
-  return trees_[node].ConsistencyProof(from, to);
+  return trees_[node].tree.ConsistencyProof(from, to);
+}
+
+Result<std::optional<AuditTrees::PersonProof>> AuditTrees::ProvePerson(const std::string& node,
+                                                                       std::string_view niss,
+                                                                       uint64_t size) {
+  std::lock_guard lock(mu_);
+  PersonProof out;
+  if (size == 0) {  // a node that has only signed its empty tree
+    if (index_key_.empty()) {
+      CARREFOUR_ASSIGN_OR_RETURN(std::string hex, storage_.PersonIndexKey(""));
+      CARREFOUR_ASSIGN_OR_RETURN(index_key_, KeyBytes(hex));
+    }
+    if (index_key_.empty()) return Error(Unavailable("the store holds no person index key yet"));
+    out.key = PersonKey(index_key_, niss);
+    return std::optional<PersonProof>(std::move(out));
+  }
+  CARREFOUR_RETURN_IF_ERROR(Extend(node, size));
+  NodeTrees& trees = trees_[node];
+  if (index_key_.empty()) return Error(Unavailable("the store holds no person index key yet"));
+  if (trees.tree.size() != size) return std::optional<PersonProof>();
+  out.size = size;
+  out.key = PersonKey(index_key_, niss);
+  out.value = trees.index.Get(out.key);
+  out.proof = trees.index.Prove(out.key);
+  out.root = trees.index.Root();
+  return std::optional<PersonProof>(std::move(out));
 }
 
 }  // namespace carrefour::audit

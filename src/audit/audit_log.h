@@ -17,6 +17,7 @@
 
 #include "audit/merkle.h"
 #include "audit/note.h"
+#include "audit/person_index.h"
 #include "audit/record.h"
 #include "audit/storage.h"
 #include "core/clock.h"
@@ -38,7 +39,9 @@ namespace carrefour::audit {
 // index = seq - 1), and every transaction saves a checkpoint signed with the
 // node's Ed25519 key (C2SP signed note, docs/api.md 6.1) covering every record
 // it commits: an answered request's record is in the checkpoint committed
-// with it. The node's verifier key is published in the store, so any node
+// with it. The checkpoint also commits the node's person index
+// (audit/person_index.h), so that a person's list of records can be shown
+// complete. The node's verifier key is published in the store, so any node
 // and `carrefour audit verify` can check every node's log.
 //
 // Thread-safe. The storage must outlive the log.
@@ -56,6 +59,12 @@ class AuditLog {
     // `carrefour audit verify --data`) checks the store still extends it.
     // Empty: not kept.
     std::filesystem::path checkpoint_file;
+    // False for benchmarks only (`carrefour hub --bench-unverifiable-audit`):
+    // records are chained and durable as ever, but commits neither extend
+    // the Merkle tree nor the person index and save an unsigned checkpoint,
+    // so that the cost of the verifiable log can be measured against it.
+    // Such a log fails `carrefour audit verify` and cannot answer proofs.
+    bool verifiable = true;
   };
   // Called once the record is durable (ok) or could not be written (error),
   // from the writer thread: keep it short.
@@ -116,7 +125,8 @@ class AuditLog {
   };
 
   AuditLog(AuditStorage& storage, Options options, const Clock& clock,
-           std::shared_ptr<const NoteSigner> signer, Checkpoint head, CompactRange tree);
+           std::shared_ptr<const NoteSigner> signer, Checkpoint head, CompactRange tree,
+           PersonIndex index);
   void WriterLoop();
   // Re-reads this node's checkpoint into head_ and extends tree_ with the
   // records it covers (writer thread): a commit reported failed may have
@@ -124,8 +134,10 @@ class AuditLog {
   Status Resync();
   void KeepCheckpoint(const Checkpoint& checkpoint);  // chain_mu_ held
   // Numbers and hashes `records` after `head`, appends their leaves to
-  // `tree`; the signed checkpoint after them.
-  Checkpoint ChainOnto(const Checkpoint& head, CompactRange& tree, std::span<Record> records) const;
+  // `tree` and folds them into `index` (uncommitted); the signed checkpoint
+  // after them.
+  Checkpoint ChainOnto(const Checkpoint& head, CompactRange& tree, PersonIndex& index,
+                       std::span<Record> records) const;
 
   AuditStorage& storage_;
   const Options options_;
@@ -141,6 +153,7 @@ class AuditLog {
   bool stopping_ = false;
   Checkpoint head_;  // guarded by mu_ for readers; written by the writer
   CompactRange tree_;  // chain_mu_ held
+  PersonIndex index_;  // chain_mu_ held; committed up to head_
   std::chrono::steady_clock::time_point kept_at_{};  // chain_mu_ held
   int64_t kept_seq_ = -1;                             // chain_mu_ held
   uint64_t commits_ = 0;
@@ -157,9 +170,13 @@ std::filesystem::path CheckpointFile(const std::filesystem::path& data_dir, std:
 std::vector<std::string> KeptCheckpoints(const std::filesystem::path& data_dir);
 
 // Signs the checkpoint of `node` over the tree `tree` whose last record has
-// chain hash `hash`.
+// chain hash `hash`, committing the person index `index` when not null.
 Checkpoint SignCheckpoint(const NoteSigner& signer, std::string_view node, std::string hash,
-                          const CompactRange& tree, int64_t time_us);
+                          const CompactRange& tree, int64_t time_us, PersonIndex* index = nullptr);
+
+// The store's person index key (raw bytes), created with random bytes when
+// it has none.
+Result<std::string> LoadPersonIndexKey(AuditStorage& storage);
 
 struct ChainSummary {
   std::string node;
@@ -224,12 +241,33 @@ class AuditTrees {
   Result<Inclusion> InclusionProof(const std::string& node, uint64_t index, uint64_t size);
   Result<std::vector<Hash>> ConsistencyProof(const std::string& node, uint64_t from, uint64_t to);
 
+  // What a node's person index says of one person at a tree size.
+  struct PersonProof {
+    uint64_t size = 0;
+    Hash key{};  // PersonKey(the store's index key, niss)
+    PersonValue value;
+    PersonIndexProof proof;
+    Hash root{};
+  };
+  // The entry of `niss` in `node`'s person index at exactly `size` records
+  // (`size` a checkpoint's), with its proof. Nullopt when the index has
+  // already moved past `size` (a later checkpoint was asked for meanwhile):
+  // ask again with the latest checkpoint. Unavailable when the store has no
+  // index key.
+  Result<std::optional<PersonProof>> ProvePerson(const std::string& node, std::string_view niss,
+                                                 uint64_t size);
+
  private:
+  struct NodeTrees {
+    MerkleTree tree;
+    PersonIndex index;  // the same records as `tree`
+  };
   Status Extend(const std::string& node, uint64_t size);  // mu_ held
 
   AuditStorage& storage_;
   std::mutex mu_;
-  std::map<std::string, MerkleTree> trees_;
+  std::string index_key_;  // raw; read on first use
+  std::map<std::string, NodeTrees> trees_;
 };
 
 }  // namespace carrefour::audit

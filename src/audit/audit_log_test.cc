@@ -112,6 +112,11 @@ class MemoryStorage : public AuditStorage {
     std::lock_guard lock(mu_);
     return keys_.emplace(key.node, key).first->second;
   }
+  Result<std::string> PersonIndexKey(std::string_view candidate) override {
+    std::lock_guard lock(mu_);
+    if (index_key_.empty()) index_key_ = std::string(candidate);
+    return index_key_;
+  }
   Result<std::vector<NodeKey>> AuditKeys() override {
     std::lock_guard lock(mu_);
     std::vector<NodeKey> out;
@@ -146,6 +151,7 @@ class MemoryStorage : public AuditStorage {
   std::map<std::string, std::map<int64_t, Record>> chains_;
   std::map<std::string, std::map<int64_t, Checkpoint>> checkpoints_;
   std::map<std::string, NodeKey> keys_;
+  std::string index_key_;
   std::vector<Checkpoint> legacy_;
   bool fail_next_ = false;
   bool lost_commit_ = false;
@@ -232,18 +238,98 @@ TEST_F(AuditLogTest, EveryCommitSavesASignedCheckpointOverTheTree) {
   auto& history = storage_.checkpoints("hub-1");
   ASSERT_EQ(history.size(), 4u);  // the empty tree at the first start, then one per record
   MerkleTree tree;
+  // The person index over the same records, with the store's key.
+  auto key_hex = storage_.PersonIndexKey("");
+  ASSERT_TRUE(key_hex);
+  auto key = HashFromHex(*key_hex);
+  ASSERT_TRUE(key);
+  PersonIndex index(std::string(reinterpret_cast<const char*>(key->data()), 32));
   for (auto& [seq, record] : storage_.chain("hub-1")) {
+    index.Add(record, tree.size(), LeafHash(record));
     tree.Append(LeafHash(record));
     const Checkpoint& checkpoint = history.at(seq);
     EXPECT_EQ(checkpoint.root, ToHex(tree.Root()));
     EXPECT_EQ(checkpoint.hash, record.hash);
   }
+  EXPECT_EQ(index.persons(), 3u);  // Write consults three people
   auto verifier = NoteVerifier::Parse(storage_.keys().at("hub-1").verifier_key);
   ASSERT_TRUE(verifier);
   auto text = verifier->Open(note);
   ASSERT_TRUE(text) << text.error().ToString();
   EXPECT_EQ(*text, "carrefour/hub-1\n3\n" + ToBase64(tree.Root()) + "\n");
+  // Beside it, the person index's root in a note signed by the same key.
+  auto index_text = verifier->Open(history.at(3).index_note);
+  ASSERT_TRUE(index_text) << index_text.error().ToString();
+  EXPECT_EQ(*index_text, "carrefour/hub-1/person-index\n3\n" + ToBase64(index.Root()) + "\n");
   EXPECT_EQ(note, history.at(3).note);
+}
+
+// The person index (docs/transparency.md, Completeness): the checkpoint
+// commits it, so a checkpoint whose index leaves a record out is found by
+// verification and refused at start.
+TEST_F(AuditLogTest, ACheckpointWhosePersonIndexLeavesARecordOutIsFound) {
+  Write(3);
+  auto key_hex = storage_.PersonIndexKey("");
+  ASSERT_TRUE(key_hex);
+  auto key = HashFromHex(*key_hex);
+  ASSERT_TRUE(key);
+  // The checkpoint at 3 signed again by the node's own key, over the right
+  // tree but an index without record 2.
+  CompactRange tree;
+  PersonIndex index(std::string(reinterpret_cast<const char*>(key->data()), 32));
+  for (auto& [seq, record] : storage_.chain("hub-1")) {
+    if (seq != 2) index.Add(record, tree.size(), LeafHash(record));
+    tree.Append(LeafHash(record));
+  }
+  storage_.checkpoints("hub-1")[3] =
+      SignCheckpoint(*Signer("hub-1"), "hub-1", storage_.chain("hub-1").at(3).hash, tree, 1, &index);
+  auto report = Verify(storage_);
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->verdict, Verdict::kBroken);
+  EXPECT_NE(report->first_bad.find("node hub-1, record 3: the person index"), std::string::npos)
+      << report->first_bad;
+  auto log = AuditLog::Open(storage_, {.node = "hub-1", .signer = Signer("hub-1")}, clock_);
+  ASSERT_FALSE(log);
+  EXPECT_NE(log.error().message().find("person index"), std::string::npos) << log.error().ToString();
+}
+
+// A store whose checkpoints predate the person index: the node commits it
+// at its next start, over every earlier record.
+TEST_F(AuditLogTest, AStoreFromBeforeThePersonIndexGetsItAtTheNextStart) {
+  Write(2);
+  CompactRange tree;
+  for (auto& [seq, record] : storage_.chain("hub-1")) tree.Append(LeafHash(record));
+  storage_.checkpoints("hub-1")[2] =
+      SignCheckpoint(*Signer("hub-1"), "hub-1", storage_.chain("hub-1").at(2).hash, tree, 1, nullptr);
+  ASSERT_EQ(storage_.checkpoints("hub-1")[2].index_note, "");
+  auto log = AuditLog::Open(storage_, {.node = "hub-1", .signer = Signer("hub-1")}, clock_);
+  ASSERT_TRUE(log) << log.error().ToString();
+  EXPECT_EQ((*log)->last_seq(), 3);  // the record that commits the index
+  EXPECT_EQ(storage_.chain("hub-1").at(3).kind, Kind::kAdmin);
+  EXPECT_NE((*log)->checkpoint().index_note.find("carrefour/hub-1/person-index\n3\n"), std::string::npos);
+  log->reset();
+  auto report = Verify(storage_);
+  ASSERT_TRUE(report);
+  EXPECT_TRUE(report->ok) << report->first_bad;
+}
+
+// Benchmarks only (`carrefour hub --bench-unverifiable-audit`): the records
+// are chained and durable as ever, the checkpoints unsigned, and such a log
+// does not pass for a verifiable one.
+TEST_F(AuditLogTest, AnUnverifiableLogStillChainsEveryRecordDurably) {
+  {
+    auto log = AuditLog::Open(storage_, {.node = "hub-1", .signer = Signer("hub-1"), .verifiable = false}, clock_);
+    ASSERT_TRUE(log) << log.error().ToString();
+    for (int i = 0; i < 3; ++i) EXPECT_TRUE((*log)->AppendAndWait(Consultation("mut-100", std::to_string(i))).ok());
+    EXPECT_EQ((*log)->last_seq(), 3);
+    EXPECT_EQ((*log)->checkpoint().note, "");
+  }
+  ASSERT_EQ(storage_.chain("hub-1").size(), 3u);
+  EXPECT_EQ(storage_.chain("hub-1").at(3).prev_hash, storage_.chain("hub-1").at(2).hash);
+  EXPECT_EQ(storage_.checkpoints("hub-1").at(3).note, "");
+  auto report = Verify(storage_);
+  ASSERT_TRUE(report);
+  EXPECT_NE(report->verdict, Verdict::kIntact);
 }
 
 TEST_F(AuditLogTest, AnotherKeyForTheSameNodeIsRefused) {

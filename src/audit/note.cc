@@ -268,6 +268,12 @@ std::string CheckpointText(const CheckpointBody& body) {
   return fmt::format("{}\n{}\n{}\n", body.origin, body.size, ToBase64(body.root));
 }
 
+std::string PersonIndexOrigin(std::string_view node) { return fmt::format("carrefour/{}/person-index", node); }
+
+std::string PersonIndexText(std::string_view node, uint64_t size, const Hash& root) {
+  return CheckpointText({PersonIndexOrigin(node), size, root});
+}
+
 Result<CheckpointBody> ParseCheckpointText(std::string_view text) {
   auto line = [&text]() -> std::optional<std::string_view> {
     size_t end = text.find('\n');

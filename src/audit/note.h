@@ -95,8 +95,18 @@ struct CheckpointBody {
   Hash root{};
 };
 
-// "<origin>\n<size>\n<base64 root>\n": what a checkpoint signs.
+// "<origin>\n<size>\n<base64 root>\n": what a checkpoint signs (docs/api.md
+// 6.1). Parsing ignores extension lines after the root.
 std::string CheckpointText(const CheckpointBody& body);
 Result<CheckpointBody> ParseCheckpointText(std::string_view text);
+
+// "carrefour/<node>/person-index": the origin line of the note that commits
+// a node's person index (audit/person_index.h) next to each checkpoint. A
+// node id has no '/', so it never reads as a checkpoint's origin.
+std::string PersonIndexOrigin(std::string_view node);
+// The same three lines as a checkpoint, for the person index: its origin,
+// the tree size it covers, the index's base64 root; signed by the node's
+// key, under the same key name.
+std::string PersonIndexText(std::string_view node, uint64_t size, const Hash& root);
 
 }  // namespace carrefour::audit

@@ -27,6 +27,9 @@ struct Checkpoint {
   std::string root;  // hex Merkle root of the first `seq` records
   std::string note;  // the signed checkpoint text
   int64_t time_us = 0;
+  // The signed note committing the node's person index at `seq`
+  // (PersonIndexText); empty before there was one.
+  std::string index_note;
 
   friend bool operator==(const Checkpoint&, const Checkpoint&) = default;
 };
@@ -74,6 +77,12 @@ class AuditStorage {
   // already; either way returns the node's published key (never replaced).
   virtual Result<NodeKey> PublishAuditKey(const NodeKey& key) = 0;
   virtual Result<std::vector<NodeKey>> AuditKeys() = 0;
+
+  // The store's person index key (audit/person_index.h), 64 hex digits,
+  // shared by every node of the store: `candidate` is kept unless the store
+  // holds a key already; either way the stored key is returned (never
+  // replaced). An empty `candidate` only reads (empty: no key yet).
+  virtual Result<std::string> PersonIndexKey(std::string_view candidate) = 0;
 
   // Records of `node` with seq >= from_seq, in seq order, at most `limit`.
   virtual Result<std::vector<Record>> ReadAudit(std::string_view node, int64_t from_seq,

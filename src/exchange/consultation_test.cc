@@ -167,6 +167,9 @@ class BreakableAuditStorage : public audit::AuditStorage {
     return real_.PublishAuditKey(key);
   }
   Result<std::vector<audit::NodeKey>> AuditKeys() override { return real_.AuditKeys(); }
+  Result<std::string> PersonIndexKey(std::string_view candidate) override {
+    return real_.PersonIndexKey(candidate);
+  }
   Result<std::vector<audit::Record>> ReadAudit(std::string_view node, int64_t from_seq, size_t limit) override {
     return real_.ReadAudit(node, from_seq, limit);
   }

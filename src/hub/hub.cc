@@ -314,9 +314,14 @@ Status Hub::Impl::Start() {
       *audit_tap_,
       {.node = options_.node_id,
        .signer = std::move(*signer),
-       .checkpoint_file = audit::CheckpointFile(options_.data_dir, options_.node_id)},
+       .checkpoint_file = audit::CheckpointFile(options_.data_dir, options_.node_id),
+       .verifiable = !options_.bench_unverifiable_audit},
       clock_);
   if (!audit) return audit.error().WithContext("audit log");
+  if (options_.bench_unverifiable_audit) {
+    logging::Event(spdlog::level::err, "audit log NOT verifiable",
+                   {{"why", "--bench-unverifiable-audit: for benchmarks only; no signed checkpoints, no proofs"}});
+  }
   audit_ = std::move(*audit);
   audit_trees_ = std::make_unique<audit::AuditTrees>(store_->audit());
 

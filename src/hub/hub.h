@@ -39,6 +39,11 @@ struct HubOptions {
   // A CRL past its next-update is reported (log, metric); with this set,
   // handshakes are refused until a fresh one is reloaded.
   bool refuse_stale_crl = false;
+  // Benchmarks only (bench/hub_load --unverifiable-audit): the audit log
+  // without its Merkle tree, person index and signed checkpoints
+  // (audit::AuditLog::Options::verifiable), to measure what they cost. Not
+  // in --help; logged as an error at start.
+  bool bench_unverifiable_audit = false;
   // Default "sqlite:DATA/hub.db".
   std::string store_url;
   // This process's audit chain; unique per hub process sharing a store.

@@ -266,6 +266,10 @@ Result<std::vector<std::string>> ObservedAuditStorage::AuditNodes() {
   return storage_.AuditNodes();
 }
 
+Result<std::string> ObservedAuditStorage::PersonIndexKey(std::string_view candidate) {
+  return storage_.PersonIndexKey(candidate);
+}
+
 Result<audit::NodeKey> ObservedAuditStorage::PublishAuditKey(const audit::NodeKey& key) {
   return storage_.PublishAuditKey(key);
 }

@@ -148,6 +148,7 @@ class ObservedAuditStorage final : public audit::AuditStorage {
   Result<std::vector<audit::Checkpoint>> LegacyAuditCheckpoints() override;
   Result<std::vector<std::string>> AuditNodes() override;
   Result<audit::NodeKey> PublishAuditKey(const audit::NodeKey& key) override;
+  Result<std::string> PersonIndexKey(std::string_view candidate) override;
   Result<std::vector<audit::NodeKey>> AuditKeys() override;
   Result<std::vector<audit::Record>> ReadAudit(std::string_view node, int64_t from_seq,
                                                size_t limit) override;

@@ -212,6 +212,7 @@ class ScriptedStorage : public audit::AuditStorage {
   }
   Result<std::vector<std::string>> AuditNodes() override { return std::vector<std::string>{}; }
   Result<audit::NodeKey> PublishAuditKey(const audit::NodeKey& key) override { return key; }
+  Result<std::string> PersonIndexKey(std::string_view candidate) override { return std::string(candidate); }
   Result<std::vector<audit::NodeKey>> AuditKeys() override {
     return std::vector<audit::NodeKey>{};
   }

@@ -12,6 +12,7 @@
 #include "api/json.h"
 #include "api/reply.h"
 #include "audit/note.h"
+#include "audit/person_index.h"
 #include "core/timestamp.h"
 #include "niss/niss.h"
 #include "research/research.h"
@@ -34,12 +35,29 @@ json::array HexList(const std::vector<audit::Hash>& hashes) {
 }  // namespace
 
 Result<json::object> Service::View(const std::string& niss) {
+  // The person index may move past the checkpoints read (another view
+  // asked for later ones meanwhile): read again.
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    Result<std::optional<json::object>> view = TryView(niss);
+    if (!view) return Error(view.error());
+    if (*view) return std::move(**view);
+  }
+  return Error(Unavailable("the audit log moved on while the view was read; try again"));
+}
+
+Result<std::optional<json::object>> Service::TryView(const std::string& niss) {
   std::shared_ptr<const directory::DecisionEngine> engine = engine_();
   const network::Definition& definition = *engine->definition();
   const Date today = clock_.Today();
 
-  // The records first, the checkpoints after: a checkpoint is committed
-  // with the records it covers, so the latest ones cover everything read.
+  // Every node's latest checkpoint first, then the records: the list is
+  // what those checkpoints cover (a record committed since is left for the
+  // next read), so that it matches their person index exactly.
+  Result<std::vector<audit::Checkpoint>> latest = store_.audit().AuditCheckpoints();
+  if (!latest) return Error(Unavailable("the audit checkpoints could not be read: " + latest.error().message()));
+  std::map<std::string, const audit::Checkpoint*> checkpoint_of;
+  for (const audit::Checkpoint& checkpoint : *latest) checkpoint_of[checkpoint.node] = &checkpoint;
+
   std::vector<audit::Record> records;
   for (audit::Kind kind : {audit::Kind::kConsultation, audit::Kind::kResearch}) {
     audit::Query query;
@@ -52,7 +70,11 @@ Result<json::object> Service::View(const std::string& niss) {
       return Error(Unavailable(fmt::format("more than {} audit records of one kind about the person",
                                            kMaxRecords)));
     }
-    for (audit::Record& record : *found) records.push_back(std::move(record));
+    for (audit::Record& record : *found) {
+      auto covered = checkpoint_of.find(record.node);
+      if (covered == checkpoint_of.end() || covered->second->seq < record.seq) continue;
+      records.push_back(std::move(record));
+    }
   }
   // Newest first; one node's records in seq order.
   std::sort(records.begin(), records.end(), [](const audit::Record& a, const audit::Record& b) {
@@ -60,11 +82,6 @@ Result<json::object> Service::View(const std::string& niss) {
     if (a.node != b.node) return a.node < b.node;
     return a.seq > b.seq;
   });
-  Result<std::vector<audit::Checkpoint>> latest = store_.audit().AuditCheckpoints();
-  if (!latest) return Error(Unavailable("the audit checkpoints could not be read: " + latest.error().message()));
-  std::map<std::string, const audit::Checkpoint*> checkpoint_of;
-  for (const audit::Checkpoint& checkpoint : *latest) checkpoint_of[checkpoint.node] = &checkpoint;
-
   json::array consultations;
   json::object checkpoints;
   for (const audit::Record& record : records) {
@@ -127,8 +144,36 @@ Result<json::object> Service::View(const std::string& niss) {
     }
   }
 
-  // The answering node's checkpoint; those of other nodes holding listed
-  // records are in "checkpoints".
+  // Completeness: every node's person index entry for the person, proved
+  // against the index root its checkpoint commits; and every node's
+  // checkpoint, so that a node holding none of the person's records shows
+  // it too.
+  json::object index_proofs;
+  std::string person_key;
+  for (const auto& [node, checkpoint] : checkpoint_of) {
+    checkpoints[node] = checkpoint->note;
+    Result<std::optional<audit::AuditTrees::PersonProof>> proved =
+        trees_.ProvePerson(node, niss, static_cast<uint64_t>(checkpoint->seq));
+    if (!proved) return Error(Unavailable("a person index proof could not be built: " + proved.error().message()));
+    if (!*proved) return std::optional<json::object>();  // the index moved on: read again
+    const audit::AuditTrees::PersonProof& proof = **proved;
+    person_key = audit::ToHex(proof.key);
+    json::object entry;
+    entry["note"] = checkpoint->index_note;
+    entry["tree_size"] = proof.size;
+    entry["count"] = proof.value.count;
+    entry["path"] = HexList(proof.proof.path);
+    if (proof.proof.leaf) {
+      entry["leaf"] = json::object{{"key", audit::ToHex(proof.proof.leaf->key)},
+                                   {"count", proof.proof.leaf->value.count},
+                                   {"accumulator", audit::ToHex(proof.proof.leaf->value.accumulator)}};
+    } else {
+      entry["leaf"] = nullptr;
+    }
+    index_proofs[node] = std::move(entry);
+  }
+
+  // The answering node's checkpoint; every node's is in "checkpoints".
   std::string own = audit_.checkpoint().note;
   if (auto found = checkpoint_of.find(audit_.node()); found != checkpoint_of.end()) {
     own = found->second->note;
@@ -142,7 +187,8 @@ Result<json::object> Service::View(const std::string& niss) {
   view["checkpoint"] = own;
   view["node"] = audit_.node();
   view["checkpoints"] = std::move(checkpoints);
-  return view;
+  view["person_index"] = json::object{{"key", person_key}, {"nodes", std::move(index_proofs)}};
+  return std::optional<json::object>(std::move(view));
 }
 
 void Service::Handle(std::string_view caller, std::optional<std::string_view> niss,
@@ -194,6 +240,148 @@ void Service::Handle(std::string_view caller, std::optional<std::string_view> ni
 }
 
 // --- offline verification -------------------------------------------------------
+
+namespace {
+
+std::optional<audit::Hash> HashField(const json::object& object, std::string_view key) {
+  const json::value* field = object.if_contains(key);
+  if (field == nullptr || !field->is_string()) return std::nullopt;
+  return audit::HashFromHex(field->as_string());
+}
+
+std::optional<uint64_t> CountField(const json::object& object, std::string_view key) {
+  const json::value* field = object.if_contains(key);
+  if (field == nullptr) return std::nullopt;
+  if (field->is_uint64()) return field->as_uint64();
+  if (field->is_int64() && field->as_int64() >= 0) return static_cast<uint64_t>(field->as_int64());
+  return std::nullopt;
+}
+
+// One node's entry of "person_index.nodes" as a proof; an error saying what
+// is malformed.
+Result<audit::PersonIndexProof> ParseIndexProof(const json::object& entry) {
+  audit::PersonIndexProof proof;
+  const json::value* path = entry.if_contains("path");
+  if (path == nullptr || !path->is_array()) return Error(InvalidRequest("no 'path' list"));
+  for (const json::value& hex : path->as_array()) {
+    std::optional<audit::Hash> hash = hex.is_string() ? audit::HashFromHex(hex.as_string()) : std::nullopt;
+    if (!hash) return Error(InvalidRequest("a 'path' hash is not 64 hex digits"));
+    proof.path.push_back(*hash);
+  }
+  const json::value* leaf = entry.if_contains("leaf");
+  if (leaf != nullptr && !leaf->is_null()) {
+    std::optional<audit::Hash> key = leaf->is_object() ? HashField(leaf->as_object(), "key") : std::nullopt;
+    std::optional<audit::Hash> accumulator =
+        leaf->is_object() ? HashField(leaf->as_object(), "accumulator") : std::nullopt;
+    std::optional<uint64_t> count = leaf->is_object() ? CountField(leaf->as_object(), "count") : std::nullopt;
+    if (!key || !accumulator || !count) {
+      return Error(InvalidRequest("'leaf' is null or has a 'key', a 'count' and an 'accumulator'"));
+    }
+    proof.leaf = audit::PersonIndexProof::Leaf{*key, audit::PersonValue{*count, *accumulator}};
+  }
+  return proof;
+}
+
+void CheckCompleteness(const json::object& view, const std::map<std::string, audit::CheckpointBody, std::less<>>& trees,
+                       std::map<std::string, std::vector<std::pair<uint64_t, audit::Hash>>>& listed,
+                       const std::vector<audit::NoteVerifier>& verifiers, Verification& out) {
+  auto fail = [&out](std::string why) { out.failures.push_back(std::move(why)); };
+  // A node whose key the portal holds but whose checkpoint the answer
+  // leaves out could hide every record of it.
+  for (const audit::NoteVerifier& verifier : verifiers) {
+    constexpr std::string_view kPrefix = "carrefour/";
+    if (!verifier.name().starts_with(kPrefix)) continue;
+    const std::string node = verifier.name().substr(kPrefix.size());
+    if (!trees.contains(node)) {
+      bool named = false;
+      if (const json::value* all = view.if_contains("checkpoints"); all != nullptr && all->is_object()) {
+        named = all->as_object().contains(node);
+      }
+      if (!named) fail(fmt::format("node {}: a key was given, but the answer holds no checkpoint of it", node));
+    }
+  }
+  const json::value* index = view.if_contains("person_index");
+  if (index == nullptr || !index->is_object()) {
+    fail("the answer has no 'person_index': nothing shows that no record was left out");
+    return;
+  }
+  std::optional<audit::Hash> key = HashField(index->as_object(), "key");
+  const json::value* nodes = index->as_object().if_contains("nodes");
+  if (!key || nodes == nullptr || !nodes->is_object()) {
+    fail("'person_index' has no valid 'key' and 'nodes'");
+    return;
+  }
+  for (const auto& [node, checkpoint] : trees) {
+    const json::value* entry = nodes->as_object().if_contains(node);
+    if (entry == nullptr || !entry->is_object()) {
+      fail(fmt::format("node {}: no person index proof", node));
+      continue;
+    }
+    // The index root, in its own note signed by the node's key.
+    const json::value* note = entry->as_object().if_contains("note");
+    if (note == nullptr || !note->is_string() || note->as_string().empty()) {
+      fail(fmt::format("node {}: no signed person index note (its checkpoint is from before there was one): "
+                       "its records cannot be shown complete",
+                       node));
+      continue;
+    }
+    const audit::NoteVerifier* verifier = nullptr;
+    for (const audit::NoteVerifier& candidate : verifiers) {
+      if (candidate.name() == audit::CheckpointOrigin(node)) verifier = &candidate;
+    }
+    Result<std::string> opened = verifier != nullptr ? verifier->Open(note->as_string())
+                                                     : Result<std::string>(Error(NotFound("no key")));
+    Result<audit::CheckpointBody> committed =
+        opened ? audit::ParseCheckpointText(*opened) : Result<audit::CheckpointBody>(Error(opened.error()));
+    if (!committed || committed->origin != audit::PersonIndexOrigin(node)) {
+      fail(fmt::format("node {}: its person index note is not signed by its key ({})", node,
+                       committed ? "another origin" : committed.error().message()));
+      continue;
+    }
+    std::optional<uint64_t> size = CountField(entry->as_object(), "tree_size");
+    if (committed->size != checkpoint.size || !size || *size != checkpoint.size) {
+      fail(fmt::format("node {}: its person index is not for the checkpoint's tree of {} records", node,
+                       checkpoint.size));
+      continue;
+    }
+    const audit::Hash& index_root = committed->root;
+    Result<audit::PersonIndexProof> proof = ParseIndexProof(entry->as_object());
+    if (!proof) {
+      fail(fmt::format("node {}: its person index proof is malformed ({})", node, proof.error().message()));
+      continue;
+    }
+    // What the listed records of the node fold into, in log order.
+    std::vector<std::pair<uint64_t, audit::Hash>>& mine = listed[node];
+    std::sort(mine.begin(), mine.end());
+    audit::PersonValue value;
+    for (const auto& [position, leaf] : mine) value = audit::Fold(value, position, leaf);
+    if (audit::VerifyPersonIndex(index_root, *key, value, *proof)) {
+      ++out.complete;
+      continue;
+    }
+    // Why: the proof holds for what the index says, and the list differs;
+    // or the proof itself does not lead to the signed root.
+    audit::PersonValue held;
+    if (proof->leaf && proof->leaf->key == *key) held = proof->leaf->value;
+    if (!audit::VerifyPersonIndex(index_root, *key, held, *proof)) {
+      fail(fmt::format("node {}: its person index proof does not lead to the root its node signed", node));
+    } else if (held.count > value.count) {
+      fail(fmt::format("node {}: the answer lists {} record(s) of the person in its log, its signed person "
+                       "index holds {}: a record was left out",
+                       node, value.count, held.count));
+    } else if (held.count < value.count) {
+      fail(fmt::format("node {}: the answer lists {} record(s) of the person in its log, its signed person "
+                       "index holds {}: a record listed is not the person's (or listed twice)",
+                       node, value.count, held.count));
+    } else {
+      fail(fmt::format("node {}: the {} record(s) listed of its log are not those its signed person index "
+                       "holds",
+                       node, value.count));
+    }
+  }
+}
+
+}  // namespace
 
 Result<Verification> VerifyView(std::string_view answer, const std::vector<std::string>& keys) {
   Result<json::object> parsed = api::ParseObject(answer);
@@ -262,6 +450,7 @@ Result<Verification> VerifyView(std::string_view answer, const std::vector<std::
     trees[node] = *body;
   }
 
+  std::map<std::string, std::vector<std::pair<uint64_t, audit::Hash>>> listed;  // by node
   size_t position = 0;
   for (const json::value& value : consultations->as_array()) {
     const std::string where = fmt::format("consultation {}", position++);
@@ -292,6 +481,7 @@ Result<Verification> VerifyView(std::string_view answer, const std::vector<std::
       fail(where + ": no valid 'index' and 'leaf_hash'");
       continue;
     }
+    listed[node].emplace_back(*index, *leaf);
     auto tree = trees.find(node);
     if (tree == trees.end()) {
       fail(fmt::format("{} (index {} of node {}): no verified checkpoint of its node", where, *index, node));
@@ -324,6 +514,7 @@ Result<Verification> VerifyView(std::string_view answer, const std::vector<std::
     }
     ++out.consultations;
   }
+  CheckCompleteness(view, trees, listed, verifiers, out);
   out.ok = out.failures.empty();
   return out;
 }

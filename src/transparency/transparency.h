@@ -66,6 +66,10 @@ class Service {
   Result<boost::json::object> View(const std::string& niss);
 
  private:
+  // View() once; nullopt when the person index moved past the checkpoints
+  // read meanwhile.
+  Result<std::optional<boost::json::object>> TryView(const std::string& niss);
+
   EngineSource engine_;
   store::Store& store_;
   audit::AuditLog& audit_;
@@ -78,13 +82,17 @@ struct Verification {
   bool ok = false;
   size_t consultations = 0;  // listed records checked
   size_t checkpoints = 0;    // signed checkpoints checked
+  size_t complete = 0;       // nodes whose person index shows the list whole
   std::vector<std::string> failures;  // each names what fails; empty when ok
 };
 
 // Checks a saved answer of GET /v1/transparency offline, with the verifier
 // keys of the nodes whose checkpoints it holds ("<name>+<hex id>+<base64>"):
 // each checkpoint signed by its node's key, each listed record's leaf hash
-// included (its proof) in its node's checkpoint. An error only when `answer`
+// included (its proof) in its node's checkpoint, and, for every node, the
+// listed records exactly those its signed person index holds about the
+// person (none left out); a node whose key is given must have its
+// checkpoint in the answer. An error only when `answer`
 // is not a transparency answer at all (not JSON, no consultations).
 Result<Verification> VerifyView(std::string_view answer, const std::vector<std::string>& keys);
 

@@ -201,6 +201,32 @@ TEST_P(TransparencyE2E, TheViewIsExactlyWhatWasDoneAndItsLeavesAreInTheCheckpoin
       Run(fmt::format("{} transparency verify {} --key '{}'", binary, saved.string(), key));
   EXPECT_EQ(verified, 0) << verify_output;
   EXPECT_NE(verify_output.find("verified: 5 consultation(s)"), std::string::npos) << verify_output;
+  EXPECT_NE(verify_output.find("the list complete in the person index of 1 node(s)"), std::string::npos)
+      << verify_output;
+  // The independent checker agrees, completeness included.
+  auto [whole, whole_output] =
+      Run(fmt::format("python3 {} --transparency {} '{}'", checker, saved.string(), key));
+  EXPECT_EQ(whole, 0) << whole_output;
+  EXPECT_EQ(whole_output, "ok\n");
+
+  // A consultation dropped from the answer: every remaining one is still in
+  // the log, but the signed person index shows the list incomplete.
+  json::object dropped = view;
+  dropped["consultations"].as_array().erase(dropped["consultations"].as_array().begin() + 2);
+  const std::filesystem::path dropped_file = dir_ / "dropped.json";
+  std::ofstream(dropped_file) << json::serialize(dropped);
+  auto [incomplete, incomplete_output] =
+      Run(fmt::format("{} transparency verify {} --key '{}'", binary, dropped_file.string(), key));
+  EXPECT_EQ(incomplete, 1) << incomplete_output;
+  EXPECT_NE(incomplete_output.find("node hub-0: the answer lists 4 record(s) of the person in its log, its "
+                                   "signed person index holds 5: a record was left out"),
+            std::string::npos)
+      << incomplete_output;
+  auto [checker_incomplete, checker_incomplete_output] =
+      Run(fmt::format("python3 {} --transparency {} '{}'", checker, dropped_file.string(), key));
+  EXPECT_EQ(checker_incomplete, 1) << checker_incomplete_output;
+  EXPECT_NE(checker_incomplete_output.find("node hub-0: the records listed are not all"), std::string::npos)
+      << checker_incomplete_output;
 
   // ...and not with a leaf hash that is not the log's, nor without the key.
   json::object tampered = view;
@@ -284,8 +310,33 @@ TEST_P(TransparencyE2E, RecordsOfEveryNodeAreListedAndProvedAgainstTheirNodesChe
   auto [both, both_output] = Run(fmt::format("{} transparency verify {} --key '{}' --key '{}'", binary,
                                              saved.string(), key_of(0), key_of(1)));
   EXPECT_EQ(both, 0) << both_output;
-  EXPECT_NE(both_output.find("verified: 2 consultation(s) included in 2 signed checkpoint(s)"), std::string::npos)
+  EXPECT_NE(both_output.find("verified: 2 consultation(s) included in 2 signed checkpoint(s), the list complete "
+                             "in the person index of 2 node(s)"),
+            std::string::npos)
       << both_output;
+  const std::string checker =
+      testing::Env("CARREFOUR_SOURCE_DIR") + "/tests/integration/audit_checker.py";
+  auto [checked, checked_output] =
+      Run(fmt::format("python3 {} --transparency {} '{}' '{}'", checker, saved.string(), key_of(0), key_of(1)));
+  EXPECT_EQ(checked, 0) << checked_output;
+  // Hub 1's consultation left out: its node's index shows it.
+  json::object dropped = view;
+  json::array& list = dropped["consultations"].as_array();
+  for (auto it = list.begin(); it != list.end(); ++it) {
+    if (it->at("node") == "hub-1") {
+      list.erase(it);
+      break;
+    }
+  }
+  std::ofstream(saved, std::ios::trunc) << json::serialize(dropped);
+  auto [incomplete, incomplete_output] = Run(fmt::format("{} transparency verify {} --key '{}' --key '{}'", binary,
+                                                         saved.string(), key_of(0), key_of(1)));
+  EXPECT_EQ(incomplete, 1) << incomplete_output;
+  EXPECT_NE(incomplete_output.find("node hub-1: the answer lists 0 record(s) of the person in its log, its signed "
+                                   "person index holds 1: a record was left out"),
+            std::string::npos)
+      << incomplete_output;
+  std::ofstream(saved, std::ios::trunc) << text;
   auto [one, one_output] =
       Run(fmt::format("{} transparency verify {} --key '{}'", binary, saved.string(), key_of(0)));
   EXPECT_EQ(one, 1) << one_output;

@@ -15,9 +15,9 @@ constexpr const char kInsert[] =
     "$8::text[], $9::text[], $10::text[], $11::integer[], $12::text[], $13::text[], $14::bigint[], "
     "$15::text[], $16::text[], $17::text[], $18::text[])";
 constexpr const char kCheckpoint[] =
-    "INSERT INTO audit_tree_head (node, tree_size, hash, root, note, time_us) "
-    "VALUES ($1, $2, $3, $4, $5, $6)";
-#define CARREFOUR_HEAD_COLUMNS "node, tree_size, hash, root, note, time_us"
+    "INSERT INTO audit_tree_head (node, tree_size, hash, root, note, time_us, index_note) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7)";
+#define CARREFOUR_HEAD_COLUMNS "node, tree_size, hash, root, note, time_us, index_note"
 constexpr const char kLatestCheckpoints[] =
     "SELECT DISTINCT ON (node) " CARREFOUR_HEAD_COLUMNS " FROM audit_tree_head "
     "ORDER BY node, tree_size DESC";
@@ -50,6 +50,7 @@ std::vector<audit::Checkpoint> ToCheckpoints(const pqxx::result& rows) {
     checkpoint.root = row[3].as<std::string>();
     checkpoint.note = row[4].as<std::string>();
     checkpoint.time_us = row[5].as<int64_t>();
+    checkpoint.index_note = row[6].as<std::string>();
   }
   return out;
 }
@@ -113,7 +114,7 @@ void WriteAudit(pqxx::work& transaction, std::span<const audit::Record> records,
                             a[10], a[11], a[12], a[13], a[14], a[15], a[16], a[17]);
   }
   transaction.exec_params(kCheckpoint, checkpoint.node, checkpoint.seq, checkpoint.hash,
-                          checkpoint.root, checkpoint.note, checkpoint.time_us);
+                          checkpoint.root, checkpoint.note, checkpoint.time_us, checkpoint.index_note);
 }
 
 Status PostgresAuditStore::AppendAudit(std::span<const audit::Record> records,
@@ -205,6 +206,25 @@ Result<std::vector<audit::NodeKey>> PostgresAuditStore::AuditKeys() {
       out.push_back(audit::NodeKey{row[0].as<std::string>(), row[1].as<std::string>(),
                                    row[2].as<int64_t>()});
     }
+    return OkStatus();
+  });
+  if (!status.ok()) return Error(std::move(status));
+  return out;
+}
+
+Result<std::string> PostgresAuditStore::PersonIndexKey(std::string_view candidate) {
+  std::string out;
+  Status status = pool_.Run("reading the person index key", [&](pqxx::connection& c) -> Status {
+    pqxx::work transaction(c);
+    if (!candidate.empty()) {
+      transaction.exec_params(
+          "INSERT INTO audit_index_key (id, key, time_us) VALUES (1, $1, "
+          "(extract(epoch FROM clock_timestamp()) * 1000000)::bigint) ON CONFLICT (id) DO NOTHING",
+          std::string(candidate));
+    }
+    pqxx::result rows = transaction.exec("SELECT key FROM audit_index_key WHERE id = 1");
+    if (!rows.empty()) out = rows[0][0].as<std::string>();
+    transaction.commit();
     return OkStatus();
   });
   if (!status.ok()) return Error(std::move(status));

@@ -27,6 +27,7 @@ class PostgresAuditStore final : public audit::AuditStorage {
   Result<std::vector<std::string>> AuditNodes() override;
   Result<audit::NodeKey> PublishAuditKey(const audit::NodeKey& key) override;
   Result<std::vector<audit::NodeKey>> AuditKeys() override;
+  Result<std::string> PersonIndexKey(std::string_view candidate) override;
   Result<std::vector<audit::Record>> ReadAudit(std::string_view node, int64_t from_seq,
                                                size_t limit) override;
   Result<std::vector<audit::Record>> QueryAudit(const audit::Query& query) override;

@@ -184,6 +184,18 @@ constexpr internal::Migration kMigrations[] = {
      "    jsonb_each(d.data::jsonb) j WHERE d.mid = m.mid)"
      " WHERE m.mid IN (SELECT mid FROM mutation_delivery);"
      "DROP TABLE mutation_delivery;"},
+    {8, "person index",
+     // Same as SQLite (docs/transparency.md, "Completeness").
+     "ALTER TABLE audit_tree_head ADD COLUMN index_note text NOT NULL DEFAULT '';"
+     "CREATE TABLE audit_index_key ("
+     "  id      integer PRIMARY KEY CHECK (id = 1),"
+     "  key     text    NOT NULL,"
+     "  time_us bigint  NOT NULL"
+     ");"
+     "CREATE TRIGGER audit_index_key_append_only BEFORE UPDATE OR DELETE ON audit_index_key "
+     "  FOR EACH ROW EXECUTE FUNCTION audit_record_append_only();"
+     "CREATE TRIGGER audit_index_key_no_truncate BEFORE TRUNCATE ON audit_index_key "
+     "  FOR EACH STATEMENT EXECUTE FUNCTION audit_record_append_only();"},
 };
 
 }  // namespace

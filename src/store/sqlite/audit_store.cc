@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: EUPL-1.2
 #include "store/sqlite/audit_store.h"
 
+#include <chrono>
+
 #include <fmt/format.h>
 
 namespace carrefour::store::sqlite {
@@ -14,9 +16,9 @@ constexpr const char kInsert[] =
     "INSERT INTO audit_record (" CARREFOUR_AUDIT_COLUMNS ") VALUES "
     "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)";
 constexpr const char kCheckpoint[] =
-    "INSERT INTO audit_tree_head (node, tree_size, hash, root, note, time_us) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
-#define CARREFOUR_HEAD_COLUMNS "node, tree_size, hash, root, note, time_us"
+    "INSERT INTO audit_tree_head (node, tree_size, hash, root, note, time_us, index_note) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+#define CARREFOUR_HEAD_COLUMNS "node, tree_size, hash, root, note, time_us, index_note"
 constexpr const char kLatestCheckpoints[] =
     "SELECT " CARREFOUR_HEAD_COLUMNS " FROM audit_tree_head h WHERE tree_size = "
     "(SELECT max(tree_size) FROM audit_tree_head WHERE node = h.node) ORDER BY node";
@@ -34,6 +36,9 @@ constexpr const char kPublishKey[] =
     "INSERT INTO audit_node_key (node, verifier_key, time_us) VALUES (?1, ?2, ?3) "
     "ON CONFLICT (node) DO NOTHING";
 constexpr const char kKeys[] = "SELECT node, verifier_key, time_us FROM audit_node_key ORDER BY node";
+constexpr const char kPublishIndexKey[] =
+    "INSERT INTO audit_index_key (id, key, time_us) VALUES (1, ?1, ?2) ON CONFLICT (id) DO NOTHING";
+constexpr const char kIndexKey[] = "SELECT key FROM audit_index_key WHERE id = 1";
 constexpr const char kRead[] =
     "SELECT " CARREFOUR_AUDIT_COLUMNS " FROM audit_record WHERE node = ?1 AND seq >= ?2 "
     "ORDER BY seq LIMIT ?3";
@@ -64,6 +69,7 @@ Status CollectCheckpoints(Statement& query, std::vector<audit::Checkpoint>* out)
     checkpoint.root = query.ColumnText(3);
     checkpoint.note = query.ColumnText(4);
     checkpoint.time_us = query.ColumnInt(5);
+    checkpoint.index_note = query.ColumnText(6);
   }
 }
 
@@ -129,6 +135,7 @@ Status WriteAudit(Connection& connection, std::span<const audit::Record> records
   save->Bind(4, checkpoint.root);
   save->Bind(5, checkpoint.note);
   save->Bind(6, checkpoint.time_us);
+  save->Bind(7, checkpoint.index_note);
   CARREFOUR_ASSIGN_OR_RETURN(bool row, save->Step());
   (void)row;
   return OkStatus();
@@ -228,6 +235,33 @@ Result<std::vector<audit::NodeKey>> SqliteAuditStore::AuditKeys() {
       out.push_back(audit::NodeKey{std::string(query->ColumnText(0)),
                                    std::string(query->ColumnText(1)), query->ColumnInt(2)});
     }
+  });
+  if (!status.ok()) return Error(std::move(status));
+  return out;
+}
+
+Result<std::string> SqliteAuditStore::PersonIndexKey(std::string_view candidate) {
+  if (!candidate.empty()) {
+    Status status = database_.Write([&](Connection& connection) -> Status {
+      CARREFOUR_ASSIGN_OR_RETURN(Statement * insert, connection.Prepare(kPublishIndexKey));
+      ScopedReset reset(*insert);
+      insert->Bind(1, candidate);
+      insert->Bind(2, static_cast<int64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                               std::chrono::system_clock::now().time_since_epoch())
+                                               .count()));
+      CARREFOUR_ASSIGN_OR_RETURN(bool row, insert->Step());
+      (void)row;
+      return OkStatus();
+    });
+    if (!status.ok()) return Error(std::move(status));
+  }
+  std::string out;
+  Status status = database_.Read([&](Connection& connection) -> Status {
+    CARREFOUR_ASSIGN_OR_RETURN(Statement * query, connection.Prepare(kIndexKey));
+    ScopedReset reset(*query);
+    CARREFOUR_ASSIGN_OR_RETURN(bool row, query->Step());
+    if (row) out = std::string(query->ColumnText(0));
+    return OkStatus();
   });
   if (!status.ok()) return Error(std::move(status));
   return out;

@@ -194,6 +194,21 @@ constexpr internal::Migration kMigrations[] = {
      "          WHERE d.mid = mutation.mid))"
      " WHERE mid IN (SELECT mid FROM mutation_delivery);"
      "DROP TABLE mutation_delivery;"},
+    {8, "person index",
+     // docs/transparency.md, "Completeness": each checkpoint's person index
+     // root in a note of its own signed by the node's key (empty for the
+     // checkpoints from before), and the index's key, one per store, shared
+     // by its nodes; written once, never changed.
+     "ALTER TABLE audit_tree_head ADD COLUMN index_note TEXT NOT NULL DEFAULT '';"
+     "CREATE TABLE audit_index_key ("
+     "  id      INTEGER PRIMARY KEY CHECK (id = 1),"
+     "  key     TEXT    NOT NULL,"  // 64 hex digits
+     "  time_us INTEGER NOT NULL"
+     ") STRICT;"
+     "CREATE TRIGGER audit_index_key_no_update BEFORE UPDATE ON audit_index_key "
+     "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+     "CREATE TRIGGER audit_index_key_no_delete BEFORE DELETE ON audit_index_key "
+     "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"},
 };
 
 }  // namespace

@@ -15,32 +15,13 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "core/json_text.h"
 #include "core/timestamp.h"
 
 namespace carrefour::logging {
 namespace {
 
 std::atomic<bool> json_format{false};
-
-void AppendJsonString(std::string& out, std::string_view text) {
-  out += '"';
-  for (char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-}
 
 std::string TimeText(spdlog::log_clock::time_point time) {
   return FormatRfc3339(MicrosSinceEpoch(time), 3);
@@ -54,14 +35,14 @@ class JsonFormatter final : public spdlog::formatter {
     std::string line = "{\"time\":\"" + TimeText(msg.time) + "\",\"level\":";
     spdlog::string_view_t name = spdlog::level::to_string_view(msg.level);
     std::string_view level(name.data(), name.size());
-    AppendJsonString(line, level);
+    AppendJsonString(level, &line);
     std::string_view payload(msg.payload.data(), msg.payload.size());
     if (!payload.empty() && payload.front() == '\x1e') {
       line += ',';
       line += payload.substr(1);
     } else {
       line += ",\"msg\":";
-      AppendJsonString(line, payload);
+      AppendJsonString(payload, &line);
     }
     line += "}\n";
     dest.append(line.data(), line.data() + line.size());
@@ -133,12 +114,12 @@ void Event(spdlog::level::level_enum level, std::string_view event, const Fields
   std::string line;
   if (json_format) {
     line = "\x1e\"msg\":";
-    AppendJsonString(line, event);
+    AppendJsonString(event, &line);
     for (const auto& [key, value] : fields) {
       line += ',';
-      AppendJsonString(line, key);
+      AppendJsonString(key, &line);
       line += ':';
-      AppendJsonString(line, value);
+      AppendJsonString(value, &line);
     }
   } else {
     line.append(event);
@@ -147,7 +128,7 @@ void Event(spdlog::level::level_enum level, std::string_view event, const Fields
       line.append(key);
       line += '=';
       if (value.empty() || value.find_first_of(" \"=") != std::string::npos) {
-        AppendJsonString(line, value);
+        AppendJsonString(value, &line);
       } else {
         line += value;
       }

@@ -13,6 +13,7 @@
 
 #include "api/json.h"
 #include "audit/answer.h"
+#include "core/json_text.h"
 #include "core/timestamp.h"
 #include "metrics/text.h"
 #include "niss/niss.h"
@@ -123,26 +124,6 @@ std::string Cut(const json::object& data, const std::vector<std::string_view>& f
   return json::serialize(out);
 }
 
-// `text` as a JSON string, quotes included.
-void AppendJsonString(std::string& out, std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
-  for (char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (byte < 0x20) {
-      out += "\\u00";
-      out += kHex[byte >> 4];
-      out += kHex[byte & 0xf];
-    } else {
-      out += c;
-    }
-  }
-  out += '"';
-}
-
 // A feed's answer, written directly: a copy's data is already JSON (the
 // store cut it from the payload the hub serialized), so it is not parsed
 // and serialized again per delivery.
@@ -155,13 +136,13 @@ std::string FeedAnswer(const std::vector<store::Delivery>& feed, int64_t next) {
     out += R"({"cursor":")";
     out += std::to_string(delivery.cursor);
     out += R"(","id":)";
-    AppendJsonString(out, delivery.id);
+    AppendJsonString(delivery.id, &out);
     out += R"(,"source":)";
-    AppendJsonString(out, delivery.source);
+    AppendJsonString(delivery.source, &out);
     out += R"(,"data_type":)";
-    AppendJsonString(out, delivery.data_type);
+    AppendJsonString(delivery.data_type, &out);
     out += R"(,"niss":)";
-    AppendJsonString(out, delivery.niss);
+    AppendJsonString(delivery.niss, &out);
     out += R"(,"effective":")";
     out += delivery.effective.ToString();
     out += R"(","data":)";

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: EUPL-1.2
 #include "net/internal/text.h"
 
-#include <cstdio>
-
 #include <fmt/format.h>
 
 #include "net/server.h"
@@ -71,31 +69,6 @@ Status ParseTarget(std::string_view target, std::string* path,
     query->emplace_back(std::move(*name), std::move(*value));
   }
   return OkStatus();
-}
-
-void AppendJsonString(std::string_view text, std::string* out) {
-  out->push_back('"');
-  for (char c : text) {
-    switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
-      case '\b': out->append("\\b"); break;
-      case '\f': out->append("\\f"); break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char escaped[8];
-          std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned>(c));
-          out->append(escaped);
-        } else {
-          // Bytes >= 0x80 pass through: messages are UTF-8 already.
-          out->push_back(c);
-        }
-    }
-  }
-  out->push_back('"');
 }
 
 }  // namespace carrefour::net::internal

@@ -74,27 +74,6 @@ TEST(ParseTarget, SplitsPathAndQuery) {
   }
 }
 
-TEST(AppendJsonString, EscapesWhatJsonRequires) {
-  struct Case {
-    std::string in;
-    std::string out;
-  };
-  const Case cases[] = {
-      {"plain", R"("plain")"},
-      {"quote \" and \\", R"("quote \" and \\")"},
-      {"line\nbreak\ttab\r", R"("line\nbreak\ttab\r")"},
-      {std::string("nul\0x", 5), R"("nul\u0000x")"},
-      {"\x1f", R"("\u001f")"},
-      {"é", "\"é\""},
-  };
-  for (const Case& c : cases) {
-    SCOPED_TRACE(c.out);
-    std::string out;
-    AppendJsonString(c.in, &out);
-    EXPECT_EQ(out, c.out);
-  }
-}
-
 }  // namespace
 }  // namespace carrefour::net::internal
 

@@ -6,8 +6,8 @@
 //   postgresql://...       one database shared by several hub processes
 // Same schema, same semantics, same tests (docs/store.md).
 //
-// Start here: OpenStore() gives a Store; its sections (directory(), and later
-// audit, mutations, BIS register) are the interfaces the other modules use.
+// Start here: OpenStore() gives a Store; its sections (directory(), audit(),
+// mutations(), bis()) are the interfaces the other modules use.
 // No SQL dialect and no database library leaks through these headers.
 
 #include <cstdint>

@@ -2,7 +2,7 @@
 #pragma once
 
 // Beast-free text helpers shared by the server and the client (and unit
-// tested on their own): request-target decoding and JSON string escaping.
+// tested on their own): request-target decoding.
 
 #include <optional>
 #include <string>
@@ -22,8 +22,5 @@ std::optional<std::string> PercentDecode(std::string_view text, bool plus_is_spa
 // Errors: kInvalidRequest (not origin-form, bad escape).
 Status ParseTarget(std::string_view target, std::string* path,
                    std::vector<std::pair<std::string, std::string>>* query);
-
-// Appends `text` as a JSON string literal, quotes included.
-void AppendJsonString(std::string_view text, std::string* out);
 
 }  // namespace carrefour::net::internal

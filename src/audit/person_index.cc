@@ -124,18 +124,61 @@ const Hash& Rehash(PersonIndex::Node* node) {
 
 }  // namespace
 
+// HMAC (RFC 2104) with SHA-256, the key's two padded blocks hashed once: a
+// key costs two copies of a digest state and two finals, not a MAC fetch.
+struct PersonIndex::Keyer {
+  using Ctx = std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)>;
+  Ctx inner{EVP_MD_CTX_new(), &EVP_MD_CTX_free};
+  Ctx outer{EVP_MD_CTX_new(), &EVP_MD_CTX_free};
+  Ctx scratch{EVP_MD_CTX_new(), &EVP_MD_CTX_free};
+
+  explicit Keyer(std::string_view key) {
+    unsigned char block[64] = {};
+    if (key.size() > sizeof block) {
+      unsigned int size = 0;
+      EVP_Digest(key.data(), key.size(), block, &size, EVP_sha256(), nullptr);
+    } else {
+      std::memcpy(block, key.data(), key.size());
+    }
+    unsigned char pad[64];
+    for (size_t i = 0; i < sizeof pad; ++i) pad[i] = block[i] ^ 0x36;
+    if (!inner || !outer || !scratch || EVP_DigestInit_ex(inner.get(), EVP_sha256(), nullptr) != 1 ||
+        EVP_DigestUpdate(inner.get(), pad, sizeof pad) != 1) {
+      std::abort();
+    }
+    for (size_t i = 0; i < sizeof pad; ++i) pad[i] = block[i] ^ 0x5c;
+    if (EVP_DigestInit_ex(outer.get(), EVP_sha256(), nullptr) != 1 ||
+        EVP_DigestUpdate(outer.get(), pad, sizeof pad) != 1) {
+      std::abort();
+    }
+  }
+
+  Hash Of(std::string_view niss) {
+    Hash digest{};
+    if (EVP_MD_CTX_copy_ex(scratch.get(), inner.get()) != 1) std::abort();
+    EVP_DigestUpdate(scratch.get(), niss.data(), niss.size());
+    EVP_DigestFinal_ex(scratch.get(), digest.data(), nullptr);
+    if (EVP_MD_CTX_copy_ex(scratch.get(), outer.get()) != 1) std::abort();
+    EVP_DigestUpdate(scratch.get(), digest.data(), digest.size());
+    EVP_DigestFinal_ex(scratch.get(), digest.data(), nullptr);
+    return digest;
+  }
+};
+
 PersonIndex::PersonIndex() = default;
-PersonIndex::PersonIndex(std::string index_key) : index_key_(std::move(index_key)) {}
+PersonIndex::PersonIndex(std::string index_key) : index_key_(std::move(index_key)) {
+  if (!index_key_.empty()) keyer_ = std::make_unique<Keyer>(index_key_);
+}
 PersonIndex::~PersonIndex() = default;
 PersonIndex::PersonIndex(PersonIndex&&) noexcept = default;
 PersonIndex& PersonIndex::operator=(PersonIndex&&) noexcept = default;
 
 void PersonIndex::Add(const Record& record, uint64_t index, const Hash& leaf) {
-  if (index_key_.empty() || !IndexedByPerson(record)) return;
-  const Hash key = PersonKey(index_key_, record.niss);
-  const PersonValue previous = Get(key);
-  undo_.emplace_back(key, previous);
-  Set(key, Fold(previous, index, leaf));
+  if (!keyer_ || !IndexedByPerson(record)) return;
+  const Hash key = keyer_->Of(record.niss);
+  Node& entry = Leaf(key);
+  undo_.emplace_back(key, entry.value);
+  entry.value = Fold(entry.value, index, leaf);
 }
 
 PersonValue PersonIndex::Get(const Hash& key) const {
@@ -145,7 +188,7 @@ PersonValue PersonIndex::Get(const Hash& key) const {
   return node->value;
 }
 
-void PersonIndex::Set(const Hash& key, const PersonValue& value) {
+PersonIndex::Node& PersonIndex::Leaf(const Hash& key) {
   NodePtr* slot = &root_;
   for (size_t depth = 0;; ++depth) {
     Node* node = slot->get();
@@ -153,17 +196,13 @@ void PersonIndex::Set(const Hash& key, const PersonValue& value) {
       auto leaf = std::make_unique<Node>();
       leaf->leaf = true;
       leaf->key = key;
-      leaf->value = value;
       *slot = std::move(leaf);
       ++persons_;
-      return;
+      return **slot;
     }
     node->dirty = true;
     if (node->leaf) {
-      if (node->key == key) {
-        node->value = value;
-        return;
-      }
+      if (node->key == key) return *node;
       // Another entry here: it moves one level down under a new inner node,
       // and the key goes on from there (the two may share more bits).
       NodePtr existing = std::move(*slot);
@@ -175,6 +214,8 @@ void PersonIndex::Set(const Hash& key, const PersonValue& value) {
     slot = &node->child[Bit(key, depth)];
   }
 }
+
+void PersonIndex::Set(const Hash& key, const PersonValue& value) { Leaf(key).value = value; }
 
 void PersonIndex::Erase(const Hash& key) {
   // The path from the root to the key's leaf.

@@ -102,10 +102,15 @@ class PersonIndex {
   struct Node;  // of the tree (person_index.cc)
 
  private:
+  struct Keyer;  // HMAC-SHA-256 under index_key_, its key schedule done once
+  // The leaf of `key`, created (count 0) when absent; the path to it is
+  // marked for rehashing.
+  Node& Leaf(const Hash& key);
   void Set(const Hash& key, const PersonValue& value);
   void Erase(const Hash& key);
 
   std::string index_key_;
+  std::unique_ptr<Keyer> keyer_;
   std::unique_ptr<Node> root_;
   size_t persons_ = 0;
   std::vector<std::pair<Hash, PersonValue>> undo_;  // (key, previous value; count 0: absent)

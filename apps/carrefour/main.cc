@@ -46,6 +46,21 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "carrefour: %s\n", config_error.c_str());
     return 2;
   }
+  // A first word that is no command: say so, and which ones there are
+  // (CLI11 alone would only say that a subcommand is required).
+  if (!args.empty() && !args.front().starts_with("-")) {
+    std::string commands;
+    bool known = false;
+    for (const CLI::App* command : app.get_subcommands({})) {
+      known = known || command->get_name() == args.front();
+      commands += (commands.empty() ? "" : ", ") + command->get_name();
+    }
+    if (!known) {
+      std::fprintf(stderr, "carrefour: unknown command '%s' (commands: %s; see --help)\n", args.front().c_str(),
+                   commands.c_str());
+      return 2;
+    }
+  }
   std::reverse(args.begin(), args.end());  // CLI11 takes them last first
   try {
     app.parse(args);

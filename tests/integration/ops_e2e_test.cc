@@ -136,6 +136,17 @@ ca = "{}"
   uint16_t api_port_ = 0, admin_port_ = 0;
 };
 
+TEST_F(OpsE2E, AnUnknownCommandIsNamedWithTheCommandsThereAre) {
+  auto [code, err] = RunCarrefour({"bogus"});
+  EXPECT_EQ(code, 2) << err;
+  EXPECT_NE(err.find("carrefour: unknown command 'bogus' (commands: niss, network, pki, directory, hub"),
+            std::string::npos)
+      << err;
+  auto [none, none_err] = RunCarrefour({});
+  EXPECT_EQ(none, 2) << none_err;
+  EXPECT_NE(none_err.find("A subcommand is required"), std::string::npos) << none_err;
+}
+
 TEST_F(OpsE2E, AnUnknownKeyInTheConfigurationIsRefusedWithFileAndLine) {
   fs::path config = WriteConfig("\nlisten-port = 8443\n");
   auto [code, err] = RunCarrefour({"hub", "--config", config.string()});

@@ -14,16 +14,12 @@
 #include <fmt/format.h>
 
 #include "core/bounded_text.h"
+#include "core/timestamp.h"
 
 namespace carrefour::audit {
 namespace {
 
 constexpr size_t kPage = 10000;
-
-int64_t NowUs(const Clock& clock) {
-  return std::chrono::duration_cast<std::chrono::microseconds>(clock.Now().time_since_epoch())
-      .count();
-}
 
 // Replaces `file` with `text` (a temporary file renamed over it: never
 // half-written). Best effort: the store stays the record.
@@ -235,11 +231,11 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(AuditStorage& storage, Options 
   } else {
     // First start of this node, or a store from before signed checkpoints:
     // sign what is there.
-    head = SignCheckpoint(*signer, options.node, head_hash, tree, NowUs(clock), &index);
+    head = SignCheckpoint(*signer, options.node, head_hash, tree, NowMicros(clock), &index);
     CARREFOUR_RETURN_IF_ERROR(storage.AppendAudit({}, head));
   }
   CARREFOUR_ASSIGN_OR_RETURN(NodeKey published,
-                             storage.PublishAuditKey({options.node, signer->verifier_key(), NowUs(clock)}));
+                             storage.PublishAuditKey({options.node, signer->verifier_key(), NowMicros(clock)}));
   if (published.verifier_key != signer->verifier_key()) {
     return Error(InvalidRequest(fmt::format(
         "another process published a different key for node {}: one process per node id",
@@ -298,7 +294,7 @@ void AuditLog::Append(Record record, Done done) {
   // bounded here, once for every writer.
   if (record.reason.size() > kMaxMessageBytes) record.reason = BoundedText(record.reason);
   if (record.detail.size() > kMaxMessageBytes) record.detail = BoundedText(record.detail);
-  if (record.time_us == 0) record.time_us = NowUs(clock_);
+  if (record.time_us == 0) record.time_us = NowMicros(clock_);
   {
     std::lock_guard lock(mu_);
     queue_.push_back(Pending{std::move(record), std::move(done)});
@@ -407,10 +403,10 @@ Checkpoint AuditLog::ChainOnto(const Checkpoint& head, CompactRange& tree, Perso
     unsigned_head.node = options_.node;
     unsigned_head.seq = seq;
     unsigned_head.hash = std::move(hash);
-    unsigned_head.time_us = NowUs(clock_);
+    unsigned_head.time_us = NowMicros(clock_);
     return unsigned_head;
   }
-  return SignCheckpoint(*signer_, options_.node, std::move(hash), tree, NowUs(clock_), &index);
+  return SignCheckpoint(*signer_, options_.node, std::move(hash), tree, NowMicros(clock_), &index);
 }
 
 Status AuditLog::AppendWith(const std::function<Status(const Chain& chain)>& write) {
@@ -428,7 +424,7 @@ Status AuditLog::AppendWith(const std::function<Status(const Chain& chain)>& wri
   }
   std::optional<Checkpoint> last;
   CompactRange tree;
-  const int64_t now_us = NowUs(clock_);
+  const int64_t now_us = NowMicros(clock_);
   Status status = write([&](std::vector<Record>& records) {
     for (Record& record : records) {
       if (record.time_us == 0) record.time_us = now_us;
@@ -506,9 +502,7 @@ void AuditLog::WriterLoop() {
           probe.request_id = NewRequestId();
           probe.reason = "the audit log is written again after a failure";
           probe.detail = last_error_;
-          probe.time_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                              clock_.Now().time_since_epoch())
-                              .count();
+          probe.time_us = NowMicros(clock_);
           queue_.push_back(Pending{std::move(probe), nullptr});
         }
       } else {

@@ -9,7 +9,9 @@
 //
 // Input: byte 0 picks the endpoint; bytes 1-2 are the providers' HTTP status
 // and the rest is "request body \0 provider body" (the provider body is used
-// by consultations and batches only). Every answer must be JSON with an HTTP
+// by consultations and batches; for the BIS register, byte 1 picks POST
+// /v1/bis, PUT /v1/bis/{niss} or POST /v1/bis/{niss}/replacement, and the
+// text after the NUL, when there is one, is the number of the path). Every answer must be JSON with an HTTP
 // status the API uses.
 
 #include <unistd.h>
@@ -24,6 +26,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/json.hpp>
 
@@ -106,6 +109,10 @@ institution = "bis"
 requester_type = "social-welfare-centre"
 legal_basis = "ISC/18/203"
 from = 2018-06-01
+[[bis_authorization]]
+requester = "cpas"
+legal_basis = "ISC/18/203"
+from = 2018-06-01
 )";
 
 // Answers every provide call with what the current input says.
@@ -127,6 +134,7 @@ struct World {
   std::unique_ptr<exchange::ConsultationService> consultations;
   std::unique_ptr<mutations::MutationService> mutations;
   std::unique_ptr<bis::Service> bis;
+  std::vector<std::string> bis_numbers;
 
   World() {
     auto definition = network::ParseDefinitionWithDiagnostics(kNetwork, "fuzz.toml");
@@ -159,6 +167,19 @@ struct World {
         gateway, clock);
     consultations = std::make_unique<exchange::ConsultationService>(source, *store, *audit,
                                                                     bis->gateway(), clock);
+    // Two persons in the BIS register: the PUT calls change the first, the
+    // replacements replace the second (once replaced, a number's identity
+    // no longer changes), unless the input names another number.
+    for (const char* identity :
+         {R"({"last_name": "Fuzz", "first_names": "Ada", "birth_date": "1990-01-01", "sex": "f", "nationality": "FR"})",
+          R"({"last_name": "Zuff", "first_names": "Bob", "birth_date": "1970-12-31", "sex": "m", "nationality": "NL"})"}) {
+      std::promise<bis::Reply> created;
+      bis->HandleApi("cpas", "POST", "/v1/bis", identity,
+                     [&](bis::Reply reply) { created.set_value(std::move(reply)); });
+      bis::Reply reply = created.get_future().get();
+      if (reply.status != 201) std::abort();
+      bis_numbers.emplace_back(boost::json::parse(reply.body).at("niss").as_string());
+    }
   }
 };
 
@@ -214,11 +235,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         answered.set_value({reply.status, std::move(reply.body)});
       });
       break;
-    case 4:  // POST /v1/bis
-      world->bis->HandleApi("cpas", "POST", "/v1/bis", request, [&](bis::Reply reply) {
+    case 4: {  // the BIS register's API; byte 1 picks the call, the text after the NUL is the number
+      static const char* const kMethods[] = {"POST", "PUT", "POST"};
+      const size_t call = data[1] % 3;
+      const std::string number = cut != std::string_view::npos ? world->gateway.body
+                                 : call == 2                    ? world->bis_numbers[1]
+                                                                : world->bis_numbers[0];
+      const std::string paths[] = {"/v1/bis", "/v1/bis/" + number, "/v1/bis/" + number + "/replacement"};
+      world->bis->HandleApi("cpas", kMethods[call], paths[call], request, [&](bis::Reply reply) {
         answered.set_value({reply.status, std::move(reply.body)});
       });
       break;
+    }
     default:  // a BIS number's identity through the register's own provide
       answered.set_value({200, R"({"provide":)" + boost::json::serialize(boost::json::value(
                                                        world->bis->Provide(request).body)) + "}"});

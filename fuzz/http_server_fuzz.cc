@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -58,7 +59,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   address.sin_family = AF_INET;
   address.sin_port = htons(server.port());
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) std::abort();
+  // Each connection from its own loopback address (127.1.0.1 to
+  // 127.1.254.255, in turn): the client half-closes first, so each
+  // connection leaves a TIME_WAIT behind, and from one address a campaign
+  // would run out of local ports within a minute (connect fails).
+  static uint32_t next = 0;
+  sockaddr_in local{};
+  local.sin_family = AF_INET;
+  local.sin_addr.s_addr = htonl((127u << 24) | (1u << 16) | (next++ % 65024u + 257u));
+  if (bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0 ||
+      connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+    std::perror("http_server_fuzz: bind or connect");
+    std::abort();
+  }
   size_t sent = 0;
   while (sent < size) {
     ssize_t n = send(fd, data + sent, size - sent, MSG_NOSIGNAL);
@@ -67,12 +80,34 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   shutdown(fd, SHUT_WR);
   char buffer[4096];
+  size_t received = 0;
   for (;;) {
     pollfd ready{fd, POLLIN, 0};
     // Generous: the server's own timeouts are 1 s; a hang here is a finding.
-    if (poll(&ready, 1, 10000) <= 0) std::abort();
+    if (poll(&ready, 1, 10000) <= 0) {
+      const carrefour::net::ServerStats stats = server.stats();
+      std::fprintf(stderr,
+                   "http_server_fuzz: no answer nor close in 10 s (sent %zu of %zu bytes, received %zu; "
+                   "server: %llu open, %llu accepted, %llu rejected, %llu requests, %llu in flight, "
+                   "%llu bad, %llu timeouts)\n",
+                   sent, size, received, static_cast<unsigned long long>(stats.connections_open),
+                   static_cast<unsigned long long>(stats.connections_accepted),
+                   static_cast<unsigned long long>(stats.connections_rejected),
+                   static_cast<unsigned long long>(stats.requests),
+                   static_cast<unsigned long long>(stats.requests_in_flight),
+                   static_cast<unsigned long long>(stats.bad_requests),
+                   static_cast<unsigned long long>(stats.timeouts));
+      // CARREFOUR_FUZZ_GDB=1: every thread's stack first (gdb attaches).
+      if (std::getenv("CARREFOUR_FUZZ_GDB") != nullptr) {
+        std::string command = "gdb -p " + std::to_string(getpid()) +
+                              " -batch -ex 'thread apply all bt' 1>&2 2>/dev/null";
+        (void)std::system(command.c_str());
+      }
+      std::abort();
+    }
     ssize_t n = recv(fd, buffer, sizeof buffer, 0);
     if (n <= 0) break;
+    received += static_cast<size_t>(n);
   }
   close(fd);
   return 0;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: EUPL-1.2
 #include "api/json.h"
 
+#include <boost/json.hpp>
 #include <gtest/gtest.h>
 
 #include <string>
@@ -39,6 +40,16 @@ TEST(ErrorReply, CarriesTheCodesHttpStatusAndBody) {
   EXPECT_EQ(reply.body, ErrorBody(Unavailable("the audit log could not be written")));
   EXPECT_EQ(ErrorReply(NotAuthorized("no")).status, 403);
   EXPECT_EQ(ErrorReply(InvalidRequest("bad")).status, 400);
+}
+
+// Found by api_bodies_fuzz: a message quoting bytes that are not UTF-8 (a
+// percent-decoded path) still gives a body that is JSON.
+TEST(ErrorBody, IsJsonWhateverBytesTheMessageQuotes) {
+  const std::string body = ErrorBody(NotFound("no endpoint PUT /v1/bis/90.\x91\x01""41.01-000.\xff"));
+  boost::system::error_code ec;
+  boost::json::value parsed = boost::json::parse(body, ec);
+  ASSERT_FALSE(ec) << body;
+  EXPECT_EQ(parsed.at("error").at("message"), "no endpoint PUT /v1/bis/90.\xEF\xBF\xBD\x01""41.01-000.\xEF\xBF\xBD");
 }
 
 TEST(ParseObject, SeparatesBadJsonFromBadShape) {

@@ -291,9 +291,14 @@ void AuditLog::KeepCheckpoint(const Checkpoint& checkpoint) {
 
 void AuditLog::Append(Record record, Done done) {
   // Records are kept forever and their reasons quote what callers sent:
-  // bounded here, once for every writer.
-  if (record.reason.size() > kMaxMessageBytes) record.reason = BoundedText(record.reason);
-  if (record.detail.size() > kMaxMessageBytes) record.detail = BoundedText(record.detail);
+  // bounded here, once for every writer, and made UTF-8 (PostgreSQL refuses
+  // text that is not, and the record would never be written).
+  if (record.reason.size() > kMaxMessageBytes || !IsValidUtf8(record.reason)) {
+    record.reason = BoundedText(record.reason);
+  }
+  if (record.detail.size() > kMaxMessageBytes || !IsValidUtf8(record.detail)) {
+    record.detail = BoundedText(record.detail);
+  }
   if (record.time_us == 0) record.time_us = NowMicros(clock_);
   {
     std::lock_guard lock(mu_);
@@ -428,8 +433,12 @@ Status AuditLog::AppendWith(const std::function<Status(const Chain& chain)>& wri
   Status status = write([&](std::vector<Record>& records) {
     for (Record& record : records) {
       if (record.time_us == 0) record.time_us = now_us;
-      if (record.reason.size() > kMaxMessageBytes) record.reason = BoundedText(record.reason);
-      if (record.detail.size() > kMaxMessageBytes) record.detail = BoundedText(record.detail);
+      if (record.reason.size() > kMaxMessageBytes || !IsValidUtf8(record.reason)) {
+        record.reason = BoundedText(record.reason);
+      }
+      if (record.detail.size() > kMaxMessageBytes || !IsValidUtf8(record.detail)) {
+        record.detail = BoundedText(record.detail);
+      }
     }
     for (const Pending& rider : riders) records.push_back(rider.record);
     tree = tree_;  // each call from the same head

@@ -211,6 +211,21 @@ TEST_F(AuditLogTest, ReasonAndDetailAreBoundedWhateverTheCallerQuotes) {
   EXPECT_LE(kept.detail.size(), kMaxMessageBytes);
 }
 
+// A reason quoting a path that is not UTF-8 (found by api_bodies_fuzz) is
+// kept with U+FFFD in its place: PostgreSQL would refuse the record.
+TEST_F(AuditLogTest, ReasonAndDetailAreKeptAsUtf8WhateverTheCallerQuotes) {
+  auto log = AuditLog::Open(storage_, {.node = "hub-1"}, clock_);
+  ASSERT_TRUE(log) << log.error().ToString();
+  Record record = Consultation("mut-100", "1");
+  record.outcome = StatusCode::kNotFound;
+  record.reason = "no endpoint PUT /v1/bis/90.\x91";
+  record.detail = "\xff";
+  ASSERT_TRUE((*log)->AppendAndWait(record).ok());
+  const Record& kept = storage_.chain("hub-1").at(1);
+  EXPECT_EQ(kept.reason, "no endpoint PUT /v1/bis/90.\xEF\xBF\xBD");
+  EXPECT_EQ(kept.detail, "\xEF\xBF\xBD");
+}
+
 TEST_F(AuditLogTest, ChainsRecordsFromGenesisAndContinuesAfterReopen) {
   Write(3);
   Write(2);

@@ -89,6 +89,22 @@ TEST(BoundedText, ShortTextIsKeptLongTextIsCutOnACharacterBoundary) {
   EXPECT_EQ(kept % 2, 0u) << cut_accents;
 }
 
+// Found by api_bodies_fuzz: a path holding a byte that is not UTF-8, quoted
+// in a 404's message, made an answer that is not JSON.
+TEST(BoundedText, BytesThatAreNotUtf8BecomeReplacementCharacters) {
+  const std::string kReplacement = "\xEF\xBF\xBD";
+  EXPECT_EQ(BoundedText("/v1/bis/90.\x91\x01""41"), "/v1/bis/90." + kReplacement + "\x01""41");
+  EXPECT_EQ(ValidUtf8("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"), "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+  // Truncated, overlong, surrogate, above U+10FFFF, a lone continuation byte.
+  EXPECT_EQ(ValidUtf8("\xc3"), kReplacement);
+  EXPECT_EQ(ValidUtf8("\xc0\xaf"), kReplacement + kReplacement);
+  EXPECT_EQ(ValidUtf8("\xe0\x80\xaf"), kReplacement + kReplacement + kReplacement);
+  EXPECT_EQ(ValidUtf8("\xed\xa0\x80"), kReplacement + kReplacement + kReplacement);
+  EXPECT_EQ(ValidUtf8("\xf4\x90\x80\x80"), kReplacement + kReplacement + kReplacement + kReplacement);
+  EXPECT_EQ(ValidUtf8("a\x80" "b"), "a" + kReplacement + "b");
+  EXPECT_EQ(ValidUtf8(std::string("\0x", 2)), std::string("\0x", 2));
+}
+
 Status FailsWhenNegative(int value) {
   if (value < 0) return InvalidRequest("negative");
   return OkStatus();

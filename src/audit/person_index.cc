@@ -2,6 +2,8 @@
 #include "audit/person_index.h"
 
 #include <openssl/evp.h>
+
+#include "audit/sha256.h"
 #include <openssl/hmac.h>
 
 #include <cstdlib>
@@ -48,7 +50,7 @@ PersonValue Fold(const PersonValue& value, uint64_t index, const Hash& leaf) {
   PersonValue out;
   out.count = value.count + 1;
   // Failure here means libcrypto itself is broken: nothing sensible to do.
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) std::abort();
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), internal::Sha256Md(), nullptr) != 1) std::abort();
   EVP_DigestUpdate(ctx.get(), value.accumulator.data(), value.accumulator.size());
   EVP_DigestUpdate(ctx.get(), position, sizeof position);
   EVP_DigestUpdate(ctx.get(), leaf.data(), leaf.size());
@@ -142,12 +144,12 @@ struct PersonIndex::Keyer {
     }
     unsigned char pad[64];
     for (size_t i = 0; i < sizeof pad; ++i) pad[i] = block[i] ^ 0x36;
-    if (!inner || !outer || !scratch || EVP_DigestInit_ex(inner.get(), EVP_sha256(), nullptr) != 1 ||
+    if (!inner || !outer || !scratch || EVP_DigestInit_ex(inner.get(), internal::Sha256Md(), nullptr) != 1 ||
         EVP_DigestUpdate(inner.get(), pad, sizeof pad) != 1) {
       std::abort();
     }
     for (size_t i = 0; i < sizeof pad; ++i) pad[i] = block[i] ^ 0x5c;
-    if (EVP_DigestInit_ex(outer.get(), EVP_sha256(), nullptr) != 1 ||
+    if (EVP_DigestInit_ex(outer.get(), internal::Sha256Md(), nullptr) != 1 ||
         EVP_DigestUpdate(outer.get(), pad, sizeof pad) != 1) {
       std::abort();
     }

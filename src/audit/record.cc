@@ -2,6 +2,8 @@
 #include "audit/record.h"
 
 #include <openssl/evp.h>
+
+#include "audit/sha256.h"
 #include <openssl/rand.h>
 
 #include <array>
@@ -16,7 +18,7 @@ class Sha256 {
  public:
   Sha256() : ctx_(EVP_MD_CTX_new(), &EVP_MD_CTX_free) {
     // Failure here means libcrypto itself is broken: nothing sensible to do.
-    if (!ctx_ || EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) != 1) std::abort();
+    if (!ctx_ || EVP_DigestInit_ex(ctx_.get(), internal::Sha256Md(), nullptr) != 1) std::abort();
   }
   void Update(std::string_view bytes) { EVP_DigestUpdate(ctx_.get(), bytes.data(), bytes.size()); }
   // Length-prefixed, so that ("ab","c") and ("a","bc") hash differently.

@@ -105,28 +105,10 @@ void Run(store::testing::Engine engine, int records, int writers, int proofs) {
   }
   auto database = Check(store::testing::TestDatabase::Create(engine), "test database");
   auto store = Check(store::OpenStore(database->url()), "store");
-  auto signer = Check(audit::NoteSigner::Generate("carrefour/bench"), "key");
-  uint64_t commits = 0;
-  double append_seconds = 0;
-  {
-    auto log = Check(audit::AuditLog::Open(store->audit(), {.node = "bench", .signer = signer}), "log");
-    std::atomic<int> next{0};
-    auto start = Clock::now();
-    std::vector<std::thread> threads;
-    for (int w = 0; w < writers; ++w) {
-      threads.emplace_back([&] {
-        for (int i = next++; i < records; i = next++) {
-          if (!log->AppendAndWait(Consultation(i)).ok()) std::abort();
-        }
-      });
-    }
-    for (std::thread& thread : threads) thread.join();
-    append_seconds = Seconds(Clock::now() - start);
-    commits = log->commits();
-  }
+  auto [rate, commits] = Append(*store, records, writers, true);
   std::printf("%-10s appends: %d records, %d writers: %.0f appends/s, %llu commits (%.1f records each)\n",
-              name.c_str(), records, writers, records / append_seconds,
-              static_cast<unsigned long long>(commits), double(records) / double(commits));
+              name.c_str(), records, writers, rate, static_cast<unsigned long long>(commits),
+              double(records) / double(commits));
 
   audit::AuditTrees trees(store->audit());
   auto start = Clock::now();

@@ -830,11 +830,15 @@ Result<VerifyReport> Verify(AuditStorage& storage, const VerifyOptions& options)
   return report;
 }
 
+Status AuditTrees::LoadIndexKey() {
+  if (!index_key_.empty()) return OkStatus();
+  CARREFOUR_ASSIGN_OR_RETURN(std::string hex, storage_.PersonIndexKey(""));
+  CARREFOUR_ASSIGN_OR_RETURN(index_key_, KeyBytes(hex));
+  return OkStatus();
+}
+
 Status AuditTrees::Extend(const std::string& node, uint64_t size) {
-  if (index_key_.empty()) {
-    CARREFOUR_ASSIGN_OR_RETURN(std::string hex, storage_.PersonIndexKey(""));
-    CARREFOUR_ASSIGN_OR_RETURN(index_key_, KeyBytes(hex));
-  }
+  CARREFOUR_RETURN_IF_ERROR(LoadIndexKey());
   NodeTrees& trees = trees_[node];
   if (trees.index.index_key() != index_key_) {
     // New, or built before the store had a key: (re)built with it.
@@ -887,21 +891,14 @@ Result<std::optional<AuditTrees::PersonProof>> AuditTrees::ProvePerson(const std
                                                                        uint64_t size) {
   std::lock_guard lock(mu_);
   PersonProof out;
-  if (size == 0) {  // a node that has only signed its empty tree
-    if (index_key_.empty()) {
-      CARREFOUR_ASSIGN_OR_RETURN(std::string hex, storage_.PersonIndexKey(""));
-      CARREFOUR_ASSIGN_OR_RETURN(index_key_, KeyBytes(hex));
-    }
-    if (index_key_.empty()) return Error(Unavailable("the store holds no person index key yet"));
-    out.key = PersonKey(index_key_, niss);
-    return std::optional<PersonProof>(std::move(out));
-  }
-  CARREFOUR_RETURN_IF_ERROR(Extend(node, size));
-  NodeTrees& trees = trees_[node];
+  // A node that has only signed its empty tree has an empty index.
+  CARREFOUR_RETURN_IF_ERROR(size == 0 ? LoadIndexKey() : Extend(node, size));
   if (index_key_.empty()) return Error(Unavailable("the store holds no person index key yet"));
+  out.key = PersonKey(index_key_, niss);
+  if (size == 0) return std::optional<PersonProof>(std::move(out));
+  NodeTrees& trees = trees_[node];
   if (trees.tree.size() != size) return std::optional<PersonProof>();
   out.size = size;
-  out.key = PersonKey(index_key_, niss);
   out.value = trees.index.Get(out.key);
   out.proof = trees.index.Prove(out.key);
   out.root = trees.index.Root();

@@ -262,6 +262,7 @@ class AuditTrees {
     MerkleTree tree;
     PersonIndex index;  // the same records as `tree`
   };
+  Status LoadIndexKey();                                   // mu_ held
   Status Extend(const std::string& node, uint64_t size);  // mu_ held
 
   AuditStorage& storage_;

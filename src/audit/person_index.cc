@@ -4,7 +4,6 @@
 #include <openssl/evp.h>
 
 #include "audit/sha256.h"
-#include <openssl/hmac.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -63,14 +62,7 @@ bool IndexedByPerson(const Record& record) {
 }
 
 Hash PersonKey(std::string_view index_key, std::string_view niss) {
-  Hash out{};
-  unsigned int size = 0;
-  if (HMAC(EVP_sha256(), index_key.data(), static_cast<int>(index_key.size()),
-           reinterpret_cast<const unsigned char*>(niss.data()), niss.size(), out.data(), &size) == nullptr ||
-      size != out.size()) {
-    std::abort();  // HMAC-SHA-256 cannot fail short of memory exhaustion
-  }
-  return out;
+  return PersonIndex(std::string(index_key)).KeyOf(niss);
 }
 
 bool VerifyPersonIndex(const Hash& root, const Hash& key, const PersonValue& value,
@@ -174,6 +166,11 @@ PersonIndex::PersonIndex(std::string index_key) : index_key_(std::move(index_key
 PersonIndex::~PersonIndex() = default;
 PersonIndex::PersonIndex(PersonIndex&&) noexcept = default;
 PersonIndex& PersonIndex::operator=(PersonIndex&&) noexcept = default;
+
+Hash PersonIndex::KeyOf(std::string_view niss) const {
+  if (!keyer_) std::abort();  // an index without a key indexes nothing
+  return keyer_->Of(niss);
+}
 
 void PersonIndex::Add(const Record& record, uint64_t index, const Hash& leaf) {
   if (!keyer_ || !IndexedByPerson(record)) return;

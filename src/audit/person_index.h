@@ -84,6 +84,8 @@ class PersonIndex {
   PersonIndex& operator=(PersonIndex&&) noexcept;
 
   const std::string& index_key() const { return index_key_; }
+  // PersonKey(index_key(), niss); the index key must not be empty.
+  Hash KeyOf(std::string_view niss) const;
   size_t persons() const { return persons_; }
 
   // Folds `record` (leaf `index` of its node, hash `leaf`) into its person's

@@ -1488,9 +1488,10 @@ class Builder {
     bis_register_.institution = *institution;
   }
 
-  void ReadBisAuthorization(ElementReader& r) {
-    BisAuthorization authorization;
-    authorization.line = r.line();
+  // The fields of a [[bis_authorization]] or [[transparency_access]]: false
+  // (each fault reported) when they do not make a grant.
+  bool ReadRequesterGrant(ElementReader& r, RequesterGrant& grant) {
+    grant.line = r.line();
     Read<std::string> requester = r.String("requester", Presence::kOptional);
     Read<std::string> requester_type = r.String("requester_type", Presence::kOptional);
     Read<std::string> legal_basis = r.String("legal_basis", Presence::kRequired);
@@ -1506,45 +1507,30 @@ class Builder {
                                            from->ToString(), r.where()));
       ok = false;
     }
+    if (!ok || !legal_basis || !from || (to.present && !to)) return false;
+    if (requester) grant.requester = *requester;
+    if (requester_type) grant.requester_type = *requester_type;
+    grant.legal_basis = *legal_basis;
+    grant.validity = Period{*from, to.value};
+    return true;
+  }
+
+  void ReadBisAuthorization(ElementReader& r) {
+    BisAuthorization authorization;
+    bool ok = ReadRequesterGrant(r, authorization);
     if (!bis_register_present_) {
       reporter_.Error(r.line(), "[[bis_authorization]] needs a [bis_register] naming the "
                                 "institution that stands for the hub's BIS register");
       ok = false;
     }
-    if (!ok || !legal_basis || !from || (to.present && !to)) return;
-    if (requester) authorization.requester = *requester;
-    if (requester_type) authorization.requester_type = *requester_type;
-    authorization.legal_basis = *legal_basis;
-    authorization.validity = Period{*from, to.value};
-    bis_register_.authorizations.push_back(std::move(authorization));
+    if (ok) bis_register_.authorizations.push_back(std::move(authorization));
   }
 
   // [[transparency_access]]: who may read a citizen's transparency view
   // (docs/api.md 4.6), on which legal basis, when.
   void ReadTransparencyAccess(ElementReader& r) {
     TransparencyAccess access;
-    access.line = r.line();
-    Read<std::string> requester = r.String("requester", Presence::kOptional);
-    Read<std::string> requester_type = r.String("requester_type", Presence::kOptional);
-    Read<std::string> legal_basis = r.String("legal_basis", Presence::kRequired);
-    Read<Date> from = r.DateValue("from", Presence::kRequired);
-    Read<Date> to = r.DateValue("to", Presence::kOptional);
-    bool ok = CheckExactlyOne(r, "requester", "requester_type");
-    if (requester.present) ok = CheckInstitutionReference(requester, "requester", r.where()) && ok;
-    if (requester_type.present) {
-      ok = CheckTypeReference(requester_type, "requester_type", r.where()) && ok;
-    }
-    if (from && to && *to < *from) {
-      reporter_.Error(to.line, fmt::format("'to' ({}) is before 'from' ({}) in {}", to->ToString(),
-                                           from->ToString(), r.where()));
-      ok = false;
-    }
-    if (!ok || !legal_basis || !from || (to.present && !to)) return;
-    if (requester) access.requester = *requester;
-    if (requester_type) access.requester_type = *requester_type;
-    access.legal_basis = *legal_basis;
-    access.validity = Period{*from, to.value};
-    transparency_access_.push_back(std::move(access));
+    if (ReadRequesterGrant(r, access)) transparency_access_.push_back(std::move(access));
   }
 
   // The hub routes consultations to every institution of a provider type

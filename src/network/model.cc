@@ -41,11 +41,7 @@ bool Subscription::Names(const Institution& candidate) const {
                              : institution == candidate.id;
 }
 
-bool BisAuthorization::Names(const Institution& institution) const {
-  return requester.empty() ? requester_type == institution.type : requester == institution.id;
-}
-
-bool TransparencyAccess::Names(const Institution& institution) const {
+bool RequesterGrant::Names(const Institution& institution) const {
   return requester.empty() ? requester_type == institution.type : requester == institution.id;
 }
 

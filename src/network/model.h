@@ -177,19 +177,24 @@ struct ResearchProject {
 // research, whatever a project asks (the loader refuses them).
 bool IsDirectIdentifierField(std::string_view field);
 
-// Who may create BIS numbers and change the identity of BIS persons
-// (POST /v1/bis, docs/bis.md). Exactly one of `requester` (an institution id)
-// and `requester_type` is non-empty.
-struct BisAuthorization {
+// A right granted to one institution or to every institution of a type, on
+// a legal basis, for a period: what [[bis_authorization]] and
+// [[transparency_access]] both say. Exactly one of `requester` (an
+// institution id) and `requester_type` is non-empty.
+struct RequesterGrant {
   std::string requester;
   std::string requester_type;
   std::string legal_basis;
   Period validity;  // [from, to], to optional
   int line = 0;
 
-  // Whether this authorization names `institution` or its type.
+  // Whether this grant names `institution` or its type.
   bool Names(const Institution& institution) const;
 };
+
+// Who may create BIS numbers and change the identity of BIS persons
+// (POST /v1/bis, docs/bis.md).
+struct BisAuthorization : RequesterGrant {};
 
 // The hub's own BIS register ([bis_register] and [[bis_authorization]],
 // docs/bis.md): the institution that stands for it in routing and as the
@@ -202,18 +207,8 @@ struct BisRegister {
 
 // Who may read a citizen's transparency view (GET /v1/transparency, docs/api.md
 // 4.6; docs/transparency.md): a citizen portal that has authenticated the
-// citizen. Exactly one of `requester` (an institution id) and
-// `requester_type` is non-empty.
-struct TransparencyAccess {
-  std::string requester;
-  std::string requester_type;
-  std::string legal_basis;
-  Period validity;  // [from, to], to optional
-  int line = 0;
-
-  // Whether this access names `institution` or its type.
-  bool Names(const Institution& institution) const;
-};
+// citizen.
+struct TransparencyAccess : RequesterGrant {};
 
 // A validated definition with id indexes. Immutable once built; safe to share
 // between threads (hold it by shared_ptr to swap it on reload).

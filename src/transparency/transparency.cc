@@ -97,7 +97,6 @@ Result<std::optional<json::object>> Service::TryView(const std::string& niss) {
     if (inclusion->leaf != leaf) {
       return Error(Internal(fmt::format("record {} of node {} does not match its tree", record.seq, record.node)));
     }
-    checkpoints[record.node] = checkpoint.note;
 
     json::object item;
     item["time"] = FormatRfc3339(record.time_us);
@@ -257,17 +256,26 @@ std::optional<uint64_t> CountField(const json::object& object, std::string_view 
   return std::nullopt;
 }
 
+// A list of hex hashes; nullopt when absent or when any is not 64 hex digits.
+std::optional<std::vector<audit::Hash>> HashList(const json::object& object, std::string_view key) {
+  const json::value* list = object.if_contains(key);
+  if (list == nullptr || !list->is_array()) return std::nullopt;
+  std::vector<audit::Hash> out;
+  for (const json::value& hex : list->as_array()) {
+    std::optional<audit::Hash> hash = hex.is_string() ? audit::HashFromHex(hex.as_string()) : std::nullopt;
+    if (!hash) return std::nullopt;
+    out.push_back(*hash);
+  }
+  return out;
+}
+
 // One node's entry of "person_index.nodes" as a proof; an error saying what
 // is malformed.
 Result<audit::PersonIndexProof> ParseIndexProof(const json::object& entry) {
   audit::PersonIndexProof proof;
-  const json::value* path = entry.if_contains("path");
-  if (path == nullptr || !path->is_array()) return Error(InvalidRequest("no 'path' list"));
-  for (const json::value& hex : path->as_array()) {
-    std::optional<audit::Hash> hash = hex.is_string() ? audit::HashFromHex(hex.as_string()) : std::nullopt;
-    if (!hash) return Error(InvalidRequest("a 'path' hash is not 64 hex digits"));
-    proof.path.push_back(*hash);
-  }
+  std::optional<std::vector<audit::Hash>> path = HashList(entry, "path");
+  if (!path) return Error(InvalidRequest("no 'path' list of 64-hex-digit hashes"));
+  proof.path = std::move(*path);
   const json::value* leaf = entry.if_contains("leaf");
   if (leaf != nullptr && !leaf->is_null()) {
     std::optional<audit::Hash> key = leaf->is_object() ? HashField(leaf->as_object(), "key") : std::nullopt;
@@ -463,20 +471,13 @@ Result<Verification> VerifyView(std::string_view answer, const std::vector<std::
       const json::value* field = item->if_contains(key);
       return field != nullptr && field->is_string() ? std::string(field->as_string()) : std::string();
     };
-    auto number = [item](std::string_view key) -> std::optional<uint64_t> {
-      const json::value* field = item->if_contains(key);
-      if (field == nullptr) return std::nullopt;
-      if (field->is_uint64()) return field->as_uint64();
-      if (field->is_int64() && field->as_int64() >= 0) return static_cast<uint64_t>(field->as_int64());
-      return std::nullopt;
-    };
     const std::string node = text("node").empty() ? view.contains("node") && view.at("node").is_string()
                                                         ? std::string(view.at("node").as_string())
                                                         : std::string()
                                                   : text("node");
-    std::optional<uint64_t> index = number("index");
-    std::optional<uint64_t> size = number("tree_size");
-    std::optional<audit::Hash> leaf = audit::HashFromHex(text("leaf_hash"));
+    std::optional<uint64_t> index = CountField(*item, "index");
+    std::optional<uint64_t> size = CountField(*item, "tree_size");
+    std::optional<audit::Hash> leaf = HashField(*item, "leaf_hash");
     if (!index || !leaf) {
       fail(where + ": no valid 'index' and 'leaf_hash'");
       continue;
@@ -492,22 +493,12 @@ Result<Verification> VerifyView(std::string_view answer, const std::vector<std::
                        where, *index, node, *size, tree->second.size));
       continue;
     }
-    std::vector<audit::Hash> proof;
-    bool proof_ok = true;
-    if (const json::value* list = item->if_contains("inclusion_proof"); list != nullptr && list->is_array()) {
-      for (const json::value& hex : list->as_array()) {
-        std::optional<audit::Hash> hash = hex.is_string() ? audit::HashFromHex(hex.as_string()) : std::nullopt;
-        if (!hash) proof_ok = false;
-        if (hash) proof.push_back(*hash);
-      }
-    } else {
-      proof_ok = false;
-    }
-    if (!proof_ok) {
+    std::optional<std::vector<audit::Hash>> proof = HashList(*item, "inclusion_proof");
+    if (!proof) {
       fail(fmt::format("{} (index {} of node {}): no valid 'inclusion_proof'", where, *index, node));
       continue;
     }
-    if (!audit::VerifyInclusion(*index, tree->second.size, *leaf, proof, tree->second.root)) {
+    if (!audit::VerifyInclusion(*index, tree->second.size, *leaf, *proof, tree->second.root)) {
       fail(fmt::format("{} (index {} of node {}): its leaf hash is not in the checkpoint's tree", where,
                        *index, node));
       continue;

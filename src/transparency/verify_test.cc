@@ -23,28 +23,28 @@ class VerifyViewTest : public testing::Test {
     signer_ = *audit::NoteSigner::Generate(audit::CheckpointOrigin("hub-1"));
     audit::CompactRange range;
     // Records 0, 2 and 5 are about the person, the others about two others.
-    audit::PersonIndex index{std::string(kIndexKey)};
+    audit::PersonIndex person_index{std::string(kIndexKey)};
     for (int i = 0; i < 7; ++i) {
       audit::Hash leaf = audit::HashLeaf("record " + std::to_string(i));
       audit::Record record;
       record.kind = audit::Kind::kConsultation;
       record.niss = i == 0 || i == 2 || i == 5 ? kAnna : i % 2 == 1 ? "59010100149" : "72020200264";
-      index.Add(record, static_cast<uint64_t>(i), leaf);
+      person_index.Add(record, static_cast<uint64_t>(i), leaf);
       tree_.Append(leaf);
       range.Append(leaf);
     }
-    audit::Checkpoint signed_head = audit::SignCheckpoint(*signer_, "hub-1", std::string(64, '0'), range, 1, &index);
+    audit::Checkpoint signed_head = audit::SignCheckpoint(*signer_, "hub-1", std::string(64, '0'), range, 1, &person_index);
     checkpoint_ = signed_head.note;
     const audit::Hash key = audit::PersonKey(kIndexKey, kAnna);
-    audit::PersonIndexProof proof = index.Prove(key);
-    json::array path;
-    for (const audit::Hash& hash : proof.path) path.emplace_back(audit::ToHex(hash));
-    const audit::PersonValue value = index.Get(key);
+    audit::PersonIndexProof index_proof = person_index.Prove(key);
+    json::array index_path;
+    for (const audit::Hash& hash : index_proof.path) index_path.emplace_back(audit::ToHex(hash));
+    const audit::PersonValue value = person_index.Get(key);
     json::object entry{
-        {"note", signed_head.index_note}, {"tree_size", 7}, {"count", value.count}, {"path", std::move(path)}};
-    entry["leaf"] = json::object{{"key", audit::ToHex(proof.leaf->key)},
-                                 {"count", proof.leaf->value.count},
-                                 {"accumulator", audit::ToHex(proof.leaf->value.accumulator)}};
+        {"note", signed_head.index_note}, {"tree_size", 7}, {"count", value.count}, {"path", std::move(index_path)}};
+    entry["leaf"] = json::object{{"key", audit::ToHex(index_proof.leaf->key)},
+                                 {"count", index_proof.leaf->value.count},
+                                 {"accumulator", audit::ToHex(index_proof.leaf->value.accumulator)}};
     person_index_ = json::object{{"key", audit::ToHex(key)}, {"nodes", json::object{{"hub-1", std::move(entry)}}}};
     json::array consultations;
     for (uint64_t index : {5u, 2u, 0u}) {

@@ -51,9 +51,11 @@ class BudgetE2E : public HubFixture {
     return port;
   }
 
-  // Logged before the hub says where it listens: no wait needed.
+  // Logged before the hub says where it listens, but the log is written by
+  // its own thread (asynchronous): the line may reach the file a little
+  // after the listening line reached stdout.
   bool HubSaid(const std::string& text) {
-    return Logged(*hubs_[0].process, dir_ / "hub-0.log", text, 1, seconds(0));
+    return Logged(*hubs_[0].process, dir_ / "hub-0.log", text, 1, seconds(10));
   }
 
   // The value of an unlabelled metric, -1 when absent.

@@ -268,8 +268,9 @@ TEST_F(LifecycleE2E, ExpiringCertificateIsReportedFromThirtyDaysBefore) {
   long seconds_left = std::stol(metrics.substr(at + hub_line.size()));
   EXPECT_GT(seconds_left, 9 * 86400);
   EXPECT_LE(seconds_left, 10 * 86400);
-  // Written before the hub says it listens.
-  EXPECT_TRUE(HubSaid("expires in", 0, seconds(0)));
+  // Logged before the hub says it listens, by the logger's own thread: it
+  // may reach the file a little later.
+  EXPECT_TRUE(HubSaid("expires in", 0, seconds(10)));
   EXPECT_EQ(Metric("carrefour_crl_stale"), "0");
 
   // A certificate far from expiry is not reported.
@@ -284,7 +285,7 @@ TEST_F(LifecycleE2E, StaleCrlIsReportedAndRefusedOnlyWhenAsked) {
   StartHub(0, "", {"--crl", Crl().string()});
   EXPECT_EQ(Metric("carrefour_crl_stale"), "1");
   EXPECT_LT(std::stol(Metric("carrefour_crl_next_update_seconds")), 0);
-  EXPECT_TRUE(HubSaid("past its next-update", 0, seconds(0)));
+  EXPECT_TRUE(HubSaid("past its next-update", 0, seconds(10)));
   EXPECT_EQ(StatusOf(Entries(*Client("mut-100"), Api())), 200);
 
   StartHub(1, "", {"--crl", Crl().string(), "--refuse-stale-crl"});

@@ -156,6 +156,24 @@ Pool::Outcome Pool::RunOnce(std::string_view what,
     return Outcome::kFailed;
   } catch (const pqxx::broken_connection& e) {
     return lost(fmt::format("postgresql: connection lost while {}: {}", what, Trimmed(e.what())));
+  } catch (const pqxx::statement_completion_unknown& e) {
+    // 40003: whether the statement (a COMMIT among them) took effect is
+    // unknown: never run again. Caught before sql_error: libpqxx 6 (Debian
+    // 12) derives the transaction_rollback family from failure, not
+    // sql_error.
+    *status = Unavailable(fmt::format("postgresql: the completion of {} is unknown: {}", what,
+                                      Trimmed(e.what())));
+    if (!slot.connection->is_open()) Lost(slot);
+    return Outcome::kFailed;
+  } catch (const pqxx::transaction_rollback& e) {
+    // 40001 serialization failure, 40P01 deadlock: the server rolled the
+    // whole transaction back (at COMMIT too), so running it again is safe.
+    if (!slot.connection->is_open()) {
+      return lost(fmt::format("postgresql: connection lost while {}: {}", what, Trimmed(e.what())));
+    }
+    *status = Unavailable(
+        fmt::format("postgresql: {} was rolled back, try again: {}", what, Trimmed(e.what())));
+    return Outcome::kRolledBack;
   } catch (const pqxx::sql_error& e) {
     const std::string& sqlstate = e.sqlstate();
     const bool gone = IsConnectionGone(sqlstate) || !slot.connection->is_open();

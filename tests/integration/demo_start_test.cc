@@ -100,7 +100,10 @@ class DemoStart : public ::testing::Test {
   // another program could do. Returns the demo's exit code; `squatted`
   // counts the addresses the squatter managed to take (it must take none),
   // `tried` those it tried.
-  int RunDemoAgainstSquatter(const fs::path& data, int* squatted, int* tried) {
+  int RunDemoAgainstSquatter(const fs::path& data, int* squatted, int* tried,
+                             const std::string& listen = "127.0.0.1:0",
+                             const std::string& admin = "127.0.0.1:0",
+                             std::vector<std::string>* output = nullptr) {
     fs::remove_all(data);
     fs::create_directories(data);
     std::atomic<bool> running{false};
@@ -118,7 +121,7 @@ class DemoStart : public ::testing::Test {
     });
     auto demo = Process::Start(
         {Env("CARREFOUR_BINARY"), "demo", "--persons", "100", "--run-seconds", "1", "--rate", "5",
-         "--move-every", "0", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", "--data",
+         "--move-every", "0", "--listen", listen, "--admin", admin, "--data",
          data.string()},
         (data / "demo.stderr").string());
     // Once it runs, every announced address is served by its process.
@@ -126,6 +129,7 @@ class DemoStart : public ::testing::Test {
                       std::chrono::seconds(120));
     running = true;
     squatter.join();
+    if (output) *output = demo->Lines();  // up to "running" at least
     std::optional<int> code = demo->WaitFor(std::chrono::seconds(120));
     if (!code) {
       ADD_FAILURE() << "the demo did not stop after its second of traffic";
@@ -153,6 +157,46 @@ TEST_F(DemoStart, StartsEveryTimeAndNoAnnouncedAddressCanBeTaken) {
     // The squatter did try: the hub's address and the 8 connectors'.
     EXPECT_GE(tried, 9);
   }
+}
+
+// The hub's addresses given on the command line (as a user would:
+// --admin 127.0.0.1:18080) and already taken: the demo says so in one line
+// each, takes another port on the same host, announces that one, and runs.
+TEST_F(DemoStart, AHubAddressAlreadyTakenIsReplacedAndSaid) {
+  int busy_api = ListenOn(0), busy_admin = ListenOn(0);
+  ASSERT_GE(busy_api, 0);
+  ASSERT_GE(busy_admin, 0);
+  const std::string api = fmt::format("127.0.0.1:{}", PortOf(busy_api));
+  const std::string admin = fmt::format("127.0.0.1:{}", PortOf(busy_admin));
+  const fs::path data = dir_ / "taken";
+  int squatted = 0, tried = 0;
+  std::vector<std::string> lines;
+  const int code = RunDemoAgainstSquatter(data, &squatted, &tried, api, admin, &lines);
+  std::string output;
+  for (const std::string& line : lines) output += line + "\n";
+  EXPECT_EQ(code, 0) << output << ReadFile(data / "demo.stderr");
+  EXPECT_EQ(squatted, 0);
+  int said = 0;
+  for (const std::string& line : lines) {
+    for (const std::string& taken : {"--listen " + api, "--admin " + admin}) {
+      if (line.find(taken + " is not free") != std::string::npos) {
+        ++said;
+        EXPECT_NE(line.find("taking another port"), std::string::npos) << line;
+      }
+    }
+  }
+  EXPECT_EQ(said, 2) << output;
+  // What the demo announces (the connectors' hub address among it) is the
+  // port it took, never the taken one.
+  const std::set<uint16_t> announced = AnnouncedPorts(data);
+  EXPECT_GE(announced.size(), 9u);
+  EXPECT_EQ(announced.count(PortOf(busy_api)), 0u);
+  const std::string connector = ReadFile(data / "institutions" / "mut-100" / "connector.toml");
+  std::smatch hub;
+  ASSERT_TRUE(std::regex_search(connector, hub, std::regex(R"(https://(127\.0\.0\.1:\d+))"))) << connector;
+  EXPECT_NE(hub[1].str(), api);
+  close(busy_api);
+  close(busy_admin);
 }
 
 // Hub and connector: the address that could not be bound, in one line on

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: EUPL-1.2
 #include "core/secret_file.h"
+#include "core/testing/temp_dir.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -16,9 +17,8 @@ namespace fs = std::filesystem;
 class SecretFileTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("carrefour-secret-" + std::to_string(::getpid()) + "-" +
+    dir_ = carrefour::testing::MakeTempDir(std::string("carrefour-secret-") +
                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
   void TearDown() override { fs::remove_all(dir_); }

@@ -25,6 +25,7 @@
 #include "demo/demo_network.h"
 #include "network/loader.h"
 #include "pki/testing.h"
+#include "core/testing/temp_dir.h"
 
 namespace carrefour::demo {
 namespace {
@@ -39,10 +40,7 @@ const char* const kInstitutions[] = {"nr",      "onss",    "capac", "mut-100",
                                      "mut-300", "famiwal", "sfp",   "cpas-brussels"};
 
 fs::path TempDir(const std::string& name) {
-  fs::path dir = fs::temp_directory_path() / fmt::format("carrefour-demo-{}-{}", name, ::getpid());
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
+  return carrefour::testing::MakeTempDir("carrefour-demo-" + name);
 }
 
 std::string Text(const SqlValue& value) {

@@ -23,6 +23,7 @@
 
 #include "net/client.h"
 #include "net/test_support.h"
+#include "core/testing/temp_dir.h"
 
 namespace carrefour::net {
 namespace {
@@ -235,7 +236,7 @@ TlsFiles ForgedIdentity(const std::filesystem::path& dir, const std::string& nam
 // character are not identities.
 TEST(Server, OnlyOneLevelOneCleanCommonNameIsAnIdentity) {
   const std::filesystem::path dir =
-      std::filesystem::temp_directory_path() / ("carrefour-forged-" + std::to_string(::getpid()));
+      carrefour::testing::MakeTempDir("carrefour-forged");
   std::filesystem::create_directories(dir);
   const TlsFiles network_ca{Certs::Get().NetworkCa(),
                             Certs::Get().NetworkCa().parent_path() / "ca.key", {}};

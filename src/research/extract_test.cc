@@ -24,6 +24,7 @@
 #include "research/research.h"
 #include "store/store.h"
 #include "store/testing/store_test_fixture.h"
+#include "core/testing/temp_dir.h"
 
 namespace carrefour::research {
 namespace {
@@ -225,7 +226,7 @@ class ResearchExtractTest : public store::testing::StoreTest {
     ASSERT_TRUE(log.has_value());
     audit_ = std::move(*log);
     dir_ =
-        fs::temp_directory_path() / fmt::format("carrefour-research-{}-{}", getpid(), counter_++);
+        carrefour::testing::MakeTempDir("carrefour-research");
     fs::create_directories(dir_);
 
     // 40 employees at onss during 2024 (the cohort of rp-a), born in two
@@ -338,7 +339,6 @@ class ResearchExtractTest : public store::testing::StoreTest {
   std::vector<std::string> cohort_;  // sorted
   std::string rare_;
   std::vector<std::string> outsiders_;
-  static inline int counter_ = 0;
 };
 
 TEST_P(ResearchExtractTest, CohortSelectionPagesThroughTheDirectory) {

@@ -10,6 +10,7 @@
 
 #include "network/loader.h"
 #include "research/research.h"
+#include "core/testing/temp_dir.h"
 
 namespace carrefour::research {
 namespace {
@@ -66,7 +67,7 @@ TEST(Pseudonymizer, PseudonymsAreLettersOnly) {
 }
 
 TEST(ResearchKey, CreatedOnceWithOwnerOnlyMode) {
-  fs::path dir = fs::temp_directory_path() / ("carrefour-research-key-" + std::to_string(getpid()));
+  fs::path dir = carrefour::testing::MakeTempDir("carrefour-research-key");
   fs::create_directories(dir);
   Result<std::string> first = LoadOrCreateKey(dir / "research.key");
   ASSERT_TRUE(first.has_value()) << first.error().ToString();
@@ -86,7 +87,7 @@ TEST(ResearchKey, CreatedOnceWithOwnerOnlyMode) {
 }
 
 TEST(ResearchKey, DanglingLinkIsAnErrorNotACrash) {
-  fs::path dir = fs::temp_directory_path() / ("carrefour-research-link-" + std::to_string(getpid()));
+  fs::path dir = carrefour::testing::MakeTempDir("carrefour-research-link");
   fs::create_directories(dir);
   fs::create_symlink(dir / "gone.key", dir / "research.key");
   Result<std::string> key = LoadOrCreateKey(dir / "research.key");

@@ -31,6 +31,7 @@
 #include "tests/integration/log_lines.h"
 #include "tests/integration/process.h"
 #include "tests/integration/sqlite_db.h"
+#include "core/testing/temp_dir.h"
 
 namespace carrefour {
 namespace {
@@ -64,7 +65,7 @@ class ConnectorE2E : public ::testing::Test {
   }
 
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / fmt::format("carrefour-connector-e2e-{}-{}", getpid(), counter_++);
+    dir_ = testing::MakeTempDir("carrefour-connector-e2e");
     fs::create_directories(dir_);
     hub_.api = testing::FreePort();
     hub_.data = dir_ / "hub";
@@ -146,7 +147,6 @@ class ConnectorE2E : public ::testing::Test {
   }
 
   static inline pki::TestPki* pki_ = nullptr;
-  static inline int counter_ = 0;
   fs::path dir_;
   uint16_t nr_port_ = 0;
   testing::HubProcess hub_;

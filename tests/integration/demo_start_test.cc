@@ -25,6 +25,7 @@
 
 #include <fmt/format.h>
 
+#include "core/testing/temp_dir.h"
 #include "tests/integration/process.h"
 
 namespace carrefour {
@@ -85,7 +86,7 @@ std::set<uint16_t> AnnouncedPorts(const fs::path& dir) {
 class DemoStart : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / fmt::format("carrefour-demo-start-{}", getpid());
+    dir_ = testing::MakeTempDir("carrefour-demo-start");
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }

@@ -27,6 +27,7 @@
 #include "pki/testing.h"
 #include "store/testing/store_test_fixture.h"
 #include "tests/integration/process.h"
+#include "core/testing/temp_dir.h"
 
 namespace carrefour {
 namespace {
@@ -115,7 +116,7 @@ class HubE2E : public ::testing::Test {
   }
 
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / fmt::format("carrefour-hub-e2e-{}-{}", getpid(), counter_++);
+    dir_ = testing::MakeTempDir("carrefour-hub-e2e");
     fs::create_directories(dir_);
     nr_ = std::make_unique<Provider>(pki_->dir, "nr", Behaviour::kAnswer);
     onss_ = std::make_unique<Provider>(pki_->dir, "onss", Behaviour::kList);
@@ -332,7 +333,6 @@ from = 2020-01-01
 
   static inline pki::TestPki* pki_ = nullptr;
   static inline pki::TestPki* other_ = nullptr;
-  static inline int counter_ = 0;
   fs::path dir_;
   std::unique_ptr<Provider> nr_, onss_, slow_, garbage_, rogue_;
   std::unique_ptr<Process> hub_;

@@ -32,6 +32,7 @@
 #include "pki/testing.h"
 #include "tests/integration/helpers.h"
 #include "tests/integration/process.h"
+#include "core/testing/temp_dir.h"
 
 namespace carrefour::testing {
 
@@ -197,8 +198,7 @@ class HubFixture : public ::testing::Test {
   }
 
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           fmt::format("carrefour-hub-test-{}-{}", getpid(), counter_++);
+    dir_ = testing::MakeTempDir("carrefour-hub-test");
     std::filesystem::create_directories(dir_);
     std::ofstream(dir_ / "network.toml") << kMutationsNetwork;
   }
@@ -342,7 +342,6 @@ class HubFixture : public ::testing::Test {
     uint16_t api = 0, admin = 0;
   };
   static inline pki::TestPki* pki_ = nullptr;
-  static inline int counter_ = 0;
   std::filesystem::path dir_;
   std::vector<Hub> hubs_;
 };

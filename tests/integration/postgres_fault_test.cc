@@ -24,6 +24,7 @@
 #include "store/testing/store_test_fixture.h"
 #include "tests/integration/address_network.h"
 #include "tests/integration/faults_support.h"
+#include "core/testing/temp_dir.h"
 
 namespace carrefour {
 namespace {
@@ -46,7 +47,7 @@ class PostgresFault : public ::testing::Test {
   }
 
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / fmt::format("carrefour-pg-fault-{}-{}", getpid(), counter_++);
+    dir_ = testing::MakeTempDir("carrefour-pg-fault");
     fs::create_directories(dir_);
     cluster_ = std::make_unique<Cluster>(dir_ / "pg");
     if (cluster_->url().empty()) {
@@ -123,7 +124,6 @@ class PostgresFault : public ::testing::Test {
   }
 
   static inline pki::TestPki* pki_ = nullptr;
-  static inline int counter_ = 0;
   fs::path dir_;
   std::unique_ptr<Cluster> cluster_;
   std::unique_ptr<net::Server> provider_;

@@ -25,6 +25,7 @@
 #include "niss/niss.h"
 #include "pki/testing.h"
 #include "tests/integration/process.h"
+#include "core/testing/temp_dir.h"
 
 namespace carrefour {
 namespace {
@@ -128,8 +129,7 @@ class ResearchE2E : public ::testing::Test {
   }
 
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           fmt::format("carrefour-research-e2e-{}-{}", getpid(), counter_++);
+    dir_ = testing::MakeTempDir("carrefour-research-e2e");
     fs::create_directories(dir_ / "data");
     nr_ = std::make_unique<Provider>(pki_->dir, "nr");
     onss_ = std::make_unique<Provider>(pki_->dir, "onss");
@@ -386,7 +386,6 @@ data = [{{ data_type = "person.identity", fields = ["sex"] }}]
   }
 
   static inline pki::TestPki* pki_ = nullptr;
-  static inline int counter_ = 0;
   fs::path dir_;
   std::unique_ptr<Provider> nr_, onss_;
   std::unique_ptr<Process> hub_;

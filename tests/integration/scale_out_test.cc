@@ -40,6 +40,7 @@
 #include "tests/integration/address_network.h"
 #include "tests/integration/faults_support.h"
 #include "tests/integration/sqlite_db.h"
+#include "core/testing/temp_dir.h"
 
 namespace carrefour {
 namespace {
@@ -106,7 +107,7 @@ class ScaleOut : public ::testing::Test {
   }
 
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / fmt::format("carrefour-scale-out-{}-{}", getpid(), counter_++);
+    dir_ = testing::MakeTempDir("carrefour-scale-out");
     fs::create_directories(dir_);
     haproxy_binary_ = testing::RunCommand("command -v haproxy").second;
     while (!haproxy_binary_.empty() && haproxy_binary_.back() == '\n') haproxy_binary_.pop_back();
@@ -262,7 +263,6 @@ class ScaleOut : public ::testing::Test {
   }
 
   static inline pki::TestPki* pki_ = nullptr;
-  static inline int counter_ = 0;
   fs::path dir_;
   std::string haproxy_binary_;
   std::unique_ptr<Cluster> cluster_;

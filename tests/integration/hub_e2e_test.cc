@@ -904,6 +904,7 @@ TEST_F(HubE2E, ReadyzAnswers503WhileTheHubStops) {
     readyz = response->status;
     last = fmt::format("{} {}", response->status, response->body);
     ASSERT_LT(std::chrono::steady_clock::now(), guard) << "still " << last;
+    if (readyz != 503) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   EXPECT_EQ(readyz, 503);
   auto [status, body] = consultation.get();

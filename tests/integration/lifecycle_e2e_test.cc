@@ -277,6 +277,10 @@ TEST_F(LifecycleE2E, ExpiringCertificateIsReportedFromThirtyDaysBefore) {
   soon.days = 400;
   ASSERT_TRUE(pki::IssueCertificate(pki_->dir, soon).ok());
   StartHub(1, "", {"--crl", Crl().string()});
+  // Positive barrier: "hub started" is logged after the expiry check, by
+  // the same logger thread, in order; once it is in the log, a warning
+  // would be there too.
+  ASSERT_TRUE(HubSaid("hub started", 1)) << "hub 1 never logged that it started";
   EXPECT_FALSE(HubSaid("expires in", 1, seconds(0)));
 }
 

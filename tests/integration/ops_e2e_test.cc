@@ -230,6 +230,8 @@ TEST_F(OpsE2E, TheAdminListenerServesTheOpenApiDescriptionAndBuildInfo) {
   StartHub({"--config", WriteConfig("admin = \"127.0.0.1:0\"\n").string()});
   auto [status, served] = AdminGet("/openapi.yaml");
   EXPECT_EQ(status, 200);
+  // Not empty: an empty answer would equal a file that cannot be read.
+  EXPECT_NE(served.find("openapi:"), std::string::npos) << served;
   EXPECT_EQ(served, ReadAll(fs::path(testing::Env("CARREFOUR_SOURCE_DIR")) / "docs" / "openapi.yaml"));
   auto [metrics_status, metrics] = AdminGet("/metrics");
   EXPECT_EQ(metrics_status, 200);

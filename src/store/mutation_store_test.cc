@@ -330,8 +330,10 @@ TEST_P(MutationStoreTest, ConcurrentWritersGiveEachSubscriberAGaplessOrderedFeed
         batch.push_back(Move(fmt::format("{}-{}-{}", prefix, b, i), {"mut-100", "cpas"}));
       }
       Result<std::vector<bool>> accepted = store->mutations().AcceptMutations(batch, 1000);
-      // PostgreSQL may refuse one under contention (kUnavailable): retry it.
-      while (!accepted && accepted.error().code() == StatusCode::kUnavailable) {
+      // PostgreSQL may refuse one under contention (kUnavailable): retry it
+      // (a bounded number of times: a store that always refuses fails here).
+      for (int retry = 0; retry < 1000 && !accepted && accepted.error().code() == StatusCode::kUnavailable;
+           ++retry) {
         accepted = store->mutations().AcceptMutations(batch, 1000);
       }
       ASSERT_TRUE(accepted.has_value()) << accepted.error().ToString();

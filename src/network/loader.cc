@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: EUPL-1.2
 #include "network/loader.h"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -18,6 +16,8 @@
 
 #include <fmt/format.h>
 #include <toml++/toml.h>
+
+#include "core/http_origin.h"
 
 namespace carrefour::network {
 namespace {
@@ -401,128 +401,6 @@ bool IsFieldChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 }
 
-bool IsDigits(std::string_view text) {
-  return !text.empty() &&
-         std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
-// --- endpoints --------------------------------------------------------------
-
-struct Endpoint {
-  std::string normalized;  // "https://host:port", no trailing slash
-  std::string host;        // IPv6 without its brackets, as resolvers want it
-  uint16_t port = 0;
-};
-
-bool IsIpv4(std::string_view host) {
-  int parts = 0;
-  size_t start = 0;
-  while (true) {
-    size_t dot = host.find('.', start);
-    std::string_view part = host.substr(start, dot == std::string_view::npos ? dot : dot - start);
-    // No leading zeros: "010" reads as octal to some resolvers.
-    if (!IsDigits(part) || part.size() > 3 || (part.size() > 1 && part[0] == '0')) return false;
-    if (std::stoi(std::string(part)) > 255) return false;
-    ++parts;
-    if (dot == std::string_view::npos) break;
-    start = dot + 1;
-  }
-  return parts == 4;
-}
-
-bool IsDnsName(std::string_view host) {
-  if (host.empty() || host.size() > 253) return false;
-  size_t start = 0;
-  while (true) {
-    size_t dot = host.find('.', start);
-    std::string_view label =
-        host.substr(start, dot == std::string_view::npos ? dot : dot - start);
-    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-')
-      return false;
-    for (char c : label) {
-      bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                c == '-';
-      if (!ok) return false;
-    }
-    if (dot == std::string_view::npos) return true;
-    start = dot + 1;
-  }
-}
-
-// https://HOST:PORT with an optional trailing slash; anything else gets the
-// reason in words.
-tl::expected<Endpoint, std::string> ParseEndpoint(std::string_view text) {
-  constexpr std::string_view kScheme = "https://";
-  auto starts_with_nocase = [&](std::string_view prefix) {
-    return text.size() >= prefix.size() &&
-           std::equal(prefix.begin(), prefix.end(), text.begin(),
-                      [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); });
-  };
-  if (starts_with_nocase("http://")) {
-    return tl::unexpected(std::string("must use https:// (the hub calls connectors over mutual TLS)"));
-  }
-  if (!text.starts_with(kScheme)) {
-    return tl::unexpected(std::string("must be an https://HOST:PORT URL"));
-  }
-  std::string_view rest = text.substr(kScheme.size());
-  if (rest.ends_with('/')) rest.remove_suffix(1);
-  if (rest.find_first_of("/?#") != std::string_view::npos) {
-    return tl::unexpected(std::string("must not have a path, query or fragment (https://HOST:PORT)"));
-  }
-  if (rest.find('@') != std::string_view::npos) {
-    return tl::unexpected(std::string("must not carry a user name (https://HOST:PORT)"));
-  }
-
-  Endpoint endpoint;
-  std::string_view host_part;  // as written, brackets included
-  std::string_view port_text;
-  if (rest.starts_with('[')) {
-    size_t close = rest.find(']');
-    if (close == std::string_view::npos) {
-      return tl::unexpected(std::string("has an IPv6 address without its closing ']'"));
-    }
-    host_part = rest.substr(0, close + 1);
-    endpoint.host = std::string(rest.substr(1, close - 1));
-    in6_addr address{};
-    if (inet_pton(AF_INET6, endpoint.host.c_str(), &address) != 1) {
-      return tl::unexpected(fmt::format("has an invalid IPv6 address '{}'", endpoint.host));
-    }
-    std::string_view after = rest.substr(close + 1);
-    if (!after.starts_with(':')) {
-      return tl::unexpected(std::string("needs an explicit port (https://HOST:PORT)"));
-    }
-    port_text = after.substr(1);
-  } else {
-    size_t colon = rest.rfind(':');
-    if (colon == std::string_view::npos) {
-      return tl::unexpected(std::string("needs an explicit port (https://HOST:PORT)"));
-    }
-    host_part = rest.substr(0, colon);
-    port_text = rest.substr(colon + 1);
-    if (host_part.find(':') != std::string_view::npos) {
-      return tl::unexpected(std::string("must write an IPv6 address in brackets (https://[::1]:PORT)"));
-    }
-    if (host_part.empty()) return tl::unexpected(std::string("has no host"));
-    bool numeric = std::all_of(host_part.begin(), host_part.end(),
-                               [](char c) { return c == '.' || (c >= '0' && c <= '9'); });
-    if (numeric ? !IsIpv4(host_part) : !IsDnsName(host_part)) {
-      return tl::unexpected(fmt::format("has an invalid host '{}' (a DNS name, an IPv4 address or "
-                                        "an [IPv6] address)",
-                                        host_part));
-    }
-    endpoint.host = std::string(host_part);
-  }
-  if (!IsDigits(port_text) || port_text.size() > 5 || std::stoi(std::string(port_text)) < 1 ||
-      std::stoi(std::string(port_text)) > 65535) {
-    return tl::unexpected(port_text.empty()
-                              ? std::string("needs an explicit port (https://HOST:PORT)")
-                              : fmt::format("has an invalid port '{}' (1-65535)", port_text));
-  }
-  endpoint.port = static_cast<uint16_t>(std::stoi(std::string(port_text)));
-  endpoint.normalized = fmt::format("https://{}:{}", host_part, endpoint.port);
-  return endpoint;
-}
-
 // --- the definition ---------------------------------------------------------
 
 // What later checks need to know about an element already read, beyond the
@@ -845,7 +723,7 @@ class Builder {
     bool type_known = CheckTypeReference(type, "type", r.where());
     if (type) institution.type = *type;
     if (endpoint) {
-      tl::expected<Endpoint, std::string> parsed = ParseEndpoint(*endpoint);
+      tl::expected<HttpOrigin, std::string> parsed = ParseHttpOrigin(*endpoint, {});
       if (parsed) {
         institution.endpoint = parsed->normalized;
         institution.endpoint_host = parsed->host;

@@ -4,8 +4,6 @@
 #include <arpa/inet.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -15,19 +13,16 @@
 #include <atomic>
 #include <cerrno>
 #include <cmath>
-#include <charconv>
 #include <condition_variable>
 #include <cstdio>
-#include <fstream>
 #include <mutex>
-#include <sstream>
 #include <thread>
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "api/json.h"
+#include "api/reply.h"
 #include "audit/answer.h"
 #include "audit/audit_log.h"
 #include "bis/service.h"
@@ -36,12 +31,13 @@
 #include "directory/decision.h"
 #include "exchange/consultation.h"
 #include "exchange/wire.h"
+#include "hub/admin_api.h"
 #include "hub/admin_guard.h"
 #include "hub/console_api.h"
 #include "hub/live_stats.h"
 #include "hub/metrics.h"
 #include "hub/rate_limiter.h"
-#include "integration/entries.h"
+#include "integration/entries_service.h"
 #include "logging/logging.h"
 #include "version/version.h"
 #include "metrics/text.h"
@@ -50,12 +46,12 @@
 #include "net/server.h"
 #include "network/loader.h"
 #include "niss/niss.h"
+#include "provide/net_gateway.h"
 #include "research/research.h"
 #include "store/store.h"
 #include "transparency/transparency.h"
 
 namespace carrefour::hub {
-namespace json = boost::json;
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
@@ -78,46 +74,6 @@ std::string EndpointLabel(std::string_view method, std::string_view path) {
   }
   return "other";
 }
-
-// Provide calls over mutual TLS with kept-alive pools (docs/api.md section 5).
-class NetGateway : public exchange::ProviderGateway {
- public:
-  explicit NetGateway(net::Client& client) : client_(client) {}
-
-  // exchange::ProviderGateway
-  void Provide(const network::Institution& provider, std::string body, Done done) override {
-    if (provider.endpoint.empty()) {
-      done(Error(Unavailable(fmt::format("{} has no endpoint in the network definition", provider.id))));
-      return;
-    }
-    net::Endpoint endpoint;
-    endpoint.tls = true;
-    endpoint.host = provider.endpoint_host;
-    endpoint.port = provider.endpoint_port;
-    // The provider must present its own institution's certificate.
-    endpoint.expected_cn = provider.id;
-    client_.Post(endpoint, "/v1/provide", std::move(body),
-                 [done = std::move(done), id = provider.id](Result<net::ClientResponse> response) {
-                   if (!response) {
-                     // The requester learns the code and who failed; the
-                     // details (addresses, TLS alerts, the CN a server
-                     // presented) are the network's internals: the hub's log.
-                     spdlog::warn("provide call to {} failed: {}", id, response.error().ToString());
-                     const StatusCode code = response.error().code();
-                     done(Error(Status(code, code == StatusCode::kTimeout
-                                                 ? fmt::format("{} did not answer in time", id)
-                                                 : fmt::format("{} could not be reached or could not "
-                                                               "prove its identity",
-                                                               id))));
-                     return;
-                   }
-                   done(exchange::ProviderReply{response->status, std::move(response->body)});
-                 });
-  }
-
- private:
-  net::Client& client_;
-};
 
 // Whether an Authorization header carries the admin token. Both sides are
 // hashed first and the digests compared in constant time: neither the
@@ -144,6 +100,9 @@ net::Response RateLimitedResponse(const std::string& message, int64_t retry_afte
   return response;
 }
 
+// A module's answer (api::Reply) as the HTTP response that carries it.
+net::Response FromReply(api::Reply reply) { return net::Response::Json(reply.status, std::move(reply.body)); }
+
 bool IsLoopback(const std::string& host) {
   if (host == "localhost") return true;
   in_addr v4{};
@@ -152,21 +111,6 @@ bool IsLoopback(const std::string& host) {
   if (inet_pton(AF_INET6, host.c_str(), &v6) == 1) return IN6_IS_ADDR_LOOPBACK(&v6);
   return false;
 }
-
-json::object EntryJson(const directory::Entry& entry, bool with_institution) {
-  json::object out;
-  out["niss"] = entry.niss;
-  if (with_institution) out["institution"] = entry.institution;
-  out["capacity"] = entry.capacity;
-  out["from"] = entry.period.from.ToString();
-  if (entry.period.to) {
-    out["to"] = entry.period.to->ToString();
-  } else {
-    out["to"] = nullptr;
-  }
-  return out;
-}
-
 
 }  // namespace
 
@@ -197,12 +141,14 @@ class Hub::Impl {
   std::unique_ptr<audit::AuditLog> audit_;
   std::unique_ptr<audit::AuditTrees> audit_trees_;  // proofs over every node's tree
   std::unique_ptr<net::Client> client_;
-  std::unique_ptr<NetGateway> gateway_;
+  std::unique_ptr<provide::NetGateway> gateway_;
   std::unique_ptr<bis::Service> bis_;  // the BIS register (docs/bis.md)
   std::unique_ptr<research::ExtractJobs> research_;  // /v1/admin/research/extracts
   std::unique_ptr<exchange::ConsultationService> consultations_;
   std::unique_ptr<mutations::MutationService> mutations_;
   std::unique_ptr<transparency::Service> transparency_;  // GET /v1/transparency (docs/api.md 4.6)
+  std::unique_ptr<integration::EntriesService> entries_;  // /v1/directory/entries, /v1/admin/directory
+  std::unique_ptr<AdminApi> admin_api_;  // the admin listener's network and audit views
   std::unique_ptr<net::Server> api_;
   std::unique_ptr<net::Server> admin_;
   Metrics metrics_;
@@ -234,16 +180,6 @@ class Hub::Impl {
  private:
   void HandleApi(net::Request&& request, net::Responder respond);
   void HandleAdmin(net::Request&& request, std::function<void(net::Response)> respond);
-  void PostEntries(const network::Institution& caller, const net::Request& request,
-                   std::function<void(net::Response)> respond);
-  net::Response GetEntries(const network::Institution& caller, const net::Request& request);
-  net::Response AdminAudit(const net::Request& request);
-  net::Response AdminTransparency(const net::Request& request);
-  net::Response AdminVerify();
-  net::Response AdminAuditTree(const std::string& path, const net::Request& request);
-  net::Response AdminNetwork();
-  net::Response AdminDirectory(const net::Request& request);
-  net::Response AuditPersonRead(const net::Request& request, net::Response response);
   std::string MetricsText() const;
 };
 
@@ -333,7 +269,7 @@ Status Hub::Impl::Start() {
       net::Client::Create({.tls = tls, .threads = 2, .timeout = options_.provider_timeout});
   if (!client) return client.error().WithContext("provider client");
   client_ = std::move(*client);
-  gateway_ = std::make_unique<NetGateway>(*client_);
+  gateway_ = std::make_unique<provide::NetGateway>(*client_, provide::NetGateway::Errors::kForRequester);
   // The BIS register answers person.identity for its numbers itself: its
   // gateway keeps those provide calls in the process; its changes go out as
   // any source's mutations.
@@ -366,6 +302,10 @@ Status Hub::Impl::Start() {
 
   transparency_ = std::make_unique<transparency::Service>([this] { return engine(); }, *store_, *audit_,
                                                           *audit_trees_, clock_);
+  entries_ = std::make_unique<integration::EntriesService>([this] { return engine(); },
+                                                           store_->directory(), *audit_, clock_);
+  admin_api_ = std::make_unique<AdminApi>([this] { return engine(); }, *store_, *audit_, *audit_trees_,
+                                          options_.node_id, options_.data_dir, clock_);
 
   CARREFOUR_ASSIGN_OR_RETURN(auto listen, net::ParseListenAddress(options_.listen, "--listen"));
   net::ServerOptions api_options;
@@ -541,6 +481,8 @@ void Hub::Impl::Stop() {
   research_.reset();  // a running extract stops after its batch (resumable)
   mutations_.reset();
   transparency_.reset();
+  entries_.reset();
+  admin_api_.reset();
   consultations_.reset();
   bis_.reset();
   gateway_.reset();
@@ -549,12 +491,6 @@ void Hub::Impl::Stop() {
 }
 
 namespace {
-
-// A store failure: logged with what the hub was doing, answered unavailable.
-Status StoreFailed(std::string_view doing, const Status& error, std::string_view prefix = {}) {
-  logging::Event(spdlog::level::err, "store error", {{"operation", std::string(doing)}, {"error", error.ToString()}});
-  return Unavailable(std::string(prefix) + error.message());
-}
 
 // One line per API request (docs/api.md section 7): who asked for what and
 // how it went — never a national number, a name or a payload. A request
@@ -641,7 +577,7 @@ void Hub::Impl::HandleApi(net::Request&& request, net::Responder respond) {
   if (request.path == "/v1/mutations") {
     if (request.method != "POST") return answer(net::ErrorResponse(InvalidRequest("use POST")));
     mutations_->Publish(caller->id, request.body, [answer](mutations::Reply reply) {
-      answer(net::Response::Json(reply.status, std::move(reply.body)));
+      answer(FromReply(std::move(reply)));
     });
     return;
   }
@@ -652,7 +588,7 @@ void Hub::Impl::HandleApi(net::Request&& request, net::Responder respond) {
         caller->id, request.QueryParam("after"), request.QueryParam("limit"),
         request.QueryParam("wait"),
         [answer](mutations::Reply reply) {
-          answer(net::Response::Json(reply.status, std::move(reply.body)));
+          answer(FromReply(std::move(reply)));
         },
         [respond] { return respond.abandoned(); });
     return;
@@ -660,77 +596,28 @@ void Hub::Impl::HandleApi(net::Request&& request, net::Responder respond) {
   if (request.path == "/v1/transparency") {
     if (request.method != "GET") return answer(net::ErrorResponse(InvalidRequest("use GET")));
     transparency_->Handle(caller->id, request.QueryParam("niss"), [answer](transparency::Reply reply) {
-      answer(net::Response::Json(reply.status, std::move(reply.body)));
+      answer(FromReply(std::move(reply)));
     });
     return;
   }
   if (request.path == "/v1/directory/entries") {
     if (request.method == "POST") {
-      return PostEntries(*caller, request, [answer](net::Response r) { answer(std::move(r)); });
+      return entries_->Post(*caller, request.body, [answer](api::Reply reply) {
+        answer(FromReply(std::move(reply)));
+      });
     }
-    if (request.method == "GET") return answer(GetEntries(*caller, request));
+    if (request.method == "GET") {
+      return answer(FromReply(entries_->OwnEntries(*caller, request.QueryParam("niss"))));
+    }
     return answer(net::ErrorResponse(InvalidRequest("use GET or POST")));
   }
   if (bis::Service::IsApiPath(request.path)) {
     bis_->HandleApi(caller->id, request.method, request.path, request.body, [answer](bis::Reply reply) {
-      answer(net::Response::Json(reply.status, std::move(reply.body)));
+      answer(FromReply(std::move(reply)));
     });
     return;
   }
   answer(net::ErrorResponse(NotFound(fmt::format("no endpoint {} {}", request.method, request.path))));
-}
-
-void Hub::Impl::PostEntries(const network::Institution& caller, const net::Request& request,
-                            std::function<void(net::Response)> respond) {
-  const SteadyClock::time_point start = SteadyClock::now();
-  audit::Record record;
-  record.kind = audit::Kind::kIntegration;
-  record.request_id = audit::NewRequestId();
-  record.requester = caller.id;
-  auto finish = [this, start, &record, &respond](net::Response response) {
-    record.latency_us = std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - start).count();
-    audit::AuditThenAnswer(
-        *audit_, std::move(record), std::move(response),
-        [] { return net::ErrorResponse(Unavailable("the audit log could not be written; try again")); },
-        std::move(respond));
-  };
-  auto refuse = [&](const Status& status) {
-    record.outcome = status.code();
-    record.reason = status.message();
-    finish(net::ErrorResponse(status));
-  };
-
-  // docs/api.md section 4.1 (integration/entries.h).
-  std::shared_ptr<const directory::DecisionEngine> engine = this->engine();
-  Result<integration::EntriesBatch> batch =
-      integration::ReadEntries(request.body, *engine->definition(), caller, clock_.Today());
-  if (!batch) return refuse(batch.error());
-  if (Status applied = integration::ApplyEntries(&*batch, store_->directory()); !applied.ok()) {
-    return refuse(StoreFailed("write directory entries", applied, "the person directory could not be written: "));
-  }
-  const size_t entries = batch->results.size();
-  const size_t rejected = integration::RejectedCount(*batch);
-  record.reason = rejected == 0 ? "applied" : "applied with rejections";
-  record.detail = fmt::format("entries={} ok={} rejected={}", entries, entries - rejected, rejected);
-  // One person per batch is the common case for an institution declaring a
-  // file; record the number then, so the transparency view can show it.
-  if (batch->valid.size() == 1) record.niss = batch->valid.front().entry.niss;
-  finish(net::Response::Json(200, integration::WriteEntriesAnswer(*batch)));
-}
-
-net::Response Hub::Impl::GetEntries(const network::Institution& caller, const net::Request& request) {
-  std::optional<std::string_view> niss = request.QueryParam("niss");
-  if (!niss) return net::ErrorResponse(InvalidRequest("the query parameter 'niss' is required"));
-  Result<std::string> normalized = niss::Normalize(*niss, clock_.Today());
-  if (!normalized) return net::ErrorResponse(normalized.error());
-  Result<std::vector<directory::Entry>> entries = store_->directory().EntriesOf(caller.id, *normalized);
-  if (!entries) return net::ErrorResponse(StoreFailed("read the caller's entries", entries.error()));
-  json::array list;
-  for (const directory::Entry& entry : *entries) list.push_back(EntryJson(entry, false));
-  json::object answer;
-  answer["niss"] = *normalized;
-  answer["entries"] = std::move(list);
-  return net::Response::Json(200, json::serialize(answer));
 }
 
 void Hub::Impl::HandleAdmin(net::Request&& request, std::function<void(net::Response)> respond) {
@@ -770,32 +657,30 @@ void Hub::Impl::HandleAdmin(net::Request&& request, std::function<void(net::Resp
     }
   }
   if (path == "/metrics") return respond(net::Response::Text(200, MetricsText()));
-  if (path == "/v1/admin/network") return respond(AdminNetwork());
+  if (std::optional<net::Response> answer = admin_api_->Handle(request)) return respond(std::move(*answer));
   if (path == "/v1/admin/person") {
     if (std::optional<net::Response> answer = console_->Handle(request)) {
-      return respond(AuditPersonRead(request, std::move(*answer)));
+      return respond(admin_api_->AuditPersonRead(request, std::move(*answer)));
     }
   }
   if (std::optional<net::Response> answer = console_->Handle(request)) return respond(std::move(*answer));
-  if (path == "/v1/admin/directory") return respond(AuditPersonRead(request, AdminDirectory(request)));
-  if (path == "/v1/admin/audit") return respond(AuditPersonRead(request, AdminAudit(request)));
-  if (path == "/v1/admin/audit/verify") return respond(AdminVerify());
-  if (path == "/v1/admin/audit/checkpoint" || path == "/v1/admin/audit/key" ||
-      path == "/v1/admin/audit/proof" || path == "/v1/admin/audit/consistency") {
-    return respond(AdminAuditTree(path, request));
+  if (path == "/v1/admin/directory") {
+    return respond(admin_api_->AuditPersonRead(
+        request, FromReply(entries_->PersonEntries(request.QueryParam("niss")))));
   }
   if (path == "/v1/admin/transparency") {
-    return respond(AuditPersonRead(request, AdminTransparency(request)));
+    return respond(admin_api_->AuditPersonRead(
+        request, FromReply(transparency_->AdminView(request.QueryParam("niss")))));
   }
   if (path == "/v1/admin/bis") {
     bis::Reply reply = bis_->HandleAdmin(request.QueryParam("niss"), request.QueryParam("q"),
                                          request.QueryParam("birth_date"), request.QueryParam("limit"));
-    return respond(net::Response::Json(reply.status, std::move(reply.body)));
+    return respond(FromReply(std::move(reply)));
   }
   if (path == "/v1/admin/research/extracts") {
     research::ExtractJobs::Reply reply =
         research_->Handle(request.method, request.QueryParam("project"), request.body);
-    return respond(net::Response::Json(reply.status, std::move(reply.body)));
+    return respond(FromReply(std::move(reply)));
   }
   if (path == "/v1/admin/reload") {
     if (request.method != "POST") return respond(net::ErrorResponse(InvalidRequest("use POST")));
@@ -808,294 +693,6 @@ void Hub::Impl::HandleAdmin(net::Request&& request, std::function<void(net::Resp
     return respond(net::Response::Json(200, R"({"reloaded":true})"));
   }
   respond(net::ErrorResponse(NotFound(fmt::format("no admin endpoint {}", path))));
-}
-
-// An administrator's read that names a person (?niss=) is audited, as BIS
-// look-ups are: who looked at whom is what oversight of the hub's own staff
-// needs. The record is durable before the answer leaves; a refused read
-// (which showed nothing) is not traced.
-net::Response Hub::Impl::AuditPersonRead(const net::Request& request, net::Response response) {
-  if (response.status != 200) return response;
-  std::optional<std::string_view> niss = request.QueryParam("niss");
-  if (!niss || niss->empty()) return response;
-  Result<std::string> normalized = niss::Normalize(*niss, clock_.Today());
-  if (!normalized) return response;
-  audit::Record record;
-  record.kind = audit::Kind::kAdmin;
-  record.request_id = audit::NewRequestId();
-  record.requester = "admin";
-  record.niss = *normalized;
-  record.reason = fmt::format("admin read of {}", request.path);
-  return audit::AuditThenAnswerAndWait(*audit_, std::move(record), std::move(response), [] {
-    return net::ErrorResponse(Unavailable("the audit log could not be written; try again"));
-  });
-}
-
-net::Response Hub::Impl::AdminNetwork() {
-  std::shared_ptr<const network::Definition> definition = engine()->definition();
-  json::object out;
-  out["source"] = definition->source();
-  json::array types;
-  for (const auto& type : definition->institution_types()) {
-    json::array capacities;
-    for (const auto& capacity : type.capacities) capacities.emplace_back(capacity);
-    types.push_back(json::object{{"id", type.id}, {"capacities", std::move(capacities)}});
-  }
-  out["institution_types"] = std::move(types);
-  json::array institutions;
-  for (const auto& institution : definition->institutions()) {
-    institutions.push_back(json::object{{"id", institution.id}, {"type", institution.type},
-                                        {"name", institution.name}, {"endpoint", institution.endpoint}});
-  }
-  out["institutions"] = std::move(institutions);
-  json::array data_types;
-  for (const auto& data_type : definition->data_types()) {
-    json::array fields;
-    for (const auto& field : data_type.fields) fields.emplace_back(field);
-    data_types.push_back(json::object{{"id", data_type.id}, {"fields", std::move(fields)}});
-  }
-  out["data_types"] = std::move(data_types);
-  json::array availability;
-  for (const auto& row : definition->availability()) {
-    json::object item{{"data_type", row.data_type}, {"provider_type", row.provider_type}};
-    item["capacity"] = row.capacity ? json::value(*row.capacity) : json::value(nullptr);
-    availability.push_back(std::move(item));
-  }
-  out["availability"] = std::move(availability);
-  json::array authorizations;
-  for (const auto& row : definition->authorizations()) {
-    json::array fields;
-    for (const auto& field : row.fields) fields.emplace_back(field);
-    json::object item{{"data_type", row.data_type}, {"capacity", row.capacity},
-                      {"fields", std::move(fields)}, {"legal_basis", row.legal_basis},
-                      {"period", api::PeriodJson(row.validity)}};
-    if (row.requester.empty()) {
-      item["requester_type"] = row.requester_type;
-    } else {
-      item["requester"] = row.requester;
-    }
-    authorizations.push_back(std::move(item));
-  }
-  out["authorizations"] = std::move(authorizations);
-  json::array subscriptions;
-  for (const auto& row : definition->subscriptions()) {
-    json::object item{{"data_type", row.data_type}, {"capacity", row.capacity}};
-    if (row.institution.empty()) {
-      item["institution_type"] = row.institution_type;
-    } else {
-      item["institution"] = row.institution;
-    }
-    subscriptions.push_back(std::move(item));
-  }
-  out["subscriptions"] = std::move(subscriptions);
-  return net::Response::Json(200, json::serialize(out));
-}
-
-net::Response Hub::Impl::AdminDirectory(const net::Request& request) {
-  std::optional<std::string_view> niss = request.QueryParam("niss");
-  if (!niss) return net::ErrorResponse(InvalidRequest("the query parameter 'niss' is required"));
-  Result<std::string> normalized = niss::Normalize(*niss, clock_.Today());
-  if (!normalized) return net::ErrorResponse(normalized.error());
-  Result<std::vector<directory::Entry>> entries = store_->directory().EntriesOfPerson(*normalized);
-  if (!entries) return net::ErrorResponse(StoreFailed("read a person's entries", entries.error()));
-  json::array list;
-  for (const directory::Entry& entry : *entries) list.push_back(EntryJson(entry, true));
-  json::object answer;
-  answer["niss"] = *normalized;
-  answer["entries"] = std::move(list);
-  return net::Response::Json(200, json::serialize(answer));
-}
-
-namespace {
-
-json::object RecordJson(const audit::Record& record) {
-  json::object out;
-  out["node"] = record.node;
-  out["seq"] = record.seq;
-  out["time"] = FormatRfc3339(record.time_us);
-  out["kind"] = audit::KindName(record.kind);
-  out["request_id"] = record.request_id;
-  out["requester"] = record.requester;
-  out["niss"] = record.niss;
-  out["data_type"] = record.data_type;
-  out["capacity"] = record.capacity;
-  out["legal_basis"] = record.legal_basis;
-  out["outcome"] = SpecCode(record.outcome);
-  out["reason"] = record.reason;
-  out["providers"] = record.providers;
-  out["latency_us"] = record.latency_us;
-  out["answer_sha256"] = record.answer_sha256;
-  out["detail"] = record.detail;
-  out["hash"] = record.hash;
-  out["index"] = record.seq - 1;
-  out["leaf_hash"] = audit::ToHex(audit::LeafHash(record));
-  return out;
-}
-
-// A query parameter that must be a whole number.
-Result<uint64_t> CountParam(const net::Request& request, std::string_view name) {
-  std::optional<std::string_view> text = request.QueryParam(name);
-  if (!text || text->empty()) {
-    return Error(InvalidRequest(fmt::format("the query parameter '{}' is required", name)));
-  }
-  uint64_t value = 0;
-  auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
-  if (ec != std::errc() || end != text->data() + text->size()) {
-    return Error(InvalidRequest(fmt::format("'{}' must be a whole number", name)));
-  }
-  return value;
-}
-
-json::array HexList(const std::vector<audit::Hash>& hashes) {
-  json::array out;
-  for (const audit::Hash& hash : hashes) out.push_back(json::string(audit::ToHex(hash)));
-  return out;
-}
-
-}  // namespace
-
-net::Response Hub::Impl::AdminAudit(const net::Request& request) {
-  audit::Query query;
-  if (auto niss = request.QueryParam("niss"); niss && !niss->empty()) {
-    Result<std::string> normalized = niss::Normalize(*niss, clock_.Today());
-    if (!normalized) return net::ErrorResponse(normalized.error());
-    query.niss = *normalized;
-  }
-  if (auto requester = request.QueryParam("requester")) query.requester = std::string(*requester);
-  if (auto kind = request.QueryParam("kind"); kind && !kind->empty()) {
-    query.kind = KindFromName(*kind);
-    if (!query.kind) {
-      return net::ErrorResponse(InvalidRequest(fmt::format("no audit record kind '{}'", *kind)));
-    }
-  }
-  if (auto limit = request.QueryParam("limit")) {
-    try {
-      query.limit = std::min<size_t>(std::stoul(std::string(*limit)), 10000);
-    } catch (const std::exception&) {
-      return net::ErrorResponse(InvalidRequest("'limit' must be a number"));
-    }
-  }
-  Result<std::vector<audit::Record>> records = store_->audit().QueryAudit(query);
-  if (!records) return net::ErrorResponse(StoreFailed("query the audit log", records.error()));
-  json::array list;
-  for (const audit::Record& record : *records) list.push_back(RecordJson(record));
-  json::object answer;
-  answer["records"] = std::move(list);
-  return net::Response::Json(200, json::serialize(answer));
-}
-
-// docs/api.md 6.1: a node's checkpoint, key, and proofs over its tree (this
-// node's unless ?node= names another).
-net::Response Hub::Impl::AdminAuditTree(const std::string& path, const net::Request& request) {
-  std::string node = options_.node_id;
-  if (auto named = request.QueryParam("node"); named && !named->empty()) node = std::string(*named);
-  if (Status valid = audit::CheckNodeId(node); !valid.ok()) return net::ErrorResponse(valid);
-  if (path == "/v1/admin/audit/checkpoint") {
-    if (node == options_.node_id) return net::Response::Text(200, audit_->checkpoint().note);
-    Result<std::vector<audit::Checkpoint>> latest = store_->audit().AuditCheckpoints();
-    if (!latest) return net::ErrorResponse(Unavailable(latest.error().message()));
-    for (const audit::Checkpoint& checkpoint : *latest) {
-      if (checkpoint.node == node) return net::Response::Text(200, checkpoint.note);
-    }
-    return net::ErrorResponse(NotFound(fmt::format("no checkpoint of node {}", node)));
-  }
-  if (path == "/v1/admin/audit/key") {
-    if (node == options_.node_id) return net::Response::Text(200, audit_->verifier_key() + "\n");
-    Result<std::vector<audit::NodeKey>> keys = store_->audit().AuditKeys();
-    if (!keys) return net::ErrorResponse(Unavailable(keys.error().message()));
-    for (const audit::NodeKey& key : *keys) {
-      if (key.node == node) return net::Response::Text(200, key.verifier_key + "\n");
-    }
-    return net::ErrorResponse(NotFound(fmt::format("no published key of node {}", node)));
-  }
-  if (path == "/v1/admin/audit/proof") {
-    Result<uint64_t> index = CountParam(request, "index");
-    if (!index) return net::ErrorResponse(index.error());
-    Result<uint64_t> size = CountParam(request, "size");
-    if (!size) return net::ErrorResponse(size.error());
-    Result<audit::AuditTrees::Inclusion> proof = audit_trees_->InclusionProof(node, *index, *size);
-    if (!proof) return net::ErrorResponse(proof.error());
-    json::object answer;
-    answer["index"] = proof->index;
-    answer["tree_size"] = proof->size;
-    answer["leaf_hash"] = audit::ToHex(proof->leaf);
-    answer["proof"] = HexList(proof->proof);
-    return net::Response::Json(200, json::serialize(answer));
-  }
-  Result<uint64_t> from = CountParam(request, "from");
-  if (!from) return net::ErrorResponse(from.error());
-  Result<uint64_t> to = CountParam(request, "to");
-  if (!to) return net::ErrorResponse(to.error());
-  Result<std::vector<audit::Hash>> proof = audit_trees_->ConsistencyProof(node, *from, *to);
-  if (!proof) return net::ErrorResponse(proof.error());
-  json::object answer;
-  answer["from"] = *from;
-  answer["to"] = *to;
-  answer["proof"] = HexList(*proof);
-  return net::Response::Json(200, json::serialize(answer));
-}
-
-net::Response Hub::Impl::AdminVerify() {
-  audit::VerifyOptions verify_options;
-  verify_options.expected_nodes = {options_.node_id};
-  verify_options.remembered = audit::KeptCheckpoints(options_.data_dir);
-  verify_options.remembered.push_back(audit_->checkpoint().note);
-  Result<audit::VerifyReport> report = audit::Verify(store_->audit(), verify_options);
-  if (!report) return net::ErrorResponse(StoreFailed("verify the audit log", report.error()));
-  json::object answer;
-  answer["ok"] = report->ok;
-  answer["records"] = report->records;
-  std::string head;
-  json::array chains;
-  for (const audit::ChainSummary& chain : report->chains) {
-    if (chain.node == options_.node_id) head = chain.head;
-    chains.push_back(json::object{
-        {"node", chain.node}, {"records", chain.records}, {"head", chain.head}, {"root", chain.root}});
-  }
-  answer["head"] = head;
-  answer["chains"] = std::move(chains);
-  answer["verdict"] = report->verdict == audit::Verdict::kIntact   ? "intact"
-                      : report->verdict == audit::Verdict::kBroken ? "broken"
-                                                                   : "not-verifiable";
-  if (report->verdict == audit::Verdict::kBroken) answer["first_bad"] = report->first_bad;
-  if (!report->not_verified.empty()) {
-    json::array reasons;
-    for (const std::string& why : report->not_verified) reasons.push_back(json::string(why));
-    answer["not_verified"] = std::move(reasons);
-  }
-  return net::Response::Json(200, json::serialize(answer));
-}
-
-// The same view as GET /v1/transparency (docs/api.md 4.6), for the console's
-// person page, and, as before, the research uses under "research".
-net::Response Hub::Impl::AdminTransparency(const net::Request& request) {
-  std::optional<std::string_view> niss = request.QueryParam("niss");
-  if (!niss) return net::ErrorResponse(InvalidRequest("the query parameter 'niss' is required"));
-  Result<std::string> normalized = niss::Normalize(*niss, clock_.Today());
-  if (!normalized) return net::ErrorResponse(normalized.error());
-  Result<json::object> view = transparency_->View(*normalized);
-  if (!view) return net::ErrorResponse(StoreFailed("build the transparency view", view.error()));
-  audit::Query query;
-  query.niss = *normalized;
-  query.limit = 1000;
-  // Research extracts the person was part of (docs/research.md): the
-  // project, never the pseudonym.
-  query.kind = audit::Kind::kResearch;
-  Result<std::vector<audit::Record>> research = store_->audit().QueryAudit(query);
-  if (!research) return net::ErrorResponse(StoreFailed("read the research records", research.error()));
-  json::array uses;
-  for (const audit::Record& record : *research) {
-    std::optional<std::string> project = research::ResearchProjectOf(record.detail);
-    if (!project) continue;
-    uses.push_back(json::object{{"time", FormatRfc3339(record.time_us)},
-                                {"project", *project},
-                                {"requester", record.requester},
-                                {"legal_basis", record.legal_basis},
-                                {"data_types", record.data_type},
-                                {"use", fmt::format("used in research project {}", *project)}});
-  }
-  (*view)["research"] = std::move(uses);
-  return net::Response::Json(200, json::serialize(*view));
 }
 
 std::string Hub::Impl::MetricsText() const {

@@ -3,8 +3,9 @@
 // POST /v1/directory/entries (docs/api.md section 4.1): an institution's
 // batch of entry changes read from its JSON body, each checked as the
 // caller's (directory::ValidateEntryChange), the valid ones applied in one
-// store transaction, and the answer written. The hub wraps these in its
-// audit record; the fuzz target api_bodies_fuzz calls them as the hub does.
+// store transaction, and the answer written. EntriesService
+// (entries_service.h) wraps these in the batch's audit record; the fuzz
+// target api_bodies_fuzz calls them as the service does.
 
 #include <cstddef>
 #include <string>

@@ -137,4 +137,9 @@ void Event(spdlog::level::level_enum level, std::string_view event, const Fields
   spdlog::log(level, "{}", line);
 }
 
+Status StoreFailed(std::string_view doing, const Status& error, std::string_view prefix) {
+  Event(spdlog::level::err, "store error", {{"operation", std::string(doing)}, {"error", error.ToString()}});
+  return Unavailable(std::string(prefix) + error.message());
+}
+
 }  // namespace carrefour::logging

@@ -45,4 +45,10 @@ using Fields = std::vector<std::pair<std::string_view, std::string>>;
 // spaces or quotes; escaped in JSON).
 void Event(spdlog::level::level_enum level, std::string_view event, const Fields& fields);
 
+// A store failure met while `doing` something for a caller ("read a
+// person's entries"): logged as a "store error" event with the store's
+// error, and returned as unavailable (`prefix` + the store's message), the
+// answer the caller gets.
+Status StoreFailed(std::string_view doing, const Status& error, std::string_view prefix = {});
+
 }  // namespace carrefour::logging

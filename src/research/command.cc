@@ -15,6 +15,7 @@
 #include "exchange/consultation.h"
 #include "net/client.h"
 #include "network/loader.h"
+#include "provide/net_gateway.h"
 #include "research/internal/files.h"
 #include "research/research.h"
 #include "store/store.h"
@@ -22,38 +23,6 @@
 namespace carrefour::research {
 namespace fs = std::filesystem;
 namespace {
-
-// Provide calls over mutual TLS as the hub (docs/api.md section 5): the command
-// presents the hub's certificate, and each provider must present its own.
-class NetGateway : public exchange::ProviderGateway {
- public:
-  explicit NetGateway(net::Client& client) : client_(client) {}
-
-  // exchange::ProviderGateway
-  void Provide(const network::Institution& provider, std::string body, Done done) override {
-    if (provider.endpoint.empty()) {
-      done(Error(
-          Unavailable(fmt::format("{} has no endpoint in the network definition", provider.id))));
-      return;
-    }
-    net::Endpoint endpoint;
-    endpoint.tls = true;
-    endpoint.host = provider.endpoint_host;
-    endpoint.port = provider.endpoint_port;
-    endpoint.expected_cn = provider.id;
-    client_.Post(endpoint, "/v1/provide", std::move(body),
-                 [done = std::move(done)](Result<net::ClientResponse> response) {
-                   if (!response) {
-                     done(Error(response.error()));
-                     return;
-                   }
-                   done(exchange::ProviderReply{response->status, std::move(response->body)});
-                 });
-  }
-
- private:
-  net::Client& client_;
-};
 
 // One number per line; blank lines and lines starting with '#' are skipped,
 // and so is a first line "niss" (a CSV header).
@@ -125,7 +94,8 @@ int RunExtractCommand(const ExtractCommand& command, std::FILE* out, std::FILE* 
        .timeout = std::chrono::milliseconds(command.timeout_ms),
        .max_connections_per_endpoint = std::max<size_t>(command.concurrency, 1)});
   if (!client) return Fail(err, "extract", client.error().WithContext("provider client"));
-  NetGateway network_gateway(**client);
+  // Provide calls as the hub (CN=hub); the operator sees the network's errors as they came.
+  provide::NetGateway network_gateway(**client, provide::NetGateway::Errors::kAsIs);
   // The BIS register lives in the hub, not behind an endpoint: its answers
   // for BIS numbers come from the register in the store, as the hub gives
   // them (bis::Service's gateway; every other provider over mutual TLS).

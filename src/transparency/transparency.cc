@@ -11,9 +11,11 @@
 
 #include "api/json.h"
 #include "api/reply.h"
+#include "audit/answer.h"
 #include "audit/note.h"
 #include "audit/person_index.h"
 #include "core/timestamp.h"
+#include "logging/logging.h"
 #include "niss/niss.h"
 #include "research/research.h"
 #include "store/store.h"
@@ -228,14 +230,39 @@ void Service::Handle(std::string_view caller, std::optional<std::string_view> ni
     record.reason = decided.message();
     reply = api::ErrorReply(decided);
   }
-  record.answer_sha256 = audit::Sha256Hex(reply.body);
-  audit_.Append(std::move(record), [reply = std::move(reply), done = std::move(done)](const Status& written) mutable {
-    if (!written.ok()) {
-      done(api::ErrorReply(Unavailable("the audit log could not be written; try again")));
-      return;
-    }
-    done(std::move(reply));
-  });
+  audit::AuditThenAnswer(
+      audit_, std::move(record), std::move(reply),
+      [] { return api::ErrorReply(Unavailable("the audit log could not be written; try again")); },
+      std::move(done));
+}
+
+Reply Service::AdminView(std::optional<std::string_view> niss) {
+  if (!niss) return api::ErrorReply(InvalidRequest("the query parameter 'niss' is required"));
+  Result<std::string> normalized = niss::Normalize(*niss, clock_.Today());
+  if (!normalized) return api::ErrorReply(normalized.error());
+  Result<json::object> view = View(*normalized);
+  if (!view) return api::ErrorReply(logging::StoreFailed("build the transparency view", view.error()));
+  audit::Query query;
+  query.niss = *normalized;
+  query.limit = 1000;
+  // Research extracts the person was part of (docs/research.md): the
+  // project, never the pseudonym.
+  query.kind = audit::Kind::kResearch;
+  Result<std::vector<audit::Record>> research = store_.audit().QueryAudit(query);
+  if (!research) return api::ErrorReply(logging::StoreFailed("read the research records", research.error()));
+  json::array uses;
+  for (const audit::Record& record : *research) {
+    std::optional<std::string> project = research::ResearchProjectOf(record.detail);
+    if (!project) continue;
+    uses.push_back(json::object{{"time", FormatRfc3339(record.time_us)},
+                                {"project", *project},
+                                {"requester", record.requester},
+                                {"legal_basis", record.legal_basis},
+                                {"data_types", record.data_type},
+                                {"use", fmt::format("used in research project {}", *project)}});
+  }
+  (*view)["research"] = std::move(uses);
+  return Reply{200, json::serialize(*view)};
 }
 
 // --- offline verification -------------------------------------------------------

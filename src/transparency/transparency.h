@@ -61,11 +61,17 @@ class Service {
   void Handle(std::string_view caller, std::optional<std::string_view> niss,
               std::function<void(Reply)> done);
 
-  // The view of the person `niss` (11 digits), as Handle answers it: for the
-  // admin listener (the console's person view), which audits its own reads.
-  Result<boost::json::object> View(const std::string& niss);
+  // GET /v1/admin/transparency?niss= (the console's person page): the view
+  // of the person as Handle answers it, plus under "research" the research
+  // projects whose extracts included the person (the project, never the
+  // pseudonym). Refusals: invalid-request (no niss), invalid-niss,
+  // unavailable (the store). Not audited here: the admin listener audits
+  // its reads of a person.
+  Reply AdminView(std::optional<std::string_view> niss);
 
  private:
+  // The view of the person `niss` (11 digits), as Handle answers it.
+  Result<boost::json::object> View(const std::string& niss);
   // View() once; nullopt when the person index moved past the checkpoints
   // read meanwhile.
   Result<std::optional<boost::json::object>> TryView(const std::string& niss);

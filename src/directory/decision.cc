@@ -394,6 +394,176 @@ Status CheckRequestedFields(const network::DataType& data_type,
   return InvalidRequest(fmt::to_string(message));
 }
 
+// The requester's files on the person: its entries on the requested number,
+// of the requested capacity when one is given.
+struct CallersFiles {
+  const Institution& requester;
+  const ConsultationRequest& request;
+
+  bool Holds(const Entry& entry) const {
+    return internal::SameId(entry.institution, requester.id) &&
+           internal::SameId(entry.niss, request.niss) &&
+           (!request.capacity || entry.capacity == *request.capacity);
+  }
+};
+
+// not-integrated: the requester has no file on the person.
+Status NoFileRefusal(const CallersFiles& callers) {
+  MessageBuffer message;
+  fmt::format_to(std::back_inserter(message), "institution '{}' has no file",
+                 callers.requester.id);
+  if (callers.request.capacity) {
+    fmt::format_to(std::back_inserter(message), " of capacity '{}'", *callers.request.capacity);
+  }
+  fmt::format_to(std::back_inserter(message), " on person {}", callers.request.niss);
+  return NotIntegrated(fmt::to_string(message));
+}
+
+// not-authorized: no authorization valid on `today` covers the capacity of
+// any of the requester's files; the refusal names those capacities.
+Status NoAuthorizationRefusal(const CallersFiles& callers, const network::DataType& data_type,
+                              std::span<const Entry> person_entries, Date today) {
+  MessageBuffer message;
+  fmt::format_to(std::back_inserter(message), "no authorization valid on ");
+  AppendDate(message, today);
+  fmt::format_to(std::back_inserter(message),
+                 " lets institution '{}' (type '{}') obtain '{}' for its files on person {} (",
+                 callers.requester.id, callers.requester.type, data_type.id, callers.request.niss);
+  const size_t listed_from = message.size();
+  size_t count = 0;
+  // A caller may hold many entries on one person (one per period): each
+  // capacity once, through a set rather than a scan of the earlier entries.
+  std::unordered_set<std::string_view> listed;
+  for (const Entry& entry : person_entries) {
+    if (!callers.Holds(entry) || !listed.insert(entry.capacity).second) continue;
+    if (count++ > 0) fmt::format_to(std::back_inserter(message), ", ");
+    AppendQuoted(message, entry.capacity);
+  }
+  std::string text = fmt::to_string(message);
+  text.insert(listed_from, count > 1 ? "capacities " : "capacity ");
+  text += ')';
+  return NotAuthorized(std::move(text));
+}
+
+// not-integrated: the requester's granted files cover no day of `period`;
+// the refusal lists those files.
+Status NoDayCoveredRefusal(const CallersFiles& callers, const network::DataType& data_type,
+                           std::span<const Entry> person_entries, const InstitutionType& type,
+                           std::span<const GrantRow> rows, Date today, const Period& period) {
+  MessageBuffer message;
+  fmt::format_to(std::back_inserter(message),
+                 "the files of institution '{}' on person {} that allow '{}' (",
+                 callers.requester.id, callers.request.niss, data_type.id);
+  size_t count = 0;
+  for (const Entry& entry : person_entries) {
+    if (!callers.Holds(entry) || FirstGrant(rows, SlotOf(type, entry.capacity), today) == nullptr) {
+      continue;
+    }
+    if (count++ > 0) fmt::format_to(std::back_inserter(message), ", ");
+    fmt::format_to(std::back_inserter(message), "{} ", entry.capacity);
+    AppendPeriod(message, entry.period);
+  }
+  fmt::format_to(std::back_inserter(message), ") cover no day of the period ");
+  AppendPeriod(message, period);
+  return NotIntegrated(fmt::to_string(message));
+}
+
+// The authorization used: the first in definition order whose capacity is
+// that of a file covering part of the served period, so that the legal
+// basis cited is one that justifies the days served. (A granted piece
+// overlaps the served period exactly when its file does: both lie within
+// the requested period.) A type declares a handful of capacities: a bit
+// mask holds the covering ones.
+const GrantRow& UsedGrant(std::span<const GrantRow> rows,
+                          std::span<const GrantedPiece> granted_pieces, const Period& served,
+                          Date today) {
+  uint64_t covering = 0;
+  for (const GrantedPiece& piece : granted_pieces) {
+    if (piece.slot < 64 && piece.period.Overlaps(served)) covering |= uint64_t{1} << piece.slot;
+  }
+  auto covers = [&](uint32_t slot) {
+    if (slot < 64) return (covering >> slot & 1) != 0;
+    return std::any_of(granted_pieces.begin(), granted_pieces.end(),
+                       [&](const GrantedPiece& piece) {
+                         return piece.slot == slot && piece.period.Overlaps(served);
+                       });
+  };
+  for (const GrantRow& row : rows) {
+    if (row.ValidOn(today) && covers(row.capacity)) return row;
+  }
+  // The served period is made of granted files' days, so some row matches.
+  std::abort();
+}
+
+// The authorized fields that the request asks for (all of them when it
+// names none), in the data type's order.
+std::vector<std::string_view> RequestedOf(std::span<const std::string_view> authorized,
+                                          const std::optional<std::vector<std::string>>& fields) {
+  if (!fields) return {authorized.begin(), authorized.end()};
+  std::vector<std::string_view> out;
+  for (std::string_view name : authorized) {
+    if (std::find(fields->begin(), fields->end(), name) != fields->end()) out.push_back(name);
+  }
+  return out;
+}
+
+// not-authorized: none of the requested fields is among the `authorized`
+// ones of the grant's authorization.
+Status NoFieldRefusal(const Grant& grant, std::span<const std::string_view> authorized) {
+  MessageBuffer names;
+  for (std::string_view name : authorized) {
+    if (names.size() > 0) fmt::format_to(std::back_inserter(names), ", ");
+    AppendQuoted(names, name);
+  }
+  return NotAuthorized(fmt::format(
+      "none of the requested fields of '{}' is authorized to institution '{}' under {} "
+      "(capacity '{}'); authorized: {}",
+      grant.data_type->id, grant.requester->id, grant.authorization->legal_basis,
+      grant.authorization->capacity,
+      names.size() == 0 ? std::string("none") : fmt::to_string(names)));
+}
+
+// Routing (step 2). Universal availability rows name every institution of
+// the type; capacity-bound rows only those holding a file of that capacity
+// on the person during the served period. The requester is not excluded:
+// when it is itself a source, its own connector answers like any other.
+std::vector<const Institution*> ProvidersOf(const DecisionIndexes& indexes,
+                                            const DecisionIndexes::PerDataType& per,
+                                            const std::vector<Institution>& institutions,
+                                            std::span<const Entry> person_entries,
+                                            std::string_view niss, const Period& served) {
+  std::vector<const Institution*> providers;
+  providers.reserve(per.universal_providers.size() +
+                    (per.bound_availability.empty() ? 0 : person_entries.size()));
+  for (uint32_t provider : per.universal_providers) providers.push_back(&institutions[provider]);
+  if (per.bound_availability.empty()) return providers;
+  bool added = false;
+  for (const Entry& entry : person_entries) {
+    for (const DecisionIndexes::BoundAvailability& bound : per.bound_availability) {
+      // The capacity first: comparing it is cheaper than the rest, and
+      // rules out most entries.
+      if (!internal::SameId(bound.capacity, entry.capacity) || !entry.period.Overlaps(served) ||
+          !internal::SameId(entry.niss, niss)) {
+        continue;
+      }
+      const uint32_t holder = indexes.institution_ids.Find(entry.institution);
+      if (holder == IdIndex::kNotFound) continue;  // left the network since
+      if (indexes.type_of_institution[holder] == bound.provider_type) {
+        providers.push_back(&institutions[holder]);
+        added = true;
+        break;
+      }
+    }
+  }
+  // Institutions live in one vector in definition order, so ordering the
+  // pointers orders the providers.
+  if (added) {
+    std::sort(providers.begin(), providers.end(), std::less<const Institution*>());
+    providers.erase(std::unique(providers.begin(), providers.end()), providers.end());
+  }
+  return providers;
+}
+
 }  // namespace
 
 DecisionEngine::DecisionEngine(std::shared_ptr<const network::Definition> definition)
@@ -441,11 +611,7 @@ Result<Grant> DecisionEngine::Decide(const ConsultationRequest& request,
   const uint32_t requester_type = indexes_->type_of_institution[requester_index];
   if (requester_type == UINT32_MAX) std::abort();  // the loader guarantees a type
   const InstitutionType& type = definition.institution_types()[requester_type];
-  auto is_callers = [&](const Entry& entry) {
-    return internal::SameId(entry.institution, requester->id) &&
-           internal::SameId(entry.niss, request.niss) &&
-           (!request.capacity || entry.capacity == *request.capacity);
-  };
+  const CallersFiles callers{*requester, request};
 
   // One pass over the person's entries: does the requester have any file,
   // any granted file, and which days of the period (and through which
@@ -456,7 +622,7 @@ Result<Grant> DecisionEngine::Decide(const ConsultationRequest& request,
   bool has_granted_entry = false;
   InlineBuffer<GrantedPiece, kInlinePieces> granted;
   for (const Entry& entry : person_entries) {
-    if (!is_callers(entry)) continue;
+    if (!callers.Holds(entry)) continue;
     has_entry = true;
     const uint32_t slot = SlotOf(type, entry.capacity);
     if (FirstGrant(rows, slot, today) == nullptr) continue;
@@ -465,158 +631,32 @@ Result<Grant> DecisionEngine::Decide(const ConsultationRequest& request,
       granted.push_back({*piece, slot});
     }
   }
-
-  if (!has_entry) {
-    MessageBuffer message;
-    fmt::format_to(std::back_inserter(message), "institution '{}' has no file", requester->id);
-    if (request.capacity) {
-      fmt::format_to(std::back_inserter(message), " of capacity '{}'", *request.capacity);
-    }
-    fmt::format_to(std::back_inserter(message), " on person {}", request.niss);
-    return Error(NotIntegrated(fmt::to_string(message)));
-  }
+  if (!has_entry) return Error(NoFileRefusal(callers));
   if (!has_granted_entry) {
-    MessageBuffer message;
-    fmt::format_to(std::back_inserter(message), "no authorization valid on ");
-    AppendDate(message, today);
-    fmt::format_to(std::back_inserter(message),
-                   " lets institution '{}' (type '{}') obtain '{}' for its files on person {} (",
-                   requester->id, requester->type, data_type->id, request.niss);
-    const size_t listed_from = message.size();
-    size_t count = 0;
-    // A caller may hold many entries on one person (one per period): each
-    // capacity once, through a set rather than a scan of the earlier entries.
-    std::unordered_set<std::string_view> listed;
-    for (const Entry& entry : person_entries) {
-      if (!is_callers(entry) || !listed.insert(entry.capacity).second) continue;
-      if (count++ > 0) fmt::format_to(std::back_inserter(message), ", ");
-      AppendQuoted(message, entry.capacity);
-    }
-    std::string text = fmt::to_string(message);
-    text.insert(listed_from, count > 1 ? "capacities " : "capacity ");
-    text += ')';
-    return Error(NotAuthorized(std::move(text)));
+    return Error(NoAuthorizationRefusal(callers, *data_type, person_entries, today));
   }
 
   InlineBuffer<Period, kInlinePieces> pieces;
   for (const GrantedPiece& piece : granted.span()) pieces.push_back(piece.period);
   const std::optional<Period> served = internal::LatestStretch(pieces.span());
   if (!served) {
-    MessageBuffer message;
-    fmt::format_to(std::back_inserter(message),
-                   "the files of institution '{}' on person {} that allow '{}' (", requester->id,
-                   request.niss, data_type->id);
-    size_t count = 0;
-    for (const Entry& entry : person_entries) {
-      if (!is_callers(entry) || FirstGrant(rows, SlotOf(type, entry.capacity), today) == nullptr) {
-        continue;
-      }
-      if (count++ > 0) fmt::format_to(std::back_inserter(message), ", ");
-      fmt::format_to(std::back_inserter(message), "{} ", entry.capacity);
-      AppendPeriod(message, entry.period);
-    }
-    fmt::format_to(std::back_inserter(message), ") cover no day of the period ");
-    AppendPeriod(message, period);
-    return Error(NotIntegrated(fmt::to_string(message)));
+    return Error(
+        NoDayCoveredRefusal(callers, *data_type, person_entries, type, rows, today, period));
   }
-
-  // The authorization used: the first in definition order whose capacity is
-  // that of a file covering part of the served period, so that the legal
-  // basis cited is one that justifies the days served. (A granted piece
-  // overlaps the served period exactly when its file does: both lie within
-  // the requested period.) A type declares a handful of capacities: a bit
-  // mask holds the covering ones.
-  const std::span<const GrantedPiece> granted_pieces = granted.span();
-  uint64_t covering = 0;
-  for (const GrantedPiece& piece : granted_pieces) {
-    if (piece.slot < 64 && piece.period.Overlaps(*served)) covering |= uint64_t{1} << piece.slot;
-  }
-  auto covers = [&](uint32_t slot) {
-    if (slot < 64) return (covering >> slot & 1) != 0;
-    return std::any_of(granted_pieces.begin(), granted_pieces.end(),
-                       [&](const GrantedPiece& piece) {
-                         return piece.slot == slot && piece.period.Overlaps(*served);
-                       });
-  };
-  const GrantRow* used = nullptr;
-  for (const GrantRow& row : rows) {
-    if (row.ValidOn(today) && covers(row.capacity)) {
-      used = &row;
-      break;
-    }
-  }
-  // The served period is made of granted files' days, so some row matches.
-  if (used == nullptr) std::abort();
-  const Authorization& authorization = definition.authorizations()[used->authorization];
+  const GrantRow& used = UsedGrant(rows, granted.span(), *served, today);
 
   Grant grant;
   grant.requester = requester;
   grant.data_type = data_type;
   grant.period = *served;
-  grant.authorization = &authorization;
+  grant.authorization = &definition.authorizations()[used.authorization];
   const std::span<const std::string_view> authorized =
       std::span<const std::string_view>(indexes_->field_names)
-          .subspan(used->fields_offset, used->fields_count);
-  if (!request.fields) {
-    grant.fields.assign(authorized.begin(), authorized.end());
-  } else {
-    for (std::string_view name : authorized) {
-      if (std::find(request.fields->begin(), request.fields->end(), name) !=
-          request.fields->end()) {
-        grant.fields.push_back(name);
-      }
-    }
-  }
-  if (grant.fields.empty()) {
-    MessageBuffer names;
-    for (std::string_view name : authorized) {
-      if (names.size() > 0) fmt::format_to(std::back_inserter(names), ", ");
-      AppendQuoted(names, name);
-    }
-    return Error(NotAuthorized(fmt::format(
-        "none of the requested fields of '{}' is authorized to institution '{}' under {} "
-        "(capacity '{}'); authorized: {}",
-        data_type->id, requester->id, authorization.legal_basis, authorization.capacity,
-        names.size() == 0 ? std::string("none") : fmt::to_string(names))));
-  }
-
-  // Routing (step 2). Universal availability rows name every institution of
-  // the type; capacity-bound rows only those holding a file of that capacity
-  // on the person during the served period. The requester is not excluded:
-  // when it is itself a source, its own connector answers like any other.
-  const std::vector<Institution>& institutions = definition.institutions();
-  grant.providers.reserve(per.universal_providers.size() +
-                          (per.bound_availability.empty() ? 0 : person_entries.size()));
-  for (uint32_t provider : per.universal_providers) {
-    grant.providers.push_back(&institutions[provider]);
-  }
-  if (!per.bound_availability.empty()) {
-    bool added = false;
-    for (const Entry& entry : person_entries) {
-      for (const DecisionIndexes::BoundAvailability& bound : per.bound_availability) {
-        // The capacity first: comparing it is cheaper than the rest, and
-        // rules out most entries.
-        if (!internal::SameId(bound.capacity, entry.capacity) || !entry.period.Overlaps(*served) ||
-            !internal::SameId(entry.niss, request.niss)) {
-          continue;
-        }
-        const uint32_t holder = indexes_->institution_ids.Find(entry.institution);
-        if (holder == IdIndex::kNotFound) continue;  // left the network since
-        if (indexes_->type_of_institution[holder] == bound.provider_type) {
-          grant.providers.push_back(&institutions[holder]);
-          added = true;
-          break;
-        }
-      }
-    }
-    // Institutions live in one vector in definition order, so ordering the
-    // pointers orders the providers.
-    if (added) {
-      std::sort(grant.providers.begin(), grant.providers.end(), std::less<const Institution*>());
-      grant.providers.erase(std::unique(grant.providers.begin(), grant.providers.end()),
-                            grant.providers.end());
-    }
-  }
+          .subspan(used.fields_offset, used.fields_count);
+  grant.fields = RequestedOf(authorized, request.fields);
+  if (grant.fields.empty()) return Error(NoFieldRefusal(grant, authorized));
+  grant.providers = ProvidersOf(*indexes_, per, definition.institutions(), person_entries,
+                                request.niss, *served);
   return grant;
 }
 

@@ -155,6 +155,159 @@ bool ValidAddress(std::string_view address) {
   return net::ParseListenAddress(address, "").has_value();
 }
 
+// What each section's reader needs besides its table: where its problems go
+// and the folder that relative paths start from.
+struct SectionContext {
+  const std::string& source;
+  Diagnostics& problems;
+  const std::filesystem::path& base;
+};
+
+void ReadTls(const toml::table& tls, const SectionContext& in, ConnectorConfig& config) {
+  TableReader reader(tls, "[tls]", kTlsKeys, in.source, in.problems);
+  if (auto v = reader.String("cert", true)) config.cert = Resolve(in.base, *v);
+  if (auto v = reader.String("key", true)) config.key = Resolve(in.base, *v);
+  if (auto v = reader.String("ca", true)) config.ca = Resolve(in.base, *v);
+  if (auto v = reader.String("crl", false)) config.crl = Resolve(in.base, *v);
+  if (const toml::node* refuse = tls.get("refuse_stale_crl")) {
+    if (const auto* flag = refuse->as_boolean()) {
+      config.refuse_stale_crl = flag->get();
+    } else {
+      reader.Error(LineOf(*refuse), "'refuse_stale_crl' in [tls] must be true or false");
+    }
+  }
+}
+
+void ReadHub(const toml::table& hub, const SectionContext& in, ConnectorConfig& config) {
+  TableReader reader(hub, "[hub]", kHubKeys, in.source, in.problems);
+  if (auto url = reader.String("url", true)) {
+    if (!url->starts_with("https://")) {
+      reader.Error(LineOf(*hub.get("url")), "'url' in [hub] must start with https://");
+    }
+    config.hub_url = *url;
+  }
+  if (auto ms = reader.Integer("timeout_ms", 100, 600000)) config.hub_timeout = std::chrono::milliseconds(*ms);
+  if (auto ms = reader.Integer("retry_max_ms", 100, 3600000)) config.retry_max = std::chrono::milliseconds(*ms);
+}
+
+void ReadAdmin(const toml::table& admin, const SectionContext& in, ConnectorConfig& config) {
+  TableReader reader(admin, "[admin]", kAdminKeys, in.source, in.problems);
+  const toml::node* listen = admin.get("listen");
+  if (listen != nullptr && listen->is_string()) {
+    config.admin_listen = listen->as_string()->get();
+    if (!config.admin_listen.empty() && !ValidAddress(config.admin_listen)) {
+      reader.Error(LineOf(*listen), "'listen' in [admin] must be HOST:PORT (or \"\" for none)");
+    }
+  } else if (listen != nullptr) {
+    reader.Error(LineOf(*listen), "'listen' in [admin] must be a string");
+  }
+}
+
+// One [[provide.data_type]], added to `rules` when its id and query read.
+void ReadProvideRule(const toml::table& table, const SectionContext& in,
+                     std::vector<ProvideRule>& rules) {
+  TableReader rule_reader(table, "[[provide.data_type]]", kProvideRuleKeys, in.source, in.problems);
+  ProvideRule rule;
+  auto id = rule_reader.String("id", true);
+  auto query = rule_reader.Sql("query", true, kProvideParams);
+  if (auto shape = rule_reader.String("result", false)) {
+    if (*shape == "object") {
+      rule.shape = ResultShape::kObject;
+    } else if (*shape != "list") {
+      rule_reader.Error(LineOf(*table.get("result")),
+                        "'result' in [[provide.data_type]] must be \"list\" or \"object\"");
+    }
+  }
+  if (!id || !query) return;
+  for (const ProvideRule& other : rules) {
+    if (other.data_type == *id) {
+      rule_reader.Error(rule_reader.line(),
+                        fmt::format("data type '{}' is provided twice (also line {})", *id,
+                                    other.query.line));
+    }
+  }
+  rule.data_type = *id;
+  rule.query = *query;
+  rules.push_back(std::move(rule));
+}
+
+void ReadProvide(const toml::table& provide, const SectionContext& in, ConnectorConfig& config) {
+  TableReader reader(provide, "[provide]", kProvideKeys, in.source, in.problems);
+  if (auto listen = reader.String("listen", true)) {
+    if (!ValidAddress(*listen)) {
+      reader.Error(LineOf(*provide.get("listen")), "'listen' in [provide] must be HOST:PORT");
+    }
+    config.provide_listen = *listen;
+  }
+  if (auto threads = reader.Integer("threads", 1, 256)) config.provide_threads = static_cast<int>(*threads);
+  if (auto ms = reader.Integer("query_timeout_ms", 10, 600000)) config.query_timeout = std::chrono::milliseconds(*ms);
+  for (const toml::table* table : reader.Tables("data_type")) {
+    ReadProvideRule(*table, in, config.provide);
+  }
+  if (config.provide.empty()) {
+    reader.Error(reader.line(), "[provide] has no [[provide.data_type]]: nothing to answer");
+  }
+}
+
+// One [[feed.apply]], added to `rules` when its data type and statement read.
+void ReadApplyRule(const toml::table& table, const SectionContext& in,
+                   std::vector<ApplyRule>& rules) {
+  TableReader rule_reader(table, "[[feed.apply]]", kApplyKeys, in.source, in.problems);
+  auto data_type = rule_reader.String("data_type", true);
+  auto statement = rule_reader.Sql("statement", true, {});
+  if (!data_type || !statement) return;
+  for (const ApplyRule& other : rules) {
+    if (other.data_type == *data_type) {
+      rule_reader.Error(rule_reader.line(),
+                        fmt::format("data type '{}' has two apply statements (also line {})",
+                                    *data_type, other.statement.line));
+    }
+  }
+  rules.push_back(ApplyRule{*data_type, *statement});
+}
+
+FeedConfig ReadFeed(const toml::table& feed, const SectionContext& in) {
+  TableReader reader(feed, "[feed]", kFeedKeys, in.source, in.problems);
+  FeedConfig out;
+  if (auto wait = reader.Integer("wait_seconds", 0, 60)) out.wait_seconds = static_cast<int>(*wait);
+  if (auto limit = reader.Integer("limit", 1, 1000)) out.limit = static_cast<int>(*limit);
+  for (const toml::table* table : reader.Tables("apply")) ReadApplyRule(*table, in, out.apply);
+  return out;
+}
+
+// The outbox, when both its statements read.
+std::optional<OutboxConfig> ReadOutbox(const toml::table& outbox, const SectionContext& in) {
+  TableReader reader(outbox, "[outbox]", kOutboxKeys, in.source, in.problems);
+  OutboxConfig out;
+  auto select = reader.Sql("select", true, kLimitParams);
+  auto mark = reader.Sql("mark", true, kOutboxMarkParams);
+  if (auto batch = reader.Integer("batch", 1, 1000)) out.batch = static_cast<size_t>(*batch);
+  if (auto ms = reader.Integer("poll_ms", 10, 3600000)) out.poll = std::chrono::milliseconds(*ms);
+  if (!select || !mark) return std::nullopt;
+  out.select = *select;
+  out.mark = *mark;
+  return out;
+}
+
+IntegrationsConfig ReadIntegrations(const toml::table& integrations, const SectionContext& in) {
+  TableReader reader(integrations, "[integrations]", kIntegrationKeys, in.source, in.problems);
+  IntegrationsConfig out;
+  out.select = reader.Sql("select", false, kLimitParams);
+  out.mark = reader.Sql("mark", false, kIntegrationMarkParams);
+  if (auto csv = reader.String("csv", false)) out.csv = Resolve(in.base, *csv);
+  if (auto batch = reader.Integer("batch", 1, 10000)) out.batch = static_cast<size_t>(*batch);
+  if (auto ms = reader.Integer("poll_ms", 10, 3600000)) out.poll = std::chrono::milliseconds(*ms);
+  const bool table_mode = integrations.contains("select") || integrations.contains("mark");
+  if (table_mode && integrations.contains("csv")) {
+    reader.Error(reader.line(), "[integrations] takes either select + mark or csv, not both");
+  } else if (table_mode && !(integrations.contains("select") && integrations.contains("mark"))) {
+    reader.Error(reader.line(), "[integrations] needs both 'select' and 'mark'");
+  } else if (!table_mode && !integrations.contains("csv")) {
+    reader.Error(reader.line(), "[integrations] needs 'select' and 'mark', or 'csv'");
+  }
+  return out;
+}
+
 }  // namespace
 
 tl::expected<ConnectorConfig, Diagnostics> ParseConfigWithDiagnostics(
@@ -170,6 +323,7 @@ tl::expected<ConnectorConfig, Diagnostics> ParseConfigWithDiagnostics(
     return tl::unexpected(std::move(problems));
   }
   const std::filesystem::path base = std::filesystem::absolute(source).parent_path();
+  const SectionContext in{source_name, problems, base};
 
   ConnectorConfig config;
   config.source = source;
@@ -183,145 +337,22 @@ tl::expected<ConnectorConfig, Diagnostics> ParseConfigWithDiagnostics(
       config.database = *database;
     }
   }
-
   if (const toml::table* tls = top.Table("tls")) {
-    TableReader reader(*tls, "[tls]", kTlsKeys, source_name, problems);
-    if (auto v = reader.String("cert", true)) config.cert = Resolve(base, *v);
-    if (auto v = reader.String("key", true)) config.key = Resolve(base, *v);
-    if (auto v = reader.String("ca", true)) config.ca = Resolve(base, *v);
-    if (auto v = reader.String("crl", false)) config.crl = Resolve(base, *v);
-    if (const toml::node* refuse = tls->get("refuse_stale_crl")) {
-      if (const auto* flag = refuse->as_boolean()) {
-        config.refuse_stale_crl = flag->get();
-      } else {
-        reader.Error(LineOf(*refuse), "'refuse_stale_crl' in [tls] must be true or false");
-      }
-    }
+    ReadTls(*tls, in, config);
   } else {
     top.Error(0, "[tls] is missing: the connector needs its certificate, key and the network CA");
   }
-
   if (const toml::table* hub = top.Table("hub")) {
-    TableReader reader(*hub, "[hub]", kHubKeys, source_name, problems);
-    if (auto url = reader.String("url", true)) {
-      if (!url->starts_with("https://")) {
-        reader.Error(LineOf(*hub->get("url")), "'url' in [hub] must start with https://");
-      }
-      config.hub_url = *url;
-    }
-    if (auto ms = reader.Integer("timeout_ms", 100, 600000)) config.hub_timeout = std::chrono::milliseconds(*ms);
-    if (auto ms = reader.Integer("retry_max_ms", 100, 3600000)) config.retry_max = std::chrono::milliseconds(*ms);
+    ReadHub(*hub, in, config);
   } else {
     top.Error(0, "[hub] is missing: the connector needs the hub's url");
   }
-
-  if (const toml::table* admin = top.Table("admin")) {
-    TableReader reader(*admin, "[admin]", kAdminKeys, source_name, problems);
-    const toml::node* listen = admin->get("listen");
-    if (listen != nullptr && listen->is_string()) {
-      config.admin_listen = listen->as_string()->get();
-      if (!config.admin_listen.empty() && !ValidAddress(config.admin_listen)) {
-        reader.Error(LineOf(*listen), "'listen' in [admin] must be HOST:PORT (or \"\" for none)");
-      }
-    } else if (listen != nullptr) {
-      reader.Error(LineOf(*listen), "'listen' in [admin] must be a string");
-    }
-  }
-
-  if (const toml::table* provide = top.Table("provide")) {
-    TableReader reader(*provide, "[provide]", kProvideKeys, source_name, problems);
-    if (auto listen = reader.String("listen", true)) {
-      if (!ValidAddress(*listen)) {
-        reader.Error(LineOf(*provide->get("listen")), "'listen' in [provide] must be HOST:PORT");
-      }
-      config.provide_listen = *listen;
-    }
-    if (auto threads = reader.Integer("threads", 1, 256)) config.provide_threads = static_cast<int>(*threads);
-    if (auto ms = reader.Integer("query_timeout_ms", 10, 600000)) config.query_timeout = std::chrono::milliseconds(*ms);
-    for (const toml::table* table : reader.Tables("data_type")) {
-      TableReader rule_reader(*table, "[[provide.data_type]]", kProvideRuleKeys, source_name,
-                              problems);
-      ProvideRule rule;
-      auto id = rule_reader.String("id", true);
-      auto query = rule_reader.Sql("query", true, kProvideParams);
-      if (auto shape = rule_reader.String("result", false)) {
-        if (*shape == "object") {
-          rule.shape = ResultShape::kObject;
-        } else if (*shape != "list") {
-          rule_reader.Error(LineOf(*table->get("result")),
-                            "'result' in [[provide.data_type]] must be \"list\" or \"object\"");
-        }
-      }
-      if (!id || !query) continue;
-      for (const ProvideRule& other : config.provide) {
-        if (other.data_type == *id) {
-          rule_reader.Error(rule_reader.line(),
-                            fmt::format("data type '{}' is provided twice (also line {})", *id,
-                                        other.query.line));
-        }
-      }
-      rule.data_type = *id;
-      rule.query = *query;
-      config.provide.push_back(std::move(rule));
-    }
-    if (config.provide.empty()) {
-      reader.Error(reader.line(), "[provide] has no [[provide.data_type]]: nothing to answer");
-    }
-  }
-
-  if (const toml::table* feed = top.Table("feed")) {
-    TableReader reader(*feed, "[feed]", kFeedKeys, source_name, problems);
-    FeedConfig out;
-    if (auto wait = reader.Integer("wait_seconds", 0, 60)) out.wait_seconds = static_cast<int>(*wait);
-    if (auto limit = reader.Integer("limit", 1, 1000)) out.limit = static_cast<int>(*limit);
-    for (const toml::table* table : reader.Tables("apply")) {
-      TableReader rule_reader(*table, "[[feed.apply]]", kApplyKeys, source_name, problems);
-      auto data_type = rule_reader.String("data_type", true);
-      auto statement = rule_reader.Sql("statement", true, {});
-      if (!data_type || !statement) continue;
-      for (const ApplyRule& other : out.apply) {
-        if (other.data_type == *data_type) {
-          rule_reader.Error(rule_reader.line(),
-                            fmt::format("data type '{}' has two apply statements (also line {})",
-                                        *data_type, other.statement.line));
-        }
-      }
-      out.apply.push_back(ApplyRule{*data_type, *statement});
-    }
-    config.feed = std::move(out);
-  }
-
-  if (const toml::table* outbox = top.Table("outbox")) {
-    TableReader reader(*outbox, "[outbox]", kOutboxKeys, source_name, problems);
-    OutboxConfig out;
-    auto select = reader.Sql("select", true, kLimitParams);
-    auto mark = reader.Sql("mark", true, kOutboxMarkParams);
-    if (auto batch = reader.Integer("batch", 1, 1000)) out.batch = static_cast<size_t>(*batch);
-    if (auto ms = reader.Integer("poll_ms", 10, 3600000)) out.poll = std::chrono::milliseconds(*ms);
-    if (select && mark) {
-      out.select = *select;
-      out.mark = *mark;
-      config.outbox = std::move(out);
-    }
-  }
-
+  if (const toml::table* admin = top.Table("admin")) ReadAdmin(*admin, in, config);
+  if (const toml::table* provide = top.Table("provide")) ReadProvide(*provide, in, config);
+  if (const toml::table* feed = top.Table("feed")) config.feed = ReadFeed(*feed, in);
+  if (const toml::table* outbox = top.Table("outbox")) config.outbox = ReadOutbox(*outbox, in);
   if (const toml::table* integrations = top.Table("integrations")) {
-    TableReader reader(*integrations, "[integrations]", kIntegrationKeys, source_name, problems);
-    IntegrationsConfig out;
-    out.select = reader.Sql("select", false, kLimitParams);
-    out.mark = reader.Sql("mark", false, kIntegrationMarkParams);
-    if (auto csv = reader.String("csv", false)) out.csv = Resolve(base, *csv);
-    if (auto batch = reader.Integer("batch", 1, 10000)) out.batch = static_cast<size_t>(*batch);
-    if (auto ms = reader.Integer("poll_ms", 10, 3600000)) out.poll = std::chrono::milliseconds(*ms);
-    const bool table_mode = integrations->contains("select") || integrations->contains("mark");
-    if (table_mode && integrations->contains("csv")) {
-      reader.Error(reader.line(), "[integrations] takes either select + mark or csv, not both");
-    } else if (table_mode && !(integrations->contains("select") && integrations->contains("mark"))) {
-      reader.Error(reader.line(), "[integrations] needs both 'select' and 'mark'");
-    } else if (!table_mode && !integrations->contains("csv")) {
-      reader.Error(reader.line(), "[integrations] needs 'select' and 'mark', or 'csv'");
-    }
-    config.integrations = std::move(out);
+    config.integrations = ReadIntegrations(*integrations, in);
   }
 
   if (problems.empty() && config.provide_listen.empty() && !config.feed && !config.outbox &&

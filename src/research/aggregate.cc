@@ -91,6 +91,137 @@ bool KeyLess(const std::vector<std::string>& a, const std::vector<std::string>& 
   return false;
 }
 
+// The extract must be this project's, and complete.
+Status CheckExtract(const network::ResearchProject& project, const std::filesystem::path& extract) {
+  Result<std::string> report_text = internal::ReadWholeFile(extract / "report.json");
+  if (!report_text) {
+    return InvalidRequest(
+        fmt::format("{} holds no complete extract (no report.json)", extract.string()));
+  }
+  boost::system::error_code ec;
+  json::value report = json::parse(*report_text, ec);
+  const json::value* id =
+      !ec && report.is_object() ? report.as_object().if_contains("project") : nullptr;
+  if (id == nullptr || !id->is_string() || id->as_string() != project.id) {
+    return InvalidRequest(fmt::format("{} is not an extract of research project '{}'",
+                                      extract.string(), project.id));
+  }
+  return OkStatus();
+}
+
+// The files of the data types that the dimensions and the sum read, by data
+// type, each read once.
+using Files = std::map<std::string, Rows>;
+
+Result<Files> ReadFiles(const std::filesystem::path& extract, const std::vector<Column>& dims,
+                        const std::optional<Column>& sum) {
+  Files files;
+  auto load = [&](const network::ResearchData& data) -> Status {
+    if (files.count(data.data_type) != 0) return OkStatus();
+    CARREFOUR_ASSIGN_OR_RETURN(
+        Rows rows,
+        ReadRows(extract / fmt::format("{}.csv", data.data_type), data.fields.size() + 2));
+    files.emplace(data.data_type, std::move(rows));
+    return OkStatus();
+  };
+  for (const Column& dim : dims) CARREFOUR_RETURN_IF_ERROR(load(*dim.data));
+  if (sum) CARREFOUR_RETURN_IF_ERROR(load(*sum->data));
+  return files;
+}
+
+// One fact about a person: the values of every dimension, and the amount
+// it adds to the sum.
+struct Fact {
+  std::vector<std::set<std::string>> values;
+  double amount = 0;
+};
+
+// The amount a row of the summed data type holds (0 when empty).
+Result<double> AmountOf(const std::vector<std::string>& row, const Column& sum) {
+  const std::string& text = row[sum.column];
+  if (text.empty()) return 0.0;
+  char* end = nullptr;
+  const double amount = std::strtod(text.c_str(), &end);
+  if (end == nullptr || *end != '\0') {
+    return Error(InvalidRequest(fmt::format("'{}' holds '{}', not a number: it cannot be "
+                                            "summed",
+                                            sum.name, text)));
+  }
+  return amount;
+}
+
+// The person's facts: one per row of the summed data type (or one in all),
+// each with the values of every dimension. A dimension of the summed data
+// type takes the row's own value; any other takes each of the person's
+// values.
+Result<std::vector<Fact>> FactsOf(const std::string& person, const Files& files,
+                                  const std::vector<Column>& dims,
+                                  const std::optional<Column>& sum) {
+  static const std::vector<std::vector<std::string>> kNone;
+  auto rows_of =
+      [&](const network::ResearchData& data) -> const std::vector<std::vector<std::string>>& {
+    const Rows& rows = files.at(data.data_type);
+    auto it = rows.find(person);
+    return it == rows.end() ? kNone : it->second;
+  };
+  const size_t d = dims.size();
+  std::vector<Fact> facts;
+  const std::vector<std::vector<std::string>>* base = sum ? &rows_of(*sum->data) : nullptr;
+  size_t count = base != nullptr && !base->empty() ? base->size() : 1;
+  for (size_t r = 0; r < count; ++r) {
+    const std::vector<std::string>* row = base != nullptr && !base->empty() ? &(*base)[r] : nullptr;
+    Fact fact;
+    fact.values.resize(d);
+    for (size_t i = 0; i < d; ++i) {
+      if (sum && dims[i].data == sum->data) {
+        fact.values[i].insert(row ? (*row)[dims[i].column] : std::string(kNoData));
+        continue;
+      }
+      for (const std::vector<std::string>& other : rows_of(*dims[i].data)) {
+        fact.values[i].insert(other[dims[i].column]);
+      }
+      if (fact.values[i].empty()) fact.values[i].insert(std::string(kNoData));
+    }
+    if (row != nullptr) {
+      CARREFOUR_ASSIGN_OR_RETURN(fact.amount, AmountOf(*row, *sum));
+    }
+    facts.push_back(std::move(fact));
+  }
+  return facts;
+}
+
+using Key = std::vector<std::string>;
+
+// Every cell a fact falls in, margins included: for each set of dimensions
+// at their margin, the cartesian product of the fact's other values.
+std::set<Key, decltype(&KeyLess)> KeysOf(const Fact& fact) {
+  const size_t d = fact.values.size();
+  std::set<Key, decltype(&KeyLess)> keys(&KeyLess);
+  for (uint32_t mask = 0; mask < (1u << d); ++mask) {
+    std::vector<Key> partial = {{}};
+    for (size_t i = 0; i < d; ++i) {
+      std::vector<Key> next;
+      if (mask & (1u << i)) {
+        for (auto& key : partial) {
+          key.push_back(std::string(AggregateTable::kTotal));
+          next.push_back(std::move(key));
+        }
+      } else {
+        for (const auto& key : partial) {
+          for (const std::string& value : fact.values[i]) {
+            Key extended = key;
+            extended.push_back(value);
+            next.push_back(std::move(extended));
+          }
+        }
+      }
+      partial = std::move(next);
+    }
+    for (auto& key : partial) keys.insert(std::move(key));
+  }
+  return keys;
+}
+
 }  // namespace
 
 std::string AggregateTable::ToCsv() const {
@@ -114,21 +245,7 @@ Result<AggregateTable> Aggregate(const network::ResearchProject& project,
                                  const AggregateOptions& options) {
   if (options.by.empty()) return Error(InvalidRequest("give at least one dimension (--by)"));
   if (options.by.size() > 6) return Error(InvalidRequest("at most 6 dimensions"));
-
-  // The extract must be this project's, and complete.
-  Result<std::string> report_text = internal::ReadWholeFile(options.extract / "report.json");
-  if (!report_text) {
-    return Error(InvalidRequest(
-        fmt::format("{} holds no complete extract (no report.json)", options.extract.string())));
-  }
-  boost::system::error_code ec;
-  json::value report = json::parse(*report_text, ec);
-  const json::value* id =
-      !ec && report.is_object() ? report.as_object().if_contains("project") : nullptr;
-  if (id == nullptr || !id->is_string() || id->as_string() != project.id) {
-    return Error(InvalidRequest(fmt::format("{} is not an extract of research project '{}'",
-                                            options.extract.string(), project.id)));
-  }
+  CARREFOUR_RETURN_IF_ERROR(CheckExtract(project, options.extract));
 
   AggregateTable table;
   table.by = options.by;
@@ -146,18 +263,7 @@ Result<AggregateTable> Aggregate(const network::ResearchProject& project,
     CARREFOUR_ASSIGN_OR_RETURN(Column column, FindColumn(project, options.sum));
     sum = std::move(column);
   }
-
-  std::map<std::string, Rows> files;  // by data type
-  auto load = [&](const network::ResearchData& data) -> Status {
-    if (files.count(data.data_type) != 0) return OkStatus();
-    CARREFOUR_ASSIGN_OR_RETURN(
-        Rows rows,
-        ReadRows(options.extract / fmt::format("{}.csv", data.data_type), data.fields.size() + 2));
-    files.emplace(data.data_type, std::move(rows));
-    return OkStatus();
-  };
-  for (const Column& dim : dims) CARREFOUR_RETURN_IF_ERROR(load(*dim.data));
-  if (sum) CARREFOUR_RETURN_IF_ERROR(load(*sum->data));
+  CARREFOUR_ASSIGN_OR_RETURN(const Files files, ReadFiles(options.extract, dims, sum));
 
   // The population: whoever has a row in one of the files used.
   std::set<std::string> persons;
@@ -166,87 +272,14 @@ Result<AggregateTable> Aggregate(const network::ResearchProject& project,
   }
 
   const size_t d = dims.size();
-  std::map<std::vector<std::string>, std::pair<size_t, double>, decltype(&KeyLess)> cells(&KeyLess);
-  static const std::vector<std::vector<std::string>> kNone;
+  std::map<Key, std::pair<size_t, double>, decltype(&KeyLess)> cells(&KeyLess);
   for (const std::string& person : persons) {
-    auto rows_of =
-        [&](const network::ResearchData& data) -> const std::vector<std::vector<std::string>>& {
-      const Rows& rows = files.at(data.data_type);
-      auto it = rows.find(person);
-      return it == rows.end() ? kNone : it->second;
-    };
-    // The person's facts: one per row of the summed data type (or one in
-    // all), each with the values of every dimension. A dimension of the
-    // summed data type takes the row's own value; any other takes each of
-    // the person's values.
-    struct Fact {
-      std::vector<std::set<std::string>> values;
-      double amount = 0;
-    };
-    std::vector<Fact> facts;
-    const std::vector<std::vector<std::string>>* base = sum ? &rows_of(*sum->data) : nullptr;
-    size_t count = base != nullptr && !base->empty() ? base->size() : 1;
-    for (size_t r = 0; r < count; ++r) {
-      const std::vector<std::string>* row =
-          base != nullptr && !base->empty() ? &(*base)[r] : nullptr;
-      Fact fact;
-      fact.values.resize(d);
-      for (size_t i = 0; i < d; ++i) {
-        if (sum && dims[i].data == sum->data) {
-          fact.values[i].insert(row ? (*row)[dims[i].column] : std::string(kNoData));
-          continue;
-        }
-        for (const std::vector<std::string>& other : rows_of(*dims[i].data)) {
-          fact.values[i].insert(other[dims[i].column]);
-        }
-        if (fact.values[i].empty()) fact.values[i].insert(std::string(kNoData));
-      }
-      if (row != nullptr) {
-        const std::string& text = (*row)[sum->column];
-        if (!text.empty()) {
-          char* end = nullptr;
-          fact.amount = std::strtod(text.c_str(), &end);
-          if (end == nullptr || *end != '\0') {
-            return Error(
-                InvalidRequest(fmt::format("'{}' holds '{}', not a number: it cannot be "
-                                           "summed",
-                                           options.sum, text)));
-          }
-        }
-      }
-      facts.push_back(std::move(fact));
-    }
-
-    // Every cell this person falls in, margins included: each fact counts
-    // once per cell, the person once per cell.
-    std::map<std::vector<std::string>, double, decltype(&KeyLess)> mine(&KeyLess);
+    CARREFOUR_ASSIGN_OR_RETURN(const std::vector<Fact> facts, FactsOf(person, files, dims, sum));
+    // Every cell this person falls in: each fact counts once per cell, the
+    // person once per cell.
+    std::map<Key, double, decltype(&KeyLess)> mine(&KeyLess);
     for (const Fact& fact : facts) {
-      std::set<std::vector<std::string>, decltype(&KeyLess)> keys(&KeyLess);
-      for (uint32_t mask = 0; mask < (1u << d); ++mask) {
-        // The cartesian product of the fact's values, dimensions in `mask`
-        // at their margin.
-        std::vector<std::vector<std::string>> partial = {{}};
-        for (size_t i = 0; i < d; ++i) {
-          std::vector<std::vector<std::string>> next;
-          if (mask & (1u << i)) {
-            for (auto& key : partial) {
-              key.push_back(std::string(AggregateTable::kTotal));
-              next.push_back(std::move(key));
-            }
-          } else {
-            for (const auto& key : partial) {
-              for (const std::string& value : fact.values[i]) {
-                std::vector<std::string> extended = key;
-                extended.push_back(value);
-                next.push_back(std::move(extended));
-              }
-            }
-          }
-          partial = std::move(next);
-        }
-        for (auto& key : partial) keys.insert(std::move(key));
-      }
-      for (const auto& key : keys) mine[key] += fact.amount;
+      for (const Key& key : KeysOf(fact)) mine[key] += fact.amount;
     }
     for (const auto& [key, amount] : mine) {
       auto& cell = cells[key];
@@ -256,7 +289,7 @@ Result<AggregateTable> Aggregate(const network::ResearchProject& project,
   }
   if (cells.empty()) {
     // An empty extract still has its grand total (of nobody).
-    cells[std::vector<std::string>(d, std::string(AggregateTable::kTotal))] = {0, 0};
+    cells[Key(d, std::string(AggregateTable::kTotal))] = {0, 0};
   }
 
   for (const auto& [key, value] : cells) {

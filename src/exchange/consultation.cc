@@ -98,6 +98,105 @@ struct Fanout {
   size_t remaining = 0;
 };
 
+// A not-integrated refusal on a number that an identity replacement retired
+// (docs/api.md 4.3, docs/mutations.md): the directory moved to the new
+// number, so say so rather than leave the caller guessing. Only these
+// refusals pay for the look-up. The new number is personal data too: only a
+// caller with a file on the old or the new number learns it, and the
+// refusal's audit record (whose reason names it) keeps the disclosure. Any
+// other refusal is `decided` itself.
+Status ExplainRefusal(const Status& decided, store::Store& store, std::string_view caller,
+                      const std::string& niss, const std::vector<directory::Entry>& entries) {
+  if (decided.code() != StatusCode::kNotIntegrated) return decided;
+  Result<std::optional<store::NissReplacement>> replacement = store.mutations().ReplacementOf(niss);
+  bool has_file = false;
+  if (replacement && replacement->has_value()) {
+    for (const directory::Entry& entry : entries) has_file = has_file || entry.institution == caller;
+    if (!has_file) {
+      Result<std::vector<directory::Entry>> moved =
+          store.directory().EntriesOf(caller, (*replacement)->new_niss);
+      has_file = moved && !moved->empty();
+    }
+  }
+  if (!has_file) return decided;
+  return NotIntegrated(fmt::format("this number was replaced by {} on {}; consult the new number",
+                                   (*replacement)->new_niss,
+                                   (*replacement)->effective.ToString()));
+}
+
+// What the providers answered, counted.
+struct Tally {
+  size_t no_data = 0;
+  size_t errors = 0;
+  std::string providers;  // "id:outcome,...", for the audit record
+};
+
+Tally TallyResults(const std::vector<ProviderResult>& results) {
+  Tally tally;
+  for (const ProviderResult& result : results) {
+    if (result.kind == ProviderResult::Kind::kNoData) ++tally.no_data;
+    if (result.kind == ProviderResult::Kind::kError) ++tally.errors;
+    if (!tally.providers.empty()) tally.providers += ',';
+    tally.providers += result.provider;
+    tally.providers += ':';
+    tally.providers += result.Name();
+  }
+  return tally;
+}
+
+// The answer's status and HTTP status from its providers' outcomes.
+void SetStatus(ConsultationAnswer& answer, const Tally& tally) {
+  const size_t total = answer.results.size();
+  answer.status = "ok";
+  answer.http_status = 200;
+  if (total == 0 || tally.no_data == total) {
+    answer.status = "no-data-in-network";
+  } else if (tally.errors == total) {
+    answer.status = "unavailable";
+    answer.http_status = 503;
+  } else if (tally.errors > 0) {
+    answer.status = "partial";
+  }
+}
+
+// A granted consultation about to be sent to its providers.
+std::shared_ptr<Fanout> StartFanout(std::shared_ptr<const directory::DecisionEngine> engine,
+                                    const directory::ConsultationRequest& request,
+                                    const directory::Grant& grant, audit::Record record,
+                                    SteadyClock::time_point start, ConsultationDone done) {
+  auto fanout = std::make_shared<Fanout>();
+  fanout->engine = std::move(engine);
+  ConsultationAnswer& answer = fanout->answer;
+  answer.request_id = record.request_id;
+  answer.data_type = request.data_type;
+  answer.niss = request.niss;
+  answer.period = grant.period;
+  answer.legal_basis = grant.authorization->legal_basis;
+  fanout->fields.assign(grant.fields.begin(), grant.fields.end());
+  record.legal_basis = answer.legal_basis;
+  record.capacity = grant.authorization->capacity;
+  fanout->record = std::move(record);
+  fanout->start = start;
+  fanout->done = std::move(done);
+  answer.results.resize(grant.providers.size());
+  fanout->remaining = grant.providers.size();
+  return fanout;
+}
+
+// Keeps provider `i`'s reply; true when it was the last one awaited.
+bool Collect(Fanout& fanout, size_t i, const std::string& id, Result<ProviderReply> reply) {
+  ProviderResult result = Interpret(id, std::move(reply), fanout.fields);
+  if (result.kind == ProviderResult::Kind::kError) {
+    logging::Event(spdlog::level::warn, "provider failed",
+                   {{"request_id", fanout.answer.request_id},
+                    {"provider", id},
+                    {"error", result.error.ToString()}});
+  }
+  std::lock_guard lock(fanout.mu);
+  fanout.answer.results[i] = std::move(result);
+  return --fanout.remaining == 0;
+}
+
 constexpr const char* kAuditFailed =
     "the audit log could not be written, so the consultation is not answered; try again later";
 
@@ -189,110 +288,36 @@ void ConsultationService::Consult(std::string_view caller,
         fmt::format("the person directory could not be read: {}", entries.error().message())));
   }
   Result<directory::Grant> grant = engine->Decide(*request, *entries, today);
-  if (!grant) {
-    // A number that an identity replacement retired (docs/api.md 4.3,
-    // docs/mutations.md): the directory moved to the new number, so say so
-    // rather than leave the caller guessing. Only these refusals pay for the
-    // look-up. The new number is personal data too: only a caller with a
-    // file on the old or the new number learns it, and the refusal's audit
-    // record (whose reason names it) keeps the disclosure.
-    if (grant.error().code() == StatusCode::kNotIntegrated) {
-      Result<std::optional<store::NissReplacement>> replacement =
-          store_.mutations().ReplacementOf(request->niss);
-      bool has_file = false;
-      if (replacement && replacement->has_value()) {
-        for (const directory::Entry& entry : *entries) has_file = has_file || entry.institution == caller;
-        if (!has_file) {
-          Result<std::vector<directory::Entry>> moved =
-              store_.directory().EntriesOf(caller, (*replacement)->new_niss);
-          has_file = moved && !moved->empty();
-        }
-      }
-      if (has_file) {
-        return refuse(NotIntegrated(fmt::format(
-            "this number was replaced by {} on {}; consult the new number",
-            (*replacement)->new_niss, (*replacement)->effective.ToString())));
-      }
-    }
-    return refuse(grant.error());
-  }
+  if (!grant) return refuse(ExplainRefusal(grant.error(), store_, caller, request->niss, *entries));
 
-  auto fanout = std::make_shared<Fanout>();
-  fanout->engine = engine;
-  ConsultationAnswer& answer = fanout->answer;
-  answer.request_id = record.request_id;
-  answer.data_type = request->data_type;
-  answer.niss = request->niss;
-  answer.period = grant->period;
-  answer.legal_basis = grant->authorization->legal_basis;
-  fanout->fields.assign(grant->fields.begin(), grant->fields.end());
-  record.legal_basis = answer.legal_basis;
-  record.capacity = grant->authorization->capacity;
-  fanout->record = std::move(record);
-  fanout->start = start;
-  fanout->done = std::move(done);
-  answer.results.resize(grant->providers.size());
-  fanout->remaining = grant->providers.size();
-
+  std::shared_ptr<Fanout> fanout =
+      StartFanout(engine, *request, *grant, std::move(record), start, std::move(done));
   auto complete = [this](Fanout& state) {
     ConsultationAnswer& done_answer = state.answer;
-    size_t no_data = 0, errors = 0;
-    std::string providers;
-    for (const ProviderResult& result : done_answer.results) {
-      if (result.kind == ProviderResult::Kind::kNoData) ++no_data;
-      if (result.kind == ProviderResult::Kind::kError) ++errors;
-      if (!providers.empty()) providers += ',';
-      providers += result.provider;
-      providers += ':';
-      providers += result.Name();
-    }
-    counters_.provider_errors.fetch_add(errors, std::memory_order_relaxed);
+    Tally tally = TallyResults(done_answer.results);
+    counters_.provider_errors.fetch_add(tally.errors, std::memory_order_relaxed);
     counters_.answered.fetch_add(1, std::memory_order_relaxed);
     counters_.providers.Add(done_answer.results);
-
-    const size_t total = done_answer.results.size();
-    done_answer.status = "ok";
-    done_answer.http_status = 200;
-    if (total == 0 || no_data == total) {
-      done_answer.status = "no-data-in-network";
-    } else if (errors == total) {
-      done_answer.status = "unavailable";
-      done_answer.http_status = 503;
-    } else if (errors > 0) {
-      done_answer.status = "partial";
-    }
+    SetStatus(done_answer, tally);
     done_answer.body = WriteAnswer(done_answer);
     audit::Record trace = std::move(state.record);
     trace.outcome = done_answer.http_status == 503 ? StatusCode::kUnavailable : StatusCode::kOk;
     trace.reason = done_answer.status;
-    trace.providers = std::move(providers);
+    trace.providers = std::move(tally.providers);
     trace.latency_us = MicrosSince(state.start);
     Finish(std::move(trace), std::move(done_answer), std::move(state.done));
   };
 
   if (grant->providers.empty()) return complete(*fanout);
 
-  const std::string provide_body = WriteProvideRequest(answer, fanout->fields, caller);
+  const std::string provide_body = WriteProvideRequest(fanout->answer, fanout->fields, caller);
 
   for (size_t i = 0; i < grant->providers.size(); ++i) {
     const network::Institution& provider = *grant->providers[i];
     counters_.provider_calls.fetch_add(1, std::memory_order_relaxed);
     gateway_.Provide(provider, provide_body,
                      [fanout, i, complete, id = provider.id](Result<ProviderReply> reply) {
-                       ProviderResult result = Interpret(id, std::move(reply), fanout->fields);
-                       if (result.kind == ProviderResult::Kind::kError) {
-                         logging::Event(spdlog::level::warn, "provider failed",
-                                        {{"request_id", fanout->answer.request_id},
-                                         {"provider", id},
-                                         {"error", result.error.ToString()}});
-                       }
-                       bool last = false;
-                       {
-                         std::lock_guard lock(fanout->mu);
-                         fanout->answer.results[i] = std::move(result);
-                         last = --fanout->remaining == 0;
-                       }
-                       if (last) complete(*fanout);
+                       if (Collect(*fanout, i, id, std::move(reply))) complete(*fanout);
                      });
   }
 }

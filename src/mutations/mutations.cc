@@ -169,6 +169,83 @@ Result<int64_t> ParseNumber(std::string_view text, std::string_view name) {
   return value;
 }
 
+
+// The list of a batch, {"mutations": [...]}: at most kMaxMutationsPerBatch.
+Result<const json::array*> MutationsOf(const json::object& object) {
+  if (Status keys = api::RejectUnknownKeys(object, {"mutations"}); !keys.ok()) return Error(keys);
+  const json::value* list_value = object.if_contains("mutations");
+  if (list_value == nullptr || !list_value->is_array()) {
+    return Error(InvalidRequest("'mutations' must be a list"));
+  }
+  const json::array& list = list_value->as_array();
+  if (list.size() > kMaxMutationsPerBatch) {
+    return Error(InvalidRequest(fmt::format("{} mutations in one batch; the limit is {}",
+                                            list.size(), kMaxMutationsPerBatch)));
+  }
+  return &list;
+}
+
+// Per person of a batch (keys view into the sorted, unique `persons`): the
+// entries active on `today`, on which subscribers are resolved. One read
+// for every person: one read per person made the directory the largest
+// cost of a batch (a round trip each on PostgreSQL; docs/benchmarks.md,
+// "Mutations").
+using EntriesByPerson = std::map<std::string_view, std::vector<directory::Entry>>;
+
+Result<EntriesByPerson> ActiveEntriesOf(store::DirectoryStore& directory,
+                                        const std::vector<std::string>& persons, Date today) {
+  EntriesByPerson entries_of;
+  if (persons.empty()) return entries_of;
+  Result<std::vector<directory::Entry>> entries = directory.EntriesOfPersons(persons);
+  if (!entries) {
+    return Error(Unavailable(fmt::format("the person directory could not be read: {}",
+                                         entries.error().message())));
+  }
+  for (directory::Entry& entry : *entries) {
+    if (!entry.period.Contains(today)) continue;
+    auto found = std::lower_bound(persons.begin(), persons.end(), entry.niss);
+    if (found == persons.end() || *found != entry.niss) continue;  // not asked for
+    entries_of[*found].push_back(std::move(entry));
+  }
+  return entries_of;
+}
+
+// Gives `item` one copy per subscriber. The payload is stored once, holding
+// only what some subscriber may receive; each copy names its own fields of
+// it (all of them, usually). Returns who receives it, on which legal basis,
+// for the audit record.
+std::string AddCopies(Item& item, const std::vector<directory::Subscriber>& subscribers) {
+  std::vector<std::string_view> stored_fields;
+  for (const directory::Subscriber& subscriber : subscribers) {
+    for (std::string_view field : subscriber.fields) {
+      if (item.data.contains(field) &&
+          std::find(stored_fields.begin(), stored_fields.end(), field) == stored_fields.end()) {
+        stored_fields.push_back(field);
+      }
+    }
+  }
+  if (!subscribers.empty()) item.mutation.data = Cut(item.data, stored_fields);
+  std::string legal_bases;
+  for (const directory::Subscriber& subscriber : subscribers) {
+    std::vector<std::string> fields;
+    for (std::string_view field : subscriber.fields) {
+      if (item.data.contains(field) &&
+          std::find(fields.begin(), fields.end(), field) == fields.end()) {
+        fields.emplace_back(field);
+      }
+    }
+    store::MutationCopy& copy = item.mutation.copies.emplace_back();
+    copy.subscriber = subscriber.institution->id;
+    if (fields.size() != stored_fields.size()) copy.fields = std::move(fields);
+    if (!legal_bases.empty()) legal_bases += ",";
+    legal_bases += subscriber.institution->id;
+    if (!subscriber.authorizations.empty()) {
+      legal_bases += ":" + subscriber.authorizations.front()->legal_basis;
+    }
+  }
+  return legal_bases;
+}
+
 }  // namespace
 
 Result<FeedQuery> ParseFeedQuery(std::optional<std::string_view> after,
@@ -239,7 +316,92 @@ struct MutationService::Intake {
   std::vector<bool> in_batch, is_accepted;
   Reply reply;
   std::vector<std::string> woken;  // subscribers of its accepted mutations
+
+  // Notes the store's verdict on this batch's mutations (accepted[offset + k]
+  // for batch item k, which `all` holds at the same place) and whom they wake.
+  void Settle(const std::vector<bool>& accepted, size_t offset,
+              const std::vector<store::NewMutation>& all);
+  // Writes the answer, and appends the audit records that trace it (one per
+  // item, or one for an empty batch), each with the answer's digest.
+  void AnswerInto(std::vector<audit::Record>& trail);
+  // Item i's part of the answer; completes its audit record.
+  json::object Outcome(size_t i, audit::Record& record) const;
+  // Adds the items' outcomes to `counters`.
+  void Count(Counters& counters) const;
 };
+
+void MutationService::Intake::Settle(const std::vector<bool>& accepted, size_t offset,
+                                     const std::vector<store::NewMutation>& all) {
+  const size_t items = records.size();
+  in_batch.assign(items, false);
+  is_accepted.assign(items, false);
+  woken.clear();
+  for (size_t k = 0; k < batch_index.size(); ++k) {
+    in_batch[batch_index[k]] = true;
+    is_accepted[batch_index[k]] = accepted[offset + k];
+    if (!accepted[offset + k]) continue;
+    for (const store::MutationCopy& copy : all[offset + k].copies) {
+      woken.push_back(copy.subscriber);
+    }
+  }
+}
+
+json::object MutationService::Intake::Outcome(size_t i, audit::Record& record) const {
+  json::object result;
+  result["index"] = i;
+  if (!in_batch[i]) {
+    result["status"] = "rejected";
+    result["error"] = api::ErrorObject(statuses[i]).at("error");
+    record.outcome = statuses[i].code();
+    record.reason = statuses[i].message();
+  } else if (is_accepted[i]) {
+    result["status"] = "accepted";
+    result["subscribers"] = subscriber_counts[i];
+    record.reason = "accepted";
+  } else {
+    result["status"] = "duplicate";
+    record.reason = "duplicate";
+  }
+  if (!ids[i].empty()) record.detail = fmt::format("id={}", ids[i]);
+  if (is_accepted[i]) record.detail += fmt::format(" subscribers={}", subscriber_counts[i]);
+  return result;
+}
+
+void MutationService::Intake::AnswerInto(std::vector<audit::Record>& trail) {
+  const size_t items = records.size();
+  const size_t first = trail.size();
+  json::array results;
+  results.reserve(items);
+  for (size_t i = 0; i < items; ++i) {
+    audit::Record& record = trail.emplace_back(records[i]);
+    results.push_back(Outcome(i, record));
+  }
+  json::object answer;
+  answer["results"] = std::move(results);
+  reply = Reply{202, json::serialize(answer)};
+  if (items == 0) {  // an empty batch: still one trace of the call
+    audit::Record& record = trail.emplace_back(base);
+    record.reason = "empty batch";
+  }
+  const std::string digest = audit::Sha256Hex(reply.body);
+  const int64_t latency = MicrosSince(start);
+  for (size_t r = first; r < trail.size(); ++r) {
+    trail[r].latency_us = latency;
+    trail[r].answer_sha256 = digest;
+  }
+}
+
+void MutationService::Intake::Count(Counters& counters) const {
+  for (size_t i = 0; i < records.size(); ++i) {
+    if (!in_batch[i]) {
+      counters.rejected.fetch_add(1, std::memory_order_relaxed);
+    } else if (is_accepted[i]) {
+      counters.accepted.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      counters.duplicates.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+}
 
 void MutationService::Refuse(const Intake& intake, const Status& status,
                              std::function<void(Reply)> done) {
@@ -268,16 +430,9 @@ void MutationService::Publish(std::string_view caller, std::string_view body,
 
   Result<json::object> object = api::ParseObject(body);
   if (!object) return refuse(object.error());
-  if (Status keys = api::RejectUnknownKeys(*object, {"mutations"}); !keys.ok()) return refuse(keys);
-  const json::value* list_value = object->if_contains("mutations");
-  if (list_value == nullptr || !list_value->is_array()) {
-    return refuse(InvalidRequest("'mutations' must be a list"));
-  }
-  const json::array& list = list_value->as_array();
-  if (list.size() > kMaxMutationsPerBatch) {
-    return refuse(InvalidRequest(fmt::format("{} mutations in one batch; the limit is {}",
-                                             list.size(), kMaxMutationsPerBatch)));
-  }
+  Result<const json::array*> list_read = MutationsOf(*object);
+  if (!list_read) return refuse(list_read.error());
+  const json::array& list = **list_read;
 
   std::vector<audit::Record>& records = intake->records;
   records.assign(list.size(), intake->base);
@@ -300,65 +455,19 @@ void MutationService::Publish(std::string_view caller, std::string_view body,
     persons.push_back(item->mutation.niss);
     items[i] = std::move(*item);
   }
-  // The entries of every person of the batch in one read: one read per
-  // person made the directory the largest cost of a batch (a round trip
-  // each on PostgreSQL; docs/benchmarks.md, "Mutations").
   std::sort(persons.begin(), persons.end());
   persons.erase(std::unique(persons.begin(), persons.end()), persons.end());
-  std::map<std::string_view, std::vector<directory::Entry>> entries_of;  // keys in `persons`
-  if (!persons.empty()) {
-    Result<std::vector<directory::Entry>> entries = store_.directory().EntriesOfPersons(persons);
-    if (!entries) {
-      return refuse(Unavailable(fmt::format("the person directory could not be read: {}",
-                                            entries.error().message())));
-    }
-    for (directory::Entry& entry : *entries) {
-      // Subscribers are resolved on the entries active today only.
-      if (!entry.period.Contains(today)) continue;
-      auto found = std::lower_bound(persons.begin(), persons.end(), entry.niss);
-      if (found == persons.end() || *found != entry.niss) continue;  // not asked for
-      entries_of[*found].push_back(std::move(entry));
-    }
-  }
+  Result<EntriesByPerson> entries_of = ActiveEntriesOf(store_.directory(), persons, today);
+  if (!entries_of) return refuse(entries_of.error());
   static const std::vector<directory::Entry> kNoEntries;
   for (size_t i = 0; i < list.size(); ++i) {
     if (!items[i]) continue;
     Item& item = *items[i];
-    auto found = entries_of.find(item.mutation.niss);
+    auto found = entries_of->find(item.mutation.niss);
     std::vector<directory::Subscriber> subscribers =
         engine->SubscribersOf(caller, item.mutation.data_type,
-                              found == entries_of.end() ? kNoEntries : found->second, today);
-    // The payload is stored once, holding only what some subscriber may
-    // receive; each copy names its own fields of it (all of them, usually).
-    std::vector<std::string_view> stored_fields;
-    for (const directory::Subscriber& subscriber : subscribers) {
-      for (std::string_view field : subscriber.fields) {
-        if (item.data.contains(field) &&
-            std::find(stored_fields.begin(), stored_fields.end(), field) == stored_fields.end()) {
-          stored_fields.push_back(field);
-        }
-      }
-    }
-    if (!subscribers.empty()) item.mutation.data = Cut(item.data, stored_fields);
-    std::string legal_bases;
-    for (const directory::Subscriber& subscriber : subscribers) {
-      std::vector<std::string> fields;
-      for (std::string_view field : subscriber.fields) {
-        if (item.data.contains(field) &&
-            std::find(fields.begin(), fields.end(), field) == fields.end()) {
-          fields.emplace_back(field);
-        }
-      }
-      store::MutationCopy& copy = item.mutation.copies.emplace_back();
-      copy.subscriber = subscriber.institution->id;
-      if (fields.size() != stored_fields.size()) copy.fields = std::move(fields);
-      if (!legal_bases.empty()) legal_bases += ",";
-      legal_bases += subscriber.institution->id;
-      if (!subscriber.authorizations.empty()) {
-        legal_bases += ":" + subscriber.authorizations.front()->legal_basis;
-      }
-    }
-    records[i].providers = legal_bases;  // who receives it, on which legal basis
+                              found == entries_of->end() ? kNoEntries : found->second, today);
+    records[i].providers = AddCopies(item, subscribers);  // who receives it, on which legal basis
     intake->subscriber_counts[i] = subscribers.size();
     intake->batch.push_back(std::move(item.mutation));
     intake->batch_index.push_back(i);
@@ -448,57 +557,9 @@ void MutationService::WriteGroup(const std::vector<std::shared_ptr<Intake>>& int
     store::ChainedRecords chained;
     size_t offset = 0;
     for (const std::shared_ptr<Intake>& intake : group) {
-      Intake& in = *intake;
-      const size_t items = in.records.size();
-      in.in_batch.assign(items, false);
-      in.is_accepted.assign(items, false);
-      in.woken.clear();
-      for (size_t k = 0; k < in.batch_index.size(); ++k) {
-        in.in_batch[in.batch_index[k]] = true;
-        in.is_accepted[in.batch_index[k]] = accepted[offset + k];
-        if (!accepted[offset + k]) continue;
-        for (const store::MutationCopy& copy : all[offset + k].copies) {
-          in.woken.push_back(copy.subscriber);
-        }
-      }
-      offset += in.batch_index.size();
-      const size_t first = chained.records.size();
-      json::array results;
-      results.reserve(items);
-      for (size_t i = 0; i < items; ++i) {
-        json::object result;
-        result["index"] = i;
-        audit::Record& record = chained.records.emplace_back(in.records[i]);
-        if (!in.in_batch[i]) {
-          result["status"] = "rejected";
-          result["error"] = api::ErrorObject(in.statuses[i]).at("error");
-          record.outcome = in.statuses[i].code();
-          record.reason = in.statuses[i].message();
-        } else if (in.is_accepted[i]) {
-          result["status"] = "accepted";
-          result["subscribers"] = in.subscriber_counts[i];
-          record.reason = "accepted";
-        } else {
-          result["status"] = "duplicate";
-          record.reason = "duplicate";
-        }
-        if (!in.ids[i].empty()) record.detail = fmt::format("id={}", in.ids[i]);
-        if (in.is_accepted[i]) record.detail += fmt::format(" subscribers={}", in.subscriber_counts[i]);
-        results.push_back(std::move(result));
-      }
-      json::object answer;
-      answer["results"] = std::move(results);
-      in.reply = Reply{202, json::serialize(answer)};
-      if (items == 0) {  // an empty batch: still one trace of the call
-        audit::Record& record = chained.records.emplace_back(in.base);
-        record.reason = "empty batch";
-      }
-      const std::string digest = audit::Sha256Hex(in.reply.body);
-      const int64_t latency = MicrosSince(in.start);
-      for (size_t r = first; r < chained.records.size(); ++r) {
-        chained.records[r].latency_us = latency;
-        chained.records[r].answer_sha256 = digest;
-      }
+      intake->Settle(accepted, offset, all);
+      offset += intake->batch_index.size();
+      intake->AnswerInto(chained.records);
     }
     chained.checkpoint = chain(chained.records);
     return chained;
@@ -522,15 +583,7 @@ void MutationService::WriteGroup(const std::vector<std::shared_ptr<Intake>>& int
 
   std::set<std::string> woken;
   for (const std::shared_ptr<Intake>& intake : group) {
-    for (size_t i = 0; i < intake->records.size(); ++i) {
-      if (!intake->in_batch[i]) {
-        counters_.rejected.fetch_add(1, std::memory_order_relaxed);
-      } else if (intake->is_accepted[i]) {
-        counters_.accepted.fetch_add(1, std::memory_order_relaxed);
-      } else {
-        counters_.duplicates.fetch_add(1, std::memory_order_relaxed);
-      }
-    }
+    intake->Count(counters_);
     woken.insert(intake->woken.begin(), intake->woken.end());
   }
   if (!woken.empty()) {

@@ -63,6 +63,21 @@ Status RejectUnknownKeys(const json::object& object,
   return OkStatus();
 }
 
+Result<const json::array*> BatchList(const json::object& object, std::string_view key,
+                                     size_t limit) {
+  CARREFOUR_RETURN_IF_ERROR(RejectUnknownKeys(object, {key}));
+  const json::value* list = object.if_contains(key);
+  if (list == nullptr || !list->is_array()) {
+    return Error(InvalidRequest(fmt::format("'{}' must be a list", key)));
+  }
+  const json::array& items = list->as_array();
+  if (items.size() > limit) {
+    return Error(InvalidRequest(
+        fmt::format("{} {} in one batch; the limit is {}", items.size(), key, limit)));
+  }
+  return &items;
+}
+
 Result<std::string> RequiredString(const json::object& object, std::string_view key) {
   const json::value* value = object.if_contains(key);
   if (value == nullptr || value->is_null()) {

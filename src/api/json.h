@@ -41,6 +41,12 @@ Result<boost::json::object> ParseObject(std::string_view body);
 Status RejectUnknownKeys(const boost::json::object& object,
                          std::initializer_list<std::string_view> allowed);
 
+// The list of a batch body, {"<key>": [...]} with no other key and at most
+// `limit` elements; invalid-request otherwise ("'<key>' must be a list",
+// "N <key> in one batch; the limit is L"). Points into `object`.
+Result<const boost::json::array*> BatchList(const boost::json::object& object,
+                                            std::string_view key, size_t limit);
+
 // invalid-request when absent or not a string ("'niss' must be a string").
 Result<std::string> RequiredString(const boost::json::object& object, std::string_view key);
 // nullopt when absent or null.

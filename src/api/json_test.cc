@@ -85,6 +85,34 @@ TEST(Readers, NameTheFieldInTheirErrors) {
   EXPECT_EQ(unknown.message(), "unknown field 'ok' (expected: s, n, l)");
 }
 
+TEST(BatchList, ReadsTheListAndRefusesTheRestByName) {
+  struct Row {
+    std::string_view body;
+    std::string_view message;  // empty: read
+  };
+  const Row rows[] = {
+      {R"({"items": [1, 2]})", ""},
+      {R"({"items": []})", ""},
+      {R"({})", "'items' must be a list"},
+      {R"({"items": {}})", "'items' must be a list"},
+      {R"({"items": [1, 2, 3]})", "3 items in one batch; the limit is 2"},
+      {R"({"items": [], "other": 1})", "unknown field 'other' (expected: items)"},
+  };
+  for (const Row& row : rows) {
+    SCOPED_TRACE(row.body);
+    const json::object object = *ParseObject(row.body);
+    Result<const json::array*> list = BatchList(object, "items", 2);
+    if (row.message.empty()) {
+      ASSERT_TRUE(list);
+      EXPECT_EQ(*list, &object.at("items").as_array());
+    } else {
+      ASSERT_FALSE(list);
+      EXPECT_EQ(list.error().code(), StatusCode::kInvalidRequest);
+      EXPECT_EQ(list.error().message(), row.message);
+    }
+  }
+}
+
 TEST(ParsePeriod, AcceptsClosedAndOpenPeriodsAndRefusesTheRest) {
   struct Row {
     std::string_view json;

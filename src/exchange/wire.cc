@@ -56,16 +56,9 @@ Status ReadConsultationRequest(std::string_view body, Date today,
 
 Result<std::vector<BatchItem>> ReadBatch(std::string_view body, Date today) {
   CARREFOUR_ASSIGN_OR_RETURN(json::object object, api::ParseObject(body));
-  CARREFOUR_RETURN_IF_ERROR(api::RejectUnknownKeys(object, {"consultations"}));
-  const json::value* list = object.if_contains("consultations");
-  if (list == nullptr || !list->is_array()) {
-    return Error(InvalidRequest("'consultations' must be a list"));
-  }
-  const json::array& items = list->as_array();
-  if (items.size() > kMaxConsultationsPerBatch) {
-    return Error(InvalidRequest(fmt::format("{} consultations in one batch; the limit is {}",
-                                            items.size(), kMaxConsultationsPerBatch)));
-  }
+  CARREFOUR_ASSIGN_OR_RETURN(const json::array* list,
+                             api::BatchList(object, "consultations", kMaxConsultationsPerBatch));
+  const json::array& items = *list;
   std::vector<BatchItem> out(items.size());
   for (size_t i = 0; i < items.size(); ++i) {
     if (!items[i].is_object()) {

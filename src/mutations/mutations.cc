@@ -169,22 +169,6 @@ Result<int64_t> ParseNumber(std::string_view text, std::string_view name) {
   return value;
 }
 
-
-// The list of a batch, {"mutations": [...]}: at most kMaxMutationsPerBatch.
-Result<const json::array*> MutationsOf(const json::object& object) {
-  if (Status keys = api::RejectUnknownKeys(object, {"mutations"}); !keys.ok()) return Error(keys);
-  const json::value* list_value = object.if_contains("mutations");
-  if (list_value == nullptr || !list_value->is_array()) {
-    return Error(InvalidRequest("'mutations' must be a list"));
-  }
-  const json::array& list = list_value->as_array();
-  if (list.size() > kMaxMutationsPerBatch) {
-    return Error(InvalidRequest(fmt::format("{} mutations in one batch; the limit is {}",
-                                            list.size(), kMaxMutationsPerBatch)));
-  }
-  return &list;
-}
-
 // Per person of a batch (keys view into the sorted, unique `persons`): the
 // entries active on `today`, on which subscribers are resolved. One read
 // for every person: one read per person made the directory the largest
@@ -430,7 +414,8 @@ void MutationService::Publish(std::string_view caller, std::string_view body,
 
   Result<json::object> object = api::ParseObject(body);
   if (!object) return refuse(object.error());
-  Result<const json::array*> list_read = MutationsOf(*object);
+  Result<const json::array*> list_read =
+      api::BatchList(*object, "mutations", kMaxMutationsPerBatch);
   if (!list_read) return refuse(list_read.error());
   const json::array& list = **list_read;
 

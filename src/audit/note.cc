@@ -1,18 +1,15 @@
 // SPDX-License-Identifier: EUPL-1.2
 #include "audit/note.h"
 
-#include <fcntl.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <charconv>
 #include <cstring>
-#include <fstream>
 
 #include <fmt/format.h>
+
+#include "core/secret_file.h"
 
 namespace carrefour::audit {
 namespace {
@@ -118,55 +115,22 @@ Result<std::shared_ptr<const NoteSigner>> NoteSigner::Generate(std::string name)
 
 Result<std::shared_ptr<const NoteSigner>> NoteSigner::LoadOrCreate(
     std::string name, const std::filesystem::path& file) {
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    std::ifstream in(file);
-    if (in) {
-      std::string line;
-      std::getline(in, line);
-      std::optional<std::string> seed = BytesFromHex(line);
-      if (!seed || seed->size() != 32) {
-        return Error(Internal(
-            fmt::format("{} is not an audit signing key (64 hex digits expected)", file.string())));
-      }
-      return FromSeed(std::move(name), *seed);
-    }
-    if (errno != ENOENT && std::filesystem::exists(file)) {
-      return Error(Internal(fmt::format("cannot read {}: {}", file.string(), std::strerror(errno))));
-    }
-    unsigned char seed[32];
-    if (RAND_bytes(seed, sizeof seed) != 1) return Error(Internal("no randomness for a signing key"));
-    std::string line =
-        HexBytes(std::string_view(reinterpret_cast<const char*>(seed), sizeof seed)) + "\n";
-    std::filesystem::path temporary = file;
-    temporary += fmt::format(".tmp{}", ::getpid());
-    int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (fd < 0) {
-      return Error(
-          Internal(fmt::format("cannot create {}: {}", temporary.string(), std::strerror(errno))));
-    }
-    bool written = ::fchmod(fd, 0600) == 0 &&
-                   ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
-                   ::fsync(fd) == 0;
-    ::close(fd);
-    // link() refuses to replace: when another process created the key
-    // meanwhile, its key wins and is read on the next attempt.
-    int linked = written ? ::link(temporary.c_str(), file.c_str()) : -1;
-    int link_errno = errno;
-    ::unlink(temporary.c_str());
-    if (!written) return Error(Internal(fmt::format("cannot write {}", temporary.string())));
-    if (linked != 0 && link_errno != EEXIST) {
-      return Error(
-          Internal(fmt::format("cannot create {}: {}", file.string(), std::strerror(link_errno))));
-    }
-    if (linked == 0) {
-      int dir = ::open(file.parent_path().empty() ? "." : file.parent_path().c_str(), O_RDONLY);
-      if (dir >= 0) {
-        ::fsync(dir);
-        ::close(dir);
-      }
-    }
-  }
-  return Error(Internal(fmt::format("cannot create {}", file.string())));
+  // Written to a temporary file and linked (core/secret_file.h): two
+  // processes creating the key at once end up with the same key, and a
+  // crash never leaves it half written.
+  Result<std::string> hex = LoadOrCreateSecret(
+      file, "audit signing key",
+      [](std::string_view text) {
+        std::optional<std::string> seed = BytesFromHex(text);
+        return seed && seed->size() == 32;
+      },
+      []() -> Result<std::string> {
+        unsigned char seed[32];
+        if (RAND_bytes(seed, sizeof seed) != 1) return Error(Internal("no randomness for a signing key"));
+        return HexBytes(std::string_view(reinterpret_cast<const char*>(seed), sizeof seed));
+      });
+  if (!hex) return Error(Internal(hex.error().message()));
+  return FromSeed(std::move(name), *BytesFromHex(*hex));
 }
 
 std::string NoteSigner::Sign(std::string_view text) const {

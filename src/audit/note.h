@@ -46,7 +46,9 @@ class NoteSigner {
   // The key kept in `file` (its 32-byte Ed25519 seed in hex), created when
   // absent: written to a temporary file, synced, then linked into place, so
   // a crash never leaves a half-written key and two processes end up with
-  // the same one; mode 0600.
+  // the same one; mode 0600 (core/secret_file.h). Internal errors name the
+  // file: one the group or others may read, one that exists but cannot be
+  // opened, one that holds no key.
   static Result<std::shared_ptr<const NoteSigner>> LoadOrCreate(std::string name,
                                                                 const std::filesystem::path& file);
 

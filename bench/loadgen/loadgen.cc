@@ -24,7 +24,6 @@
 // (plus the last answers, each bounded by --timeout-ms), or as soon as
 // --max-errors transport errors have happened.
 
-#include <arpa/inet.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
@@ -49,6 +48,7 @@
 #include "core/result.h"
 #include "core/status.h"
 #include "net/client.h"
+#include "net/loopback.h"
 
 namespace carrefour::bench {
 namespace {
@@ -75,17 +75,6 @@ struct Options {
   bool json = false;
   std::string label;
 };
-
-// The generator may only load this machine: a benchmark tool must not be
-// usable to flood somebody else's service.
-bool IsLoopback(const std::string& host) {
-  if (host == "localhost") return true;
-  in_addr v4{};
-  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
-  in6_addr v6{};
-  if (inet_pton(AF_INET6, host.c_str(), &v6) == 1) return IN6_IS_ADDR_LOOPBACK(&v6);
-  return false;
-}
 
 Result<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -316,7 +305,9 @@ int Run(const Options& options) {
     fmt::print(stderr, "carrefour_loadgen: --url: {}\n", endpoint.error().message());
     return 2;
   }
-  if (!IsLoopback(endpoint->host)) {
+  // The generator may only load this machine: a benchmark tool must not be
+  // usable to flood somebody else's service.
+  if (!net::IsLoopbackHost(endpoint->host)) {
     fmt::print(stderr, "carrefour_loadgen: --url: only loopback targets (127.0.0.0/8, ::1, localhost) may be loaded\n");
     return 2;
   }

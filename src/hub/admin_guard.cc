@@ -2,6 +2,8 @@
 #include "hub/admin_guard.h"
 
 #include <arpa/inet.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include <algorithm>
 #include <cctype>
@@ -9,6 +11,8 @@
 #include <fmt/format.h>
 
 #include "core/bounded_text.h"
+#include "net/loopback.h"
+#include "net/server.h"
 
 namespace carrefour::hub {
 namespace {
@@ -99,6 +103,29 @@ void AddAdminHeaders(net::Response& response) {
   });
   if (!has_cache_control) response.headers.emplace_back("Cache-Control", "no-store");
   response.headers.emplace_back("X-Content-Type-Options", "nosniff");
+}
+
+Status CheckAdminExposure(const std::string& listen, bool has_token, bool insecure) {
+  CARREFOUR_ASSIGN_OR_RETURN(auto admin, net::ParseListenAddress(listen, "--admin"));
+  if (net::IsLoopbackHost(admin.first) || has_token || insecure) return OkStatus();
+  return InvalidRequest(fmt::format(
+      "refusing to open the admin listener on {} without a token: it serves the audit "
+      "trail and the directory. Set --admin-token (or CARREFOUR_ADMIN_TOKEN), listen on a "
+      "loopback address, or pass --admin-insecure if the network around it is trusted",
+      listen));
+}
+
+bool AdminTokenMatches(std::string_view header, const std::string& token) {
+  const std::string expected = "Bearer " + token;
+  unsigned char given_digest[EVP_MAX_MD_SIZE], expected_digest[EVP_MAX_MD_SIZE];
+  unsigned int given_size = 0, expected_size = 0;
+  if (EVP_Digest(header.data(), header.size(), given_digest, &given_size, EVP_sha256(), nullptr) != 1 ||
+      EVP_Digest(expected.data(), expected.size(), expected_digest, &expected_size, EVP_sha256(),
+                 nullptr) != 1 ||
+      given_size != expected_size) {
+    return false;
+  }
+  return CRYPTO_memcmp(given_digest, expected_digest, expected_size) == 0;
 }
 
 }  // namespace carrefour::hub

@@ -16,7 +16,11 @@
 //   HEAD) whose Origin is not the Host it was sent to, or whose body is not
 //   declared application/json, is refused.
 //
-// Pure functions of the request; safe from any thread.
+// And before it opens: an admin listener on an address other than loopback
+// needs a token (or the operator's word that the network around it is
+// trusted), and the token is compared in constant time.
+//
+// Pure functions; safe from any thread.
 
 #include <optional>
 #include <string>
@@ -42,5 +46,17 @@ Status CheckAdminRequest(const net::Request& request, const AdminHosts& hosts);
 // revalidated by ETag): admin answers name people and must not stay in a
 // browser's or a proxy's cache, nor be sniffed into another type.
 void AddAdminHeaders(net::Response& response);
+
+// Whether the admin listener may open on `listen` ("HOST:PORT", as
+// --admin): always on a loopback address (127.0.0.0/8, ::1, localhost),
+// elsewhere only with a token or `insecure` (--admin-insecure).
+// invalid-request otherwise, saying what to do, or when `listen` is not an
+// address.
+Status CheckAdminExposure(const std::string& listen, bool has_token, bool insecure);
+
+// Whether an Authorization header value is "Bearer <token>". Both sides
+// are hashed first and the digests compared in constant time: neither the
+// token's bytes nor its length can be found by timing the answers.
+bool AdminTokenMatches(std::string_view header, const std::string& token);
 
 }  // namespace carrefour::hub

@@ -70,5 +70,38 @@ TEST(AdminGuard, EveryAnswerIsNotStoredNorSniffed) {
   EXPECT_EQ(header(file, "X-Content-Type-Options"), std::vector<std::string>{"nosniff"});
 }
 
+TEST(AdminGuard, OpensOffLoopbackOnlyWithATokenOrWhenToldTheNetworkIsTrusted) {
+  struct Case {
+    std::string listen;
+    bool has_token, insecure, allowed;
+  };
+  const std::vector<Case> cases = {
+      {"127.0.0.1:8080", false, false, true},  {"127.5.6.7:0", false, false, true},
+      {"[::1]:8080", false, false, true},      {"localhost:8080", false, false, true},
+      {"0.0.0.0:8080", false, false, false},   {"10.0.0.5:8080", false, false, false},
+      {"[::]:8080", false, false, false},      {"hub.internal:8080", false, false, false},
+      {"0.0.0.0:8080", true, false, true},     {"0.0.0.0:8080", false, true, true},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.listen + (c.has_token ? " with a token" : "") + (c.insecure ? " insecure" : ""));
+    Status status = CheckAdminExposure(c.listen, c.has_token, c.insecure);
+    EXPECT_EQ(status.ok(), c.allowed) << status.ToString();
+    if (!c.allowed) {
+      EXPECT_EQ(status.code(), StatusCode::kInvalidRequest);
+      EXPECT_NE(status.message().find("--admin-token"), std::string::npos) << status.message();
+    }
+  }
+  EXPECT_EQ(CheckAdminExposure("no port", true, true).code(), StatusCode::kInvalidRequest);
+}
+
+TEST(AdminGuard, TheTokenMatchesOnlyWhenTheHeaderIsExactlyBearerToken) {
+  EXPECT_TRUE(AdminTokenMatches("Bearer s3cret", "s3cret"));
+  for (std::string_view header : {"Bearer s3cre", "Bearer s3cret ", "bearer s3cret", "s3cret",
+                                  "Bearer S3CRET", "", "Bearer s3cretX"}) {
+    SCOPED_TRACE(header);
+    EXPECT_FALSE(AdminTokenMatches(header, "s3cret"));
+  }
+}
+
 }  // namespace
 }  // namespace carrefour::hub

@@ -1,9 +1,6 @@
 // SPDX-License-Identifier: EUPL-1.2
 #include "hub/hub.h"
 
-#include <arpa/inet.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -75,22 +72,6 @@ std::string EndpointLabel(std::string_view method, std::string_view path) {
   return "other";
 }
 
-// Whether an Authorization header carries the admin token. Both sides are
-// hashed first and the digests compared in constant time: neither the
-// token's bytes nor its length can be found by timing the answers.
-bool AdminTokenMatches(std::string_view header, const std::string& token) {
-  const std::string expected = "Bearer " + token;
-  unsigned char given_digest[EVP_MAX_MD_SIZE], expected_digest[EVP_MAX_MD_SIZE];
-  unsigned int given_size = 0, expected_size = 0;
-  if (EVP_Digest(header.data(), header.size(), given_digest, &given_size, EVP_sha256(), nullptr) != 1 ||
-      EVP_Digest(expected.data(), expected.size(), expected_digest, &expected_size, EVP_sha256(),
-                 nullptr) != 1 ||
-      given_size != expected_size) {
-    return false;
-  }
-  return CRYPTO_memcmp(given_digest, expected_digest, expected_size) == 0;
-}
-
 // docs/api.md section 4: 429 rate-limited, with Retry-After in whole seconds.
 // Not a Status: nothing but this answer ever carries it (never audited,
 // never a provider's result).
@@ -103,15 +84,6 @@ net::Response RateLimitedResponse(const std::string& message, int64_t retry_afte
 // A module's answer (api::Reply) as the HTTP response that carries it.
 net::Response FromReply(api::Reply reply) { return net::Response::Json(reply.status, std::move(reply.body)); }
 
-bool IsLoopback(const std::string& host) {
-  if (host == "localhost") return true;
-  in_addr v4{};
-  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
-  in6_addr v6{};
-  if (inet_pton(AF_INET6, host.c_str(), &v6) == 1) return IN6_IS_ADDR_LOOPBACK(&v6);
-  return false;
-}
-
 }  // namespace
 
 class Hub::Impl {
@@ -122,6 +94,12 @@ class Hub::Impl {
   Status Reload();
   void Stop();
   void WarnAboutTls();
+  // Start()'s steps, in order.
+  Status PrepareDataFolder();
+  Status OpenStore();
+  Status OpenAuditLog();
+  Status StartServices();
+  Status StartListeners();
 
   std::shared_ptr<const directory::DecisionEngine> engine() const {
     return std::atomic_load(&engine_);
@@ -188,15 +166,27 @@ Status Hub::Impl::Start() {
   // Checked before anything is opened: the admin listener serves the audit
   // trail and the directory.
   if (!options_.admin.empty()) {
-    CARREFOUR_ASSIGN_OR_RETURN(auto admin, net::ParseListenAddress(options_.admin, "--admin"));
-    if (!IsLoopback(admin.first) && options_.admin_token.empty() && !options_.admin_insecure) {
-      return InvalidRequest(fmt::format(
-          "refusing to open the admin listener on {} without a token: it serves the audit "
-          "trail and the directory. Set --admin-token (or CARREFOUR_ADMIN_TOKEN), listen on a "
-          "loopback address, or pass --admin-insecure if the network around it is trusted",
-          options_.admin));
-    }
+    CARREFOUR_RETURN_IF_ERROR(
+        CheckAdminExposure(options_.admin, !options_.admin_token.empty(), options_.admin_insecure));
   }
+  CARREFOUR_RETURN_IF_ERROR(PrepareDataFolder());
+  Result<network::Definition> definition = network::LoadDefinition(options_.network_file);
+  if (!definition) return definition.error();
+  std::atomic_store(&engine_, std::shared_ptr<const directory::DecisionEngine>(
+                                  std::make_shared<directory::DecisionEngine>(
+                                      std::make_shared<const network::Definition>(std::move(*definition)))));
+  CARREFOUR_RETURN_IF_ERROR(OpenStore());
+  CARREFOUR_RETURN_IF_ERROR(OpenAuditLog());
+  CARREFOUR_RETURN_IF_ERROR(StartServices());
+  CARREFOUR_RETURN_IF_ERROR(StartListeners());
+  StartHealthChecks();
+  ready_ = true;
+  WarnAboutTls();
+  return OkStatus();
+}
+
+// The data folder, owner only, and the files that default into it.
+Status Hub::Impl::PrepareDataFolder() {
   std::error_code ec;
   std::filesystem::create_directories(options_.data_dir, ec);
   if (ec) return InvalidRequest(fmt::format("cannot create {}: {}", options_.data_dir.string(), ec.message()));
@@ -210,13 +200,10 @@ Status Hub::Impl::Start() {
   if (options_.key.empty()) options_.key = options_.data_dir / "pki" / "hub.key";
   if (options_.ca.empty()) options_.ca = options_.data_dir / "pki" / "ca.crt";
   if (options_.store_url.empty()) options_.store_url = "sqlite:" + (options_.data_dir / "hub.db").string();
+  return OkStatus();
+}
 
-  Result<network::Definition> definition = network::LoadDefinition(options_.network_file);
-  if (!definition) return definition.error();
-  std::atomic_store(&engine_, std::shared_ptr<const directory::DecisionEngine>(
-                                  std::make_shared<directory::DecisionEngine>(
-                                      std::make_shared<const network::Definition>(std::move(*definition)))));
-
+Status Hub::Impl::OpenStore() {
   Result<std::unique_ptr<store::Store>> store = store::OpenStore(options_.store_url, clock_);
   if (!store) return store.error().WithContext("store");
   store_ = std::move(*store);
@@ -227,13 +214,18 @@ Status Hub::Impl::Start() {
     const std::string database(url.substr(7));
     for (const char* suffix : {"", "-wal", "-shm"}) {
       std::filesystem::path file = database + suffix;
+      std::error_code ec;
       if (!std::filesystem::exists(file, ec)) continue;
       std::filesystem::permissions(file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
                                    std::filesystem::perm_options::replace, ec);
       if (ec) return InvalidRequest(fmt::format("cannot restrict {} to its owner: {}", file.string(), ec.message()));
     }
   }
+  return OkStatus();
+}
 
+// This node's audit chain, written through the console's live figures.
+Status Hub::Impl::OpenAuditLog() {
   live_ = std::make_unique<LiveStats>(clock_, [this](std::string_view data_type) {
     return engine()->definition()->FindDataType(data_type) != nullptr;
   });
@@ -260,7 +252,11 @@ Status Hub::Impl::Start() {
   }
   audit_ = std::move(*audit);
   audit_trees_ = std::make_unique<audit::AuditTrees>(store_->audit());
+  return OkStatus();
+}
 
+// The provider client and the modules the listeners route to.
+Status Hub::Impl::StartServices() {
   net::TlsFiles tls = TlsFiles();
   Result<net::TlsFacts> facts = net::InspectTlsFiles(tls);
   if (!facts) return facts.error().WithContext("TLS files");
@@ -306,13 +302,17 @@ Status Hub::Impl::Start() {
                                                            store_->directory(), *audit_, clock_);
   admin_api_ = std::make_unique<AdminApi>([this] { return engine(); }, *store_, *audit_, *audit_trees_,
                                           options_.node_id, options_.data_dir, clock_);
+  return OkStatus();
+}
 
+// The mutual-TLS API, then the admin listener (when --admin is not "").
+Status Hub::Impl::StartListeners() {
   CARREFOUR_ASSIGN_OR_RETURN(auto listen, net::ParseListenAddress(options_.listen, "--listen"));
   net::ServerOptions api_options;
   api_options.address = listen.first;
   api_options.port = listen.second;
   api_options.threads = options_.threads;
-  api_options.tls = tls;
+  api_options.tls = TlsFiles();
   api_options.max_body_bytes = options_.max_body_bytes;
   api_options.max_connections = options_.max_connections;
   if (api_options.max_connections == 0) {
@@ -350,9 +350,6 @@ Status Hub::Impl::Start() {
         });
     CARREFOUR_RETURN_IF_ERROR(admin_->Start().WithContext("admin listener"));
   }
-  StartHealthChecks();
-  ready_ = true;
-  WarnAboutTls();
   return OkStatus();
 }
 

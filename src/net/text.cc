@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: EUPL-1.2
 #include "net/internal/text.h"
 
+#include <arpa/inet.h>
+
 #include <fmt/format.h>
 
+#include "net/loopback.h"
 #include "net/server.h"
 
 namespace carrefour::net::internal {
@@ -94,6 +97,15 @@ Result<std::pair<std::string, uint16_t>> ParseListenAddress(std::string_view add
     return tl::unexpected(InvalidRequest(fmt::format("{} '{}' has a bad port", what, address)));
   }
   return std::make_pair(host, static_cast<uint16_t>(port));
+}
+
+bool IsLoopbackHost(const std::string& host) {
+  if (host == "localhost") return true;
+  in_addr v4{};
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, host.c_str(), &v6) == 1) return IN6_IS_ADDR_LOOPBACK(&v6);
+  return false;
 }
 
 }  // namespace carrefour::net

@@ -1211,114 +1211,120 @@ class Builder {
                             const std::string& project_where, ResearchProject& project) {
     bool ok = true;
     for (const toml::table* table : tables) {
-      ElementReader r(*table, ElementReader::Where{"a quasi_identifier of " + project_where},
-                      kQuasiIdentifierKeys, reporter_);
-      QuasiIdentifier qi;
-      qi.line = r.line();
-      Read<std::string> data_type = r.String("data_type", Presence::kRequired);
-      Read<std::string> field = r.String("field", Presence::kRequired);
-      Read<std::string> coarsen = r.String("coarsen", Presence::kRequired);
-      Read<int64_t> width = r.Integer("width", Presence::kOptional, 1, int64_t{1} << 40);
-      Read<std::string> map_default = r.String("default", Presence::kOptional);
-      const toml::table* map = r.Table("map", Presence::kOptional);
-      if (!data_type || !field || !coarsen) {
-        ok = false;
-        continue;
-      }
-      auto asked = std::find_if(project.data.begin(), project.data.end(),
-                                [&](const ResearchData& d) { return d.data_type == *data_type; });
-      if (asked == project.data.end()) {
-        reporter_.Error(data_type.line, fmt::format("'{}' in {} is not one of the project's data "
-                                                    "types",
-                                                    *data_type, r.where()));
-        ok = false;
-        continue;
-      }
-      if (std::find(asked->fields.begin(), asked->fields.end(), *field) == asked->fields.end()) {
-        reporter_.Error(field.line, fmt::format("'{}' is not among the fields the project asks of "
-                                                "'{}' ({}){}",
-                                                *field, *data_type, Join(asked->fields),
-                                                Suggestion(*field, asked->fields)));
-        ok = false;
-        continue;
-      }
-      auto known = std::find(std::begin(kCoarsenings), std::end(kCoarsenings), *coarsen);
-      if (known == std::end(kCoarsenings)) {
-        reporter_.Error(coarsen.line, fmt::format("'coarsen' in {}: unknown coarsening '{}' (one "
-                                                  "of: {}){}",
-                                                  r.where(), *coarsen, Join(kCoarsenings),
-                                                  Suggestion(*coarsen, kCoarsenings)));
-        ok = false;
-        continue;
-      }
-      qi.coarsen = static_cast<Coarsening>(known - std::begin(kCoarsenings));
-      if ((qi.coarsen == Coarsening::kBand) != width.present) {
-        reporter_.Error(width.present ? width.line : coarsen.line,
-                        width.present ? fmt::format("'width' in {} applies only to coarsen = "
-                                                    "\"band\"",
-                                                    r.where())
-                                      : fmt::format("coarsen = \"band\" in {} needs 'width' (the "
-                                                    "band's width, e.g. 500)",
-                                                    r.where()));
-        ok = false;
-        continue;
-      }
-      if (width) qi.width = *width;
-      if (width.present && !width) {
-        ok = false;
-        continue;
-      }
-      bool is_map = qi.coarsen == Coarsening::kMap;
-      if (is_map != r.Has("map") || (!is_map && r.Has("default"))) {
-        reporter_.Error(is_map ? coarsen.line : LineOf(*table->get(r.Has("map") ? "map" : "default")),
-                        is_map ? fmt::format("coarsen = \"map\" in {} needs 'map' (a table: value "
-                                             "= coarser value)",
-                                             r.where())
-                               : fmt::format("'map' and 'default' in {} apply only to coarsen = "
-                                             "\"map\"",
-                                             r.where()));
-        ok = false;
-        continue;
-      }
-      if (is_map) {
-        if (map == nullptr) {
-          ok = false;
-          continue;
-        }
-        bool map_ok = true;
-        for (auto&& [key, value] : *map) {
-          const auto* text = value.as_string();
-          if (text == nullptr) {
-            reporter_.Error(LineOf(value), fmt::format("'map' in {}: the value of '{}' must be a "
-                                                       "string, not {}",
-                                                       r.where(), key.str(), Describe(value.type())));
-            map_ok = false;
-            continue;
-          }
-          qi.map.emplace_back(std::string(key.str()), text->get());
-        }
-        if (map_ok && qi.map.empty()) {
-          reporter_.Error(LineOf(*map), fmt::format("'map' in {} is empty", r.where()));
-          map_ok = false;
-        }
-        if (!map_ok || (map_default.present && !map_default)) {
-          ok = false;
-          continue;
-        }
-        qi.map_default = map_default ? *map_default : "other";
-      }
-      qi.data_type = *data_type;
-      qi.field = *field;
-      for (const QuasiIdentifier& other : project.quasi_identifiers) {
-        if (other.data_type != qi.data_type || other.field != qi.field) continue;
-        reporter_.Error(r.line(), fmt::format("'{}' of '{}' is a quasi-identifier twice in {} "
-                                              "(first at line {})",
-                                              qi.field, qi.data_type, project_where, other.line));
-        ok = false;
-      }
-      project.quasi_identifiers.push_back(std::move(qi));
+      ok = ReadQuasiIdentifier(*table, project_where, project) && ok;
     }
     return ok;
+  }
+
+  // One [[research_project.quasi_identifier]]: a field the project asks,
+  // and how it is coarsened. Added to `project` unless it cannot be read.
+  bool ReadQuasiIdentifier(const toml::table& table, const std::string& project_where,
+                           ResearchProject& project) {
+    ElementReader r(table, ElementReader::Where{"a quasi_identifier of " + project_where},
+                    kQuasiIdentifierKeys, reporter_);
+    QuasiIdentifier qi;
+    qi.line = r.line();
+    Read<std::string> data_type = r.String("data_type", Presence::kRequired);
+    Read<std::string> field = r.String("field", Presence::kRequired);
+    Read<std::string> coarsen = r.String("coarsen", Presence::kRequired);
+    Read<int64_t> width = r.Integer("width", Presence::kOptional, 1, int64_t{1} << 40);
+    Read<std::string> map_default = r.String("default", Presence::kOptional);
+    const toml::table* map = r.Table("map", Presence::kOptional);
+    if (!data_type || !field || !coarsen) return false;
+    if (!CheckAskedField(r, project, data_type, field)) return false;
+    auto known = std::find(std::begin(kCoarsenings), std::end(kCoarsenings), *coarsen);
+    if (known == std::end(kCoarsenings)) {
+      reporter_.Error(coarsen.line, fmt::format("'coarsen' in {}: unknown coarsening '{}' (one "
+                                                "of: {}){}",
+                                                r.where(), *coarsen, Join(kCoarsenings),
+                                                Suggestion(*coarsen, kCoarsenings)));
+      return false;
+    }
+    qi.coarsen = static_cast<Coarsening>(known - std::begin(kCoarsenings));
+    if ((qi.coarsen == Coarsening::kBand) != width.present) {
+      reporter_.Error(width.present ? width.line : coarsen.line,
+                      width.present ? fmt::format("'width' in {} applies only to coarsen = "
+                                                  "\"band\"",
+                                                  r.where())
+                                    : fmt::format("coarsen = \"band\" in {} needs 'width' (the "
+                                                  "band's width, e.g. 500)",
+                                                  r.where()));
+      return false;
+    }
+    if (width) qi.width = *width;
+    if (width.present && !width) return false;
+    bool is_map = qi.coarsen == Coarsening::kMap;
+    if (is_map != r.Has("map") || (!is_map && r.Has("default"))) {
+      reporter_.Error(is_map ? coarsen.line : LineOf(*table.get(r.Has("map") ? "map" : "default")),
+                      is_map ? fmt::format("coarsen = \"map\" in {} needs 'map' (a table: value "
+                                           "= coarser value)",
+                                           r.where())
+                             : fmt::format("'map' and 'default' in {} apply only to coarsen = "
+                                           "\"map\"",
+                                           r.where()));
+      return false;
+    }
+    if (is_map && !ReadCoarseningMap(r, map, map_default, qi)) return false;
+    qi.data_type = *data_type;
+    qi.field = *field;
+    bool ok = true;
+    for (const QuasiIdentifier& other : project.quasi_identifiers) {
+      if (other.data_type != qi.data_type || other.field != qi.field) continue;
+      reporter_.Error(r.line(), fmt::format("'{}' of '{}' is a quasi-identifier twice in {} "
+                                            "(first at line {})",
+                                            qi.field, qi.data_type, project_where, other.line));
+      ok = false;
+    }
+    project.quasi_identifiers.push_back(std::move(qi));
+    return ok;
+  }
+
+  // A quasi-identifier names a field that the project asks of one of its
+  // data types; reports it otherwise.
+  bool CheckAskedField(ElementReader& r, const ResearchProject& project,
+                       const Read<std::string>& data_type, const Read<std::string>& field) {
+    auto asked = std::find_if(project.data.begin(), project.data.end(),
+                              [&](const ResearchData& d) { return d.data_type == *data_type; });
+    if (asked == project.data.end()) {
+      reporter_.Error(data_type.line, fmt::format("'{}' in {} is not one of the project's data "
+                                                  "types",
+                                                  *data_type, r.where()));
+      return false;
+    }
+    if (std::find(asked->fields.begin(), asked->fields.end(), *field) == asked->fields.end()) {
+      reporter_.Error(field.line, fmt::format("'{}' is not among the fields the project asks of "
+                                              "'{}' ({}){}",
+                                              *field, *data_type, Join(asked->fields),
+                                              Suggestion(*field, asked->fields)));
+      return false;
+    }
+    return true;
+  }
+
+  // coarsen = "map": its table of value = coarser value (strings, at least
+  // one) and its default.
+  bool ReadCoarseningMap(ElementReader& r, const toml::table* map,
+                         const Read<std::string>& map_default, QuasiIdentifier& qi) {
+    if (map == nullptr) return false;
+    bool map_ok = true;
+    for (auto&& [key, value] : *map) {
+      const auto* text = value.as_string();
+      if (text == nullptr) {
+        reporter_.Error(LineOf(value), fmt::format("'map' in {}: the value of '{}' must be a "
+                                                   "string, not {}",
+                                                   r.where(), key.str(), Describe(value.type())));
+        map_ok = false;
+        continue;
+      }
+      qi.map.emplace_back(std::string(key.str()), text->get());
+    }
+    if (map_ok && qi.map.empty()) {
+      reporter_.Error(LineOf(*map), fmt::format("'map' in {} is empty", r.where()));
+      map_ok = false;
+    }
+    if (!map_ok || (map_default.present && !map_default)) return false;
+    qi.map_default = map_default ? *map_default : "other";
+    return true;
   }
 
   // --- the BIS register (docs/bis.md) ----------------------------------------

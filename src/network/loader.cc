@@ -18,9 +18,21 @@
 #include <toml++/toml.h>
 
 #include "core/http_origin.h"
+#include "network/internal/validate.h"
 
 namespace carrefour::network {
 namespace {
+
+using internal::Contains;
+using internal::DataTypeInfo;
+using internal::InstitutionInfo;
+using internal::IsIdChar;
+using internal::Item;
+using internal::Join;
+using internal::Read;
+using internal::Reporter;
+using internal::Suggestion;
+using internal::TypeInfo;
 
 // A definition names a few thousand elements; anything far beyond that is a
 // wrong file (a database dump, a binary), not a network.
@@ -43,9 +55,6 @@ constexpr std::string_view kDataTypeKeys[] = {"id", "fields", "research_fields",
 constexpr std::string_view kConnectorParameters[] = {"niss",      "id",        "source", "data_type",
                                                      "cursor",    "effective", "data"};
 
-bool Contains(const std::vector<std::string>& values, std::string_view value) {
-  return std::find(values.begin(), values.end(), value) != values.end();
-}
 
 bool IsConnectorParameter(std::string_view field) {
   return std::find(std::begin(kConnectorParameters), std::end(kConnectorParameters), field) !=
@@ -104,106 +113,6 @@ std::string_view Describe(toml::node_type type) {
   return "an unknown value";
 }
 
-template <typename Range>
-std::string Join(const Range& values) {
-  std::string out;
-  for (const auto& value : values) {
-    if (!out.empty()) out += ", ";
-    out += value;
-  }
-  return out;
-}
-
-size_t EditDistance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
-// Singular and plural ("capacity" for "capacities") are further apart than
-// typos are, yet the commonest slip in a key or an id: they share all but
-// the last letter of the shorter.
-bool SameStem(std::string_view a, std::string_view b) {
-  std::string_view shorter = a.size() <= b.size() ? a : b;
-  std::string_view longer = a.size() <= b.size() ? b : a;
-  return shorter.size() >= 5 && longer.starts_with(shorter.substr(0, shorter.size() - 1));
-}
-
-// The candidate closest to `wrong` when it is close enough to be a typo
-// ("mutualty" for "mutuality"); empty otherwise. Ties go to the smallest
-// candidate so that messages do not depend on hash order.
-template <typename Range>
-std::string ClosestMatch(std::string_view wrong, const Range& candidates) {
-  const size_t limit = std::min<size_t>(2, wrong.size() / 3 + 1);
-  std::string best;
-  size_t best_distance = limit + 1;
-  for (const auto& candidate : candidates) {
-    std::string_view name(candidate);
-    size_t distance = SameStem(wrong, name) ? 1 : EditDistance(wrong, name);
-    if (distance < best_distance || (distance == best_distance && name < best)) {
-      best = std::string(name);
-      best_distance = distance;
-    }
-  }
-  return best_distance <= limit ? best : std::string();
-}
-
-template <typename Range>
-std::string Suggestion(std::string_view wrong, const Range& candidates) {
-  std::string match = ClosestMatch(wrong, candidates);
-  return match.empty() ? std::string() : fmt::format("; did you mean '{}'?", match);
-}
-
-// Collects the problems of one source. Order of discovery does not matter:
-// Take() sorts them into file order.
-class Reporter {
- public:
-  explicit Reporter(std::string source) : source_(std::move(source)) {}
-
-  void Error(int line, std::string message) {
-    diagnostics_.push_back(Diagnostic{source_, line, std::move(message)});
-  }
-  bool empty() const { return diagnostics_.empty(); }
-  const std::string& source() const { return source_; }
-
-  Diagnostics Take() && {
-    std::stable_sort(diagnostics_.begin(), diagnostics_.end(),
-                     [](const Diagnostic& a, const Diagnostic& b) { return a.line < b.line; });
-    return std::move(diagnostics_);
-  }
-
- private:
-  std::string source_;
-  Diagnostics diagnostics_;
-};
-
-// What reading one key of a table gave: `value` is set when the key is
-// present and well-formed (anything else has been reported already).
-template <typename T>
-struct Read {
-  std::optional<T> value;
-  bool present = false;
-  int line = 0;  // the value's line, or the table's when the key is absent
-
-  explicit operator bool() const { return value.has_value(); }
-  const T& operator*() const { return *value; }
-  const T* operator->() const { return &*value; }
-};
-
-// An element of a list, with its own line for messages about it.
-struct Item {
-  std::string value;
-  int line = 0;
-};
 
 enum class Presence { kRequired, kOptional };
 
@@ -393,35 +302,12 @@ class ElementReader {
   Reporter& reporter_;
 };
 
-bool IsIdChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
-}
 
 bool IsFieldChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 }
 
 // --- the definition ---------------------------------------------------------
-
-// What later checks need to know about an element already read, beyond the
-// model: where it is, and whether its lists could be read (when they could
-// not, checks against them are skipped rather than reported a second time).
-struct TypeInfo {
-  size_t index = 0;
-  int line = 0;
-  bool capacities_known = false;
-};
-struct InstitutionInfo {
-  size_t index = 0;
-  int line = 0;
-  bool type_known = false;
-  bool endpoint_given = false;  // even if malformed (already reported then)
-};
-struct DataTypeInfo {
-  size_t index = 0;
-  int line = 0;
-  bool fields_known = false;
-};
 
 // Reads the sections in dependency order (types and data types before what
 // refers to them) whatever their order in the file, so that every reference
@@ -458,8 +344,8 @@ class Builder {
     ForEachElement(root, "transparency_access", kTransparencyAccessKeys,
                    [this](ElementReader& r) { ReadTransparencyAccess(r); });
     ForEachElement(root, "quota", kQuotaKeys, [this](ElementReader& r) { ReadQuota(r); });
-    CheckProvidersHaveEndpoints();
-    CheckSubscriptionsCanDeliver();
+    validator_.CheckProvidersHaveEndpoints();
+    validator_.CheckSubscriptionsCanDeliver();
 
     if (!reporter_.empty()) return tl::unexpected(std::move(reporter_).Take());
     return Definition(reporter_.source(), std::move(types_), std::move(institutions_),
@@ -498,78 +384,6 @@ class Builder {
     }
   }
 
-  // `kind` says what the id names, for messages ("institution type").
-  bool CheckId(std::string_view kind, const std::string& id, int line) {
-    if (id.empty()) {
-      reporter_.Error(line, fmt::format("{} id is empty", kind));
-      return false;
-    }
-    if (!std::all_of(id.begin(), id.end(), IsIdChar)) {
-      reporter_.Error(line, fmt::format("{} id '{}' may only use a-z, 0-9, '.', '_' and '-'{}", kind,
-                                        id,
-                                        kind == "institution"
-                                            ? " (it is the CN of the institution's certificate)"
-                                            : ""));
-      return false;
-    }
-    return true;
-  }
-
-  // Whether `capacity` is one that institutions of type `type_id` may
-  // declare; reports it otherwise. `whose` names the type in the message. An
-  // unknown type, or one whose capacities could not be read, passes: that
-  // has been reported already.
-  bool CheckCapacity(const std::string& capacity, int line, const std::string& type_id,
-                     std::string_view whose) {
-    auto it = type_info_.find(type_id);
-    if (it == type_info_.end() || !it->second.capacities_known) return true;
-    const InstitutionType& type = types_[it->second.index];
-    if (type.AllowsCapacity(capacity)) return true;
-    reporter_.Error(line, type.capacities.empty()
-                              ? fmt::format("capacity '{}' is not allowed for {}: it declares no "
-                                            "capacities",
-                                            capacity, whose)
-                              : fmt::format("capacity '{}' is not allowed for {} (its capacities: "
-                                            "{}){}",
-                                            capacity, whose, Join(type.capacities),
-                                            Suggestion(capacity, type.capacities)));
-    return false;
-  }
-
-  template <typename Info>
-  static std::vector<std::string_view> Keys(const std::unordered_map<std::string, Info>& index) {
-    std::vector<std::string_view> keys;
-    keys.reserve(index.size());
-    for (const auto& [key, info] : index) keys.push_back(key);
-    return keys;
-  }
-
-  // `id` names an institution type; reports it otherwise.
-  bool CheckTypeReference(const Read<std::string>& id, std::string_view key, std::string_view where) {
-    if (!id) return false;
-    if (type_info_.count(*id) != 0) return true;
-    reporter_.Error(id.line, fmt::format("'{}' in {}: unknown institution type '{}'{}", key, where,
-                                         *id, Suggestion(*id, Keys(type_info_))));
-    return false;
-  }
-
-  bool CheckDataTypeReference(const Read<std::string>& id, std::string_view where) {
-    if (!id) return false;
-    if (data_type_info_.count(*id) != 0) return true;
-    reporter_.Error(id.line, fmt::format("'data_type' in {}: unknown data type '{}'{}", where, *id,
-                                         Suggestion(*id, Keys(data_type_info_))));
-    return false;
-  }
-
-  bool CheckInstitutionReference(const Read<std::string>& id, std::string_view key,
-                                 std::string_view where) {
-    if (!id) return false;
-    if (institution_info_.count(*id) != 0) return true;
-    reporter_.Error(id.line, fmt::format("'{}' in {}: unknown institution '{}'{}", key, where, *id,
-                                         Suggestion(*id, Keys(institution_info_))));
-    return false;
-  }
-
   // Exactly one of two keys (requester / requester_type, ...).
   bool CheckExactlyOne(ElementReader& r, std::string_view a, std::string_view b) {
     bool has_a = r.Has(a), has_b = r.Has(b);
@@ -601,7 +415,7 @@ class Builder {
         type.capacities.push_back(capacity.value);
       }
     }
-    if (!id || !CheckId("institution type", *id, id.line)) return;
+    if (!id || !validator_.CheckId("institution type", *id, id.line)) return;
     type.id = *id;
     if (auto it = type_info_.find(type.id); it != type_info_.end()) {
       reporter_.Error(id.line, fmt::format("duplicate institution type id '{}' (first defined at "
@@ -700,7 +514,7 @@ class Builder {
         data_type.fields.push_back(field.value);
       }
     }
-    if (!id || !CheckId("data type", *id, id.line)) return;
+    if (!id || !validator_.CheckId("data type", *id, id.line)) return;
     data_type.id = *id;
     if (fields_ok && !ReadResearchClassification(r, data_type)) fields_ok = false;
     if (auto it = data_type_info_.find(data_type.id); it != data_type_info_.end()) {
@@ -720,7 +534,7 @@ class Builder {
     Read<std::string> name = r.String("name", Presence::kOptional);
     Read<std::string> endpoint = r.String("endpoint", Presence::kOptional);
 
-    bool type_known = CheckTypeReference(type, "type", r.where());
+    bool type_known = validator_.CheckTypeReference(type, "type", r.where());
     if (type) institution.type = *type;
     if (endpoint) {
       tl::expected<HttpOrigin, std::string> parsed = ParseHttpOrigin(*endpoint, {});
@@ -734,7 +548,7 @@ class Builder {
     }
 
     if (!id) return;
-    bool id_ok = CheckId("institution", *id, id.line);
+    bool id_ok = validator_.CheckId("institution", *id, id.line);
     if (id_ok && id->size() > kMaxInstitutionIdLength) {
       reporter_.Error(id.line, fmt::format("institution id '{}' is longer than {} characters (it "
                                            "is the CN of the institution's certificate)",
@@ -767,9 +581,9 @@ class Builder {
     Read<std::string> provider_type = r.String("provider_type", Presence::kRequired);
     Read<std::string> capacity = r.String("capacity", Presence::kOptional);
 
-    bool data_type_ok = CheckDataTypeReference(data_type, r.where());
-    bool provider_ok = CheckTypeReference(provider_type, "provider_type", r.where());
-    bool capacity_ok = capacity ? !provider_ok || CheckCapacity(*capacity, capacity.line,
+    bool data_type_ok = validator_.CheckDataTypeReference(data_type, r.where());
+    bool provider_ok = validator_.CheckTypeReference(provider_type, "provider_type", r.where());
+    bool capacity_ok = capacity ? !provider_ok || validator_.CheckCapacity(*capacity, capacity.line,
                                                                *provider_type,
                                                                fmt::format("provider type '{}'",
                                                                            *provider_type))
@@ -811,24 +625,24 @@ class Builder {
     // type of the requester institution.
     std::string capacity_type;
     std::string whose;
-    if (CheckInstitutionReference(requester, "requester", r.where())) {
+    if (validator_.CheckInstitutionReference(requester, "requester", r.where())) {
       const InstitutionInfo& info = institution_info_.at(*requester);
       if (info.type_known) {
         capacity_type = institutions_[info.index].type;
         whose = fmt::format("institution type '{}' of requester '{}'", capacity_type, *requester);
       }
     }
-    if (CheckTypeReference(requester_type, "requester_type", r.where())) {
+    if (validator_.CheckTypeReference(requester_type, "requester_type", r.where())) {
       capacity_type = *requester_type;
       whose = fmt::format("requester type '{}'", capacity_type);
     }
     if (capacity && !capacity_type.empty() && !(requester && requester_type)) {
-      CheckCapacity(*capacity, capacity.line, capacity_type, whose);
+      validator_.CheckCapacity(*capacity, capacity.line, capacity_type, whose);
     }
 
     const DataType* type = nullptr;
     bool fields_known = false;
-    if (CheckDataTypeReference(data_type, r.where())) {
+    if (validator_.CheckDataTypeReference(data_type, r.where())) {
       const DataTypeInfo& info = data_type_info_.at(*data_type);
       type = &data_types_[info.index];
       fields_known = info.fields_known;
@@ -876,7 +690,7 @@ class Builder {
 
     std::string capacity_type;
     std::string whose;
-    bool institution_ok = CheckInstitutionReference(institution, "institution", r.where());
+    bool institution_ok = validator_.CheckInstitutionReference(institution, "institution", r.where());
     if (institution_ok) {
       const InstitutionInfo& info = institution_info_.at(*institution);
       if (info.type_known) {
@@ -885,16 +699,16 @@ class Builder {
                             *institution);
       }
     }
-    bool type_ok = CheckTypeReference(institution_type, "institution_type", r.where());
+    bool type_ok = validator_.CheckTypeReference(institution_type, "institution_type", r.where());
     if (type_ok) {
       capacity_type = *institution_type;
       whose = fmt::format("institution type '{}'", capacity_type);
     }
     bool capacity_ok = static_cast<bool>(capacity);
     if (who_ok && capacity && !capacity_type.empty()) {
-      capacity_ok = CheckCapacity(*capacity, capacity.line, capacity_type, whose);
+      capacity_ok = validator_.CheckCapacity(*capacity, capacity.line, capacity_type, whose);
     }
-    bool data_type_ok = CheckDataTypeReference(data_type, r.where());
+    bool data_type_ok = validator_.CheckDataTypeReference(data_type, r.where());
 
     if (!who_ok || !(institution_ok || type_ok) || !data_type_ok || !capacity_ok) return;
     subscription.institution = institution ? *institution : "";
@@ -928,8 +742,8 @@ class Builder {
     Read<int64_t> rate = r.Integer("requests_per_second", Presence::kRequired, 1, 1'000'000);
     Read<int64_t> burst = r.Integer("burst", Presence::kOptional, 1, 10'000'000);
     bool who_ok = CheckExactlyOne(r, "institution", "institution_type");
-    bool institution_ok = CheckInstitutionReference(institution, "institution", r.where());
-    bool type_ok = CheckTypeReference(institution_type, "institution_type", r.where());
+    bool institution_ok = validator_.CheckInstitutionReference(institution, "institution", r.where());
+    bool type_ok = validator_.CheckTypeReference(institution_type, "institution_type", r.where());
     if (!who_ok || !(institution_ok || type_ok) || !rate) return;
     if (burst.present && !burst) return;
     quota.institution = institution ? *institution : "";
@@ -982,7 +796,7 @@ class Builder {
     std::optional<std::vector<const toml::table*>> qi_tables =
         r.Tables("quasi_identifier", Presence::kOptional);
 
-    bool ok = static_cast<bool>(id) && CheckId("research project", *id, id.line);
+    bool ok = static_cast<bool>(id) && validator_.CheckId("research project", *id, id.line);
     if (ok) {
       project.id = *id;
       for (const ResearchProject& other : research_projects_) {
@@ -995,7 +809,7 @@ class Builder {
     }
     const std::string where =
         ok ? fmt::format("[[research_project]] '{}'", project.id) : std::string("[[research_project]]");
-    ok = CheckInstitutionReference(requester, "requester", where) && ok;
+    ok = validator_.CheckInstitutionReference(requester, "requester", where) && ok;
     if (from && to && *to < *from) {
       reporter_.Error(to.line, fmt::format("'to' ({}) is before 'from' ({}) in {}", to->ToString(),
                                            from->ToString(), where));
@@ -1014,7 +828,7 @@ class Builder {
     if (!data_tables || !ReadResearchData(*data_tables, r.line(), where, project)) ok = false;
     if (qi_tables && !ReadQuasiIdentifiers(*qi_tables, where, project)) ok = false;
     if (qi_tables.has_value() != r.table().contains("quasi_identifier")) ok = false;
-    if (ok && !CheckQuasiIdentifiersDeclared(where, project)) ok = false;
+    if (ok && !validator_.CheckQuasiIdentifiersDeclared(where, project)) ok = false;
     if (!ok) return;
 
     if (title) project.title = *title;
@@ -1054,7 +868,7 @@ class Builder {
                                     key, r.where()));
         return false;
       }
-      if (!CheckInstitutionReference(supplied_by, "supplied_by", r.where())) return false;
+      if (!validator_.CheckInstitutionReference(supplied_by, "supplied_by", r.where())) return false;
       cohort.supplied_by = *supplied_by;
       return true;
     }
@@ -1065,7 +879,7 @@ class Builder {
     std::string capacity_type, whose;
     bool ok = true;
     if (institution.present) {
-      ok = CheckInstitutionReference(institution, "institution", r.where());
+      ok = validator_.CheckInstitutionReference(institution, "institution", r.where());
       if (ok) {
         const InstitutionInfo& info = institution_info_.at(*institution);
         if (info.type_known) {
@@ -1075,14 +889,14 @@ class Builder {
         }
       }
     } else {
-      ok = CheckTypeReference(institution_type, "institution_type", r.where());
+      ok = validator_.CheckTypeReference(institution_type, "institution_type", r.where());
       if (ok) {
         capacity_type = *institution_type;
         whose = fmt::format("institution type '{}'", capacity_type);
       }
     }
     if (!capacity) return false;
-    if (!capacity_type.empty() && !CheckCapacity(*capacity, capacity.line, capacity_type, whose)) {
+    if (!capacity_type.empty() && !validator_.CheckCapacity(*capacity, capacity.line, capacity_type, whose)) {
       return false;
     }
     if ((from.present && !from) || (to.present && !to)) return false;
@@ -1120,7 +934,7 @@ class Builder {
       Read<std::string> data_type = r.String("data_type", Presence::kRequired);
       Read<std::vector<Item>> fields = r.StringList("fields", Presence::kRequired);
       const DataType* type = nullptr;
-      if (CheckDataTypeReference(data_type, r.where())) {
+      if (validator_.CheckDataTypeReference(data_type, r.where())) {
         const DataTypeInfo& info = data_type_info_.at(*data_type);
         if (info.fields_known) type = &data_types_[info.index];
       }
@@ -1177,32 +991,6 @@ class Builder {
         ok = false;
       }
       project.data.push_back(std::move(data));
-    }
-    return ok;
-  }
-
-  // Every field the project asks that its data type classifies as a
-  // quasi-identifier has a declared coarsening (possibly "keep"): none
-  // leaves the hub raw by omission, and all count in the k-anonymity.
-  bool CheckQuasiIdentifiersDeclared(const std::string& project_where,
-                                     const ResearchProject& project) {
-    bool ok = true;
-    for (const ResearchData& data : project.data) {
-      const DataType& type = data_types_[data_type_info_.at(data.data_type).index];
-      for (const std::string& field : data.fields) {
-        if (!Contains(type.quasi_identifiers, field)) continue;
-        bool declared = std::any_of(
-            project.quasi_identifiers.begin(), project.quasi_identifiers.end(),
-            [&](const QuasiIdentifier& qi) { return qi.data_type == data.data_type && qi.field == field; });
-        if (declared) continue;
-        reporter_.Error(data.line,
-                        fmt::format("'{}' of '{}' is a quasi-identifier (its [[data_type]] says so): "
-                                    "{} must declare how it is coarsened with a "
-                                    "[[research_project.quasi_identifier]] (coarsen = \"keep\" "
-                                    "releases it as it is)",
-                                    field, data.data_type, project_where));
-        ok = false;
-      }
     }
     return ok;
   }
@@ -1348,7 +1136,7 @@ class Builder {
     }
     ElementReader r(*table, ElementReader::Where{"[bis_register]"}, kBisRegisterKeys, reporter_);
     Read<std::string> institution = r.String("institution", Presence::kRequired);
-    if (!CheckInstitutionReference(institution, "institution", r.where())) return;
+    if (!validator_.CheckInstitutionReference(institution, "institution", r.where())) return;
     const InstitutionInfo& info = institution_info_.at(*institution);
     if (info.endpoint_given) {
       reporter_.Error(institution.line,
@@ -1382,9 +1170,9 @@ class Builder {
     Read<Date> from = r.DateValue("from", Presence::kRequired);
     Read<Date> to = r.DateValue("to", Presence::kOptional);
     bool ok = CheckExactlyOne(r, "requester", "requester_type");
-    if (requester.present) ok = CheckInstitutionReference(requester, "requester", r.where()) && ok;
+    if (requester.present) ok = validator_.CheckInstitutionReference(requester, "requester", r.where()) && ok;
     if (requester_type.present) {
-      ok = CheckTypeReference(requester_type, "requester_type", r.where()) && ok;
+      ok = validator_.CheckTypeReference(requester_type, "requester_type", r.where()) && ok;
     }
     if (from && to && *to < *from) {
       reporter_.Error(to.line, fmt::format("'to' ({}) is before 'from' ({}) in {}", to->ToString(),
@@ -1417,68 +1205,6 @@ class Builder {
     if (ReadRequesterGrant(r, access)) transparency_access_.push_back(std::move(access));
   }
 
-  // The hub routes consultations to every institution of a provider type
-  // (docs/api.md section 4.2, step 2); one without an endpoint could never answer.
-  void CheckProvidersHaveEndpoints() {
-    std::unordered_map<std::string_view, const Availability*> provided_by;
-    for (const Availability& availability : availability_) {
-      provided_by.emplace(availability.provider_type, &availability);
-    }
-    for (const Institution& institution : institutions_) {
-      if (institution_info_.at(institution.id).endpoint_given) continue;
-      if (institution.id == bis_register_.institution) continue;  // the hub answers for it
-      auto it = provided_by.find(institution.type);
-      if (it == provided_by.end()) continue;
-      reporter_.Error(institution.line,
-                      fmt::format("institution '{}' has no endpoint, but its type '{}' provides "
-                                  "'{}' (availability at line {}): the hub could not call it",
-                                  institution.id, institution.type, it->second->data_type,
-                                  it->second->line));
-    }
-  }
-
-  // A subscription delivers only what an authorization grants (docs/api.md
-  // section 4.3); one that no authorization covers, in any period, can never
-  // deliver anything and is almost certainly a mistake.
-  void CheckSubscriptionsCanDeliver() {
-    // Indexed by (data type, capacity): thousands of authorizations times
-    // hundreds of subscriptions would otherwise dominate the load.
-    std::unordered_map<std::string, std::vector<const Authorization*>> grants;
-    for (const Authorization& authorization : authorizations_) {
-      grants[authorization.data_type + '\n' + authorization.capacity].push_back(&authorization);
-    }
-    for (const Subscription& subscription : subscriptions_) {
-      bool covered = false;
-      static const std::vector<const Authorization*> kNone;
-      auto it = grants.find(subscription.data_type + '\n' + subscription.capacity);
-      for (const Authorization* authorization : it == grants.end() ? kNone : it->second) {
-        if (!subscription.institution.empty()) {
-          const Institution& institution =
-              institutions_[institution_info_.at(subscription.institution).index];
-          covered = authorization->Names(institution);
-        } else if (!authorization->requester_type.empty()) {
-          covered = authorization->requester_type == subscription.institution_type;
-        } else if (auto requester = institution_info_.find(authorization->requester);
-                   requester != institution_info_.end()) {
-          covered = institutions_[requester->second.index].type == subscription.institution_type;
-        }
-        if (covered) break;
-      }
-      if (covered) continue;
-      reporter_.Error(subscription.line,
-                      fmt::format("subscription of {} '{}' to '{}' for capacity '{}' can never "
-                                  "deliver: no authorization grants '{}' for capacity '{}' to {}",
-                                  subscription.institution.empty() ? "institution type"
-                                                                   : "institution",
-                                  subscription.institution.empty() ? subscription.institution_type
-                                                                   : subscription.institution,
-                                  subscription.data_type, subscription.capacity,
-                                  subscription.data_type, subscription.capacity,
-                                  subscription.institution.empty() ? "that type or its institutions"
-                                                                   : "it or its type"));
-    }
-  }
-
   Reporter reporter_;
   std::vector<InstitutionType> types_;
   std::vector<Institution> institutions_;
@@ -1497,6 +1223,13 @@ class Builder {
   std::unordered_map<std::string, int> subscription_lines_;
   std::vector<Quota> quotas_;
   std::unordered_map<std::string, int> quota_lines_;  // institution + type -> line
+  // The checks of references and of the whole definition
+  // (internal/validate.h), on what is read so far.
+  internal::Validator validator_{
+      reporter_,
+      internal::ReadSoFar{types_, institutions_, data_types_, availability_, authorizations_,
+                          subscriptions_, bis_register_, type_info_, institution_info_,
+                          data_type_info_}};
 };
 
 // The file's bytes, or the reason it cannot be read (as a diagnostic with no

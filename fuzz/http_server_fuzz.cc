@@ -53,6 +53,8 @@ carrefour::net::Server& TheServer() {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   carrefour::net::Server& server = TheServer();
+  static uint64_t inputs = 0;
+  ++inputs;
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) std::abort();
   sockaddr_in address{};
@@ -89,16 +91,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       std::fprintf(stderr,
                    "http_server_fuzz: no answer nor close in 10 s (sent %zu of %zu bytes, received %zu; "
                    "server: %llu open, %llu accepted, %llu rejected, %llu requests, %llu in flight, "
-                   "%llu bad, %llu timeouts)\n",
+                   "%llu bad, %llu timeouts, %llu accept failures; this is input %llu)\n",
                    sent, size, received, static_cast<unsigned long long>(stats.connections_open),
                    static_cast<unsigned long long>(stats.connections_accepted),
                    static_cast<unsigned long long>(stats.connections_rejected),
                    static_cast<unsigned long long>(stats.requests),
                    static_cast<unsigned long long>(stats.requests_in_flight),
                    static_cast<unsigned long long>(stats.bad_requests),
-                   static_cast<unsigned long long>(stats.timeouts));
-      // CARREFOUR_FUZZ_GDB=1: every thread's stack first (gdb attaches).
+                   static_cast<unsigned long long>(stats.timeouts),
+                   static_cast<unsigned long long>(stats.accept_failures),
+                   static_cast<unsigned long long>(inputs));
+      // CARREFOUR_FUZZ_GDB=1: the kernel's view of the connection (is it in
+      // the listener's accept queue, Recv-Q of the LISTEN line?), then every
+      // thread's stack (gdb attaches).
       if (std::getenv("CARREFOUR_FUZZ_GDB") != nullptr) {
+        std::string sockets = "ss -tanei '( sport = :" + std::to_string(server.port()) +
+                              " or dport = :" + std::to_string(server.port()) + " )' 1>&2";
+        (void)std::system(sockets.c_str());
         std::string command = "gdb -p " + std::to_string(getpid()) +
                               " -batch -ex 'thread apply all bt' 1>&2 2>/dev/null";
         (void)std::system(command.c_str());

@@ -727,6 +727,8 @@ std::string Hub::Impl::MetricsText() const {
     gauge("carrefour_connections_shed_total",
           "Connections closed in their TLS handshake to keep the handshake budget.",
           stats.connections_shed, "counter");
+    gauge("carrefour_accept_failures_total", "accept() failures (out of file descriptors), retried.",
+          stats.accept_failures, "counter");
     gauge("carrefour_connections_revoked_total",
           "Connections closed by a reload: their certificate is no longer accepted.",
           stats.connections_revoked, "counter");

@@ -115,6 +115,12 @@ struct Core : std::enable_shared_from_this<Core> {
   std::atomic<uint64_t> handshakes_revoked{0};
   std::atomic<uint64_t> connections_revoked{0};
   std::atomic<uint64_t> connections_shed{0};
+  std::atomic<uint64_t> accept_failures{0};
+  // The last accept error logged, and when (on the acceptor's strand): a
+  // lasting failure (out of file descriptors) is said once, then every
+  // minute, not ten times a second.
+  beast::error_code last_accept_error;
+  std::chrono::steady_clock::time_point last_accept_log;
 
   // Set when Stop() begins: no new requests are read.
   std::atomic<bool> draining{false};
@@ -585,7 +591,17 @@ void Core::Accept() {
 void Core::OnAccept(beast::error_code ec, tcp::socket socket) {
   if (!acceptor.is_open() || ec == asio::error::operation_aborted) return;
   if (ec) {
-    // Typically EMFILE: back off instead of spinning on accept().
+    // Typically EMFILE: back off instead of spinning on accept(). The
+    // connection waits in the kernel's queue and is taken at the retry.
+    accept_failures.fetch_add(1);
+    const auto now = std::chrono::steady_clock::now();
+    if (ec != last_accept_error || now - last_accept_log >= std::chrono::minutes(1)) {
+      beast::error_code ignored;
+      spdlog::error("cannot accept connections on port {}: {} (retrying every {} ms)",
+                    acceptor.local_endpoint(ignored).port(), ec.message(), kAcceptBackoff.count());
+      last_accept_error = ec;
+      last_accept_log = now;
+    }
     accept_backoff.expires_after(kAcceptBackoff);
     accept_backoff.async_wait([this](beast::error_code wait_ec) {
       if (!wait_ec && acceptor.is_open()) Accept();
@@ -797,6 +813,7 @@ class Server::Impl {
     stats.handshakes_revoked = core_->handshakes_revoked.load();
     stats.connections_revoked = core_->connections_revoked.load();
     stats.connections_shed = core_->connections_shed.load();
+    stats.accept_failures = core_->accept_failures.load();
     return stats;
   }
 

@@ -154,6 +154,7 @@ struct ServerStats {
   uint64_t handshakes_revoked = 0;    // handshakes refused: revoked certificate
   uint64_t connections_revoked = 0;   // closed by ReloadTls: no longer trusted
   uint64_t connections_shed = 0;      // closed in their handshake: over max_handshaking
+  uint64_t accept_failures = 0;       // accept() failed (out of file descriptors): retried
 };
 
 // Thread safety: Start, Stop, port and stats may be called from any thread,

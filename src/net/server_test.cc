@@ -2,6 +2,7 @@
 #include "net/server.h"
 
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -556,6 +557,43 @@ TEST(Server, ConnectionsOverTheCapAreClosed) {
   EXPECT_EQ(second.ReadUntilClosed(), "");
   EXPECT_EQ(server.stats().connections_rejected, 1u);
   EXPECT_EQ(server.stats().connections_open, 1u);
+}
+
+// Out of file descriptors, accept() fails: the server counts it, retries,
+// and takes the waiting connection once descriptors are free again.
+TEST(Server, AcceptFailuresAreCountedAndTheConnectionIsTakenLater) {
+  Server server(ServerOptions{}, Echo);
+  ASSERT_TRUE(server.Start().ok());
+  // The client's socket exists before the limit is lowered: connect()
+  // needs no new descriptor, the server's accept() does.
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  rlimit saved{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
+  const int lowest_free = ::dup(0);  // every number below it is taken
+  ::close(lowest_free);
+  rlimit low = saved;
+  low.rlim_cur = static_cast<rlim_t>(lowest_free);
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(server.port());
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool connected = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+  RawSocket client(fd);
+  const timeval guard{.tv_sec = 30, .tv_usec = 0};  // a lost connection fails, not hangs
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &guard, sizeof guard);
+  for (int i = 0; connected && i < 500 && server.stats().accept_failures == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const ServerStats starved = server.stats();
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &saved), 0);
+  ASSERT_TRUE(connected);
+  EXPECT_GT(starved.accept_failures, 0u) << "accept() never failed: the limit did not bite";
+  EXPECT_EQ(starved.connections_accepted, 0u);
+  ASSERT_TRUE(client.Send("GET /later HTTP/1.1\r\nHost: x\r\n\r\n"));
+  EXPECT_TRUE(client.ReadUntil("body=").starts_with("HTTP/1.1 200")) << "not served after the retry";
+  EXPECT_EQ(server.stats().connections_accepted, 1u);
 }
 
 TEST(Server, StartReportsAddressInUse) {

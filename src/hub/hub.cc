@@ -7,10 +7,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cmath>
 #include <condition_variable>
+#include <iterator>
 #include <cstdio>
 #include <mutex>
 #include <thread>
@@ -70,6 +72,16 @@ std::string EndpointLabel(std::string_view method, std::string_view path) {
     }
   }
   return "other";
+}
+
+// The request log's route: a path the API answers, never one that holds a
+// number ("/v1/bis/{niss}"), else "other".
+std::string RequestRoute(const std::string& path) {
+  static constexpr std::string_view kPaths[] = {
+      "/v1/consultations", "/v1/consultations/batch", "/v1/directory/entries", "/v1/mutations",
+      "/v1/mutations/feed", "/v1/bis", "/v1/transparency"};
+  if (std::find(std::begin(kPaths), std::end(kPaths), path) != std::end(kPaths)) return path;
+  return bis::Service::IsApiPath(path) ? "/v1/bis/{niss}" : "other";
 }
 
 // docs/api.md section 4: 429 rate-limited, with Retry-After in whole seconds.
@@ -157,6 +169,8 @@ class Hub::Impl {
 
  private:
   void HandleApi(net::Request&& request, net::Responder respond);
+  std::optional<net::Response> Admit(const network::Definition& definition, const std::string& peer,
+                                     const network::Institution** caller);
   void HandleAdmin(net::Request&& request, std::function<void(net::Response)> respond);
   std::string MetricsText() const;
 };
@@ -507,19 +521,36 @@ void LogRequest(std::string request_id, const std::string& caller, const std::st
 
 }  // namespace
 
+// Who calls, from the certificate's CN; or the answer refusing the request
+// before any work (parsing, the directory, the store): an unknown CN, the
+// hub's own BIS register, an institution over its quota (which costs the
+// hub only this).
+std::optional<net::Response> Hub::Impl::Admit(const network::Definition& definition,
+                                              const std::string& peer,
+                                              const network::Institution** caller) {
+  *caller = definition.FindInstitution(peer);
+  if (*caller == nullptr) {
+    return net::ErrorResponse(UnknownInstitution(
+        fmt::format("the certificate's CN '{}' is not an institution of the network", peer)));
+  }
+  if ((*caller)->id == definition.bis_register().institution) {  // the hub itself
+    return net::ErrorResponse(UnknownInstitution(
+        fmt::format("'{}' is the hub's own BIS register: no certificate speaks for it", peer)));
+  }
+  if (std::optional<int64_t> wait = quotas_.Acquire((*caller)->id, definition.QuotaFor(**caller))) {
+    return RateLimitedResponse(
+        fmt::format("{} is over its quota of {} requests per second; retry after {} s",
+                    (*caller)->id, definition.QuotaFor(**caller)->requests_per_second, *wait),
+        *wait);
+  }
+  return std::nullopt;
+}
+
 void Hub::Impl::HandleApi(net::Request&& request, net::Responder respond) {
   const SteadyClock::time_point start = SteadyClock::now();
-  const bool known = request.path == "/v1/consultations" || request.path == "/v1/consultations/batch" ||
-                     request.path == "/v1/directory/entries" ||
-                     request.path == "/v1/mutations" || request.path == "/v1/mutations/feed" ||
-                     request.path == "/v1/bis" || request.path == "/v1/transparency";
   // The method too: a caller chooses it freely.
   std::string endpoint = EndpointLabel(request.method, request.path);
-  // The request log's route: a known path, never one that holds a number.
-  std::string route = known                                 ? request.path
-                      : bis::Service::IsApiPath(request.path) ? "/v1/bis/{niss}"
-                                                              : "other";
-  auto answer = [this, start, respond, endpoint, route = std::move(route), method = request.method,
+  auto answer = [this, start, respond, endpoint, route = RequestRoute(request.path), method = request.method,
                  caller = request.peer](net::Response response, std::string data_type = {},
                                         std::string request_id = {}) {
     double seconds = std::chrono::duration<double>(SteadyClock::now() - start).count();
@@ -528,23 +559,9 @@ void Hub::Impl::HandleApi(net::Request&& request, net::Responder respond) {
     respond(std::move(response));
   };
   std::shared_ptr<const directory::DecisionEngine> engine = this->engine();
-  const network::Institution* caller = engine->definition()->FindInstitution(request.peer);
-  if (caller == nullptr) {
-    return answer(net::ErrorResponse(UnknownInstitution(fmt::format(
-        "the certificate's CN '{}' is not an institution of the network", request.peer))));
-  }
-  if (caller->id == engine->definition()->bis_register().institution) {  // the hub itself
-    return answer(net::ErrorResponse(UnknownInstitution(fmt::format(
-        "'{}' is the hub's own BIS register: no certificate speaks for it", request.peer))));
-  }
-  // Before any work (parsing, the directory, the store): an institution over
-  // its quota costs the hub only this.
-  if (std::optional<int64_t> wait = quotas_.Acquire(caller->id, engine->definition()->QuotaFor(*caller))) {
-    return answer(RateLimitedResponse(
-        fmt::format("{} is over its quota of {} requests per second; retry after {} s",
-                    caller->id, engine->definition()->QuotaFor(*caller)->requests_per_second,
-                    *wait),
-        *wait));
+  const network::Institution* caller = nullptr;
+  if (std::optional<net::Response> refused = Admit(*engine->definition(), request.peer, &caller)) {
+    return answer(std::move(*refused));
   }
   if (request.path == "/v1/consultations" || request.path == "/v1/consultations/batch") {
     if (request.method != "POST") return answer(net::ErrorResponse(InvalidRequest("use POST")));

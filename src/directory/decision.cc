@@ -180,127 +180,163 @@ void SortUnique(std::vector<uint32_t>* values) {
   values->erase(std::unique(values->begin(), values->end()), values->end());
 }
 
-std::unique_ptr<const DecisionIndexes> BuildIndexes(const Definition& definition) {
-  auto indexes = std::make_unique<DecisionIndexes>();
-  const auto& types = definition.institution_types();
-  const auto& institutions = definition.institutions();
-  const auto& data_types = definition.data_types();
-  const auto& authorizations = definition.authorizations();
+// Builds DecisionIndexes from a definition, one table after the other.
+// The loader guarantees that every reference resolves and every capacity
+// is declared by its type; a definition built by hand that breaks this
+// loses the offending rows instead of crashing a hub.
+class IndexBuilder {
+ public:
+  explicit IndexBuilder(const Definition& definition)
+      : definition_(definition), indexes_(std::make_unique<DecisionIndexes>()) {}
 
-  // The loader guarantees that every reference resolves and every capacity
-  // is declared by its type; a definition built by hand that breaks this
-  // loses the offending rows instead of crashing a hub.
-  auto type_index = [&](std::string_view id) -> std::optional<uint32_t> {
-    const InstitutionType* type = definition.FindInstitutionType(id);
+  std::unique_ptr<const DecisionIndexes> Build() && {
+    IndexIds();
+    BuildGrantTable();
+    IndexAvailability();
+    IndexSubscriptions();
+    for (DecisionIndexes::PerDataType& per : indexes_->data_types) {
+      SortUnique(&per.universal_providers);
+      SortUnique(&per.source_types);
+      std::sort(per.subscriptions.begin(), per.subscriptions.end());
+      per.subscriptions.erase(std::unique(per.subscriptions.begin(), per.subscriptions.end()),
+                              per.subscriptions.end());
+    }
+    return std::move(indexes_);
+  }
+
+ private:
+  static constexpr uint32_t kNoType = UINT32_MAX;
+
+  std::optional<uint32_t> TypeIndex(std::string_view id) const {
+    const InstitutionType* type = definition_.FindInstitutionType(id);
     if (type == nullptr) return std::nullopt;
-    return IndexOf(types, type);
-  };
-  auto data_type_index = [&](std::string_view id) -> std::optional<uint32_t> {
-    const network::DataType* data_type = definition.FindDataType(id);
+    return IndexOf(definition_.institution_types(), type);
+  }
+  std::optional<uint32_t> DataTypeIndex(std::string_view id) const {
+    const network::DataType* data_type = definition_.FindDataType(id);
     if (data_type == nullptr) return std::nullopt;
-    return IndexOf(data_types, data_type);
-  };
-
-  constexpr uint32_t kNoType = UINT32_MAX;
-  std::vector<std::string_view> ids;
-  for (const Institution& institution : institutions) ids.push_back(institution.id);
-  indexes->institution_ids = IdIndex(std::move(ids));
-  ids.clear();
-  for (const network::DataType& data_type : data_types) ids.push_back(data_type.id);
-  indexes->data_type_ids = IdIndex(std::move(ids));
-  indexes->institution_count = institutions.size();
-  std::vector<std::vector<uint32_t>> institutions_of_type(types.size());
-  for (uint32_t i = 0; i < institutions.size(); ++i) {
-    std::optional<uint32_t> type = type_index(institutions[i].type);
-    indexes->type_of_institution.push_back(type.value_or(kNoType));
-    if (type) institutions_of_type[*type].push_back(i);
+    return IndexOf(definition_.data_types(), data_type);
   }
   // The institutions an authorization or a subscription names.
-  auto named = [&](std::string_view institution, std::string_view type) {
+  std::vector<uint32_t> Named(std::string_view institution, std::string_view type) const {
     std::vector<uint32_t> out;
     if (!institution.empty()) {
-      uint32_t found = indexes->institution_ids.Find(institution);
-      if (found != IdIndex::kNotFound && indexes->type_of_institution[found] != kNoType) {
+      uint32_t found = indexes_->institution_ids.Find(institution);
+      if (found != IdIndex::kNotFound && indexes_->type_of_institution[found] != kNoType) {
         out.push_back(found);
       }
-    } else if (std::optional<uint32_t> t = type_index(type)) {
-      out = institutions_of_type[*t];
+    } else if (std::optional<uint32_t> t = TypeIndex(type)) {
+      out = institutions_of_type_[*t];
     }
     return out;
-  };
-  auto slot_at = [&](uint32_t institution, std::string_view capacity) {
-    return SlotOf(types[indexes->type_of_institution[institution]], capacity);
-  };
+  }
+  uint32_t SlotAt(uint32_t institution, std::string_view capacity) const {
+    return SlotOf(definition_.institution_types()[indexes_->type_of_institution[institution]],
+                  capacity);
+  }
+
+  void IndexIds() {
+    const auto& institutions = definition_.institutions();
+    std::vector<std::string_view> ids;
+    for (const Institution& institution : institutions) ids.push_back(institution.id);
+    indexes_->institution_ids = IdIndex(std::move(ids));
+    ids.clear();
+    for (const network::DataType& data_type : definition_.data_types()) ids.push_back(data_type.id);
+    indexes_->data_type_ids = IdIndex(std::move(ids));
+    indexes_->institution_count = institutions.size();
+    institutions_of_type_.resize(definition_.institution_types().size());
+    for (uint32_t i = 0; i < institutions.size(); ++i) {
+      std::optional<uint32_t> type = TypeIndex(institutions[i].type);
+      indexes_->type_of_institution.push_back(type.value_or(kNoType));
+      if (type) institutions_of_type_[*type].push_back(i);
+    }
+  }
 
   // Grant table, built like a CSR matrix: count per cell, prefix sums, then
   // fill in authorization order so that each cell keeps definition order.
-  indexes->data_types.resize(data_types.size());
-  indexes->authorization_fields.resize(authorizations.size());
-  const Date open_end = Date::Max();
-  std::vector<std::pair<size_t, GrantRow>> cells;
-  for (uint32_t a = 0; a < authorizations.size(); ++a) {
-    const Authorization& authorization = authorizations[a];
-    std::optional<uint32_t> dt = data_type_index(authorization.data_type);
-    if (!dt) continue;
-    const network::DataType& data_type = data_types[*dt];
-    indexes->authorization_fields[a].offset = static_cast<uint32_t>(indexes->field_pool.size());
+  void BuildGrantTable() {
+    const auto& data_types = definition_.data_types();
+    const auto& authorizations = definition_.authorizations();
+    const size_t institution_count = definition_.institutions().size();
+    indexes_->data_types.resize(data_types.size());
+    indexes_->authorization_fields.resize(authorizations.size());
+    std::vector<std::pair<size_t, GrantRow>> cells;
+    for (uint32_t a = 0; a < authorizations.size(); ++a) {
+      const Authorization& authorization = authorizations[a];
+      std::optional<uint32_t> dt = DataTypeIndex(authorization.data_type);
+      if (!dt) continue;
+      const DecisionIndexes::FieldList& fields = IndexFields(a, data_types[*dt]);
+      for (uint32_t institution : Named(authorization.requester, authorization.requester_type)) {
+        uint32_t slot = SlotAt(institution, authorization.capacity);
+        if (slot == kNoSlot) continue;
+        cells.push_back({size_t{*dt} * institution_count + institution,
+                         {a, slot, authorization.validity.from,
+                          authorization.validity.to.value_or(Date::Max()), fields.offset,
+                          fields.count}});
+      }
+    }
+    indexes_->grant_offsets.assign(data_types.size() * institution_count + 1, 0);
+    for (const auto& [cell, row] : cells) ++indexes_->grant_offsets[cell + 1];
+    for (size_t c = 1; c < indexes_->grant_offsets.size(); ++c) {
+      indexes_->grant_offsets[c] += indexes_->grant_offsets[c - 1];
+    }
+    indexes_->grant_rows.resize(cells.size());
+    std::vector<uint32_t> next(indexes_->grant_offsets.begin(), indexes_->grant_offsets.end() - 1);
+    for (const auto& [cell, row] : cells) indexes_->grant_rows[next[cell]++] = row;
+  }
+
+  // Authorization `a`'s fields, in the data type's order, into the pools.
+  const DecisionIndexes::FieldList& IndexFields(uint32_t a, const network::DataType& data_type) {
+    const Authorization& authorization = definition_.authorizations()[a];
+    DecisionIndexes::FieldList& list = indexes_->authorization_fields[a];
+    list.offset = static_cast<uint32_t>(indexes_->field_pool.size());
     for (uint32_t f = 0; f < data_type.fields.size(); ++f) {
       if (std::find(authorization.fields.begin(), authorization.fields.end(),
                     data_type.fields[f]) != authorization.fields.end()) {
-        indexes->field_pool.push_back(f);
-        indexes->field_names.push_back(data_type.fields[f]);
-        ++indexes->authorization_fields[a].count;
+        indexes_->field_pool.push_back(f);
+        indexes_->field_names.push_back(data_type.fields[f]);
+        ++list.count;
       }
     }
-    for (uint32_t institution : named(authorization.requester, authorization.requester_type)) {
-      uint32_t slot = slot_at(institution, authorization.capacity);
-      if (slot == kNoSlot) continue;
-      const DecisionIndexes::FieldList& fields = indexes->authorization_fields[a];
-      cells.push_back(
-          {size_t{*dt} * institutions.size() + institution,
-           {a, slot, authorization.validity.from, authorization.validity.to.value_or(open_end),
-            fields.offset, fields.count}});
-    }
+    return list;
   }
-  indexes->grant_offsets.assign(data_types.size() * institutions.size() + 1, 0);
-  for (const auto& [cell, row] : cells) ++indexes->grant_offsets[cell + 1];
-  for (size_t c = 1; c < indexes->grant_offsets.size(); ++c) {
-    indexes->grant_offsets[c] += indexes->grant_offsets[c - 1];
-  }
-  indexes->grant_rows.resize(cells.size());
-  std::vector<uint32_t> next(indexes->grant_offsets.begin(), indexes->grant_offsets.end() - 1);
-  for (const auto& [cell, row] : cells) indexes->grant_rows[next[cell]++] = row;
 
-  for (const network::Availability& availability : definition.availability()) {
-    std::optional<uint32_t> dt = data_type_index(availability.data_type);
-    std::optional<uint32_t> type = type_index(availability.provider_type);
-    if (!dt || !type) continue;
-    DecisionIndexes::PerDataType& per = indexes->data_types[*dt];
-    per.source_types.push_back(*type);
-    if (availability.capacity) {
-      per.bound_availability.push_back({*type, *availability.capacity});
-    } else {
-      const std::vector<uint32_t>& members = institutions_of_type[*type];
-      per.universal_providers.insert(per.universal_providers.end(), members.begin(), members.end());
+  void IndexAvailability() {
+    for (const network::Availability& availability : definition_.availability()) {
+      std::optional<uint32_t> dt = DataTypeIndex(availability.data_type);
+      std::optional<uint32_t> type = TypeIndex(availability.provider_type);
+      if (!dt || !type) continue;
+      DecisionIndexes::PerDataType& per = indexes_->data_types[*dt];
+      per.source_types.push_back(*type);
+      if (availability.capacity) {
+        per.bound_availability.push_back({*type, *availability.capacity});
+      } else {
+        const std::vector<uint32_t>& members = institutions_of_type_[*type];
+        per.universal_providers.insert(per.universal_providers.end(), members.begin(),
+                                       members.end());
+      }
     }
   }
-  for (const network::Subscription& subscription : definition.subscriptions()) {
-    std::optional<uint32_t> dt = data_type_index(subscription.data_type);
-    if (!dt) continue;
-    DecisionIndexes::PerDataType& per = indexes->data_types[*dt];
-    for (uint32_t institution : named(subscription.institution, subscription.institution_type)) {
-      uint32_t slot = slot_at(institution, subscription.capacity);
-      if (slot != kNoSlot) per.subscriptions.push_back({institution, slot});
+
+  void IndexSubscriptions() {
+    for (const network::Subscription& subscription : definition_.subscriptions()) {
+      std::optional<uint32_t> dt = DataTypeIndex(subscription.data_type);
+      if (!dt) continue;
+      DecisionIndexes::PerDataType& per = indexes_->data_types[*dt];
+      for (uint32_t institution : Named(subscription.institution, subscription.institution_type)) {
+        uint32_t slot = SlotAt(institution, subscription.capacity);
+        if (slot != kNoSlot) per.subscriptions.push_back({institution, slot});
+      }
     }
   }
-  for (DecisionIndexes::PerDataType& per : indexes->data_types) {
-    SortUnique(&per.universal_providers);
-    SortUnique(&per.source_types);
-    std::sort(per.subscriptions.begin(), per.subscriptions.end());
-    per.subscriptions.erase(std::unique(per.subscriptions.begin(), per.subscriptions.end()),
-                            per.subscriptions.end());
-  }
-  return indexes;
+
+  const Definition& definition_;
+  std::unique_ptr<DecisionIndexes> indexes_;
+  std::vector<std::vector<uint32_t>> institutions_of_type_;
+};
+
+std::unique_ptr<const DecisionIndexes> BuildIndexes(const Definition& definition) {
+  return IndexBuilder(definition).Build();
 }
 
 // The first row valid on `today` for capacity `slot`, or nullptr.

@@ -3,10 +3,13 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
 #include "audit/note.h"
+#include "core/testing/temp_dir.h"
 
 namespace carrefour::audit {
 namespace {
@@ -184,6 +187,45 @@ TEST(SignedNote, RefusesAChangedTextOrAnotherKey) {
   EXPECT_FALSE(NoteVerifier::Parse((*other)->verifier_key())->Open(note));
   EXPECT_FALSE(NoteVerifier::Parse("carrefour/hub-1+00000000+AAAA"));
   EXPECT_FALSE(ParseCheckpointText("carrefour/hub-1\n03\nAAAA\n"));
+}
+
+
+// The node's signing key is what makes its checkpoints worth anything:
+// kept owner-only, created once, and a key file the group or others may
+// read, or a dangling link in its place, stops the node rather than being
+// used or silently replaced (issue 22, items 3 and 11).
+TEST(SignedNote, TheSigningKeyFileIsPrivateAndNeverReplaced) {
+  namespace fs = std::filesystem;
+  const fs::path dir = carrefour::testing::MakeTempDir("carrefour-note-key");
+  const fs::path file = dir / "audit-hub-1.key";
+  auto created = NoteSigner::LoadOrCreate("carrefour/hub-1", file);
+  ASSERT_TRUE(created) << created.error().ToString();
+  EXPECT_EQ(fs::status(file).permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+  auto again = NoteSigner::LoadOrCreate("carrefour/hub-1", file);
+  ASSERT_TRUE(again) << again.error().ToString();
+  EXPECT_EQ((*again)->verifier_key(), (*created)->verifier_key());
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir), fs::directory_iterator()), 1);
+
+  fs::permissions(file, fs::perms::group_read | fs::perms::others_read, fs::perm_options::add);
+  auto loose = NoteSigner::LoadOrCreate("carrefour/hub-1", file);
+  ASSERT_FALSE(loose);
+  EXPECT_NE(loose.error().message().find("accessible to group or others"), std::string::npos)
+      << loose.error().ToString();
+
+  const fs::path dangling = dir / "audit-hub-2.key";
+  fs::create_symlink(dir / "nowhere", dangling);
+  auto linked = NoteSigner::LoadOrCreate("carrefour/hub-2", dangling);
+  ASSERT_FALSE(linked);
+  EXPECT_NE(linked.error().message().find("exists but cannot be opened"), std::string::npos)
+      << linked.error().ToString();
+  EXPECT_FALSE(fs::exists(dir / "nowhere"));
+
+  std::ofstream(dir / "audit-hub-3.key") << "not hex\n";
+  fs::permissions(dir / "audit-hub-3.key", fs::perms::owner_read | fs::perms::owner_write,
+                  fs::perm_options::replace);
+  EXPECT_FALSE(NoteSigner::LoadOrCreate("carrefour/hub-3", dir / "audit-hub-3.key"));
+  fs::remove_all(dir);
 }
 
 }  // namespace

@@ -355,10 +355,12 @@ Status Hub::Impl::StartListeners() {
     admin_options.address = admin.first;
     admin_options.port = admin.second;
     admin_options.threads = 1;
+    // Every answer of the admin listener, the server's own error answers
+    // included (hub/admin_guard.h).
+    admin_options.finish_answer = AddAdminHeaders;
     admin_ = std::make_unique<net::Server>(
         admin_options, [this](net::Request&& request, net::Responder respond) {
           HandleAdmin(std::move(request), [respond](net::Response response) {
-            AddAdminHeaders(response);
             respond(std::move(response));
           });
         });

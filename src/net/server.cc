@@ -451,6 +451,7 @@ class Session final : public SessionBase {
   void Write(Response response) override {
     if (state_ != State::kHandling) return;  // the connection failed meanwhile
     state_ = State::kWriting;
+    if (options().finish_answer) options().finish_answer(response);
     response_ = {};
     int status = response.status >= 100 && response.status <= 599 ? response.status : 500;
     response_.result(static_cast<unsigned>(status));

@@ -33,6 +33,8 @@
 
 namespace carrefour::net {
 
+struct Response;
+
 struct ServerOptions {
   std::string address = "127.0.0.1";
   uint16_t port = 0;  // 0: the system picks one; port() tells which
@@ -62,6 +64,12 @@ struct ServerOptions {
   // take the slots that institutions need, and a newcomer is never the
   // first to go.
   size_t max_handshaking = 0;
+  // When set, applied to every answer this server writes just before it is
+  // sent: the handler's, and the server's own (a malformed request, 413, a
+  // handler that threw or dropped its responder). Called on the
+  // connection's strand; must be thread-safe. The admin listener adds its
+  // headers (hub/admin_guard.h) here, so that no answer goes without them.
+  std::function<void(Response&)> finish_answer;
 };
 
 // Socket activation: a parent process (the demo) may bind and listen itself

@@ -12,8 +12,10 @@
 #include <deque>
 #include <future>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -330,6 +332,37 @@ TEST(Server, TrickleAfter413CannotHoldTheConnection) {
   const int sent_before_close = sent.load();
   trickle.join();
   EXPECT_LT(sent_before_close, 100) << "the connection stayed open for the whole trickle";
+}
+
+// finish_answer sees every answer, the server's own included: the admin
+// listener relies on it for headers that no answer may lack (issue 22).
+TEST(Server, FinishAnswerReachesTheServersOwnAnswersToo) {
+  ServerOptions options;
+  options.max_body_bytes = 16;
+  options.finish_answer = [](Response& response) { response.headers.emplace_back("X-Finished", "yes"); };
+  Server server(options, [](Request&& request, Responder respond) {
+    if (request.path == "/throw") throw std::runtime_error("boom");
+    if (request.path == "/drop") return;  // the responder is dropped unanswered
+    respond(Response::Text(200, "ok\n"));
+  });
+  ASSERT_TRUE(server.Start().ok());
+  const std::vector<std::pair<std::string, std::string>> rows = {
+      {"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "HTTP/1.1 200"},
+      {"GET /throw HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "HTTP/1.1 500"},
+      {"GET /drop HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "HTTP/1.1 500"},
+      {"GET /%zz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "HTTP/1.1 400"},
+      {"NOT HTTP AT ALL\r\n\r\n", "HTTP/1.1 400"},
+      {"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\nConnection: close\r\n\r\n",
+       "HTTP/1.1 413"},
+  };
+  for (const auto& [request, status] : rows) {
+    SCOPED_TRACE(request);
+    RawSocket socket(server.port());
+    ASSERT_TRUE(socket.Send(request));
+    std::string answer = socket.ReadUntil("\r\n\r\n");
+    EXPECT_TRUE(answer.starts_with(status)) << answer;
+    EXPECT_NE(answer.find("X-Finished: yes\r\n"), std::string::npos) << answer;
+  }
 }
 
 TEST(Server, ExpectContinueOverLimitIsRefusedBeforeUpload) {

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "net/client.h"
+#include "net/test_support.h"
 #include "pki/testing.h"
 #include "tests/integration/process.h"
 #include "version/version.h"
@@ -240,6 +241,40 @@ TEST_F(OpsE2E, TheAdminListenerServesTheOpenApiDescriptionAndBuildInfo) {
             std::string::npos)
       << metrics;
   EXPECT_NE(metrics.find("\nprocess_resident_memory_bytes "), std::string::npos) << metrics;
+}
+
+
+// Every answer of the admin listener carries Cache-Control and nosniff
+// (issue 22 item 2): the handler's, its refusals, the console's files and
+// the answers the HTTP server writes itself (a malformed request, 413).
+TEST_F(OpsE2E, EveryAdminAnswerIsNeitherStoredNorSniffed) {
+  StartHub({"--config", WriteConfig("admin = \"127.0.0.1:0\"\n").string()});
+  struct Row {
+    std::string request;
+    std::string status;
+    std::string cache_control;
+  };
+  const std::string host = fmt::format("Host: 127.0.0.1:{}\r\n", admin_port_);
+  const std::vector<Row> rows = {
+      {"GET /v1/admin/network HTTP/1.1\r\n" + host, "HTTP/1.1 200", "no-store"},
+      {"GET /v1/admin/nothing-here HTTP/1.1\r\n" + host, "HTTP/1.1 404", "no-store"},
+      {"GET /v1/admin/network HTTP/1.1\r\nHost: evil.example\r\n", "HTTP/1.1 403", "no-store"},
+      // The console's files hold no data: revalidated by their ETag.
+      {"GET /console/ HTTP/1.1\r\n" + host, "HTTP/1.1 200", "no-cache"},
+      {"GET /%zz HTTP/1.1\r\n" + host, "HTTP/1.1 400", "no-store"},
+      {"POST /v1/admin/reload HTTP/1.1\r\n" + host + "Content-Type: application/json\r\n"
+       "Content-Length: 100000000\r\n", "HTTP/1.1 413", "no-store"},
+      {"BROKEN\r\n", "HTTP/1.1 400", "no-store"},
+  };
+  for (const Row& row : rows) {
+    SCOPED_TRACE(row.request);
+    net::testing::RawSocket socket(admin_port_);
+    ASSERT_TRUE(socket.Send(row.request + "Connection: close\r\n\r\n"));
+    const std::string answer = socket.ReadUntil("\r\n\r\n");
+    EXPECT_TRUE(answer.starts_with(row.status)) << answer;
+    EXPECT_NE(answer.find("Cache-Control: " + row.cache_control + "\r\n"), std::string::npos) << answer;
+    EXPECT_NE(answer.find("X-Content-Type-Options: nosniff\r\n"), std::string::npos) << answer;
+  }
 }
 
 }  // namespace

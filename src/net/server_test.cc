@@ -187,10 +187,12 @@ TlsFiles ForgedIdentity(const std::filesystem::path& dir, const std::string& nam
     std::fclose(file);
     return object;
   };
-  X509* issuer_cert = read_pem(issuer.cert, PEM_read_X509);
-  EVP_PKEY* issuer_key = read_pem(issuer.key, PEM_read_PrivateKey);
+  // An issuer without a certificate: the new one signs itself (a CA).
+  const bool self_signed = issuer.cert.empty();
   EVP_PKEY* key = EVP_EC_gen("P-256");
   X509* cert = X509_new();
+  X509* issuer_cert = self_signed ? cert : read_pem(issuer.cert, PEM_read_X509);
+  EVP_PKEY* issuer_key = self_signed ? key : read_pem(issuer.key, PEM_read_PrivateKey);
   X509_set_version(cert, 2);
   ASN1_INTEGER_set(X509_get_serialNumber(cert), static_cast<long>(std::hash<std::string>()(name) & 0x7fffffff));
   X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
@@ -227,10 +229,12 @@ TlsFiles ForgedIdentity(const std::filesystem::path& dir, const std::string& nam
   PEM_write_PrivateKey(out, key, nullptr, nullptr, 0, nullptr, nullptr);
   std::fclose(out);
   std::filesystem::permissions(files.key, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  if (!self_signed) {
+    X509_free(issuer_cert);
+    EVP_PKEY_free(issuer_key);
+  }
   X509_free(cert);
   EVP_PKEY_free(key);
-  X509_free(issuer_cert);
-  EVP_PKEY_free(issuer_key);
   return files;
 }
 
@@ -262,6 +266,32 @@ TEST(Server, OnlyOneLevelOneCleanCommonNameIsAnIdentity) {
   EXPECT_EQ(peer(ForgedIdentity(dir, "two", {"mut-200", "mut-100"}, network_ca, false)), "");
   EXPECT_EQ(peer(ForgedIdentity(dir, "control", {std::string("mut-100\nx")}, network_ca, false)), "");
   EXPECT_EQ(peer(ForgedIdentity(dir, "nul", {std::string("mut-100\0x", 9)}, network_ca, false)), "");
+  std::filesystem::remove_all(dir);
+}
+
+// A network CA made before CAs got pathlen 0 does not forbid intermediates
+// itself: the verify depth alone keeps its network one level deep.
+TEST(Server, AnIntermediateIsRefusedEvenUnderACaWithoutPathlen) {
+  const std::filesystem::path dir = carrefour::testing::MakeTempDir("carrefour-old-ca");
+  const TlsFiles old_ca = ForgedIdentity(dir, "old-ca", {"carrefour network CA"}, TlsFiles{}, true);
+  TlsFiles hub = ForgedIdentity(dir, "hub", {"hub"}, old_ca, false);
+  hub.ca = old_ca.cert;
+  ServerOptions options;
+  options.tls = hub;
+  Server server(options, Echo);
+  ASSERT_TRUE(server.Start().ok());
+  auto peer = [&](TlsFiles identity) -> std::string {
+    identity.ca = old_ca.cert;
+    RawTlsClient client(old_ca.cert, identity);
+    auto answer = client.Exchange(server.port(), "GET /a HTTP/1.1\r\nConnection: close\r\n\r\n");
+    if (!answer || !answer->starts_with("HTTP/1.1 200")) return "<refused>";
+    size_t at = answer->find("peer=");
+    return answer->substr(at + 5, answer->find(" method=") - at - 5);
+  };
+  EXPECT_EQ(peer(ForgedIdentity(dir, "direct", {"mut-100"}, old_ca, false)), "mut-100");
+  TlsFiles intermediate = ForgedIdentity(dir, "intermediate", {"intermediate"}, old_ca, true);
+  TlsFiles below = ForgedIdentity(dir, "below", {"mut-100"}, intermediate, false, intermediate.cert);
+  EXPECT_EQ(peer(below), "<refused>");
   std::filesystem::remove_all(dir);
 }
 

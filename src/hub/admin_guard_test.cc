@@ -46,7 +46,9 @@ TEST(AdminGuard, AcceptsOnlyKnownHostsAndSameOriginJsonChanges) {
     SCOPED_TRACE(c.name);
     Status status = CheckAdminRequest(c.request, hosts);
     EXPECT_EQ(status.ok(), c.allowed) << status.ToString();
-    if (!c.allowed) EXPECT_EQ(status.code(), StatusCode::kNotAuthorized);
+    if (!c.allowed) {
+      EXPECT_EQ(status.code(), StatusCode::kNotAuthorized);
+    }
   }
 }
 

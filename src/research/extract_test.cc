@@ -660,7 +660,9 @@ TEST_P(ResearchExtractTest, AggregatesNeverShowASmallCell) {
   ASSERT_TRUE(lowered.has_value()) << lowered.error().ToString();
   EXPECT_EQ(lowered->k, 5);
   for (const AggregateCell& cell : lowered->cells) {
-    if (!cell.suppressed) EXPECT_GE(cell.persons, 5u);
+    if (!cell.suppressed) {
+      EXPECT_GE(cell.persons, 5u);
+    }
   }
   options.k = 0;
 

@@ -415,7 +415,7 @@ TEST_F(LifecycleE2E, AdminOffLoopbackNeedsATokenOrAdminInsecure) {
     return Process::Start(argv, (dir_ / (data + ".log")).string());
   };
   auto refused = hub("refused", {});
-  EXPECT_EQ(refused->Wait(), 1);
+  EXPECT_EQ(refused->WaitFor(std::chrono::seconds(60)), std::optional<int>(1)) << "the hub did not stop";
   std::string why = ReadAll(dir_ / "refused.log");
   EXPECT_NE(why.find("without a token"), std::string::npos) << why;
   EXPECT_NE(why.find("--admin-insecure"), std::string::npos) << why;

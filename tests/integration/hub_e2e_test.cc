@@ -721,6 +721,7 @@ TEST_F(HubE2E, AuditVerifyPassesThenFailsAfterOneByteChanges) {
   auto [ok_code, ok_output] = testing::RunCommand(binary + " audit verify --data " + (dir_ / "data").string());
   EXPECT_EQ(ok_code, 0) << ok_output;
   EXPECT_NE(ok_output.find("intact: 6 records"), std::string::npos) << ok_output;
+  EXPECT_EQ(ok_output.find("was not checked"), std::string::npos) << ok_output;
 
   // The schema refuses changes to the log...
   sqlite3* db = nullptr;

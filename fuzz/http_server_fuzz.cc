@@ -11,6 +11,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -49,6 +51,44 @@ carrefour::net::Server& TheServer() {
   return *server;
 }
 
+// Waits until `fd` is readable (data, end of stream or error) or `deadline`
+// passes. poll() is resumed when a signal interrupts it: libFuzzer's own
+// SIGALRM (its -timeout watchdog, every few seconds) lands in a wait now and
+// then, and taking that EINTR for a timeout is what once looked like a
+// server that neither answered nor closed (docs/fuzzing.md).
+bool WaitReadable(int fd, std::chrono::steady_clock::time_point deadline) {
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return false;
+    pollfd ready{fd, POLLIN, 0};
+    const int n = poll(&ready, 1, static_cast<int>(left.count()) + 1);
+    if (n > 0) return true;
+    if (n < 0 && errno != EINTR) {
+      std::perror("http_server_fuzz: poll");
+      std::abort();
+    }
+  }
+}
+
+// connect() that a signal may interrupt: the connection then goes on in the
+// background, and its outcome is read once the socket is writable.
+bool Connect(int fd, const sockaddr_in& address) {
+  if (connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0) return true;
+  if (errno != EINTR) return false;
+  for (;;) {
+    pollfd ready{fd, POLLOUT, 0};
+    const int n = poll(&ready, 1, 10000);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    int error = 0;
+    socklen_t length = sizeof error;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) != 0) return false;
+    errno = error;
+    return error == 0;
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -70,23 +110,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   local.sin_family = AF_INET;
   local.sin_addr.s_addr = htonl((127u << 24) | (1u << 16) | (next++ % 65024u + 257u));
   if (bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0 ||
-      connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+      !Connect(fd, address)) {
     std::perror("http_server_fuzz: bind or connect");
     std::abort();
   }
   size_t sent = 0;
   while (sent < size) {
     ssize_t n = send(fd, data + sent, size - sent, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;  // the server may close early (a 400 or 413)
     sent += static_cast<size_t>(n);
   }
   shutdown(fd, SHUT_WR);
   char buffer[4096];
   size_t received = 0;
+  // Generous: the server's own timeouts are 1 s; a hang here is a finding.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   for (;;) {
-    pollfd ready{fd, POLLIN, 0};
-    // Generous: the server's own timeouts are 1 s; a hang here is a finding.
-    if (poll(&ready, 1, 10000) <= 0) {
+    if (!WaitReadable(fd, deadline)) {
       const carrefour::net::ServerStats stats = server.stats();
       std::fprintf(stderr,
                    "http_server_fuzz: no answer nor close in 10 s (sent %zu of %zu bytes, received %zu; "
@@ -115,6 +156,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       std::abort();
     }
     ssize_t n = recv(fd, buffer, sizeof buffer, 0);
+    if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
     received += static_cast<size_t>(n);
   }

@@ -114,5 +114,37 @@ TEST_F(AuditThenAnswerTest, TheWaitingFormFollowsTheSameRule) {
   EXPECT_EQ(storage_.kept().size(), 1u);
 }
 
+// A typed answer whose bytes were written apart (as the consultation
+// pipeline's): those bytes are hashed, and the failure reaches `unavailable`.
+TEST_F(AuditThenAnswerTest, ATypedAnswerIsHashedByItsBytesAndToldWhyItCouldNotLeave) {
+  struct Typed {
+    int value = 0;
+    std::string bytes;
+  };
+  auto answer = [&](Typed typed) {
+    std::promise<Typed> given;
+    std::string_view body = typed.bytes;
+    AuditThenAnswer(
+        *log_, AdminRead(), body, std::move(typed),
+        [](const Status& written) { return Typed{-1, written.message()}; },
+        [&given](Typed out) { given.set_value(std::move(out)); });
+    return given.get_future().get();
+  };
+  // Short (kept inside the string) and long (on the heap): both hashed
+  // before the answer moves.
+  for (std::string bytes : {std::string("{}"), std::string(100, 'x')}) {
+    SCOPED_TRACE(bytes.size());
+    const size_t before = storage_.kept().size();
+    Typed out = answer(Typed{7, bytes});
+    EXPECT_EQ(out.value, 7);
+    ASSERT_EQ(storage_.kept().size(), before + 1);
+    EXPECT_EQ(storage_.kept().back().answer_sha256, Sha256Hex(bytes));
+  }
+  storage_.failing = true;
+  Typed out = answer(Typed{7, "{}"});
+  EXPECT_EQ(out.value, -1);
+  EXPECT_NE(out.bytes.find("disk full"), std::string::npos) << out.bytes;
+}
+
 }  // namespace
 }  // namespace carrefour::audit

@@ -15,6 +15,13 @@
 //                   the blocking keys that find candidates in a large register
 //   bis/register.h  Register: duplicate detection and number assignment in
 //                   one serialized transaction, look-up, search, update
+//   bis/person_json.h  a person and a candidate as the admin endpoint and
+//                   `carrefour bis search --json` write them
+//
+// That is the register (library carrefour::bis): low, beside niss and the
+// store, with no HTTP, audit or consultation pipeline. Its API is a separate
+// library on top of exchange and mutations (carrefour::bis_service):
+//
 //   bis/service.h   Service: the API (POST /v1/bis, PUT /v1/bis/{niss},
 //                   POST /v1/bis/{niss}/replacement, GET /v1/admin/bis), the
 //                   audit records, the mutations it publishes, and the local
@@ -29,5 +36,5 @@
 #include "bis/identity.h"
 #include "bis/matcher.h"
 #include "bis/names.h"
+#include "bis/person_json.h"
 #include "bis/register.h"
-#include "bis/service.h"

@@ -9,6 +9,7 @@
 #include "api/json.h"
 #include "audit/answer.h"
 #include "bis/names.h"
+#include "bis/person_json.h"
 #include "niss/niss.h"
 #include "store/store.h"
 
@@ -74,29 +75,6 @@ int64_t MicrosSince(SteadyClock::time_point start) {
 }
 
 }  // namespace
-
-json::object CandidateJson(const Candidate& candidate) {
-  json::object out;
-  out["niss"] = candidate.person.niss;
-  out["score"] = candidate.match.score;
-  json::array reasons;
-  for (const std::string& reason : candidate.match.reasons) reasons.emplace_back(reason);
-  out["reasons"] = std::move(reasons);
-  if (candidate.person.replaced_by) out["replaced_by"] = *candidate.person.replaced_by;
-  return out;
-}
-
-json::object PersonJson(const Person& person) {
-  json::object out;
-  out["niss"] = person.niss;
-  for (auto& [key, value] : IdentityToJson(person.identity)) out[key] = value;
-  out["created_by"] = person.created_by;
-  out["created_us"] = person.created_us;
-  out["updated_us"] = person.updated_us;
-  out["forced"] = person.forced;
-  out["replaced_by"] = person.replaced_by ? json::value(*person.replaced_by) : json::value(nullptr);
-  return out;
-}
 
 // Provide calls to the register's institution never leave the process.
 class Service::LocalGateway : public exchange::ProviderGateway {
@@ -505,7 +483,7 @@ Reply Service::HandleAdmin(std::optional<std::string_view> niss_param,
 }
 
 exchange::ProviderReply Service::Provide(std::string_view body) {
-  static const std::string kNoData = R"({"error":{"code":"no-data"}})";
+  static const std::string kNoData = api::ErrorBody(NoData("the BIS register has no such person"));
   boost::system::error_code ec;
   json::value request = json::parse(body, ec);
   const json::object* object = ec ? nullptr : request.if_object();

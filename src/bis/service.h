@@ -22,8 +22,6 @@
 #include <string>
 #include <string_view>
 
-#include <boost/json/object.hpp>
-
 #include "api/reply.h"
 #include "audit/audit_log.h"
 #include "bis/register.h"
@@ -48,12 +46,6 @@ using directory::EngineSource;
 // register's changes reach subscribers the way any source's do.
 using Publisher = std::function<void(std::string_view source, std::string_view body,
                                      std::function<void(mutations::Reply)> done)>;
-
-// The JSON of the admin endpoints (and of `carrefour bis search --json`): a
-// person with its identity, who created it, when, and its replacement; a
-// candidate as {"niss", "score", "reasons", "replaced_by"?}.
-boost::json::object PersonJson(const Person& person);
-boost::json::object CandidateJson(const Candidate& candidate);
 
 // Thread-safe; every dependency must outlive it.
 class Service {

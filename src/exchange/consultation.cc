@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "api/json.h"
+#include "audit/answer.h"
 #include "exchange/wire.h"
 #include "logging/logging.h"
 #include "store/store.h"
@@ -222,16 +223,16 @@ ConsultationService::ConsultationService(EngineSource engine, store::Store& stor
 // audit writer: it only hands the outcome on.
 void ConsultationService::Finish(audit::Record record, Result<ConsultationAnswer> answer,
                                  ConsultationDone done) {
-  record.answer_sha256 = audit::Sha256Hex(answer ? answer->body : api::ErrorBody(answer.error()));
-  audit_.Append(std::move(record), [answer = std::move(answer), done = std::move(done)](
-                                       const Status& written) mutable {
-    if (!written.ok()) {
-      logging::Event(spdlog::level::err, "audit write failed", {{"error", written.ToString()}});
-      done(Error(Unavailable(kAuditFailed)));
-      return;
-    }
-    done(std::move(answer));
-  });
+  // A refusal's bytes are its error body, which the edge writes the same way.
+  std::string error_body = answer ? std::string() : api::ErrorBody(answer.error());
+  std::string_view body = answer ? std::string_view(answer->body) : std::string_view(error_body);
+  audit::AuditThenAnswer(
+      audit_, std::move(record), body, std::move(answer),
+      [](const Status& written) -> Result<ConsultationAnswer> {
+        logging::Event(spdlog::level::err, "audit write failed", {{"error", written.ToString()}});
+        return Error(Unavailable(kAuditFailed));
+      },
+      std::move(done));
 }
 
 void ConsultationService::Refuse(std::string_view caller,
@@ -384,10 +385,9 @@ void ConsultationService::Consult(std::string_view caller, std::string_view body
   directory::ConsultationRequest request;
   request.requester = std::string(caller);
   Status read = ReadConsultationRequest(body, clock_.Today(), &request);
-  auto reply = [done = std::move(done), data_type = request.data_type](
-                   Result<ConsultationAnswer> outcome) {
+  auto reply = [done = std::move(done)](Result<ConsultationAnswer> outcome) {
     int status = HttpStatusOf(outcome);
-    done(Reply{status, BodyOf(std::move(outcome)), data_type});
+    done(Reply{status, BodyOf(std::move(outcome))});
   };
   if (!read.ok()) return Refuse(caller, request, read, std::move(reply));
   Consult(caller, request, std::move(reply));

@@ -29,6 +29,7 @@
 
 #include <boost/json/value.hpp>
 
+#include "api/reply.h"
 #include "audit/audit_log.h"
 #include "core/clock.h"
 #include "core/result.h"
@@ -43,10 +44,7 @@ class Store;
 namespace carrefour::exchange {
 
 // What a provider's connector answered: its HTTP status and body.
-struct ProviderReply {
-  int status = 0;
-  std::string body;
-};
+using ProviderReply = api::Reply;
 
 // Sends provide calls (docs/api.md section 5). Implementations are thread-safe,
 // apply the provider timeout, check that the provider presents its own
@@ -101,13 +99,8 @@ struct BatchItem {
 // Outcomes in the items' order.
 using BatchDone = std::function<void(std::vector<Result<ConsultationAnswer>>)>;
 
-// The answer of the string-level entry point.
-struct Reply {
-  int status = 200;
-  std::string body;       // JSON
-  std::string data_type;  // what was asked for, when the request said (for metrics)
-  std::string request_id;  // the audit record's, answered or refused (for the request log)
-};
+// The answer of the string-level entry points: HTTP status and JSON body.
+using Reply = api::Reply;
 
 // Provide calls by provider and outcome, for /metrics. One short critical
 // section per consultation (not per provider call).

@@ -602,10 +602,10 @@ void MutationService::ReadFeed(std::string_view caller, std::optional<std::strin
     record.requester = waiter->caller;
     record.outcome = query.error().code();
     record.reason = query.error().message();
-    Reply reply = api::ErrorReply(query.error());
-    record.answer_sha256 = audit::Sha256Hex(reply.body);
-    audit_.Append(std::move(record), [reply = std::move(reply), done = std::move(waiter->done)](
-                                         const Status&) mutable { done(std::move(reply)); });
+    audit::AuditThenAnswer(
+        audit_, std::move(record), api::ErrorReply(query.error()),
+        [] { return api::ErrorReply(Unavailable("the audit log could not be written; try again")); },
+        std::move(waiter->done));
     return;
   }
   waiter->query = *query;

@@ -107,9 +107,12 @@ Result<std::string> LoadPersonIndexKey(AuditStorage& storage) {
   return KeyBytes(stored);
 }
 
-Result<std::unique_ptr<AuditLog>> AuditLog::Open(AuditStorage& storage, Options options,
-                                                 const Clock& clock) {
-  if (Status valid = CheckNodeId(options.node); !valid.ok()) return Error(std::move(valid));
+namespace {
+
+// The node's signer: the one given, or a fresh one; its key must be the one
+// the store already knows for the node, as a second key would make its
+// earlier checkpoints unverifiable.
+Result<std::shared_ptr<const NoteSigner>> NodeSigner(AuditStorage& storage, const AuditLog::Options& options) {
   const std::string origin = CheckpointOrigin(options.node);
   std::shared_ptr<const NoteSigner> signer = options.signer;
   if (!signer) {
@@ -119,8 +122,6 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(AuditStorage& storage, Options 
     return Error(InvalidRequest(fmt::format("node {}'s checkpoints are signed by a key named {}, not {}",
                                             options.node, origin, signer->name())));
   }
-  // The node's key must be the one the store already knows for it: a
-  // second key would make its earlier checkpoints unverifiable.
   CARREFOUR_ASSIGN_OR_RETURN(std::vector<NodeKey> keys, storage.AuditKeys());
   for (const NodeKey& key : keys) {
     if (key.node == options.node && key.verifier_key != signer->verifier_key()) {
@@ -130,34 +131,42 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(AuditStorage& storage, Options 
           options.node, key.verifier_key, signer->verifier_key())));
     }
   }
+  return signer;
+}
 
-  // The checkpoint this node kept outside the store, if any: the store's
-  // log must extend it.
-  std::optional<CheckpointBody> kept;
-  if (!options.checkpoint_file.empty()) {
-    std::ifstream in(options.checkpoint_file);
-    if (in) {
-      std::stringstream text;
-      text << in.rdbuf();
-      Result<NoteVerifier> verifier = NoteVerifier::Parse(signer->verifier_key());
-      if (!verifier) return Error(verifier.error());
-      Result<std::string> opened = verifier->Open(text.str());
-      Result<CheckpointBody> body =
-          opened ? ParseCheckpointText(*opened) : Result<CheckpointBody>(Error(opened.error()));
-      if (!body || body->origin != origin) {
-        return Error(Internal(fmt::format("{} is not a checkpoint of node {} signed by its key",
-                                          options.checkpoint_file.string(), options.node)));
-      }
-      kept = *body;
-    }
+// The checkpoint this node kept outside the store, if any: the store's log
+// must extend it.
+Result<std::optional<CheckpointBody>> KeptCheckpoint(const AuditLog::Options& options, const NoteSigner& signer) {
+  if (options.checkpoint_file.empty()) return std::optional<CheckpointBody>();
+  std::ifstream in(options.checkpoint_file);
+  if (!in) return std::optional<CheckpointBody>();
+  std::stringstream text;
+  text << in.rdbuf();
+  Result<NoteVerifier> verifier = NoteVerifier::Parse(signer.verifier_key());
+  if (!verifier) return Error(verifier.error());
+  Result<std::string> opened = verifier->Open(text.str());
+  Result<CheckpointBody> body =
+      opened ? ParseCheckpointText(*opened) : Result<CheckpointBody>(Error(opened.error()));
+  if (!body || body->origin != CheckpointOrigin(options.node)) {
+    return Error(Internal(fmt::format("{} is not a checkpoint of node {} signed by its key",
+                                      options.checkpoint_file.string(), options.node)));
   }
+  return std::optional<CheckpointBody>(*body);
+}
 
-  // Rebuild the node's tree and person index from its records, in order.
-  CARREFOUR_ASSIGN_OR_RETURN(std::string index_key, LoadPersonIndexKey(storage));
-  PersonIndex index(std::move(index_key));
+// The node's tree and person index, rebuilt from its records in order.
+struct Rebuilt {
   CompactRange tree;
+  PersonIndex index;
+  std::string head_hash = GenesisHash();
+};
+
+Result<Rebuilt> RebuildNode(AuditStorage& storage, const AuditLog::Options& options,
+                            const std::optional<CheckpointBody>& kept) {
+  CARREFOUR_ASSIGN_OR_RETURN(std::string index_key, LoadPersonIndexKey(storage));
+  Rebuilt rebuilt{{}, PersonIndex(std::move(index_key))};
   auto check_kept = [&]() -> Status {
-    if (kept && kept->size == tree.size() && kept->root != tree.Root()) {
+    if (kept && kept->size == rebuilt.tree.size() && kept->root != rebuilt.tree.Root()) {
       return Internal(fmt::format(
           "the store's audit log of node {} differs from the checkpoint kept in {} (records "
           "changed, or the log was rolled back and rewritten): run carrefour audit verify",
@@ -166,7 +175,6 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(AuditStorage& storage, Options 
     return OkStatus();
   };
   CARREFOUR_RETURN_IF_ERROR(check_kept());
-  std::string head_hash = GenesisHash();
   for (int64_t next = 1;;) {
     CARREFOUR_ASSIGN_OR_RETURN(std::vector<Record> page, storage.ReadAudit(options.node, next, kPage));
     for (const Record& record : page) {
@@ -176,62 +184,86 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(AuditStorage& storage, Options 
             options.node, next - 1, record.seq)));
       }
       const Hash leaf = LeafHash(record);
-      index.Add(record, tree.size(), leaf);
-      tree.Append(leaf);
+      rebuilt.index.Add(record, rebuilt.tree.size(), leaf);
+      rebuilt.tree.Append(leaf);
       CARREFOUR_RETURN_IF_ERROR(check_kept());
-      head_hash = record.hash;
+      rebuilt.head_hash = record.hash;
       ++next;
     }
     if (page.size() < kPage) break;
   }
-
-  if (kept && kept->size > tree.size()) {
+  if (kept && kept->size > rebuilt.tree.size()) {
     return Error(Internal(fmt::format(
         "the store's audit log of node {} has {} records, but the checkpoint kept in {} covers {}: "
         "records removed at the end (or an old copy of the store)",
-        options.node, tree.size(), options.checkpoint_file.string(), kept->size)));
+        options.node, rebuilt.tree.size(), options.checkpoint_file.string(), kept->size)));
   }
+  return rebuilt;
+}
+
+// The node's last checkpoint in the store, if any.
+Result<std::optional<Checkpoint>> LastCheckpoint(AuditStorage& storage, const std::string& node) {
   CARREFOUR_ASSIGN_OR_RETURN(std::vector<Checkpoint> latest, storage.AuditCheckpoints());
   std::optional<Checkpoint> last;
   for (Checkpoint& checkpoint : latest) {
-    if (checkpoint.node == options.node) last = std::move(checkpoint);
+    if (checkpoint.node == node) last = std::move(checkpoint);
   }
-  if (last && last->seq > static_cast<int64_t>(tree.size())) {
+  return last;
+}
+
+// Checks that `last`, a checkpoint at the rebuilt size, matches what was
+// rebuilt. True when it predates the person index (the index is still to be
+// committed).
+Result<bool> MatchLastCheckpoint(const Checkpoint& last, Rebuilt& rebuilt, const NoteSigner& signer,
+                                 const std::string& node) {
+  if (last.root != ToHex(rebuilt.tree.Root()) || last.hash != rebuilt.head_hash) {
+    return Error(Internal(fmt::format(
+        "the audit log of node {} does not match its last checkpoint: run carrefour audit verify", node)));
+  }
+  Result<NoteVerifier> verifier = NoteVerifier::Parse(signer.verifier_key());
+  if (!verifier) return Error(verifier.error());
+  Result<std::optional<Hash>> committed = CommittedIndex(last, &*verifier);
+  if (!committed) {
+    return Error(Internal(fmt::format("the last person index note of node {} cannot be read ({}): run "
+                                      "carrefour audit verify",
+                                      node, committed.error().message())));
+  }
+  if (!*committed) return true;
+  if (**committed != rebuilt.index.Root()) {
+    return Error(Internal(fmt::format(
+        "the audit log of node {} does not match the person index its last checkpoint commits: run "
+        "carrefour audit verify",
+        node)));
+  }
+  return false;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<AuditLog>> AuditLog::Open(AuditStorage& storage, Options options,
+                                                 const Clock& clock) {
+  if (Status valid = CheckNodeId(options.node); !valid.ok()) return Error(std::move(valid));
+  CARREFOUR_ASSIGN_OR_RETURN(std::shared_ptr<const NoteSigner> signer, NodeSigner(storage, options));
+  CARREFOUR_ASSIGN_OR_RETURN(std::optional<CheckpointBody> kept, KeptCheckpoint(options, *signer));
+  CARREFOUR_ASSIGN_OR_RETURN(Rebuilt rebuilt, RebuildNode(storage, options, kept));
+  CARREFOUR_ASSIGN_OR_RETURN(std::optional<Checkpoint> last, LastCheckpoint(storage, options.node));
+  if (last && last->seq > static_cast<int64_t>(rebuilt.tree.size())) {
     return Error(Internal(fmt::format(
         "the audit log of node {} ends at record {} but its checkpoint covers {}: records removed "
         "at the end? (run carrefour audit verify)",
-        options.node, tree.size(), last->seq)));
+        options.node, rebuilt.tree.size(), last->seq)));
   }
-  index.Commit();
+  rebuilt.index.Commit();
   Checkpoint head;
   bool commit_index = false;  // the last checkpoint predates the person index
-  if (last && last->seq == static_cast<int64_t>(tree.size())) {
-    if (last->root != ToHex(tree.Root()) || last->hash != head_hash) {
-      return Error(Internal(fmt::format(
-          "the audit log of node {} does not match its last checkpoint: run carrefour audit verify",
-          options.node)));
-    }
-    Result<NoteVerifier> verifier = NoteVerifier::Parse(signer->verifier_key());
-    if (!verifier) return Error(verifier.error());
-    Result<std::optional<Hash>> committed = CommittedIndex(*last, &*verifier);
-    if (!committed) {
-      return Error(Internal(fmt::format("the last person index note of node {} cannot be read ({}): run "
-                                        "carrefour audit verify",
-                                        options.node, committed.error().message())));
-    }
-    if (!*committed) {
-      commit_index = true;
-    } else if (**committed != index.Root()) {
-      return Error(Internal(fmt::format(
-          "the audit log of node {} does not match the person index its last checkpoint commits: run "
-          "carrefour audit verify",
-          options.node)));
-    }
+  if (last && last->seq == static_cast<int64_t>(rebuilt.tree.size())) {
+    CARREFOUR_ASSIGN_OR_RETURN(commit_index, MatchLastCheckpoint(*last, rebuilt, *signer, options.node));
     head = std::move(*last);
   } else {
     // First start of this node, or a store from before signed checkpoints:
     // sign what is there.
-    head = SignCheckpoint(*signer, options.node, head_hash, tree, NowMicros(clock), &index);
+    head = SignCheckpoint(*signer, options.node, rebuilt.head_hash, rebuilt.tree, NowMicros(clock),
+                          &rebuilt.index);
     CARREFOUR_RETURN_IF_ERROR(storage.AppendAudit({}, head));
   }
   CARREFOUR_ASSIGN_OR_RETURN(NodeKey published,
@@ -242,7 +274,8 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(AuditStorage& storage, Options 
         options.node)));
   }
   std::unique_ptr<AuditLog> log(new AuditLog(storage, std::move(options), clock, std::move(signer),
-                                             std::move(head), std::move(tree), std::move(index)));
+                                             std::move(head), std::move(rebuilt.tree),
+                                             std::move(rebuilt.index)));
   if (commit_index) {
     // A store from before the person index: a record now, so that the
     // latest checkpoint commits the index over every earlier record.
@@ -570,7 +603,8 @@ void AuditLog::WriterLoop() {
 namespace {
 
 // One node's log, checked; sets report->verdict and first_bad on the first
-// fault.
+// fault. Run's steps share what they learn through the members below; each
+// Broken() return stops the check.
 class NodeCheck {
  public:
   NodeCheck(AuditStorage& storage, VerifyReport& report, std::string node)
@@ -581,6 +615,33 @@ class NodeCheck {
                    const std::vector<Checkpoint>& legacy, const std::vector<std::string>& remembered);
 
  private:
+  // The values the walk must meet: roots from the checkpoints and the
+  // remembered notes, person index roots, the store's person index key.
+  Result<bool> LoadExpectations(const std::optional<NodeKey>& key,
+                                const std::vector<std::string>& remembered);
+  void ExpectRemembered(const std::vector<std::string>& remembered);
+  // False when the tree or the person index at its current size misses a
+  // root expected there.
+  bool CheckRoots();
+  // Walks the records up to the last checkpoint read, checking the chain.
+  Result<bool> WalkChain();
+  // Records past the last checkpoint read must be covered by a checkpoint
+  // committed since.
+  Result<bool> CheckBeyondCovered();
+  // A node with no checkpoint: nothing, or records from before signed
+  // checkpoints.
+  bool CheckWithoutCheckpoint(const std::optional<NodeKey>& key, bool expected,
+                              const std::vector<Checkpoint>& legacy);
+  // The chain ends where its last checkpoint (and every remembered one) says.
+  bool CheckEnd(const Checkpoint& last);
+  // The last checkpoint's signed notes are its node's.
+  bool CheckLastSignature(const Checkpoint& last, const std::optional<NodeKey>& key);
+  bool Whole() {
+    report_.records += chain_.records;
+    report_.chains.push_back(std::move(chain_));
+    return true;
+  }
+
   bool Broken(std::string why) {
     report_.ok = false;
     report_.verdict = Verdict::kBroken;
@@ -598,96 +659,125 @@ class NodeCheck {
   AuditStorage& storage_;
   VerifyReport& report_;
   const std::string node_;
+
+  std::vector<Checkpoint> history_;
+  std::optional<NoteVerifier> verifier_;
+  // Sizes at which the tree's root must be a known value: every checkpoint,
+  // and every remembered one that this node's key signed.
+  std::multimap<int64_t, std::pair<std::string, std::string>> expected_roots_;  // size -> root, what
+  // Sizes at which the person index's root must be a known value: every
+  // checkpoint that commits one (what it signs is checked at the end for the
+  // last; the store's history is the node's own).
+  std::map<int64_t, Hash> expected_index_;
+  int64_t remembered_size_ = -1;
+
+  ChainSummary chain_;
+  CompactRange tree_;
+  PersonIndex index_;
+  // The walk stops at the last checkpoint read: records committed after it
+  // (a live hub keeps writing) are checked apart, not taken for forgeries.
+  int64_t covered_ = INT64_MAX;
+  bool beyond_ = false;
 };
 
 Result<bool> NodeCheck::Run(const std::optional<NodeKey>& key, bool expected,
                             const std::vector<Checkpoint>& legacy,
                             const std::vector<std::string>& remembered) {
-  CARREFOUR_ASSIGN_OR_RETURN(std::vector<Checkpoint> history, storage_.AuditCheckpointHistory(node_));
-  std::optional<NoteVerifier> verifier;
+  CARREFOUR_ASSIGN_OR_RETURN(history_, storage_.AuditCheckpointHistory(node_));
+  CARREFOUR_ASSIGN_OR_RETURN(bool loaded, LoadExpectations(key, remembered));
+  if (!loaded) return false;
+  CARREFOUR_ASSIGN_OR_RETURN(bool walked, WalkChain());
+  if (!walked) return false;
+  if (beyond_) {
+    CARREFOUR_ASSIGN_OR_RETURN(bool covered, CheckBeyondCovered());
+    if (!covered) return false;
+  }
+  if (history_.empty()) return CheckWithoutCheckpoint(key, expected, legacy);
+  const Checkpoint& last = history_.back();
+  if (!CheckEnd(last) || !CheckLastSignature(last, key)) return false;
+  return Whole();
+}
+
+Result<bool> NodeCheck::LoadExpectations(const std::optional<NodeKey>& key,
+                                         const std::vector<std::string>& remembered) {
   if (key) {
     Result<NoteVerifier> parsed = NoteVerifier::Parse(key->verifier_key);
     if (parsed) {
-      verifier = std::move(*parsed);
+      verifier_ = std::move(*parsed);
     } else {
       NotVerified(fmt::format("its published key cannot be read ({})", parsed.error().message()));
     }
   }
-
-  // Sizes at which the tree's root must be a known value: every checkpoint,
-  // and every remembered one that this node's key signed.
-  std::multimap<int64_t, std::pair<std::string, std::string>> expected_roots;  // size -> root, what
-  for (const Checkpoint& checkpoint : history) {
-    expected_roots.emplace(checkpoint.seq,
-                           std::pair(checkpoint.root, fmt::format("its checkpoint at {}", checkpoint.seq)));
+  for (const Checkpoint& checkpoint : history_) {
+    expected_roots_.emplace(checkpoint.seq,
+                            std::pair(checkpoint.root, fmt::format("its checkpoint at {}", checkpoint.seq)));
   }
-  // Sizes at which the person index's root must be a known value: every
-  // checkpoint that commits one (what it signs is checked below for the
-  // last; the store's history is the node's own).
-  std::map<int64_t, Hash> expected_index;
-  for (const Checkpoint& checkpoint : history) {
+  for (const Checkpoint& checkpoint : history_) {
     Result<std::optional<Hash>> committed = CommittedIndex(checkpoint);
     if (!committed) {
       return Broken(fmt::format("node {}, record {}: its person index note is not one ({})", node_,
                                 checkpoint.seq, committed.error().message()));
     }
-    if (*committed) expected_index[checkpoint.seq] = **committed;
+    if (*committed) expected_index_[checkpoint.seq] = **committed;
   }
   CARREFOUR_ASSIGN_OR_RETURN(std::string index_hex, storage_.PersonIndexKey(""));
   CARREFOUR_ASSIGN_OR_RETURN(std::string index_key, KeyBytes(index_hex));
-  if (index_key.empty() && !expected_index.empty()) {
+  if (index_key.empty() && !expected_index_.empty()) {
     return Broken(fmt::format(
         "node {}: its checkpoints commit a person index, but the store holds no person index key", node_));
   }
-  PersonIndex index(std::move(index_key));
-  int64_t remembered_size = -1;
+  index_ = PersonIndex(std::move(index_key));
+  ExpectRemembered(remembered);
+  return true;
+}
+
+void NodeCheck::ExpectRemembered(const std::vector<std::string>& remembered) {
   for (const std::string& note : remembered) {
-    if (!verifier) break;
-    Result<std::string> text = verifier->Open(note);
+    if (!verifier_) break;
+    Result<std::string> text = verifier_->Open(note);
     if (!text) continue;  // another node's
     Result<CheckpointBody> body = ParseCheckpointText(*text);
     if (!body || body->origin != CheckpointOrigin(node_)) continue;
     int64_t size = static_cast<int64_t>(body->size);
-    expected_roots.emplace(size, std::pair(ToHex(body->root),
-                                           fmt::format("a checkpoint at {} seen before", size)));
-    remembered_size = std::max(remembered_size, size);
+    expected_roots_.emplace(size, std::pair(ToHex(body->root),
+                                            fmt::format("a checkpoint at {} seen before", size)));
+    remembered_size_ = std::max(remembered_size_, size);
   }
+}
 
-  ChainSummary chain{node_, 0, GenesisHash(), {}};
-  CompactRange tree;
-  auto check_roots = [&]() -> bool {
-    auto [begin, end] = expected_roots.equal_range(static_cast<int64_t>(tree.size()));
-    if (begin == end) return true;
-    std::string root = ToHex(tree.Root());
-    for (auto it = begin; it != end; ++it) {
-      if (it->second.first != root) {
-        return Broken(fmt::format(
-            "node {}, record {}: the records 1..{} do not have the Merkle root of {} (a record "
-            "changed, or the checkpoint forged)",
-            node_, tree.size(), tree.size(), it->second.second));
-      }
-    }
-    if (auto committed = expected_index.find(static_cast<int64_t>(tree.size()));
-        committed != expected_index.end() && committed->second != index.Root()) {
+bool NodeCheck::CheckRoots() {
+  auto [begin, end] = expected_roots_.equal_range(static_cast<int64_t>(tree_.size()));
+  if (begin == end) return true;
+  std::string root = ToHex(tree_.Root());
+  for (auto it = begin; it != end; ++it) {
+    if (it->second.first != root) {
       return Broken(fmt::format(
-          "node {}, record {}: the person index of the records 1..{} does not have the root its "
-          "checkpoint at {} commits (a record left out of it, or the checkpoint forged)",
-          node_, tree.size(), tree.size(), tree.size()));
+          "node {}, record {}: the records 1..{} do not have the Merkle root of {} (a record "
+          "changed, or the checkpoint forged)",
+          node_, tree_.size(), tree_.size(), it->second.second));
     }
-    return true;
-  };
-  if (!check_roots()) return false;
+  }
+  if (auto committed = expected_index_.find(static_cast<int64_t>(tree_.size()));
+      committed != expected_index_.end() && committed->second != index_.Root()) {
+    return Broken(fmt::format(
+        "node {}, record {}: the person index of the records 1..{} does not have the root its "
+        "checkpoint at {} commits (a record left out of it, or the checkpoint forged)",
+        node_, tree_.size(), tree_.size(), tree_.size()));
+  }
+  return true;
+}
+
+Result<bool> NodeCheck::WalkChain() {
+  chain_ = ChainSummary{node_, 0, GenesisHash(), {}};
+  if (!CheckRoots()) return false;
   int64_t expected_seq = 1;
   std::string prev = GenesisHash();
-  // The walk stops at the last checkpoint read: records committed after it
-  // (a live hub keeps writing) are checked below, not taken for forgeries.
-  const int64_t covered = history.empty() ? INT64_MAX : history.back().seq;
-  bool beyond = false;
-  while (!beyond) {
+  covered_ = history_.empty() ? INT64_MAX : history_.back().seq;
+  while (!beyond_) {
     CARREFOUR_ASSIGN_OR_RETURN(std::vector<Record> page, storage_.ReadAudit(node_, expected_seq, kPage));
     for (const Record& record : page) {
-      if (record.seq > covered) {
-        beyond = true;
+      if (record.seq > covered_) {
+        beyond_ = true;
         break;
       }
       if (record.seq != expected_seq) {
@@ -707,100 +797,105 @@ Result<bool> NodeCheck::Run(const std::optional<NodeKey>& key, bool expected,
       }
       prev = record.hash;
       const Hash leaf = LeafHash(record);
-      index.Add(record, tree.size(), leaf);
-      index.Commit();
-      tree.Append(leaf);
-      if (!check_roots()) return false;
+      index_.Add(record, tree_.size(), leaf);
+      index_.Commit();
+      tree_.Append(leaf);
+      if (!CheckRoots()) return false;
       ++expected_seq;
-      ++chain.records;
+      ++chain_.records;
     }
     if (page.size() < kPage) break;
   }
-  chain.head = prev;
-  chain.root = ToHex(tree.Root());
-  if (beyond) {
-    // Records past the last checkpoint read: a commit since (its checkpoint
-    // is saved in the same transaction), or records added behind the log's
-    // back (no checkpoint covers them).
-    CARREFOUR_ASSIGN_OR_RETURN(std::vector<Checkpoint> now, storage_.AuditCheckpointHistory(node_));
-    CARREFOUR_ASSIGN_OR_RETURN(std::vector<Record> next, storage_.ReadAudit(node_, covered + 1, 1));
-    if (!next.empty() && (now.empty() || now.back().seq < next.front().seq)) {
-      return Broken(fmt::format(
-          "node {}, record {}: not covered by any checkpoint (added behind the log's back?)", node_,
-          next.front().seq));
-    }
-  }
+  chain_.head = prev;
+  chain_.root = ToHex(tree_.Root());
+  return true;
+}
 
-  if (history.empty()) {
-    if (chain.records == 0) {
-      if (key) {
-        return Broken(fmt::format(
-            "node {}: its key is published but it has no checkpoint (its log removed?)", node_));
-      }
-      if (expected) {
-        return Broken(fmt::format("node {}: expected, but the store holds no log of it", node_));
-      }
-      return true;
-    }
-    for (const Checkpoint& old : legacy) {
-      if (old.node == node_ && old.seq == chain.records && old.hash == chain.head) {
-        NotVerified(fmt::format(
-            "{} records from before signed checkpoints, not signed yet (the node signs them when "
-            "it next starts)",
-            chain.records));
-        report_.records += chain.records;
-        report_.chains.push_back(std::move(chain));
-        return true;
-      }
-    }
-    return Broken(fmt::format("node {}, record 1: not covered by any checkpoint (forged?)", node_));
+Result<bool> NodeCheck::CheckBeyondCovered() {
+  // A commit since (its checkpoint is saved in the same transaction), or
+  // records added behind the log's back (no checkpoint covers them).
+  CARREFOUR_ASSIGN_OR_RETURN(std::vector<Checkpoint> now, storage_.AuditCheckpointHistory(node_));
+  CARREFOUR_ASSIGN_OR_RETURN(std::vector<Record> next, storage_.ReadAudit(node_, covered_ + 1, 1));
+  if (!next.empty() && (now.empty() || now.back().seq < next.front().seq)) {
+    return Broken(fmt::format(
+        "node {}, record {}: not covered by any checkpoint (added behind the log's back?)", node_,
+        next.front().seq));
   }
-  const Checkpoint& last = history.back();
-  if (chain.records > last.seq) {
+  return true;
+}
+
+bool NodeCheck::CheckWithoutCheckpoint(const std::optional<NodeKey>& key, bool expected,
+                                       const std::vector<Checkpoint>& legacy) {
+  if (chain_.records == 0) {
+    if (key) {
+      return Broken(fmt::format(
+          "node {}: its key is published but it has no checkpoint (its log removed?)", node_));
+    }
+    if (expected) {
+      return Broken(fmt::format("node {}: expected, but the store holds no log of it", node_));
+    }
+    return true;
+  }
+  for (const Checkpoint& old : legacy) {
+    if (old.node == node_ && old.seq == chain_.records && old.hash == chain_.head) {
+      NotVerified(fmt::format(
+          "{} records from before signed checkpoints, not signed yet (the node signs them when "
+          "it next starts)",
+          chain_.records));
+      return Whole();
+    }
+  }
+  return Broken(fmt::format("node {}, record 1: not covered by any checkpoint (forged?)", node_));
+}
+
+bool NodeCheck::CheckEnd(const Checkpoint& last) {
+  if (chain_.records > last.seq) {
     return Broken(fmt::format(
         "node {}, record {}: not covered by any checkpoint (added behind the log's back?)", node_,
         last.seq + 1));
   }
-  if (chain.records < last.seq) {
+  if (chain_.records < last.seq) {
     return Broken(fmt::format(
         "node {}, record {}: the log ends at record {} but its checkpoint covers {} (records "
         "removed at the end?)",
-        node_, chain.records + 1, chain.records, last.seq));
+        node_, chain_.records + 1, chain_.records, last.seq));
   }
-  if (last.hash != chain.head) {
+  if (last.hash != chain_.head) {
     return Broken(fmt::format("node {}, record {}: the chain does not end where its checkpoint says",
-                              node_, chain.records));
+                              node_, chain_.records));
   }
-  if (remembered_size > chain.records) {
+  if (remembered_size_ > chain_.records) {
     return Broken(fmt::format(
         "node {}, record {}: the log ends at record {} but a checkpoint seen before covers {} "
         "(records and checkpoints removed at the end, an old state replayed?)",
-        node_, chain.records + 1, chain.records, remembered_size));
+        node_, chain_.records + 1, chain_.records, remembered_size_));
   }
-  if (!key) {
-    NotVerified("no published key: its checkpoints' signatures cannot be checked");
-  } else if (verifier) {
-    Result<std::string> text = verifier->Open(last.note);
-    if (!text) {
-      return Broken(fmt::format("node {}, record {}: its last checkpoint's signature is wrong ({})",
-                                node_, last.seq, text.error().message()));
-    }
-    Result<CheckpointBody> body = ParseCheckpointText(*text);
-    if (!body || body->origin != CheckpointOrigin(node_) ||
-        body->size != static_cast<uint64_t>(last.seq) || ToHex(body->root) != last.root) {
-      return Broken(fmt::format(
-          "node {}, record {}: its last checkpoint's signed text does not match it", node_, last.seq));
-    }
-    if (Result<std::optional<Hash>> committed = CommittedIndex(last, &*verifier); !committed) {
-      return Broken(fmt::format("node {}, record {}: its last person index note's signature is wrong ({})",
-                                node_, last.seq, committed.error().message()));
-    }
-  }
-  report_.records += chain.records;
-  report_.chains.push_back(std::move(chain));
   return true;
 }
 
+bool NodeCheck::CheckLastSignature(const Checkpoint& last, const std::optional<NodeKey>& key) {
+  if (!key) {
+    NotVerified("no published key: its checkpoints' signatures cannot be checked");
+    return true;
+  }
+  if (!verifier_) return true;  // reported by LoadExpectations
+  Result<std::string> text = verifier_->Open(last.note);
+  if (!text) {
+    return Broken(fmt::format("node {}, record {}: its last checkpoint's signature is wrong ({})",
+                              node_, last.seq, text.error().message()));
+  }
+  Result<CheckpointBody> body = ParseCheckpointText(*text);
+  if (!body || body->origin != CheckpointOrigin(node_) ||
+      body->size != static_cast<uint64_t>(last.seq) || ToHex(body->root) != last.root) {
+    return Broken(fmt::format(
+        "node {}, record {}: its last checkpoint's signed text does not match it", node_, last.seq));
+  }
+  if (Result<std::optional<Hash>> committed = CommittedIndex(last, &*verifier_); !committed) {
+    return Broken(fmt::format("node {}, record {}: its last person index note's signature is wrong ({})",
+                              node_, last.seq, committed.error().message()));
+  }
+  return true;
+}
 }  // namespace
 
 Result<VerifyReport> Verify(AuditStorage& storage, const VerifyOptions& options) {

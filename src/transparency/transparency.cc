@@ -28,10 +28,160 @@ namespace {
 // history: the view refuses rather than answer incompletely.
 constexpr size_t kMaxRecords = 100000;
 
+using CheckpointOf = std::map<std::string, const audit::Checkpoint*>;
+
 json::array HexList(const std::vector<audit::Hash>& hashes) {
   json::array out;
   for (const audit::Hash& hash : hashes) out.emplace_back(audit::ToHex(hash));
   return out;
+}
+
+// The person's consultation and research records that the checkpoints read
+// cover (a record committed since is left for the next read), newest first;
+// one node's records in seq order.
+Result<std::vector<audit::Record>> CoveredRecords(store::Store& store, const std::string& niss,
+                                                  const CheckpointOf& checkpoint_of) {
+  std::vector<audit::Record> records;
+  for (audit::Kind kind : {audit::Kind::kConsultation, audit::Kind::kResearch}) {
+    audit::Query query;
+    query.niss = niss;
+    query.kind = kind;
+    query.limit = kMaxRecords;
+    Result<std::vector<audit::Record>> found = store.audit().QueryAudit(query);
+    if (!found) return Error(Unavailable("the audit log could not be read: " + found.error().message()));
+    if (found->size() >= kMaxRecords) {
+      return Error(Unavailable(fmt::format("more than {} audit records of one kind about the person",
+                                           kMaxRecords)));
+    }
+    for (audit::Record& record : *found) {
+      auto covered = checkpoint_of.find(record.node);
+      if (covered == checkpoint_of.end() || covered->second->seq < record.seq) continue;
+      records.push_back(std::move(record));
+    }
+  }
+  std::sort(records.begin(), records.end(), [](const audit::Record& a, const audit::Record& b) {
+    if (a.time_us != b.time_us) return a.time_us > b.time_us;
+    if (a.node != b.node) return a.node < b.node;
+    return a.seq > b.seq;
+  });
+  return records;
+}
+
+// One item of "consultations" (docs/api.md 4.6).
+json::object ConsultationItem(const audit::Record& record, const network::Definition& definition,
+                              const audit::Hash& leaf, const audit::Checkpoint& checkpoint,
+                              const std::vector<audit::Hash>& inclusion_proof) {
+  json::object item;
+  item["time"] = FormatRfc3339(record.time_us);
+  item["requester"] = record.requester;
+  const network::Institution* requester = definition.FindInstitution(record.requester);
+  item["requester_name"] = requester != nullptr ? requester->name : record.requester;
+  if (record.kind == audit::Kind::kResearch) {
+    std::optional<std::string> project = research::ResearchProjectOf(record.detail);
+    item["data_type"] = "research:" + project.value_or(record.data_type);
+  } else {
+    item["data_type"] = record.data_type;
+  }
+  item["legal_basis"] = record.legal_basis;
+  // A granted consultation whose providers all failed (503) was still
+  // carried out: the requester was allowed to see the data.
+  const bool answered = record.outcome == StatusCode::kOk || record.outcome == StatusCode::kUnavailable;
+  item["outcome"] = answered ? "answered" : "refused";
+  if (!answered) item["code"] = SpecCode(record.outcome);
+  item["index"] = record.seq - 1;
+  item["leaf_hash"] = audit::ToHex(leaf);
+  // Beyond docs/api.md 4.6: which node's tree holds it, and the proof.
+  item["node"] = record.node;
+  item["tree_size"] = checkpoint.seq;
+  item["inclusion_proof"] = HexList(inclusion_proof);
+  return item;
+}
+
+// "consultations": each record with its inclusion proof in its node's
+// checkpoint.
+Result<json::array> Consultations(const std::vector<audit::Record>& records, const CheckpointOf& checkpoint_of,
+                                  audit::AuditTrees& trees, const network::Definition& definition) {
+  json::array consultations;
+  for (const audit::Record& record : records) {
+    auto found = checkpoint_of.find(record.node);
+    if (found == checkpoint_of.end() || found->second->seq < record.seq) {
+      return Error(Internal(fmt::format("record {} of node {} is in no checkpoint", record.seq, record.node)));
+    }
+    const audit::Checkpoint& checkpoint = *found->second;
+    Result<audit::AuditTrees::Inclusion> inclusion = trees.InclusionProof(
+        record.node, static_cast<uint64_t>(record.seq - 1), static_cast<uint64_t>(checkpoint.seq));
+    if (!inclusion) return Error(Unavailable("an inclusion proof could not be built: " + inclusion.error().message()));
+    const audit::Hash leaf = audit::LeafHash(record);
+    if (inclusion->leaf != leaf) {
+      return Error(Internal(fmt::format("record {} of node {} does not match its tree", record.seq, record.node)));
+    }
+    consultations.push_back(ConsultationItem(record, definition, leaf, checkpoint, inclusion->proof));
+  }
+  return consultations;
+}
+
+// "subscriptions": docs/api.md 4.3's rule, as a mutation accepted today
+// would apply it, for every data type; no source is excluded (any source's
+// change counts).
+Result<json::array> Subscriptions(store::Store& store, const directory::DecisionEngine& engine,
+                                  const std::string& niss, Date today) {
+  Result<std::vector<directory::Entry>> entries =
+      store.directory().EntriesOfPerson(niss, Period::Day(today));
+  if (!entries) return Error(Unavailable("the person directory could not be read: " + entries.error().message()));
+  json::array subscriptions;
+  for (const network::DataType& data_type : engine.definition()->data_types()) {
+    for (const directory::Subscriber& subscriber : engine.SubscribersOf("", data_type.id, *entries, today)) {
+      for (const network::Authorization* authorization : subscriber.authorizations) {
+        subscriptions.push_back(json::object{{"institution", subscriber.institution->id},
+                                             {"institution_name", subscriber.institution->name},
+                                             {"data_type", data_type.id},
+                                             {"capacity", authorization->capacity},
+                                             {"legal_basis", authorization->legal_basis}});
+      }
+    }
+  }
+  return subscriptions;
+}
+
+// Completeness: every node's person index entry for the person, proved
+// against the index root its checkpoint commits; and every node's
+// checkpoint, so that a node holding none of the person's records shows it
+// too. Nullopt when an index moved past its checkpoint (read again).
+struct Completeness {
+  json::object checkpoints;   // node -> checkpoint note
+  json::object index_proofs;  // node -> person index entry and proof
+  std::string person_key;
+};
+
+json::object IndexEntry(const audit::Checkpoint& checkpoint, const audit::AuditTrees::PersonProof& proof) {
+  json::object entry;
+  entry["note"] = checkpoint.index_note;
+  entry["tree_size"] = proof.size;
+  entry["count"] = proof.value.count;
+  entry["path"] = HexList(proof.proof.path);
+  if (proof.proof.leaf) {
+    entry["leaf"] = json::object{{"key", audit::ToHex(proof.proof.leaf->key)},
+                                 {"count", proof.proof.leaf->value.count},
+                                 {"accumulator", audit::ToHex(proof.proof.leaf->value.accumulator)}};
+  } else {
+    entry["leaf"] = nullptr;
+  }
+  return entry;
+}
+
+Result<std::optional<Completeness>> ProveCompleteness(audit::AuditTrees& trees, const std::string& niss,
+                                                      const CheckpointOf& checkpoint_of) {
+  Completeness out;
+  for (const auto& [node, checkpoint] : checkpoint_of) {
+    out.checkpoints[node] = checkpoint->note;
+    Result<std::optional<audit::AuditTrees::PersonProof>> proved =
+        trees.ProvePerson(node, niss, static_cast<uint64_t>(checkpoint->seq));
+    if (!proved) return Error(Unavailable("a person index proof could not be built: " + proved.error().message()));
+    if (!*proved) return std::optional<Completeness>();
+    out.person_key = audit::ToHex((*proved)->key);
+    out.index_proofs[node] = IndexEntry(*checkpoint, **proved);
+  }
+  return std::optional<Completeness>(std::move(out));
 }
 
 }  // namespace
@@ -49,137 +199,30 @@ Result<json::object> Service::View(const std::string& niss) {
 
 Result<std::optional<json::object>> Service::TryView(const std::string& niss) {
   std::shared_ptr<const directory::DecisionEngine> engine = engine_();
-  const network::Definition& definition = *engine->definition();
   const Date today = clock_.Today();
 
   // Every node's latest checkpoint first, then the records: the list is
-  // what those checkpoints cover (a record committed since is left for the
-  // next read), so that it matches their person index exactly.
+  // what those checkpoints cover, so that it matches their person index
+  // exactly.
   Result<std::vector<audit::Checkpoint>> latest = store_.audit().AuditCheckpoints();
   if (!latest) return Error(Unavailable("the audit checkpoints could not be read: " + latest.error().message()));
-  std::map<std::string, const audit::Checkpoint*> checkpoint_of;
+  CheckpointOf checkpoint_of;
   for (const audit::Checkpoint& checkpoint : *latest) checkpoint_of[checkpoint.node] = &checkpoint;
 
-  std::vector<audit::Record> records;
-  for (audit::Kind kind : {audit::Kind::kConsultation, audit::Kind::kResearch}) {
-    audit::Query query;
-    query.niss = niss;
-    query.kind = kind;
-    query.limit = kMaxRecords;
-    Result<std::vector<audit::Record>> found = store_.audit().QueryAudit(query);
-    if (!found) return Error(Unavailable("the audit log could not be read: " + found.error().message()));
-    if (found->size() >= kMaxRecords) {
-      return Error(Unavailable(fmt::format("more than {} audit records of one kind about the person",
-                                           kMaxRecords)));
-    }
-    for (audit::Record& record : *found) {
-      auto covered = checkpoint_of.find(record.node);
-      if (covered == checkpoint_of.end() || covered->second->seq < record.seq) continue;
-      records.push_back(std::move(record));
-    }
-  }
-  // Newest first; one node's records in seq order.
-  std::sort(records.begin(), records.end(), [](const audit::Record& a, const audit::Record& b) {
-    if (a.time_us != b.time_us) return a.time_us > b.time_us;
-    if (a.node != b.node) return a.node < b.node;
-    return a.seq > b.seq;
-  });
-  json::array consultations;
-  json::object checkpoints;
-  for (const audit::Record& record : records) {
-    auto found = checkpoint_of.find(record.node);
-    if (found == checkpoint_of.end() || found->second->seq < record.seq) {
-      return Error(Internal(fmt::format("record {} of node {} is in no checkpoint", record.seq, record.node)));
-    }
-    const audit::Checkpoint& checkpoint = *found->second;
-    Result<audit::AuditTrees::Inclusion> inclusion = trees_.InclusionProof(
-        record.node, static_cast<uint64_t>(record.seq - 1), static_cast<uint64_t>(checkpoint.seq));
-    if (!inclusion) return Error(Unavailable("an inclusion proof could not be built: " + inclusion.error().message()));
-    const audit::Hash leaf = audit::LeafHash(record);
-    if (inclusion->leaf != leaf) {
-      return Error(Internal(fmt::format("record {} of node {} does not match its tree", record.seq, record.node)));
-    }
-
-    json::object item;
-    item["time"] = FormatRfc3339(record.time_us);
-    item["requester"] = record.requester;
-    const network::Institution* requester = definition.FindInstitution(record.requester);
-    item["requester_name"] = requester != nullptr ? requester->name : record.requester;
-    if (record.kind == audit::Kind::kResearch) {
-      std::optional<std::string> project = research::ResearchProjectOf(record.detail);
-      item["data_type"] = "research:" + project.value_or(record.data_type);
-    } else {
-      item["data_type"] = record.data_type;
-    }
-    item["legal_basis"] = record.legal_basis;
-    // A granted consultation whose providers all failed (503) was still
-    // carried out: the requester was allowed to see the data.
-    const bool answered = record.outcome == StatusCode::kOk || record.outcome == StatusCode::kUnavailable;
-    item["outcome"] = answered ? "answered" : "refused";
-    if (!answered) item["code"] = SpecCode(record.outcome);
-    item["index"] = record.seq - 1;
-    item["leaf_hash"] = audit::ToHex(leaf);
-    // Beyond docs/api.md 4.6: which node's tree holds it, and the proof.
-    item["node"] = record.node;
-    item["tree_size"] = checkpoint.seq;
-    item["inclusion_proof"] = HexList(inclusion->proof);
-    consultations.push_back(std::move(item));
-  }
-
-  // docs/api.md 4.3's rule, as a mutation accepted today would apply it, for
-  // every data type; no source is excluded (any source's change counts).
-  Result<std::vector<directory::Entry>> entries =
-      store_.directory().EntriesOfPerson(niss, Period::Day(today));
-  if (!entries) return Error(Unavailable("the person directory could not be read: " + entries.error().message()));
-  json::array subscriptions;
-  for (const network::DataType& data_type : definition.data_types()) {
-    for (const directory::Subscriber& subscriber :
-         engine->SubscribersOf("", data_type.id, *entries, today)) {
-      for (const network::Authorization* authorization : subscriber.authorizations) {
-        subscriptions.push_back(json::object{{"institution", subscriber.institution->id},
-                                             {"institution_name", subscriber.institution->name},
-                                             {"data_type", data_type.id},
-                                             {"capacity", authorization->capacity},
-                                             {"legal_basis", authorization->legal_basis}});
-      }
-    }
-  }
-
-  // Completeness: every node's person index entry for the person, proved
-  // against the index root its checkpoint commits; and every node's
-  // checkpoint, so that a node holding none of the person's records shows
-  // it too.
-  json::object index_proofs;
-  std::string person_key;
-  for (const auto& [node, checkpoint] : checkpoint_of) {
-    checkpoints[node] = checkpoint->note;
-    Result<std::optional<audit::AuditTrees::PersonProof>> proved =
-        trees_.ProvePerson(node, niss, static_cast<uint64_t>(checkpoint->seq));
-    if (!proved) return Error(Unavailable("a person index proof could not be built: " + proved.error().message()));
-    if (!*proved) return std::optional<json::object>();  // the index moved on: read again
-    const audit::AuditTrees::PersonProof& proof = **proved;
-    person_key = audit::ToHex(proof.key);
-    json::object entry;
-    entry["note"] = checkpoint->index_note;
-    entry["tree_size"] = proof.size;
-    entry["count"] = proof.value.count;
-    entry["path"] = HexList(proof.proof.path);
-    if (proof.proof.leaf) {
-      entry["leaf"] = json::object{{"key", audit::ToHex(proof.proof.leaf->key)},
-                                   {"count", proof.proof.leaf->value.count},
-                                   {"accumulator", audit::ToHex(proof.proof.leaf->value.accumulator)}};
-    } else {
-      entry["leaf"] = nullptr;
-    }
-    index_proofs[node] = std::move(entry);
-  }
+  CARREFOUR_ASSIGN_OR_RETURN(std::vector<audit::Record> records, CoveredRecords(store_, niss, checkpoint_of));
+  CARREFOUR_ASSIGN_OR_RETURN(json::array consultations,
+                             Consultations(records, checkpoint_of, trees_, *engine->definition()));
+  CARREFOUR_ASSIGN_OR_RETURN(json::array subscriptions, Subscriptions(store_, *engine, niss, today));
+  CARREFOUR_ASSIGN_OR_RETURN(std::optional<Completeness> complete,
+                             ProveCompleteness(trees_, niss, checkpoint_of));
+  if (!complete) return std::optional<json::object>();  // the index moved on: read again
 
   // The answering node's checkpoint; every node's is in "checkpoints".
   std::string own = audit_.checkpoint().note;
   if (auto found = checkpoint_of.find(audit_.node()); found != checkpoint_of.end()) {
     own = found->second->note;
   }
-  if (!checkpoints.contains(audit_.node())) checkpoints[audit_.node()] = own;
+  if (!complete->checkpoints.contains(audit_.node())) complete->checkpoints[audit_.node()] = own;
 
   json::object view;
   view["niss"] = niss;
@@ -187,8 +230,8 @@ Result<std::optional<json::object>> Service::TryView(const std::string& niss) {
   view["subscriptions"] = std::move(subscriptions);
   view["checkpoint"] = own;
   view["node"] = audit_.node();
-  view["checkpoints"] = std::move(checkpoints);
-  view["person_index"] = json::object{{"key", person_key}, {"nodes", std::move(index_proofs)}};
+  view["checkpoints"] = std::move(complete->checkpoints);
+  view["person_index"] = json::object{{"key", complete->person_key}, {"nodes", std::move(complete->index_proofs)}};
   return std::optional<json::object>(std::move(view));
 }
 
@@ -416,31 +459,25 @@ void CheckCompleteness(const json::object& view, const std::map<std::string, aud
   }
 }
 
-}  // namespace
+using Trees = std::map<std::string, audit::CheckpointBody, std::less<>>;
+using Listed = std::map<std::string, std::vector<std::pair<uint64_t, audit::Hash>>>;  // by node
 
-Result<Verification> VerifyView(std::string_view answer, const std::vector<std::string>& keys) {
-  Result<json::object> parsed = api::ParseObject(answer);
-  if (!parsed) return Error(InvalidRequest("not a transparency answer: " + parsed.error().message()));
-  const json::object& view = *parsed;
-  const json::value* consultations = view.if_contains("consultations");
-  if (consultations == nullptr || !consultations->is_array()) {
-    return Error(InvalidRequest("not a transparency answer: no 'consultations' list"));
-  }
-  Verification out;
-  auto fail = [&out](std::string why) { out.failures.push_back(std::move(why)); };
-
+std::vector<audit::NoteVerifier> ParseVerifiers(const std::vector<std::string>& keys, Verification& out) {
   std::vector<audit::NoteVerifier> verifiers;
   for (const std::string& key : keys) {
     Result<audit::NoteVerifier> verifier = audit::NoteVerifier::Parse(key);
     if (!verifier) {
-      fail(fmt::format("key '{}': {}", key, verifier.error().message()));
+      out.failures.push_back(fmt::format("key '{}': {}", key, verifier.error().message()));
       continue;
     }
     verifiers.push_back(std::move(*verifier));
   }
+  return verifiers;
+}
 
-  // Every checkpoint the answer holds, by node: signed, and its tree.
-  std::map<std::string, audit::CheckpointBody, std::less<>> trees;
+// Every checkpoint note the answer holds, by node ("checkpoints", and the
+// answering node's "checkpoint", which must agree).
+std::map<std::string, std::string> CheckpointNotes(const json::object& view, Verification& out) {
   std::map<std::string, std::string> notes;
   if (const json::value* all = view.if_contains("checkpoints"); all != nullptr && all->is_object()) {
     for (const auto& [node, note] : all->as_object()) {
@@ -453,10 +490,18 @@ Result<Verification> VerifyView(std::string_view answer, const std::vector<std::
     constexpr std::string_view kPrefix = "carrefour/";
     std::string node = origin.starts_with(kPrefix) ? origin.substr(kPrefix.size()) : origin;
     if (!notes.contains(node)) notes[node] = text;
-    if (notes[node] != text) fail(fmt::format("'checkpoint' differs from checkpoints[\"{}\"]", node));
+    if (notes[node] != text) out.failures.push_back(fmt::format("'checkpoint' differs from checkpoints[\"{}\"]", node));
   } else {
-    fail("the answer has no 'checkpoint'");
+    out.failures.push_back("the answer has no 'checkpoint'");
   }
+  return notes;
+}
+
+// The trees of the checkpoints signed by their node's key, by node.
+Trees VerifyCheckpoints(const std::map<std::string, std::string>& notes,
+                        const std::vector<audit::NoteVerifier>& verifiers, Verification& out) {
+  auto fail = [&out](std::string why) { out.failures.push_back(std::move(why)); };
+  Trees trees;
   for (const auto& [node, note] : notes) {
     const std::string name = audit::CheckpointOrigin(node);
     const audit::NoteVerifier* verifier = nullptr;
@@ -484,10 +529,17 @@ Result<Verification> VerifyView(std::string_view answer, const std::vector<std::
     ++out.checkpoints;
     trees[node] = *body;
   }
+  return trees;
+}
 
-  std::map<std::string, std::vector<std::pair<uint64_t, audit::Hash>>> listed;  // by node
+// Each listed consultation's leaf, proved in its node's checkpoint; returns
+// the leaves listed, by node.
+Listed CheckConsultations(const json::object& view, const json::array& consultations, const Trees& trees,
+                          Verification& out) {
+  auto fail = [&out](std::string why) { out.failures.push_back(std::move(why)); };
+  Listed listed;
   size_t position = 0;
-  for (const json::value& value : consultations->as_array()) {
+  for (const json::value& value : consultations) {
     const std::string where = fmt::format("consultation {}", position++);
     const json::object* item = value.if_object();
     if (item == nullptr) {
@@ -532,6 +584,24 @@ Result<Verification> VerifyView(std::string_view answer, const std::vector<std::
     }
     ++out.consultations;
   }
+  return listed;
+}
+
+}  // namespace
+
+Result<Verification> VerifyView(std::string_view answer, const std::vector<std::string>& keys) {
+  Result<json::object> parsed = api::ParseObject(answer);
+  if (!parsed) return Error(InvalidRequest("not a transparency answer: " + parsed.error().message()));
+  const json::object& view = *parsed;
+  const json::value* consultations = view.if_contains("consultations");
+  if (consultations == nullptr || !consultations->is_array()) {
+    return Error(InvalidRequest("not a transparency answer: no 'consultations' list"));
+  }
+  Verification out;
+  std::vector<audit::NoteVerifier> verifiers = ParseVerifiers(keys, out);
+  std::map<std::string, std::string> notes = CheckpointNotes(view, out);
+  Trees trees = VerifyCheckpoints(notes, verifiers, out);
+  Listed listed = CheckConsultations(view, consultations->as_array(), trees, out);
   CheckCompleteness(view, trees, listed, verifiers, out);
   out.ok = out.failures.empty();
   return out;

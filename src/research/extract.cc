@@ -347,43 +347,38 @@ struct Gathered {
   size_t rows = 0;
 };
 
-// Routes and calls the providers for one batch, and turns the answers into
-// its rows. Nothing is written here. Runs on the caller's thread while the
-// previous batch is being committed (Commit) on another.
-Result<Gathered> Gather(Run& run, size_t batch_number, std::vector<Person> persons_in) {
-  Gathered gathered;
-  gathered.number = batch_number;
-  gathered.persons = std::move(persons_in);
-  const std::vector<Person>& persons = gathered.persons;
-  const ExtractContext& context = *run.context;
-  const ExtractOptions& options = *run.options;
-  const network::ResearchProject& project = *run.project;
+using EntriesByPerson = std::unordered_map<std::string_view, std::vector<directory::Entry>>;
 
-  // Routing: the batch's directory entries in one read, when some data type
-  // is held only where a file of some capacity is.
-  SteadyClock::time_point stage = SteadyClock::now();
-  std::unordered_map<std::string_view, std::vector<directory::Entry>> entries;
-  if (run.needs_entries) {
-    std::vector<std::string> numbers;
-    numbers.reserve(persons.size());
-    for (const Person& person : persons) numbers.push_back(person.niss);
-    Result<std::vector<directory::Entry>> all = context.store.directory().EntriesOfPersons(numbers);
-    if (!all) {
-      return Error(Unavailable(
-          fmt::format("the person directory could not be read: {}", all.error().message())));
-    }
-    // Indexed by number: the batch is in pseudonym order, the entries in
-    // number order.
-    std::unordered_map<std::string_view, size_t> index;
-    for (size_t i = 0; i < persons.size(); ++i) index.emplace(persons[i].niss, i);
-    for (directory::Entry& entry : *all) {
-      auto it = index.find(entry.niss);
-      if (it == index.end()) continue;
-      entries[persons[it->second].niss].push_back(std::move(entry));
-    }
+// Routing: the batch's directory entries in one read, when some data type
+// is held only where a file of some capacity is.
+Result<EntriesByPerson> BatchEntries(const Run& run, const std::vector<Person>& persons) {
+  EntriesByPerson entries;
+  if (!run.needs_entries) return entries;
+  std::vector<std::string> numbers;
+  numbers.reserve(persons.size());
+  for (const Person& person : persons) numbers.push_back(person.niss);
+  Result<std::vector<directory::Entry>> all = run.context->store.directory().EntriesOfPersons(numbers);
+  if (!all) {
+    return Error(Unavailable(
+        fmt::format("the person directory could not be read: {}", all.error().message())));
   }
-  static const std::vector<directory::Entry> kNoEntries;
+  // Indexed by number: the batch is in pseudonym order, the entries in
+  // number order.
+  std::unordered_map<std::string_view, size_t> index;
+  for (size_t i = 0; i < persons.size(); ++i) index.emplace(persons[i].niss, i);
+  for (directory::Entry& entry : *all) {
+    auto it = index.find(entry.niss);
+    if (it == index.end()) continue;
+    entries[persons[it->second].niss].push_back(std::move(entry));
+  }
+  return entries;
+}
 
+// One call per person, data type and provider the routing names, with its
+// provide request body.
+std::vector<Call> PlanCalls(Run& run, const std::vector<Person>& persons, const EntriesByPerson& entries) {
+  static const std::vector<directory::Entry> kNoEntries;
+  const network::ResearchProject& project = *run.project;
   std::vector<Call> calls;
   for (size_t p = 0; p < persons.size(); ++p) {
     auto found = entries.find(persons[p].niss);
@@ -391,7 +386,7 @@ Result<Gathered> Gather(Run& run, size_t batch_number, std::vector<Person> perso
         found == entries.end() ? kNoEntries : found->second;
     for (size_t d = 0; d < run.plans.size(); ++d) {
       for (const network::Institution* provider :
-           Route(context.definition, run.plans[d], project.period, person_entries)) {
+           Route(run.context->definition, run.plans[d], project.period, person_entries)) {
         Call& call = calls.emplace_back();
         call.person = p;
         call.plan = d;
@@ -399,13 +394,11 @@ Result<Gathered> Gather(Run& run, size_t batch_number, std::vector<Person> perso
       }
     }
   }
-  run.report.timings.route += Since(stage);
+  return calls;
+}
 
-  // Provide calls, at most options.concurrency in flight. The answers are
-  // pseudonymized and coarsened on the client's threads as they arrive.
-  stage = SteadyClock::now();
-  Transform transform{&run.ladders, &run.pseudonyms, run.today};
-  Window window(options.concurrency);
+void WriteProvideBodies(Run& run, const std::vector<Person>& persons, std::vector<Call>& calls) {
+  const network::ResearchProject& project = *run.project;
   for (Call& call : calls) {
     const network::ResearchData& data = *run.plans[call.plan].data;
     json::object provide;
@@ -416,15 +409,23 @@ Result<Gathered> Gather(Run& run, size_t batch_number, std::vector<Person> perso
     json::array fields;
     for (const std::string& field : data.fields) fields.emplace_back(field);
     provide["fields"] = std::move(fields);
-    provide["requester"] = options.as;
+    provide["requester"] = run.options->as;
     provide["legal_basis"] = project.legal_basis;
     call.body = json::serialize(provide);
   }
+}
+
+// Provide calls, at most options.concurrency in flight. The answers are
+// pseudonymized and coarsened on the client's threads as they arrive.
+void SendCalls(const Run& run, const std::vector<Person>& persons, std::vector<Call>& calls) {
+  const ExtractOptions& options = *run.options;
+  Transform transform{&run.ladders, &run.pseudonyms, run.today};
+  Window window(options.concurrency);
   // A call's completion may re-send it (a retry) from the client's thread;
   // the window slot is held until its last attempt ends.
   std::function<void(Call&)> send = [&](Call& call) {
     ++call.attempts;
-    context.gateway.Provide(*call.provider, call.body, [&](Result<exchange::ProviderReply> reply) {
+    run.context->gateway.Provide(*call.provider, call.body, [&](Result<exchange::ProviderReply> reply) {
       Interpret(call, std::move(reply), run.plans[call.plan], transform,
                 persons[call.person].pseudonym);
       if (call.outcome == Call::Outcome::kError && call.attempts <= options.retries) {
@@ -439,8 +440,12 @@ Result<Gathered> Gather(Run& run, size_t batch_number, std::vector<Person> perso
     send(call);
   }
   window.WaitIdle();
-  run.report.provider_calls += calls.size();
+}
 
+// Counts the no-data answers; an error naming the first failed call when
+// any failed (the batch is then not kept).
+Status CountOutcomes(Run& run, const std::vector<Call>& calls, size_t batch_number) {
+  const ExtractOptions& options = *run.options;
   size_t errors = 0;
   const Call* first_error = nullptr;
   for (const Call& call : calls) {
@@ -448,14 +453,34 @@ Result<Gathered> Gather(Run& run, size_t batch_number, std::vector<Person> perso
     if (call.outcome != Call::Outcome::kError) continue;
     if (++errors == 1) first_error = &call;
   }
-  if (errors > 0) {
-    return Error(Unavailable(fmt::format(
-        "{} provide call{} of batch {} failed after {} attempt{} (first: {} for {}: {}); the "
-        "batch was not kept",
-        errors, errors == 1 ? "" : "s", batch_number, options.retries + 1,
-        options.retries == 0 ? "" : "s", first_error->provider->id,
-        run.plans[first_error->plan].data->data_type, first_error->error.ToString())));
-  }
+  if (errors == 0) return OkStatus();
+  return Unavailable(fmt::format(
+      "{} provide call{} of batch {} failed after {} attempt{} (first: {} for {}: {}); the "
+      "batch was not kept",
+      errors, errors == 1 ? "" : "s", batch_number, options.retries + 1,
+      options.retries == 0 ? "" : "s", first_error->provider->id,
+      run.plans[first_error->plan].data->data_type, first_error->error.ToString()));
+}
+
+// Routes and calls the providers for one batch, and turns the answers into
+// its rows. Nothing is written here. Runs on the caller's thread while the
+// previous batch is being committed (Commit) on another.
+Result<Gathered> Gather(Run& run, size_t batch_number, std::vector<Person> persons_in) {
+  Gathered gathered;
+  gathered.number = batch_number;
+  gathered.persons = std::move(persons_in);
+  const std::vector<Person>& persons = gathered.persons;
+
+  SteadyClock::time_point stage = SteadyClock::now();
+  CARREFOUR_ASSIGN_OR_RETURN(EntriesByPerson entries, BatchEntries(run, persons));
+  std::vector<Call> calls = PlanCalls(run, persons, entries);
+  run.report.timings.route += Since(stage);
+
+  stage = SteadyClock::now();
+  WriteProvideBodies(run, persons, calls);
+  SendCalls(run, persons, calls);
+  run.report.provider_calls += calls.size();
+  CARREFOUR_RETURN_IF_ERROR(CountOutcomes(run, calls, batch_number));
   gathered.parts.resize(run.plans.size());
   for (const Call& call : calls) {
     for (const std::vector<std::string>& row : call.rows) {
@@ -536,15 +561,15 @@ Status Commit(Run& run, const Gathered& batch) {
 
 // --- the end: k-anonymity and the final files -------------------------------------
 
-Status Finalize(Run& run) {
-  const network::ResearchProject& project = *run.project;
-  SteadyClock::time_point stage = SteadyClock::now();
-  const std::vector<size_t>& batches = run.folder.batches();
-
-  // Everybody processed, in batch order.
-  std::vector<std::string> members;
+// Everybody processed, in batch order, and where each stands in that list.
+struct Members {
+  std::vector<std::string> pseudonyms;
   std::unordered_map<std::string, size_t> index;
-  for (size_t batch : batches) {
+};
+
+Result<Members> ReadMembers(const Run& run) {
+  Members members;
+  for (size_t batch : run.folder.batches()) {
     CARREFOUR_ASSIGN_OR_RETURN(std::string text,
                                internal::ReadWholeFile(run.folder.Members(batch)));
     size_t start = 0;
@@ -553,20 +578,23 @@ Status Finalize(Run& run) {
       if (end == std::string::npos) end = text.size();
       std::string pseudonym = text.substr(start, end - start);
       start = end + 1;
-      if (pseudonym.empty() || index.count(pseudonym) != 0) continue;
-      index.emplace(pseudonym, members.size());
-      members.push_back(std::move(pseudonym));
+      if (pseudonym.empty() || members.index.count(pseudonym) != 0) continue;
+      members.index.emplace(pseudonym, members.pseudonyms.size());
+      members.pseudonyms.push_back(std::move(pseudonym));
     }
   }
+  return members;
+}
 
-  // Each person's quasi-identifier values (level 0), from the batch files.
-  const size_t qis = project.quasi_identifiers.size();
-  std::vector<std::vector<internal::QiValues>> values(members.size(),
+// Each person's quasi-identifier values (level 0), from the batch files.
+Result<std::vector<std::vector<internal::QiValues>>> ReadQiValues(const Run& run, const Members& members) {
+  const size_t qis = run.project->quasi_identifiers.size();
+  std::vector<std::vector<internal::QiValues>> values(members.pseudonyms.size(),
                                                       std::vector<internal::QiValues>(qis));
   std::vector<std::string> fields;
   for (const Plan& plan : run.plans) {
     if (std::all_of(plan.qi.begin(), plan.qi.end(), [](int q) { return q < 0; })) continue;
-    for (size_t batch : batches) {
+    for (size_t batch : run.folder.batches()) {
       CARREFOUR_ASSIGN_OR_RETURN(
           std::string text, internal::ReadWholeFile(run.folder.Part(batch, plan.data->data_type)));
       size_t pos = 0;
@@ -574,12 +602,12 @@ Status Finalize(Run& run) {
         CARREFOUR_ASSIGN_OR_RETURN(bool more, csv::NextRecord(text, &pos, &fields));
         if (!more) break;
         if (fields.size() != plan.data->fields.size() + 2) {
-          return Internal(fmt::format("{} is damaged (a row of {} fields)",
-                                      run.folder.Part(batch, plan.data->data_type).string(),
-                                      fields.size()));
+          return Error(Internal(fmt::format("{} is damaged (a row of {} fields)",
+                                            run.folder.Part(batch, plan.data->data_type).string(),
+                                            fields.size())));
         }
-        auto person = index.find(fields[0]);
-        if (person == index.end()) continue;
+        auto person = members.index.find(fields[0]);
+        if (person == members.index.end()) continue;
         for (size_t f = 0; f < plan.qi.size(); ++f) {
           if (plan.qi[f] >= 0)
             values[person->second][static_cast<size_t>(plan.qi[f])].insert(fields[f + 2]);
@@ -587,50 +615,64 @@ Status Finalize(Run& run) {
       }
     }
   }
-  const size_t budget = members.size() * static_cast<size_t>(project.max_suppression) / 100;
+  return values;
+}
+
+// One plan's final CSV: the released persons' rows, quasi-identifiers at
+// their released level. Returns how many rows it holds.
+Result<size_t> WriteFinalFile(const Run& run, const Plan& plan, const Members& members,
+                              const internal::KAnonymity& kanon) {
+  const std::string& data_type = plan.data->data_type;
+  CARREFOUR_ASSIGN_OR_RETURN(internal::DurableWriter out,
+                             internal::DurableWriter::Open(run.folder.Final(data_type)));
+  std::vector<std::string> header = {"pseudonym", "provider"};
+  header.insert(header.end(), plan.data->fields.begin(), plan.data->fields.end());
+  std::string chunk;
+  csv::AppendRecord(chunk, header);
+  std::vector<std::string> fields;
+  size_t rows = 0;
+  for (size_t batch : run.folder.batches()) {
+    CARREFOUR_ASSIGN_OR_RETURN(std::string text,
+                               internal::ReadWholeFile(run.folder.Part(batch, data_type)));
+    size_t pos = 0;
+    while (true) {
+      CARREFOUR_ASSIGN_OR_RETURN(bool more, csv::NextRecord(text, &pos, &fields));
+      if (!more) break;
+      auto person = members.index.find(fields[0]);
+      if (person == members.index.end() || kanon.suppressed[person->second]) continue;
+      for (size_t f = 0; f < plan.qi.size(); ++f) {
+        if (plan.qi[f] < 0) continue;
+        size_t q = static_cast<size_t>(plan.qi[f]);
+        fields[f + 2] = run.ladders[q].At(fields[f + 2], kanon.levels[q]);
+      }
+      csv::AppendRecord(chunk, fields);
+      ++rows;
+    }
+    CARREFOUR_RETURN_IF_ERROR(out.Append(chunk));
+    chunk.clear();
+  }
+  CARREFOUR_RETURN_IF_ERROR(out.Append(chunk));
+  CARREFOUR_RETURN_IF_ERROR(out.Commit());
+  return rows;
+}
+
+Status Finalize(Run& run) {
+  const network::ResearchProject& project = *run.project;
+  SteadyClock::time_point stage = SteadyClock::now();
+  CARREFOUR_ASSIGN_OR_RETURN(Members members, ReadMembers(run));
+  CARREFOUR_ASSIGN_OR_RETURN(std::vector<std::vector<internal::QiValues>> values, ReadQiValues(run, members));
+  const size_t budget = members.pseudonyms.size() * static_cast<size_t>(project.max_suppression) / 100;
   internal::KAnonymity kanon =
       internal::MakeKAnonymous(run.ladders, values, static_cast<size_t>(project.k), budget);
 
-  // One CSV per data type: the released persons' rows, quasi-identifiers at
-  // their released level.
   for (const Plan& plan : run.plans) {
-    const std::string& data_type = plan.data->data_type;
-    CARREFOUR_ASSIGN_OR_RETURN(internal::DurableWriter out,
-                               internal::DurableWriter::Open(run.folder.Final(data_type)));
-    std::vector<std::string> header = {"pseudonym", "provider"};
-    header.insert(header.end(), plan.data->fields.begin(), plan.data->fields.end());
-    std::string chunk;
-    csv::AppendRecord(chunk, header);
-    size_t rows = 0;
-    for (size_t batch : batches) {
-      CARREFOUR_ASSIGN_OR_RETURN(std::string text,
-                                 internal::ReadWholeFile(run.folder.Part(batch, data_type)));
-      size_t pos = 0;
-      while (true) {
-        CARREFOUR_ASSIGN_OR_RETURN(bool more, csv::NextRecord(text, &pos, &fields));
-        if (!more) break;
-        auto person = index.find(fields[0]);
-        if (person == index.end() || kanon.suppressed[person->second]) continue;
-        for (size_t f = 0; f < plan.qi.size(); ++f) {
-          if (plan.qi[f] < 0) continue;
-          size_t q = static_cast<size_t>(plan.qi[f]);
-          fields[f + 2] = run.ladders[q].At(fields[f + 2], kanon.levels[q]);
-        }
-        csv::AppendRecord(chunk, fields);
-        ++rows;
-      }
-      CARREFOUR_RETURN_IF_ERROR(out.Append(chunk));
-      chunk.clear();
-    }
-    CARREFOUR_RETURN_IF_ERROR(out.Append(chunk));
-    CARREFOUR_RETURN_IF_ERROR(out.Commit());
-    run.report.rows[data_type] = rows;
+    CARREFOUR_ASSIGN_OR_RETURN(run.report.rows[plan.data->data_type], WriteFinalFile(run, plan, members, kanon));
   }
 
   run.report.persons_suppressed = kanon.suppressed_count;
-  run.report.persons_released = members.size() - kanon.suppressed_count;
+  run.report.persons_released = members.pseudonyms.size() - kanon.suppressed_count;
   run.report.smallest_group = kanon.smallest_group;
-  for (size_t q = 0; q < qis; ++q) {
+  for (size_t q = 0; q < project.quasi_identifiers.size(); ++q) {
     const network::QuasiIdentifier& qi = project.quasi_identifiers[q];
     run.report.quasi_identifiers.push_back(
         {qi.data_type, qi.field, std::string(run.ladders[q].LevelName(0)),
@@ -661,20 +703,120 @@ Status AuditSummary(const ExtractContext& context, const ExtractOptions& options
   return OkStatus();
 }
 
+// The project `options.project` names, or NotFound naming the known ones.
+Result<const network::ResearchProject*> FindProject(const ExtractContext& context, const ExtractOptions& options) {
+  const network::ResearchProject* project = context.definition.FindResearchProject(options.project);
+  if (project != nullptr) return project;
+  std::string known;
+  for (const network::ResearchProject& p : context.definition.research_projects()) {
+    known += (known.empty() ? "" : ", ") + p.id;
+  }
+  return Error(NotFound(fmt::format("no research project '{}' in {} (projects: {})", options.project,
+                                    context.definition.source(), known.empty() ? "none" : known)));
+}
+
+// Whoever a completed batch holds is done; the rest is shuffled by going in
+// pseudonym order, so that the order of rows in the extract says nothing
+// about national numbers (which encode birth dates).
+Result<std::vector<Person>> RemainingPersons(Run& run, std::vector<std::string> cohort) {
+  CARREFOUR_ASSIGN_OR_RETURN(std::unordered_set<std::string> done, run.folder.DonePseudonyms());
+  std::vector<Person> remaining;
+  remaining.reserve(cohort.size());
+  for (std::string& niss : cohort) {
+    std::string pseudonym = run.pseudonyms.Pseudonym(niss);
+    if (done.count(pseudonym) != 0) continue;
+    remaining.push_back(Person{std::move(niss), std::move(pseudonym)});
+  }
+  std::vector<std::string>().swap(cohort);
+  std::sort(remaining.begin(), remaining.end(),
+            [](const Person& a, const Person& b) { return a.pseudonym < b.pseudonym; });
+  run.report.persons_done = done.size();
+  return remaining;
+}
+
+// Gathers and commits the batches of `remaining`, a pipeline one batch deep:
+// the providers answer batch N + 1 while batch N is written and audited,
+// which hides most of the fsyncs and of the audit log's commits behind the
+// provide calls. True when stopped before the end (max_batches, cancel).
+Result<bool> RunBatches(Run& run, std::vector<Person>& remaining, SteadyClock::time_point start) {
+  const ExtractOptions& options = *run.options;
+  const size_t batches_total = (remaining.size() + options.batch_size - 1) / options.batch_size;
+  Progress progress;
+  progress.cohort_size = run.report.cohort_size;
+  progress.persons_done = run.report.persons_done;
+  progress.batches_total = batches_total;
+  if (options.progress) options.progress(progress);
+
+  size_t next_batch = run.folder.NextBatchNumber();
+  // While a commit is in flight, only its thread touches the counters and
+  // `progress` (which it reports as soon as the batch is durable).
+  std::future<Status> committing;
+  auto finish_commit = [&]() -> Status {
+    return committing.valid() ? committing.get() : OkStatus();
+  };
+  auto stop_with = [&](Status status) {
+    return Error(status.WithContext(fmt::format(
+        "research extract of '{}' stopped with {} of {} persons done; run it again to resume",
+        run.project->id, run.report.persons_done, run.report.cohort_size)));
+  };
+  for (size_t b = 0; b < batches_total; ++b) {
+    if ((options.max_batches != 0 && b >= options.max_batches) ||
+        (options.cancel != nullptr && options.cancel->load())) {
+      if (Status committed = finish_commit(); !committed.ok()) return stop_with(committed);
+      return true;
+    }
+    size_t begin = b * options.batch_size;
+    size_t end = std::min(remaining.size(), begin + options.batch_size);
+    std::vector<Person> batch(
+        std::make_move_iterator(remaining.begin() + static_cast<std::ptrdiff_t>(begin)),
+        std::make_move_iterator(remaining.begin() + static_cast<std::ptrdiff_t>(end)));
+    Result<Gathered> gathered = Gather(run, next_batch, std::move(batch));
+    // The batch before is kept whatever happened to this one.
+    Status committed = finish_commit();
+    if (!committed.ok()) return stop_with(committed);
+    if (!gathered) return stop_with(gathered.error());
+    committing = std::async(std::launch::async, [&, batch = std::move(*gathered)] {
+      Status status = Commit(run, batch);
+      if (!status.ok()) return status;
+      ++run.report.batches_run;
+      run.report.persons_done += batch.persons.size();
+      progress.persons_done = run.report.persons_done;
+      progress.batches_done = run.report.batches_run;
+      progress.rows = run.folder.rows_written();
+      progress.seconds = Since(start);
+      if (options.progress) options.progress(progress);
+      return status;
+    });
+    ++next_batch;
+  }
+  if (Status committed = finish_commit(); !committed.ok()) return stop_with(committed);
+  return false;
+}
+
+// Every batch done: the final files, the report, the audit summary; the
+// work files go.
+Status Complete(Run& run, SteadyClock::time_point start) {
+  const network::ResearchProject& project = *run.project;
+  CARREFOUR_RETURN_IF_ERROR(Finalize(run));
+  size_t rows = 0;
+  for (const auto& [type, count] : run.report.rows) rows += count;
+  run.report.timings.total = Since(start);
+  CARREFOUR_RETURN_IF_ERROR(run.folder.WriteReport(project, run.options->as, run.report));
+  CARREFOUR_RETURN_IF_ERROR(AuditSummary(
+      *run.context, *run.options, project, run.run_id, run.data_types, StatusCode::kOk,
+      fmt::format("research extract of project {} complete", project.id),
+      fmt::format("{} cohort={} released={} suppressed={} rows={}", internal::ProjectDetail(project.id),
+                  run.report.cohort_size, run.report.persons_released, run.report.persons_suppressed,
+                  rows)));
+  run.folder.RemoveWork();
+  return OkStatus();
+}
+
 }  // namespace
 
 Result<ExtractReport> RunExtract(const ExtractContext& context, const ExtractOptions& options) {
   const SteadyClock::time_point start = SteadyClock::now();
-  const network::ResearchProject* project = context.definition.FindResearchProject(options.project);
-  if (project == nullptr) {
-    std::string known;
-    for (const network::ResearchProject& p : context.definition.research_projects()) {
-      known += (known.empty() ? "" : ", ") + p.id;
-    }
-    return Error(
-        NotFound(fmt::format("no research project '{}' in {} (projects: {})", options.project,
-                             context.definition.source(), known.empty() ? "none" : known)));
-  }
+  CARREFOUR_ASSIGN_OR_RETURN(const network::ResearchProject* project, FindProject(context, options));
   std::string data_types;
   for (const network::ResearchData& data : project->data) {
     data_types += (data_types.empty() ? "" : ",") + data.data_type;
@@ -709,101 +851,18 @@ Result<ExtractReport> RunExtract(const ExtractContext& context, const ExtractOpt
       std::vector<std::string> cohort,
       SelectCohort(context.definition, *project, options, context.store, today));
   run.report.cohort_size = cohort.size();
-
-  // Whoever a completed batch holds is done; the rest is shuffled by going
-  // in pseudonym order, so that the order of rows in the extract says
-  // nothing about national numbers (which encode birth dates).
-  CARREFOUR_ASSIGN_OR_RETURN(std::unordered_set<std::string> done, run.folder.DonePseudonyms());
-  std::vector<Person> remaining;
-  remaining.reserve(cohort.size());
-  for (std::string& niss : cohort) {
-    std::string pseudonym = run.pseudonyms.Pseudonym(niss);
-    if (done.count(pseudonym) != 0) continue;
-    remaining.push_back(Person{std::move(niss), std::move(pseudonym)});
-  }
-  std::vector<std::string>().swap(cohort);
-  std::sort(remaining.begin(), remaining.end(),
-            [](const Person& a, const Person& b) { return a.pseudonym < b.pseudonym; });
+  CARREFOUR_ASSIGN_OR_RETURN(std::vector<Person> remaining, RemainingPersons(run, std::move(cohort)));
   run.report.timings.select = Since(stage);
   run.report.batches_resumed = run.folder.batches().size();
-  const size_t done_before = done.size();
-  run.report.persons_done = done_before;
 
   CARREFOUR_RETURN_IF_ERROR(AuditSummary(
       context, options, *project, run_id, data_types, StatusCode::kOk,
       fmt::format("research extract of project {} started", project->id),
       fmt::format("{} cohort={} done={} to_do={}", internal::ProjectDetail(project->id),
-                  run.report.cohort_size, done_before, remaining.size())));
+                  run.report.cohort_size, run.report.persons_done, remaining.size())));
 
-  const size_t batches_total = (remaining.size() + options.batch_size - 1) / options.batch_size;
-  Progress progress;
-  progress.cohort_size = run.report.cohort_size;
-  progress.persons_done = done_before;
-  progress.batches_total = batches_total;
-  if (options.progress) options.progress(progress);
-
-  // A pipeline one batch deep: the providers answer batch N + 1 while batch
-  // N is written and audited, which hides most of the fsyncs and of the
-  // audit log's commits behind the provide calls.
-  size_t next_batch = run.folder.NextBatchNumber();
-  bool stopped = false;
-  // While a commit is in flight, only its thread touches the counters and
-  // `progress` (which it reports as soon as the batch is durable).
-  std::future<Status> committing;
-  auto finish_commit = [&]() -> Status {
-    return committing.valid() ? committing.get() : OkStatus();
-  };
-  auto stop_with = [&](Status status) {
-    return Error(status.WithContext(fmt::format(
-        "research extract of '{}' stopped with {} of {} persons done; run it again to resume",
-        project->id, run.report.persons_done, run.report.cohort_size)));
-  };
-  for (size_t b = 0; b < batches_total; ++b) {
-    if ((options.max_batches != 0 && b >= options.max_batches) ||
-        (options.cancel != nullptr && options.cancel->load())) {
-      stopped = true;
-      break;
-    }
-    size_t begin = b * options.batch_size;
-    size_t end = std::min(remaining.size(), begin + options.batch_size);
-    std::vector<Person> batch(
-        std::make_move_iterator(remaining.begin() + static_cast<std::ptrdiff_t>(begin)),
-        std::make_move_iterator(remaining.begin() + static_cast<std::ptrdiff_t>(end)));
-    Result<Gathered> gathered = Gather(run, next_batch, std::move(batch));
-    // The batch before is kept whatever happened to this one.
-    Status committed = finish_commit();
-    if (!committed.ok()) return stop_with(committed);
-    if (!gathered) return stop_with(gathered.error());
-    committing = std::async(std::launch::async, [&, batch = std::move(*gathered)] {
-      Status status = Commit(run, batch);
-      if (!status.ok()) return status;
-      ++run.report.batches_run;
-      run.report.persons_done += batch.persons.size();
-      progress.persons_done = run.report.persons_done;
-      progress.batches_done = run.report.batches_run;
-      progress.rows = run.folder.rows_written();
-      progress.seconds = Since(start);
-      if (options.progress) options.progress(progress);
-      return status;
-    });
-    ++next_batch;
-  }
-  if (Status committed = finish_commit(); !committed.ok()) return stop_with(committed);
-
-  if (!stopped) {
-    CARREFOUR_RETURN_IF_ERROR(Finalize(run));
-    size_t rows = 0;
-    for (const auto& [type, count] : run.report.rows) rows += count;
-    run.report.timings.total = Since(start);
-    CARREFOUR_RETURN_IF_ERROR(run.folder.WriteReport(*project, options.as, run.report));
-    CARREFOUR_RETURN_IF_ERROR(AuditSummary(
-        context, options, *project, run_id, data_types, StatusCode::kOk,
-        fmt::format("research extract of project {} complete", project->id),
-        fmt::format("{} cohort={} released={} suppressed={} rows={}",
-                    internal::ProjectDetail(project->id), run.report.cohort_size,
-                    run.report.persons_released, run.report.persons_suppressed, rows)));
-    run.folder.RemoveWork();
-  }
+  CARREFOUR_ASSIGN_OR_RETURN(bool stopped, RunBatches(run, remaining, start));
+  if (!stopped) CARREFOUR_RETURN_IF_ERROR(Complete(run, start));
   run.report.timings.total = Since(start);
   return std::move(run.report);
 }

@@ -48,43 +48,48 @@ int Fail(std::FILE* err, std::string_view command, const Status& status) {
   return 1;
 }
 
-}  // namespace
+// What the command holds of the hub's side while it runs: its audit chain
+// (locked: one writer per chain, as a second command on the same node would
+// fork it), its store and the research key. Members are destroyed in
+// reverse order: the audit log before the store, the lock last.
+struct HubSide {
+  internal::FileLock chain_lock;
+  std::unique_ptr<store::Store> store;
+  std::unique_ptr<audit::AuditLog> audit;
+  std::string research_key;
+};
 
-int RunExtractCommand(const ExtractCommand& command, std::FILE* out, std::FILE* err) {
-  const fs::path data = command.data_dir;
-  Result<network::Definition> definition = network::LoadDefinition(command.network_file);
-  if (!definition) return Fail(err, "extract", definition.error());
+Result<HubSide> OpenHubSide(const ExtractCommand& command, const fs::path& data) {
   std::error_code ec;
   fs::create_directories(data, ec);
-  if (ec)
-    return Fail(err, "extract",
-                Internal(fmt::format("cannot create {}: {}", data.string(), ec.message())));
-
-  // One writer per audit chain: a second command on the same node would
-  // fork the chain.
+  if (ec) return Error(Internal(fmt::format("cannot create {}: {}", data.string(), ec.message())));
   Result<internal::FileLock> chain_lock =
       internal::FileLock::Acquire(data / fmt::format("audit-{}.lock", command.node),
                                   fmt::format("the audit chain '{}'", command.node));
-  if (!chain_lock) return Fail(err, "extract", chain_lock.error());
+  if (!chain_lock) return Error(chain_lock.error());
 
   std::string store_url =
       command.store_url.empty() ? "sqlite:" + (data / "hub.db").string() : command.store_url;
   Result<std::unique_ptr<store::Store>> store = store::OpenStore(store_url);
-  if (!store) return Fail(err, "extract", store.error().WithContext("store"));
+  if (!store) return Error(store.error().WithContext("store"));
   if (Status valid = audit::CheckNodeId(command.node); !valid.ok()) {
-    return Fail(err, "extract", valid.WithContext("--node"));
+    return Error(valid.WithContext("--node"));
   }
   Result<std::shared_ptr<const audit::NoteSigner>> signer = audit::NoteSigner::LoadOrCreate(
       audit::CheckpointOrigin(command.node), audit::SigningKeyFile(data, command.node));
-  if (!signer) return Fail(err, "extract", signer.error().WithContext("audit signing key"));
+  if (!signer) return Error(signer.error().WithContext("audit signing key"));
   Result<std::unique_ptr<audit::AuditLog>> audit = audit::AuditLog::Open(
       (*store)->audit(), {.node = command.node,
                           .signer = std::move(*signer),
                           .checkpoint_file = audit::CheckpointFile(data, command.node)});
-  if (!audit) return Fail(err, "extract", audit.error().WithContext("audit log"));
+  if (!audit) return Error(audit.error().WithContext("audit log"));
   Result<std::string> research_key = LoadOrCreateKey(data / "research.key");
-  if (!research_key) return Fail(err, "extract", research_key.error());
+  if (!research_key) return Error(research_key.error());
+  return HubSide{std::move(*chain_lock), std::move(*store), std::move(*audit), std::move(*research_key)};
+}
 
+// The client of the provide calls, as the hub (CN=hub).
+Result<std::unique_ptr<net::Client>> ProviderClient(const ExtractCommand& command, const fs::path& data) {
   net::TlsFiles tls{command.cert.empty() ? data / "pki" / "hub.crt" : fs::path(command.cert),
                     command.key.empty() ? data / "pki" / "hub.key" : fs::path(command.key),
                     command.ca.empty() ? data / "pki" / "ca.crt" : fs::path(command.ca)};
@@ -93,23 +98,11 @@ int RunExtractCommand(const ExtractCommand& command, std::FILE* out, std::FILE* 
        .threads = 2,
        .timeout = std::chrono::milliseconds(command.timeout_ms),
        .max_connections_per_endpoint = std::max<size_t>(command.concurrency, 1)});
-  if (!client) return Fail(err, "extract", client.error().WithContext("provider client"));
-  // Provide calls as the hub (CN=hub); the operator sees the network's errors as they came.
-  provide::NetGateway network_gateway(**client, provide::NetGateway::Errors::kAsIs);
-  // The BIS register lives in the hub, not behind an endpoint: its answers
-  // for BIS numbers come from the register in the store, as the hub gives
-  // them (bis::Service's gateway; every other provider over mutual TLS).
-  // This command publishes nothing, so its publisher refuses.
-  auto engine = std::make_shared<const directory::DecisionEngine>(
-      std::make_shared<const network::Definition>(*definition));
-  bis::Service bis_service(
-      [engine] { return engine; }, **store, **audit,
-      [](std::string_view, std::string_view, std::function<void(mutations::Reply)> done) {
-        done(api::ErrorReply(Unavailable("not here")));
-      },
-      network_gateway, SystemClock());
-  exchange::ProviderGateway& gateway = bis_service.gateway();
+  if (!client) return Error(client.error().WithContext("provider client"));
+  return client;
+}
 
+Result<ExtractOptions> MakeExtractOptions(const ExtractCommand& command, const fs::path& data, std::FILE* out) {
   ExtractOptions options;
   options.project = command.project;
   options.as = command.as;
@@ -119,9 +112,7 @@ int RunExtractCommand(const ExtractCommand& command, std::FILE* out, std::FILE* 
   options.retries = command.retries;
   options.max_batches = command.max_batches;
   if (!command.cohort_file.empty()) {
-    Result<std::vector<std::string>> numbers = ReadCohortFile(command.cohort_file);
-    if (!numbers) return Fail(err, "extract", numbers.error());
-    options.supplied_cohort = std::move(*numbers);
+    CARREFOUR_ASSIGN_OR_RETURN(options.supplied_cohort, ReadCohortFile(command.cohort_file));
   }
   options.progress = [out, &command](const Progress& progress) {
     if (progress.batches_done == 0) {
@@ -137,44 +128,77 @@ int RunExtractCommand(const ExtractCommand& command, std::FILE* out, std::FILE* 
     }
     std::fflush(out);
   };
+  return options;
+}
 
-  ExtractContext context{*definition, **store, **audit, gateway, *research_key, SystemClock()};
-  Result<ExtractReport> report = RunExtract(context, options);
-  // Every record queued is written before the command says anything more.
-  audit->reset();
-  if (!report) return Fail(err, "extract", report.error());
-
-  const ExtractTimings& t = report->timings;
-  if (!report->complete) {
+void PrintExtractReport(const ExtractReport& report, const ExtractOptions& options, std::FILE* out) {
+  const ExtractTimings& t = report.timings;
+  if (!report.complete) {
     fmt::print(out,
                "research extract {}: stopped after {} batch{} ({} of {} persons done); run the "
                "same command again to resume\n",
-               report->project, report->batches_run, report->batches_run == 1 ? "" : "es",
-               report->persons_done, report->cohort_size);
-    return 0;
+               report.project, report.batches_run, report.batches_run == 1 ? "" : "es",
+               report.persons_done, report.cohort_size);
+    return;
   }
   size_t rows = 0;
   std::string per_type;
-  for (const auto& [type, count] : report->rows) {
+  for (const auto& [type, count] : report.rows) {
     rows += count;
     per_type += fmt::format("{}{} {}", per_type.empty() ? "" : ", ", type, count);
   }
-  fmt::print(out, "research extract {}: complete in {}\n", report->project, options.out.string());
+  fmt::print(out, "research extract {}: complete in {}\n", report.project, options.out.string());
   fmt::print(
       out, "  cohort {} persons, released {}, suppressed for k-anonymity {} (smallest group {})\n",
-      report->cohort_size, report->persons_released, report->persons_suppressed,
-      report->smallest_group);
-  for (const ReleasedQuasiIdentifier& qi : report->quasi_identifiers) {
+      report.cohort_size, report.persons_released, report.persons_suppressed,
+      report.smallest_group);
+  for (const ReleasedQuasiIdentifier& qi : report.quasi_identifiers) {
     fmt::print(out, "  quasi-identifier {}.{}: declared {}, released {}\n", qi.data_type, qi.field,
                qi.declared, qi.released);
   }
   fmt::print(out, "  rows {} ({}); provide calls {} ({} no-data)\n", rows, per_type,
-             report->provider_calls, report->no_data);
+             report.provider_calls, report.no_data);
   fmt::print(out,
              "  time {:.2f} s: select {:.2f}, route {:.2f}, provide {:.2f}, write {:.2f}, audit "
              "{:.2f}, finalize {:.2f}; {:.0f} rows/s\n",
              t.total, t.select, t.route, t.provide, t.write, t.audit, t.finalize,
              t.total > 0 ? static_cast<double>(rows) / t.total : 0.0);
+}
+
+}  // namespace
+
+int RunExtractCommand(const ExtractCommand& command, std::FILE* out, std::FILE* err) {
+  const fs::path data = command.data_dir;
+  Result<network::Definition> definition = network::LoadDefinition(command.network_file);
+  if (!definition) return Fail(err, "extract", definition.error());
+  Result<HubSide> hub = OpenHubSide(command, data);
+  if (!hub) return Fail(err, "extract", hub.error());
+  Result<std::unique_ptr<net::Client>> client = ProviderClient(command, data);
+  if (!client) return Fail(err, "extract", client.error());
+  // The operator sees the network's errors as they came.
+  provide::NetGateway network_gateway(**client, provide::NetGateway::Errors::kAsIs);
+  // The BIS register lives in the hub, not behind an endpoint: its answers
+  // for BIS numbers come from the register in the store, as the hub gives
+  // them (bis::Service's gateway; every other provider over mutual TLS).
+  // This command publishes nothing, so its publisher refuses.
+  auto engine = std::make_shared<const directory::DecisionEngine>(
+      std::make_shared<const network::Definition>(*definition));
+  bis::Service bis_service(
+      [engine] { return engine; }, *hub->store, *hub->audit,
+      [](std::string_view, std::string_view, std::function<void(mutations::Reply)> done) {
+        done(api::ErrorReply(Unavailable("not here")));
+      },
+      network_gateway, SystemClock());
+  exchange::ProviderGateway& gateway = bis_service.gateway();
+
+  Result<ExtractOptions> options = MakeExtractOptions(command, data, out);
+  if (!options) return Fail(err, "extract", options.error());
+  ExtractContext context{*definition, *hub->store, *hub->audit, gateway, hub->research_key, SystemClock()};
+  Result<ExtractReport> report = RunExtract(context, *options);
+  // Every record queued is written before the command says anything more.
+  hub->audit.reset();
+  if (!report) return Fail(err, "extract", report.error());
+  PrintExtractReport(*report, *options, out);
   return 0;
 }
 

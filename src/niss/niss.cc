@@ -50,11 +50,9 @@ std::string MonthLabel(int month, int offset) {
 
 std::string Digits11(uint64_t body, int check) { return fmt::format("{:09}{:02}", body, check); }
 
-// Parses with `today` read only when a birth in the 2000s must be checked
-// against it: most people were born in the 1900s, and the system clock is the
-// costliest part of a validation.
-Result<Number> ParseImpl(std::string_view input, const Date* today) {
-  char digits[kDigits];
+// Collects the digits of `input` (separators skipped) into `digits`: an
+// error unless there are exactly 11.
+Status ReadDigits(std::string_view input, char (&digits)[kDigits]) {
   size_t count = 0;
   for (size_t i = 0; i < input.size(); ++i) {
     char c = input[i];
@@ -62,68 +60,43 @@ Result<Number> ParseImpl(std::string_view input, const Date* today) {
       if (count < kDigits) digits[count] = c;
       ++count;
     } else if (!IsSeparator(c)) {
-      return Error(
-          InvalidNiss(fmt::format("non-digit character {} at position {}", Describe(c), i + 1)));
+      return InvalidNiss(fmt::format("non-digit character {} at position {}", Describe(c), i + 1));
     }
   }
-  if (count == 0) {
-    return Error(InvalidNiss(input.empty() ? "empty" : "empty: separators but no digits"));
-  }
+  if (count == 0) return InvalidNiss(input.empty() ? "empty" : "empty: separators but no digits");
   if (count != kDigits) {
-    return Error(InvalidNiss(fmt::format("{} digit{}, expected 11", count, count == 1 ? "" : "s")));
+    return InvalidNiss(fmt::format("{} digit{}, expected 11", count, count == 1 ? "" : "s"));
   }
+  return OkStatus();
+}
 
-  auto field = [&digits](int from, int length) {
-    int value = 0;
-    for (int i = from; i < from + length; ++i) value = value * 10 + (digits[i] - '0');
-    return value;
-  };
-  const int yy = field(0, 2);
-  const int mm = field(2, 2);
-  const int dd = field(4, 2);
-  const int serial = field(6, 3);
-  const int check = field(9, 2);
-  if (yy == 0 && mm == 0 && dd == 0 && serial == 0 && check == 0) {
-    return Error(InvalidNiss("all zeros"));
+// What the BIS register added to the month MM (0 for a national register
+// number), or an error for a month no register gives.
+Result<int> MonthOffset(int mm) {
+  if (mm >= kBisSexKnownOffset && mm <= kBisSexKnownOffset + 12) return kBisSexKnownOffset;
+  if (mm >= kBisSexUnknownOffset && mm <= kBisSexUnknownOffset + 12) return kBisSexUnknownOffset;
+  if (mm <= 12) return 0;
+  std::string reason = fmt::format("impossible month {:02}", mm);
+  if (mm > kBisSexUnknownOffset + 12 && mm < kBisSexKnownOffset) {
+    reason += fmt::format(" (as a BIS month, {} - 20 = {})", mm, mm - kBisSexUnknownOffset);
+  } else if (mm > kBisSexKnownOffset + 12 && mm < 60) {
+    reason += fmt::format(" (as a BIS month, {} - 40 = {})", mm, mm - kBisSexKnownOffset);
   }
+  reason +=
+      ": expected 01-12 (00 if unknown), or a BIS month 20-32 (month + 20) or 40-52 "
+      "(month + 40)";
+  return Error(InvalidNiss(std::move(reason)));
+}
 
-  // The month first: an impossible month is wrong in any century, and saying
-  // so is more useful than "wrong check digits".
-  int offset = 0;
-  if (mm >= kBisSexKnownOffset && mm <= kBisSexKnownOffset + 12) {
-    offset = kBisSexKnownOffset;
-  } else if (mm >= kBisSexUnknownOffset && mm <= kBisSexUnknownOffset + 12) {
-    offset = kBisSexUnknownOffset;
-  } else if (mm > 12) {
-    std::string reason = fmt::format("impossible month {:02}", mm);
-    if (mm > kBisSexUnknownOffset + 12 && mm < kBisSexKnownOffset) {
-      reason += fmt::format(" (as a BIS month, {} - 20 = {})", mm, mm - kBisSexUnknownOffset);
-    } else if (mm > kBisSexKnownOffset + 12 && mm < 60) {
-      reason += fmt::format(" (as a BIS month, {} - 40 = {})", mm, mm - kBisSexKnownOffset);
-    }
-    reason +=
-        ": expected 01-12 (00 if unknown), or a BIS month 20-32 (month + 20) or 40-52 "
-        "(month + 40)";
-    return Error(InvalidNiss(std::move(reason)));
-  }
-  const int month = mm - offset;
-
-  // Days that no year has (31 April, 30 February); 29 February waits for the
-  // birth century, which only the check digits tell. With the month unknown,
-  // DD carries no date and any value is accepted.
-  if (month != 0 && dd != 0 && dd > DaysInMonth(2000, month)) {
-    return Error(
-        InvalidNiss(fmt::format("impossible day {:02} in {} (it has {} days; 00 if unknown)", dd,
-                                MonthLabel(month, offset), DaysInMonth(2000, month))));
-  }
-
-  const uint64_t body = static_cast<uint64_t>(field(0, 9));
-  int birth_year = 0;
+// The birth year the check digits give: the 1900s, or the 2000s up to the
+// current year.
+Result<int> BirthYear(int yy, uint64_t body, int check, const Date* today) {
   if (check == CheckDigits(body, false)) {
     // The 1900s come first: a number whose 1900s check digits hold is a
     // 1900s number even when 2000 + YY would be possible too.
-    birth_year = 1900 + yy;
-  } else if (check == CheckDigits(body, true)) {
+    return 1900 + yy;
+  }
+  if (check == CheckDigits(body, true)) {
     int current_year = today != nullptr ? today->year() : SystemClock().Today().year();
     if (2000 + yy > current_year) {
       return Error(InvalidNiss(fmt::format(
@@ -131,37 +104,81 @@ Result<Number> ParseImpl(std::string_view input, const Date* today) {
           "current year",
           check, 2000 + yy)));
     }
-    birth_year = 2000 + yy;
-  } else {
-    // The expected digits are not given: a person who "fixes" a mistyped
-    // number by its check digits gets a valid number of somebody else.
-    return Error(InvalidNiss(fmt::format(
-        "wrong check digits {:02}: they match YYMMDDSSS neither for a birth in the 1900s nor in "
-        "the 2000s",
-        check)));
+    return 2000 + yy;
   }
+  // The expected digits are not given: a person who "fixes" a mistyped
+  // number by its check digits gets a valid number of somebody else.
+  return Error(InvalidNiss(fmt::format(
+      "wrong check digits {:02}: they match YYMMDDSSS neither for a birth in the 1900s nor in "
+      "the 2000s",
+      check)));
+}
 
-  if (month == 2 && dd == 29 && !IsLeapYear(birth_year)) {
-    return Error(InvalidNiss(fmt::format("impossible day 29 in {} {} (not a leap year)",
-                                         MonthLabel(month, offset), birth_year)));
-  }
+// The fields of a number, read from its 11 digits.
+struct Fields {
+  int yy, mm, dd, serial, check;
+  uint64_t body;  // YYMMDDSSS
+};
 
+Fields ReadFields(const char (&digits)[kDigits]) {
+  auto field = [&digits](int from, int length) {
+    int value = 0;
+    for (int i = from; i < from + length; ++i) value = value * 10 + (digits[i] - '0');
+    return value;
+  };
+  return Fields{field(0, 2), field(2, 2), field(4, 2), field(6, 3), field(9, 2),
+                static_cast<uint64_t>(field(0, 9))};
+}
+
+Number MakeNumber(const char (&digits)[kDigits], const Fields& f, int offset, int month, int birth_year) {
   Number number;
   number.digits.assign(digits, kDigits);
   number.kind = offset == 0 ? Kind::kNationalRegister : Kind::kBis;
   if (offset == kBisSexUnknownOffset) {
     number.sex = Sex::kUnknown;
   } else {
-    number.sex = serial % 2 == 1 ? Sex::kMale : Sex::kFemale;
+    number.sex = f.serial % 2 == 1 ? Sex::kMale : Sex::kFemale;
   }
   // YYMMDD = 000001 (BIS: 002001, 004001): nothing of the birth date is known.
-  const bool date_unknown = yy == 0 && month == 0 && dd == 1;
+  const bool date_unknown = f.yy == 0 && month == 0 && f.dd == 1;
   if (!date_unknown) {
     number.birth_year = birth_year;
     number.birth_month = month;
-    number.birth_day = month == 0 ? 0 : dd;
+    number.birth_day = month == 0 ? 0 : f.dd;
   }
   return number;
+}
+
+// Parses with `today` read only when a birth in the 2000s must be checked
+// against it: most people were born in the 1900s, and the system clock is the
+// costliest part of a validation.
+Result<Number> ParseImpl(std::string_view input, const Date* today) {
+  char digits[kDigits];
+  if (Status read = ReadDigits(input, digits); !read.ok()) return Error(std::move(read));
+  const Fields f = ReadFields(digits);
+  if (f.yy == 0 && f.mm == 0 && f.dd == 0 && f.serial == 0 && f.check == 0) {
+    return Error(InvalidNiss("all zeros"));
+  }
+
+  // The month first: an impossible month is wrong in any century, and saying
+  // so is more useful than "wrong check digits".
+  CARREFOUR_ASSIGN_OR_RETURN(const int offset, MonthOffset(f.mm));
+  const int month = f.mm - offset;
+
+  // Days that no year has (31 April, 30 February); 29 February waits for the
+  // birth century, which only the check digits tell. With the month unknown,
+  // DD carries no date and any value is accepted.
+  if (month != 0 && f.dd != 0 && f.dd > DaysInMonth(2000, month)) {
+    return Error(
+        InvalidNiss(fmt::format("impossible day {:02} in {} (it has {} days; 00 if unknown)", f.dd,
+                                MonthLabel(month, offset), DaysInMonth(2000, month))));
+  }
+  CARREFOUR_ASSIGN_OR_RETURN(const int birth_year, BirthYear(f.yy, f.body, f.check, today));
+  if (month == 2 && f.dd == 29 && !IsLeapYear(birth_year)) {
+    return Error(InvalidNiss(fmt::format("impossible day 29 in {} {} (not a leap year)",
+                                         MonthLabel(month, offset), birth_year)));
+  }
+  return MakeNumber(digits, f, offset, month, birth_year);
 }
 
 }  // namespace

@@ -355,83 +355,104 @@ class Builder {
     }
   }
 
-  void MakeHousehold(size_t room) {
-    const Municipality& municipality = DrawMunicipality();
-    const Flavour flavour = DrawFlavour(municipality);
-    const internal::NameLists& names = internal::Names(flavour);
-    auto partner_flavour = [&] { return rng_.Percent(85) ? flavour : DrawFlavour(municipality); };
+  Flavour PartnerFlavour(Flavour flavour, const Municipality& municipality) {
+    return rng_.Percent(85) ? flavour : DrawFlavour(municipality);
+  }
 
+  std::vector<Draft> DraftCouple(Flavour flavour, const Municipality& municipality) {
     std::vector<Draft> drafts;
-    // Kinds of household, in % of households (close to Belgium's statistics).
+    int age = DrawAdultAge(22, 95);
+    niss::Sex sex = RandomSex();
+    drafts.push_back({age, sex, flavour, Role::kReference, ""});
+    drafts.push_back({std::clamp(age + rng_.Between(-7, 7), 20, 99), rng_.Percent(95) ? Other(sex) : sex,
+                      PartnerFlavour(flavour, municipality), Role::kPartner, ""});
+    return drafts;
+  }
+
+  // A couple with children, and a grandparent when `grandparent`.
+  std::vector<Draft> DraftFamily(Flavour flavour, const Municipality& municipality, bool grandparent) {
+    std::vector<Draft> drafts;
+    int age = DrawAdultAge(25, 58);
+    niss::Sex sex = RandomSex();
+    int partner_age = std::clamp(age + rng_.Between(-6, 6), 22, 70);
+    niss::Sex partner_sex = rng_.Percent(96) ? Other(sex) : sex;
+    drafts.push_back({age, sex, flavour, Role::kReference, ""});
+    drafts.push_back({partner_age, partner_sex, PartnerFlavour(flavour, municipality), Role::kPartner, ""});
+    const std::string family(rng_.Pick(internal::Names(flavour).last));
+    drafts[0].last_name = family;
+    static constexpr int kChildren[] = {35, 42, 17, 6};
+    AddChildren(drafts, static_cast<int>(rng_.Weighted(kChildren)) + 1,
+                std::min(24, std::min(age, partner_age) - 20), flavour, family);
+    if (grandparent) {
+      drafts.push_back({std::min(99, std::max(age, partner_age) + rng_.Between(24, 34)), RandomSex(), flavour,
+                        Role::kGrandparent, rng_.Percent(50) ? family : ""});
+    }
+    return drafts;
+  }
+
+  std::vector<Draft> DraftSingleParent(Flavour flavour) {
+    const internal::NameLists& names = internal::Names(flavour);
+    std::vector<Draft> drafts;
+    int age = DrawAdultAge(22, 60);
+    drafts.push_back({age, rng_.Percent(82) ? niss::Sex::kFemale : niss::Sex::kMale, flavour,
+                      Role::kReference, ""});
+    const std::string family = rng_.Percent(50) ? std::string(rng_.Pick(names.last)) : std::string();
+    static constexpr int kChildren[] = {55, 35, 10};
+    AddChildren(drafts, static_cast<int>(rng_.Weighted(kChildren)) + 1, std::min(24, age - 19), flavour,
+                family);
+    if (family.empty()) {
+      drafts[0].last_name = std::string(rng_.Pick(names.last));
+      for (Draft& d : drafts) d.last_name = drafts[0].last_name;
+    }
+    return drafts;
+  }
+
+  std::vector<Draft> DraftFlatShare(const Municipality& municipality) {
+    std::vector<Draft> drafts;
+    int count = rng_.Between(2, 3);
+    for (int i = 0; i < count; ++i) {
+      drafts.push_back({DrawAdultAge(19, 34), RandomSex(), DrawFlavour(municipality),
+                        i == 0 ? Role::kReference : Role::kFlatmate, ""});
+    }
+    return drafts;
+  }
+
+  // An elderly parent with an adult child.
+  std::vector<Draft> DraftElderlyWithChild(Flavour flavour) {
+    std::vector<Draft> drafts;
+    int age = DrawAdultAge(68, 95);
+    const std::string family(rng_.Pick(internal::Names(flavour).last));
+    drafts.push_back({age, RandomSex(), flavour, Role::kReference, family});
+    drafts.push_back({std::max(25, age - rng_.Between(22, 40)), RandomSex(), flavour, Role::kChild, family});
+    return drafts;
+  }
+
+  // The members of a household of a kind drawn as often as in Belgium's
+  // statistics.
+  std::vector<Draft> DraftHousehold(const Municipality& municipality, Flavour flavour) {
+    // Kinds of household, in % of households.
     static constexpr int kKinds[] = {34, 22, 26, 9, 3, 3, 3};
     const size_t kind = rng_.Weighted(kKinds);
     switch (kind) {
       case 0:  // single
-        drafts.push_back({DrawAdultAge(18, 99), RandomSex(), flavour, Role::kReference, ""});
-        break;
-      case 1: {  // couple
-        int age = DrawAdultAge(22, 95);
-        niss::Sex sex = RandomSex();
-        drafts.push_back({age, sex, flavour, Role::kReference, ""});
-        drafts.push_back({std::clamp(age + rng_.Between(-7, 7), 20, 99),
-                          rng_.Percent(95) ? Other(sex) : sex, partner_flavour(), Role::kPartner,
-                          ""});
-        break;
-      }
-      case 2:    // couple with children
-      case 5: {  // the same with a grandparent
-        int age = DrawAdultAge(25, 58);
-        niss::Sex sex = RandomSex();
-        int partner_age = std::clamp(age + rng_.Between(-6, 6), 22, 70);
-        niss::Sex partner_sex = rng_.Percent(96) ? Other(sex) : sex;
-        drafts.push_back({age, sex, flavour, Role::kReference, ""});
-        drafts.push_back({partner_age, partner_sex, partner_flavour(), Role::kPartner, ""});
-        const std::string family(rng_.Pick(names.last));
-        drafts[0].last_name = family;
-        static constexpr int kChildren[] = {35, 42, 17, 6};
-        AddChildren(drafts, static_cast<int>(rng_.Weighted(kChildren)) + 1,
-                    std::min(24, std::min(age, partner_age) - 20), flavour, family);
-        if (kind == 5) {
-          drafts.push_back({std::min(99, std::max(age, partner_age) + rng_.Between(24, 34)),
-                            RandomSex(), flavour, Role::kGrandparent,
-                            rng_.Percent(50) ? family : ""});
-        }
-        break;
-      }
-      case 3: {  // single parent
-        int age = DrawAdultAge(22, 60);
-        drafts.push_back({age, rng_.Percent(82) ? niss::Sex::kFemale : niss::Sex::kMale, flavour,
-                          Role::kReference, ""});
-        const std::string family =
-            rng_.Percent(50) ? std::string(rng_.Pick(names.last)) : std::string();
-        static constexpr int kChildren[] = {55, 35, 10};
-        AddChildren(drafts, static_cast<int>(rng_.Weighted(kChildren)) + 1, std::min(24, age - 19),
-                    flavour, family);
-        if (family.empty()) {
-          drafts[0].last_name = std::string(rng_.Pick(names.last));
-          for (Draft& d : drafts) d.last_name = drafts[0].last_name;
-        }
-        break;
-      }
-      case 4: {  // flat-share
-        int count = rng_.Between(2, 3);
-        for (int i = 0; i < count; ++i) {
-          drafts.push_back({DrawAdultAge(19, 34), RandomSex(), DrawFlavour(municipality),
-                            i == 0 ? Role::kReference : Role::kFlatmate, ""});
-        }
-        break;
-      }
-      default: {  // an elderly parent with an adult child
-        int age = DrawAdultAge(68, 95);
-        const std::string family(rng_.Pick(names.last));
-        drafts.push_back({age, RandomSex(), flavour, Role::kReference, family});
-        drafts.push_back(
-            {std::max(25, age - rng_.Between(22, 40)), RandomSex(), flavour, Role::kChild, family});
-        break;
-      }
+        return {Draft{DrawAdultAge(18, 99), RandomSex(), flavour, Role::kReference, ""}};
+      case 1:
+        return DraftCouple(flavour, municipality);
+      case 2:  // couple with children
+      case 5:  // the same with a grandparent
+        return DraftFamily(flavour, municipality, kind == 5);
+      case 3:
+        return DraftSingleParent(flavour);
+      case 4:
+        return DraftFlatShare(municipality);
+      default:
+        return DraftElderlyWithChild(flavour);
     }
-    if (drafts.size() > room) drafts.resize(room);
+  }
 
+  // The drafts made persons: the reference person first, then the others
+  // from the eldest.
+  Household AddMembers(const std::vector<Draft>& drafts) {
     Household household;
     household.id = population_.households.size();
     for (const Draft& draft : drafts) {
@@ -442,14 +463,15 @@ class Builder {
       population_.persons[index].relation = RelationName(draft.role);
     }
     household.reference_person = household.members.front();
-    // The reference person first, then the others from the eldest.
     std::stable_sort(household.members.begin() + 1, household.members.end(),
                      [&](size_t a, size_t b) {
                        return population_.persons[a].birth_date < population_.persons[b].birth_date;
                      });
-    household.address = DrawAddress(municipality);
+    return household;
+  }
 
-    // Since when they live here: after the youngest adult came of age.
+  // Since when they live here: after the youngest adult came of age.
+  Date MovedInOn(const Household& household) {
     Date of_age = Date::Min();
     for (size_t index : household.members) {
       const Person& p = population_.persons[index];
@@ -457,16 +479,12 @@ class Builder {
         of_age = std::max(of_age, AddYears(p.birth_date, 18));
       }
     }
-    household.since = DayBetween(rng_, std::max(of_age, AddYears(today_, -30)), today_);
+    return DayBetween(rng_, std::max(of_age, AddYears(today_, -30)), today_);
+  }
 
-    // Most households lived elsewhere before: the register keeps that address.
-    std::optional<Residence> before;
-    if (rng_.Percent(55)) {
-      const Municipality& previous =
-          rng_.Percent(75) ? DrawMunicipality(municipality.region) : DrawMunicipality();
-      before = Residence{DrawAddress(previous), household.since.AddDays(-rng_.Between(365, 3650)),
-                         household.since.AddDays(-1)};
-    }
+  // Each member's residences: the household's address, and the one before
+  // it when there was one.
+  void Settle(Household& household, const std::optional<Residence>& before) {
     for (size_t index : household.members) {
       Person& p = population_.persons[index];
       p.household = household.id;
@@ -477,6 +495,27 @@ class Builder {
       p.residences.push_back(
           Residence{household.address, std::max(household.since, p.birth_date), std::nullopt});
     }
+  }
+
+  void MakeHousehold(size_t room) {
+    const Municipality& municipality = DrawMunicipality();
+    const Flavour flavour = DrawFlavour(municipality);
+    std::vector<Draft> drafts = DraftHousehold(municipality, flavour);
+    if (drafts.size() > room) drafts.resize(room);
+
+    Household household = AddMembers(drafts);
+    household.address = DrawAddress(municipality);
+    household.since = MovedInOn(household);
+
+    // Most households lived elsewhere before: the register keeps that address.
+    std::optional<Residence> before;
+    if (rng_.Percent(55)) {
+      const Municipality& previous =
+          rng_.Percent(75) ? DrawMunicipality(municipality.region) : DrawMunicipality();
+      before = Residence{DrawAddress(previous), household.since.AddDays(-rng_.Between(365, 3650)),
+                         household.since.AddDays(-1)};
+    }
+    Settle(household, before);
     population_.households.push_back(std::move(household));
   }
 

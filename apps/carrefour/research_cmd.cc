@@ -11,11 +11,9 @@
 
 namespace carrefour::cli {
 
-void AddResearchCommands(CLI::App& app, int* exit_code) {
-  CLI::App* research = app.add_subcommand(
-      "research", "Pseudonymized cross-sector extracts and safe aggregates for research projects");
-  research->require_subcommand(1);
+namespace {
 
+void AddExtractCommand(CLI::App* research, int* exit_code) {
   auto extract_command = std::make_shared<research::ExtractCommand>();
   CLI::App* extract = research->add_subcommand(
       "extract",
@@ -78,7 +76,9 @@ void AddResearchCommands(CLI::App& app, int* exit_code) {
   extract->callback([extract_command, exit_code] {
     *exit_code = research::RunExtractCommand(*extract_command, stdout, stderr);
   });
+}
 
+void AddAggregateCommand(CLI::App* research, int* exit_code) {
   auto aggregate_command = std::make_shared<research::AggregateCommand>();
   CLI::App* aggregate = research->add_subcommand(
       "aggregate",
@@ -116,6 +116,16 @@ void AddResearchCommands(CLI::App& app, int* exit_code) {
     }
     *exit_code = research::RunAggregateCommand(*aggregate_command, stdout, stderr);
   });
+}
+
+}  // namespace
+
+void AddResearchCommands(CLI::App& app, int* exit_code) {
+  CLI::App* research = app.add_subcommand(
+      "research", "Pseudonymized cross-sector extracts and safe aggregates for research projects");
+  research->require_subcommand(1);
+  AddExtractCommand(research, exit_code);
+  AddAggregateCommand(research, exit_code);
 }
 
 }  // namespace carrefour::cli

@@ -643,9 +643,7 @@ double Median(std::vector<double> values) {
   return values[(values.size() - 1) / 2];
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+Config ParseConfig(int argc, char** argv) {
   Config config;
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
@@ -674,7 +672,102 @@ int main(int argc, char** argv) {
       config.trickle_rate == 0) {
     Die("--mutations must be at least 1000, the other counts at least 1");
   }
+  return config;
+}
 
+// What the rounds measured, one value per round, and the trickles.
+struct Results {
+  size_t per_round = 0;
+  std::vector<double> hub_accepted, hub_delivered, hub_bytes, redis_accepted, redis_delivered,
+      redis_bytes, raw_rate;
+  Delays hub_trickle, redis_trickle;
+};
+
+Results RunRounds(const Config& config, Hub& hub, std::optional<Redis>& redis, std::optional<RawCopy>& raw,
+                  const std::vector<std::string>& persons) {
+  Results results;
+  const size_t per_round = std::max(kBatch, config.mutations / config.rounds / kBatch * kBatch);
+  results.per_round = per_round;
+  const std::string run = fmt::format("{}{}", config.label, MicrosNow() % 1'000'000'000);
+  for (size_t r = 0; r < config.rounds; ++r) {
+    Flat ours = HubFlat(hub, config, persons, fmt::format("{}-r{}", run, r), per_round);
+    results.hub_accepted.push_back(ours.accepted_per_s);
+    results.hub_delivered.push_back(ours.delivered_per_s);
+    results.hub_bytes.push_back(ours.bytes_per_message);
+    if (redis) {
+      Flat theirs = RedisFlat(*redis, config, persons, fmt::format("{}-x{}", run, r), per_round);
+      results.redis_accepted.push_back(theirs.accepted_per_s);
+      results.redis_delivered.push_back(theirs.delivered_per_s);
+      results.redis_bytes.push_back(theirs.bytes_per_message);
+    }
+    if (raw) {
+      results.raw_rate.push_back(static_cast<double>(per_round) /
+                                 raw->Write(persons, fmt::format("{}-c{}", run, r), per_round));
+    }
+    fmt::print(stderr, "round {}: hub {:.0f}/s accepted, {:.0f}/s delivered{}\n", r + 1,
+               ours.accepted_per_s, ours.delivered_per_s,
+               redis ? fmt::format("; redis {:.0f}/s, {:.0f}/s", results.redis_accepted.back(),
+                                   results.redis_delivered.back())
+                     : std::string());
+  }
+  results.hub_trickle = HubTrickle(hub, config, persons, run + "-t");
+  if (redis) results.redis_trickle = RedisTrickle(*redis, config, persons, run + "-y");
+  return results;
+}
+
+void PrintTable(const Config& config, const Results& r, bool redis, bool raw) {
+  fmt::print("{}: {} mutations in {} rounds of batches of {}, 3 subscribers each, {} persons; "
+             "medians of the rounds\n",
+             config.label, r.per_round * config.rounds, config.rounds, kBatch, config.persons);
+  fmt::print("  {:<28} {:>12} {:>16} {:>12}   trickle {}/s publish -> feed (3 subscribers)\n", "",
+             "accepted/s", "delivered/s each", "bytes/msg", config.trickle_rate);
+  auto line = [&](std::string_view name, double accepted, double delivered, double bytes,
+                  const Delays& delays) {
+    fmt::print("  {:<28} {:>12.0f} {:>16.0f} {:>12.0f}   p50 {:.2f} ms, p99 {:.2f} ms, max {:.2f} ms ({})\n",
+               name, accepted, delivered, bytes, delays.At(0.5), delays.At(0.99),
+               delays.us.empty() ? 0.0 : static_cast<double>(delays.us.back()) / 1000.0,
+               delays.us.size());
+  };
+  line(fmt::format("carrefour hub ({})", config.label), Median(r.hub_accepted), Median(r.hub_delivered),
+       Median(r.hub_bytes), r.hub_trickle);
+  if (redis) {
+    line("Redis Streams (fsync always)", Median(r.redis_accepted), Median(r.redis_delivered),
+         Median(r.redis_bytes), r.redis_trickle);
+    fmt::print("  hub / Redis: accepted {:.2f}x, delivered {:.2f}x, trickle p99 {:.2f}x\n",
+               Median(r.hub_accepted) / Median(r.redis_accepted),
+               Median(r.hub_delivered) / Median(r.redis_delivered),
+               r.hub_trickle.At(0.99) / std::max(1e-9, r.redis_trickle.At(0.99)));
+  }
+  if (raw) {
+    fmt::print("  {:<28} {:>12.0f}   (hub intake / raw COPY = {:.2f})\n",
+               "raw COPY of the same rows", Median(r.raw_rate), Median(r.hub_accepted) / Median(r.raw_rate));
+  }
+}
+
+json::object ResultsJson(const Config& config, const Results& r, bool redis, bool raw) {
+  json::object out;
+  out["label"] = config.label;
+  out["mutations"] = r.per_round * config.rounds;
+  out["hub_accepted_per_s"] = Median(r.hub_accepted);
+  out["hub_delivered_per_s"] = Median(r.hub_delivered);
+  out["hub_bytes_per_mutation"] = Median(r.hub_bytes);
+  out["hub_trickle_ms"] = json::array{r.hub_trickle.At(0.5), r.hub_trickle.At(0.99),
+                                      r.hub_trickle.us.empty() ? 0.0 : r.hub_trickle.us.back() / 1000.0};
+  if (redis) {
+    out["redis_accepted_per_s"] = Median(r.redis_accepted);
+    out["redis_delivered_per_s"] = Median(r.redis_delivered);
+    out["redis_bytes_per_message"] = Median(r.redis_bytes);
+    out["redis_trickle_ms"] = json::array{r.redis_trickle.At(0.5), r.redis_trickle.At(0.99),
+                                          r.redis_trickle.us.empty() ? 0.0 : r.redis_trickle.us.back() / 1000.0};
+  }
+  if (raw) out["raw_copy_per_s"] = Median(r.raw_rate);
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Config config = ParseConfig(argc, argv);
   carrefour::niss::Generator generator(42);
   std::vector<std::string> persons;
   for (size_t p = 0; p < config.persons; ++p) persons.push_back(generator.Next().digits);
@@ -691,78 +784,8 @@ int main(int argc, char** argv) {
     store->reset();
     raw.emplace(config.raw_postgres);
   }
-
-  const size_t per_round = std::max(kBatch, config.mutations / config.rounds / kBatch * kBatch);
-  std::vector<double> hub_accepted, hub_delivered, hub_bytes, redis_accepted, redis_delivered,
-      redis_bytes, raw_rate;
-  const std::string run = fmt::format("{}{}", config.label, MicrosNow() % 1'000'000'000);
-  for (size_t r = 0; r < config.rounds; ++r) {
-    Flat ours = HubFlat(hub, config, persons, fmt::format("{}-r{}", run, r), per_round);
-    hub_accepted.push_back(ours.accepted_per_s);
-    hub_delivered.push_back(ours.delivered_per_s);
-    hub_bytes.push_back(ours.bytes_per_message);
-    if (redis) {
-      Flat theirs = RedisFlat(*redis, config, persons, fmt::format("{}-x{}", run, r), per_round);
-      redis_accepted.push_back(theirs.accepted_per_s);
-      redis_delivered.push_back(theirs.delivered_per_s);
-      redis_bytes.push_back(theirs.bytes_per_message);
-    }
-    if (raw) {
-      raw_rate.push_back(static_cast<double>(per_round) /
-                         raw->Write(persons, fmt::format("{}-c{}", run, r), per_round));
-    }
-    fmt::print(stderr, "round {}: hub {:.0f}/s accepted, {:.0f}/s delivered{}\n", r + 1,
-               ours.accepted_per_s, ours.delivered_per_s,
-               redis ? fmt::format("; redis {:.0f}/s, {:.0f}/s", redis_accepted.back(),
-                                   redis_delivered.back())
-                     : std::string());
-  }
-  Delays hub_trickle = HubTrickle(hub, config, persons, run + "-t");
-  Delays redis_trickle;
-  if (redis) redis_trickle = RedisTrickle(*redis, config, persons, run + "-y");
-
-  fmt::print("{}: {} mutations in {} rounds of batches of {}, 3 subscribers each, {} persons; "
-             "medians of the rounds\n",
-             config.label, per_round * config.rounds, config.rounds, kBatch, config.persons);
-  fmt::print("  {:<28} {:>12} {:>16} {:>12}   trickle {}/s publish -> feed (3 subscribers)\n", "",
-             "accepted/s", "delivered/s each", "bytes/msg", config.trickle_rate);
-  auto line = [&](std::string_view name, double accepted, double delivered, double bytes,
-                  const Delays& delays) {
-    fmt::print("  {:<28} {:>12.0f} {:>16.0f} {:>12.0f}   p50 {:.2f} ms, p99 {:.2f} ms, max {:.2f} ms ({})\n",
-               name, accepted, delivered, bytes, delays.At(0.5), delays.At(0.99),
-               delays.us.empty() ? 0.0 : static_cast<double>(delays.us.back()) / 1000.0,
-               delays.us.size());
-  };
-  line(fmt::format("carrefour hub ({})", config.label), Median(hub_accepted), Median(hub_delivered),
-       Median(hub_bytes), hub_trickle);
-  if (redis) {
-    line("Redis Streams (fsync always)", Median(redis_accepted), Median(redis_delivered),
-         Median(redis_bytes), redis_trickle);
-    fmt::print("  hub / Redis: accepted {:.2f}x, delivered {:.2f}x, trickle p99 {:.2f}x\n",
-               Median(hub_accepted) / Median(redis_accepted),
-               Median(hub_delivered) / Median(redis_delivered),
-               hub_trickle.At(0.99) / std::max(1e-9, redis_trickle.At(0.99)));
-  }
-  if (raw) {
-    fmt::print("  {:<28} {:>12.0f}   (hub intake / raw COPY = {:.2f})\n",
-               "raw COPY of the same rows", Median(raw_rate), Median(hub_accepted) / Median(raw_rate));
-  }
-  json::object out;
-  out["label"] = config.label;
-  out["mutations"] = per_round * config.rounds;
-  out["hub_accepted_per_s"] = Median(hub_accepted);
-  out["hub_delivered_per_s"] = Median(hub_delivered);
-  out["hub_bytes_per_mutation"] = Median(hub_bytes);
-  out["hub_trickle_ms"] = json::array{hub_trickle.At(0.5), hub_trickle.At(0.99),
-                                      hub_trickle.us.empty() ? 0.0 : hub_trickle.us.back() / 1000.0};
-  if (redis) {
-    out["redis_accepted_per_s"] = Median(redis_accepted);
-    out["redis_delivered_per_s"] = Median(redis_delivered);
-    out["redis_bytes_per_message"] = Median(redis_bytes);
-    out["redis_trickle_ms"] = json::array{redis_trickle.At(0.5), redis_trickle.At(0.99),
-                                          redis_trickle.us.empty() ? 0.0 : redis_trickle.us.back() / 1000.0};
-  }
-  if (raw) out["raw_copy_per_s"] = Median(raw_rate);
-  fmt::print("{}\n", json::serialize(out));
+  const Results results = RunRounds(config, hub, redis, raw, persons);
+  PrintTable(config, results, redis.has_value(), raw.has_value());
+  fmt::print("{}\n", json::serialize(ResultsJson(config, results, redis.has_value(), raw.has_value())));
   return 0;
 }

@@ -315,6 +315,7 @@ PIDS+=("$HUB_PID")
 line=$(wait_for_line "$WORK/hub.out" 'API on .*\(port [0-9]+\)' 60) || die "the hub did not start"
 HUB_PORT=$(sed -n 's/.*API on .*(port \([0-9]*\)), admin.*/\1/p' <<<"$line")
 [[ -n "$HUB_PORT" ]] || die "cannot read the hub's port from: $line"
+HUB_ADMIN_PORT=$(sed -n 's/.*admin on .*(port \([0-9]*\)).*/\1/p' <<<"$line")
 
 NISS=85073003328
 MUT=(--cert "$PKI/mut-100.crt" --key "$PKI/mut-100.key" --ca "$PKI/ca.crt")
@@ -350,6 +351,7 @@ if [[ $AUDIT_COST -eq 1 ]]; then
   PIDS+=("$HUBU_PID")
   line=$(wait_for_line "$WORK/hub-u.out" 'API on .*\(port [0-9]+\)' 60) || die "the second hub did not start"
   HUBU_PORT=$(sed -n 's/.*API on .*(port \([0-9]*\)), admin.*/\1/p' <<<"$line")
+  HUBU_ADMIN_PORT=$(sed -n 's/.*admin on .*(port \([0-9]*\)).*/\1/p' <<<"$line")
   [[ -n "$HUBU_PORT" ]] || die "cannot read the second hub's port from: $line"
   if [[ -z "$HUB_STORE" ]]; then  # its own store: the person too
     "$LOADGEN" --once --url "https://127.0.0.1:$HUBU_PORT" --expect-cn hub "${MUT[@]}" \
@@ -475,6 +477,20 @@ PROVIDER_URL="https://127.0.0.1:$PROVIDER_PORT"
 NGINX_URL="https://127.0.0.1:$NGINX_PORT"
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
+# "RECORDS COMMITS" of a hub's audit log (its /metrics on the admin
+# listener); empty when it cannot be read.
+audit_counts() {
+  [[ -n "$1" ]] && command -v curl >/dev/null || return 0
+  curl -s --max-time 5 "http://127.0.0.1:$1/metrics" 2>/dev/null | awk '
+    /^carrefour_audit_records / { r = $2 } /^carrefour_audit_commits_total / { c = $2 }
+    END { if (c != "") print r + 0, c + 0 }'
+}
+AUDIT_A_BEFORE="" AUDIT_U_BEFORE=""
+if [[ $AUDIT_COST -eq 1 ]]; then
+  AUDIT_A_BEFORE=$(audit_counts "$HUB_ADMIN_PORT")
+  AUDIT_U_BEFORE=$(audit_counts "$HUBU_ADMIN_PORT")
+fi
+
 say "closed loop, $CONNECTIONS connections, ${DURATION} s after ${WARMUP} s of warmup, $ROUNDS round(s):"
 for _ in $(seq "$ROUNDS"); do
   run a closed "$HUB_URL" hub /v1/consultations "$WORK/consult.json" "$HUB_PID $PROVIDER_PID" "${MUT[@]}"
@@ -487,6 +503,10 @@ for _ in $(seq "$ROUNDS"); do
     run c closed "$NGINX_URL" proxy /v1/provide "$WORK/provide.json" "$NGINX_PID $PROVIDER_PID" "${MUT[@]}"
   fi
 done
+if [[ $AUDIT_COST -eq 1 ]]; then
+  AUDIT_A_AFTER=$(audit_counts "$HUB_ADMIN_PORT")
+  AUDIT_U_AFTER=$(audit_counts "$HUBU_ADMIN_PORT")
+fi
 A=$(median_line "$RESULTS/a.closed" requests_per_second)
 RATE=$(awk -v r="$(field "$A" requests_per_second)" 'BEGIN { printf "%d", r / 2 }')
 
@@ -630,6 +650,28 @@ if [[ -s "$RESULTS/u.closed" ]]; then
     "$(field "$U" server_cpu_us_per_request)" "$(field "$A" server_cpu_us_per_request)"
   awk -v a="$A_RPS" -v u="$(field "$U" requests_per_second)" 'BEGIN { d = 100 * (u - a) / u;
     printf "(a)/(u) = %.0f %%: the verifiable audit log (Merkle tree, person index, signed checkpoints) costs %.1f %% of consultations/s (aim: at most 10 %%): %s\n", 100 * a / u, d, (d <= 10 ? "met" : "NOT met") }'
+  # Each round runs (a) and then (u) back to back: the ratio within a round
+  # is less exposed to the neighbours' load drifting over the whole run
+  # than the ratio of the medians; the CPU per request (hub + provider)
+  # hardly depends on them.
+  per_round() { awk -v k="\"$2\": " '{ i = index($0, k); v = substr($0, i + length(k)); sub(/[,}].*/, "", v); print v + 0 }' "$1"; }
+  median_of() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print 0; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+  ratios=$(paste <(per_round "$RESULTS/a.closed" requests_per_second) <(per_round "$RESULTS/u.closed" requests_per_second) |
+    awk '{ printf "%.0f\n", 100 * $1 / $2 }')
+  printf '(a)/(u) round by round: %s %% (median %s %%)\n' "$(paste -sd' ' <<<"$ratios")" "$(median_of <<<"$ratios")"
+  cpu_a=$(per_round "$RESULTS/a.closed" server_cpu_us_per_request | median_of)
+  cpu_u=$(per_round "$RESULTS/u.closed" server_cpu_us_per_request | median_of)
+  awk -v a="$cpu_a" -v u="$cpu_u" 'BEGIN { printf "hub + provider CPU per request, median of the rounds: (a) %.0f us, (u) %.0f us: the verifiable log adds %.0f us (%.1f %%)\n", a, u, a - u, 100 * (a - u) / u }'
+  # Records per group commit during the closed loop (the hubs' /metrics):
+  # the verifiable log's per-commit cost (two Ed25519 notes) is shared by
+  # them.
+  per_commit() {
+    awk -v b="$1" -v a="$2" 'BEGIN { split(b, x, " "); split(a, y, " ");
+      if (y[2] > x[2]) printf "%.1f", (y[1] - x[1]) / (y[2] - x[2]); else printf "n/a" }'
+  }
+  if [[ -n "$AUDIT_A_BEFORE" && -n "$AUDIT_U_BEFORE" ]]; then
+    echo "audit records per group commit in the closed loop: (a) $(per_commit "$AUDIT_A_BEFORE" "$AUDIT_A_AFTER"), (u) $(per_commit "$AUDIT_U_BEFORE" "$AUDIT_U_AFTER")"
+  fi
 fi
 B_RPS=$(field "$(median_line "$RESULTS/b.closed" requests_per_second)" requests_per_second)
 awk -v a="$A_RPS" -v b="$B_RPS" 'BEGIN { printf "(a)/(b) = %.0f %% of the one-hop baseline\n", 100 * a / b }'

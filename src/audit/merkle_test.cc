@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "audit/note.h"
@@ -187,6 +188,45 @@ TEST(SignedNote, RefusesAChangedTextOrAnotherKey) {
   EXPECT_FALSE(NoteVerifier::Parse((*other)->verifier_key())->Open(note));
   EXPECT_FALSE(NoteVerifier::Parse("carrefour/hub-1+00000000+AAAA"));
   EXPECT_FALSE(ParseCheckpointText("carrefour/hub-1\n03\nAAAA\n"));
+}
+
+// Notes signed in turn with different keys, on one thread and on several
+// at once, each carry their own key's signature (the published example's
+// exactly). Reusing one signing context per thread, tried to save a tenth
+// of a signature on the audit writer, failed this on the other threads
+// (OpenSSL 3.0): NoteSigner::Sign makes a context per note.
+TEST(SignedNote, NotesSignedInTurnOnSeveralThreadsCarryTheirOwnKeysSignature) {
+  std::optional<std::string> private_key = FromBase64("AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz");
+  ASSERT_TRUE(private_key);
+  auto peter = NoteSigner::FromSeed("PeterNeumann", private_key->substr(1));
+  auto hub = NoteSigner::Generate("carrefour/hub-1");
+  ASSERT_TRUE(peter && hub);
+  const std::string text =
+      "If you think cryptography is the answer to your problem,\n"
+      "then you don't know what your problem is.\n";
+  const std::string published =
+      text + "\n\xE2\x80\x94 PeterNeumann "
+             "x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n";
+  auto hub_verifier = NoteVerifier::Parse((*hub)->verifier_key());
+  ASSERT_TRUE(hub_verifier);
+  auto sign_in_turn = [&](int rounds, std::vector<std::string>* failures) {
+    for (int i = 0; i < rounds; ++i) {
+      const std::string checkpoint = CheckpointText({"carrefour/hub-1", uint64_t(i), HashLeaf(std::to_string(i))});
+      const std::string mine = (*hub)->Sign(checkpoint);
+      if (hub_verifier->Open(mine) != checkpoint) failures->push_back("hub note " + std::to_string(i));
+      if ((*peter)->Sign(text) != published) failures->push_back("published note " + std::to_string(i));
+    }
+  };
+  std::vector<std::string> failures;
+  sign_in_turn(20, &failures);
+  EXPECT_TRUE(failures.empty()) << failures.front();
+  std::vector<std::vector<std::string>> per_thread(4);
+  std::vector<std::thread> threads;
+  for (auto& thread_failures : per_thread) threads.emplace_back(sign_in_turn, 50, &thread_failures);
+  for (std::thread& thread : threads) thread.join();
+  for (const auto& thread_failures : per_thread) {
+    EXPECT_TRUE(thread_failures.empty()) << thread_failures.front();
+  }
 }
 
 

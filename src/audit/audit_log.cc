@@ -11,11 +11,10 @@
 
 #include <pthread.h>
 
-#include <openssl/rand.h>
-
 #include <fmt/format.h>
 
 #include "core/bounded_text.h"
+#include "core/crypto.h"
 #include "core/timestamp.h"
 
 namespace carrefour::audit {
@@ -102,7 +101,7 @@ Checkpoint SignCheckpoint(const NoteSigner& signer, std::string_view node, std::
 
 Result<std::string> LoadPersonIndexKey(AuditStorage& storage) {
   uint8_t bytes[32];
-  if (RAND_bytes(bytes, sizeof bytes) != 1) return Error(Internal("no randomness for the person index key"));
+  if (!crypto::RandomBytes(bytes)) return Error(Internal("no randomness for the person index key"));
   std::string candidate;
   for (uint8_t byte : bytes) candidate += fmt::format("{:02x}", byte);
   CARREFOUR_ASSIGN_OR_RETURN(std::string stored, storage.PersonIndexKey(candidate));

@@ -1,30 +1,19 @@
 // SPDX-License-Identifier: EUPL-1.2
 #include "audit/merkle.h"
 
-#include <openssl/evp.h>
-
-#include "audit/sha256.h"
-
 #include <bit>
-#include <cstdlib>
-#include <memory>
 
 #include <fmt/format.h>
+
+#include "core/crypto.h"
 
 namespace carrefour::audit {
 namespace {
 
+// One state per thread, reused: no allocation per node hashed.
 Hash Sha256(std::string_view prefix, std::string_view a, std::string_view b = {}) {
-  thread_local std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(),
-                                                                           &EVP_MD_CTX_free);
-  Hash out{};
-  // Failure here means libcrypto itself is broken: nothing sensible to do.
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), internal::Sha256Md(), nullptr) != 1) std::abort();
-  EVP_DigestUpdate(ctx.get(), prefix.data(), prefix.size());
-  EVP_DigestUpdate(ctx.get(), a.data(), a.size());
-  EVP_DigestUpdate(ctx.get(), b.data(), b.size());
-  EVP_DigestFinal_ex(ctx.get(), out.data(), nullptr);
-  return out;
+  thread_local crypto::Sha256 sha;
+  return sha.Update(prefix).Update(a).Update(b).Final();
 }
 
 std::string_view View(const Hash& hash) {
@@ -72,37 +61,11 @@ std::optional<Hash> HashFromHex(std::string_view hex) {
   return out;
 }
 
-std::string ToBase64(std::string_view bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  int size = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                             reinterpret_cast<const unsigned char*>(bytes.data()),
-                             static_cast<int>(bytes.size()));
-  out.resize(static_cast<size_t>(size));
-  return out;
-}
+std::string ToBase64(std::string_view bytes) { return crypto::Base64Encode(bytes); }
 
 std::string ToBase64(const Hash& hash) { return ToBase64(View(hash)); }
 
-std::optional<std::string> FromBase64(std::string_view text) {
-  if (text.size() % 4 != 0) return std::nullopt;
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '+' || c == '/' || (c == '=' && i + 2 >= text.size());
-    if (!ok) return std::nullopt;
-  }
-  std::string out(text.size() / 4 * 3, '\0');
-  int size = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                             reinterpret_cast<const unsigned char*>(text.data()),
-                             static_cast<int>(text.size()));
-  if (size < 0) return std::nullopt;
-  size_t padding = 0;
-  if (!text.empty() && text.back() == '=') ++padding;
-  if (text.size() >= 2 && text[text.size() - 2] == '=') ++padding;
-  if (padding == 1 && text.back() != '=') return std::nullopt;
-  out.resize(static_cast<size_t>(size) - padding);
-  return out;
-}
+std::optional<std::string> FromBase64(std::string_view text) { return crypto::Base64Decode(text); }
 
 void MerkleTree::Append(const Hash& leaf) {
   if (levels_.empty()) levels_.emplace_back();

@@ -1,14 +1,12 @@
 // SPDX-License-Identifier: EUPL-1.2
 #include "audit/note.h"
 
-#include <openssl/evp.h>
-#include <openssl/rand.h>
-
 #include <charconv>
 #include <cstring>
 
 #include <fmt/format.h>
 
+#include "core/crypto.h"
 #include "core/secret_file.h"
 
 namespace carrefour::audit {
@@ -17,16 +15,12 @@ namespace {
 constexpr uint8_t kEd25519 = 0x01;  // the signed-note signature type
 constexpr std::string_view kDash = "\xE2\x80\x94";  // U+2014, opening a signature line
 
-using PkeyPtr = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
-
 uint32_t KeyId(std::string_view name, std::string_view public_key) {
   std::string material(name);
   material.push_back('\n');
   material.push_back(static_cast<char>(kEd25519));
   material.append(public_key);
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  EVP_Digest(material.data(), material.size(), digest, &size, EVP_sha256(), nullptr);
+  const crypto::Digest digest = crypto::Sha256Of(material);
   return uint32_t{digest[0]} << 24 | uint32_t{digest[1]} << 16 | uint32_t{digest[2]} << 8 |
          uint32_t{digest[3]};
 }
@@ -81,15 +75,12 @@ std::filesystem::path SigningKeyFile(const std::filesystem::path& data_dir, std:
 }
 
 struct NoteSigner::Key {
-  PkeyPtr pkey{nullptr, &EVP_PKEY_free};
+  crypto::Ed25519PrivateKey key;
 };
 
 NoteSigner::NoteSigner(std::string name, std::unique_ptr<Key> key)
     : name_(std::move(name)), key_(std::move(key)) {
-  unsigned char public_key[32];
-  size_t size = sizeof public_key;
-  EVP_PKEY_get_raw_public_key(key_->pkey.get(), public_key, &size);
-  std::string raw(reinterpret_cast<const char*>(public_key), size);
+  const std::string raw = key_->key.PublicKey();
   key_id_ = KeyId(name_, raw);
   verifier_key_ = fmt::format("{}+{:08x}+{}", name_, key_id_,
                               ToBase64(std::string(1, static_cast<char>(kEd25519)) + raw));
@@ -100,16 +91,15 @@ NoteSigner::~NoteSigner() = default;
 Result<std::shared_ptr<const NoteSigner>> NoteSigner::FromSeed(std::string name,
                                                                std::string_view seed) {
   if (!ValidKeyName(name)) return Error(InvalidRequest(fmt::format("bad key name '{}'", name)));
-  auto key = std::make_unique<Key>();
-  key->pkey.reset(EVP_PKEY_new_raw_private_key(
-      EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char*>(seed.data()), seed.size()));
-  if (!key->pkey) return Error(Internal("not an Ed25519 private key"));
-  return std::shared_ptr<const NoteSigner>(new NoteSigner(std::move(name), std::move(key)));
+  Result<crypto::Ed25519PrivateKey> key = crypto::Ed25519PrivateKey::FromSeed(seed);
+  if (!key) return Error(Internal("not an Ed25519 private key"));
+  return std::shared_ptr<const NoteSigner>(
+      new NoteSigner(std::move(name), std::make_unique<Key>(Key{std::move(*key)})));
 }
 
 Result<std::shared_ptr<const NoteSigner>> NoteSigner::Generate(std::string name) {
-  unsigned char seed[32];
-  if (RAND_bytes(seed, sizeof seed) != 1) return Error(Internal("no randomness for a signing key"));
+  uint8_t seed[32];
+  if (!crypto::RandomBytes(seed)) return Error(Internal("no randomness for a signing key"));
   return FromSeed(std::move(name), std::string_view(reinterpret_cast<const char*>(seed), 32));
 }
 
@@ -125,8 +115,8 @@ Result<std::shared_ptr<const NoteSigner>> NoteSigner::LoadOrCreate(
         return seed && seed->size() == 32;
       },
       []() -> Result<std::string> {
-        unsigned char seed[32];
-        if (RAND_bytes(seed, sizeof seed) != 1) return Error(Internal("no randomness for a signing key"));
+        uint8_t seed[32];
+        if (!crypto::RandomBytes(seed)) return Error(Internal("no randomness for a signing key"));
         return HexBytes(std::string_view(reinterpret_cast<const char*>(seed), sizeof seed));
       });
   if (!hex) return Error(Internal(hex.error().message()));
@@ -134,22 +124,14 @@ Result<std::shared_ptr<const NoteSigner>> NoteSigner::LoadOrCreate(
 }
 
 std::string NoteSigner::Sign(std::string_view text) const {
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
-  unsigned char signature[64];
-  size_t size = sizeof signature;
-  if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, key_->pkey.get()) != 1 ||
-      EVP_DigestSign(ctx.get(), signature, &size, reinterpret_cast<const unsigned char*>(text.data()),
-                     text.size()) != 1) {
-    std::abort();  // a valid Ed25519 key always signs
-  }
   std::string blob;
   for (int shift = 24; shift >= 0; shift -= 8) blob.push_back(static_cast<char>(key_id_ >> shift));
-  blob.append(reinterpret_cast<const char*>(signature), size);
+  blob.append(key_->key.Sign(text));
   return fmt::format("{}\n{} {} {}\n", text, kDash, name_, ToBase64(blob));
 }
 
 struct NoteVerifier::Key {
-  PkeyPtr pkey{nullptr, &EVP_PKEY_free};
+  crypto::Ed25519PublicKey key;
 };
 
 NoteVerifier::~NoteVerifier() = default;
@@ -180,10 +162,9 @@ Result<NoteVerifier> NoteVerifier::Parse(std::string_view text) {
   if (KeyId(verifier.name_, raw) != verifier.key_id_) {
     return Error(InvalidRequest("the verifier key's id does not match its name and key"));
   }
-  verifier.key_ = std::make_unique<Key>();
-  verifier.key_->pkey.reset(EVP_PKEY_new_raw_public_key(
-      EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char*>(raw.data()), raw.size()));
-  if (!verifier.key_->pkey) return Error(InvalidRequest("the verifier key is not an Ed25519 key"));
+  Result<crypto::Ed25519PublicKey> public_key = crypto::Ed25519PublicKey::FromRaw(raw);
+  if (!public_key) return Error(InvalidRequest("the verifier key is not an Ed25519 key"));
+  verifier.key_ = std::make_unique<Key>(Key{std::move(*public_key)});
   return verifier;
 }
 
@@ -216,13 +197,7 @@ Result<std::string> NoteVerifier::Open(std::string_view note) const {
                   uint32_t{static_cast<uint8_t>((*blob)[3])};
     if (id != key_id_) continue;
     named = true;
-    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
-    bool valid =
-        ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key_->pkey.get()) == 1 &&
-        EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(blob->data() + 4),
-                         blob->size() - 4, reinterpret_cast<const unsigned char*>(text.data()),
-                         text.size()) == 1;
-    if (valid) return std::string(text);
+    if (key_->key.Verify(text, std::string_view(*blob).substr(4))) return std::string(text);
   }
   if (named) return Error(InvalidRequest(fmt::format("the signature by {} does not verify", name_)));
   return Error(InvalidRequest(fmt::format("the note is not signed by {}+{:08x}", name_, key_id_)));

@@ -1,12 +1,9 @@
 // SPDX-License-Identifier: EUPL-1.2
 #include "audit/person_index.h"
 
-#include <openssl/evp.h>
-
-#include "audit/sha256.h"
-
 #include <cstdlib>
-#include <cstring>
+
+#include "core/crypto.h"
 
 namespace carrefour::audit {
 namespace {
@@ -42,18 +39,15 @@ std::string PersonValue::Bytes() const {
 }
 
 PersonValue Fold(const PersonValue& value, uint64_t index, const Hash& leaf) {
-  thread_local std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(),
-                                                                           &EVP_MD_CTX_free);
+  thread_local crypto::Sha256 sha;
   char position[8];
   PutBigEndian(index, position);
   PersonValue out;
   out.count = value.count + 1;
-  // Failure here means libcrypto itself is broken: nothing sensible to do.
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), internal::Sha256Md(), nullptr) != 1) std::abort();
-  EVP_DigestUpdate(ctx.get(), value.accumulator.data(), value.accumulator.size());
-  EVP_DigestUpdate(ctx.get(), position, sizeof position);
-  EVP_DigestUpdate(ctx.get(), leaf.data(), leaf.size());
-  EVP_DigestFinal_ex(ctx.get(), out.accumulator.data(), nullptr);
+  out.accumulator = sha.Update(value.accumulator.data(), value.accumulator.size())
+                        .Update(position, sizeof position)
+                        .Update(leaf.data(), leaf.size())
+                        .Final();
   return out;
 }
 
@@ -118,45 +112,12 @@ const Hash& Rehash(PersonIndex::Node* node) {
 
 }  // namespace
 
-// HMAC (RFC 2104) with SHA-256, the key's two padded blocks hashed once: a
-// key costs two copies of a digest state and two finals, not a MAC fetch.
+// The key's HMAC state is built once: a key costs two copies of a digest
+// state and two finals (crypto::HmacSha256), not a MAC fetch.
 struct PersonIndex::Keyer {
-  using Ctx = std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)>;
-  Ctx inner{EVP_MD_CTX_new(), &EVP_MD_CTX_free};
-  Ctx outer{EVP_MD_CTX_new(), &EVP_MD_CTX_free};
-  Ctx scratch{EVP_MD_CTX_new(), &EVP_MD_CTX_free};
-
-  explicit Keyer(std::string_view key) {
-    unsigned char block[64] = {};
-    if (key.size() > sizeof block) {
-      unsigned int size = 0;
-      EVP_Digest(key.data(), key.size(), block, &size, EVP_sha256(), nullptr);
-    } else {
-      std::memcpy(block, key.data(), key.size());
-    }
-    unsigned char pad[64];
-    for (size_t i = 0; i < sizeof pad; ++i) pad[i] = block[i] ^ 0x36;
-    if (!inner || !outer || !scratch || EVP_DigestInit_ex(inner.get(), internal::Sha256Md(), nullptr) != 1 ||
-        EVP_DigestUpdate(inner.get(), pad, sizeof pad) != 1) {
-      std::abort();
-    }
-    for (size_t i = 0; i < sizeof pad; ++i) pad[i] = block[i] ^ 0x5c;
-    if (EVP_DigestInit_ex(outer.get(), internal::Sha256Md(), nullptr) != 1 ||
-        EVP_DigestUpdate(outer.get(), pad, sizeof pad) != 1) {
-      std::abort();
-    }
-  }
-
-  Hash Of(std::string_view niss) {
-    Hash digest{};
-    if (EVP_MD_CTX_copy_ex(scratch.get(), inner.get()) != 1) std::abort();
-    EVP_DigestUpdate(scratch.get(), niss.data(), niss.size());
-    EVP_DigestFinal_ex(scratch.get(), digest.data(), nullptr);
-    if (EVP_MD_CTX_copy_ex(scratch.get(), outer.get()) != 1) std::abort();
-    EVP_DigestUpdate(scratch.get(), digest.data(), digest.size());
-    EVP_DigestFinal_ex(scratch.get(), digest.data(), nullptr);
-    return digest;
-  }
+  explicit Keyer(std::string_view key) : hmac(key) {}
+  Hash Of(std::string_view niss) { return hmac.Mac(niss); }
+  crypto::HmacSha256 hmac;
 };
 
 PersonIndex::PersonIndex() = default;

@@ -1,23 +1,18 @@
 // SPDX-License-Identifier: EUPL-1.2
 #include "audit/person_index.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <map>
 #include <random>
 
 #include <gtest/gtest.h>
 
+#include "core/crypto.h"
+
 namespace carrefour::audit {
 namespace {
 
-Hash Sha256(const std::string& bytes) {
-  Hash out{};
-  unsigned int size = 0;
-  EVP_Digest(bytes.data(), bytes.size(), out.data(), &size, EVP_sha256(), nullptr);
-  return out;
-}
+Hash Sha256(const std::string& bytes) { return crypto::Sha256Of(bytes); }
 
 std::string Bytes(const Hash& hash) { return std::string(reinterpret_cast<const char*>(hash.data()), 32); }
 

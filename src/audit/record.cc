@@ -1,53 +1,15 @@
 // SPDX-License-Identifier: EUPL-1.2
 #include "audit/record.h"
 
-#include <openssl/evp.h>
-
-#include "audit/sha256.h"
-#include <openssl/rand.h>
-
 #include <array>
 #include <cstdio>
-#include <memory>
+#include <cstdlib>
 #include <string_view>
 
+#include "audit/merkle.h"
+#include "core/crypto.h"
+
 namespace carrefour::audit {
-namespace {
-
-class Sha256 {
- public:
-  Sha256() : ctx_(EVP_MD_CTX_new(), &EVP_MD_CTX_free) {
-    // Failure here means libcrypto itself is broken: nothing sensible to do.
-    if (!ctx_ || EVP_DigestInit_ex(ctx_.get(), internal::Sha256Md(), nullptr) != 1) std::abort();
-  }
-  void Update(std::string_view bytes) { EVP_DigestUpdate(ctx_.get(), bytes.data(), bytes.size()); }
-  // Length-prefixed, so that ("ab","c") and ("a","bc") hash differently.
-  void Field(std::string_view bytes) {
-    Update(std::to_string(bytes.size()));
-    Update(":");
-    Update(bytes);
-    Update(";");
-  }
-  void Field(int64_t value) { Field(std::to_string(value)); }
-  std::string HexDigest() {
-    std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
-    unsigned int size = 0;
-    EVP_DigestFinal_ex(ctx_.get(), digest.data(), &size);
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string hex;
-    hex.reserve(size * 2);
-    for (unsigned int i = 0; i < size; ++i) {
-      hex.push_back(kHex[digest[i] >> 4]);
-      hex.push_back(kHex[digest[i] & 0xf]);
-    }
-    return hex;
-  }
-
- private:
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx_;
-};
-
-}  // namespace
 
 const char* KindName(Kind kind) {
   switch (kind) {
@@ -69,15 +31,14 @@ const std::string& GenesisHash() {
 }
 
 std::string Sha256Hex(std::string_view bytes) {
-  Sha256 sha;
-  sha.Update(bytes);
-  return sha.HexDigest();
+  // On the thread's own digest state: no allocation per answer hashed.
+  return ToHex(crypto::Sha256Of(bytes));
 }
 
 std::string NewRequestId() {
   unsigned char bytes[16];
   // Without entropy nothing in the hub is safe (keys, ids): stop loudly.
-  if (RAND_bytes(bytes, sizeof bytes) != 1) std::abort();
+  if (!crypto::RandomBytes(bytes)) std::abort();
   static constexpr char kHex[] = "0123456789abcdef";
   std::string id;
   id.reserve(32);

@@ -3,8 +3,6 @@
 
 #include <signal.h>
 
-#include <boost/asio/post.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <boost/json.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -24,6 +22,7 @@
 #include "metrics/text.h"
 #include "net/server.h"
 #include "net/tls_files.h"
+#include "net/worker_pool.h"
 
 namespace carrefour::connector {
 namespace json = boost::json;
@@ -146,7 +145,7 @@ class Connector::Impl {
       options.threads = 2;
       options.tls = TlsFilesOf(config_);
       options.max_body_bytes = 1 << 20;
-      workers_ = std::make_unique<boost::asio::thread_pool>(config_.provide_threads);
+      workers_ = std::make_unique<net::WorkerPool>(config_.provide_threads);
       provide_ = std::make_unique<net::Server>(
           options, [this](net::Request&& request, net::Responder respond) {
             HandleProvide(std::move(request), std::move(respond));
@@ -181,7 +180,7 @@ class Connector::Impl {
     }
     loops_.clear();
     if (provide_) provide_->Stop();
-    if (workers_) workers_->join();
+    if (workers_) workers_->Join();
     if (admin_) admin_->Stop();
   }
 
@@ -229,7 +228,7 @@ class Connector::Impl {
     }
     // From the request's arrival (waiting for a worker included) to the answer.
     const auto received = std::chrono::steady_clock::now();
-    boost::asio::post(*workers_, [this, body = std::move(request.body), respond, received] {
+    workers_->Post([this, body = std::move(request.body), respond, received] {
       net::Response response = Provide(body);
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - received).count();
@@ -396,7 +395,7 @@ class Connector::Impl {
   metrics::Histogram provide_latency_;
   internal::StopSignal stop_;
   Context context_;
-  std::unique_ptr<boost::asio::thread_pool> workers_;
+  std::unique_ptr<net::WorkerPool> workers_;
   std::unique_ptr<net::Server> provide_;
   std::unique_ptr<net::Server> admin_;
   std::vector<std::thread> loops_;

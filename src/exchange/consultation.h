@@ -13,8 +13,8 @@
 // and explanation). Reading and writing the JSON of the API is the edge's
 // job (exchange/wire.h, called by the hub); the service writes the answer's
 // bytes once only because the audit record keeps their SHA-256. Providers
-// are reached through a ProviderGateway, which the hub implements over
-// mutual TLS.
+// are reached through a ProviderGateway: provide::NetGateway over mutual
+// TLS, wrapped by the BIS service's for the register's own answers.
 
 #include <array>
 #include <atomic>

@@ -2,8 +2,6 @@
 #include "hub/admin_guard.h"
 
 #include <arpa/inet.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include <algorithm>
 #include <cctype>
@@ -11,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "core/bounded_text.h"
+#include "core/crypto.h"
 #include "net/loopback.h"
 #include "net/server.h"
 
@@ -117,15 +116,8 @@ Status CheckAdminExposure(const std::string& listen, bool has_token, bool insecu
 
 bool AdminTokenMatches(std::string_view header, const std::string& token) {
   const std::string expected = "Bearer " + token;
-  unsigned char given_digest[EVP_MAX_MD_SIZE], expected_digest[EVP_MAX_MD_SIZE];
-  unsigned int given_size = 0, expected_size = 0;
-  if (EVP_Digest(header.data(), header.size(), given_digest, &given_size, EVP_sha256(), nullptr) != 1 ||
-      EVP_Digest(expected.data(), expected.size(), expected_digest, &expected_size, EVP_sha256(),
-                 nullptr) != 1 ||
-      given_size != expected_size) {
-    return false;
-  }
-  return CRYPTO_memcmp(given_digest, expected_digest, expected_size) == 0;
+  // Digests of equal size: the comparison's time says nothing of the token's length.
+  return crypto::ConstantTimeEquals(crypto::Sha256Of(header), crypto::Sha256Of(expected));
 }
 
 }  // namespace carrefour::hub

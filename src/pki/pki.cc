@@ -25,6 +25,8 @@
 #include <system_error>
 #include <utility>
 
+#include "core/timestamp.h"
+
 namespace carrefour::pki {
 namespace {
 
@@ -593,9 +595,9 @@ Status RecordIssued(const fs::path& dir, const X509* cert, std::string_view name
   if (ASN1_TIME_to_tm(X509_get0_notAfter(cert), &expiry) != 1) {
     return OpenSslFailure("reading the expiry");
   }
-  std::string line = fmt::format("{} {} {:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z\n", serial, name,
-                                 expiry.tm_year + 1900, expiry.tm_mon + 1, expiry.tm_mday,
-                                 expiry.tm_hour, expiry.tm_min, expiry.tm_sec);
+  // ASN1_TIME_to_tm gives UTC: timegm, not mktime.
+  const int64_t expiry_us = int64_t{timegm(&expiry)} * 1'000'000;
+  std::string line = fmt::format("{} {} {}\n", serial, name, FormatRfc3339(expiry_us, 0));
   const fs::path path = dir / kIssuedFile;
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) return Internal(fmt::format("cannot open {}: {}", path.string(), ErrnoText(errno)));

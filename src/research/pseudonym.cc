@@ -3,9 +3,6 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/rand.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -13,6 +10,7 @@
 #include <fstream>
 #include <string>
 
+#include "core/crypto.h"
 #include "core/secret_file.h"
 #include "research/research.h"
 
@@ -21,16 +19,13 @@ namespace {
 
 constexpr std::string_view kProjectKeyLabel = "carrefour research pseudonym v1";
 
+// HMAC-SHA-256 cannot fail short of memory exhaustion, and then aborts
+// (core/crypto.h): a pseudonym that silently is not one would be far worse.
 void Hmac(const unsigned char* key, size_t key_size, std::string_view message,
           unsigned char out[32]) {
-  unsigned int size = 32;
-  if (HMAC(EVP_sha256(), key, static_cast<int>(key_size),
-           reinterpret_cast<const unsigned char*>(message.data()), message.size(), out,
-           &size) == nullptr) {
-    // HMAC-SHA-256 with a valid key cannot fail short of memory exhaustion:
-    // a pseudonym that silently is not one would be far worse than a crash.
-    std::abort();
-  }
+  const crypto::Digest digest =
+      crypto::HmacSha256Of(std::string_view(reinterpret_cast<const char*>(key), key_size), message);
+  std::memcpy(out, digest.data(), digest.size());
 }
 
 bool IsHexKey(std::string_view key) {
@@ -68,8 +63,8 @@ Result<std::string> LoadOrCreateKey(const std::filesystem::path& file) {
   Result<std::string> key = LoadOrCreateSecret(
       file, "research key", [](std::string_view text) { return IsHexKey(text); },
       []() -> Result<std::string> {
-        unsigned char bytes[32];
-        if (RAND_bytes(bytes, sizeof bytes) != 1) {
+        uint8_t bytes[32];
+        if (!crypto::RandomBytes(bytes)) {
           return Error(Internal("no randomness for the research key"));
         }
         std::string hex;

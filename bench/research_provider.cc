@@ -21,6 +21,7 @@
 #include <cstdio>
 #include <string>
 
+#include "bench/loadgen/provider_server.h"
 #include "core/status.h"
 #include "net/server.h"
 #include "niss/niss.h"
@@ -29,12 +30,7 @@ namespace carrefour::bench {
 namespace {
 namespace json = boost::json;
 
-struct Options {
-  std::string address = "127.0.0.1";
-  uint16_t port = 0;
-  std::string cert, key, ca;
-  int threads = 2;
-};
+constexpr std::string_view kName = "carrefour_research_provider";
 
 uint64_t Hash(std::string_view text) {
   uint64_t h = 1469598103934665603ULL;
@@ -81,85 +77,42 @@ std::string Answer(std::string_view niss, std::string_view data_type, const json
   return json::serialize(answer);
 }
 
-int Serve(const Options& options) {
-  // Block the stop signals before the server's threads exist, so that they
-  // inherit the mask and only sigwait below receives them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-
-  net::ServerOptions server_options;
-  server_options.address = options.address;
-  server_options.port = options.port;
-  server_options.threads = options.threads;
-  server_options.tls = net::TlsFiles{options.cert, options.key, options.ca};
-  net::Server server(server_options, [](net::Request&& request, net::Responder respond) {
-    if (request.path != "/v1/provide" || request.method != "POST") {
-      respond(net::ErrorResponse(
-          NotFound(fmt::format("no endpoint {} {}", request.method, request.path))));
-      return;
-    }
-    boost::system::error_code ec;
-    json::value body = json::parse(request.body, ec);
-    const json::object* call = ec ? nullptr : body.if_object();
-    const json::value* niss = call ? call->if_contains("niss") : nullptr;
-    const json::value* data_type = call ? call->if_contains("data_type") : nullptr;
-    const json::value* fields = call ? call->if_contains("fields") : nullptr;
-    if (!niss || !niss->is_string() || !data_type || !data_type->is_string() || !fields ||
-        !fields->is_array()) {
-      respond(net::ErrorResponse(InvalidRequest("not a provide call (docs/api.md section 5)")));
-      return;
-    }
-    respond(net::Response::Json(
-        200, Answer(niss->as_string(), data_type->as_string(), fields->as_array())));
-  });
-  if (Status started = server.Start(); !started.ok()) {
-    fmt::print(stderr, "carrefour_research_provider: {}\n", started.ToString());
-    return 1;
+// Answers a provide call from its "niss", "data_type" and "fields".
+void Provide(net::Request&& request, net::Responder respond) {
+  if (request.path != "/v1/provide" || request.method != "POST") {
+    respond(net::ErrorResponse(
+        NotFound(fmt::format("no endpoint {} {}", request.method, request.path))));
+    return;
   }
-  fmt::print("provider on https://{}:{} (port {})\n", options.address, server.port(),
-             server.port());
-  std::fflush(stdout);
-
-  int received = 0;
-  sigwait(&stop_signals, &received);
-  server.Stop();
-  return 0;
+  boost::system::error_code ec;
+  json::value body = json::parse(request.body, ec);
+  const json::object* call = ec ? nullptr : body.if_object();
+  const json::value* niss = call ? call->if_contains("niss") : nullptr;
+  const json::value* data_type = call ? call->if_contains("data_type") : nullptr;
+  const json::value* fields = call ? call->if_contains("fields") : nullptr;
+  if (!niss || !niss->is_string() || !data_type || !data_type->is_string() || !fields ||
+      !fields->is_array()) {
+    respond(net::ErrorResponse(InvalidRequest("not a provide call (docs/api.md section 5)")));
+    return;
+  }
+  respond(net::Response::Json(
+      200, Answer(niss->as_string(), data_type->as_string(), fields->as_array())));
 }
 
 }  // namespace
 }  // namespace carrefour::bench
 
 int main(int argc, char** argv) {
-  carrefour::bench::Options options;
+  carrefour::bench::ProviderOptions options;
   CLI::App app{
       "carrefour_research_provider: answers POST /v1/provide (mutual TLS) from the person's\n"
       "number, the same way every time; for the research extract benchmark. Serves until\n"
       "SIGTERM or SIGINT.",
       "carrefour_research_provider"};
-  app.add_option("--address", options.address, "Address to listen on")->capture_default_str();
-  app.add_option("--port", options.port, "Port (0: any free one, printed)")->capture_default_str();
-  app.add_option("--cert", options.cert, "Provider certificate (PEM; CN = its institution id)")
-      ->required()
-      ->check(CLI::ExistingFile);
-  app.add_option("--key", options.key, "Provider private key (PEM)")
-      ->required()
-      ->check(CLI::ExistingFile);
-  app.add_option("--ca", options.ca, "Network CA certificate (PEM)")
-      ->required()
-      ->check(CLI::ExistingFile);
-  app.add_option("--threads", options.threads, "Server threads")
-      ->check(CLI::Range(1, 16))
-      ->capture_default_str();
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "carrefour_research_provider: %s (see --help)\n", e.what());
-    return 2;
+  carrefour::bench::AddProviderOptions(app, options);
+  int exit_code = 0;
+  if (!carrefour::bench::ParseProviderCommandLine(app, argc, argv, carrefour::bench::kName, &exit_code)) {
+    return exit_code;
   }
-  return carrefour::bench::Serve(options);
+  return carrefour::bench::ServeProvider(options, carrefour::bench::Provide, carrefour::bench::kName);
 }

@@ -125,6 +125,17 @@ void AppendError(std::string* out, const Status& status) {
   out->push_back('}');
 }
 
+// ,"data_type":…,"niss":…,"period":{…}: what a consultation is about, in
+// the order both the answer and the provide request give it.
+void AppendSubject(std::string* out, const ConsultationAnswer& answer) {
+  AppendKey(out, "data_type");
+  AppendString(out, answer.data_type);
+  AppendKey(out, "niss");
+  AppendString(out, answer.niss);
+  AppendKey(out, "period");
+  AppendPeriod(out, answer.period);
+}
+
 }  // namespace
 
 // Written straight into one string (the same bytes as building a
@@ -137,12 +148,7 @@ std::string WriteAnswer(const ConsultationAnswer& answer) {
   AppendString(&out, answer.request_id);
   AppendKey(&out, "status");
   AppendString(&out, answer.status);
-  AppendKey(&out, "data_type");
-  AppendString(&out, answer.data_type);
-  AppendKey(&out, "niss");
-  AppendString(&out, answer.niss);
-  AppendKey(&out, "period");
-  AppendPeriod(&out, answer.period);
+  AppendSubject(&out, answer);
   AppendKey(&out, "legal_basis");
   AppendString(&out, answer.legal_basis);
   AppendKey(&out, "results");
@@ -181,12 +187,7 @@ std::string WriteProvideRequest(const ConsultationAnswer& answer, std::span<cons
   out.push_back('{');
   AppendKey(&out, "request_id", true);
   AppendString(&out, answer.request_id);
-  AppendKey(&out, "data_type");
-  AppendString(&out, answer.data_type);
-  AppendKey(&out, "niss");
-  AppendString(&out, answer.niss);
-  AppendKey(&out, "period");
-  AppendPeriod(&out, answer.period);
+  AppendSubject(&out, answer);
   AppendKey(&out, "fields");
   out.push_back('[');
   for (size_t i = 0; i < fields.size(); ++i) {

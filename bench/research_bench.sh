@@ -72,19 +72,14 @@ if [[ -n "$NETWORK$DATA$PROJECT$AS" && ( -z "$NETWORK" || -z "$DATA" || -z "$PRO
   exit 2
 fi
 
-say() { printf '%s\n' "$*" >&2; }
-die() { say "research_bench.sh: $*"; exit 1; }
+BENCH_NAME=research_bench.sh
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 
-PIDS=()
 WORK=""
 cleanup() {
   local status=$?
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do
-    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
+  stop_started
   if [[ -n "$WORK" ]]; then
     if [[ $KEEP -eq 1 || ($status -ne 0 && $status -ne 130) ]]; then
       say "research_bench.sh: files kept in $WORK"
@@ -96,16 +91,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-wait_for_line() {
-  local file=$1 pattern=$2 limit=$3 line
-  for _ in $(seq $((limit * 10))); do
-    line=$(grep -m1 -E "$pattern" "$file" 2>/dev/null || true)
-    if [[ -n "$line" ]]; then printf '%s\n' "$line"; return 0; fi
-    sleep 0.1
-  done
-  return 1
-}
 
 # --- build ---------------------------------------------------------------------------
 if [[ $DO_BUILD -eq 1 ]]; then
@@ -183,11 +168,8 @@ done
 
 declare -A PORT
 for name in nr onss; do
-  "$PROVIDER" --cert "$PKI/$name.crt" --key "$PKI/$name.key" --ca "$PKI/ca.crt" --threads 2 \
-    >"$WORK/$name.out" 2>"$WORK/$name.log" &
-  PIDS+=($!)
-  line=$(wait_for_line "$WORK/$name.out" "provider on" 30) || die "provider $name did not start"
-  PORT[$name]=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' <<<"$line")
+  start_provider "$name" "$PROVIDER" "$name" --threads 2
+  PORT[$name]=$PROVIDER_PORT
 done
 
 cat >"$WORK/network.toml" <<EOF
@@ -214,12 +196,15 @@ type = "university"
 [[data_type]]
 id = "person.identity"
 fields = ["last_name", "first_names", "birth_date", "sex", "nationality"]
+research_fields = ["birth_date", "sex", "nationality"]
 [[data_type]]
 id = "person.address"
 fields = ["street", "postal_code", "municipality", "country", "since"]
+research_fields = ["postal_code"]
 [[data_type]]
 id = "employment.wages"
 fields = ["quarter", "employer_id", "gross_wage", "days_worked"]
+research_fields = ["quarter", "gross_wage", "days_worked"]
 
 [[availability]]
 data_type = "person.identity"

@@ -106,24 +106,16 @@ while [[ $# -gt 0 ]]; do
 done
 [[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --rounds must be a positive integer" >&2; exit 2; }
 
-say() { printf '%s\n' "$*" >&2; }
-die() { say "run.sh: $*"; exit 1; }
+BENCH_NAME=run.sh
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 
 # --- processes we start, stopped on any exit -----------------------------------
-PIDS=()
 WORK=""
 HUB_DATA=""
 cleanup() {
   local status=$?
-  for pid in "${PIDS[@]}"; do
-    kill -TERM "$pid" 2>/dev/null || true
-  done
-  for pid in "${PIDS[@]}"; do
-    # Bounded: a process that does not stop within 10 s is killed.
-    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
+  stop_started
   if [[ -n "$WORK" ]]; then
     if [[ $status -ne 0 && $status -ne 130 ]]; then
       for log in "$WORK"/provider.log "$WORK"/hub.log "$WORK"/nginx/error.log; do
@@ -142,17 +134,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-# Waits (at most $3 seconds) for a line matching $2 in file $1; prints it.
-wait_for_line() {
-  local file=$1 pattern=$2 limit=$3 line
-  for _ in $(seq $((limit * 10))); do
-    line=$(grep -m1 -E "$pattern" "$file" 2>/dev/null || true)
-    if [[ -n "$line" ]]; then printf '%s\n' "$line"; return 0; fi
-    sleep 0.1
-  done
-  return 1
-}
 
 # A TCP port nobody listens on (for nginx, which cannot report a port 0).
 free_port() {
@@ -250,12 +231,7 @@ for name in hub nr mut-100 proxy; do
     die "pki issue $name failed"
 done
 
-"$PROVIDER" --cert "$PKI/nr.crt" --key "$PKI/nr.key" --ca "$PKI/ca.crt" \
-  >"$WORK/provider.out" 2>"$WORK/provider.log" &
-PROVIDER_PID=$!
-PIDS+=("$PROVIDER_PID")
-line=$(wait_for_line "$WORK/provider.out" 'port [0-9]+' 30) || die "the provider did not start"
-PROVIDER_PORT=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' <<<"$line")
+start_provider provider "$PROVIDER" nr
 
 # One provider (the national register holds every person's address) and one
 # requester (a health insurer, authorized for three of the four fields).
@@ -305,17 +281,9 @@ if [[ $USE_WRK -eq 1 ]] &&
   ALLOCS_FILE="$WORK/hub.allocations"
   HUB_PRELOAD=(env "COUNT_ALLOCS_FILE=$ALLOCS_FILE" "LD_PRELOAD=$WORK/count_allocs.so")
 fi
-"${HUB_PRELOAD[@]}" "$CARREFOUR" hub --network "$WORK/network.toml" --data "$HUB_DATA" \
-  --listen 127.0.0.1:0 --admin 127.0.0.1:0 \
-  --cert "$PKI/hub.crt" --key "$PKI/hub.key" --ca "$PKI/ca.crt" \
-  ${HUB_STORE:+--store "$HUB_STORE"} \
-  >"$WORK/hub.out" 2>"$WORK/hub.log" &
-HUB_PID=$!
-PIDS+=("$HUB_PID")
-line=$(wait_for_line "$WORK/hub.out" 'API on .*\(port [0-9]+\)' 60) || die "the hub did not start"
-HUB_PORT=$(sed -n 's/.*API on .*(port \([0-9]*\)), admin.*/\1/p' <<<"$line")
-[[ -n "$HUB_PORT" ]] || die "cannot read the hub's port from: $line"
-HUB_ADMIN_PORT=$(sed -n 's/.*admin on .*(port \([0-9]*\)).*/\1/p' <<<"$line")
+HUB_LAUNCHER=("${HUB_PRELOAD[@]}")
+start_hub hub --data "$HUB_DATA" ${HUB_STORE:+--store "$HUB_STORE"}
+HUB_LAUNCHER=()
 
 NISS=85073003328
 MUT=(--cert "$PKI/mut-100.crt" --key "$PKI/mut-100.key" --ca "$PKI/ca.crt")
@@ -342,17 +310,10 @@ grep -q 'Rue Haute' "$WORK/consult.out" || die "the first consultation brought n
 if [[ $AUDIT_COST -eq 1 ]]; then
   HUBU_DATA="$HUB_DATA/unverifiable-hub"
   mkdir -p "$HUBU_DATA"
-  "$CARREFOUR" hub --network "$WORK/network.toml" --data "$HUBU_DATA" \
-    --listen 127.0.0.1:0 --admin 127.0.0.1:0 \
-    --cert "$PKI/hub.crt" --key "$PKI/hub.key" --ca "$PKI/ca.crt" \
-    ${HUB_STORE:+--store "$HUB_STORE" --node hub-u} --bench-unverifiable-audit \
-    >"$WORK/hub-u.out" 2>"$WORK/hub-u.log" &
-  HUBU_PID=$!
-  PIDS+=("$HUBU_PID")
-  line=$(wait_for_line "$WORK/hub-u.out" 'API on .*\(port [0-9]+\)' 60) || die "the second hub did not start"
-  HUBU_PORT=$(sed -n 's/.*API on .*(port \([0-9]*\)), admin.*/\1/p' <<<"$line")
-  HUBU_ADMIN_PORT=$(sed -n 's/.*admin on .*(port \([0-9]*\)).*/\1/p' <<<"$line")
-  [[ -n "$HUBU_PORT" ]] || die "cannot read the second hub's port from: $line"
+  main_hub=("$HUB_PID" "$HUB_PORT" "$HUB_ADMIN_PORT")
+  start_hub hub-u --data "$HUBU_DATA" ${HUB_STORE:+--store "$HUB_STORE" --node hub-u} --bench-unverifiable-audit
+  HUBU_PID=$HUB_PID HUBU_PORT=$HUB_PORT HUBU_ADMIN_PORT=$HUB_ADMIN_PORT
+  HUB_PID=${main_hub[0]} HUB_PORT=${main_hub[1]} HUB_ADMIN_PORT=${main_hub[2]}
   if [[ -z "$HUB_STORE" ]]; then  # its own store: the person too
     "$LOADGEN" --once --url "https://127.0.0.1:$HUBU_PORT" --expect-cn hub "${MUT[@]}" \
       --target /v1/directory/entries \

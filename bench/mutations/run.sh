@@ -40,20 +40,15 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 
-say() { printf '%s\n' "$*" >&2; }
-die() { say "run.sh: $*"; exit 1; }
+BENCH_NAME=run.sh
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 
-PIDS=()
 WORK=""
 PG_DIR=""
 cleanup() {
   local status=$?
-  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do
-    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
+  stop_started
   [[ -n "$PG_DIR" ]] && "$ROOT/scripts/postgres-test-cluster.sh" stop "$PG_DIR" || true
   if [[ -n "$WORK" ]]; then
     if [[ $status -ne 0 && $status -ne 130 ]]; then
@@ -71,16 +66,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-wait_for_line() {
-  local file=$1 pattern=$2 limit=$3 line
-  for _ in $(seq $((limit * 10))); do
-    line=$(grep -m1 -E "$pattern" "$file" 2>/dev/null || true)
-    if [[ -n "$line" ]]; then printf '%s\n' "$line"; return 0; fi
-    sleep 0.1
-  done
-  return 1
-}
 
 # --- Redis and hiredis ---------------------------------------------------------------
 REDIS_SERVER=$(command -v redis-server || true)
@@ -175,23 +160,10 @@ PIDS+=("$REDIS_PID")
 wait_for_line "$WORK/redis.log" 'Ready to accept connections' 30 >/dev/null || die "redis did not start"
 say "redis $("$REDIS_SERVER" --version | sed 's/.*v=\([^ ]*\).*/\1/') on 127.0.0.1:$REDIS_PORT (appendfsync always)"
 
-start_hub() {  # start_hub NAME STORE_URL
-  local name=$1 store=$2
-  "$CARREFOUR" hub --network "$WORK/network.toml" --data "$WORK/$name" ${store:+--store "$store"} \
-    --listen 127.0.0.1:0 --admin 127.0.0.1:0 \
-    --cert "$PKI/hub.crt" --key "$PKI/hub.key" --ca "$PKI/ca.crt" \
-    >"$WORK/$name.out" 2>"$WORK/$name.log" &
-  HUB_PID=$!
-  PIDS+=("$HUB_PID")
-  local line
-  line=$(wait_for_line "$WORK/$name.out" 'API on .*\(port [0-9]+\)' 60) || die "the $name hub did not start"
-  HUB_PORT=$(sed -n 's/.*API on .*(port \([0-9]*\)), admin.*/\1/p' <<<"$line")
-  [[ -n "$HUB_PORT" ]] || die "cannot read the hub's port from: $line"
-}
 stop_hub() { kill -TERM "$HUB_PID" 2>/dev/null || true; wait "$HUB_PID" 2>/dev/null || true; }
 
 if [[ $SQLITE -eq 1 ]]; then
-  start_hub hub-sqlite ""
+  start_hub hub-sqlite --data "$WORK/hub-sqlite"
   "$LOAD" --hub "https://127.0.0.1:$HUB_PORT" --pki "$PKI" --redis "127.0.0.1:$REDIS_PORT" \
     --label sqlite --hub-pids "$HUB_PID" --redis-pids "$REDIS_PID" "${LOAD_ARGS[@]}"
   stop_hub
@@ -204,7 +176,7 @@ if [[ $POSTGRES -eq 1 ]]; then
   base=${url%/*}
   psql "$url" -qc "CREATE DATABASE hub" -c "CREATE DATABASE raw" >/dev/null || die "createdb failed"
   POSTMASTER=$(head -n1 "$PG_DIR/data/postmaster.pid")
-  start_hub hub-postgres "$base/hub"
+  start_hub hub-postgres --data "$WORK/hub-postgres" --store "$base/hub"
   "$LOAD" --hub "https://127.0.0.1:$HUB_PORT" --pki "$PKI" --redis "127.0.0.1:$REDIS_PORT" \
     --raw-postgres "$base/raw" --label postgresql --hub-pids "$HUB_PID" \
     --postgres-pid "$POSTMASTER" --redis-pids "$REDIS_PID" "${LOAD_ARGS[@]}"

@@ -13,7 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "network/loader.h"
-#include "store/testing/store_test_fixture.h"
+#include "integration/testing.h"
 
 namespace carrefour::integration {
 namespace {
@@ -32,21 +32,9 @@ type = "mutuality"
 
 Date Today() { return *Date::FromCivil(2024, 6, 1); }
 
-class EntriesTest : public store::testing::StoreTest {
+class EntriesTest : public testing::NetworkStoreTest {
  protected:
-  void SetUp() override {
-    StoreTest::SetUp();
-    if (IsSkipped() || HasFatalFailure()) return;
-    Result<network::Definition> definition = network::ParseDefinition(kNetwork, "test.toml");
-    ASSERT_TRUE(definition.has_value()) << definition.error().ToString();
-    definition_ = *std::move(definition);
-    store_ = OpenTestStore();
-    ASSERT_NE(store_, nullptr);
-  }
-  void TearDown() override {
-    store_.reset();
-    StoreTest::TearDown();
-  }
+  EntriesTest() : NetworkStoreTest(kNetwork) {}
 
   // Reads and applies `body` as mut-100: the answer, or the refusal.
   Result<std::string> Post(std::string_view body) {
@@ -57,9 +45,6 @@ class EntriesTest : public store::testing::StoreTest {
     if (!applied.ok()) return Error(applied);
     return WriteEntriesAnswer(*batch);
   }
-
-  network::Definition definition_;
-  std::unique_ptr<store::Store> store_;
 };
 
 TEST_P(EntriesTest, AppliesTheValidEntriesAndRejectsEachOtherOnItsOwn) {

@@ -14,7 +14,7 @@
 
 #include "network/loader.h"
 #include "niss/niss.h"
-#include "store/testing/store_test_fixture.h"
+#include "integration/testing.h"
 
 namespace carrefour::integration {
 namespace {
@@ -41,21 +41,9 @@ type = "contribution-collector"
 
 Date Today() { return *Date::FromCivil(2024, 6, 1); }
 
-class ImportTest : public store::testing::StoreTest {
+class ImportTest : public testing::NetworkStoreTest {
  protected:
-  void SetUp() override {
-    StoreTest::SetUp();
-    if (IsSkipped() || HasFatalFailure()) return;
-    Result<network::Definition> definition = network::ParseDefinition(kNetwork, "test.toml");
-    ASSERT_TRUE(definition.has_value()) << definition.error().ToString();
-    definition_ = *std::move(definition);
-    store_ = OpenTestStore();
-    ASSERT_NE(store_, nullptr);
-  }
-  void TearDown() override {
-    store_.reset();
-    StoreTest::TearDown();
-  }
+  ImportTest() : NetworkStoreTest(kNetwork) {}
 
   // Imports `csv`; the rejections reported, in order.
   Result<ImportCounts> Import(const std::string& csv, std::vector<Rejection>* rejections,
@@ -73,9 +61,6 @@ class ImportTest : public store::testing::StoreTest {
     EXPECT_TRUE(entries.has_value()) << entries.error().ToString();
     return entries.value_or(std::vector<directory::Entry>{});
   }
-
-  network::Definition definition_;
-  std::unique_ptr<store::Store> store_;
 };
 
 TEST_P(ImportTest, LoadsGoodLinesAndReportsExactlyTheBadOnes) {

@@ -23,45 +23,30 @@
 #include <vector>
 
 #include "pki/testing.h"
+#include "pki/testing_openssl.h"
 
 namespace carrefour::pki {
 namespace {
 
 namespace fs = std::filesystem;
 
-template <auto kFree>
-struct Deleter {
-  template <typename T>
-  void operator()(T* object) const {
-    kFree(object);
-  }
-};
-using X509Ptr = std::unique_ptr<X509, Deleter<X509_free>>;
+using testing::Deleter;
+using testing::ReadAll;
+using testing::StoreCtxPtr;
+using testing::StorePtr;
+using testing::X509Ptr;
 using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, Deleter<EVP_PKEY_free>>;
-using StorePtr = std::unique_ptr<X509_STORE, Deleter<X509_STORE_free>>;
-using StoreCtxPtr = std::unique_ptr<X509_STORE_CTX, Deleter<X509_STORE_CTX_free>>;
 using GeneralNamesPtr = std::unique_ptr<GENERAL_NAMES, Deleter<GENERAL_NAMES_free>>;
 using BignumPtr = std::unique_ptr<BIGNUM, Deleter<BN_free>>;
 
-std::string ReadAll(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
 X509Ptr LoadCert(const fs::path& path) {
-  std::string pem = ReadAll(path);
-  std::unique_ptr<BIO, Deleter<BIO_free>> bio{
-      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()))};
-  X509Ptr cert{PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)};
+  X509Ptr cert = testing::ReadPem<X509Ptr, PEM_read_bio_X509>(path);
   EXPECT_NE(cert, nullptr) << path;
   return cert;
 }
 
 EvpPkeyPtr LoadKey(const fs::path& path) {
-  std::string pem = ReadAll(path);
-  std::unique_ptr<BIO, Deleter<BIO_free>> bio{
-      BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()))};
-  EvpPkeyPtr key{PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr)};
+  EvpPkeyPtr key = testing::ReadPem<EvpPkeyPtr, PEM_read_bio_PrivateKey>(path);
   EXPECT_NE(key, nullptr) << path;
   return key;
 }

@@ -18,41 +18,23 @@
 
 #include "pki/pki.h"
 #include "pki/testing.h"
+#include "pki/testing_openssl.h"
 
 namespace carrefour::pki {
 namespace {
 
 namespace fs = std::filesystem;
 
-template <auto kFree>
-struct Deleter {
-  template <typename T>
-  void operator()(T* object) const {
-    kFree(object);
-  }
-};
-using X509Ptr = std::unique_ptr<X509, Deleter<X509_free>>;
+using testing::Deleter;
+using testing::ReadAll;
+using testing::StoreCtxPtr;
+using testing::StorePtr;
+using testing::X509Ptr;
 using CrlPtr = std::unique_ptr<X509_CRL, Deleter<X509_CRL_free>>;
-using StorePtr = std::unique_ptr<X509_STORE, Deleter<X509_STORE_free>>;
-using StoreCtxPtr = std::unique_ptr<X509_STORE_CTX, Deleter<X509_STORE_CTX_free>>;
-using BioPtr = std::unique_ptr<BIO, Deleter<BIO_free>>;
 
-std::string ReadAll(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
+X509Ptr LoadCert(const fs::path& path) { return testing::ReadPem<X509Ptr, PEM_read_bio_X509>(path); }
 
-X509Ptr LoadCert(const fs::path& path) {
-  std::string pem = ReadAll(path);
-  BioPtr bio{BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()))};
-  return X509Ptr{PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)};
-}
-
-CrlPtr LoadCrl(const fs::path& path) {
-  std::string pem = ReadAll(path);
-  BioPtr bio{BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()))};
-  return CrlPtr{PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr)};
-}
+CrlPtr LoadCrl(const fs::path& path) { return testing::ReadPem<CrlPtr, PEM_read_bio_X509_CRL>(path); }
 
 // What OpenSSL says of `cert` against the CA and crl.pem of `dir`, with CRL
 // checking on: X509_V_OK or the error.

@@ -34,15 +34,11 @@ mkdir -p "$ARTIFACTS"
 ARTIFACTS=$(cd "$ARTIFACTS" && pwd)
 rm -f "$ARTIFACTS"/*.png "$ARTIFACTS"/*.log
 WORK=$(mktemp -d /tmp/carrefour-browser.XXXXXX)
-DEMO_PID=""
+# shellcheck source=tests/lib/demo.sh
+source "$HERE/../lib/demo.sh"
 cleanup() {
   local status=$?
-  if [[ -n "$DEMO_PID" ]]; then
-    # The demo stops its connectors and its hub itself.
-    kill -TERM "$DEMO_PID" 2>/dev/null || true
-    for _ in $(seq 300); do kill -0 "$DEMO_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$DEMO_PID" 2>/dev/null || true
-  fi
+  stop_demo
   if [[ $status -ne 0 ]]; then
     cp "$WORK/demo.out" "$ARTIFACTS/demo.out" 2>/dev/null || true
     cp "$WORK"/demo/logs/*.log "$ARTIFACTS/" 2>/dev/null || true
@@ -54,23 +50,10 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-TOKEN=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 # Traffic keeps the dashboard alive; no moves, so that the mutation queues
 # the test compares with the page do not change under it.
-CARREFOUR_ADMIN_TOKEN="$TOKEN" "$CARREFOUR" demo --data "$WORK/demo" --persons 3000 \
-  --listen 127.0.0.1:0 --admin 127.0.0.1:0 --rate 20 --move-every 0 >"$WORK/demo.out" 2>&1 &
-DEMO_PID=$!
-
-CONSOLE_URL=""
-for _ in $(seq 1200); do
-  kill -0 "$DEMO_PID" 2>/dev/null || { cat "$WORK/demo.out" >&2; die "the demo stopped before the network was up"; }
-  CONSOLE_URL=$(sed -n 's/^  console *\(http[^ ]*\).*/\1/p' "$WORK/demo.out")
-  [[ -n "$CONSOLE_URL" ]] && break
-  sleep 0.1
-done
-[[ -n "$CONSOLE_URL" ]] || { cat "$WORK/demo.out" >&2; die "the demo was not up within 120 s"; }
-HUB_URL=$(sed -n 's/^  hub API *\(https[^ ]*\).*/\1/p' "$WORK/demo.out")
-[[ -n "$HUB_URL" ]] || { cat "$WORK/demo.out" >&2; die "the demo did not print its hub API URL"; }
+start_demo 3000
+wait_for_demo
 # A few seconds of traffic, so that every page has something to show.
 sleep 5
 echo "run.sh: console at $CONSOLE_URL; screenshots in $ARTIFACTS"

@@ -33,39 +33,45 @@ wait_for_line() {
   return 1
 }
 
+# start_process NAME PATTERN SECONDS COMMAND...: runs COMMAND in the
+# background, its output in $WORK/NAME.out and NAME.log, and waits (at most
+# SECONDS) for a line matching PATTERN in its output. Sets STARTED_PID (also
+# added to PIDS) and STARTED_LINE (the line).
+start_process() {
+  local name=$1 pattern=$2 limit=$3
+  shift 3
+  "$@" >"$WORK/$name.out" 2>"$WORK/$name.log" &
+  STARTED_PID=$!
+  PIDS+=("$STARTED_PID")
+  STARTED_LINE=$(wait_for_line "$WORK/$name.out" "$pattern" "$limit") || die "$name did not start"
+}
+
 # start_provider NAME PROVIDER_BINARY INSTITUTION [OPTION...]: starts a
 # benchmark provider (bench/loadgen/provider_server.h) with the
-# institution's certificate; output in $WORK/NAME.out and NAME.log. Sets
-# PROVIDER_PID and PROVIDER_PORT.
+# institution's certificate. Sets PROVIDER_PID and PROVIDER_PORT.
 start_provider() {
   local name=$1 binary=$2 institution=$3
   shift 3
-  "$binary" --cert "$PKI/$institution.crt" --key "$PKI/$institution.key" --ca "$PKI/ca.crt" "$@" \
-    >"$WORK/$name.out" 2>"$WORK/$name.log" &
-  PROVIDER_PID=$!
-  PIDS+=("$PROVIDER_PID")
-  local line
-  line=$(wait_for_line "$WORK/$name.out" 'provider on .*\(port [0-9]+\)' 30) || die "provider $name did not start"
-  PROVIDER_PORT=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' <<<"$line")
+  start_process "$name" 'provider on .*\(port [0-9]+\)' 30 \
+    "$binary" --cert "$PKI/$institution.crt" --key "$PKI/$institution.key" --ca "$PKI/ca.crt" "$@"
+  PROVIDER_PID=$STARTED_PID
+  PROVIDER_PORT=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' <<<"$STARTED_LINE")
 }
 
 # start_hub NAME [HUB OPTION...]: starts `carrefour hub` on
 # $WORK/network.toml with the hub's certificate, its API and admin listener
-# on free ports; output in $WORK/NAME.out and NAME.log. The options give at
-# least --data. HUB_LAUNCHER (an array), when set, is run in front of it
-# (env VAR=... for instance). Sets HUB_PID, HUB_PORT and HUB_ADMIN_PORT.
+# on free ports. The options give at least --data. HUB_LAUNCHER (an array),
+# when set, is run in front of it (env VAR=... for instance). Sets HUB_PID,
+# HUB_PORT and HUB_ADMIN_PORT.
 start_hub() {
   local name=$1
   shift
-  ${HUB_LAUNCHER[@]+"${HUB_LAUNCHER[@]}"} "$CARREFOUR" hub --network "$WORK/network.toml" \
+  start_process "$name" 'API on .*\(port [0-9]+\)' 60 \
+    ${HUB_LAUNCHER[@]+"${HUB_LAUNCHER[@]}"} "$CARREFOUR" hub --network "$WORK/network.toml" \
     --listen 127.0.0.1:0 --admin 127.0.0.1:0 \
-    --cert "$PKI/hub.crt" --key "$PKI/hub.key" --ca "$PKI/ca.crt" "$@" \
-    >"$WORK/$name.out" 2>"$WORK/$name.log" &
-  HUB_PID=$!
-  PIDS+=("$HUB_PID")
-  local line
-  line=$(wait_for_line "$WORK/$name.out" 'API on .*\(port [0-9]+\)' 60) || die "hub $name did not start"
-  HUB_PORT=$(sed -n 's/.*API on .*(port \([0-9]*\)), admin.*/\1/p' <<<"$line")
-  [[ -n "$HUB_PORT" ]] || die "cannot read the port of hub $name from: $line"
-  HUB_ADMIN_PORT=$(sed -n 's/.*admin on .*(port \([0-9]*\)).*/\1/p' <<<"$line")
+    --cert "$PKI/hub.crt" --key "$PKI/hub.key" --ca "$PKI/ca.crt" "$@"
+  HUB_PID=$STARTED_PID
+  HUB_PORT=$(sed -n 's/.*API on .*(port \([0-9]*\)), admin.*/\1/p' <<<"$STARTED_LINE")
+  [[ -n "$HUB_PORT" ]] || die "cannot read the port of hub $name from: $STARTED_LINE"
+  HUB_ADMIN_PORT=$(sed -n 's/.*admin on .*(port \([0-9]*\)).*/\1/p' <<<"$STARTED_LINE")
 }

@@ -21,6 +21,8 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "core/free_deleter.h"
+
 namespace carrefour::net::internal {
 namespace {
 
@@ -64,12 +66,7 @@ Status FromSsl(const boost::system::error_code& ec, const char* what,
 }
 
 template <auto kFree>
-struct OpenSslDeleter {
-  template <typename T>
-  void operator()(T* object) const {
-    kFree(object);
-  }
-};
+using OpenSslDeleter = FreeWith<kFree>;
 using BioPtr = std::unique_ptr<BIO, OpenSslDeleter<BIO_free>>;
 using X509Ptr = std::unique_ptr<X509, OpenSslDeleter<X509_free>>;
 using CrlPtr = std::unique_ptr<X509_CRL, OpenSslDeleter<X509_CRL_free>>;

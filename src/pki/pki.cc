@@ -25,6 +25,7 @@
 #include <system_error>
 #include <utility>
 
+#include "core/free_deleter.h"
 #include "core/timestamp.h"
 
 namespace carrefour::pki {
@@ -37,12 +38,7 @@ namespace fs = std::filesystem;
 // the moment it exists, so no error path can leak one.
 
 template <auto kFree>
-struct OpenSslDeleter {
-  template <typename T>
-  void operator()(T* object) const {
-    kFree(object);
-  }
-};
+using OpenSslDeleter = FreeWith<kFree>;
 
 using BioPtr = std::unique_ptr<BIO, OpenSslDeleter<BIO_free_all>>;
 using BignumPtr = std::unique_ptr<BIGNUM, OpenSslDeleter<BN_free>>;

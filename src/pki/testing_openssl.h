@@ -15,15 +15,12 @@
 #include <memory>
 #include <string>
 
+#include "core/free_deleter.h"
+
 namespace carrefour::pki::testing {
 
 template <auto kFree>
-struct Deleter {
-  template <typename T>
-  void operator()(T* object) const {
-    kFree(object);
-  }
-};
+using Deleter = FreeWith<kFree>;
 using X509Ptr = std::unique_ptr<X509, Deleter<X509_free>>;
 using StorePtr = std::unique_ptr<X509_STORE, Deleter<X509_STORE_free>>;
 using StoreCtxPtr = std::unique_ptr<X509_STORE_CTX, Deleter<X509_STORE_CTX_free>>;

@@ -10,13 +10,15 @@
 #                         [--build DIR] [--no-build] [--hub-data DIR] [--hub-store URL]
 #                         [--no-nginx] [--no-install] [--keep] [--out FILE]
 #                         [--wrk] [--wrk-connections "32 256"] [--batch-size N]
-#                         [--audit-cost]
+#                         [--audit-cost] [--persons N]
 #
 # With --audit-cost a second hub runs beside the first with its audit log
 # made unverifiable (`--bench-unverifiable-audit`: records chained and
 # durable as ever, but no Merkle tree, person index or signed checkpoint),
 # and the closed-loop rounds interleave it as (u): what the verifiable log
-# costs in consultations/s and CPU.
+# costs in consultations/s and CPU. With --persons N the consultations of
+# (a), (u) and the open loop go to N persons in turn (each integrated
+# first) instead of one: the person index's costlier case.
 #
 # With --wrk, wrk (Debian package; installed when missing and run as root)
 # also drives the hub and nginx in one interleaved closed-loop run at each
@@ -50,6 +52,7 @@ USE_WRK=0
 WRK_CONNECTIONS="32 256"
 BATCH_SIZE=100
 AUDIT_COST=0
+PERSONS=1
 
 usage() {
   sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
@@ -78,6 +81,7 @@ Options:
   --wrk-connections "N M"  connection counts of the wrk runs (default "32 256")
   --batch-size N    consultations per POST /v1/consultations/batch (default 100)
   --audit-cost      also run (u): a second hub whose audit log is not verifiable
+  --persons N       consult N persons in turn instead of one (default 1)
 EOF
 }
 
@@ -100,11 +104,14 @@ while [[ $# -gt 0 ]]; do
     --wrk-connections) WRK_CONNECTIONS=$2; shift 2 ;;
     --batch-size) BATCH_SIZE=$2; shift 2 ;;
     --audit-cost) AUDIT_COST=1; shift ;;
+    --persons) PERSONS=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
 [[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --rounds must be a positive integer" >&2; exit 2; }
+[[ "$PERSONS" =~ ^[1-9][0-9]*$ && $PERSONS -le 1000000 ]] ||
+  { echo "run.sh: --persons must be an integer from 1 to 1000000" >&2; exit 2; }
 
 BENCH_NAME=run.sh
 # shellcheck source=bench/lib.sh
@@ -297,6 +304,33 @@ grep -q '"status":"ok"\|"status": "ok"' "$WORK/integrate.out" ||
 # What the requester sends to the hub, and what the hub then sends to the
 # provider (the same provide request, for the baselines).
 printf '{"data_type": "person.address", "niss": "%s"}' "$NISS" >"$WORK/consult.json"
+CONSULT="$WORK/consult.json"
+
+# --persons N: N valid national numbers (born in the 1980s, serials 1-997),
+# their consultations one per line, and their integration in batches.
+if [[ $PERSONS -gt 1 ]]; then
+  awk -v n="$PERSONS" 'BEGIN { for (i = 0; i < n; i++) { d = int(i / 997); s = i % 997 + 1;
+    first = sprintf("%02d%02d%02d%03d", 89 - int(d / 336), 1 + int(d / 28) % 12, 1 + d % 28, s);
+    printf "%s%02d\n", first, 97 - (first % 97) } }' >"$WORK/persons"
+  awk '{ printf "{\"data_type\": \"person.address\", \"niss\": \"%s\"}\n", $1 }' "$WORK/persons" >"$WORK/consult.lines"
+  CONSULT="$WORK/consult.lines"
+fi
+# Integrates the --persons persons through the hub listening on port $1.
+integrate_persons() {
+  [[ $PERSONS -gt 1 ]] || return 0
+  local port=$1 batch
+  rm -f "$WORK"/persons.batch.*
+  split -l 2000 "$WORK/persons" "$WORK/persons.batch."
+  for batch in "$WORK"/persons.batch.*; do
+    awk 'BEGIN { printf "{\"entries\": [" } { printf "%s{\"action\": \"add\", \"niss\": \"%s\", \"capacity\": \"insured\", \"from\": \"2020-01-01\", \"to\": null}", (NR > 1 ? ", " : ""), $1 } END { print "]}" }' \
+      "$batch" >"$batch.json"
+    "$LOADGEN" --once --url "https://127.0.0.1:$port" --expect-cn hub "${MUT[@]}" \
+      --target /v1/directory/entries --body-file "$batch.json" >"$WORK/integrate-many.out" 2>&1 ||
+      die "integrating the persons failed: $(head -c 300 "$WORK/integrate-many.out")"
+  done
+  rm -f "$WORK"/persons.batch.*
+}
+integrate_persons "$HUB_PORT"
 today=$(date +%F)
 printf '{"request_id": "bench-0001", "data_type": "person.address", "niss": "%s", "period": {"from": "%s", "to": "%s"}, "fields": ["street", "postal_code", "municipality"], "requester": "mut-100", "legal_basis": "ISC/24/001"}' \
   "$NISS" "$today" "$today" >"$WORK/provide.json"
@@ -320,6 +354,7 @@ if [[ $AUDIT_COST -eq 1 ]]; then
       --body "{\"entries\": [{\"action\": \"add\", \"niss\": \"$NISS\", \"capacity\": \"insured\", \"from\": \"2020-01-01\", \"to\": null}]}" \
       >"$WORK/integrate-u.out" 2>&1 || die "integrating the person on (u) failed: $(cat "$WORK/integrate-u.out")"
   fi
+  integrate_persons "$HUBU_PORT"
   "$LOADGEN" --once --url "https://127.0.0.1:$HUBU_PORT" --expect-cn hub "${MUT[@]}" \
     --target /v1/consultations --body-file "$WORK/consult.json" >"$WORK/consult-u.out" 2>&1 ||
     die "a first consultation through (u) failed: $(cat "$WORK/consult-u.out")"
@@ -414,8 +449,10 @@ run() {
   say "  $name ($phase) ..."
   # shellcheck disable=SC2086  # $servers is a list of pids
   before=$(server_usage $servers)
+  local body_option=--body-file
+  [[ $body == *.lines ]] && body_option=--bodies-file  # one body per line, in turn
   result=$("$LOADGEN" --json --label "$name" --url "$url" --expect-cn "$cn" "$@" \
-    --target "$target" --body-file "$body" --connections "$CONNECTIONS" \
+    --target "$target" "$body_option" "$body" --connections "$CONNECTIONS" \
     --duration "$DURATION" --warmup "$WARMUP" --threads "$LOADGEN_THREADS") ||
     die "$name failed: $result"
   # shellcheck disable=SC2086
@@ -454,9 +491,9 @@ fi
 
 say "closed loop, $CONNECTIONS connections, ${DURATION} s after ${WARMUP} s of warmup, $ROUNDS round(s):"
 for _ in $(seq "$ROUNDS"); do
-  run a closed "$HUB_URL" hub /v1/consultations "$WORK/consult.json" "$HUB_PID $PROVIDER_PID" "${MUT[@]}"
+  run a closed "$HUB_URL" hub /v1/consultations "$CONSULT" "$HUB_PID $PROVIDER_PID" "${MUT[@]}"
   if [[ $AUDIT_COST -eq 1 ]]; then
-    run u closed "https://127.0.0.1:$HUBU_PORT" hub /v1/consultations "$WORK/consult.json" \
+    run u closed "https://127.0.0.1:$HUBU_PORT" hub /v1/consultations "$CONSULT" \
       "$HUBU_PID $PROVIDER_PID" "${MUT[@]}"
   fi
   run b closed "$PROVIDER_URL" nr /v1/provide "$WORK/provide.json" "$PROVIDER_PID" "${AS_HUB[@]}"
@@ -556,7 +593,7 @@ fi
 
 say "open loop at $RATE requests/s (half the hub's median maximum), $ROUNDS round(s):"
 for _ in $(seq "$ROUNDS"); do
-  run a open "$HUB_URL" hub /v1/consultations "$WORK/consult.json" "$HUB_PID $PROVIDER_PID" "${MUT[@]}" --rate "$RATE"
+  run a open "$HUB_URL" hub /v1/consultations "$CONSULT" "$HUB_PID $PROVIDER_PID" "${MUT[@]}" --rate "$RATE"
   run b open "$PROVIDER_URL" nr /v1/provide "$WORK/provide.json" "$PROVIDER_PID" "${AS_HUB[@]}" --rate "$RATE"
   if [[ -n "$NGINX" ]]; then
     run c open "$NGINX_URL" proxy /v1/provide "$WORK/provide.json" "$NGINX_PID $PROVIDER_PID" "${MUT[@]}" --rate "$RATE"
@@ -578,7 +615,7 @@ LABELS=("(a) hub" "(b) provider" "(c) nginx mTLS")
 echo
 echo "Hub throughput: $(nproc) cores ($(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)), Linux $(uname -r)"
 echo "generator, hub, provider and nginx share these cores; load average $LOAD_BEFORE before, $LOAD_AFTER after"
-echo "$CONNECTIONS connections, ${DURATION} s measured after ${WARMUP} s of warmup, median of $ROUNDS round(s)"
+echo "$CONNECTIONS connections, ${DURATION} s measured after ${WARMUP} s of warmup, median of $ROUNDS round(s), consultations of $PERSONS person(s) in turn"
 echo "hub data: $HUB_DATA ($(df -PT "$HUB_DATA" | awk 'NR == 2 { print $2 }'))${HUB_STORE:+, store ${HUB_STORE%%://*}}"
 echo
 echo "Closed loop (maximum rate)"

@@ -9,6 +9,9 @@
 //       --target /v1/consultations --body-file consult.json
 //       --connections 32 --duration 10 --warmup 2 [--rate R] [--json]
 //
+// --bodies-file FILE: one body per line, the requests taking them in turn
+// (many persons instead of one: bench/hub_load/run.sh --persons).
+//
 // Closed loop (--rate 0, the default): each of the N connections sends its
 // next request as soon as the previous answer arrives; this finds the
 // maximum throughput. Open loop (--rate R): R requests per second in total
@@ -40,6 +43,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -63,6 +67,7 @@ struct Options {
   std::string target = "/v1/consultations";
   std::string body;
   std::string body_file;
+  std::string bodies_file;  // one body per line, taken in turn
   int connections = 32;
   double duration_s = 10;
   double warmup_s = 2;
@@ -91,6 +96,9 @@ struct Shared {
   net::Client* client = nullptr;
   net::Endpoint endpoint;
   net::ClientRequest request;
+  // With --bodies-file: the requests' bodies, taken in turn.
+  std::vector<std::string> bodies;
+  std::atomic<uint64_t> next_body{0};
   // A request counts when its (scheduled) send time is in [measure_from,
   // stop_at): warmup requests run but are not recorded.
   SteadyClock::time_point measure_from;
@@ -140,6 +148,13 @@ struct Shared {
     }
   }
 
+  // The next request to send.
+  net::ClientRequest Next() {
+    net::ClientRequest next = request;
+    if (!bodies.empty()) next.body = bodies[next_body.fetch_add(1, std::memory_order_relaxed) % bodies.size()];
+    return next;
+  }
+
   // False once the run is over for new requests sent at `when`.
   bool MaySend(SteadyClock::time_point when) {
     if (aborted || when >= stop_at) return false;
@@ -169,7 +184,7 @@ void SendNextClosed(const std::shared_ptr<Shared>& shared) {
     shared->Finished();
     return;
   }
-  shared->client->Send(shared->endpoint, shared->request,
+  shared->client->Send(shared->endpoint, shared->Next(),
                        [shared, sent](Result<net::ClientResponse> response) {
                          shared->Account(sent, response);
                          SendNextClosed(shared);
@@ -203,7 +218,7 @@ std::chrono::nanoseconds RunOpenLoop(const std::shared_ptr<Shared>& shared, doub
     const SteadyClock::time_point now = SteadyClock::now();
     if (shared->Measured(scheduled)) worst_lag = std::max(worst_lag, std::chrono::nanoseconds(now - scheduled));
     shared->Started();
-    shared->client->Send(shared->endpoint, shared->request,
+    shared->client->Send(shared->endpoint, shared->Next(),
                          [shared, scheduled](Result<net::ClientResponse> response) {
                            shared->Account(scheduled, response);
                            shared->Finished();
@@ -320,6 +335,23 @@ int Run(const Options& options) {
     }
     body = std::move(*read);
   }
+  std::vector<std::string> bodies;
+  if (!options.bodies_file.empty()) {
+    Result<std::string> read = ReadFile(options.bodies_file);
+    if (!read) {
+      fmt::print(stderr, "carrefour_loadgen: --bodies-file: {}\n", read.error().message());
+      return 2;
+    }
+    std::istringstream lines(*read);
+    for (std::string line; std::getline(lines, line);) {
+      if (!line.empty()) bodies.push_back(std::move(line));
+    }
+    if (bodies.empty()) {
+      fmt::print(stderr, "carrefour_loadgen: --bodies-file: {} holds no body\n", options.bodies_file);
+      return 2;
+    }
+    body = bodies.front();
+  }
 
   net::ClientOptions client_options;
   if (endpoint->tls) client_options.tls = net::TlsFiles{options.cert, options.key, options.ca};
@@ -356,6 +388,7 @@ int Run(const Options& options) {
   shared->client = client->get();
   shared->endpoint = *endpoint;
   shared->request = std::move(request);
+  shared->bodies = std::move(bodies);
   shared->max_requests = options.max_requests;
   shared->max_errors = options.max_errors;
   const SteadyClock::time_point start = SteadyClock::now();
@@ -399,9 +432,13 @@ int main(int argc, char** argv) {
   app.add_option("--method", options.method, "HTTP method")->capture_default_str();
   app.add_option("--target", options.target, "Request target")->capture_default_str();
   auto* body = app.add_option("--body", options.body, "Request body");
-  app.add_option("--body-file", options.body_file, "Request body from a file")
+  auto* body_file = app.add_option("--body-file", options.body_file, "Request body from a file")
+                        ->check(CLI::ExistingFile)
+                        ->excludes(body);
+  app.add_option("--bodies-file", options.bodies_file, "Request bodies, one per line, taken in turn")
       ->check(CLI::ExistingFile)
-      ->excludes(body);
+      ->excludes(body)
+      ->excludes(body_file);
   app.add_option("--connections", options.connections, "Connections (closed loop: requests in flight)")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();

@@ -10,7 +10,9 @@
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -67,6 +69,10 @@ class LoadgenTest : public ::testing::Test {
     server_ = std::make_unique<net::Server>(options, [this](net::Request&& request, net::Responder respond) {
       ++requests_;
       last_body_ = request.body;
+      {
+        std::lock_guard lock(bodies_mu_);
+        bodies_.push_back(request.body);
+      }
       if (request.path == "/fail") return respond(net::Response::Json(500, R"({"error": {}})"));
       respond(net::Response::Json(200, R"({"data": {"x": 1}})"));
     });
@@ -83,6 +89,8 @@ class LoadgenTest : public ::testing::Test {
   std::unique_ptr<net::Server> server_;
   std::atomic<int> requests_{0};
   std::string last_body_;
+  std::mutex bodies_mu_;
+  std::vector<std::string> bodies_;  // guarded by bodies_mu_
 };
 
 TEST_F(LoadgenTest, OnceSendsTheBodyAndPrintsTheAnswer) {
@@ -124,6 +132,21 @@ TEST_F(LoadgenTest, ClosedLoopStopsAtMaxRequests) {
   EXPECT_EQ(Field(outcome.out, "mode"), "\"closed\"");
   EXPECT_EQ(Field(outcome.out, "connections_opened"), "3");
   EXPECT_EQ(requests_, 40);
+}
+
+TEST_F(LoadgenTest, BodiesFileSendsItsLinesInTurn) {
+  const fs::path file = pki_->dir / "bodies.txt";
+  {
+    std::ofstream out(file);
+    out << "{\"n\": 1}\n{\"n\": 2}\n\n{\"n\": 3}\n";
+  }
+  Outcome outcome = RunLoadgen(Common() + " --expect-cn nr --target /v1/provide --bodies-file " + file.string() +
+                               " --duration 60 --warmup 0 --connections 1 --max-requests 7 --json");
+  fs::remove(file);
+  EXPECT_EQ(outcome.exit_code, 0) << outcome.out;
+  std::lock_guard lock(bodies_mu_);
+  EXPECT_EQ(bodies_, (std::vector<std::string>{R"({"n": 1})", R"({"n": 2})", R"({"n": 3})", R"({"n": 1})",
+                                               R"({"n": 2})", R"({"n": 3})", R"({"n": 1})"}));
 }
 
 TEST_F(LoadgenTest, Non2xxAnswersAreCountedApartAndFailTheRun) {

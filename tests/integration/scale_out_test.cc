@@ -24,6 +24,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
 #include <sstream>
@@ -187,6 +188,28 @@ class ScaleOut : public ::testing::Test {
     return *net::Endpoint::Parse(fmt::format("https://127.0.0.1:{}", port), "hub");
   }
 
+  // The body of an answer 200; otherwise nullopt, and what came instead
+  // noted in `seen` (dropped, 503, or unexpected, prefixed with `what`).
+  // Called with seen->mu held.
+  static std::optional<json::value> AnsweredBody(const Result<net::ClientResponse>& response,
+                                                 std::string_view what, Seen* seen) {
+    if (!response) {
+      ++seen->dropped;
+      return std::nullopt;
+    }
+    if (response->status == 503) {
+      ++seen->unavailable;
+      return std::nullopt;
+    }
+    boost::system::error_code ec;
+    json::value body = json::parse(response->body, ec);
+    if (response->status != 200 || ec) {
+      seen->unexpected.push_back(fmt::format("{}HTTP {}: {}", what, response->status, response->body));
+      return std::nullopt;
+    }
+    return body;
+  }
+
   // One consultation through `endpoint`; what it got is noted in `seen`.
   // True when it was answered 200.
   static bool Consult(net::Client& client, const net::Endpoint& endpoint, const std::string& niss,
@@ -195,21 +218,9 @@ class ScaleOut : public ::testing::Test {
         endpoint, "/v1/consultations",
         fmt::format(R"({{"data_type": "person.address", "niss": "{}"}})", niss));
     std::lock_guard lock(seen->mu);
-    if (!response) {
-      ++seen->dropped;
-      return false;
-    }
-    if (response->status == 503) {
-      ++seen->unavailable;
-      return false;
-    }
-    boost::system::error_code ec;
-    json::value body = json::parse(response->body, ec);
-    if (response->status != 200 || ec) {
-      seen->unexpected.push_back(fmt::format("HTTP {}: {}", response->status, response->body));
-      return false;
-    }
-    seen->answered.push_back(std::string(body.at("request_id").as_string()));
+    std::optional<json::value> body = AnsweredBody(response, "", seen);
+    if (!body) return false;
+    seen->answered.push_back(std::string(body->at("request_id").as_string()));
     return true;
   }
 
@@ -224,21 +235,9 @@ class ScaleOut : public ::testing::Test {
     }
     Result<net::ClientResponse> response = client.PostSync(endpoint, "/v1/consultations/batch", body + "]}");
     std::lock_guard lock(seen->mu);
-    if (!response) {
-      ++seen->dropped;
-      return false;
-    }
-    if (response->status == 503) {
-      ++seen->unavailable;
-      return false;
-    }
-    boost::system::error_code ec;
-    json::value answer = json::parse(response->body, ec);
-    if (response->status != 200 || ec) {
-      seen->unexpected.push_back(fmt::format("batch: HTTP {}: {}", response->status, response->body));
-      return false;
-    }
-    for (const json::value& item : answer.at("results").as_array()) {
+    std::optional<json::value> answer = AnsweredBody(response, "batch: ", seen);
+    if (!answer) return false;
+    for (const json::value& item : answer->at("results").as_array()) {
       const int64_t status = item.at("http_status").to_number<int64_t>();
       if (status == 200) {
         seen->answered.push_back(std::string(item.at("request_id").as_string()));

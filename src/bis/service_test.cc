@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include "network/loader.h"
+#include "mutations/testing.h"
 #include "store/store.h"
 #include "store/testing/store_test_fixture.h"
 
@@ -139,21 +140,13 @@ class RecordingGateway : public exchange::ProviderGateway {
   std::vector<std::string> calls;
 };
 
-class ServiceTest : public store::testing::StoreTest {
+class ServiceTest : public mutations::testing::ServiceFixture {
  protected:
+  ServiceTest() : ServiceFixture(kNetwork, *Date::Parse("2026-06-01")) {}
+
   void SetUp() override {
-    StoreTest::SetUp();
+    ServiceFixture::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    store_ = OpenTestStore(clock_);
-    ASSERT_NE(store_, nullptr);
-    Result<network::Definition> definition = network::ParseDefinition(kNetwork, "test.toml");
-    ASSERT_TRUE(definition.has_value()) << definition.error().ToString();
-    engine_ = std::make_shared<directory::DecisionEngine>(
-        std::make_shared<const network::Definition>(std::move(*definition)));
-    Result<std::unique_ptr<audit::AuditLog>> audit =
-        audit::AuditLog::Open(store_->audit(), {.node = "test"}, clock_);
-    ASSERT_TRUE(audit.has_value()) << audit.error().ToString();
-    audit_ = std::move(*audit);
     mutations_ = std::make_unique<mutations::MutationService>([this] { return engine_; }, *store_,
                                                               *audit_, clock_);
     service_ = std::make_unique<Service>(
@@ -167,9 +160,7 @@ class ServiceTest : public store::testing::StoreTest {
   void TearDown() override {
     service_.reset();
     mutations_.reset();
-    audit_.reset();
-    store_.reset();
-    StoreTest::TearDown();
+    ServiceFixture::TearDown();
   }
 
   std::pair<int, json::value> Call(std::string_view caller, std::string_view method,
@@ -214,10 +205,6 @@ class ServiceTest : public store::testing::StoreTest {
     return promise.get_future().get();
   }
 
-  ManualClock clock_{*Date::Parse("2026-06-01")};
-  std::unique_ptr<store::Store> store_;
-  std::shared_ptr<const directory::DecisionEngine> engine_;
-  std::unique_ptr<audit::AuditLog> audit_;
   std::unique_ptr<mutations::MutationService> mutations_;
   RecordingGateway network_;
   std::unique_ptr<Service> service_;

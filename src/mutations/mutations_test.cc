@@ -18,6 +18,7 @@
 
 #include "network/loader.h"
 #include "store/store.h"
+#include "mutations/testing.h"
 #include "store/testing/store_test_fixture.h"
 
 namespace carrefour::mutations {
@@ -77,21 +78,13 @@ data_type = "person.address"
 capacity = "insured"
 )";
 
-class MutationServiceTest : public store::testing::StoreTest {
+class MutationServiceTest : public mutations::testing::ServiceFixture {
  protected:
+  MutationServiceTest() : ServiceFixture(kNetwork, *Date::Parse("2024-06-01")) {}
+
   void SetUp() override {
-    StoreTest::SetUp();
+    ServiceFixture::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    store_ = OpenTestStore(clock_);
-    ASSERT_NE(store_, nullptr);
-    Result<network::Definition> definition = network::ParseDefinition(kNetwork, "test.toml");
-    ASSERT_TRUE(definition.has_value()) << definition.error().ToString();
-    engine_ = std::make_shared<directory::DecisionEngine>(
-        std::make_shared<const network::Definition>(std::move(*definition)));
-    Result<std::unique_ptr<audit::AuditLog>> audit =
-        audit::AuditLog::Open(store_->audit(), {.node = "test"}, clock_);
-    ASSERT_TRUE(audit.has_value()) << audit.error().ToString();
-    audit_ = std::move(*audit);
     service_ = std::make_unique<MutationService>([this] { return engine_; }, *store_, *audit_,
                                                  clock_);
     directory::Entry insured{kPerson, "mut-100", "insured", Period{*Date::Parse("2020-01-01"), {}}};
@@ -102,9 +95,7 @@ class MutationServiceTest : public store::testing::StoreTest {
   }
   void TearDown() override {
     service_.reset();
-    audit_.reset();
-    store_.reset();
-    StoreTest::TearDown();
+    ServiceFixture::TearDown();
   }
 
   Reply Publish(std::string_view caller, std::string body) {
@@ -123,10 +114,6 @@ class MutationServiceTest : public store::testing::StoreTest {
         id, data_type, kPerson, data);
   }
 
-  ManualClock clock_{*Date::Parse("2024-06-01")};
-  std::unique_ptr<store::Store> store_;
-  std::shared_ptr<const directory::DecisionEngine> engine_;
-  std::unique_ptr<audit::AuditLog> audit_;
   std::unique_ptr<MutationService> service_;
 };
 

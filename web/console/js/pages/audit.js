@@ -85,7 +85,7 @@ export function render(root, route) {
           { title: 'Detail', class: 'detail', cell: (r) => h('span', { class: 'muted', text: [r.reason, r.providers, r.detail].filter(Boolean).join(' · ') }) },
           { title: 'Latency', num: true, cell: (r) => fmtMs(r.latency_us / 1000) },
           { title: 'Record', cell: (r) => h('span', { class: 'mono muted nowrap', title: `${r.hash}\nrequest ${r.request_id}`, text: `${r.node}#${r.seq}` }) },
-        ], data.records, { 'data-testid': 'records' })));
+        ], data.records, { 'data-testid': 'records', 'data-requester': q.requester || '' })));
     }).catch((error) => results.replaceChildren(errorState(error, error.code === 'invalid-niss' ? 'Not a valid number' : 'The search failed')));
   }
   search();

@@ -56,10 +56,9 @@ std::string Field(const std::string& json, const std::string& key) {
 
 class LoadgenTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { pki_ = new pki::TestPki(pki::TestPki::Create({"nr", "hub"})); }
+  static void SetUpTestSuite() { pki_ = pki::TestPki::New({"nr", "hub"}); }
   static void TearDownTestSuite() {
-    fs::remove_all(pki_->dir);
-    delete pki_;
+    pki::TestPki::Delete(pki_);
   }
 
   void SetUp() override {

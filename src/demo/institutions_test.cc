@@ -64,8 +64,8 @@ class DemoInstitutions : public ::testing::Test {
     auto definition = network::ParseDefinition(DemoNetworkTemplate(), "network.toml");
     ASSERT_TRUE(definition) << definition.error().ToString();
     definition_ = new network::Definition(std::move(*definition));
-    pki_ = new pki::TestPki(pki::TestPki::Create(
-        std::vector<std::string>(std::begin(kInstitutions), std::end(kInstitutions))));
+    pki_ = pki::TestPki::New(
+        std::vector<std::string>(std::begin(kInstitutions), std::end(kInstitutions)));
     layout_ = new InstitutionsLayout{
         .dir = TempDir("institutions"), .pki_dir = pki_->dir, .hub_url = "https://127.0.0.1:1"};
     for (const char* id : kInstitutions) layout_->listen[id] = {"127.0.0.1:0", ""};
@@ -74,9 +74,8 @@ class DemoInstitutions : public ::testing::Test {
   }
   static void TearDownTestSuite() {
     fs::remove_all(layout_->dir);
-    fs::remove_all(pki_->dir);
     delete layout_;
-    delete pki_;
+    pki::TestPki::Delete(pki_);
     delete definition_;
     delete population_;
   }

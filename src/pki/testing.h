@@ -7,6 +7,10 @@
 //   pki::TestPki pki = pki::TestPki::Create({"hub", "mut-100"});
 //   // pki::CaCertPath(pki.dir), pki::CertPath(pki.dir, "hub"), ...
 //   std::filesystem::remove_all(pki.dir);  // the caller cleans up
+//
+// A test suite's shared PKI:
+//   static void SetUpTestSuite() { pki_ = pki::TestPki::New({"hub", "nr"}); }
+//   static void TearDownTestSuite() { pki::TestPki::Delete(pki_); }
 
 #include <cstdio>
 #include <cstdlib>
@@ -41,6 +45,18 @@ struct TestPki {
       Check(IssueCertificate(pki.dir, options), "issue " + name);
     }
     return pki;
+  }
+
+  // Create() on the heap, for a suite's static member.
+  static TestPki* New(const std::vector<std::string>& names) { return new TestPki(Create(names)); }
+
+  // Removes the folder, frees `pki` and clears the pointer (null: nothing).
+  static void Delete(TestPki*& pki) {
+    if (pki == nullptr) return;
+    std::error_code ignored;
+    std::filesystem::remove_all(pki->dir, ignored);
+    delete pki;
+    pki = nullptr;
   }
 
  private:

@@ -103,16 +103,14 @@ class Provider {
 class HubE2E : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    pki_ = new pki::TestPki(pki::TestPki::Create(
+    pki_ = pki::TestPki::New(
         {"hub", "nr", "onss", "onss-slow", "onss-garbage", "onss-rogue", "onss-down", "mut-100",
-         "mut-200", "outsider"}));
-    other_ = new pki::TestPki(pki::TestPki::Create({"mut-100"}));
+         "mut-200", "outsider"});
+    other_ = pki::TestPki::New({"mut-100"});
   }
   static void TearDownTestSuite() {
-    fs::remove_all(pki_->dir);
-    fs::remove_all(other_->dir);
-    delete pki_;
-    delete other_;
+    pki::TestPki::Delete(pki_);
+    pki::TestPki::Delete(other_);
   }
 
   void SetUp() override {

@@ -188,13 +188,10 @@ inline bool ParseFeed(int status, const std::string& body, Feed* feed) {
 class HubFixture : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    pki_ = new pki::TestPki(
-        pki::TestPki::Create({"hub", "nr", "mut-100", "mut-200", "mut-300", "cpas", "fund"}));
+    pki_ = pki::TestPki::New({"hub", "nr", "mut-100", "mut-200", "mut-300", "cpas", "fund"});
   }
   static void TearDownTestSuite() {
-    std::filesystem::remove_all(pki_->dir);
-    delete pki_;
-    pki_ = nullptr;
+    pki::TestPki::Delete(pki_);
   }
 
   void SetUp() override {

@@ -39,11 +39,10 @@ using testing::kBruno;
 class PostgresFault : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    pki_ = new pki::TestPki(pki::TestPki::Create({"hub", "nr", "mut-100"}));
+    pki_ = pki::TestPki::New({"hub", "nr", "mut-100"});
   }
   static void TearDownTestSuite() {
-    fs::remove_all(pki_->dir);
-    delete pki_;
+    pki::TestPki::Delete(pki_);
   }
 
   void SetUp() override {

@@ -121,11 +121,10 @@ class Provider {
 class ResearchE2E : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    pki_ = new pki::TestPki(pki::TestPki::Create({"hub", "nr", "onss", "uni-a", "uni-b"}));
+    pki_ = pki::TestPki::New({"hub", "nr", "onss", "uni-a", "uni-b"});
   }
   static void TearDownTestSuite() {
-    fs::remove_all(pki_->dir);
-    delete pki_;
+    pki::TestPki::Delete(pki_);
   }
 
   void SetUp() override {

@@ -100,11 +100,10 @@ struct Seen {
 class ScaleOut : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    pki_ = new pki::TestPki(pki::TestPki::Create({"hub", "nr", "mut-100", "mut-200"}));
+    pki_ = pki::TestPki::New({"hub", "nr", "mut-100", "mut-200"});
   }
   static void TearDownTestSuite() {
-    fs::remove_all(pki_->dir);
-    delete pki_;
+    pki::TestPki::Delete(pki_);
   }
 
   void SetUp() override {

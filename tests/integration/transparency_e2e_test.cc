@@ -50,8 +50,8 @@ from = 2022-01-01
 class TransparencyE2E : public testing::HubFixture, public ::testing::WithParamInterface<Engine> {
  protected:
   static void SetUpTestSuite() {
-    pki_ = new pki::TestPki(pki::TestPki::Create(
-        {"hub", "nr", "mut-100", "mut-200", "mut-300", "cpas", "fund", "mydata"}));
+    pki_ = pki::TestPki::New(
+        {"hub", "nr", "mut-100", "mut-200", "mut-300", "cpas", "fund", "mydata"});
   }
 
   void SetUp() override {

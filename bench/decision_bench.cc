@@ -138,9 +138,14 @@ std::shared_ptr<const network::Definition> MakeDefinition(std::mt19937_64& rng) 
         {"", types[kCentralTypes + sector].id, data_types[rng() % kDataTypes].id,
          SectorCapacity(sector, static_cast<int>(rng() % kCapacitiesPerSector)), 0});
   }
-  return std::make_shared<const network::Definition>(
-      "generated", std::move(types), std::move(institutions), std::move(data_types),
-      std::move(availability), std::move(authorizations), std::move(subscriptions));
+  network::DefinitionLists lists;
+  lists.institution_types = std::move(types);
+  lists.institutions = std::move(institutions);
+  lists.data_types = std::move(data_types);
+  lists.availability = std::move(availability);
+  lists.authorizations = std::move(authorizations);
+  lists.subscriptions = std::move(subscriptions);
+  return std::make_shared<const network::Definition>("generated", std::move(lists));
 }
 
 // The i-th synthetic national number: 998 serials per birth day from

@@ -348,11 +348,7 @@ class Builder {
     validator_.CheckSubscriptionsCanDeliver();
 
     if (!reporter_.empty()) return tl::unexpected(std::move(reporter_).Take());
-    return Definition(reporter_.source(), std::move(types_), std::move(institutions_),
-                      std::move(data_types_), std::move(availability_),
-                      std::move(authorizations_), std::move(subscriptions_),
-                      std::move(research_projects_), std::move(bis_register_),
-                      std::move(transparency_access_), std::move(quotas_));
+    return Definition(reporter_.source(), std::move(lists_));
   }
 
  private:
@@ -423,8 +419,9 @@ class Builder {
                                            type.id, it->second.line));
       return;
     }
-    type_info_.emplace(type.id, TypeInfo{types_.size(), type.line, capacities_ok});
-    types_.push_back(std::move(type));
+    type_info_.emplace(type.id,
+                       TypeInfo{lists_.institution_types.size(), type.line, capacities_ok});
+    lists_.institution_types.push_back(std::move(type));
   }
 
   // `research_fields` (what a research extract may carry) and
@@ -522,8 +519,9 @@ class Builder {
                                            data_type.id, it->second.line));
       return;
     }
-    data_type_info_.emplace(data_type.id, DataTypeInfo{data_types_.size(), data_type.line, fields_ok});
-    data_types_.push_back(std::move(data_type));
+    data_type_info_.emplace(data_type.id,
+                            DataTypeInfo{lists_.data_types.size(), data_type.line, fields_ok});
+    lists_.data_types.push_back(std::move(data_type));
   }
 
   void ReadInstitution(ElementReader& r) {
@@ -568,10 +566,10 @@ class Builder {
                                            institution.id, it->second.line));
       return;
     }
-    institution_info_.emplace(institution.id,
-                              InstitutionInfo{institutions_.size(), institution.line, type_known,
-                                              endpoint.present});
-    institutions_.push_back(std::move(institution));
+    institution_info_.emplace(
+        institution.id, InstitutionInfo{lists_.institutions.size(), institution.line, type_known,
+                                        endpoint.present});
+    lists_.institutions.push_back(std::move(institution));
   }
 
   void ReadAvailability(ElementReader& r) {
@@ -605,7 +603,7 @@ class Builder {
                                   it->second));
       return;
     }
-    availability_.push_back(std::move(availability));
+    lists_.availability.push_back(std::move(availability));
   }
 
   void ReadAuthorization(ElementReader& r) {
@@ -628,7 +626,7 @@ class Builder {
     if (validator_.CheckInstitutionReference(requester, "requester", r.where())) {
       const InstitutionInfo& info = institution_info_.at(*requester);
       if (info.type_known) {
-        capacity_type = institutions_[info.index].type;
+        capacity_type = lists_.institutions[info.index].type;
         whose = fmt::format("institution type '{}' of requester '{}'", capacity_type, *requester);
       }
     }
@@ -644,7 +642,7 @@ class Builder {
     bool fields_known = false;
     if (validator_.CheckDataTypeReference(data_type, r.where())) {
       const DataTypeInfo& info = data_type_info_.at(*data_type);
-      type = &data_types_[info.index];
+      type = &lists_.data_types[info.index];
       fields_known = info.fields_known;
     }
     if (fields && fields->empty()) {
@@ -676,7 +674,7 @@ class Builder {
     }
     if (legal_basis) authorization.legal_basis = *legal_basis;
     if (from) authorization.validity = Period{*from, to.value};
-    authorizations_.push_back(std::move(authorization));
+    lists_.authorizations.push_back(std::move(authorization));
   }
 
   void ReadSubscription(ElementReader& r) {
@@ -694,7 +692,7 @@ class Builder {
     if (institution_ok) {
       const InstitutionInfo& info = institution_info_.at(*institution);
       if (info.type_known) {
-        capacity_type = institutions_[info.index].type;
+        capacity_type = lists_.institutions[info.index].type;
         whose = fmt::format("institution type '{}' of institution '{}'", capacity_type,
                             *institution);
       }
@@ -728,7 +726,7 @@ class Builder {
                                   subscription.data_type, subscription.capacity, it->second));
       return;
     }
-    subscriptions_.push_back(std::move(subscription));
+    lists_.subscriptions.push_back(std::move(subscription));
   }
 
   // --- quotas (docs/api.md section 3) -------------------------------------------
@@ -759,7 +757,7 @@ class Builder {
                                   institution ? *institution : *institution_type, it->second));
       return;
     }
-    quotas_.push_back(std::move(quota));
+    lists_.quotas.push_back(std::move(quota));
   }
 
   // --- research projects (docs/research.md) ---------------------------------
@@ -799,7 +797,7 @@ class Builder {
     bool ok = static_cast<bool>(id) && validator_.CheckId("research project", *id, id.line);
     if (ok) {
       project.id = *id;
-      for (const ResearchProject& other : research_projects_) {
+      for (const ResearchProject& other : lists_.research_projects) {
         if (other.id != project.id) continue;
         reporter_.Error(id.line, fmt::format("duplicate research project id '{}' (first defined "
                                              "at line {})",
@@ -837,7 +835,7 @@ class Builder {
     project.validity = Period{*from, to.value};
     if (k) project.k = *k;
     if (max_suppression) project.max_suppression = *max_suppression;
-    research_projects_.push_back(std::move(project));
+    lists_.research_projects.push_back(std::move(project));
   }
 
   bool ReadCohort(const toml::table& table, const std::string& project_where,
@@ -883,7 +881,7 @@ class Builder {
       if (ok) {
         const InstitutionInfo& info = institution_info_.at(*institution);
         if (info.type_known) {
-          capacity_type = institutions_[info.index].type;
+          capacity_type = lists_.institutions[info.index].type;
           whose = fmt::format("institution type '{}' of institution '{}'", capacity_type,
                               *institution);
         }
@@ -936,7 +934,7 @@ class Builder {
       const DataType* type = nullptr;
       if (validator_.CheckDataTypeReference(data_type, r.where())) {
         const DataTypeInfo& info = data_type_info_.at(*data_type);
-        if (info.fields_known) type = &data_types_[info.index];
+        if (info.fields_known) type = &lists_.data_types[info.index];
       }
       if (!type || !fields) {
         ok = false;
@@ -975,7 +973,7 @@ class Builder {
         }
         data.fields.push_back(field.value);
       }
-      bool available = std::any_of(availability_.begin(), availability_.end(),
+      bool available = std::any_of(lists_.availability.begin(), lists_.availability.end(),
                                    [&](const Availability& a) { return a.data_type == type->id; });
       if (!available) {
         reporter_.Error(data_type.line, fmt::format("no [[availability]] names data type '{}': "
@@ -1145,10 +1143,11 @@ class Builder {
                                   *institution, info.line));
       return;
     }
-    const Institution& bis = institutions_[info.index];
-    bool provides = std::any_of(availability_.begin(), availability_.end(), [&](const Availability& a) {
-      return a.data_type == kPersonIdentity && a.provider_type == bis.type && !a.capacity;
-    });
+    const Institution& bis = lists_.institutions[info.index];
+    bool provides = std::any_of(
+        lists_.availability.begin(), lists_.availability.end(), [&](const Availability& a) {
+          return a.data_type == kPersonIdentity && a.provider_type == bis.type && !a.capacity;
+        });
     if (info.type_known && !provides) {
       reporter_.Error(institution.line,
                       fmt::format("the BIS register '{}' answers {} for BIS numbers: add an "
@@ -1157,7 +1156,7 @@ class Builder {
                                   *institution, kPersonIdentity, kPersonIdentity, bis.type));
       return;
     }
-    bis_register_.institution = *institution;
+    lists_.bis_register.institution = *institution;
   }
 
   // The fields of a [[bis_authorization]] or [[transparency_access]]: false
@@ -1195,41 +1194,29 @@ class Builder {
                                 "institution that stands for the hub's BIS register");
       ok = false;
     }
-    if (ok) bis_register_.authorizations.push_back(std::move(authorization));
+    if (ok) lists_.bis_register.authorizations.push_back(std::move(authorization));
   }
 
   // [[transparency_access]]: who may read a citizen's transparency view
   // (docs/api.md 4.6), on which legal basis, when.
   void ReadTransparencyAccess(ElementReader& r) {
     TransparencyAccess access;
-    if (ReadRequesterGrant(r, access)) transparency_access_.push_back(std::move(access));
+    if (ReadRequesterGrant(r, access)) lists_.transparency_access.push_back(std::move(access));
   }
 
   Reporter reporter_;
-  std::vector<InstitutionType> types_;
-  std::vector<Institution> institutions_;
-  std::vector<DataType> data_types_;
-  std::vector<Availability> availability_;
-  std::vector<Authorization> authorizations_;
-  std::vector<Subscription> subscriptions_;
-  std::vector<ResearchProject> research_projects_;
-  std::vector<TransparencyAccess> transparency_access_;
-  BisRegister bis_register_;
+  DefinitionLists lists_;
   bool bis_register_present_ = false;  // even if malformed (reported then)
   std::unordered_map<std::string, TypeInfo> type_info_;
   std::unordered_map<std::string, InstitutionInfo> institution_info_;
   std::unordered_map<std::string, DataTypeInfo> data_type_info_;
   std::unordered_map<std::string, int> availability_lines_;
   std::unordered_map<std::string, int> subscription_lines_;
-  std::vector<Quota> quotas_;
   std::unordered_map<std::string, int> quota_lines_;  // institution + type -> line
   // The checks of references and of the whole definition
   // (internal/validate.h), on what is read so far.
   internal::Validator validator_{
-      reporter_,
-      internal::ReadSoFar{types_, institutions_, data_types_, availability_, authorizations_,
-                          subscriptions_, bis_register_, type_info_, institution_info_,
-                          data_type_info_}};
+      reporter_, internal::ReadSoFar{lists_, type_info_, institution_info_, data_type_info_}};
 };
 
 // The file's bytes, or the reason it cannot be read (as a diagnostic with no

@@ -29,7 +29,7 @@ bool Quota::Names(const Institution& candidate) const {
 
 const Quota* Definition::QuotaFor(const Institution& institution) const {
   const Quota* by_type = nullptr;
-  for (const Quota& quota : quotas_) {
+  for (const Quota& quota : lists_.quotas) {
     if (quota.institution == institution.id) return &quota;
     if (quota.institution.empty() && quota.institution_type == institution.type) by_type = &quota;
   }
@@ -45,49 +45,34 @@ bool RequesterGrant::Names(const Institution& institution) const {
   return requester.empty() ? requester_type == institution.type : requester == institution.id;
 }
 
-Definition::Definition(std::string source, std::vector<InstitutionType> institution_types,
-                       std::vector<Institution> institutions, std::vector<DataType> data_types,
-                       std::vector<Availability> availability,
-                       std::vector<Authorization> authorizations,
-                       std::vector<Subscription> subscriptions,
-                       std::vector<ResearchProject> research_projects,
-                       BisRegister bis_register,
-                       std::vector<TransparencyAccess> transparency_access,
-                       std::vector<Quota> quotas)
-    : source_(std::move(source)),
-      institution_types_(std::move(institution_types)),
-      institutions_(std::move(institutions)),
-      data_types_(std::move(data_types)),
-      availability_(std::move(availability)),
-      authorizations_(std::move(authorizations)),
-      subscriptions_(std::move(subscriptions)),
-      research_projects_(std::move(research_projects)),
-      bis_register_(std::move(bis_register)),
-      transparency_access_(std::move(transparency_access)),
-      quotas_(std::move(quotas)) {
-  for (size_t i = 0; i < institution_types_.size(); ++i) type_index_.emplace(institution_types_[i].id, i);
-  for (size_t i = 0; i < institutions_.size(); ++i) institution_index_.emplace(institutions_[i].id, i);
-  for (size_t i = 0; i < data_types_.size(); ++i) data_type_index_.emplace(data_types_[i].id, i);
+Definition::Definition(std::string source, DefinitionLists lists)
+    : source_(std::move(source)), lists_(std::move(lists)) {
+  for (size_t i = 0; i < lists_.institution_types.size(); ++i)
+    type_index_.emplace(lists_.institution_types[i].id, i);
+  for (size_t i = 0; i < lists_.institutions.size(); ++i)
+    institution_index_.emplace(lists_.institutions[i].id, i);
+  for (size_t i = 0; i < lists_.data_types.size(); ++i)
+    data_type_index_.emplace(lists_.data_types[i].id, i);
 }
 
 const InstitutionType* Definition::FindInstitutionType(std::string_view id) const {
   auto it = type_index_.find(id);
-  return it == type_index_.end() ? nullptr : &institution_types_[it->second];
+  return it == type_index_.end() ? nullptr : &lists_.institution_types[it->second];
 }
 
 const Institution* Definition::FindInstitution(std::string_view id) const {
   auto it = institution_index_.find(id);
-  return it == institution_index_.end() ? nullptr : &institutions_[it->second];
+  return it == institution_index_.end() ? nullptr : &lists_.institutions[it->second];
 }
 
 const DataType* Definition::FindDataType(std::string_view id) const {
   auto it = data_type_index_.find(id);
-  return it == data_type_index_.end() ? nullptr : &data_types_[it->second];
+  return it == data_type_index_.end() ? nullptr : &lists_.data_types[it->second];
 }
 
 const ResearchProject* Definition::FindResearchProject(std::string_view id) const {
   // A handful of projects: a scan is cheaper than keeping an index.
-  for (const ResearchProject& project : research_projects_) {
+  for (const ResearchProject& project : lists_.research_projects) {
     if (project.id == id) return &project;
   }
   return nullptr;
@@ -95,7 +80,7 @@ const ResearchProject* Definition::FindResearchProject(std::string_view id) cons
 
 const TransparencyAccess* Definition::TransparencyAccessOf(const Institution& institution,
                                                            Date day) const {
-  for (const TransparencyAccess& access : transparency_access_) {
+  for (const TransparencyAccess& access : lists_.transparency_access) {
     if (access.Names(institution) && access.validity.Contains(day)) return &access;
   }
   return nullptr;

@@ -210,35 +210,46 @@ struct BisRegister {
 // citizen.
 struct TransparencyAccess : RequesterGrant {};
 
+// What a definition lists, each in definition order: the loader fills one
+// while it reads, a Definition indexes it. A new kind of element is one
+// more member here.
+struct DefinitionLists {
+  std::vector<InstitutionType> institution_types;
+  std::vector<Institution> institutions;
+  std::vector<DataType> data_types;
+  std::vector<Availability> availability;
+  std::vector<Authorization> authorizations;
+  std::vector<Subscription> subscriptions;
+  std::vector<ResearchProject> research_projects;
+  BisRegister bis_register;
+  std::vector<TransparencyAccess> transparency_access;
+  std::vector<Quota> quotas;
+};
+
 // A validated definition with id indexes. Immutable once built; safe to share
 // between threads (hold it by shared_ptr to swap it on reload).
 class Definition {
  public:
   Definition() = default;
   // `source` names where it came from (a file path), for messages.
-  Definition(std::string source, std::vector<InstitutionType> institution_types,
-             std::vector<Institution> institutions, std::vector<DataType> data_types,
-             std::vector<Availability> availability, std::vector<Authorization> authorizations,
-             std::vector<Subscription> subscriptions,
-             std::vector<ResearchProject> research_projects = {},
-             BisRegister bis_register = {},
-             std::vector<TransparencyAccess> transparency_access = {},
-             std::vector<Quota> quotas = {});
+  Definition(std::string source, DefinitionLists lists);
 
   const std::string& source() const { return source_; }
-  const std::vector<InstitutionType>& institution_types() const { return institution_types_; }
-  const std::vector<Institution>& institutions() const { return institutions_; }
-  const std::vector<DataType>& data_types() const { return data_types_; }
-  const std::vector<Availability>& availability() const { return availability_; }
-  const std::vector<Authorization>& authorizations() const { return authorizations_; }
-  const std::vector<Subscription>& subscriptions() const { return subscriptions_; }
-  const std::vector<ResearchProject>& research_projects() const { return research_projects_; }
-  const BisRegister& bis_register() const { return bis_register_; }
-  const std::vector<TransparencyAccess>& transparency_access() const { return transparency_access_; }
+  const std::vector<InstitutionType>& institution_types() const { return lists_.institution_types; }
+  const std::vector<Institution>& institutions() const { return lists_.institutions; }
+  const std::vector<DataType>& data_types() const { return lists_.data_types; }
+  const std::vector<Availability>& availability() const { return lists_.availability; }
+  const std::vector<Authorization>& authorizations() const { return lists_.authorizations; }
+  const std::vector<Subscription>& subscriptions() const { return lists_.subscriptions; }
+  const std::vector<ResearchProject>& research_projects() const { return lists_.research_projects; }
+  const BisRegister& bis_register() const { return lists_.bis_register; }
+  const std::vector<TransparencyAccess>& transparency_access() const {
+    return lists_.transparency_access;
+  }
   // The first [[transparency_access]] (definition order) that names
   // `institution` and is valid on `day`; nullptr when none does.
   const TransparencyAccess* TransparencyAccessOf(const Institution& institution, Date day) const;
-  const std::vector<Quota>& quotas() const { return quotas_; }
+  const std::vector<Quota>& quotas() const { return lists_.quotas; }
   // The quota that applies to `institution`: its own if it has one, else
   // its type's; nullptr when it is unlimited.
   const Quota* QuotaFor(const Institution& institution) const;
@@ -260,16 +271,7 @@ class Definition {
   using Index = std::unordered_map<std::string, size_t, Hash, std::equal_to<>>;
 
   std::string source_;
-  std::vector<InstitutionType> institution_types_;
-  std::vector<Institution> institutions_;
-  std::vector<DataType> data_types_;
-  std::vector<Availability> availability_;
-  std::vector<Authorization> authorizations_;
-  std::vector<Subscription> subscriptions_;
-  std::vector<ResearchProject> research_projects_;
-  BisRegister bis_register_;
-  std::vector<TransparencyAccess> transparency_access_;
-  std::vector<Quota> quotas_;
+  DefinitionLists lists_;
   Index type_index_;
   Index institution_index_;
   Index data_type_index_;

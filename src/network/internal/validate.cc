@@ -46,7 +46,7 @@ bool Validator::CheckCapacity(const std::string& capacity, int line, const std::
                               std::string_view whose) {
   auto it = read_.type_info.find(type_id);
   if (it == read_.type_info.end() || !it->second.capacities_known) return true;
-  const InstitutionType& type = read_.types[it->second.index];
+  const InstitutionType& type = read_.lists.institution_types[it->second.index];
   if (type.AllowsCapacity(capacity)) return true;
   reporter_.Error(line, type.capacities.empty()
                             ? fmt::format("capacity '{}' is not allowed for {}: it declares no "
@@ -93,7 +93,7 @@ bool Validator::CheckQuasiIdentifiersDeclared(const std::string& project_where,
                                               const ResearchProject& project) {
   bool ok = true;
   for (const ResearchData& data : project.data) {
-    const DataType& type = read_.data_types[read_.data_type_info.at(data.data_type).index];
+    const DataType& type = read_.lists.data_types[read_.data_type_info.at(data.data_type).index];
     for (const std::string& field : data.fields) {
       if (!Contains(type.quasi_identifiers, field)) continue;
       bool declared = std::any_of(
@@ -116,12 +116,12 @@ bool Validator::CheckQuasiIdentifiersDeclared(const std::string& project_where,
 // (docs/api.md section 4.2, step 2); one without an endpoint could never answer.
 void Validator::CheckProvidersHaveEndpoints() {
   std::unordered_map<std::string_view, const Availability*> provided_by;
-  for (const Availability& availability : read_.availability) {
+  for (const Availability& availability : read_.lists.availability) {
     provided_by.emplace(availability.provider_type, &availability);
   }
-  for (const Institution& institution : read_.institutions) {
+  for (const Institution& institution : read_.lists.institutions) {
     if (read_.institution_info.at(institution.id).endpoint_given) continue;
-    if (institution.id == read_.bis_register.institution) continue;  // the hub answers for it
+    if (institution.id == read_.lists.bis_register.institution) continue;  // the hub answers for it
     auto it = provided_by.find(institution.type);
     if (it == provided_by.end()) continue;
     reporter_.Error(institution.line,
@@ -139,23 +139,24 @@ void Validator::CheckSubscriptionsCanDeliver() {
   // Indexed by (data type, capacity): thousands of authorizations times
   // hundreds of subscriptions would otherwise dominate the load.
   std::unordered_map<std::string, std::vector<const Authorization*>> grants;
-  for (const Authorization& authorization : read_.authorizations) {
+  for (const Authorization& authorization : read_.lists.authorizations) {
     grants[authorization.data_type + '\n' + authorization.capacity].push_back(&authorization);
   }
-  for (const Subscription& subscription : read_.subscriptions) {
+  for (const Subscription& subscription : read_.lists.subscriptions) {
     bool covered = false;
     static const std::vector<const Authorization*> kNone;
     auto it = grants.find(subscription.data_type + '\n' + subscription.capacity);
     for (const Authorization* authorization : it == grants.end() ? kNone : it->second) {
       if (!subscription.institution.empty()) {
         const Institution& institution =
-            read_.institutions[read_.institution_info.at(subscription.institution).index];
+            read_.lists.institutions[read_.institution_info.at(subscription.institution).index];
         covered = authorization->Names(institution);
       } else if (!authorization->requester_type.empty()) {
         covered = authorization->requester_type == subscription.institution_type;
       } else if (auto requester = read_.institution_info.find(authorization->requester);
                  requester != read_.institution_info.end()) {
-        covered = read_.institutions[requester->second.index].type == subscription.institution_type;
+        covered =
+            read_.lists.institutions[requester->second.index].type == subscription.institution_type;
       }
       if (covered) break;
     }

@@ -39,13 +39,7 @@ struct DataTypeInfo {
 
 // What the loader has read so far, as the checks see it.
 struct ReadSoFar {
-  const std::vector<InstitutionType>& types;
-  const std::vector<Institution>& institutions;
-  const std::vector<DataType>& data_types;
-  const std::vector<Availability>& availability;
-  const std::vector<Authorization>& authorizations;
-  const std::vector<Subscription>& subscriptions;
-  const BisRegister& bis_register;
+  const DefinitionLists& lists;
   const std::unordered_map<std::string, TypeInfo>& type_info;
   const std::unordered_map<std::string, InstitutionInfo>& institution_info;
   const std::unordered_map<std::string, DataTypeInfo>& data_type_info;

@@ -20,7 +20,15 @@ export CARREFOUR_TEST_POSTGRES
 echo "test: PostgreSQL test cluster at $CARREFOUR_TEST_POSTGRES"
 
 cmake --preset release -DCARREFOUR_BUILD_TESTS=ON -DCARREFOUR_BUILD_BENCH=ON >/dev/null
-cmake --build --preset release
+# A build step that fails is run once more with one job: a real compile error
+# fails again (and is printed alone, readable), while a transient failure (a
+# compiler killed for memory beside a link on a small machine: the CI run of
+# 2026-12-07 stopped on a compile that printed nothing) does not end the run.
+if ! cmake --build --preset release; then
+  echo "test: the build failed; once more with one job, compiling again rather than from ccache" >&2
+  free -m || true
+  CCACHE_RECACHE=1 cmake --build --preset release -j1
+fi
 ctest --preset release "$@"
 
 # A short run of every libFuzzer target (docs/fuzzing.md): a crash or a

@@ -20,7 +20,11 @@ smoke_targets=("${targets[@]}")
 
 build() {
   cmake --preset fuzz >/dev/null
-  cmake --build --preset fuzz
+  # As scripts/test.sh: a failed build once more with one job, recompiling.
+  if ! cmake --build --preset fuzz; then
+    echo "fuzz: the build failed; once more with one job" >&2
+    CCACHE_RECACHE=1 cmake --build --preset fuzz -j1
+  fi
 }
 
 # run TARGET SECONDS JOBS: libFuzzer with the seeds (read only) and a work

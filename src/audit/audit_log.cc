@@ -160,10 +160,21 @@ struct Rebuilt {
   CompactRange tree;
   PersonIndex index;
   std::string head_hash = GenesisHash();
+  // The last checkpoint predates the person index (it is still to be
+  // committed).
+  bool index_to_commit = false;
 };
 
+Result<bool> MatchLastCheckpoint(const Checkpoint& last, Rebuilt& rebuilt, const NoteSigner& signer,
+                                 const std::string& node);
+
+// Rebuilds the node's tree and index, checking on the way the checkpoint
+// kept in the data folder and the store's last one (`last`) at their sizes:
+// the records may go on past the last (the process stopped between two
+// signed checkpoints).
 Result<Rebuilt> RebuildNode(AuditStorage& storage, const AuditLog::Options& options,
-                            const std::optional<CheckpointBody>& kept) {
+                            const std::optional<CheckpointBody>& kept, const std::optional<Checkpoint>& last,
+                            const NoteSigner& signer) {
   CARREFOUR_ASSIGN_OR_RETURN(std::string index_key, LoadPersonIndexKey(storage));
   Rebuilt rebuilt{{}, PersonIndex(std::move(index_key))};
   auto check_kept = [&]() -> Status {
@@ -172,6 +183,12 @@ Result<Rebuilt> RebuildNode(AuditStorage& storage, const AuditLog::Options& opti
           "the store's audit log of node {} differs from the checkpoint kept in {} (records "
           "changed, or the log was rolled back and rewritten): run carrefour audit verify",
           options.node, options.checkpoint_file.string()));
+    }
+    if (last && last->seq == static_cast<int64_t>(rebuilt.tree.size())) {
+      rebuilt.index.Commit();
+      Result<bool> predates = MatchLastCheckpoint(*last, rebuilt, signer, options.node);
+      if (!predates) return predates.error();
+      rebuilt.index_to_commit = *predates;
     }
     return OkStatus();
   };
@@ -187,8 +204,8 @@ Result<Rebuilt> RebuildNode(AuditStorage& storage, const AuditLog::Options& opti
       const Hash leaf = LeafHash(record);
       rebuilt.index.Add(record, rebuilt.tree.size(), leaf);
       rebuilt.tree.Append(leaf);
-      CARREFOUR_RETURN_IF_ERROR(check_kept());
       rebuilt.head_hash = record.hash;
+      CARREFOUR_RETURN_IF_ERROR(check_kept());
       ++next;
     }
     if (page.size() < kPage) break;
@@ -212,14 +229,15 @@ Result<std::optional<Checkpoint>> LastCheckpoint(AuditStorage& storage, const st
   return last;
 }
 
-// Checks that `last`, a checkpoint at the rebuilt size, matches what was
-// rebuilt. True when it predates the person index (the index is still to be
-// committed).
+// Checks that `last`, a checkpoint at the size rebuilt so far, matches what
+// was rebuilt. True when it predates the person index (the index is still to
+// be committed).
 Result<bool> MatchLastCheckpoint(const Checkpoint& last, Rebuilt& rebuilt, const NoteSigner& signer,
                                  const std::string& node) {
   if (last.root != ToHex(rebuilt.tree.Root()) || last.hash != rebuilt.head_hash) {
     return Error(Internal(fmt::format(
-        "the audit log of node {} does not match its last checkpoint: run carrefour audit verify", node)));
+        "the audit log of node {} does not match its last checkpoint (at {}: {}): run carrefour audit verify",
+        node, last.seq, last.hash != rebuilt.head_hash ? "the chain ends elsewhere" : "another Merkle root")));
   }
   Result<NoteVerifier> verifier = NoteVerifier::Parse(signer.verifier_key());
   if (!verifier) return Error(verifier.error());
@@ -246,8 +264,8 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(AuditStorage& storage, Options 
   if (Status valid = CheckNodeId(options.node); !valid.ok()) return Error(std::move(valid));
   CARREFOUR_ASSIGN_OR_RETURN(std::shared_ptr<const NoteSigner> signer, NodeSigner(storage, options));
   CARREFOUR_ASSIGN_OR_RETURN(std::optional<CheckpointBody> kept, KeptCheckpoint(options, *signer));
-  CARREFOUR_ASSIGN_OR_RETURN(Rebuilt rebuilt, RebuildNode(storage, options, kept));
   CARREFOUR_ASSIGN_OR_RETURN(std::optional<Checkpoint> last, LastCheckpoint(storage, options.node));
+  CARREFOUR_ASSIGN_OR_RETURN(Rebuilt rebuilt, RebuildNode(storage, options, kept, last, *signer));
   if (last && last->seq > static_cast<int64_t>(rebuilt.tree.size())) {
     return Error(Internal(fmt::format(
         "the audit log of node {} ends at record {} but its checkpoint covers {}: records removed "
@@ -258,11 +276,12 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(AuditStorage& storage, Options 
   Checkpoint head;
   bool commit_index = false;  // the last checkpoint predates the person index
   if (last && last->seq == static_cast<int64_t>(rebuilt.tree.size())) {
-    CARREFOUR_ASSIGN_OR_RETURN(commit_index, MatchLastCheckpoint(*last, rebuilt, *signer, options.node));
+    commit_index = rebuilt.index_to_commit;
     head = std::move(*last);
   } else {
-    // First start of this node, or a store from before signed checkpoints:
-    // sign what is there.
+    // First start of this node, a store from before signed checkpoints, or
+    // records written after the last checkpoint by a process that stopped
+    // before signing the next (checked up to it above): sign what is there.
     head = SignCheckpoint(*signer, options.node, rebuilt.head_hash, rebuilt.tree, NowMicros(clock),
                           &rebuilt.index);
     CARREFOUR_RETURN_IF_ERROR(storage.AppendAudit({}, head));
@@ -297,6 +316,9 @@ AuditLog::AuditLog(AuditStorage& storage, Options options, const Clock& clock,
       clock_(clock),
       signer_(std::move(signer)),
       head_(std::move(head)),
+      chain_seq_(head_.seq),
+      chain_hash_(head_.hash),
+      signed_at_(std::chrono::steady_clock::now()),
       tree_(std::move(tree)),
       index_(std::move(index)) {
   KeepCheckpoint(head_);
@@ -355,7 +377,7 @@ size_t AuditLog::queued() const {
 
 int64_t AuditLog::last_seq() const {
   std::lock_guard lock(mu_);
-  return head_.seq;
+  return chain_seq_;
 }
 
 uint64_t AuditLog::commits() const {
@@ -378,54 +400,99 @@ Checkpoint AuditLog::checkpoint() const {
   return head_;
 }
 
+Status AuditLog::Integrate() {
+  if (!options_.verifiable) return OkStatus();
+  std::unique_lock lock(mu_);
+  const int64_t target = chain_seq_;
+  if (head_.seq >= target) return OkStatus();
+  integrate_ = true;
+  wake_.notify_one();
+  // The writer signs at once when idle, or with the batch it is writing;
+  // the bound only keeps a caller from waiting forever on a failing store.
+  integrated_.wait_for(lock, std::chrono::seconds(10), [&] { return head_.seq >= target || stopping_; });
+  if (head_.seq >= target) return OkStatus();
+  return Unavailable(fmt::format("the audit log of node {} could not sign a checkpoint{}", options_.node,
+                                 last_error_.empty() ? "" : ": " + last_error_));
+}
+
+bool AuditLog::SignsNow(bool more) const {
+  return options_.verifiable &&
+         (!more || stopping_ || integrate_ ||
+          std::chrono::steady_clock::now() - signed_at_ >= options_.checkpoint_interval);
+}
+
+void AuditLog::Advance(const Checkpoint& next) {
+  chain_seq_ = next.seq;
+  chain_hash_ = next.hash;
+  if (!next.note.empty()) {
+    head_ = next;
+    signed_at_ = std::chrono::steady_clock::now();
+    integrate_ = false;
+    integrated_.notify_all();
+  }
+}
+
 Status AuditLog::Resync() {
-  CARREFOUR_ASSIGN_OR_RETURN(std::vector<Checkpoint> checkpoints, storage_.AuditCheckpoints());
-  Checkpoint head;
+  int64_t seq;
+  std::string hash;
+  int64_t signed_seq;
   {
     std::lock_guard lock(mu_);
-    head = head_;
+    seq = chain_seq_;
+    hash = chain_hash_;
+    signed_seq = head_.seq;
   }
-  for (Checkpoint& checkpoint : checkpoints) {
-    if (checkpoint.node != options_.node || checkpoint.seq <= head.seq) continue;
-    if (!options_.verifiable) {
-      std::lock_guard lock(mu_);
-      head_ = std::move(checkpoint);
-      continue;
+  // The node's latest checkpoint in the store: a lost commit's, when it
+  // signed one.
+  std::optional<Checkpoint> latest;
+  if (options_.verifiable) {
+    CARREFOUR_ASSIGN_OR_RETURN(std::vector<Checkpoint> checkpoints, storage_.AuditCheckpoints());
+    for (Checkpoint& checkpoint : checkpoints) {
+      if (checkpoint.node == options_.node && checkpoint.seq > signed_seq) latest = std::move(checkpoint);
     }
-    // The lost commit went through: its records join the tree.
-    CompactRange tree = tree_;
-    while (static_cast<int64_t>(tree.size()) < checkpoint.seq) {
-      Result<std::vector<Record>> page =
-          storage_.ReadAudit(options_.node, static_cast<int64_t>(tree.size()) + 1, kPage);
-      if (!page) {
-        index_.Rollback();
-        return page.error();
-      }
-      if (page->empty()) break;
-      for (const Record& record : *page) {
-        if (record.seq != static_cast<int64_t>(tree.size()) + 1 || record.seq > checkpoint.seq) break;
-        const Hash leaf = LeafHash(record);
-        index_.Add(record, tree.size(), leaf);
-        tree.Append(leaf);
-      }
-    }
-    if (static_cast<int64_t>(tree.size()) != checkpoint.seq || ToHex(tree.Root()) != checkpoint.root) {
-      index_.Rollback();
-      return Internal(fmt::format("the audit log of node {} does not match its checkpoint at {}",
-                                  options_.node, checkpoint.seq));
-    }
-    index_.Commit();
-    tree_ = std::move(tree);
-    std::lock_guard lock(mu_);
-    head_ = std::move(checkpoint);
   }
+  // The lost commit's records (if it went through) follow the chain's end.
+  CompactRange tree = tree_;
+  auto fail = [this](Status status) {
+    index_.Rollback();
+    return status;
+  };
+  for (;;) {
+    Result<std::vector<Record>> page = storage_.ReadAudit(options_.node, seq + 1, kPage);
+    if (!page) return fail(page.error());
+    for (const Record& record : *page) {
+      if (record.seq != seq + 1 || record.prev_hash != hash) {
+        return fail(Internal(fmt::format("the audit log of node {} does not go on from record {} at {}",
+                                         options_.node, seq, record.seq)));
+      }
+      seq = record.seq;
+      hash = record.hash;
+      if (!options_.verifiable) continue;
+      const Hash leaf = LeafHash(record);
+      index_.Add(record, tree.size(), leaf);
+      tree.Append(leaf);
+      if (latest && latest->seq == seq && (ToHex(tree.Root()) != latest->root || latest->hash != hash)) {
+        return fail(Internal(
+            fmt::format("the audit log of node {} does not match its checkpoint at {}", options_.node, seq)));
+      }
+    }
+    if (page->size() < kPage) break;
+  }
+  if (latest && latest->seq > seq) {
+    return fail(Internal(fmt::format("the audit log of node {} ends at record {} but its checkpoint covers {}",
+                                     options_.node, seq, latest->seq)));
+  }
+  index_.Commit();
+  tree_ = std::move(tree);
+  std::lock_guard lock(mu_);
+  if (latest) Advance(*latest);  // moves the chain's end to the checkpoint's...
+  chain_seq_ = seq;              // ...and the records may go on past it
+  chain_hash_ = std::move(hash);
   return OkStatus();
 }
 
-Checkpoint AuditLog::ChainOnto(const Checkpoint& head, CompactRange& tree, PersonIndex& index,
-                               std::span<Record> records) const {
-  int64_t seq = head.seq;
-  std::string hash = head.hash;
+Checkpoint AuditLog::ChainOnto(int64_t seq, std::string hash, CompactRange& tree, PersonIndex& index,
+                               std::span<Record> records, bool sign) const {
   for (Record& record : records) {
     record.node = options_.node;
     record.seq = ++seq;
@@ -437,7 +504,7 @@ Checkpoint AuditLog::ChainOnto(const Checkpoint& head, CompactRange& tree, Perso
     index.Add(record, tree.size(), leaf);
     tree.Append(leaf);
   }
-  if (!options_.verifiable) {
+  if (!sign) {
     Checkpoint unsigned_head;
     unsigned_head.node = options_.node;
     unsigned_head.seq = seq;
@@ -450,16 +517,20 @@ Checkpoint AuditLog::ChainOnto(const Checkpoint& head, CompactRange& tree, Perso
 
 Status AuditLog::AppendWith(const std::function<Status(const Chain& chain)>& write) {
   std::unique_lock chain_lock(chain_mu_);
-  Checkpoint head;
+  int64_t seq;
+  std::string hash;
+  bool sign;
   std::vector<Pending> riders;
   {
     std::lock_guard lock(mu_);
-    head = head_;
+    seq = chain_seq_;
+    hash = chain_hash_;
     const size_t take = std::min(queue_.size(), options_.max_batch);
     for (size_t i = 0; i < take; ++i) {
       riders.push_back(std::move(queue_.front()));
       queue_.pop_front();
     }
+    sign = SignsNow(!queue_.empty());
   }
   std::optional<Checkpoint> last;
   CompactRange tree;
@@ -477,7 +548,7 @@ Status AuditLog::AppendWith(const std::function<Status(const Chain& chain)>& wri
     for (const Pending& rider : riders) records.push_back(rider.record);
     tree = tree_;  // each call from the same head
     index_.Rollback();
-    last = ChainOnto(head, tree, index_, records);
+    last = ChainOnto(seq, hash, tree, index_, records, sign);
     return *last;
   });
   bool written = status.ok() && last;
@@ -486,7 +557,7 @@ Status AuditLog::AppendWith(const std::function<Status(const Chain& chain)>& wri
     tree_ = std::move(tree);
     KeepCheckpoint(*last);
     std::lock_guard lock(mu_);
-    head_ = *last;
+    Advance(*last);
     ++commits_;
   } else {
     index_.Rollback();
@@ -497,7 +568,7 @@ Status AuditLog::AppendWith(const std::function<Status(const Chain& chain)>& wri
     // them.
     if (Resync().ok() && last) {
       std::lock_guard lock(mu_);
-      written = head_.seq >= last->seq && head_.hash == last->hash;
+      written = chain_seq_ == last->seq && chain_hash_ == last->hash;
     }
   }
   chain_lock.unlock();
@@ -533,14 +604,19 @@ void AuditLog::WriterLoop() {
         last_error_ = reread.message();
       }
     }
+    bool sign = false;
     {
       std::unique_lock lock(mu_);
+      // Records written but not signed yet: a checkpoint is due when the
+      // interval ends, or at once when a reader asks.
+      auto unsigned_records = [this] { return options_.verifiable && chain_seq_ > head_.seq; };
+      auto work = [&] { return stopping_ || !queue_.empty() || (integrate_ && unsigned_records()); };
       if (failing_) {
         // While failing and idle, a record saying that the log is written
         // again is tried every second: the log recovers (and readiness with
         // it) without waiting for traffic that a load balancer has sent
         // elsewhere.
-        wake_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_ || !queue_.empty(); });
+        wake_.wait_for(lock, std::chrono::seconds(1), work);
         if (queue_.empty() && !stopping_) {
           Record probe;
           probe.kind = Kind::kAdmin;
@@ -550,31 +626,41 @@ void AuditLog::WriterLoop() {
           probe.time_us = NowMicros(clock_);
           queue_.push_back(Pending{std::move(probe), nullptr});
         }
+      } else if (unsigned_records()) {
+        wake_.wait_until(lock, signed_at_ + options_.checkpoint_interval, work);
       } else {
-        wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        wake_.wait(lock, work);
       }
-      if (queue_.empty()) return;  // stopping, and everything is written
+      if (queue_.empty() && (!unsigned_records() || (stopping_ && failing_))) {
+        if (stopping_) return;  // everything is written (and signed, unless the store fails)
+        continue;
+      }
       size_t take = std::min(queue_.size(), options_.max_batch);
       batch.clear();
       for (size_t i = 0; i < take; ++i) {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
+      // An empty batch only signs (the interval ended, a reader asked, or
+      // the log stops).
+      sign = batch.empty() || SignsNow(!queue_.empty());
     }
 
-    // Chain the batch onto the head and extend the tree. Nothing is
+    // Chain the batch onto the chain's end and extend the tree. Nothing is
     // published until the transaction commits: on failure the head and the
     // tree stay where they were and the next batch reuses the same seqs.
     std::unique_lock chain_lock(chain_mu_);
-    Checkpoint head;
+    int64_t seq;
+    std::string hash;
     {
       std::lock_guard lock(mu_);
-      head = head_;
+      seq = chain_seq_;
+      hash = chain_hash_;
     }
     records.clear();
     for (Pending& pending : batch) records.push_back(std::move(pending.record));
     CompactRange tree = tree_;
-    Checkpoint next = ChainOnto(head, tree, index_, records);
+    Checkpoint next = ChainOnto(seq, std::move(hash), tree, index_, records, sign);
 
     Status status = storage_.AppendAudit(records, next);
     if (status.ok()) {
@@ -587,7 +673,7 @@ void AuditLog::WriterLoop() {
     {
       std::lock_guard lock(mu_);
       if (status.ok()) {
-        head_ = std::move(next);
+        Advance(next);
         ++commits_;
         failing_ = false;
       } else {
@@ -610,8 +696,9 @@ namespace {
 // Broken() return stops the check.
 class NodeCheck {
  public:
-  NodeCheck(AuditStorage& storage, VerifyReport& report, std::string node)
-      : storage_(storage), report_(report), node_(std::move(node)) {}
+  NodeCheck(AuditStorage& storage, VerifyReport& report, std::string node,
+            std::chrono::milliseconds checkpoint_wait)
+      : storage_(storage), report_(report), node_(std::move(node)), checkpoint_wait_(checkpoint_wait) {}
 
   // False when broken (report filled in) ; an error when the store fails.
   Result<bool> Run(const std::optional<NodeKey>& key, bool expected,
@@ -629,7 +716,8 @@ class NodeCheck {
   // Walks the records up to the last checkpoint read, checking the chain.
   Result<bool> WalkChain();
   // Records past the last checkpoint read must be covered by a checkpoint
-  // committed since.
+  // signed since (waited for), or follow the chain: then they are reported
+  // not verifiable.
   Result<bool> CheckBeyondCovered();
   // A node with no checkpoint: nothing, or records from before signed
   // checkpoints.
@@ -662,6 +750,7 @@ class NodeCheck {
   AuditStorage& storage_;
   VerifyReport& report_;
   const std::string node_;
+  const std::chrono::milliseconds checkpoint_wait_;
 
   std::vector<Checkpoint> history_;
   std::optional<NoteVerifier> verifier_;
@@ -815,15 +904,40 @@ Result<bool> NodeCheck::WalkChain() {
 }
 
 Result<bool> NodeCheck::CheckBeyondCovered() {
-  // A commit since (its checkpoint is saved in the same transaction), or
-  // records added behind the log's back (no checkpoint covers them).
-  CARREFOUR_ASSIGN_OR_RETURN(std::vector<Checkpoint> now, storage_.AuditCheckpointHistory(node_));
-  CARREFOUR_ASSIGN_OR_RETURN(std::vector<Record> next, storage_.ReadAudit(node_, covered_ + 1, 1));
-  if (!next.empty() && (now.empty() || now.back().seq < next.front().seq)) {
-    return Broken(fmt::format(
-        "node {}, record {}: not covered by any checkpoint (added behind the log's back?)", node_,
-        next.front().seq));
+  // Records committed since the checkpoints were read: a running node signs
+  // a checkpoint over them within its interval (at most a second; at once
+  // when idle). Records added behind the log's back are never covered.
+  const auto deadline = std::chrono::steady_clock::now() + checkpoint_wait_;
+  for (;;) {
+    CARREFOUR_ASSIGN_OR_RETURN(std::vector<Checkpoint> now, storage_.AuditCheckpointHistory(node_));
+    CARREFOUR_ASSIGN_OR_RETURN(std::vector<Record> next, storage_.ReadAudit(node_, covered_ + 1, 1));
+    if (next.empty() || (!now.empty() && now.back().seq >= next.front().seq)) return true;
+    if (std::chrono::steady_clock::now() >= deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
+  // Never covered: they must at least follow the chain; then nothing is
+  // wrong that can be shown, but they are not signed.
+  std::string prev = chain_.head;
+  int64_t seq = covered_;
+  for (;;) {
+    CARREFOUR_ASSIGN_OR_RETURN(std::vector<Record> page, storage_.ReadAudit(node_, seq + 1, kPage));
+    for (const Record& record : page) {
+      if (record.seq != seq + 1 || record.prev_hash != prev || ChainHash(record) != record.hash) {
+        return Broken(fmt::format(
+            "node {}, record {}: not covered by any checkpoint, and does not follow the previous record "
+            "(added behind the log's back?)",
+            node_, seq + 1));
+      }
+      prev = record.hash;
+      seq = record.seq;
+    }
+    if (page.size() < kPage) break;
+  }
+  NotVerified(fmt::format(
+      "records {}..{} follow its last checkpoint (at {}) but no signed checkpoint covers them: a running "
+      "node signs them within a second, a stopped one when it next starts; until then they cannot be told "
+      "from records added behind the log's back",
+      covered_ + 1, seq, covered_));
   return true;
 }
 
@@ -921,7 +1035,7 @@ Result<VerifyReport> Verify(AuditStorage& storage, const VerifyOptions& options)
     if (auto it = key_of.find(node); it != key_of.end()) key = it->second;
     bool expected = std::find(options.expected_nodes.begin(), options.expected_nodes.end(), node) !=
                     options.expected_nodes.end();
-    NodeCheck check(storage, report, node);
+    NodeCheck check(storage, report, node, options.checkpoint_wait);
     CARREFOUR_ASSIGN_OR_RETURN(bool whole, check.Run(key, expected, legacy, options.remembered));
     if (!whole) return report;
   }

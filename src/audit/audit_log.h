@@ -36,13 +36,20 @@ namespace carrefour::audit {
 // batch, not per record.
 //
 // Each node's records are also the leaves of an RFC 6962 Merkle tree (leaf
-// index = seq - 1), and every transaction saves a checkpoint signed with the
-// node's Ed25519 key (C2SP signed note, docs/api.md 6.1) covering every record
-// it commits: an answered request's record is in the checkpoint committed
-// with it. The checkpoint also commits the node's person index
-// (audit/person_index.h), so that a person's list of records can be shown
-// complete. The node's verifier key is published in the store, so any node
-// and `carrefour audit verify` can check every node's log.
+// index = seq - 1), covered by checkpoints signed with the node's Ed25519
+// key (C2SP signed note, docs/api.md 6.1), each saved in the transaction of
+// the records it ends at. A transaction signs when the writer has nothing
+// more queued behind it (so a quiet log is always covered: an answered
+// request's record is in the checkpoint committed with it), and under a
+// continuous load at least every Options::checkpoint_interval (then a
+// record is in the next checkpoint, as docs/api.md 6.1 allows): two Ed25519
+// signatures and the person index's root per interval, not per commit.
+// Integrate() asks for a checkpoint covering everything written so far (a
+// reader that must see the latest records). The checkpoint also commits the
+// node's person index (audit/person_index.h), so that a person's list of
+// records can be shown complete. The node's verifier key is published in
+// the store, so any node and `carrefour audit verify` can check every
+// node's log.
 //
 // Thread-safe. The storage must outlive the log.
 class AuditLog {
@@ -65,6 +72,9 @@ class AuditLog {
     // so that the cost of the verifiable log can be measured against it.
     // Such a log fails `carrefour audit verify` and cannot answer proofs.
     bool verifiable = true;
+    // Under a continuous load (the writer never idle), a signed checkpoint
+    // at least this often; at most every second (docs/api.md 6.1).
+    std::chrono::milliseconds checkpoint_interval{250};
   };
   // Called once the record is durable (ok) or could not be written (error),
   // from the writer thread: keep it short.
@@ -92,8 +102,10 @@ class AuditLog {
   // calls `chain` on its records, which adds the records queued by Append
   // meanwhile at their end (they ride along: one fsync for both), numbers
   // and hashes them all after the head (node, seq, hashes; time_us too when
-  // 0) and gives the checkpoint that goes with them; `write` stores all of
-  // `records` and the checkpoint in its transaction and returns its outcome.
+  // 0) and gives the checkpoint that goes with them (signed or not, as for
+  // the writer's own commits; the store saves only a signed one); `write`
+  // stores all of `records` and the checkpoint in its transaction and
+  // returns its outcome.
   // `chain` may be called again on the caller's own records (a retried
   // transaction): each call starts from the same head. On ok the head moves
   // past them and the riders are told; otherwise the head stays and the
@@ -112,10 +124,15 @@ class AuditLog {
   bool failing() const;
   std::string last_error() const;
   size_t queued() const;
+  // The last record written (durable), signed or not yet.
   int64_t last_seq() const;
   uint64_t commits() const;
-  // The latest checkpoint (signed note in `note`).
+  // The latest signed checkpoint (signed note in `note`).
   Checkpoint checkpoint() const;
+  // Returns once the latest signed checkpoint covers every record written
+  // before the call (at once when it does; otherwise the writer signs one
+  // now). Unavailable when the log cannot write it (failing storage).
+  Status Integrate();
   const std::string& verifier_key() const { return signer_->verifier_key(); }
 
  private:
@@ -128,16 +145,23 @@ class AuditLog {
            std::shared_ptr<const NoteSigner> signer, Checkpoint head, CompactRange tree,
            PersonIndex index);
   void WriterLoop();
-  // Re-reads this node's checkpoint into head_ and extends tree_ with the
-  // records it covers (writer thread): a commit reported failed may have
-  // gone through.
+  // Extends the chain, tree_ and index_ with the node's records in the
+  // store past the chain's end, and head_ with its latest checkpoint (writer
+  // thread): a commit reported failed may have gone through.
   Status Resync();
+  // Whether the commit of a batch signs its checkpoint (mu_ held): `more`,
+  // records queued behind it.
+  bool SignsNow(bool more) const;
+  // After a commit that ended the chain at `next` (signed when its note is
+  // not empty); mu_ held.
+  void Advance(const Checkpoint& next);
   void KeepCheckpoint(const Checkpoint& checkpoint);  // chain_mu_ held
-  // Numbers and hashes `records` after `head`, appends their leaves to
-  // `tree` and folds them into `index` (uncommitted); the signed checkpoint
-  // after them.
-  Checkpoint ChainOnto(const Checkpoint& head, CompactRange& tree, PersonIndex& index,
-                       std::span<Record> records) const;
+  // Numbers and hashes `records` after the record `seq` whose hash is
+  // `hash`, appends their leaves to `tree` and folds them into `index`
+  // (uncommitted); the checkpoint after them, signed when `sign` (otherwise
+  // its note is empty and the store does not save it).
+  Checkpoint ChainOnto(int64_t seq, std::string hash, CompactRange& tree, PersonIndex& index,
+                       std::span<Record> records, bool sign) const;
 
   AuditStorage& storage_;
   const Options options_;
@@ -151,9 +175,15 @@ class AuditLog {
   std::condition_variable wake_;
   std::deque<Pending> queue_;
   bool stopping_ = false;
-  Checkpoint head_;  // guarded by mu_ for readers; written by the writer
-  CompactRange tree_;  // chain_mu_ held
-  PersonIndex index_;  // chain_mu_ held; committed up to head_
+  Checkpoint head_;  // the latest signed; guarded by mu_ for readers; written by the writer
+  // The chain's end: the last record written (head_.seq when signed).
+  int64_t chain_seq_ = 0;   // guarded by mu_
+  std::string chain_hash_;  // guarded by mu_
+  bool integrate_ = false;  // guarded by mu_: a reader waits for a checkpoint
+  std::condition_variable integrated_;
+  std::chrono::steady_clock::time_point signed_at_{};  // mu_ held
+  CompactRange tree_;  // chain_mu_ held; up to the chain's end
+  PersonIndex index_;  // chain_mu_ held; committed up to the chain's end
   std::chrono::steady_clock::time_point kept_at_{};  // chain_mu_ held
   int64_t kept_seq_ = -1;                             // chain_mu_ held
   uint64_t commits_ = 0;
@@ -211,14 +241,20 @@ struct VerifyOptions {
   // store's log must extend each, so cutting the tail and its checkpoints
   // is found.
   std::vector<std::string> remembered;
+  // How long to wait for a running node to sign a checkpoint over records
+  // it wrote after the checkpoints were read, before reporting them not
+  // verifiable.
+  std::chrono::milliseconds checkpoint_wait{2000};
 };
 
 // Walks every node's log (every node with records, a checkpoint, a key, or
 // expected): consecutive seqs from 1, each prev_hash equal to the previous
 // record's hash, each hash equal to its content; the Merkle root at each of
 // the node's checkpoints equal to the checkpoint's; the last checkpoint
-// covering exactly the node's records and signed by the node's published
-// key; remembered checkpoints extended. Detects modified, removed, added and
+// covering the node's records and signed by the node's published key
+// (records after it that follow the chain but that no checkpoint covers,
+// after waiting `checkpoint_wait` for the node to sign one, make the log not
+// verifiable); remembered checkpoints extended. Detects modified, removed, added and
 // reordered records and replayed or forged checkpoints. An error Status only
 // when the storage cannot be read.
 Result<VerifyReport> Verify(AuditStorage& storage, const VerifyOptions& options = {});

@@ -6,6 +6,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <future>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -65,6 +68,7 @@ class MemoryStorage : public AuditStorage {
  public:
   // AuditStorage
   Status AppendAudit(std::span<const Record> records, const Checkpoint& checkpoint) override {
+    if (gate_) gate_();
     std::lock_guard lock(mu_);
     if (fail_next_) {
       fail_next_ = false;
@@ -75,9 +79,9 @@ class MemoryStorage : public AuditStorage {
       if (chain.count(record.seq)) return Internal("duplicate seq");
     }
     auto& history = checkpoints_[checkpoint.node];
-    if (history.count(checkpoint.seq)) return Internal("duplicate checkpoint");
+    if (!checkpoint.note.empty() && history.count(checkpoint.seq)) return Internal("duplicate checkpoint");
     for (const Record& record : records) chain[record.seq] = record;
-    history[checkpoint.seq] = checkpoint;
+    if (!checkpoint.note.empty()) history[checkpoint.seq] = checkpoint;
     ++appends_;
     if (lost_commit_) {
       lost_commit_ = false;
@@ -145,8 +149,12 @@ class MemoryStorage : public AuditStorage {
   // lost during COMMIT).
   void LoseNextCommit() { lost_commit_ = true; }
   int appends() const { return appends_; }
+  // Runs at the start of every append (outside the storage's lock): a test
+  // holds the writer there.
+  void SetGate(std::function<void()> gate) { gate_ = std::move(gate); }
 
  private:
+  std::function<void()> gate_;
   std::mutex mu_;
   std::map<std::string, std::map<int64_t, Record>> chains_;
   std::map<std::string, std::map<int64_t, Checkpoint>> checkpoints_;
@@ -329,20 +337,23 @@ TEST_F(AuditLogTest, AStoreFromBeforeThePersonIndexGetsItAtTheNextStart) {
 }
 
 // Benchmarks only (`carrefour hub --bench-unverifiable-audit`): the records
-// are chained and durable as ever, the checkpoints unsigned, and such a log
-// does not pass for a verifiable one.
+// are chained and durable as ever, no checkpoint covers them after the one
+// signed at start, and such a log does not pass for a verifiable one.
 TEST_F(AuditLogTest, AnUnverifiableLogStillChainsEveryRecordDurably) {
   {
     auto log = AuditLog::Open(storage_, {.node = "hub-1", .signer = Signer("hub-1"), .verifiable = false}, clock_);
     ASSERT_TRUE(log) << log.error().ToString();
     for (int i = 0; i < 3; ++i) EXPECT_TRUE((*log)->AppendAndWait(Consultation("mut-100", std::to_string(i))).ok());
     EXPECT_EQ((*log)->last_seq(), 3);
-    EXPECT_EQ((*log)->checkpoint().note, "");
+    EXPECT_EQ((*log)->checkpoint().seq, 0);
+    EXPECT_TRUE((*log)->Integrate().ok());  // nothing to sign in such a log
+    EXPECT_EQ((*log)->checkpoint().seq, 0);
   }
   ASSERT_EQ(storage_.chain("hub-1").size(), 3u);
   EXPECT_EQ(storage_.chain("hub-1").at(3).prev_hash, storage_.chain("hub-1").at(2).hash);
-  EXPECT_EQ(storage_.checkpoints("hub-1").at(3).note, "");
-  auto report = Verify(storage_);
+  ASSERT_EQ(storage_.checkpoints("hub-1").size(), 1u);
+  EXPECT_EQ(storage_.checkpoints("hub-1").begin()->first, 0);
+  auto report = Verify(storage_, {.checkpoint_wait = std::chrono::milliseconds(0)});
   ASSERT_TRUE(report);
   EXPECT_NE(report->verdict, Verdict::kIntact);
 }
@@ -408,15 +419,14 @@ TEST_F(AuditLogTest, VerifyNamesTheFirstBadRecord) {
        "node hub-1, record 2: does not follow the previous record"},
       {"tail removed", [](MemoryStorage& s) { s.chain("hub-1").erase(5); },
        "node hub-1, record 5: the log ends at record 4 but its checkpoint covers 5"},
-      {"record added behind the log's back",
+      {"record added behind the log's back, not following the chain",
        [](MemoryStorage& s) {
          Record extra = s.chain("hub-1")[5];
          extra.seq = 6;
-         extra.prev_hash = extra.hash;
-         extra.hash = ChainHash(extra);
+         extra.hash = ChainHash(extra);  // its prev_hash is record 4's
          s.chain("hub-1")[6] = extra;
        },
-       "node hub-1, record 6: not covered by any checkpoint"},
+       "node hub-1, record 6: not covered by any checkpoint, and does not follow the previous record"},
       {"record added with a checkpoint signed by another key",
        [&forger](MemoryStorage& s) {
          Record extra = s.chain("hub-1")[5];
@@ -456,12 +466,136 @@ TEST_F(AuditLogTest, VerifyNamesTheFirstBadRecord) {
     Write(5, "hub-1", &storage);
     ASSERT_TRUE(Verify(storage)->ok);
     row.tamper(storage);
-    auto report = Verify(storage, {.expected_nodes = row.expected_nodes});
+    auto report =
+        Verify(storage, {.expected_nodes = row.expected_nodes, .checkpoint_wait = std::chrono::milliseconds(0)});
     ASSERT_TRUE(report);
     EXPECT_FALSE(report->ok);
     EXPECT_EQ(report->verdict, Verdict::kBroken);
     EXPECT_EQ(report->first_bad.rfind(row.expected, 0), 0u) << report->first_bad;
   }
+}
+
+// Records that follow the chain after its last checkpoint: a running node
+// signs them within its interval (verification waits for it); if none ever
+// covers them (the node stopped before signing, or they were added behind
+// its back and chained with care) the log is not verifiable, never intact,
+// until the node signs them at its next start.
+TEST_F(AuditLogTest, ChainedRecordsThatNoCheckpointCoversAreNotVerifiable) {
+  Write(5);
+  Record extra = storage_.chain("hub-1")[5];
+  extra.seq = 6;
+  extra.prev_hash = extra.hash;
+  extra.hash = ChainHash(extra);
+  storage_.chain("hub-1")[6] = extra;
+  auto report = Verify(storage_, {.checkpoint_wait = std::chrono::milliseconds(100)});
+  ASSERT_TRUE(report);
+  EXPECT_FALSE(report->ok);
+  EXPECT_EQ(report->verdict, Verdict::kNotVerifiable);
+  ASSERT_EQ(report->not_verified.size(), 1u);
+  EXPECT_TRUE(report->not_verified[0].starts_with(
+      "node hub-1: records 6..6 follow its last checkpoint (at 5) but no signed checkpoint covers them"))
+      << report->not_verified[0];
+  // The node's next start signs them.
+  Write(0);
+  report = Verify(storage_, {.checkpoint_wait = std::chrono::milliseconds(0)});
+  ASSERT_TRUE(report);
+  EXPECT_TRUE(report->ok) << report->first_bad;
+  EXPECT_EQ(storage_.checkpoints("hub-1").rbegin()->first, 6);
+}
+
+// Holds the writer in its next append until Release(): records queue behind
+// it meanwhile.
+class WriterGate {
+ public:
+  explicit WriterGate(MemoryStorage& storage) : storage_(storage) {}
+  ~WriterGate() { storage_.SetGate(nullptr); }
+  // From now on.
+  void Close() {
+    storage_.SetGate([this] {
+      std::unique_lock lock(mu_);
+      ++arrived_;
+      changed_.notify_all();
+      changed_.wait(lock, [this] { return released_ > 0; });
+      --released_;
+    });
+  }
+  void WaitArrived(int count) {
+    std::unique_lock lock(mu_);
+    changed_.wait(lock, [&] { return arrived_ >= count; });
+  }
+  void Release(int count = 1) {
+    std::lock_guard lock(mu_);
+    released_ += count;
+    changed_.notify_all();
+  }
+
+ private:
+  MemoryStorage& storage_;
+  std::mutex mu_;
+  std::condition_variable changed_;
+  int arrived_ = 0;
+  int released_ = 0;
+};
+
+// Under a continuous load a commit with more records queued behind it saves
+// no checkpoint (the interval has not ended); the commit that leaves the
+// writer idle signs one over everything, so a quiet log is always covered.
+TEST_F(AuditLogTest, CommitsWithRecordsQueuedBehindThemSignAtMostOncePerInterval) {
+  WriterGate gate(storage_);  // outlives the log: its writer may append at close
+  auto log = AuditLog::Open(storage_,
+                            {.node = "hub-1", .signer = Signer("hub-1"), .max_batch = 1,
+                             .checkpoint_interval = std::chrono::hours(1)},
+                            clock_);
+  ASSERT_TRUE(log) << log.error().ToString();
+  gate.Close();
+  std::vector<std::promise<Status>> written(4);
+  for (int i = 0; i < 4; ++i) {
+    (*log)->Append(Consultation("mut-100", std::to_string(i)),
+                   [&written, i](const Status& status) { written[i].set_value(status); });
+    if (i == 0) gate.WaitArrived(1);  // the first commit alone (nothing behind it: signed)
+  }
+  gate.Release(4);
+  for (auto& promise : written) EXPECT_TRUE(promise.get_future().get().ok());
+  // Records 1 and 4 signed (nothing queued behind them); 2 and 3 not.
+  std::vector<int64_t> sizes;
+  for (const auto& [seq, checkpoint] : storage_.checkpoints("hub-1")) sizes.push_back(seq);
+  EXPECT_EQ(sizes, (std::vector<int64_t>{0, 1, 4}));
+  EXPECT_EQ((*log)->checkpoint().seq, 4);
+  auto report = Verify(storage_);
+  ASSERT_TRUE(report);
+  EXPECT_TRUE(report->ok) << report->first_bad;
+}
+
+// A reader that must see the latest records (the transparency view, the
+// admin checkpoint) asks for a checkpoint over them: signed at once, not at
+// the end of the interval.
+TEST_F(AuditLogTest, IntegrateSignsACheckpointOverEveryRecordWrittenSoFar) {
+  WriterGate gate(storage_);  // outlives the log: its writer may append at close
+  auto log = AuditLog::Open(storage_,
+                            {.node = "hub-1", .signer = Signer("hub-1"), .max_batch = 1,
+                             .checkpoint_interval = std::chrono::hours(1)},
+                            clock_);
+  ASSERT_TRUE(log) << log.error().ToString();
+  gate.Close();
+  std::vector<std::promise<Status>> written(3);
+  for (int i = 0; i < 3; ++i) {
+    (*log)->Append(Consultation("mut-100", std::to_string(i)),
+                   [&written, i](const Status& status) { written[i].set_value(status); });
+    if (i == 0) gate.WaitArrived(1);
+  }
+  gate.Release(2);  // records 1 (signed) and 2 (unsigned: 3 is queued)
+  EXPECT_TRUE(written[0].get_future().get().ok());
+  EXPECT_TRUE(written[1].get_future().get().ok());
+  gate.WaitArrived(3);  // the writer holds record 3's commit
+  EXPECT_EQ((*log)->last_seq(), 2);
+  EXPECT_EQ((*log)->checkpoint().seq, 1);
+  std::thread reader([&] { EXPECT_TRUE((*log)->Integrate().ok()); });
+  gate.Release(2);  // record 3's commit (it signs: a reader waits), then nothing more is needed
+  reader.join();
+  EXPECT_TRUE(written[2].get_future().get().ok());
+  EXPECT_GE((*log)->checkpoint().seq, 2);
+  EXPECT_TRUE((*log)->Integrate().ok());
+  EXPECT_EQ((*log)->checkpoint().seq, 3);
 }
 
 // Cutting the tail together with its checkpoints leaves an older, valid

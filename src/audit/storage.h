@@ -59,8 +59,9 @@ class AuditStorage {
 
   // Durably appends `records` (consecutive seqs of one node's chain, maybe
   // none) and that node's checkpoint covering them, in one transaction: all
-  // or nothing. A record whose (node, seq) already exists, or a checkpoint
-  // whose (node, seq) does, fails the whole call.
+  // or nothing. A checkpoint without a signed note (a commit between two
+  // signed checkpoints) is not saved. A record whose (node, seq) already
+  // exists, or a checkpoint whose (node, seq) does, fails the whole call.
   virtual Status AppendAudit(std::span<const Record> records, const Checkpoint& checkpoint) = 0;
 
   // The latest signed checkpoint of every node that has one.

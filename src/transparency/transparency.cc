@@ -187,6 +187,10 @@ Result<std::optional<Completeness>> ProveCompleteness(audit::AuditTrees& trees, 
 }  // namespace
 
 Result<json::object> Service::View(const std::string& niss) {
+  // This node's records so far signed first (under a continuous load the
+  // log signs once per interval): the view lists every consultation
+  // answered before the call.
+  if (Status integrated = audit_.Integrate(); !integrated.ok()) return Error(std::move(integrated));
   // The person index may move past the checkpoints read (another view
   // asked for later ones meanwhile): read again.
   for (int attempt = 0; attempt < 5; ++attempt) {

@@ -5,25 +5,13 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include <cstdlib>
 #include <cstring>
 
 namespace carrefour::crypto {
 namespace {
-
-// SHA-256 fetched once for the process. Passing EVP_sha256() to
-// EVP_DigestInit_ex fetches the implementation again at every call (in
-// OpenSSL 3, a read lock and a name lookup), which is most of the cost of
-// hashing 65 bytes: the audit log hashes a few dozen times per record.
-const EVP_MD* Sha256Md() {
-  static EVP_MD* const md = [] {
-    EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-    if (fetched == nullptr) std::abort();  // libcrypto without SHA-256: nothing works
-    return fetched;
-  }();
-  return md;
-}
 
 using MdCtxPtr = std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)>;
 
@@ -33,26 +21,34 @@ const unsigned char* Bytes(std::string_view text) {
 
 }  // namespace
 
+// The digest state is OpenSSL's plain SHA256_CTX, not an EVP_MD_CTX: the
+// same code (SHA extensions where the CPU has them) without the provider
+// dispatch of each EVP call, and a plain struct, so that an HMAC's padded
+// key states are copied by assignment instead of EVP_MD_CTX_copy_ex (which
+// frees, allocates and cleanses a provider context every time). The audit
+// log hashes several times per record (chain, leaf, tree, person index) and
+// MACs each number it indexes: with EVP this was most of its CPU. The
+// low-level SHA-256 calls are deprecated in OpenSSL 3 but kept (the EVP
+// layer itself is built on them); this file is their only user.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 struct Sha256::State {
-  MdCtxPtr ctx{EVP_MD_CTX_new(), &EVP_MD_CTX_free};
+  SHA256_CTX ctx;
 };
 
-Sha256::Sha256() : state_(std::make_unique<State>()) {
-  // Failure here means libcrypto itself is broken: nothing sensible to do.
-  if (!state_->ctx || EVP_DigestInit_ex(state_->ctx.get(), Sha256Md(), nullptr) != 1) std::abort();
-}
+Sha256::Sha256() : state_(std::make_unique<State>()) { SHA256_Init(&state_->ctx); }
 
 Sha256::~Sha256() = default;
 
 Sha256& Sha256::Update(const void* data, size_t size) {
-  EVP_DigestUpdate(state_->ctx.get(), data, size);
+  SHA256_Update(&state_->ctx, data, size);
   return *this;
 }
 
 Digest Sha256::Final() {
   Digest out{};
-  EVP_DigestFinal_ex(state_->ctx.get(), out.data(), nullptr);
-  if (EVP_DigestInit_ex(state_->ctx.get(), Sha256Md(), nullptr) != 1) std::abort();
+  SHA256_Final(out.data(), &state_->ctx);
+  SHA256_Init(&state_->ctx);
   return out;
 }
 
@@ -79,16 +75,17 @@ HmacSha256::HmacSha256(std::string_view key) {
 HmacSha256::~HmacSha256() = default;
 
 Digest HmacSha256::Mac(std::string_view message) {
-  EVP_MD_CTX* scratch = scratch_.state_->ctx.get();
+  SHA256_CTX& scratch = scratch_.state_->ctx;
   Digest digest{};
-  if (EVP_MD_CTX_copy_ex(scratch, inner_.state_->ctx.get()) != 1) std::abort();
-  EVP_DigestUpdate(scratch, message.data(), message.size());
-  EVP_DigestFinal_ex(scratch, digest.data(), nullptr);
-  if (EVP_MD_CTX_copy_ex(scratch, outer_.state_->ctx.get()) != 1) std::abort();
-  EVP_DigestUpdate(scratch, digest.data(), digest.size());
-  EVP_DigestFinal_ex(scratch, digest.data(), nullptr);
+  scratch = inner_.state_->ctx;
+  SHA256_Update(&scratch, message.data(), message.size());
+  SHA256_Final(digest.data(), &scratch);
+  scratch = outer_.state_->ctx;
+  SHA256_Update(&scratch, digest.data(), digest.size());
+  SHA256_Final(digest.data(), &scratch);
   return digest;
 }
+#pragma GCC diagnostic pop
 
 Digest HmacSha256Of(std::string_view key, std::string_view message) {
   Digest out{};

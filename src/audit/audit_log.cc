@@ -415,9 +415,9 @@ Status AuditLog::Integrate() {
                                  last_error_.empty() ? "" : ": " + last_error_));
 }
 
-bool AuditLog::SignsNow(bool more) const {
+bool AuditLog::SignsNow(bool idle) const {
   return options_.verifiable &&
-         (!more || stopping_ || integrate_ ||
+         (idle || stopping_ || integrate_ ||
           std::chrono::steady_clock::now() - signed_at_ >= options_.checkpoint_interval);
 }
 
@@ -530,7 +530,7 @@ Status AuditLog::AppendWith(const std::function<Status(const Chain& chain)>& wri
       riders.push_back(std::move(queue_.front()));
       queue_.pop_front();
     }
-    sign = SignsNow(!queue_.empty());
+    sign = SignsNow(riders.empty() && chain_seq_ == head_.seq);
   }
   std::optional<Checkpoint> last;
   CompactRange tree;
@@ -593,6 +593,7 @@ void AuditLog::WriterLoop() {
   std::vector<Pending> batch;
   std::vector<Record> records;
   bool resync = false;  // the last write failed: re-read the head first
+  bool busy = false;    // records came while the last commit was written
   for (;;) {
     if (resync) {
       std::unique_lock chain_lock(chain_mu_);
@@ -611,6 +612,12 @@ void AuditLog::WriterLoop() {
       // interval ends, or at once when a reader asks.
       auto unsigned_records = [this] { return options_.verifiable && chain_seq_ > head_.seq; };
       auto work = [&] { return stopping_ || !queue_.empty() || (integrate_ && unsigned_records()); };
+      // Idle with everything signed: the next batch is a trickle's (nothing
+      // came while the last commit was written), signed with its commit.
+      // Records that come while a commit is written (a continuous load) are
+      // signed once per interval, one interval after the load stops, or
+      // when a reader asks.
+      const bool idle = (queue_.empty() || !busy) && !unsigned_records();
       if (failing_) {
         // While failing and idle, a record saying that the log is written
         // again is tried every second: the log recovers (and readiness with
@@ -643,7 +650,7 @@ void AuditLog::WriterLoop() {
       }
       // An empty batch only signs (the interval ended, a reader asked, or
       // the log stops).
-      sign = batch.empty() || SignsNow(!queue_.empty());
+      sign = batch.empty() || SignsNow(idle);
     }
 
     // Chain the batch onto the chain's end and extend the tree. Nothing is
@@ -676,6 +683,7 @@ void AuditLog::WriterLoop() {
         Advance(next);
         ++commits_;
         failing_ = false;
+        busy = !queue_.empty();
       } else {
         failing_ = true;
         last_error_ = status.message();

@@ -38,14 +38,15 @@ namespace carrefour::audit {
 // Each node's records are also the leaves of an RFC 6962 Merkle tree (leaf
 // index = seq - 1), covered by checkpoints signed with the node's Ed25519
 // key (C2SP signed note, docs/api.md 6.1), each saved in the transaction of
-// the records it ends at. A transaction signs when the writer has nothing
-// more queued behind it (so a quiet log is always covered: an answered
-// request's record is in the checkpoint committed with it), and under a
-// continuous load at least every Options::checkpoint_interval (then a
-// record is in the next checkpoint, as docs/api.md 6.1 allows): two Ed25519
-// signatures and the person index's root per interval, not per commit.
-// Integrate() asks for a checkpoint covering everything written so far (a
-// reader that must see the latest records). The checkpoint also commits the
+// the records it ends at. A batch that comes to an idle writer whose log is
+// all signed is signed with its commit (at a trickle, an answered request's
+// record is in the checkpoint committed with it). Records that arrive while
+// a commit is written (a continuous load) are signed at least every
+// Options::checkpoint_interval, and at the latest one interval after the
+// load stops (a record is in the next checkpoint, as docs/api.md 6.1
+// allows): two Ed25519 signatures and the person index's root per interval,
+// not per group commit. Integrate() asks for a checkpoint covering
+// everything written so far (a reader that must see the latest records). The checkpoint also commits the
 // node's person index (audit/person_index.h), so that a person's list of
 // records can be shown complete. The node's verifier key is published in
 // the store, so any node and `carrefour audit verify` can check every
@@ -149,9 +150,9 @@ class AuditLog {
   // store past the chain's end, and head_ with its latest checkpoint (writer
   // thread): a commit reported failed may have gone through.
   Status Resync();
-  // Whether the commit of a batch signs its checkpoint (mu_ held): `more`,
-  // records queued behind it.
-  bool SignsNow(bool more) const;
+  // Whether the commit of a batch signs its checkpoint (mu_ held): `idle`,
+  // the batch came to a writer that was waiting with everything signed.
+  bool SignsNow(bool idle) const;
   // After a commit that ended the chain at `next` (signed when its note is
   // not empty); mu_ held.
   void Advance(const Checkpoint& next);

@@ -191,8 +191,8 @@ TEST_F(PostgresPool, ASerializationFailureRunsAgainAndIsCounted) {
 }
 
 // A real collision: two transactions lock two rows in opposite orders.
-// PostgreSQL ends one of them with a deadlock; it runs again after the other
-// committed, and both changes are made, each once.
+// PostgreSQL ends one of them with a deadlock; it runs again, and both
+// changes are made, each once.
 TEST_F(PostgresPool, ADeadlockedTransactionRunsAgainAndBothChangesAreMade) {
   ASSERT_TRUE(database_->Execute("CREATE TABLE counter (id int PRIMARY KEY, n int); "
                                  "INSERT INTO counter VALUES (1, 0), (2, 0)")
@@ -219,8 +219,12 @@ TEST_F(PostgresPool, ADeadlockedTransactionRunsAgainAndBothChangesAreMade) {
   b.join();
   EXPECT_TRUE(one.ok()) << one.ToString();
   EXPECT_TRUE(two.ok()) << two.ToString();
-  EXPECT_EQ(runs, 3);
-  EXPECT_EQ(pool_->retries(), retries_before + 1);
+  // At least one deadlock, each run beyond the first two a counted retry.
+  // Usually exactly one; but the victim's retry (after 1-5 ms) can take its
+  // first row again before the winner, starved of CPU, took it: a second
+  // deadlock, seen in the server's log on a loaded machine.
+  EXPECT_GE(runs, 3);
+  EXPECT_EQ(pool_->retries(), retries_before + static_cast<uint64_t>(runs - 2));
   EXPECT_EQ(database_->QueryText("SELECT string_agg(n::text, ',' ORDER BY id) FROM counter").value_or("?"),
             "2,2");
 }

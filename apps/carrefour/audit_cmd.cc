@@ -54,6 +54,7 @@ int Verify(const std::string& data_dir, std::string store_url) {
     std::printf("  %s: %lld records, head %s, root %s\n", chain.node.c_str(),
                 static_cast<long long>(chain.records), chain.head.c_str(), chain.root.c_str());
   }
+  for (const std::string& tail : report->unsigned_tails) std::printf("  not signed yet: %s\n", tail.c_str());
   if (data_dir.empty()) {
     // Records cut from the end together with their checkpoints leave a
     // shorter log that is whole in itself: only a checkpoint kept outside

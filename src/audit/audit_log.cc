@@ -923,8 +923,8 @@ Result<bool> NodeCheck::CheckBeyondCovered() {
     if (std::chrono::steady_clock::now() >= deadline) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  // Never covered: they must at least follow the chain; then nothing is
-  // wrong that can be shown, but they are not signed.
+  // Never covered: they must at least follow the chain; then the chain is
+  // intact, and they are named as not signed yet.
   std::string prev = chain_.head;
   int64_t seq = covered_;
   for (;;) {
@@ -941,11 +941,11 @@ Result<bool> NodeCheck::CheckBeyondCovered() {
     }
     if (page.size() < kPage) break;
   }
-  NotVerified(fmt::format(
-      "records {}..{} follow its last checkpoint (at {}) but no signed checkpoint covers them: a running "
-      "node signs them within a second, a stopped one when it next starts; until then they cannot be told "
-      "from records added behind the log's back",
-      covered_ + 1, seq, covered_));
+  report_.unsigned_tails.push_back(fmt::format(
+      "node {}: records {}..{} follow its last checkpoint (at {}) but no signed checkpoint covers them yet "
+      "(the node stopped between two checkpoints: it signs them when it next starts; until then they "
+      "cannot be told from records added behind the log's back)",
+      node_, covered_ + 1, seq, covered_));
   return true;
 }
 

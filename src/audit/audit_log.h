@@ -232,6 +232,11 @@ struct VerifyReport {
   std::string first_bad;
   // Why some node could not be checked ("node hub-2: no published key").
   std::vector<std::string> not_verified;
+  // Records that follow a node's chain after its last checkpoint but that no
+  // signed checkpoint covers yet (a node stopped between two checkpoints
+  // signs them when it next starts): the chain is intact, and they are
+  // named here ("node hub-1: records 6..9 ...").
+  std::vector<std::string> unsigned_tails;
 };
 
 struct VerifyOptions {
@@ -254,8 +259,9 @@ struct VerifyOptions {
 // the node's checkpoints equal to the checkpoint's; the last checkpoint
 // covering the node's records and signed by the node's published key
 // (records after it that follow the chain but that no checkpoint covers,
-// after waiting `checkpoint_wait` for the node to sign one, make the log not
-// verifiable); remembered checkpoints extended. Detects modified, removed, added and
+// after waiting `checkpoint_wait` for the node to sign one, are listed in
+// unsigned_tails; records after it that do not follow are broken);
+// remembered checkpoints extended. Detects modified, removed, added and
 // reordered records and replayed or forged checkpoints. An error Status only
 // when the storage cannot be read.
 Result<VerifyReport> Verify(AuditStorage& storage, const VerifyOptions& options = {});

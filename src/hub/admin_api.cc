@@ -269,6 +269,11 @@ net::Response AdminApi::Verify() const {
                       : report->verdict == audit::Verdict::kBroken ? "broken"
                                                                    : "not-verifiable";
   if (report->verdict == audit::Verdict::kBroken) answer["first_bad"] = report->first_bad;
+  if (!report->unsigned_tails.empty()) {
+    json::array tails;
+    for (const std::string& tail : report->unsigned_tails) tails.push_back(json::string(tail));
+    answer["unsigned"] = std::move(tails);
+  }
   if (!report->not_verified.empty()) {
     json::array reasons;
     for (const std::string& why : report->not_verified) reasons.push_back(json::string(why));

@@ -74,8 +74,8 @@ void AddAuditCommands(CLI::App& app, int* exit_code) {
   auto store_url = std::make_shared<std::string>();
   CLI::App* verify = audit->add_subcommand(
       "verify", "Check every node's hash chain, Merkle tree and signed checkpoints; exit 0 if intact, 1 and the first bad record (or what could not be checked) otherwise.");
-  auto* data = verify->add_option("--data", *data_dir, "The hub's data folder: hub.db unless --store is given; its audit-<node>.key files name nodes that must be present, its audit-<node>.checkpoint files checkpoints the store must extend");
-  auto* store = verify->add_option("--store", *store_url, "sqlite:PATH or postgresql://...");
+  verify->add_option("--data", *data_dir, "The hub's data folder: hub.db unless --store is given; its audit-<node>.key files name nodes that must be present, its audit-<node>.checkpoint files checkpoints the store must extend");
+  verify->add_option("--store", *store_url, "sqlite:PATH or postgresql://...");
   verify->callback([data_dir, store_url, exit_code] {
     if (data_dir->empty() && store_url->empty()) {
       std::fprintf(stderr, "carrefour audit verify: give --data DIR or --store URL (see --help)\n");

@@ -270,8 +270,8 @@ Result<ParsedSample> ParseSampleLine(std::string_view line, int number) {
 }  // namespace
 
 std::optional<std::string_view> ParsedSample::Label(std::string_view label) const {
-  for (const auto& [name, value] : labels) {
-    if (name == label) return std::string_view(value);
+  for (const auto& [label_name, label_value] : labels) {
+    if (label_name == label) return std::string_view(label_value);
   }
   return std::nullopt;
 }

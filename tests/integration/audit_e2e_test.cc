@@ -178,7 +178,9 @@ TEST_P(AuditTamperE2E, VerificationCannotBeFooled) {
   EXPECT_FALSE(database->Execute("DELETE FROM audit_tree_head WHERE tree_size = 5").ok());
   EXPECT_FALSE(database->Execute("UPDATE audit_tree_head SET root = '' WHERE tree_size = 5").ok());
   EXPECT_FALSE(database->Execute("DELETE FROM audit_node_key").ok());
-  if (postgres) EXPECT_FALSE(database->Execute("TRUNCATE audit_tree_head").ok());
+  if (postgres) {
+    EXPECT_FALSE(database->Execute("TRUNCATE audit_tree_head").ok());
+  }
 
   auto disable = [&](const std::string& table) {
     if (postgres) {
@@ -233,8 +235,8 @@ TEST_P(AuditTamperE2E, VerificationCannotBeFooled) {
 
 INSTANTIATE_TEST_SUITE_P(Engines, AuditTamperE2E,
                          ::testing::Values(Engine::kSqlite, Engine::kPostgres),
-                         [](const ::testing::TestParamInfo<Engine>& info) {
-                           return std::string(store::testing::EngineName(info.param));
+                         [](const ::testing::TestParamInfo<Engine>& param_info) {
+                           return std::string(store::testing::EngineName(param_info.param));
                          });
 
 }  // namespace

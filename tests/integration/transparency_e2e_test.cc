@@ -345,8 +345,8 @@ TEST_P(TransparencyE2E, RecordsOfEveryNodeAreListedAndProvedAgainstTheirNodesChe
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, TransparencyE2E, ::testing::Values(Engine::kSqlite, Engine::kPostgres),
-                         [](const ::testing::TestParamInfo<Engine>& info) {
-                           return info.param == Engine::kSqlite ? "Sqlite" : "Postgresql";
+                         [](const ::testing::TestParamInfo<Engine>& param_info) {
+                           return param_info.param == Engine::kSqlite ? "Sqlite" : "Postgresql";
                          });
 
 }  // namespace

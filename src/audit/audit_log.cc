@@ -917,9 +917,9 @@ Result<bool> NodeCheck::CheckBeyondCovered() {
   // when idle). Records added behind the log's back are never covered.
   const auto deadline = std::chrono::steady_clock::now() + checkpoint_wait_;
   for (;;) {
-    CARREFOUR_ASSIGN_OR_RETURN(std::vector<Checkpoint> now, storage_.AuditCheckpointHistory(node_));
+    CARREFOUR_ASSIGN_OR_RETURN(std::optional<Checkpoint> now, LastCheckpoint(storage_, node_));
     CARREFOUR_ASSIGN_OR_RETURN(std::vector<Record> next, storage_.ReadAudit(node_, covered_ + 1, 1));
-    if (next.empty() || (!now.empty() && now.back().seq >= next.front().seq)) return true;
+    if (next.empty() || (now && now->seq >= next.front().seq)) return true;
     if (std::chrono::steady_clock::now() >= deadline) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }

@@ -200,6 +200,14 @@ class AuditLogTest : public ::testing::Test {
     return (*log)->checkpoint().note;
   }
 
+  // hub-1's log, one record per commit, signing under a load at most every
+  // `interval`.
+  Result<std::unique_ptr<AuditLog>> OpenOneRecordPerCommit(std::chrono::milliseconds interval) {
+    return AuditLog::Open(
+        storage_, {.node = "hub-1", .signer = Signer("hub-1"), .max_batch = 1, .checkpoint_interval = interval},
+        clock_);
+  }
+
   MemoryStorage storage_;
   ManualClock clock_{*Date::Parse("2024-06-01")};
   std::map<std::string, std::shared_ptr<const NoteSigner>> signers_;
@@ -540,26 +548,32 @@ class WriterGate {
   int released_ = 0;
 };
 
+// Appends `count` records: the first alone in a commit the gate holds (it
+// came to an idle writer), the others queued behind it. Their outcomes.
+std::vector<std::future<Status>> AppendBehindAHeldCommit(AuditLog& log, WriterGate& gate, int count) {
+  std::vector<std::future<Status>> outcomes;
+  for (int i = 0; i < count; ++i) {
+    auto written = std::make_shared<std::promise<Status>>();
+    outcomes.push_back(written->get_future());
+    log.Append(Consultation("mut-100", std::to_string(i)),
+               [written](const Status& status) { written->set_value(status); });
+    if (i == 0) gate.WaitArrived(1);
+  }
+  return outcomes;
+}
+
 // A record that comes to an idle writer is signed with its commit. Records
 // that come while a commit is written (a continuous load) save no
 // checkpoint until the interval ends (here: never), a reader asks, or the
 // log closes.
 TEST_F(AuditLogTest, RecordsThatComeDuringACommitAreSignedOncePerInterval) {
   WriterGate gate(storage_);  // outlives the log: its writer may append at close
-  auto log = AuditLog::Open(storage_,
-                            {.node = "hub-1", .signer = Signer("hub-1"), .max_batch = 1,
-                             .checkpoint_interval = std::chrono::hours(1)},
-                            clock_);
+  auto log = OpenOneRecordPerCommit(std::chrono::hours(1));
   ASSERT_TRUE(log) << log.error().ToString();
   gate.Close();
-  std::vector<std::promise<Status>> written(4);
-  for (int i = 0; i < 4; ++i) {
-    (*log)->Append(Consultation("mut-100", std::to_string(i)),
-                   [&written, i](const Status& status) { written[i].set_value(status); });
-    if (i == 0) gate.WaitArrived(1);  // the first commit alone (nothing behind it: signed)
-  }
+  std::vector<std::future<Status>> written = AppendBehindAHeldCommit(**log, gate, 4);
   gate.Release(5);  // the four commits and one checkpoint
-  for (auto& promise : written) EXPECT_TRUE(promise.get_future().get().ok());
+  for (auto& outcome : written) EXPECT_TRUE(outcome.get().ok());
   auto sizes = [this] {
     std::vector<int64_t> out;
     for (const auto& [seq, checkpoint] : storage_.checkpoints("hub-1")) out.push_back(seq);
@@ -607,28 +621,20 @@ TEST_F(AuditLogTest, RecordsLeftUnsignedAfterALoadAreSignedOneIntervalLater) {
 // the end of the interval.
 TEST_F(AuditLogTest, IntegrateSignsACheckpointOverEveryRecordWrittenSoFar) {
   WriterGate gate(storage_);  // outlives the log: its writer may append at close
-  auto log = AuditLog::Open(storage_,
-                            {.node = "hub-1", .signer = Signer("hub-1"), .max_batch = 1,
-                             .checkpoint_interval = std::chrono::hours(1)},
-                            clock_);
+  auto log = OpenOneRecordPerCommit(std::chrono::hours(1));
   ASSERT_TRUE(log) << log.error().ToString();
   gate.Close();
-  std::vector<std::promise<Status>> written(3);
-  for (int i = 0; i < 3; ++i) {
-    (*log)->Append(Consultation("mut-100", std::to_string(i)),
-                   [&written, i](const Status& status) { written[i].set_value(status); });
-    if (i == 0) gate.WaitArrived(1);
-  }
+  std::vector<std::future<Status>> written = AppendBehindAHeldCommit(**log, gate, 3);
   gate.Release(2);  // records 1 (signed) and 2 (unsigned: 3 is queued)
-  EXPECT_TRUE(written[0].get_future().get().ok());
-  EXPECT_TRUE(written[1].get_future().get().ok());
+  EXPECT_TRUE(written[0].get().ok());
+  EXPECT_TRUE(written[1].get().ok());
   gate.WaitArrived(3);  // the writer holds record 3's commit
   EXPECT_EQ((*log)->last_seq(), 2);
   EXPECT_EQ((*log)->checkpoint().seq, 1);
   std::thread reader([&] { EXPECT_TRUE((*log)->Integrate().ok()); });
   gate.Release(2);  // record 3's commit (it signs: a reader waits), then nothing more is needed
   reader.join();
-  EXPECT_TRUE(written[2].get_future().get().ok());
+  EXPECT_TRUE(written[2].get().ok());
   EXPECT_GE((*log)->checkpoint().seq, 2);
   EXPECT_TRUE((*log)->Integrate().ok());
   EXPECT_EQ((*log)->checkpoint().seq, 3);

@@ -606,95 +606,102 @@ void AuditLog::WriterLoop() {
       }
     }
     bool sign = false;
-    {
-      std::unique_lock lock(mu_);
-      // Records written but not signed yet: a checkpoint is due when the
-      // interval ends, or at once when a reader asks.
-      auto unsigned_records = [this] { return options_.verifiable && chain_seq_ > head_.seq; };
-      auto work = [&] { return stopping_ || !queue_.empty() || (integrate_ && unsigned_records()); };
-      // Idle with everything signed: the next batch is a trickle's (nothing
-      // came while the last commit was written), signed with its commit.
-      // Records that come while a commit is written (a continuous load) are
-      // signed once per interval, one interval after the load stops, or
-      // when a reader asks.
-      const bool idle = (queue_.empty() || !busy) && !unsigned_records();
-      if (failing_) {
-        // While failing and idle, a record saying that the log is written
-        // again is tried every second: the log recovers (and readiness with
-        // it) without waiting for traffic that a load balancer has sent
-        // elsewhere.
-        wake_.wait_for(lock, std::chrono::seconds(1), work);
-        if (queue_.empty() && !stopping_) {
-          Record probe;
-          probe.kind = Kind::kAdmin;
-          probe.request_id = NewRequestId();
-          probe.reason = "the audit log is written again after a failure";
-          probe.detail = last_error_;
-          probe.time_us = NowMicros(clock_);
-          queue_.push_back(Pending{std::move(probe), nullptr});
-        }
-      } else if (unsigned_records()) {
-        wake_.wait_until(lock, signed_at_ + options_.checkpoint_interval, work);
-      } else {
-        wake_.wait(lock, work);
-      }
-      if (queue_.empty() && (!unsigned_records() || (stopping_ && failing_))) {
-        if (stopping_) return;  // everything is written (and signed, unless the store fails)
-        continue;
-      }
-      size_t take = std::min(queue_.size(), options_.max_batch);
-      batch.clear();
-      for (size_t i = 0; i < take; ++i) {
-        batch.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
-      // An empty batch only signs (the interval ended, a reader asked, or
-      // the log stops).
-      sign = batch.empty() || SignsNow(idle);
-    }
-
-    // Chain the batch onto the chain's end and extend the tree. Nothing is
-    // published until the transaction commits: on failure the head and the
-    // tree stay where they were and the next batch reuses the same seqs.
-    std::unique_lock chain_lock(chain_mu_);
-    int64_t seq;
-    std::string hash;
-    {
-      std::lock_guard lock(mu_);
-      seq = chain_seq_;
-      hash = chain_hash_;
-    }
-    records.clear();
-    for (Pending& pending : batch) records.push_back(std::move(pending.record));
-    CompactRange tree = tree_;
-    Checkpoint next = ChainOnto(seq, std::move(hash), tree, index_, records, sign);
-
-    Status status = storage_.AppendAudit(records, next);
-    if (status.ok()) {
-      index_.Commit();
-      tree_ = std::move(tree);
-      KeepCheckpoint(next);
-    } else {
-      index_.Rollback();
-    }
-    {
-      std::lock_guard lock(mu_);
-      if (status.ok()) {
-        Advance(next);
-        ++commits_;
-        failing_ = false;
-        busy = !queue_.empty();
-      } else {
-        failing_ = true;
-        last_error_ = status.message();
-        resync = true;
-      }
-    }
-    chain_lock.unlock();
+    if (!TakeBatch(busy, batch, sign)) return;
+    if (batch.empty() && !sign) continue;
+    Status status = WriteBatch(batch, records, sign, busy);
+    if (!status.ok()) resync = true;
     for (Pending& pending : batch) {
       if (pending.done) pending.done(status);
     }
   }
+}
+
+bool AuditLog::TakeBatch(bool busy, std::vector<Pending>& batch, bool& sign) {
+  batch.clear();
+  sign = false;
+  std::unique_lock lock(mu_);
+  // Records written but not signed yet: a checkpoint is due when the
+  // interval ends, or at once when a reader asks.
+  auto unsigned_records = [this] { return options_.verifiable && chain_seq_ > head_.seq; };
+  auto work = [&] { return stopping_ || !queue_.empty() || (integrate_ && unsigned_records()); };
+  // Idle with everything signed: the next batch is a trickle's (nothing
+  // came while the last commit was written), signed with its commit.
+  // Records that come while a commit is written (a continuous load) are
+  // signed once per interval, one interval after the load stops, or
+  // when a reader asks.
+  const bool idle = (queue_.empty() || !busy) && !unsigned_records();
+  if (failing_) {
+    // While failing and idle, a record saying that the log is written
+    // again is tried every second: the log recovers (and readiness with
+    // it) without waiting for traffic that a load balancer has sent
+    // elsewhere.
+    wake_.wait_for(lock, std::chrono::seconds(1), work);
+    if (queue_.empty() && !stopping_) {
+      Record probe;
+      probe.kind = Kind::kAdmin;
+      probe.request_id = NewRequestId();
+      probe.reason = "the audit log is written again after a failure";
+      probe.detail = last_error_;
+      probe.time_us = NowMicros(clock_);
+      queue_.push_back(Pending{std::move(probe), nullptr});
+    }
+  } else if (unsigned_records()) {
+    wake_.wait_until(lock, signed_at_ + options_.checkpoint_interval, work);
+  } else {
+    wake_.wait(lock, work);
+  }
+  if (queue_.empty() && (!unsigned_records() || (stopping_ && failing_))) {
+    // Everything is written (and signed, unless the store fails).
+    return !stopping_;
+  }
+  size_t take = std::min(queue_.size(), options_.max_batch);
+  for (size_t i = 0; i < take; ++i) {
+    batch.push_back(std::move(queue_.front()));
+    queue_.pop_front();
+  }
+  // An empty batch only signs (the interval ended, a reader asked, or the
+  // log stops).
+  sign = batch.empty() || SignsNow(idle);
+  return true;
+}
+
+Status AuditLog::WriteBatch(std::vector<Pending>& batch, std::vector<Record>& records, bool sign,
+                            bool& busy) {
+  // Chain the batch onto the chain's end and extend the tree. Nothing is
+  // published until the transaction commits: on failure the head and the
+  // tree stay where they were and the next batch reuses the same seqs.
+  std::unique_lock chain_lock(chain_mu_);
+  int64_t seq;
+  std::string hash;
+  {
+    std::lock_guard lock(mu_);
+    seq = chain_seq_;
+    hash = chain_hash_;
+  }
+  records.clear();
+  for (Pending& pending : batch) records.push_back(std::move(pending.record));
+  CompactRange tree = tree_;
+  Checkpoint next = ChainOnto(seq, std::move(hash), tree, index_, records, sign);
+
+  Status status = storage_.AppendAudit(records, next);
+  if (status.ok()) {
+    index_.Commit();
+    tree_ = std::move(tree);
+    KeepCheckpoint(next);
+  } else {
+    index_.Rollback();
+  }
+  std::lock_guard lock(mu_);
+  if (status.ok()) {
+    Advance(next);
+    ++commits_;
+    failing_ = false;
+    busy = !queue_.empty();
+  } else {
+    failing_ = true;
+    last_error_ = status.message();
+  }
+  return status;
 }
 
 namespace {

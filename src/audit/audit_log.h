@@ -146,6 +146,15 @@ class AuditLog {
            std::shared_ptr<const NoteSigner> signer, Checkpoint head, CompactRange tree,
            PersonIndex index);
   void WriterLoop();
+  // Waits for work and takes the next batch off the queue into `batch`
+  // (possibly empty: a checkpoint is due); `sign` tells whether its commit
+  // signs. False when the log stops with everything written. `busy`: records
+  // came while the last commit was written.
+  bool TakeBatch(bool busy, std::vector<Pending>& batch, bool& sign);
+  // Chains, writes and publishes `batch` (records moved into `records`) in
+  // one transaction; `busy` set to whether more records queued meanwhile.
+  Status WriteBatch(std::vector<Pending>& batch, std::vector<Record>& records, bool sign,
+                    bool& busy);
   // Extends the chain, tree_ and index_ with the node's records in the
   // store past the chain's end, and head_ with its latest checkpoint (writer
   // thread): a commit reported failed may have gone through.

@@ -145,6 +145,12 @@ uint64_t Hash(std::string_view text) {
   return h;
 }
 
+// A released value with a comma, a quote and a line break: the extract's
+// files must keep it as one CSV field (RFC 4180), through the batch files,
+// their merge and the aggregates.
+constexpr std::string_view kOddNationality = "B\"E,\nL";
+constexpr const char* kOddNationalityJson = R"(B\"E,\nL)";
+
 // Answers every provide call from the person's number: the same answer for
 // the same call, every time. Can be told to fail the calls about some
 // persons (a provider that is down for them).
@@ -172,8 +178,9 @@ class TableGateway : public exchange::ProviderGateway {
     std::string data;
     if (data_type == "person.identity") {
       data = fmt::format(
-          R"({{"last_name": "Peeters{}", "first_names": "Anna", "birth_date": "{}", "sex": "{}", "nationality": "BE"}})",
-          h % 1000, number.BirthDateText(), number.sex == niss::Sex::kMale ? "m" : "f");
+          R"({{"last_name": "Peeters{}", "first_names": "Anna", "birth_date": "{}", "sex": "{}", "nationality": "{}"}})",
+          h % 1000, number.BirthDateText(), number.sex == niss::Sex::kMale ? "m" : "f",
+          h % 4 == 0 ? kOddNationalityJson : "BE");
     } else if (data_type == "person.address") {
       data = fmt::format(
           R"({{"street": "Rue Haute {}", "postal_code": "{}", "municipality": "Somewhere"}})",
@@ -625,6 +632,35 @@ TEST_P(ResearchExtractTest, ASuppliedListIsCheckedWhole) {
   Result<ExtractReport> report = RunExtract(Context(), options);
   ASSERT_TRUE(report.has_value()) << report.error().ToString();
   EXPECT_EQ(report->cohort_size, 4u);  // duplicates once
+}
+
+TEST_P(ResearchExtractTest, QuotedCommasQuotesAndLineBreaksStayOneField) {
+  Result<ExtractReport> report = Extract("rp-a", "a");
+  ASSERT_TRUE(report.has_value()) << report.error().ToString();
+  // One row a released person: a line break inside a quoted field does not
+  // start a row, a comma does not start a field.
+  auto identities = ReadCsv(dir_ / "a" / "person.identity.csv");
+  ASSERT_EQ(identities.size(), 1 + report->persons_released);
+  ASSERT_EQ(identities[0].back(), "nationality");
+  size_t odd = 0;
+  for (size_t i = 1; i < identities.size(); ++i) {
+    ASSERT_EQ(identities[i].size(), identities[0].size());
+    EXPECT_TRUE(identities[i].back() == "BE" || identities[i].back() == kOddNationality)
+        << identities[i].back();
+    odd += identities[i].back() == kOddNationality;
+  }
+  EXPECT_GT(odd, 0u);
+  // The aggregates read the same files with the same reader.
+  AggregateOptions options;
+  options.extract = dir_ / "a";
+  options.by = {"person.identity.nationality"};
+  Result<AggregateTable> table =
+      Aggregate(*definition_->FindResearchProject("rp-a"), options);
+  ASSERT_TRUE(table.has_value()) << table.error().ToString();
+  std::map<std::string, size_t> persons;
+  for (const AggregateCell& cell : table->cells) persons[cell.key[0]] = cell.persons;
+  EXPECT_EQ(persons["BE"], report->persons_released - odd);
+  EXPECT_EQ(persons[std::string(kOddNationality)], odd);
 }
 
 TEST_P(ResearchExtractTest, AggregatesNeverShowASmallCell) {

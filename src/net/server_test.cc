@@ -240,7 +240,7 @@ TlsFiles ForgedIdentity(const std::filesystem::path& dir, const std::string& nam
 
 // The network PKI has one level: the CA signs every certificate. A chain
 // through an intermediate, a subject with two CNs, and a CN with a control
-// character are not identities.
+// character or a bidirectional override are not identities.
 TEST(Server, OnlyOneLevelOneCleanCommonNameIsAnIdentity) {
   const std::filesystem::path dir =
       carrefour::testing::MakeTempDir("carrefour-forged");
@@ -266,6 +266,13 @@ TEST(Server, OnlyOneLevelOneCleanCommonNameIsAnIdentity) {
   EXPECT_EQ(peer(ForgedIdentity(dir, "two", {"mut-200", "mut-100"}, network_ca, false)), "");
   EXPECT_EQ(peer(ForgedIdentity(dir, "control", {std::string("mut-100\nx")}, network_ca, false)), "");
   EXPECT_EQ(peer(ForgedIdentity(dir, "nul", {std::string("mut-100\0x", 9)}, network_ca, false)), "");
+  // C1 controls (U+0085 NEXT LINE) and bidirectional overrides (U+202E)
+  // print as something else too; other non-ASCII letters are names.
+  EXPECT_EQ(peer(ForgedIdentity(dir, "c1", {std::string("mut-100\xc2\x85x")}, network_ca, false)), "");
+  EXPECT_EQ(peer(ForgedIdentity(dir, "bidi", {std::string("mut-\xe2\x80\xae" "001")}, network_ca, false)),
+            "");
+  EXPECT_EQ(peer(ForgedIdentity(dir, "accent", {std::string("mut-\xc3\xa9")}, network_ca, false)),
+            "mut-\xc3\xa9");
   std::filesystem::remove_all(dir);
 }
 

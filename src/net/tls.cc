@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -11,6 +12,7 @@
 #include <iterator>
 #include <memory>
 #include <mutex>
+#include <string_view>
 #include <system_error>
 #include <vector>
 
@@ -123,10 +125,42 @@ std::string SerialHex(const ASN1_INTEGER* serial) {
   return text;
 }
 
+// Whether `text` (valid UTF-8) holds a character that is not seen as
+// itself: C0 and C1 controls, DEL, and the bidirectional marks and
+// overrides (U+061C, U+200E-F, U+202A-E, U+2066-9) that make a name print
+// as another one.
+bool HasInvisibleControl(std::string_view text) {
+  for (size_t i = 0; i < text.size();) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    uint32_t code = byte;
+    size_t length = 1;
+    if (byte >= 0xf0) {
+      code = byte & 0x07u;
+      length = 4;
+    } else if (byte >= 0xe0) {
+      code = byte & 0x0fu;
+      length = 3;
+    } else if (byte >= 0xc0) {
+      code = byte & 0x1fu;
+      length = 2;
+    }
+    if (i + length > text.size()) return true;  // truncated: not a clean name
+    for (size_t k = 1; k < length; ++k) {
+      code = (code << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3fu);
+    }
+    i += length;
+    if (code < 0x20 || (code >= 0x7f && code <= 0x9f) || code == 0x061c || code == 0x200e ||
+        code == 0x200f || (code >= 0x202a && code <= 0x202e) || (code >= 0x2066 && code <= 0x2069)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 // The certificate's one CN, empty if it has none, several (which one is
-// "the" identity would depend on who reads the certificate), or a NUL or a
-// control character (a name that prints as another one, or forges log
-// lines): such a certificate names no identity.
+// "the" identity would depend on who reads the certificate), or a NUL, a
+// control character or a bidirectional override (a name that prints as
+// another one, or forges log lines): such a certificate names no identity.
 std::string CommonNameOf(X509* cert) {
   X509_NAME* subject = X509_get_subject_name(cert);
   int index = X509_NAME_get_index_by_NID(subject, NID_commonName, -1);
@@ -141,10 +175,7 @@ std::string CommonNameOf(X509* cert) {
   }
   std::string cn(reinterpret_cast<const char*>(utf8), static_cast<size_t>(length));
   OPENSSL_free(utf8);
-  for (char c : cn) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 || byte == 0x7f) return {};
-  }
+  if (HasInvisibleControl(cn)) return {};
   return cn;
 }
 

@@ -42,6 +42,7 @@
 #include "metrics/text.h"
 #include "mutations/mutations.h"
 #include "net/client.h"
+#include "net/event_loop.h"
 #include "net/server.h"
 #include "network/loader.h"
 #include "niss/niss.h"
@@ -130,6 +131,11 @@ class Hub::Impl {
   std::unique_ptr<ConsoleApi> console_;
   std::unique_ptr<audit::AuditLog> audit_;
   std::unique_ptr<audit::AuditTrees> audit_trees_;  // proofs over every node's tree
+  // The API listener's threads, shared with the provider client: a
+  // provider's answer is filtered and audited on the thread that reads it,
+  // which is one of the API's (net/event_loop.h). Declared before the client
+  // and the listeners, so that it goes after them.
+  std::shared_ptr<net::EventLoop> loop_;
   std::unique_ptr<net::Client> client_;
   std::unique_ptr<provide::NetGateway> gateway_;
   std::unique_ptr<bis::Service> bis_;  // the BIS register (docs/bis.md)
@@ -275,8 +281,10 @@ Status Hub::Impl::StartServices() {
   Result<net::TlsFacts> facts = net::InspectTlsFiles(tls);
   if (!facts) return facts.error().WithContext("TLS files");
   tls_facts_ = std::move(*facts);
+  if (options_.threads < 1) return InvalidRequest("--threads must be at least 1");
+  loop_ = net::EventLoop::Start(options_.threads);
   Result<std::unique_ptr<net::Client>> client =
-      net::Client::Create({.tls = tls, .threads = 2, .timeout = options_.provider_timeout});
+      net::Client::Create({.tls = tls, .loop = loop_, .timeout = options_.provider_timeout});
   if (!client) return client.error().WithContext("provider client");
   client_ = std::move(*client);
   gateway_ = std::make_unique<provide::NetGateway>(*client_, provide::NetGateway::Errors::kForRequester);
@@ -325,7 +333,7 @@ Status Hub::Impl::StartListeners() {
   net::ServerOptions api_options;
   api_options.address = listen.first;
   api_options.port = listen.second;
-  api_options.threads = options_.threads;
+  api_options.loop = loop_;
   api_options.tls = TlsFiles();
   api_options.max_body_bytes = options_.max_body_bytes;
   api_options.max_connections = options_.max_connections;

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <condition_variable>
 #include <deque>
 #include <future>
 #include <mutex>
@@ -27,6 +28,7 @@
 #include <boost/beast/ssl.hpp>
 #include <openssl/x509.h>
 
+#include "net/internal/event_loop.h"
 #include "net/internal/tls.h"
 #include "version/version.h"
 
@@ -70,10 +72,21 @@ class ConnectionBase : public std::enable_shared_from_this<ConnectionBase> {
 }  // namespace
 
 // Shared by the pools and connections; owned by Client.
-class Client::Impl {
+ClientOptions WithoutLoop(ClientOptions options) {
+  options.loop.reset();
+  return options;
+}
+
+// Shared by the Client, its pools and connections (and the handlers queued
+// for them): on a shared EventLoop a handler may run after the Client is
+// gone, so it keeps what it touches.
+class Client::Impl : public std::enable_shared_from_this<Client::Impl> {
  public:
-  explicit Impl(ClientOptions options) : options_(std::move(options)) {}
-  ~Impl();
+  explicit Impl(ClientOptions options)
+      : shared_loop_(options.loop.get()),
+        options_(WithoutLoop(std::move(options))),
+        own_loop_(shared_loop_ ? nullptr : EventLoop::Start(std::max(options_.threads, 1))),
+        ioc((shared_loop_ ? *shared_loop_ : *own_loop_).impl().ioc) {}
 
   Status Start();
   Status ReloadTls(const TlsFiles& files);
@@ -98,9 +111,20 @@ class Client::Impl {
     connections_.erase(connection);
   }
 
-  const ClientOptions options_;
-  // Declared before everything that holds sockets or timers on it.
-  asio::io_context ioc;
+  // Closes everything: calls in flight fail with "client shut down". With
+  // its own threads, returns once they are joined; on a shared loop, what
+  // is left completes there.
+  void Shutdown();
+
+  // The loop given in the options, not owned: its owner keeps it beyond
+  // the client (a handler of the client's may be the last to let the
+  // client go, on one of the loop's threads, which must not join them).
+  EventLoop* const shared_loop_;
+  const ClientOptions options_;  // without the loop
+  // The client's own threads, unless the loop is shared. Declared before
+  // everything that holds sockets or timers on it.
+  const std::shared_ptr<EventLoop> own_loop_;
+  asio::io_context& ioc;
   // Null without TLS. Swapped whole by ReloadTls (atomic_load/atomic_store);
   // a connection keeps the one it was opened with.
   std::shared_ptr<ssl::context> tls;
@@ -118,8 +142,10 @@ class Client::Impl {
   std::mutex mu_;
   std::unordered_map<std::string, std::shared_ptr<Pool>> pools_;
   std::unordered_map<ConnectionBase*, std::weak_ptr<ConnectionBase>> connections_;
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
-  std::vector<std::thread> threads_;
+  // On a shared loop: calls whose callback has not returned yet, and the
+  // destructor's wait for none. Guarded by mu_.
+  size_t outstanding_ = 0;
+  std::condition_variable settled_;
 };
 
 namespace {
@@ -128,7 +154,8 @@ namespace {
 // for reuse, a cap on how many exist, and the calls waiting for one.
 class Pool : public std::enable_shared_from_this<Pool> {
  public:
-  Pool(Client::Impl* impl, Endpoint endpoint) : impl_(impl), endpoint_(std::move(endpoint)) {}
+  Pool(std::shared_ptr<Client::Impl> impl, Endpoint endpoint)
+      : impl_(std::move(impl)), endpoint_(std::move(endpoint)) {}
 
   const Endpoint& endpoint() const { return endpoint_; }
 
@@ -148,7 +175,7 @@ class Pool : public std::enable_shared_from_this<Pool> {
   std::shared_ptr<ConnectionBase> NewConnection();
   void WaitForConnection(std::shared_ptr<Call> call);
 
-  Client::Impl* const impl_;
+  const std::shared_ptr<Client::Impl> impl_;
   const Endpoint endpoint_;
   std::mutex mu_;
   // Most recently used last: reusing the warmest connection lets the others
@@ -165,8 +192,9 @@ class Connection final : public ConnectionBase {
  public:
   using Stream = std::conditional_t<kTls, beast::ssl_stream<beast::tcp_stream>, beast::tcp_stream>;
 
-  Connection(Client::Impl* impl, std::shared_ptr<Pool> pool)
-      : impl_(impl), pool_(std::move(pool)), strand_(asio::make_strand(impl->ioc)), resolver_(strand_) {}
+  Connection(std::shared_ptr<Client::Impl> impl, std::shared_ptr<Pool> pool)
+      : impl_(std::move(impl)), pool_(std::move(pool)), strand_(asio::make_strand(impl_->ioc)),
+        resolver_(strand_) {}
   ~Connection() override { impl_->Unregister(this); }
 
   void Run(std::shared_ptr<Call> call) override {
@@ -381,7 +409,7 @@ class Connection final : public ConnectionBase {
     call->callback(std::move(result));
   }
 
-  Client::Impl* const impl_;
+  const std::shared_ptr<Client::Impl> impl_;
   const std::shared_ptr<Pool> pool_;
   asio::strand<asio::io_context::executor_type> strand_;
   tcp::resolver resolver_;
@@ -541,14 +569,14 @@ void Pool::Shutdown() {
 }  // namespace
 
 Status Client::Impl::Start() {
-  if (options_.threads < 1) return InvalidRequest("a client needs at least one thread");
+  if (!shared_loop_ && options_.threads < 1) {
+    return InvalidRequest("a client needs at least one thread");
+  }
   if (options_.tls) {
     CARREFOUR_ASSIGN_OR_RETURN(ssl::context context,
                                internal::MakeTlsContext(*options_.tls, internal::TlsRole::kClient));
     std::atomic_store(&tls, std::make_shared<ssl::context>(std::move(context)));
   }
-  work_.emplace(ioc.get_executor());
-  for (int i = 0; i < options_.threads; ++i) threads_.emplace_back([this] { ioc.run(); });
   return OkStatus();
 }
 
@@ -566,7 +594,7 @@ Status Client::Impl::ReloadTls(const TlsFiles& files) {
   return OkStatus();
 }
 
-Client::Impl::~Impl() {
+void Client::Impl::Shutdown() {
   stopping = true;
   std::vector<std::shared_ptr<Pool>> pools;
   std::vector<std::shared_ptr<ConnectionBase>> live;
@@ -581,33 +609,52 @@ Client::Impl::~Impl() {
   // Busy connections fail their call with "client shut down".
   for (const auto& connection : live) connection->Close();
   live.clear();
-  // Every pending operation now completes promptly; then run() returns.
-  work_.reset();
-  for (std::thread& thread : threads_) thread.join();
-  // Idle connections hold their pool, the pool holds them: Shutdown emptied
-  // the idle lists, so dropping the pools frees everything, before the
-  // io_context (declared first) goes.
+  // Idle connections hold their pool, the pool holds them and this: the
+  // pools' Shutdown emptied the idle lists, so dropping the pools frees
+  // them.
   pools.clear();
-  pools_.clear();
+  {
+    std::lock_guard lock(mu_);
+    pools_.clear();
+  }
+  // Every pending operation now completes promptly; then the client's own
+  // threads return, or (on a shared loop) the last callback.
+  if (own_loop_) {
+    own_loop_->impl().Join(/*stop=*/false);
+  } else if (!shared_loop_->OnLoopThread()) {
+    std::unique_lock lock(mu_);
+    settled_.wait(lock, [this] { return outstanding_ == 0; });
+  }
 }
 
 bool Client::Impl::OnClientThread() const {
-  for (const std::thread& thread : threads_) {
-    if (thread.get_id() == std::this_thread::get_id()) return true;
-  }
-  return false;
+  return (shared_loop_ ? *shared_loop_ : *own_loop_).OnLoopThread();
 }
 
 std::shared_ptr<Pool> Client::Impl::PoolFor(const Endpoint& endpoint) {
   std::string key = endpoint.ToString() + " " + endpoint.expected_cn;
   std::lock_guard lock(mu_);
   std::shared_ptr<Pool>& pool = pools_[key];
-  if (!pool) pool = std::make_shared<Pool>(this, endpoint);
+  if (!pool) pool = std::make_shared<Pool>(shared_from_this(), endpoint);
   return pool;
 }
 
 void Client::Impl::Send(const Endpoint& endpoint, ClientRequest request, Callback callback) {
   calls.fetch_add(1);
+  if (shared_loop_) {
+    // On a shared loop the client's destructor waits for its callbacks (its
+    // user's objects may go right after it), so it counts them.
+    {
+      std::lock_guard lock(mu_);
+      ++outstanding_;
+    }
+    callback = [self = shared_from_this(), callback = std::move(callback)](
+                   Result<ClientResponse> result) {
+      callback(std::move(result));
+      std::lock_guard lock(self->mu_);
+      if (--self->outstanding_ == 0) self->settled_.notify_all();
+    };
+  }
   if (stopping.load()) return FailLater(std::move(callback), Unavailable("client shut down"));
   if (endpoint.tls && !options_.tls) {
     return FailLater(std::move(callback),
@@ -659,11 +706,11 @@ void Client::Impl::Send(const Endpoint& endpoint, ClientRequest request, Callbac
   PoolFor(endpoint)->Submit(std::move(call));
 }
 
-Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-Client::~Client() = default;
+Client::Client(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Client::~Client() { impl_->Shutdown(); }
 
 Result<std::unique_ptr<Client>> Client::Create(ClientOptions options) {
-  auto impl = std::make_unique<Impl>(std::move(options));
+  auto impl = std::make_shared<Impl>(std::move(options));
   CARREFOUR_RETURN_IF_ERROR(impl->Start());
   return std::unique_ptr<Client>(new Client(std::move(impl)));
 }

@@ -45,11 +45,17 @@ struct Endpoint {
   std::string ToString() const;
 };
 
+class EventLoop;
+
 struct ClientOptions {
   // This side's identity and the network CA. Absent: plain HTTP only (an
   // HTTPS endpoint then fails with kInvalidRequest).
   std::optional<TlsFiles> tls;
   int threads = 2;
+  // Set: the client runs on this loop (net/event_loop.h; shared with the
+  // server whose requests it serves), `threads` is not used, and callbacks
+  // run on the loop's threads. The loop must outlive the client.
+  std::shared_ptr<EventLoop> loop;
   // Default per-call timeout covering connect, handshake, write and read.
   std::chrono::milliseconds timeout{2000};
   // Connections per endpoint; further calls wait for one to come free
@@ -93,8 +99,8 @@ struct ClientStats {
 };
 
 // Thread safety: every method may be called from any thread. Callbacks run
-// on the client's threads: they must not block, and must not call the *Sync
-// methods (that would wait for the thread it is running on).
+// on the client's threads (its loop's): they must not block, and must not
+// call the *Sync methods (that would wait for the thread it is running on).
 class Client {
  public:
   // Loads the TLS files. Errors: kInvalidRequest (unreadable or mismatched
@@ -130,8 +136,8 @@ class Client {
   class Impl;
 
  private:
-  explicit Client(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
+  explicit Client(std::shared_ptr<Impl> impl);
+  std::shared_ptr<Impl> impl_;
 };
 
 }  // namespace carrefour::net

@@ -5,6 +5,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <future>
 #include <mutex>
@@ -14,6 +16,7 @@
 
 #include <gtest/gtest.h>
 
+#include "net/event_loop.h"
 #include "net/server.h"
 #include "net/test_support.h"
 
@@ -338,6 +341,89 @@ TEST(Client, SyncCallFromCallbackIsRefusedInsteadOfDeadlocking) {
   Server server(ServerOptions{}, Hello);
   ASSERT_TRUE(server.Start().ok());
   auto client = MakeClient(ClientOptions{});
+  std::promise<Status> done;
+  client->Post(Http(server.port()), "/", "", [&](Result<ClientResponse>) {
+    auto nested = client->GetSync(Http(server.port()), "/");
+    done.set_value(nested.has_value() ? OkStatus() : nested.error());
+  });
+  EXPECT_EQ(done.get_future().get().code(), StatusCode::kInternal);
+}
+
+// The hub's arrangement (net/event_loop.h): the API server and the client
+// that calls the providers on one loop. A request's handler calls a
+// provider; the provider's answer comes back on the loop's own threads and
+// is answered from there, over mutual TLS both ways.
+TEST(SharedLoop, AServerCallsOutOnItsOwnLoopAndAnswersFromIt) {
+  Server provider(TlsServer("mut-100"), Hello);
+  ASSERT_TRUE(provider.Start().ok());
+  std::shared_ptr<EventLoop> loop = EventLoop::Start(2);
+  ClientOptions client_options = TlsClientOptions("hub");
+  client_options.loop = loop;
+  auto client = MakeClient(client_options);
+  std::atomic<int> callbacks_off_loop{0};
+  ServerOptions front_options = TlsServer("hub");
+  front_options.loop = loop;
+  Server front(front_options, [&](Request&& request, Responder respond) {
+    client->Post(Https(provider.port(), "mut-100"), "/v1/provide", request.body,
+                 [&, respond](Result<ClientResponse> response) {
+                   if (!loop->OnLoopThread()) ++callbacks_off_loop;
+                   respond(response ? Response::Json(200, response->body)
+                                    : ErrorResponse(response.error()));
+                 });
+  });
+  ASSERT_TRUE(front.Start().ok());
+
+  auto outside = MakeClient(TlsClientOptions("mut-200"));
+  for (int i = 0; i < 20; ++i) {
+    auto answer = outside->PostSync(Https(front.port(), "hub"), "/v1/consultations",
+                                    std::to_string(i));
+    ASSERT_TRUE(answer.has_value()) << answer.error().ToString();
+    EXPECT_EQ(answer->status, 200);
+    EXPECT_EQ(answer->body, R"({"hello":"hub","body":")" + std::to_string(i) + "\"}");
+  }
+  EXPECT_EQ(callbacks_off_loop.load(), 0);
+  EXPECT_EQ(client->stats().connections_opened, 1u);  // kept alive across requests
+  EXPECT_EQ(loop->threads(), 2);
+
+  // The documented order: the server, the client, the loop.
+  front.Stop();
+  client.reset();
+  loop.reset();
+}
+
+// On a shared loop, destroying the client fails what is in flight and
+// returns only once those callbacks have run: what they touch may go right
+// after the client.
+TEST(SharedLoop, DestroyingTheClientWaitsForItsCallbacks) {
+  Holding holding;
+  Server server(ServerOptions{}, holding.handler());
+  ASSERT_TRUE(server.Start().ok());
+  std::shared_ptr<EventLoop> loop = EventLoop::Start(1);
+  ClientOptions options;
+  options.loop = loop;
+  auto client = MakeClient(options);
+  std::atomic<bool> called{false};
+  Status status;
+  client->Post(Http(server.port()), "/held", "", [&](Result<ClientResponse> response) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // still running when asked
+    status = response ? OkStatus() : response.error();
+    called = true;
+  });
+  holding.WaitFor(1);
+  client.reset();
+  EXPECT_TRUE(called.load());
+  EXPECT_EQ(status.code(), StatusCode::kUnavailable);
+  EXPECT_EQ(status.message(), "client shut down");
+  holding.AnswerAll();
+}
+
+TEST(SharedLoop, SyncCallFromTheLoopIsRefusedInsteadOfDeadlocking) {
+  Server server(ServerOptions{}, Hello);
+  ASSERT_TRUE(server.Start().ok());
+  std::shared_ptr<EventLoop> loop = EventLoop::Start(1);
+  ClientOptions options;
+  options.loop = loop;
+  auto client = MakeClient(options);
   std::promise<Status> done;
   client->Post(Http(server.port()), "/", "", [&](Result<ClientResponse>) {
     auto nested = client->GetSync(Http(server.port()), "/");

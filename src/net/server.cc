@@ -34,6 +34,7 @@
 #include <spdlog/spdlog.h>
 
 #include "net/internal/text.h"
+#include "net/internal/event_loop.h"
 #include "net/internal/tls.h"
 
 namespace carrefour::net {
@@ -80,24 +81,38 @@ constexpr std::chrono::milliseconds kAcceptBackoff{100};
 
 class SessionBase;
 
+ServerOptions WithoutLoop(ServerOptions options) {
+  options.loop.reset();
+  return options;
+}
+
 // Everything the sessions share with the server. Owned jointly by the Server
 // and by every live session, so that a session kept alive by a Responder
 // after the server is gone still has its io_context (sockets must be
 // destroyed before the io_context that they were created on).
 struct Core : std::enable_shared_from_this<Core> {
   Core(ServerOptions server_options, Handler request_handler)
-      : options(std::move(server_options)),
+      : shared_loop(server_options.loop.get()),
+        options(WithoutLoop(std::move(server_options))),
         handler(std::move(request_handler)),
+        own_loop(shared_loop ? nullptr : EventLoop::Start(std::max(options.threads, 1))),
+        ioc((shared_loop ? *shared_loop : *own_loop).impl().ioc),
         acceptor(asio::make_strand(ioc)),
         accept_backoff(acceptor.get_executor()) {}
 
   void Accept();
   void OnAccept(beast::error_code ec, tcp::socket socket);
 
-  const ServerOptions options;
+  // The loop given in the options, not owned: its owner keeps it beyond the
+  // server (the last session may let the Core go on one of the loop's
+  // threads, which must not join them).
+  EventLoop* const shared_loop;
+  const ServerOptions options;  // without the loop
   const Handler handler;
-  // Declared before everything that holds sockets or timers on it.
-  asio::io_context ioc;
+  // The server's own threads, unless the loop is shared. Declared before everything that holds sockets or
+  // timers on it.
+  const std::shared_ptr<EventLoop> own_loop;
+  asio::io_context& ioc;
   // Null on a plain-HTTP server. Swapped whole by ReloadTls (atomic_load /
   // atomic_store): each session keeps the context it was accepted with.
   std::shared_ptr<ssl::context> tls;
@@ -582,13 +597,15 @@ class Session final : public SessionBase {
 };
 
 void Core::Accept() {
-  acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
-    OnAccept(ec, std::move(socket));
-  });
+  // The Core is kept by the handler: on a shared loop, an accept aborted by
+  // Stop() may complete after the server is gone.
+  acceptor.async_accept(asio::make_strand(ioc),
+                        [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
+                          self->OnAccept(ec, std::move(socket));
+                        });
 }
 
-// Runs on the acceptor's strand. `this` outlives every accept: Stop() closes
-// the acceptor and joins the threads before the Server lets go of the Core.
+// Runs on the acceptor's strand.
 void Core::OnAccept(beast::error_code ec, tcp::socket socket) {
   if (!acceptor.is_open() || ec == asio::error::operation_aborted) return;
   if (ec) {
@@ -604,8 +621,8 @@ void Core::OnAccept(beast::error_code ec, tcp::socket socket) {
       last_accept_log = now;
     }
     accept_backoff.expires_after(kAcceptBackoff);
-    accept_backoff.async_wait([this](beast::error_code wait_ec) {
-      if (!wait_ec && acceptor.is_open()) Accept();
+    accept_backoff.async_wait([self = shared_from_this()](beast::error_code wait_ec) {
+      if (!wait_ec && self->acceptor.is_open()) self->Accept();
     });
     return;
   }
@@ -715,7 +732,9 @@ class Server::Impl {
     std::lock_guard lock(lifecycle_mu_);
     if (started_) return Internal("server already started");
     const ServerOptions& options = core_->options;
-    if (options.threads < 1) return InvalidRequest("a server needs at least one thread");
+    if (!core_->shared_loop && options.threads < 1) {
+      return InvalidRequest("a server needs at least one thread");
+    }
     if (options.tls) {
       CARREFOUR_ASSIGN_OR_RETURN(ssl::context context,
                                  internal::MakeTlsContext(*options.tls, internal::TlsRole::kServer));
@@ -743,11 +762,7 @@ class Server::Impl {
       return Unavailable("cannot listen on " + where + ": " + ec.message());
     }
     port_ = acceptor.local_endpoint(ec).port();
-    work_.emplace(core_->ioc.get_executor());
-    asio::post(acceptor.get_executor(), [core = core_.get()] { core->Accept(); });
-    for (int i = 0; i < options.threads; ++i) {
-      threads_.emplace_back([core = core_.get()] { core->ioc.run(); });
-    }
+    asio::post(acceptor.get_executor(), [core = core_] { core->Accept(); });
     started_ = true;
     return OkStatus();
   }
@@ -781,12 +796,11 @@ class Server::Impl {
       core_->stopped = true;
     }
 
-    // 4. Whatever is left is closed; the threads return once every pending
-    // operation has completed (they all fail fast on a closed socket).
+    // 4. Whatever is left is closed. The server's own threads return once
+    // every pending operation has completed (they all fail fast on a closed
+    // socket); a shared loop's threads go on (the sessions keep the Core).
     for (const auto& session : LiveSessions()) session->Shutdown(/*force=*/true);
-    work_.reset();
-    for (std::thread& thread : threads_) thread.join();
-    threads_.clear();
+    if (core_->own_loop) core_->own_loop->impl().Join(/*stop=*/false);
   }
 
   Status ReloadTls(const TlsFiles& files) {
@@ -834,8 +848,6 @@ class Server::Impl {
   bool started_ = false;
   bool stopped_ = false;
   std::atomic<uint16_t> port_{0};
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
-  std::vector<std::thread> threads_;
 };
 
 Server::Server(ServerOptions options, Handler handler)

@@ -34,11 +34,17 @@
 namespace carrefour::net {
 
 struct Response;
+class EventLoop;
 
 struct ServerOptions {
   std::string address = "127.0.0.1";
   uint16_t port = 0;  // 0: the system picks one; port() tells which
   int threads = 2;
+  // Set: the server runs on this loop (shared with the clients it calls out
+  // with, net/event_loop.h) and `threads` is not used; Stop() then closes
+  // everything without waiting for the loop's threads. The loop must
+  // outlive the server.
+  std::shared_ptr<EventLoop> loop;
   // Absent: plain HTTP (the admin listener). Present: TLS 1.2+ with a client
   // certificate required and verified against `tls->ca`.
   std::optional<TlsFiles> tls;

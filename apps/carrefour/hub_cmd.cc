@@ -73,7 +73,9 @@ void AddStoreAndAdminOptions(CLI::App* command, hub::HubOptions& options) {
 
 // Limits and timeouts of the API listener and of provider calls.
 void AddLimitOptions(CLI::App* command, hub::HubOptions& options, Durations& durations) {
-  command->add_option("--threads", options.threads, "API worker threads")->capture_default_str();
+  command->add_option("--threads", options.threads,
+                      "Threads of the API event loop, shared by provider calls (0: one per core)")
+      ->capture_default_str();
   command->add_option("--max-body", options.max_body_bytes, "Largest request body in bytes")
       ->capture_default_str();
   command->add_option("--max-connections", options.max_connections,

@@ -43,6 +43,7 @@ ROUNDS=3
 LOADGEN_THREADS=1
 HUB_DATA_PARENT=""
 HUB_STORE=""
+HUB_THREADS=""
 DO_BUILD=1
 USE_NGINX=1
 INSTALL_NGINX=1
@@ -82,6 +83,8 @@ Options:
   --batch-size N    consultations per POST /v1/consultations/batch (default 100)
   --audit-cost      also run (u): a second hub whose audit log is not verifiable
   --persons N       consult N persons in turn instead of one (default 1)
+  --hub-threads N   the hub's --threads (its API event loop's threads;
+                    default: the hub's own default)
 EOF
 }
 
@@ -92,6 +95,7 @@ while [[ $# -gt 0 ]]; do
     --warmup) WARMUP=$2; shift 2 ;;
     --rounds) ROUNDS=$2; shift 2 ;;
     --loadgen-threads) LOADGEN_THREADS=$2; shift 2 ;;
+    --hub-threads) HUB_THREADS=$2; shift 2 ;;
     --build) BUILD=$(cd "$2" 2>/dev/null && pwd || echo "$2"); shift 2 ;;
     --no-build) DO_BUILD=0; shift ;;
     --hub-data) HUB_DATA_PARENT=$2; shift 2 ;;
@@ -289,7 +293,7 @@ if [[ $USE_WRK -eq 1 ]] &&
   HUB_PRELOAD=(env "COUNT_ALLOCS_FILE=$ALLOCS_FILE" "LD_PRELOAD=$WORK/count_allocs.so")
 fi
 HUB_LAUNCHER=("${HUB_PRELOAD[@]}")
-start_hub hub --data "$HUB_DATA" ${HUB_STORE:+--store "$HUB_STORE"}
+start_hub hub --data "$HUB_DATA" ${HUB_STORE:+--store "$HUB_STORE"} ${HUB_THREADS:+--threads "$HUB_THREADS"}
 HUB_LAUNCHER=()
 
 NISS=85073003328
@@ -345,7 +349,8 @@ if [[ $AUDIT_COST -eq 1 ]]; then
   HUBU_DATA="$HUB_DATA/unverifiable-hub"
   mkdir -p "$HUBU_DATA"
   main_hub=("$HUB_PID" "$HUB_PORT" "$HUB_ADMIN_PORT")
-  start_hub hub-u --data "$HUBU_DATA" ${HUB_STORE:+--store "$HUB_STORE" --node hub-u} --bench-unverifiable-audit
+  start_hub hub-u --data "$HUBU_DATA" ${HUB_STORE:+--store "$HUB_STORE" --node hub-u} --bench-unverifiable-audit \
+    ${HUB_THREADS:+--threads "$HUB_THREADS"}
   HUBU_PID=$HUB_PID HUBU_PORT=$HUB_PORT HUBU_ADMIN_PORT=$HUB_ADMIN_PORT
   HUB_PID=${main_hub[0]} HUB_PORT=${main_hub[1]} HUB_ADMIN_PORT=${main_hub[2]}
   if [[ -z "$HUB_STORE" ]]; then  # its own store: the person too

@@ -281,8 +281,12 @@ Status Hub::Impl::StartServices() {
   Result<net::TlsFacts> facts = net::InspectTlsFiles(tls);
   if (!facts) return facts.error().WithContext("TLS files");
   tls_facts_ = std::move(*facts);
-  if (options_.threads < 1) return InvalidRequest("--threads must be at least 1");
-  loop_ = net::EventLoop::Start(options_.threads);
+  if (options_.threads < 0) return InvalidRequest("--threads must be 0 (one per core) or more");
+  const int threads = options_.threads > 0
+                          ? options_.threads
+                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  loop_ = net::EventLoop::Start(threads);
+  spdlog::info("API event loop: {} thread{}", threads, threads == 1 ? "" : "s");
   Result<std::unique_ptr<net::Client>> client =
       net::Client::Create({.tls = tls, .loop = loop_, .timeout = options_.provider_timeout});
   if (!client) return client.error().WithContext("provider client");

@@ -59,7 +59,10 @@ struct HubOptions {
   // loopback it needs admin_token, unless this says the network around it
   // is trusted (`--admin-insecure`).
   bool admin_insecure = false;
-  int threads = 4;
+  // Threads of the API's event loop, which the provider calls share
+  // (net/event_loop.h); 0: one per core. More threads than cores only add
+  // context switches (docs/benchmarks.md, "Hub throughput").
+  int threads = 0;
   size_t max_body_bytes = 8 << 20;
   std::chrono::milliseconds provider_timeout{2000};
   // Concurrent API connections; 0: sized from the open-file limit (most of

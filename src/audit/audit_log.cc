@@ -345,7 +345,9 @@ void AuditLog::KeepCheckpoint(const Checkpoint& checkpoint) {
   kept_seq_ = checkpoint.seq;
 }
 
-void AuditLog::Append(Record record, Done done) {
+void AuditLog::Append(Record record, Done done) { Queue(std::move(record), std::move(done), false); }
+
+void AuditLog::Queue(Record record, Done done, bool on_writer) {
   // Records are kept forever and their reasons quote what callers sent:
   // bounded here, once for every writer, and made UTF-8 (PostgreSQL refuses
   // text that is not, and the record would never be written).
@@ -358,7 +360,7 @@ void AuditLog::Append(Record record, Done done) {
   if (record.time_us == 0) record.time_us = NowMicros(clock_);
   {
     std::lock_guard lock(mu_);
-    queue_.push_back(Pending{std::move(record), std::move(done)});
+    queue_.push_back(Pending{std::move(record), std::move(done), on_writer});
   }
   wake_.notify_one();
 }
@@ -366,7 +368,8 @@ void AuditLog::Append(Record record, Done done) {
 Status AuditLog::AppendAndWait(Record record) {
   std::promise<Status> written;
   std::future<Status> result = written.get_future();
-  Append(std::move(record), [&written](const Status& status) { written.set_value(status); });
+  Queue(std::move(record), [&written](const Status& status) { written.set_value(status); },
+        /*on_writer=*/true);
   return result.get();
 }
 
@@ -610,10 +613,24 @@ void AuditLog::WriterLoop() {
     if (batch.empty() && !sign) continue;
     Status status = WriteBatch(batch, records, sign, busy);
     if (!status.ok()) resync = true;
-    for (Pending& pending : batch) {
-      if (pending.done) pending.done(status);
+    Deliver(batch, status);
+  }
+}
+
+void AuditLog::Deliver(std::vector<Pending>& batch, const Status& status) {
+  std::vector<Done> later;
+  for (Pending& pending : batch) {
+    if (!pending.done) continue;
+    if (!options_.deliver || pending.on_writer) {
+      pending.done(status);
+    } else {
+      later.push_back(std::move(pending.done));
     }
   }
+  if (later.empty()) return;
+  options_.deliver([later = std::move(later), status]() {
+    for (const Done& done : later) done(status);
+  });
 }
 
 bool AuditLog::TakeBatch(bool busy, std::vector<Pending>& batch, bool& sign) {

@@ -76,9 +76,16 @@ class AuditLog {
     // Under a continuous load (the writer never idle), a signed checkpoint
     // at least this often; at most every second (docs/api.md 6.1).
     std::chrono::milliseconds checkpoint_interval{250};
+    // Set: the `done` callbacks of each commit are handed to it together,
+    // as one task to run elsewhere (the hub: its API event loop, where
+    // answering is posting to the connections — one wake-up per commit
+    // instead of one per record, and the writer back to writing at once).
+    // Unset: they run on the writer thread. AppendAndWait's own wait is
+    // always ended from the writer thread (its caller may be a loop thread).
+    std::function<void(std::function<void()>)> deliver;
   };
   // Called once the record is durable (ok) or could not be written (error),
-  // from the writer thread: keep it short.
+  // from the writer thread or Options::deliver's: keep it short.
   using Done = std::function<void(const Status&)>;
 
   // Publishes the node's key (refused when the store holds another one for
@@ -140,12 +147,14 @@ class AuditLog {
   struct Pending {
     Record record;
     Done done;
+    bool on_writer = false;  // `done` runs on the writer thread, never deliver
   };
 
   AuditLog(AuditStorage& storage, Options options, const Clock& clock,
            std::shared_ptr<const NoteSigner> signer, Checkpoint head, CompactRange tree,
            PersonIndex index);
   void WriterLoop();
+  void Queue(Record record, Done done, bool on_writer);
   // Waits for work and takes the next batch off the queue into `batch`
   // (possibly empty: a checkpoint is due); `sign` tells whether its commit
   // signs. False when the log stops with everything written. `busy`: records
@@ -155,6 +164,8 @@ class AuditLog {
   // one transaction; `busy` set to whether more records queued meanwhile.
   Status WriteBatch(std::vector<Pending>& batch, std::vector<Record>& records, bool sign,
                     bool& busy);
+  // Tells the batch's callers how their records went (options_.deliver).
+  void Deliver(std::vector<Pending>& batch, const Status& status);
   // Extends the chain, tree_ and index_ with the node's records in the
   // store past the chain's end, and head_ with its latest checkpoint (writer
   // thread): a commit reported failed may have gone through.

@@ -591,6 +591,53 @@ TEST_F(AuditLogTest, RecordsThatComeDuringACommitAreSignedOncePerInterval) {
   EXPECT_TRUE(report->ok) << report->first_bad;
 }
 
+// With Options::deliver, a commit's answers leave the writer as one task
+// (the hub runs it on its API event loop); AppendAndWait is answered by the
+// writer itself, whatever becomes of the tasks (its caller may be the loop).
+TEST_F(AuditLogTest, ACommitsAnswersAreHandedOnAsOneTask) {
+  WriterGate gate(storage_);  // outlives the log: its writer may append at close
+  std::mutex mu;
+  std::condition_variable handed;
+  std::vector<std::function<void()>> tasks;
+  auto log = AuditLog::Open(storage_,
+                            {.node = "hub-1",
+                             .signer = Signer("hub-1"),
+                             .deliver =
+                                 [&](std::function<void()> task) {
+                                   std::lock_guard lock(mu);
+                                   tasks.push_back(std::move(task));
+                                   handed.notify_all();
+                                 }},
+                            clock_);
+  ASSERT_TRUE(log) << log.error().ToString();
+  ASSERT_TRUE((*log)->AppendAndWait(Consultation("mut-100", "0")).ok());
+  {
+    std::lock_guard lock(mu);
+    EXPECT_TRUE(tasks.empty());
+  }
+
+  gate.Close();
+  std::atomic<int> answered{0};
+  auto count = [&answered](const Status& status) {
+    EXPECT_TRUE(status.ok()) << status.ToString();
+    ++answered;
+  };
+  (*log)->Append(Consultation("mut-100", "1"), count);
+  gate.WaitArrived(1);  // record 1's commit is held; 2 to 4 queue behind it
+  for (int i = 2; i <= 4; ++i) (*log)->Append(Consultation("mut-100", std::to_string(i)), count);
+  gate.Release(10);
+  {
+    std::unique_lock lock(mu);
+    handed.wait(lock, [&] { return tasks.size() == 2; });
+  }
+  EXPECT_EQ(answered.load(), 0);  // nothing answered on the writer
+  tasks[0]();
+  EXPECT_EQ(answered.load(), 1);
+  tasks[1]();
+  EXPECT_EQ(answered.load(), 4);  // records 2 to 4: one commit, one task
+  EXPECT_EQ((*log)->last_seq(), 5);
+}
+
 // After a load, the records left unsigned are signed one interval later
 // without anyone asking.
 TEST_F(AuditLogTest, RecordsLeftUnsignedAfterALoadAreSignedOneIntervalLater) {

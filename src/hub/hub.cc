@@ -110,6 +110,7 @@ class Hub::Impl {
   // Start()'s steps, in order.
   Status PrepareDataFolder();
   Status OpenStore();
+  Status StartEventLoop();
   Status OpenAuditLog();
   Status StartServices();
   Status StartListeners();
@@ -196,6 +197,7 @@ Status Hub::Impl::Start() {
                                   std::make_shared<directory::DecisionEngine>(
                                       std::make_shared<const network::Definition>(std::move(*definition)))));
   CARREFOUR_RETURN_IF_ERROR(OpenStore());
+  CARREFOUR_RETURN_IF_ERROR(StartEventLoop());
   CARREFOUR_RETURN_IF_ERROR(OpenAuditLog());
   CARREFOUR_RETURN_IF_ERROR(StartServices());
   CARREFOUR_RETURN_IF_ERROR(StartListeners());
@@ -245,6 +247,18 @@ Status Hub::Impl::OpenStore() {
 }
 
 // This node's audit chain, written through the console's live figures.
+// The API's event loop, shared by the provider calls and by the audit log's
+// answers: a commit's answers are posted to the connections from it at once.
+Status Hub::Impl::StartEventLoop() {
+  if (options_.threads < 0) return InvalidRequest("--threads must be 0 (one per core) or more");
+  const int threads = options_.threads > 0
+                          ? options_.threads
+                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  loop_ = net::EventLoop::Start(threads);
+  spdlog::info("API event loop: {} thread{}", threads, threads == 1 ? "" : "s");
+  return OkStatus();
+}
+
 Status Hub::Impl::OpenAuditLog() {
   live_ = std::make_unique<LiveStats>(clock_, [this](std::string_view data_type) {
     return engine()->definition()->FindDataType(data_type) != nullptr;
@@ -263,7 +277,10 @@ Status Hub::Impl::OpenAuditLog() {
       {.node = options_.node_id,
        .signer = std::move(*signer),
        .checkpoint_file = audit::CheckpointFile(options_.data_dir, options_.node_id),
-       .verifiable = !options_.bench_unverifiable_audit},
+       .verifiable = !options_.bench_unverifiable_audit,
+       .deliver = [loop = loop_.get()](std::function<void()> answers) {
+         loop->Post(std::move(answers));
+       }},
       clock_);
   if (!audit) return audit.error().WithContext("audit log");
   if (options_.bench_unverifiable_audit) {
@@ -281,12 +298,6 @@ Status Hub::Impl::StartServices() {
   Result<net::TlsFacts> facts = net::InspectTlsFiles(tls);
   if (!facts) return facts.error().WithContext("TLS files");
   tls_facts_ = std::move(*facts);
-  if (options_.threads < 0) return InvalidRequest("--threads must be 0 (one per core) or more");
-  const int threads = options_.threads > 0
-                          ? options_.threads
-                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  loop_ = net::EventLoop::Start(threads);
-  spdlog::info("API event loop: {} thread{}", threads, threads == 1 ? "" : "s");
   Result<std::unique_ptr<net::Client>> client =
       net::Client::Create({.tls = tls, .loop = loop_, .timeout = options_.provider_timeout});
   if (!client) return client.error().WithContext("provider client");

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <utility>
 
+#include <boost/asio/post.hpp>
+
 #include "net/internal/event_loop.h"
 
 namespace carrefour::net {
@@ -23,6 +25,8 @@ EventLoop::EventLoop(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 // Servers and clients are gone (see the header): what is left are handlers
 // of closed sockets and idle timers; they are not waited for.
 EventLoop::~EventLoop() { impl_->Join(/*stop=*/true); }
+
+void EventLoop::Post(std::function<void()> task) { boost::asio::post(impl_->ioc, std::move(task)); }
 
 int EventLoop::threads() const { return static_cast<int>(impl_->threads.size()); }
 

@@ -19,6 +19,7 @@
 // loop before the loop's last owner lets it go; that one joins the threads
 // (never from one of them).
 
+#include <functional>
 #include <memory>
 
 namespace carrefour::net {
@@ -34,6 +35,8 @@ class EventLoop {
   EventLoop& operator=(const EventLoop&) = delete;
 
   int threads() const;
+  // Runs `task` on one of the loop's threads, soon. From any thread.
+  void Post(std::function<void()> task);
   // Whether the calling thread is one of the loop's.
   bool OnLoopThread() const;
 

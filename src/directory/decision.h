@@ -6,6 +6,8 @@
 //
 //   DecisionEngine engine(definition);
 //   Result<Grant> grant = engine.Decide(request, entries_of_person, today);
+//   // or over a PersonDirectory (person_directory.h), without strings:
+//   Result<Grant> same = engine.DecideCompact(request, directory.Find(key), today);
 //   if (!grant) return grant.error();  // not-integrated, not-authorized, ...
 //   // grant->period, grant->authorization->legal_basis, grant->fields,
 //   // grant->providers
@@ -24,6 +26,7 @@
 
 #include "core/date.h"
 #include "core/result.h"
+#include "directory/compact_entry.h"
 #include "directory/entry.h"
 #include "network/model.h"
 
@@ -106,6 +109,21 @@ class DecisionEngine {
   //   not-authorized       none of the requested fields is authorized
   Result<Grant> Decide(const ConsultationRequest& request, std::span<const Entry> person_entries,
                        Date today) const;
+
+  // The same decision over the person's entries in compact form, as a
+  // PersonDirectory holds them (person_directory.h): the same grant, or the
+  // same refusal with the same message, as the string form above over the
+  // same entries. `person` must be request.niss's entries (nothing here
+  // can check the number), with ids given for this engine's definition
+  // (aborts otherwise: a directory not rebuilt after a reload is a bug).
+  // The string form is this one after interning its entries.
+  Result<Grant> DecideCompact(const ConsultationRequest& request, const PersonEntries& person,
+                              Date today) const;
+  // The same, into a caller's Grant whose vectors keep their buffers from
+  // one decision to the next: nothing is allocated for a grant once they
+  // have grown. On a refusal *grant is unspecified.
+  Status DecideCompact(const ConsultationRequest& request, const PersonEntries& person,
+                       Date today, Grant* grant) const;
 
   // Who must be told of a mutation of `data_type` on the person whose
   // entries are `person_entries`, published by `source` and accepted on

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: EUPL-1.2
-#include "store/internal/entries.h"
+#include "directory/entry.h"
 
 #include <fmt/format.h>
 
-namespace carrefour::store::internal {
+namespace carrefour::directory {
 namespace {
 
 std::string EndText(std::optional<Date> to) {
@@ -14,7 +14,8 @@ std::string EndText(std::optional<Date> to) {
 
 Result<int64_t> NissKey(std::string_view niss) {
   // The directory module normalizes numbers before they get here; this is
-  // the store protecting its encoding, not user-facing validation.
+  // the store (or PersonDirectory) protecting its key, not user-facing
+  // validation.
   if (niss.size() != 11) {
     return Error(InvalidNiss(fmt::format("'{}' is not an 11-digit number", niss)));
   }
@@ -30,19 +31,19 @@ Result<int64_t> NissKey(std::string_view niss) {
 
 std::string NissFromKey(int64_t key) { return fmt::format("{:011}", key); }
 
-Status PrecheckChange(const directory::EntryChange& change) {
+Status PrecheckChange(const EntryChange& change) {
   const Period& period = change.entry.period;
-  if (change.action == directory::EntryAction::kClose && !period.to) {
+  if (change.action == EntryAction::kClose && !period.to) {
     return InvalidRequest("close needs the end of the entry ('to')");
   }
-  if (change.action != directory::EntryAction::kRemove && period.to && *period.to < period.from) {
+  if (change.action != EntryAction::kRemove && period.to && *period.to < period.from) {
     return InvalidPeriod(fmt::format("the entry would end ({}) before it starts ({})",
                                      period.to->ToString(), period.from.ToString()));
   }
   return OkStatus();
 }
 
-Status CompareExisting(const directory::Entry& wanted, std::optional<Date> existing_to) {
+Status CompareExisting(const Entry& wanted, std::optional<Date> existing_to) {
   if (wanted.period.to == existing_to) return OkStatus();
   return InvalidRequest(fmt::format(
       "an entry for this person in capacity '{}' starting {} already exists {}; to change "
@@ -50,9 +51,9 @@ Status CompareExisting(const directory::Entry& wanted, std::optional<Date> exist
       wanted.capacity, wanted.period.from.ToString(), EndText(existing_to)));
 }
 
-Status EntryNotFound(const directory::Entry& entry) {
+Status EntryNotFound(const Entry& entry) {
   return NotFound(fmt::format("{} has no entry for this person in capacity '{}' starting {}",
                               entry.institution, entry.capacity, entry.period.from.ToString()));
 }
 
-}  // namespace carrefour::store::internal
+}  // namespace carrefour::directory

@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: EUPL-1.2
+#include "directory/person_directory.h"
+
+#include <algorithm>
+#include <cstdlib>
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
+namespace carrefour::directory {
+namespace {
+
+constexpr size_t kInitialSlots = 16;
+
+// Asks for transparent huge pages under a large table: with 4 KiB pages,
+// every random look-up in a directory of millions also misses the TLB and
+// walks the page tables (more cache misses); with 2 MiB pages the walks
+// mostly hit. Advice only: without it (another system, THP off) nothing
+// changes but the speed.
+void AdviseHugePages(const void* data, size_t bytes) {
+#if defined(MADV_HUGEPAGE)
+  constexpr uintptr_t kHuge = uintptr_t{2} << 20;
+  if (bytes < 2 * kHuge) return;
+  const uintptr_t begin = (reinterpret_cast<uintptr_t>(data) + kHuge - 1) & ~(kHuge - 1);
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(data) + bytes) & ~(kHuge - 1);
+  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+#else
+  (void)data;
+  (void)bytes;
+#endif
+}
+
+}  // namespace
+
+PersonDirectory::PersonDirectory(std::shared_ptr<const network::Definition> definition)
+    : definition_(std::move(definition)),
+      ids_(*definition_),
+      unknown_institutions_(ids_.institution_count()),
+      unknown_capacities_(ids_.capacity_count()),
+      slots_(kInitialSlots, Slot{kEmpty, 0, 0}),
+      shift_(64 - 4) {}
+
+size_t PersonDirectory::bytes() const {
+  return slots_.capacity() * sizeof(Slot) + entries_.capacity() * sizeof(CompactEntry);
+}
+
+// --- the table: linear probing over slots_ --------------------------------
+
+const PersonDirectory::Slot* PersonDirectory::FindSlot(uint64_t key) const {
+  const size_t mask = slots_.size() - 1;
+  for (size_t at = Home(key);; at = (at + 1) & mask) {
+    const Slot& slot = slots_[at];
+    if (slot.key == key) return &slot;
+    if (slot.key == kEmpty) return nullptr;
+  }
+}
+
+PersonDirectory::Slot* PersonDirectory::FindSlot(uint64_t key) {
+  return const_cast<Slot*>(std::as_const(*this).FindSlot(key));
+}
+
+PersonDirectory::Slot* PersonDirectory::Insert(uint64_t key) {
+  if ((persons_ + 1) * 4 > slots_.size() * 3) Grow();
+  const size_t mask = slots_.size() - 1;
+  size_t at = Home(key);
+  while (slots_[at].key != kEmpty) at = (at + 1) & mask;
+  slots_[at] = Slot{key, static_cast<uint32_t>(entries_.size()), 0};
+  ++persons_;
+  return &slots_[at];
+}
+
+// Backward-shift deletion: the slots after the hole that may live in it
+// (their home is not between the hole and them) move back, so that no
+// tombstones slow later look-ups down.
+void PersonDirectory::Erase(Slot* slot) {
+  const size_t mask = slots_.size() - 1;
+  size_t hole = static_cast<size_t>(slot - slots_.data());
+  for (size_t at = (hole + 1) & mask; slots_[at].key != kEmpty; at = (at + 1) & mask) {
+    const size_t home = Home(slots_[at].key);
+    if (((at - home) & mask) >= ((at - hole) & mask)) {
+      slots_[hole] = slots_[at];
+      hole = at;
+    }
+  }
+  slots_[hole].key = kEmpty;
+  --persons_;
+}
+
+void PersonDirectory::Grow() {
+  std::vector<Slot> old;
+  old.swap(slots_);
+  const size_t size = old.size() * 2;
+  slots_.reserve(size);
+  AdviseHugePages(slots_.data(), size * sizeof(Slot));
+  slots_.assign(size, Slot{kEmpty, 0, 0});
+  --shift_;
+  const size_t mask = size - 1;
+  for (const Slot& slot : old) {
+    if (slot.key == kEmpty) continue;
+    size_t at = Home(slot.key);
+    while (slots_[at].key != kEmpty) at = (at + 1) & mask;
+    slots_[at] = slot;
+  }
+}
+
+// --- names ----------------------------------------------------------------
+
+std::string_view PersonDirectory::InstitutionName(uint32_t institution) const {
+  if (institution < ids_.institution_count()) return definition_->institutions()[institution].id;
+  return unknown_institutions_.Name(institution);
+}
+
+std::string_view PersonDirectory::CapacityName(uint32_t capacity) const {
+  if (capacity < ids_.capacity_count()) return ids_.CapacityName(capacity);
+  return unknown_capacities_.Name(capacity);
+}
+
+// The store's order: (institution, capacity, from), names in byte order.
+bool PersonDirectory::Before(const CompactEntry& a, const CompactEntry& b) const {
+  if (a.institution != b.institution) {
+    return InstitutionName(a.institution) < InstitutionName(b.institution);
+  }
+  if (a.capacity != b.capacity) return CapacityName(a.capacity) < CapacityName(b.capacity);
+  return a.from < b.from;
+}
+
+// --- runs -----------------------------------------------------------------
+
+CompactEntry* PersonDirectory::FindIdentity(const Slot& slot, uint32_t institution,
+                                            uint32_t capacity, int32_t from) {
+  CompactEntry* run = entries_.data() + slot.offset;
+  for (CompactEntry* entry = run; entry != run + slot.count; ++entry) {
+    if (entry->institution == institution && entry->capacity == capacity && entry->from == from) {
+      return entry;
+    }
+  }
+  return nullptr;
+}
+
+// Grows entries_ by doubling, as a vector would, but advises huge pages on
+// each new buffer and never lets push_back reallocate behind our back (runs
+// are copied within entries_).
+void PersonDirectory::ReserveEntries(size_t more) {
+  if (entries_.size() + more <= entries_.capacity()) return;
+  const size_t capacity = std::max({entries_.capacity() * 2, entries_.size() + more, size_t{64}});
+  std::vector<CompactEntry> bigger;
+  bigger.reserve(capacity);
+  AdviseHugePages(bigger.data(), capacity * sizeof(CompactEntry));
+  bigger.assign(entries_.begin(), entries_.end());
+  entries_.swap(bigger);
+}
+
+// A run grows in place when it ends entries_ (a person's entries arriving
+// together, as in a load); otherwise it moves to the end, and its old place
+// becomes garbage, collected by Compact once it outweighs the live entries.
+void PersonDirectory::InsertInRun(Slot* slot, const CompactEntry& entry) {
+  if (slot->offset + slot->count != entries_.size()) {
+    ReserveEntries(slot->count + 1);
+    const uint32_t offset = static_cast<uint32_t>(entries_.size());
+    for (uint32_t i = 0; i < slot->count; ++i) entries_.push_back(entries_[slot->offset + i]);
+    slot->offset = offset;
+  } else {
+    ReserveEntries(1);
+  }
+  entries_.push_back(entry);
+  ++slot->count;
+  ++live_entries_;
+  CompactEntry* run = entries_.data() + slot->offset;
+  CompactEntry* end = run + slot->count;
+  // Into place: runs are short, a rotation is the cheapest sort.
+  CompactEntry* at = std::upper_bound(run, end - 1, entry, [this](const auto& a, const auto& b) {
+    return Before(a, b);
+  });
+  std::rotate(at, end - 1, end);
+  CompactIfWasteful();
+}
+
+void PersonDirectory::EraseFromRun(Slot* slot, CompactEntry* entry) {
+  CompactEntry* end = entries_.data() + slot->offset + slot->count;
+  std::move(entry + 1, end, entry);
+  --slot->count;
+  --live_entries_;
+  if (slot->offset + slot->count + 1 == entries_.size()) entries_.pop_back();
+  if (slot->count == 0) Erase(slot);
+  CompactIfWasteful();
+}
+
+void PersonDirectory::CompactIfWasteful() {
+  if (entries_.size() > 2 * live_entries_ + 1024) Compact();
+}
+
+void PersonDirectory::Compact() {
+  std::vector<CompactEntry> live;
+  live.reserve(live_entries_ + live_entries_ / 2);
+  AdviseHugePages(live.data(), live.capacity() * sizeof(CompactEntry));
+  for (Slot& slot : slots_) {
+    if (slot.key == kEmpty) continue;
+    const uint32_t offset = static_cast<uint32_t>(live.size());
+    live.insert(live.end(), entries_.begin() + slot.offset,
+                entries_.begin() + slot.offset + slot.count);
+    slot.offset = offset;
+  }
+  entries_.swap(live);
+}
+
+// --- changes --------------------------------------------------------------
+
+Status PersonDirectory::Add(uint64_t key, const Entry& entry) {
+  CompactEntry compact;
+  compact.institution = ids_.Institution(entry.institution);
+  if (compact.institution == internal::EntryIds::kNotFound) {
+    compact.institution = unknown_institutions_.Intern(entry.institution);
+  }
+  compact.capacity = ids_.Capacity(entry.capacity);
+  if (compact.capacity == internal::EntryIds::kNotFound) {
+    compact.capacity = unknown_capacities_.Intern(entry.capacity);
+  }
+  compact.from = entry.period.from.days_since_epoch();
+  if (entry.period.to) compact.to = entry.period.to->days_since_epoch();
+  Slot* slot = FindSlot(key);
+  if (slot == nullptr) {
+    slot = Insert(key);
+  } else if (const CompactEntry* existing =
+                 FindIdentity(*slot, compact.institution, compact.capacity, compact.from)) {
+    return CompareExisting(entry, existing->period().to);
+  }
+  InsertInRun(slot, compact);
+  return OkStatus();
+}
+
+Status PersonDirectory::Apply(const EntryChange& change) {
+  CARREFOUR_RETURN_IF_ERROR(PrecheckChange(change));
+  CARREFOUR_ASSIGN_OR_RETURN(const int64_t key, NissKey(change.entry.niss));
+  const Entry& entry = change.entry;
+  switch (change.action) {
+    case EntryAction::kAdd:
+      return Add(static_cast<uint64_t>(key), entry);
+    case EntryAction::kClose:
+    case EntryAction::kRemove: {
+      // A name never interned is on no entry: nothing is interned here.
+      uint32_t institution = ids_.Institution(entry.institution);
+      if (institution == internal::EntryIds::kNotFound) {
+        institution = unknown_institutions_.Find(entry.institution);
+      }
+      uint32_t capacity = ids_.Capacity(entry.capacity);
+      if (capacity == internal::EntryIds::kNotFound) {
+        capacity = unknown_capacities_.Find(entry.capacity);
+      }
+      Slot* slot = FindSlot(static_cast<uint64_t>(key));
+      CompactEntry* found =
+          slot == nullptr ? nullptr
+                          : FindIdentity(*slot, institution, capacity,
+                                         entry.period.from.days_since_epoch());
+      if (found == nullptr) return EntryNotFound(entry);
+      if (change.action == EntryAction::kClose) {
+        found->to = entry.period.to->days_since_epoch();  // PrecheckChange: close has a `to`
+      } else {
+        EraseFromRun(slot, found);
+      }
+      return OkStatus();
+    }
+  }
+  return InvalidRequest("unknown entry action");
+}
+
+std::vector<EntryResult> PersonDirectory::Apply(std::span<const EntryChange> changes) {
+  std::vector<EntryResult> results(changes.size());
+  for (size_t i = 0; i < changes.size(); ++i) results[i] = {i, Apply(changes[i])};
+  return results;
+}
+
+std::vector<EntryResult> PersonDirectory::Load(std::span<const Entry> entries) {
+  ReserveEntries(entries.size());
+  std::vector<EntryResult> rejected;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    Status status = Apply(EntryChange{EntryAction::kAdd, entries[i]});
+    if (!status.ok()) rejected.push_back({i, std::move(status)});
+  }
+  return rejected;
+}
+
+// --- reads ----------------------------------------------------------------
+
+PersonEntries PersonDirectory::Find(uint64_t niss) const {
+  PersonEntries person{{}, unknown_capacities_.views(), definition_.get()};
+  if (const Slot* slot = FindSlot(niss)) {
+    person.entries = std::span<const CompactEntry>(entries_.data() + slot->offset, slot->count);
+  }
+  return person;
+}
+
+std::vector<Entry> PersonDirectory::EntriesOf(uint64_t niss) const {
+  std::vector<Entry> out;
+  const PersonEntries person = Find(niss);
+  if (person.entries.empty()) return out;
+  const std::string number = NissFromKey(static_cast<int64_t>(niss));
+  for (const CompactEntry& entry : person.entries) {
+    out.push_back(Entry{number, std::string(InstitutionName(entry.institution)),
+                        std::string(CapacityName(entry.capacity)), entry.period()});
+  }
+  return out;
+}
+
+}  // namespace carrefour::directory

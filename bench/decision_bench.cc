@@ -10,10 +10,12 @@
 //                        number to (offset, count): the baseline;
 //   directory+entries/.. PersonDirectory::Find and a read of the entries
 //                        found (a yardstick: what any decision must do);
-//   decision/persons:N   PersonDirectory::Find, then DecideCompact into a
-//                        Grant reused from one decision to the next;
-//   decision-ahead/..    the same, the next queries' persons prefetched
-//                        (as a server working through a batch can);
+//   decision/persons:N   DecideCompact over the PersonDirectory (it finds
+//                        the person under request.niss) into a Grant
+//                        reused from one decision to the next;
+//   decision-ahead/..    the same, with the next queries' persons and grant
+//                        rows prefetched (as a server working through a
+//                        batch can);
 //   decision-result/..   the same through the Result<Grant> form (a new
 //                        Grant, so its two vectors, per decision);
 //   decision-strings/..  the string path as it was measured before the
@@ -371,10 +373,8 @@ void Decision(benchmark::State& state, size_t persons) {
   size_t i = 0;
   int64_t granted = 0;
   for (auto _ : state) {
-    const Query& query = world.queries[i++ & (kQueries - 1)];
-    const PersonEntries person = world.people->Find(query.key);
-    FillRequest(world, query, &request);
-    Status status = world.engine->DecideCompact(request, person, kToday, &grant);
+    FillRequest(world, world.queries[i++ & (kQueries - 1)], &request);
+    Status status = world.engine->DecideCompact(request, *world.people, kToday, &grant);
     granted += status.ok();
     benchmark::DoNotOptimize(status);
     benchmark::DoNotOptimize(grant);
@@ -384,32 +384,37 @@ void Decision(benchmark::State& state, size_t persons) {
       benchmark::Counter(static_cast<double>(granted) / static_cast<double>(state.iterations()));
 }
 
-// The same decisions, with the persons of the next queries asked for
-// ahead: the table slot two queries ahead, the entries of the next one, so
-// that the directory's cache misses overlap with a decision instead of
-// preceding it. A server can do this when it holds several consultations
+// The same decisions, with what the next queries read asked for ahead: the
+// directory's table slot two queries ahead, the entries of the next one
+// and its grant rows (DecisionEngine::Prefetch), so that those cache misses
+// overlap with a decision instead of preceding it. A server can do this when it holds several consultations
 // at once (a batch, docs/api.md section 4.5); the bare look-up loop gets the
 // same overlap from the processor for free, since nothing in it waits for
 // a look-up's result.
 void DecisionAhead(benchmark::State& state, size_t persons) {
   World& world = WorldOf(persons);
+  const auto at = [&](size_t q) -> const Query& { return world.queries[q & (kQueries - 1)]; };
+  // Two requests, the current one and the next, each filled once.
   ConsultationRequest request;
+  ConsultationRequest next_request;
   Grant grant;
   size_t i = 0;
   int64_t granted = 0;
-  PersonEntries person = world.people->Find(world.queries[0].key);
-  world.people->Prefetch(world.queries[1].key);
+  PersonEntries person = world.people->Find(at(0).key);
+  FillRequest(world, at(0), &request);
+  world.people->Prefetch(at(1).key);
   for (auto _ : state) {
-    const Query& query = world.queries[i & (kQueries - 1)];
-    world.people->Prefetch(world.queries[(i + 2) & (kQueries - 1)].key);
-    const PersonEntries next = world.people->Find(world.queries[(i + 1) & (kQueries - 1)].key);
+    world.people->Prefetch(at(i + 2).key);
+    const PersonEntries next = world.people->Find(at(i + 1).key);
     __builtin_prefetch(next.entries.data());
-    FillRequest(world, query, &request);
+    FillRequest(world, at(i + 1), &next_request);
+    world.engine->Prefetch(next_request);
     Status status = world.engine->DecideCompact(request, person, kToday, &grant);
     granted += status.ok();
     benchmark::DoNotOptimize(status);
     benchmark::DoNotOptimize(grant);
     person = next;
+    std::swap(request, next_request);
     ++i;
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
@@ -423,10 +428,8 @@ void DecisionResult(benchmark::State& state, size_t persons) {
   size_t i = 0;
   int64_t granted = 0;
   for (auto _ : state) {
-    const Query& query = world.queries[i++ & (kQueries - 1)];
-    const PersonEntries person = world.people->Find(query.key);
-    FillRequest(world, query, &request);
-    Result<Grant> grant = world.engine->DecideCompact(request, person, kToday);
+    FillRequest(world, world.queries[i++ & (kQueries - 1)], &request);
+    Result<Grant> grant = world.engine->DecideCompact(request, *world.people, kToday);
     granted += grant.has_value();
     benchmark::DoNotOptimize(grant);
   }

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <iterator>
 #include <new>
@@ -18,8 +19,10 @@
 
 #include "core/bounded_text.h"
 #include "directory/internal/entry_ids.h"
+#include "directory/internal/grant_table.h"
 #include "directory/internal/id_index.h"
 #include "directory/internal/stretch.h"
+#include "directory/person_directory.h"
 
 namespace carrefour::directory {
 namespace internal {
@@ -38,20 +41,6 @@ struct DecisionIndexes {
 
   explicit DecisionIndexes(const network::Definition& definition) : ids(definition) {}
 
-  // An authorization as one requester sees it, with everything a decision
-  // reads about it: a decision's reads of the grant table land in one or
-  // two cache lines (with a large directory, misses cost more than
-  // instructions).
-  struct GrantRow {
-    uint32_t authorization;  // index in Definition::authorizations()
-    uint32_t capacity;       // EntryIds number, declared by the requester's type
-    Date from;               // validity
-    Date to;                 // Date::Max() when open-ended
-    uint32_t fields_offset;  // its fields: field_pool / field_names
-    uint32_t fields_count;
-
-    bool ValidOn(Date day) const { return from <= day && day <= to; }
-  };
   // A capacity-bound availability row.
   struct BoundAvailability {
     uint32_t provider_type;  // index in Definition::institution_types()
@@ -83,13 +72,8 @@ struct DecisionIndexes {
   IdIndex data_type_ids;
   size_t institution_count = 0;
   std::vector<uint32_t> type_of_institution;
-  // The rows of (data type, institution), in definition order, are
-  // grant_rows[grant_offsets[c] .. grant_offsets[c + 1]) for the cell
-  // c = data type * institution_count + institution: a dense table, 4 bytes
-  // a cell (220 data types x 3000 institutions: 2.6 MB), read without
-  // hashing.
-  std::vector<uint32_t> grant_offsets;
-  std::vector<GrantRow> grant_rows;
+  // The rows of each (data type, institution), in definition order.
+  GrantTable grants;
   // Per authorization: its fields, in the data type's order, as indexes
   // into the data type's fields and as names, in two parallel pools.
   std::vector<FieldList> authorization_fields;
@@ -97,14 +81,6 @@ struct DecisionIndexes {
   std::vector<std::string_view> field_names;
   std::vector<PerDataType> data_types;
 
-  size_t CellOf(uint32_t data_type, uint32_t institution) const {
-    return size_t{data_type} * institution_count + institution;
-  }
-  std::span<const GrantRow> GrantsOf(uint32_t data_type, uint32_t institution) const {
-    const size_t cell = CellOf(data_type, institution);
-    return std::span<const GrantRow>(grant_rows)
-        .subspan(grant_offsets[cell], grant_offsets[cell + 1] - grant_offsets[cell]);
-  }
   std::span<const uint32_t> FieldsOf(uint32_t authorization) const {
     const FieldList& list = authorization_fields[authorization];
     return std::span<const uint32_t>(field_pool).subspan(list.offset, list.count);
@@ -122,7 +98,8 @@ using network::Authorization;
 using network::Definition;
 using network::Institution;
 using network::InstitutionType;
-using GrantRow = DecisionIndexes::GrantRow;
+using internal::GrantRow;
+using internal::GrantTable;
 
 constexpr uint32_t kNoCapacity = DecisionIndexes::kNoCapacity;
 
@@ -141,10 +118,31 @@ void PrefetchEntries(std::span<const T> entries) {
   for (; line < end; line += 64) __builtin_prefetch(line);
 }
 
+// A period as CompactEntry holds it: two day numbers, the end
+// CompactEntry::kOpenEnd (above every day) when open. The decision's
+// arithmetic on periods is then a few integer comparisons, without
+// optional<Date> and without calls into core's Period.
+struct Days {
+  int32_t from;
+  int32_t to;
+
+  static Days Of(const Period& period) {
+    return {period.from.days_since_epoch(),
+            period.to ? period.to->days_since_epoch() : CompactEntry::kOpenEnd};
+  }
+  static Days Of(const CompactEntry& entry) { return {entry.from, entry.to}; }
+  Period ToPeriod() const {
+    Period period{Date::FromDays(from), std::nullopt};
+    if (to != CompactEntry::kOpenEnd) period.to = Date::FromDays(to);
+    return period;
+  }
+  bool Overlaps(const Days& other) const { return other.from <= to && from <= other.to; }
+};
+
 // The days of the requested period that one granted file covers, and the
 // file's capacity.
 struct GrantedPiece {
-  Period period;
+  Days days;
   uint32_t capacity;
 };
 
@@ -266,15 +264,15 @@ class IndexBuilder {
     }
   }
 
-  // Grant table, built like a CSR matrix: count per cell, prefix sums, then
-  // fill in authorization order so that each cell keeps definition order.
+  // The grant table: every (authorization, institution it names) in
+  // authorization order, so that each pair keeps definition order.
   void BuildGrantTable() {
     const auto& data_types = definition_.data_types();
     const auto& authorizations = definition_.authorizations();
     const size_t institution_count = definition_.institutions().size();
     indexes_->data_types.resize(data_types.size());
     indexes_->authorization_fields.resize(authorizations.size());
-    std::vector<std::pair<size_t, GrantRow>> cells;
+    std::vector<GrantTable::Placed> placed;
     for (uint32_t a = 0; a < authorizations.size(); ++a) {
       const Authorization& authorization = authorizations[a];
       std::optional<uint32_t> dt = DataTypeIndex(authorization.data_type);
@@ -283,20 +281,13 @@ class IndexBuilder {
       for (uint32_t institution : Named(authorization.requester, authorization.requester_type)) {
         uint32_t capacity = DeclaredCapacity(institution, authorization.capacity);
         if (capacity == kNoCapacity) continue;
-        cells.push_back({size_t{*dt} * institution_count + institution,
-                         {a, capacity, authorization.validity.from,
-                          authorization.validity.to.value_or(Date::Max()), fields.offset,
-                          fields.count}});
+        placed.push_back({*dt, institution,
+                          GrantRow{a, capacity, authorization.validity.from,
+                                   authorization.validity.to.value_or(Date::Max()), fields.offset,
+                                   fields.count}});
       }
     }
-    indexes_->grant_offsets.assign(data_types.size() * institution_count + 1, 0);
-    for (const auto& [cell, row] : cells) ++indexes_->grant_offsets[cell + 1];
-    for (size_t c = 1; c < indexes_->grant_offsets.size(); ++c) {
-      indexes_->grant_offsets[c] += indexes_->grant_offsets[c - 1];
-    }
-    indexes_->grant_rows.resize(cells.size());
-    std::vector<uint32_t> next(indexes_->grant_offsets.begin(), indexes_->grant_offsets.end() - 1);
-    for (const auto& [cell, row] : cells) indexes_->grant_rows[next[cell]++] = row;
+    indexes_->grants = GrantTable(std::move(placed), institution_count);
   }
 
   // Authorization `a`'s fields, in the data type's order, into the pools.
@@ -361,29 +352,47 @@ const GrantRow* FirstGrant(std::span<const GrantRow> rows, uint32_t capacity, Da
   return nullptr;
 }
 
-// Refusal messages are written into one stack buffer and become one string:
-// a flood of refused requests costs one allocation each.
-using MessageBuffer = fmt::memory_buffer;
+// A refusal's message, written into a stack buffer and copied once into
+// the string the Status keeps: a flood of refused requests costs one
+// allocation each.
+class Message {
+ public:
+  Message() {}
+  // Pieces of text one after the other: the refusals a decision makes are
+  // written this way rather than through a format string, which fmt parses
+  // at run time (with the benchmark's one request in ten refused, formatting
+  // was a third of the average decision's instructions).
+  template <typename... Parts>
+  Message& Append(const Parts&... parts) {
+    (Put(std::string_view(parts)), ...);
+    return *this;
+  }
+  std::string Take() {
+    return spilled_.empty() ? std::string(text_, size_) : std::move(spilled_);
+  }
 
-// Pieces of text one after the other: the messages of the refusals a
-// decision makes are written this way rather than through a format string,
-// which fmt parses at run time (with a large directory about one request in
-// ten is refused, and formatting was a third of a decision's instructions).
-template <typename... Parts>
-void Append(MessageBuffer& out, const Parts&... parts) {
-  (out.append(std::string_view(parts)), ...);
-}
+ private:
+  void Put(std::string_view part) {
+    if (spilled_.empty() && size_ + part.size() <= sizeof text_) {
+      std::memcpy(text_ + size_, part.data(), part.size());
+      size_ += part.size();
+      return;
+    }
+    if (spilled_.empty()) spilled_.assign(text_, size_);  // a long list of names
+    spilled_.append(part);
+  }
 
-void AppendQuoted(MessageBuffer& out, std::string_view value) { Append(out, "'", value, "'"); }
+  char text_[320];
+  size_t size_ = 0;
+  std::string spilled_;
+};
 
-std::string ToString(const MessageBuffer& message) {
-  return std::string(message.data(), message.size());
-}
+void AppendQuoted(Message& out, std::string_view value) { out.Append("'", value, "'"); }
 
 // "YYYY-MM-DD", as Date::ToString writes it, without its string and its
 // general-purpose formatting: a tenth of the cost, and refusal messages name
 // several dates.
-void AppendDate(MessageBuffer& out, Date date) {
+void AppendDate(Message& out, Date date) {
   namespace chr = std::chrono;
   const chr::year_month_day civil{chr::sys_days(chr::days(date.days_since_epoch()))};
   const int year = static_cast<int>(civil.year());
@@ -399,14 +408,14 @@ void AppendDate(MessageBuffer& out, Date date) {
                          '-',
                          static_cast<char>('0' + day / 10),
                          static_cast<char>('0' + day % 10)};
-  out.append(text, text + sizeof text);
+  out.Append(std::string_view(text, sizeof text));
 }
 
 // "2024-01-01..2024-12-31", or "2024-01-01.." when open-ended, as
 // Period::ToString writes it.
-void AppendPeriod(MessageBuffer& out, const Period& period) {
+void AppendPeriod(Message& out, const Period& period) {
   AppendDate(out, period.from);
-  Append(out, "..");
+  out.Append("..");
   if (period.to) AppendDate(out, *period.to);
 }
 
@@ -434,24 +443,20 @@ Status CheckRequestedFields(const network::DataType& data_type,
         requested.size(), data_type.id, data_type.fields.size(),
         fmt::join(data_type.fields, ", ")));
   }
-  MessageBuffer unknown;
+  Message unknown;
   size_t count = 0;
   std::unordered_set<std::string_view> seen;
   for (const std::string& field : requested) {
     if (data_type.HasField(field) || !seen.insert(field).second) continue;
     if (count++ >= kMaxQuotedFields) continue;
-    if (count > 1) fmt::format_to(fmt::appender(unknown), ", ");
+    if (count > 1) unknown.Append(", ");
     AppendQuoted(unknown, BoundedText(field, kMaxQuotedFieldBytes));
   }
   if (count == 0) return OkStatus();
-  if (count > kMaxQuotedFields) {
-    fmt::format_to(fmt::appender(unknown), " and {} more", count - kMaxQuotedFields);
-  }
-  MessageBuffer message;
-  fmt::format_to(fmt::appender(message), "data type '{}' has no field{} {} (its fields: {})",
-                 data_type.id, count > 1 ? "s" : "", fmt::to_string(unknown),
-                 fmt::join(data_type.fields, ", "));
-  return InvalidRequest(fmt::to_string(message));
+  if (count > kMaxQuotedFields) unknown.Append(fmt::format(" and {} more", count - kMaxQuotedFields));
+  return InvalidRequest(fmt::format("data type '{}' has no field{} {} (its fields: {})",
+                                    data_type.id, count > 1 ? "s" : "", unknown.Take(),
+                                    fmt::join(data_type.fields, ", ")));
 }
 
 // How a person's entries name their capacities: the definition's numbers,
@@ -500,11 +505,11 @@ struct CallersFiles {
 
 // not-integrated: the requester has no file on the person.
 Status NoFileRefusal(const CallersFiles& callers) {
-  MessageBuffer message;
-  Append(message, "institution '", callers.requester.id, "' has no file");
-  if (callers.request.capacity) Append(message, " of capacity '", *callers.request.capacity, "'");
-  Append(message, " on person ", callers.request.niss);
-  return NotIntegrated(ToString(message));
+  Message message;
+  message.Append("institution '", callers.requester.id, "' has no file");
+  if (callers.request.capacity) message.Append(" of capacity '", *callers.request.capacity, "'");
+  message.Append(" on person ", callers.request.niss);
+  return NotIntegrated(message.Take());
 }
 
 // not-authorized: no authorization valid on `today` covers the capacity of
@@ -512,27 +517,28 @@ Status NoFileRefusal(const CallersFiles& callers) {
 Status NoAuthorizationRefusal(const CallersFiles& callers, const CapacityNames& names,
                               const network::DataType& data_type,
                               std::span<const CompactEntry> person_entries, Date today) {
-  MessageBuffer message;
-  Append(message, "no authorization valid on ");
-  AppendDate(message, today);
-  Append(message, " lets institution '", callers.requester.id, "' (type '", callers.requester.type,
-         "') obtain '", data_type.id, "' for its files on person ", callers.request.niss, " (");
-  const size_t listed_from = message.size();
   // A caller may hold many entries on one person (one per period), but few
   // capacities: each once, found among the ones already listed.
   InlineBuffer<uint32_t, kInlinePieces> listed;
   for (const CompactEntry& entry : person_entries) {
-    if (!callers.Holds(entry)) continue;
     const std::span<uint32_t> so_far = listed.span();
-    if (std::find(so_far.begin(), so_far.end(), entry.capacity) != so_far.end()) continue;
-    if (!so_far.empty()) Append(message, ", ");
-    listed.push_back(entry.capacity);
-    AppendQuoted(message, names.Name(entry.capacity));
+    if (callers.Holds(entry) &&
+        std::find(so_far.begin(), so_far.end(), entry.capacity) == so_far.end()) {
+      listed.push_back(entry.capacity);
+    }
   }
-  std::string text = ToString(message);
-  text.insert(listed_from, listed.span().size() > 1 ? "capacities " : "capacity ");
-  text += ')';
-  return NotAuthorized(std::move(text));
+  Message message;
+  message.Append("no authorization valid on ");
+  AppendDate(message, today);
+  message.Append(" lets institution '", callers.requester.id, "' (type '", callers.requester.type,
+                 "') obtain '", data_type.id, "' for its files on person ", callers.request.niss,
+                 listed.span().size() > 1 ? " (capacities " : " (capacity ");
+  for (size_t i = 0; i < listed.span().size(); ++i) {
+    if (i > 0) message.Append(", ");
+    AppendQuoted(message, names.Name(listed.span()[i]));
+  }
+  message.Append(")");
+  return NotAuthorized(message.Take());
 }
 
 // not-integrated: the requester's granted files cover no day of `period`;
@@ -541,19 +547,30 @@ Status NoDayCoveredRefusal(const CallersFiles& callers, const CapacityNames& nam
                            const network::DataType& data_type,
                            std::span<const CompactEntry> person_entries,
                            std::span<const GrantRow> rows, Date today, const Period& period) {
-  MessageBuffer message;
-  Append(message, "the files of institution '", callers.requester.id, "' on person ",
-         callers.request.niss, " that allow '", data_type.id, "' (");
+  Message message;
+  message.Append("the files of institution '", callers.requester.id, "' on person ",
+                 callers.request.niss, " that allow '", data_type.id, "' (");
   size_t count = 0;
   for (const CompactEntry& entry : person_entries) {
     if (!callers.Holds(entry) || FirstGrant(rows, entry.capacity, today) == nullptr) continue;
-    if (count++ > 0) Append(message, ", ");
-    Append(message, names.Name(entry.capacity), " ");
+    if (count++ > 0) message.Append(", ");
+    message.Append(names.Name(entry.capacity), " ");
     AppendPeriod(message, entry.period());
   }
-  Append(message, ") cover no day of the period ");
+  message.Append(") cover no day of the period ");
   AppendPeriod(message, period);
-  return NotIntegrated(ToString(message));
+  return NotIntegrated(message.Take());
+}
+
+// The served period: the latest stretch of the granted pieces. Usually
+// there is one piece, and it is the stretch.
+std::optional<Days> Served(std::span<const GrantedPiece> granted) {
+  if (granted.size() == 1) return granted.front().days;
+  InlineBuffer<Period, kInlinePieces> pieces;
+  for (const GrantedPiece& piece : granted) pieces.push_back(piece.days.ToPeriod());
+  const std::optional<Period> stretch = internal::LatestStretch(pieces.span());
+  if (!stretch) return std::nullopt;
+  return Days::Of(*stretch);
 }
 
 // The authorization used: the first in definition order whose capacity is
@@ -562,12 +579,12 @@ Status NoDayCoveredRefusal(const CallersFiles& callers, const CapacityNames& nam
 // overlaps the served period exactly when its file does: both lie within
 // the requested period.)
 const GrantRow& UsedGrant(std::span<const GrantRow> rows,
-                          std::span<const GrantedPiece> granted_pieces, const Period& served,
+                          std::span<const GrantedPiece> granted_pieces, const Days& served,
                           Date today) {
   auto covers = [&](uint32_t capacity) {
     return std::any_of(granted_pieces.begin(), granted_pieces.end(),
                        [&](const GrantedPiece& piece) {
-                         return piece.capacity == capacity && piece.period.Overlaps(served);
+                         return piece.capacity == capacity && piece.days.Overlaps(served);
                        });
   };
   for (const GrantRow& row : rows) {
@@ -595,17 +612,17 @@ void RequestedOf(std::span<const std::string_view> authorized,
 // not-authorized: none of the requested fields is among the `authorized`
 // ones of the grant's authorization.
 Status NoFieldRefusal(const Grant& grant, std::span<const std::string_view> authorized) {
-  MessageBuffer message;
-  Append(message, "none of the requested fields of '", grant.data_type->id,
-         "' is authorized to institution '", grant.requester->id, "' under ",
-         grant.authorization->legal_basis, " (capacity '", grant.authorization->capacity,
-         "'); authorized: ");
-  if (authorized.empty()) Append(message, "none");
+  Message message;
+  message.Append("none of the requested fields of '", grant.data_type->id,
+                 "' is authorized to institution '", grant.requester->id, "' under ",
+                 grant.authorization->legal_basis, " (capacity '", grant.authorization->capacity,
+                 "'); authorized: ");
+  if (authorized.empty()) message.Append("none");
   for (size_t i = 0; i < authorized.size(); ++i) {
-    if (i > 0) Append(message, ", ");
+    if (i > 0) message.Append(", ");
     AppendQuoted(message, authorized[i]);
   }
-  return NotAuthorized(ToString(message));
+  return NotAuthorized(message.Take());
 }
 
 // Routing (step 2), into *providers (its buffer reused). Universal
@@ -615,7 +632,7 @@ Status NoFieldRefusal(const Grant& grant, std::span<const std::string_view> auth
 // its own connector answers like any other.
 void ProvidersOf(const DecisionIndexes& indexes, const DecisionIndexes::PerDataType& per,
                  const std::vector<Institution>& institutions,
-                 std::span<const CompactEntry> person_entries, const Period& served,
+                 std::span<const CompactEntry> person_entries, const Days& served,
                  std::vector<const Institution*>* providers) {
   providers->clear();
   providers->reserve(per.universal_providers.size() +
@@ -629,7 +646,7 @@ void ProvidersOf(const DecisionIndexes& indexes, const DecisionIndexes::PerDataT
     for (const DecisionIndexes::BoundAvailability& bound : per.bound_availability) {
       if (bound.capacity != entry.capacity ||
           indexes.type_of_institution[entry.institution] != bound.provider_type ||
-          !entry.period().Overlaps(served)) {
+          !Days::Of(entry).Overlaps(served)) {
         continue;
       }
       providers->push_back(&institutions[entry.institution]);
@@ -665,6 +682,102 @@ CompactEntry Compacted(const EntryIds& ids, const Entry& entry, Names* unknown) 
   compact.from = entry.period.from.days_since_epoch();
   if (entry.period.to) compact.to = entry.period.to->days_since_epoch();
   return compact;
+}
+
+// Steps 1 to 4 of a decision: the request's own checks, before any entry
+// is read.
+struct Resolved {
+  uint32_t requester_index = 0;
+  uint32_t data_type_index = 0;
+  Period period;
+};
+
+Status Resolve(const DecisionIndexes& indexes, const Definition& definition,
+               const ConsultationRequest& request, Date today, Resolved* resolved) {
+  resolved->requester_index = indexes.ids.Institution(request.requester);
+  if (resolved->requester_index == IdIndex::kNotFound) {
+    return UnknownInstitution(
+        Message().Append("'", request.requester, "' is not an institution of the network").Take());
+  }
+  resolved->data_type_index = indexes.data_type_ids.Find(request.data_type);
+  if (resolved->data_type_index == IdIndex::kNotFound) {
+    return UnknownDataType(
+        Message().Append("'", request.data_type, "' is not a data type of the network").Take());
+  }
+  // Beside a large directory, the grant table's cell, the data type's
+  // routing and the person's entries are all cache misses: they are asked
+  // for now, and nothing reads them before the checks and the pass over the
+  // entries, so that they arrive together instead of one after the other.
+  indexes.grants.Prefetch(resolved->data_type_index, resolved->requester_index);
+  __builtin_prefetch(&indexes.data_types[resolved->data_type_index]);
+  const Period& period = resolved->period = request.period.value_or(Period::Day(today));
+  if (period.to && *period.to < period.from) return Period::Make(period.from, period.to).error();
+  if (request.fields) {
+    const network::DataType& data_type = definition.data_types()[resolved->data_type_index];
+    CARREFOUR_RETURN_IF_ERROR(CheckRequestedFields(data_type, *request.fields));
+  }
+  if (indexes.type_of_institution[resolved->requester_index] == UINT32_MAX) {
+    std::abort();  // the loader guarantees a type
+  }
+  return OkStatus();
+}
+
+// Steps 5 to 8 and the routing, over the person's entries.
+Status DecideResolved(const DecisionIndexes& indexes, const Definition& definition,
+                      const ConsultationRequest& request, const Resolved& resolved,
+                      const PersonEntries& person, Date today, Grant* grant) {
+  // Ids given for another definition would mean other institutions.
+  if (person.definition != &definition) std::abort();
+  const std::span<const CompactEntry> entries = person.entries;
+  const Institution* requester = &definition.institutions()[resolved.requester_index];
+  const network::DataType* data_type = &definition.data_types()[resolved.data_type_index];
+  const DecisionIndexes::PerDataType& per = indexes.data_types[resolved.data_type_index];
+  const CapacityNames names(indexes.ids, person);
+  const CallersFiles callers{*requester, resolved.requester_index, request,
+                             request.capacity ? names.Find(*request.capacity) : kNoCapacity};
+
+  // The requester's files, then which of them are granted and which days
+  // of the period (through which capacity) those cover. Nothing is
+  // allocated unless the requester has more than kInlinePieces files on the
+  // person: a refusal allocates only its message.
+  InlineBuffer<CompactEntry, kInlinePieces> files;
+  for (const CompactEntry& entry : entries) {
+    if (callers.Holds(entry)) files.push_back(entry);
+  }
+  if (files.span().empty()) return NoFileRefusal(callers);
+  const std::span<const GrantRow> rows =
+      indexes.grants.Rows(resolved.data_type_index, resolved.requester_index);
+  if (!rows.empty()) __builtin_prefetch(indexes.field_names.data() + rows.front().fields_offset);
+  __builtin_prefetch(per.universal_providers.data());
+  bool has_granted_entry = false;
+  InlineBuffer<GrantedPiece, kInlinePieces> granted;
+  const Days wanted = Days::Of(resolved.period);
+  for (const CompactEntry& entry : files.span()) {
+    if (FirstGrant(rows, entry.capacity, today) == nullptr) continue;
+    has_granted_entry = true;
+    const Days piece{std::max(entry.from, wanted.from), std::min(entry.to, wanted.to)};
+    if (piece.from <= piece.to) granted.push_back({piece, entry.capacity});
+  }
+  if (!has_granted_entry) {
+    return NoAuthorizationRefusal(callers, names, *data_type, entries, today);
+  }
+  const std::optional<Days> served = Served(granted.span());
+  if (!served) {
+    return NoDayCoveredRefusal(callers, names, *data_type, entries, rows, today, resolved.period);
+  }
+  const GrantRow& used = UsedGrant(rows, granted.span(), *served, today);
+
+  grant->requester = requester;
+  grant->data_type = data_type;
+  grant->period = served->ToPeriod();
+  grant->authorization = &definition.authorizations()[used.authorization];
+  const std::span<const std::string_view> authorized =
+      std::span<const std::string_view>(indexes.field_names)
+          .subspan(used.fields_offset, used.fields_count);
+  RequestedOf(authorized, request.fields, &grant->fields);
+  if (grant->fields.empty()) return NoFieldRefusal(*grant, authorized);
+  ProvidersOf(indexes, per, definition.institutions(), entries, *served, &grant->providers);
+  return OkStatus();
 }
 
 }  // namespace
@@ -706,89 +819,42 @@ Result<Grant> DecisionEngine::DecideCompact(const ConsultationRequest& request,
 Status DecisionEngine::DecideCompact(const ConsultationRequest& request,
                                      const PersonEntries& person, Date today,
                                      Grant* grant) const {
-  // Ids given for another definition would mean other institutions.
-  if (person.definition != definition_.get()) std::abort();
   // The entries have just been found in a large directory: see above.
-  const std::span<const CompactEntry> entries = person.entries;
-  PrefetchEntries(entries);
-  const Definition& definition = *definition_;
+  PrefetchEntries(person.entries);
+  Resolved resolved;
+  CARREFOUR_RETURN_IF_ERROR(Resolve(*indexes_, *definition_, request, today, &resolved));
+  return DecideResolved(*indexes_, *definition_, request, resolved, person, today, grant);
+}
+
+Result<Grant> DecisionEngine::DecideCompact(const ConsultationRequest& request,
+                                            const PersonDirectory& directory, Date today) const {
+  Grant grant;
+  Status status = DecideCompact(request, directory, today, &grant);
+  if (!status.ok()) return Error(std::move(status));
+  return grant;
+}
+
+Status DecisionEngine::DecideCompact(const ConsultationRequest& request,
+                                     const PersonDirectory& directory, Date today,
+                                     Grant* grant) const {
+  // The person's table slot is asked for first and read only once the
+  // request is resolved: with a large directory that slot is a cache miss,
+  // and this way it arrives while the ids are looked up instead of before.
+  const uint64_t key = NissNumber(request.niss);
+  directory.Prefetch(key);
+  Resolved resolved;
+  CARREFOUR_RETURN_IF_ERROR(Resolve(*indexes_, *definition_, request, today, &resolved));
+  const PersonEntries person = directory.Find(key);
+  PrefetchEntries(person.entries);
+  return DecideResolved(*indexes_, *definition_, request, resolved, person, today, grant);
+}
+
+void DecisionEngine::Prefetch(const ConsultationRequest& request) const {
   const uint32_t requester_index = indexes_->ids.Institution(request.requester);
-  if (requester_index == IdIndex::kNotFound) {
-    MessageBuffer message;
-    Append(message, "'", request.requester, "' is not an institution of the network");
-    return UnknownInstitution(ToString(message));
-  }
   const uint32_t data_type_index = indexes_->data_type_ids.Find(request.data_type);
-  if (data_type_index == IdIndex::kNotFound) {
-    MessageBuffer message;
-    Append(message, "'", request.data_type, "' is not a data type of the network");
-    return UnknownDataType(ToString(message));
-  }
-  const Institution* requester = &definition.institutions()[requester_index];
-  const network::DataType* data_type = &definition.data_types()[data_type_index];
-  // Beside a large directory, the grant table's cell, the data type's
-  // routing and the person's entries are all cache misses: they are asked
-  // for now, and nothing reads them before the checks and the pass over the
-  // entries below, so that they arrive together instead of one after the
-  // other.
-  __builtin_prefetch(&indexes_->grant_offsets[indexes_->CellOf(data_type_index, requester_index)]);
-  const DecisionIndexes::PerDataType& per = indexes_->data_types[data_type_index];
-  __builtin_prefetch(&per);
-  const Period period = request.period.value_or(Period::Day(today));
-  if (period.to && *period.to < period.from) return Period::Make(period.from, period.to).error();
-  if (request.fields) {
-    CARREFOUR_RETURN_IF_ERROR(CheckRequestedFields(*data_type, *request.fields));
-  }
-  if (indexes_->type_of_institution[requester_index] == UINT32_MAX) {
-    std::abort();  // the loader guarantees a type
-  }
-  const CapacityNames names(indexes_->ids, person);
-  const CallersFiles callers{*requester, requester_index, request,
-                             request.capacity ? names.Find(*request.capacity) : kNoCapacity};
-
-  // The requester's files, then which of them are granted and which days
-  // of the period (through which capacity) those cover. Nothing is
-  // allocated unless the requester has more than kInlinePieces files on the
-  // person: a refusal allocates only its message.
-  InlineBuffer<CompactEntry, kInlinePieces> files;
-  for (const CompactEntry& entry : entries) {
-    if (callers.Holds(entry)) files.push_back(entry);
-  }
-  if (files.span().empty()) return NoFileRefusal(callers);
-  const std::span<const GrantRow> rows = indexes_->GrantsOf(data_type_index, requester_index);
-  __builtin_prefetch(per.universal_providers.data());
-  bool has_granted_entry = false;
-  InlineBuffer<GrantedPiece, kInlinePieces> granted;
-  for (const CompactEntry& entry : files.span()) {
-    if (FirstGrant(rows, entry.capacity, today) == nullptr) continue;
-    has_granted_entry = true;
-    if (std::optional<Period> piece = entry.period().Intersect(period)) {
-      granted.push_back({*piece, entry.capacity});
-    }
-  }
-  if (!has_granted_entry) {
-    return NoAuthorizationRefusal(callers, names, *data_type, entries, today);
-  }
-
-  InlineBuffer<Period, kInlinePieces> pieces;
-  for (const GrantedPiece& piece : granted.span()) pieces.push_back(piece.period);
-  const std::optional<Period> served = internal::LatestStretch(pieces.span());
-  if (!served) {
-    return NoDayCoveredRefusal(callers, names, *data_type, entries, rows, today, period);
-  }
-  const GrantRow& used = UsedGrant(rows, granted.span(), *served, today);
-
-  grant->requester = requester;
-  grant->data_type = data_type;
-  grant->period = *served;
-  grant->authorization = &definition.authorizations()[used.authorization];
-  const std::span<const std::string_view> authorized =
-      std::span<const std::string_view>(indexes_->field_names)
-          .subspan(used.fields_offset, used.fields_count);
-  RequestedOf(authorized, request.fields, &grant->fields);
-  if (grant->fields.empty()) return NoFieldRefusal(*grant, authorized);
-  ProvidersOf(*indexes_, per, definition.institutions(), entries, *served, &grant->providers);
-  return OkStatus();
+  if (requester_index == IdIndex::kNotFound || data_type_index == IdIndex::kNotFound) return;
+  indexes_->grants.Prefetch(data_type_index, requester_index);
+  __builtin_prefetch(&indexes_->data_types[data_type_index]);
 }
 
 std::vector<Subscriber> DecisionEngine::SubscribersOf(std::string_view source,
@@ -816,7 +882,7 @@ std::vector<Subscriber> DecisionEngine::SubscribersOf(std::string_view source,
       continue;
     }
     const GrantRow* grant =
-        FirstGrant(indexes_->GrantsOf(data_type_index, holder_index), capacity, today);
+        FirstGrant(indexes_->grants.Rows(data_type_index, holder_index), capacity, today);
     if (grant == nullptr) continue;
     qualified.emplace_back(holder_index, grant->authorization);
   }

@@ -7,7 +7,7 @@
 //   DecisionEngine engine(definition);
 //   Result<Grant> grant = engine.Decide(request, entries_of_person, today);
 //   // or over a PersonDirectory (person_directory.h), without strings:
-//   Result<Grant> same = engine.DecideCompact(request, directory.Find(key), today);
+//   Result<Grant> same = engine.DecideCompact(request, directory, today);
 //   if (!grant) return grant.error();  // not-integrated, not-authorized, ...
 //   // grant->period, grant->authorization->legal_basis, grant->fields,
 //   // grant->providers
@@ -34,6 +34,7 @@ namespace carrefour::directory {
 namespace internal {
 struct DecisionIndexes;
 }  // namespace internal
+class PersonDirectory;
 
 // What an institution asks for (docs/api.md section 4.2), already parsed.
 struct ConsultationRequest {
@@ -124,6 +125,22 @@ class DecisionEngine {
   // have grown. On a refusal *grant is unspecified.
   Status DecideCompact(const ConsultationRequest& request, const PersonEntries& person,
                        Date today, Grant* grant) const;
+  // The same, the person's entries looked up in `directory` (built on this
+  // engine's definition) under request.niss; a number that is not 11 digits
+  // has none. Faster than Find then DecideCompact: the person's table slot
+  // is fetched while the request is resolved.
+  Result<Grant> DecideCompact(const ConsultationRequest& request, const PersonDirectory& directory,
+                              Date today) const;
+  Status DecideCompact(const ConsultationRequest& request, const PersonDirectory& directory,
+                       Date today, Grant* grant) const;
+
+  // Asks the processor for what deciding `request` will read in the
+  // engine's tables (its grant rows, its data type's routing), without
+  // waiting for any of it. A caller holding several consultations at once
+  // (a batch) calls it for the next one before deciding the current one, so
+  // that those cache misses overlap with a decision instead of following it.
+  // Only a hint: no effect on any result.
+  void Prefetch(const ConsultationRequest& request) const;
 
   // Who must be told of a mutation of `data_type` on the person whose
   // entries are `person_entries`, published by `source` and accepted on

@@ -12,21 +12,25 @@ std::string EndText(std::optional<Date> to) {
 
 }  // namespace
 
+uint64_t NissNumber(std::string_view niss) {
+  if (niss.size() != 11) return kNotANiss;
+  uint64_t number = 0;
+  for (char c : niss) {
+    if (c < '0' || c > '9') return kNotANiss;
+    number = number * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return number;
+}
+
 Result<int64_t> NissKey(std::string_view niss) {
   // The directory module normalizes numbers before they get here; this is
   // the store (or PersonDirectory) protecting its key, not user-facing
   // validation.
-  if (niss.size() != 11) {
+  const uint64_t number = NissNumber(niss);
+  if (number == kNotANiss) {
     return Error(InvalidNiss(fmt::format("'{}' is not an 11-digit number", niss)));
   }
-  int64_t key = 0;
-  for (char c : niss) {
-    if (c < '0' || c > '9') {
-      return Error(InvalidNiss(fmt::format("'{}' is not an 11-digit number", niss)));
-    }
-    key = key * 10 + (c - '0');
-  }
-  return key;
+  return static_cast<int64_t>(number);
 }
 
 std::string NissFromKey(int64_t key) { return fmt::format("{:011}", key); }

@@ -54,6 +54,10 @@ struct EntryResult {
 // PersonDirectory's key); leading zeros come back through NissFromKey.
 // invalid-niss when `niss` is not 11 digits.
 Result<int64_t> NissKey(std::string_view niss);
+// The same without a Status, for a hot path: kNotANiss (which no number
+// is) when `niss` is not 11 digits. No allocation.
+inline constexpr uint64_t kNotANiss = 100'000'000'000;
+uint64_t NissNumber(std::string_view niss);
 std::string NissFromKey(int64_t key);
 
 // The checks that need no stored state: close needs a `to`, and no period

@@ -4,32 +4,14 @@
 #include <algorithm>
 #include <cstdlib>
 
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
+#include "directory/internal/huge_pages.h"
 
 namespace carrefour::directory {
 namespace {
 
-constexpr size_t kInitialSlots = 16;
+using internal::AdviseHugePages;
 
-// Asks for transparent huge pages under a large table: with 4 KiB pages,
-// every random look-up in a directory of millions also misses the TLB and
-// walks the page tables (more cache misses); with 2 MiB pages the walks
-// mostly hit. Advice only: without it (another system, THP off) nothing
-// changes but the speed.
-void AdviseHugePages(const void* data, size_t bytes) {
-#if defined(MADV_HUGEPAGE)
-  constexpr uintptr_t kHuge = uintptr_t{2} << 20;
-  if (bytes < 2 * kHuge) return;
-  const uintptr_t begin = (reinterpret_cast<uintptr_t>(data) + kHuge - 1) & ~(kHuge - 1);
-  const uintptr_t end = (reinterpret_cast<uintptr_t>(data) + bytes) & ~(kHuge - 1);
-  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
-#else
-  (void)data;
-  (void)bytes;
-#endif
-}
+constexpr size_t kInitialSlots = 16;
 
 }  // namespace
 
@@ -91,9 +73,7 @@ void PersonDirectory::Grow() {
   std::vector<Slot> old;
   old.swap(slots_);
   const size_t size = old.size() * 2;
-  slots_.reserve(size);
-  AdviseHugePages(slots_.data(), size * sizeof(Slot));
-  slots_.assign(size, Slot{kEmpty, 0, 0});
+  internal::AssignOnHugePages(&slots_, size, Slot{kEmpty, 0, 0});
   --shift_;
   const size_t mask = size - 1;
   for (const Slot& slot : old) {

@@ -9,7 +9,8 @@
 //   PersonDirectory directory(engine.definition());
 //   std::vector<EntryResult> rejected = directory.Load(entries);  // adds
 //   Status applied = directory.Apply(change);  // add, close, remove: the store's rules
-//   Result<Grant> grant = engine.DecideCompact(request, directory.Find(85073003328), today);
+//   Result<Grant> grant = engine.DecideCompact(request, directory, today);  // request.niss's
+//   PersonEntries person = directory.Find(85073003328);  // or one person's entries
 //   std::vector<Entry> same = directory.EntriesOf(85073003328);  // as strings again
 //
 // A person's entries come in the store's order (institution, capacity,
@@ -67,9 +68,9 @@ class PersonDirectory {
   // in `entries`), nothing when all went in.
   std::vector<EntryResult> Load(std::span<const Entry> entries);
 
-  // The entries of the person numbered `niss` (the 11 digits as an
-  // integer, directory::NissKey), for DecisionEngine::DecideCompact; no
-  // entries for a person the directory does not hold.
+  // The entries of the person whose number is `niss` (its 11 digits as an
+  // integer: directory::NissNumber), for DecisionEngine::DecideCompact; no
+  // entries for a person the directory does not hold (nor for kNotANiss).
   PersonEntries Find(uint64_t niss) const;
   // The same entries as strings, in the same order.
   std::vector<Entry> EntriesOf(uint64_t niss) const;

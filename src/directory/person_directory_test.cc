@@ -171,7 +171,7 @@ class PersonDirectoryTest : public ::testing::Test {
  protected:
   PersonDirectoryTest() : rng_(7), definition_(RandomNetwork(rng_)), directory_(definition_) {}
 
-  static uint64_t Key(const std::string& niss) { return static_cast<uint64_t>(*NissKey(niss)); }
+  static uint64_t Key(const std::string& niss) { return NissNumber(niss); }
 
   std::mt19937_64 rng_;
   std::shared_ptr<const network::Definition> definition_;
@@ -326,17 +326,18 @@ TEST(DecideCompact, DecidesExactlyAsTheStringPath) {
     for (int r = 0; r < 500; ++r) {
       const std::string niss = Number(static_cast<int>(rng() % 41));  // 40 has no entry
       const ConsultationRequest request = RandomRequest(*definition, niss, rng);
-      std::vector<Entry> strings = directory.EntriesOf(static_cast<uint64_t>(*NissKey(niss)));
+      std::vector<Entry> strings = directory.EntriesOf(NissNumber(niss));
       // Entries on another number are the string path's to ignore.
       strings.push_back(RandomEntry(*definition, Number(77), rng));
       std::rotate(strings.begin(), strings.end() - 1, strings.end());
-      const PersonEntries person = directory.Find(static_cast<uint64_t>(*NissKey(niss)));
+      const PersonEntries person = directory.Find(NissNumber(niss));
       SCOPED_TRACE("request " + std::to_string(r));
       const Result<Grant> expected = engine.Decide(request, strings, kToday);
       ++outcomes[expected ? "granted" : expected.error().message().substr(0, 12)];
       ExpectSameResult(expected, engine.DecideCompact(request, person, kToday));
       const Status status = engine.DecideCompact(request, person, kToday, &reused);
       ExpectSameResult(expected, status.ok() ? Result<Grant>(reused) : Error(status));
+      ExpectSameResult(expected, engine.DecideCompact(request, directory, kToday));
     }
   }
   // Each refusal of docs/decision-engine.md's table, told by its opening.
@@ -345,6 +346,37 @@ TEST(DecideCompact, DecidesExactlyAsTheStringPath) {
                               "the files of", "none of the "}) {
     EXPECT_GT(outcomes[outcome], 0) << outcome;
   }
+}
+
+// A refusal naming many capacities outgrows the message's stack buffer; a
+// number that is not 11 digits has no entries in a directory.
+TEST(DecideCompact, WritesLongRefusalsAndKnowsNoMalformedNumber) {
+  std::mt19937_64 rng(3);
+  const std::shared_ptr<const network::Definition> definition = RandomNetwork(rng);
+  const DecisionEngine engine(definition);
+  PersonDirectory directory(definition);
+  std::vector<Entry> entries;
+  for (int c = 0; c < 40; ++c) {
+    entries.push_back(Entry{Number(5), "inst-3", "a-capacity-of-long-ago-number-" + std::to_string(c),
+                            {Day(2001, 1, 1), std::nullopt}});
+  }
+  ASSERT_TRUE(directory.Load(entries).empty());
+  ConsultationRequest request{"inst-3", "data-1", Number(5), std::nullopt, std::nullopt,
+                              std::nullopt};
+  // In the store's order, as the directory keeps them.
+  const std::vector<Entry> stored = directory.EntriesOf(NissNumber(Number(5)));
+  const Result<Grant> expected = engine.Decide(request, stored, kToday);
+  ASSERT_FALSE(expected.has_value());
+  EXPECT_GT(expected.error().message().size(), 1000u);
+  EXPECT_NE(expected.error().message().find("capacities 'a-capacity-of-long-ago-number-0', "),
+            std::string::npos);
+  ExpectSameResult(expected, engine.DecideCompact(request, directory, kToday));
+
+  request.niss = "8507300332X";
+  const Result<Grant> malformed = engine.DecideCompact(request, directory, kToday);
+  ASSERT_FALSE(malformed.has_value());
+  EXPECT_EQ(malformed.error().code(), StatusCode::kNotIntegrated);
+  ExpectSameResult(engine.Decide(request, stored, kToday), malformed);
 }
 
 }  // namespace

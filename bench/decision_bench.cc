@@ -366,6 +366,13 @@ void FillRequest(const World& world, const Query& query, ConsultationRequest* re
   request->period = query.period;
 }
 
+// Items per second, and the share of decisions that were grants.
+void ReportDecisions(benchmark::State& state, int64_t granted) {
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+  state.counters["granted"] =
+      benchmark::Counter(static_cast<double>(granted) / static_cast<double>(state.iterations()));
+}
+
 void Decision(benchmark::State& state, size_t persons) {
   World& world = WorldOf(persons);
   ConsultationRequest request;
@@ -379,18 +386,16 @@ void Decision(benchmark::State& state, size_t persons) {
     benchmark::DoNotOptimize(status);
     benchmark::DoNotOptimize(grant);
   }
-  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
-  state.counters["granted"] =
-      benchmark::Counter(static_cast<double>(granted) / static_cast<double>(state.iterations()));
+  ReportDecisions(state, granted);
 }
 
 // The same decisions, with what the next queries read asked for ahead: the
 // directory's table slot two queries ahead, the entries of the next one
 // and its grant rows (DecisionEngine::Prefetch), so that those cache misses
-// overlap with a decision instead of preceding it. A server can do this when it holds several consultations
-// at once (a batch, docs/api.md section 4.5); the bare look-up loop gets the
-// same overlap from the processor for free, since nothing in it waits for
-// a look-up's result.
+// overlap with a decision instead of preceding it. A server can do this
+// when it holds several consultations at once (a batch, docs/api.md
+// section 4.5); the bare look-up loop gets the same overlap from the
+// processor for free, since nothing in it waits for a look-up's result.
 void DecisionAhead(benchmark::State& state, size_t persons) {
   World& world = WorldOf(persons);
   const auto at = [&](size_t q) -> const Query& { return world.queries[q & (kQueries - 1)]; };
@@ -417,9 +422,7 @@ void DecisionAhead(benchmark::State& state, size_t persons) {
     std::swap(request, next_request);
     ++i;
   }
-  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
-  state.counters["granted"] =
-      benchmark::Counter(static_cast<double>(granted) / static_cast<double>(state.iterations()));
+  ReportDecisions(state, granted);
 }
 
 void DecisionResult(benchmark::State& state, size_t persons) {
@@ -433,9 +436,7 @@ void DecisionResult(benchmark::State& state, size_t persons) {
     granted += grant.has_value();
     benchmark::DoNotOptimize(grant);
   }
-  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
-  state.counters["granted"] =
-      benchmark::Counter(static_cast<double>(granted) / static_cast<double>(state.iterations()));
+  ReportDecisions(state, granted);
 }
 
 void DecisionStrings(benchmark::State& state, size_t persons) {
@@ -452,9 +453,7 @@ void DecisionStrings(benchmark::State& state, size_t persons) {
     granted += grant.has_value();
     benchmark::DoNotOptimize(grant);
   }
-  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
-  state.counters["granted"] =
-      benchmark::Counter(static_cast<double>(granted) / static_cast<double>(state.iterations()));
+  ReportDecisions(state, granted);
 }
 
 // Prints the console report, then each decision rate as a share of the

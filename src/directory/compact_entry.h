@@ -7,6 +7,7 @@
 // and a person's entries share one or two cache lines.
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string_view>
 

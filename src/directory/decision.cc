@@ -780,6 +780,16 @@ Status DecideResolved(const DecisionIndexes& indexes, const Definition& definiti
   return OkStatus();
 }
 
+// The Result form of DecideCompact: a Grant of its own.
+template <typename Person>
+Result<Grant> NewGrant(const DecisionEngine& engine, const ConsultationRequest& request,
+                       const Person& person, Date today) {
+  Grant grant;
+  Status status = engine.DecideCompact(request, person, today, &grant);
+  if (!status.ok()) return Error(std::move(status));
+  return grant;
+}
+
 }  // namespace
 
 DecisionEngine::DecisionEngine(std::shared_ptr<const network::Definition> definition)
@@ -810,10 +820,7 @@ Result<Grant> DecisionEngine::Decide(const ConsultationRequest& request,
 
 Result<Grant> DecisionEngine::DecideCompact(const ConsultationRequest& request,
                                             const PersonEntries& person, Date today) const {
-  Grant grant;
-  Status status = DecideCompact(request, person, today, &grant);
-  if (!status.ok()) return Error(std::move(status));
-  return grant;
+  return NewGrant(*this, request, person, today);
 }
 
 Status DecisionEngine::DecideCompact(const ConsultationRequest& request,
@@ -828,10 +835,7 @@ Status DecisionEngine::DecideCompact(const ConsultationRequest& request,
 
 Result<Grant> DecisionEngine::DecideCompact(const ConsultationRequest& request,
                                             const PersonDirectory& directory, Date today) const {
-  Grant grant;
-  Status status = DecideCompact(request, directory, today, &grant);
-  if (!status.ok()) return Error(std::move(status));
-  return grant;
+  return NewGrant(*this, request, directory, today);
 }
 
 Status DecisionEngine::DecideCompact(const ConsultationRequest& request,

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: EUPL-1.2
 #include "directory/entry.h"
 
+#include <cstring>
+
 #include <fmt/format.h>
 
 namespace carrefour::directory {
@@ -14,8 +16,25 @@ std::string EndText(std::optional<Date> to) {
 
 uint64_t NissNumber(std::string_view niss) {
   if (niss.size() != 11) return kNotANiss;
-  uint64_t number = 0;
-  for (char c : niss) {
+  // Every decision over a PersonDirectory starts here, so the first eight
+  // digits are checked and converted eight at a time, in one word (a loop
+  // of a compare and a multiply-add per character was a tenth of a
+  // decision's instructions).
+  uint64_t word;
+  std::memcpy(&word, niss.data(), 8);
+  // Each byte is 0x30-0x39: high nibble 3, and still 3 after adding 6 (no
+  // byte carries into the next one unless the first test already failed).
+  constexpr uint64_t kHigh = 0xF0F0F0F0F0F0F0F0ULL;
+  constexpr uint64_t kThrees = 0x3030303030303030ULL;
+  if ((word & kHigh) != kThrees || ((word + 0x0606060606060606ULL) & kHigh) != kThrees) {
+    return kNotANiss;
+  }
+  // The digits (the first in the lowest byte) combined pairwise, then by
+  // fours, then by eights, each step one multiply.
+  word = (word & 0x0F0F0F0F0F0F0F0FULL) * 2561 >> 8;
+  word = (word & 0x00FF00FF00FF00FFULL) * 6553601 >> 16;
+  uint64_t number = (word & 0x0000FFFF0000FFFFULL) * 42949672960001ULL >> 32;
+  for (char c : niss.substr(8)) {
     if (c < '0' || c > '9') return kNotANiss;
     number = number * 10 + static_cast<uint64_t>(c - '0');
   }

@@ -20,7 +20,7 @@ PersonDirectory::PersonDirectory(std::shared_ptr<const network::Definition> defi
       ids_(*definition_),
       unknown_institutions_(ids_.institution_count()),
       unknown_capacities_(ids_.capacity_count()),
-      slots_(kInitialSlots, Slot{kEmpty, 0, 0}),
+      slots_(kInitialSlots),
       shift_(64 - 4) {}
 
 size_t PersonDirectory::bytes() const {
@@ -47,7 +47,8 @@ PersonDirectory::Slot* PersonDirectory::Insert(uint64_t key) {
   const size_t mask = slots_.size() - 1;
   size_t at = Home(key);
   while (slots_[at].key != kEmpty) at = (at + 1) & mask;
-  slots_[at] = Slot{key, static_cast<uint32_t>(entries_.size()), 0};
+  slots_[at] = Slot{};
+  slots_[at].key = key;
   ++persons_;
   return &slots_[at];
 }
@@ -73,7 +74,7 @@ void PersonDirectory::Grow() {
   std::vector<Slot> old;
   old.swap(slots_);
   const size_t size = old.size() * 2;
-  internal::AssignOnHugePages(&slots_, size, Slot{kEmpty, 0, 0});
+  internal::AssignOnHugePages(&slots_, size, Slot{});
   --shift_;
   const size_t mask = size - 1;
   for (const Slot& slot : old) {
@@ -107,12 +108,21 @@ bool PersonDirectory::Before(const CompactEntry& a, const CompactEntry& b) const
 
 // --- runs -----------------------------------------------------------------
 
-CompactEntry* PersonDirectory::FindIdentity(const Slot& slot, uint32_t institution,
-                                            uint32_t capacity, int32_t from) {
-  CompactEntry* run = entries_.data() + slot.offset;
-  for (CompactEntry* entry = run; entry != run + slot.count; ++entry) {
-    if (entry->institution == institution && entry->capacity == capacity && entry->from == from) {
-      return entry;
+std::span<CompactEntry> PersonDirectory::EntriesIn(Slot& slot) {
+  if (slot.count <= kInline) return std::span<CompactEntry>(slot.inline_entries, slot.count);
+  return std::span<CompactEntry>(entries_).subspan(slot.offset, slot.count);
+}
+
+std::span<const CompactEntry> PersonDirectory::EntriesIn(const Slot& slot) const {
+  if (slot.count <= kInline) return std::span<const CompactEntry>(slot.inline_entries, slot.count);
+  return std::span<const CompactEntry>(entries_).subspan(slot.offset, slot.count);
+}
+
+CompactEntry* PersonDirectory::FindIdentity(Slot& slot, uint32_t institution, uint32_t capacity,
+                                            int32_t from) {
+  for (CompactEntry& entry : EntriesIn(slot)) {
+    if (entry.institution == institution && entry.capacity == capacity && entry.from == from) {
+      return &entry;
     }
   }
   return nullptr;
@@ -131,51 +141,67 @@ void PersonDirectory::ReserveEntries(size_t more) {
   entries_.swap(bigger);
 }
 
-// A run grows in place when it ends entries_ (a person's entries arriving
-// together, as in a load); otherwise it moves to the end, and its old place
-// becomes garbage, collected by Compact once it outweighs the live entries.
+// The entry goes last, then rotates into place (a person has a handful:
+// the cheapest sort). A person outgrowing its slot gets a run at the end of
+// entries_; a run grows in place when it ends entries_ (a person's entries
+// arriving together, as in a load), else it moves to the end, and its old
+// place becomes garbage, collected by Compact once it outweighs the runs.
 void PersonDirectory::InsertInRun(Slot* slot, const CompactEntry& entry) {
-  if (slot->offset + slot->count != entries_.size()) {
-    ReserveEntries(slot->count + 1);
-    const uint32_t offset = static_cast<uint32_t>(entries_.size());
-    for (uint32_t i = 0; i < slot->count; ++i) entries_.push_back(entries_[slot->offset + i]);
-    slot->offset = offset;
+  if (slot->count < kInline) {
+    slot->inline_entries[slot->count] = entry;
   } else {
-    ReserveEntries(1);
+    const bool in_place = slot->count > kInline && slot->offset + slot->count == entries_.size();
+    ReserveEntries(slot->count + 1);
+    if (!in_place) {
+      const std::span<const CompactEntry> old = EntriesIn(*slot);
+      const uint32_t offset = static_cast<uint32_t>(entries_.size());
+      // No reallocation from here on (reserved): `old` stays valid.
+      for (const CompactEntry& kept : old) entries_.push_back(kept);
+      run_entries_ += slot->count == kInline ? kInline : 0;
+      slot->offset = offset;
+    }
+    entries_.push_back(entry);
+    ++run_entries_;
   }
-  entries_.push_back(entry);
   ++slot->count;
   ++live_entries_;
-  CompactEntry* run = entries_.data() + slot->offset;
-  CompactEntry* end = run + slot->count;
-  // Into place: runs are short, a rotation is the cheapest sort.
-  CompactEntry* at = std::upper_bound(run, end - 1, entry, [this](const auto& a, const auto& b) {
-    return Before(a, b);
-  });
-  std::rotate(at, end - 1, end);
+  const std::span<CompactEntry> run = EntriesIn(*slot);
+  auto at = std::upper_bound(run.begin(), run.end() - 1, entry,
+                             [this](const auto& a, const auto& b) { return Before(a, b); });
+  std::rotate(at, run.end() - 1, run.end());
   CompactIfWasteful();
 }
 
 void PersonDirectory::EraseFromRun(Slot* slot, CompactEntry* entry) {
-  CompactEntry* end = entries_.data() + slot->offset + slot->count;
-  std::move(entry + 1, end, entry);
+  const std::span<CompactEntry> run = EntriesIn(*slot);
+  std::move(entry + 1, run.data() + run.size(), entry);
+  if (slot->count > kInline) {
+    const bool ends_entries = slot->offset + slot->count == entries_.size();
+    if (slot->count - 1 == kInline) {  // back into the slot
+      std::copy(run.begin(), run.begin() + kInline, slot->inline_entries);
+      run_entries_ -= kInline + 1;
+      if (ends_entries) entries_.resize(slot->offset);
+    } else {
+      --run_entries_;
+      if (ends_entries) entries_.pop_back();
+    }
+  }
   --slot->count;
   --live_entries_;
-  if (slot->offset + slot->count + 1 == entries_.size()) entries_.pop_back();
   if (slot->count == 0) Erase(slot);
   CompactIfWasteful();
 }
 
 void PersonDirectory::CompactIfWasteful() {
-  if (entries_.size() > 2 * live_entries_ + 1024) Compact();
+  if (entries_.size() > 2 * run_entries_ + 1024) Compact();
 }
 
 void PersonDirectory::Compact() {
   std::vector<CompactEntry> live;
-  live.reserve(live_entries_ + live_entries_ / 2);
+  live.reserve(run_entries_ + run_entries_ / 2);
   AdviseHugePages(live.data(), live.capacity() * sizeof(CompactEntry));
   for (Slot& slot : slots_) {
-    if (slot.key == kEmpty) continue;
+    if (slot.key == kEmpty || slot.count <= kInline) continue;
     const uint32_t offset = static_cast<uint32_t>(live.size());
     live.insert(live.end(), entries_.begin() + slot.offset,
                 entries_.begin() + slot.offset + slot.count);
@@ -264,9 +290,7 @@ std::vector<EntryResult> PersonDirectory::Load(std::span<const Entry> entries) {
 
 PersonEntries PersonDirectory::Find(uint64_t niss) const {
   PersonEntries person{{}, unknown_capacities_.views(), definition_.get()};
-  if (const Slot* slot = FindSlot(niss)) {
-    person.entries = std::span<const CompactEntry>(entries_.data() + slot->offset, slot->count);
-  }
+  if (const Slot* slot = FindSlot(niss)) person.entries = EntriesIn(*slot);
   return person;
 }
 

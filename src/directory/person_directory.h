@@ -2,9 +2,11 @@
 #pragma once
 
 // The person directory in memory, compactly, for decisions over millions of
-// persons: each person's entries are one run of 16-byte CompactEntry
-// (compact_entry.h), found by the national number in an open-addressing
-// table. Start here for decisions without a store read:
+// persons: each person's entries are 16-byte CompactEntry (compact_entry.h),
+// found by the national number in an open-addressing table of 64-byte
+// slots that hold up to three of them (most persons: one cache line per
+// person); a person with more has a run in one shared vector. Start here for
+// decisions without a store read:
 //
 //   PersonDirectory directory(engine.definition());
 //   std::vector<EntryResult> rejected = directory.Load(entries);  // adds
@@ -84,13 +86,19 @@ class PersonDirectory {
   size_t bytes() const;
 
  private:
-  // A person: its number and its run entries_[offset, offset + count).
-  struct Slot {
-    uint64_t key;
-    uint32_t offset;
-    uint32_t count;
+  // A person: its number and its entries, in the slot itself when they are
+  // at most kInline, else the run entries_[offset, offset + count).
+  static constexpr uint32_t kInline = 3;
+  struct alignas(64) Slot {
+    uint64_t key = kEmpty;
+    uint32_t offset = 0;
+    uint32_t count = 0;
+    CompactEntry inline_entries[kInline];
   };
+  static_assert(sizeof(Slot) == 64);
   static constexpr uint64_t kEmpty = UINT64_MAX;  // no national number is
+  std::span<CompactEntry> EntriesIn(Slot& slot);
+  std::span<const CompactEntry> EntriesIn(const Slot& slot) const;
 
   size_t Home(uint64_t key) const {
     // Fibonacci hashing: the multiply spreads consecutive numbers (people
@@ -104,8 +112,7 @@ class PersonDirectory {
   void Grow();
 
   Status Add(uint64_t key, const Entry& entry);
-  CompactEntry* FindIdentity(const Slot& slot, uint32_t institution, uint32_t capacity,
-                             int32_t from);
+  CompactEntry* FindIdentity(Slot& slot, uint32_t institution, uint32_t capacity, int32_t from);
   void InsertInRun(Slot* slot, const CompactEntry& entry);
   void EraseFromRun(Slot* slot, CompactEntry* entry);
   void ReserveEntries(size_t more);
@@ -123,8 +130,9 @@ class PersonDirectory {
   std::vector<Slot> slots_;  // a power of two, at most three quarters full
   int shift_ = 64;           // 64 - log2(slots_.size())
   size_t persons_ = 0;
-  std::vector<CompactEntry> entries_;
-  size_t live_entries_ = 0;  // in runs; the rest of entries_ is garbage
+  std::vector<CompactEntry> entries_;  // the runs, and garbage
+  size_t live_entries_ = 0;
+  size_t run_entries_ = 0;  // in runs; the rest of entries_ is garbage
 };
 
 }  // namespace carrefour::directory

@@ -348,6 +348,34 @@ TEST(DecideCompact, DecidesExactlyAsTheStringPath) {
   }
 }
 
+TEST(NissNumber, ReadsElevenDigitsAndNothingElse) {
+  EXPECT_EQ(NissNumber("85073003328"), 85073003328u);
+  EXPECT_EQ(NissNumber("00000000097"), 97u);
+  EXPECT_EQ(NissNumber("99999999999"), 99999999999u);
+  for (std::string_view bad : {"", "8507300332", "850730033280", "85.07.30-033.28"}) {
+    EXPECT_EQ(NissNumber(bad), kNotANiss) << bad;
+  }
+  // Every position, with the bytes just outside '0'-'9' and far from them.
+  for (size_t at = 0; at < 11; ++at) {
+    for (char c : {'/', ':', ' ', '\0', '\x7f', '\xb0', '\xff', 'a'}) {
+      std::string niss = "85073003328";
+      niss[at] = c;
+      EXPECT_EQ(NissNumber(niss), kNotANiss) << at << " " << static_cast<int>(c);
+    }
+  }
+  // Against the plain reading, digit by digit.
+  std::mt19937_64 rng(5);
+  for (int i = 0; i < 10000; ++i) {
+    std::string niss(11, '0');
+    uint64_t expected = 0;
+    for (char& c : niss) {
+      c = static_cast<char>('0' + rng() % 10);
+      expected = expected * 10 + static_cast<uint64_t>(c - '0');
+    }
+    ASSERT_EQ(NissNumber(niss), expected) << niss;
+  }
+}
+
 // A refusal naming many capacities outgrows the message's stack buffer; a
 // number that is not 11 digits has no entries in a directory.
 TEST(DecideCompact, WritesLongRefusalsAndKnowsNoMalformedNumber) {

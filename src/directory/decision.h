@@ -6,11 +6,12 @@
 //
 //   DecisionEngine engine(definition);
 //   Result<Grant> grant = engine.Decide(request, entries_of_person, today);
-//   // or over a PersonDirectory (person_directory.h), without strings:
-//   Result<Grant> same = engine.DecideCompact(request, directory, today);
 //   if (!grant) return grant.error();  // not-integrated, not-authorized, ...
 //   // grant->period, grant->authorization->legal_basis, grant->fields,
 //   // grant->providers
+//
+//   // The same over a PersonDirectory (person_directory.h), no strings:
+//   Result<Grant> same = engine.DecideCompact(request, directory, today);
 //
 // Pure: no I/O, no clock (today is an argument), no shared mutable state.
 // Once built, an engine may be used from any number of threads at once. The

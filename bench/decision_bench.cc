@@ -3,19 +3,32 @@
 //
 // A synthetic network of 300 institutions, 200 data types and 3000
 // authorizations, and a person directory of N persons with about 3 entries
-// each, held in memory: a hash map from the national number to the person's
-// entries. Three benchmarks per size, over the same map and the same random
-// sequence of keys:
-//   lookup/persons:N    the bare hash-map look-up (the baseline);
-//   lookup+entries/...  the look-up and a read of the entries found (a
-//                       yardstick: what any decision must at least do);
-//   decision/persons:N  the look-up, then DecisionEngine::Decide.
+// each, held in memory as a PersonDirectory (16-byte entries, an
+// open-addressing table on the number). Benchmarks per size, over the same
+// random sequence of keys:
+//   lookup/persons:N     the bare look-up in a std::unordered_map from the
+//                        number to (offset, count): the baseline;
+//   directory+entries/.. PersonDirectory::Find and a read of the entries
+//                        found (a yardstick: what any decision must do);
+//   decision/persons:N   DecideCompact over the PersonDirectory (it finds
+//                        the person under request.niss) into a Grant
+//                        reused from one decision to the next;
+//   decision-ahead/..    the same, with the next queries' persons and grant
+//                        rows prefetched (as a server working through a
+//                        batch can);
+//   decision-result/..   the same through the Result<Grant> form (a new
+//                        Grant, so its two vectors, per decision);
+//   decision-strings/..  the string path as it was measured before the
+//                        compact layout: the map above into a vector of
+//                        string Entry, then Decide (which interns them);
+//   lookup+entries/..    its yardstick: the map and a read of the strings.
 // The goal is a decision rate of at least 25 % of the baseline's.
 //
 // Sizes: CARREFOUR_BENCH_PERSONS, a comma-separated list (default 1000000);
-// "1000000,10000000" for the full run, which needs 7 GB of memory for the
-// 10M directory and a minute or more to build it; "1000" keeps everything
-// in the cache and shows the engine's own cost.
+// "1000000,10000000" for the full run (the 10M world takes about 1.5 GB and
+// a minute or two to build); "1000" keeps everything in the cache and shows
+// the engine's own cost. The string entries (about 230 bytes a person) are
+// kept, and the two string benchmarks run, only up to kStringsUpTo persons.
 
 #include <benchmark/benchmark.h>
 
@@ -34,6 +47,7 @@
 #include <vector>
 
 #include "directory/decision.h"
+#include "directory/person_directory.h"
 #include "network/model.h"
 
 namespace carrefour::directory {
@@ -48,6 +62,7 @@ constexpr int kFieldsPerDataType = 8;
 constexpr int kAuthorizations = 3000;
 constexpr int kSubscriptions = 600;
 constexpr size_t kQueries = size_t{1} << 20;  // the key sequence, replayed
+constexpr size_t kStringsUpTo = 2'000'000;
 
 Date Day(int year, int month, int day) { return *Date::FromCivil(year, month, day); }
 const Date kToday = Day(2024, 6, 15);
@@ -168,20 +183,48 @@ std::string Digits(uint64_t number) {
 
 struct Query {
   uint64_t key;
+  std::string niss;              // the same, as the request carries it
   uint32_t requester;            // institution index
   uint32_t data_type;            // data type index
   std::optional<Period> period;  // nullopt: today
 };
 
-// One directory size: the network, the directory and the key sequence.
+// One directory size: the network, the directories and the key sequence.
 struct World {
   size_t persons = 0;
   std::shared_ptr<const network::Definition> definition;
   std::unique_ptr<DecisionEngine> engine;
-  std::vector<Entry> entries;                                             // grouped by person
-  std::unordered_map<uint64_t, std::pair<uint32_t, uint32_t>> directory;  // offset, count
+  std::unique_ptr<PersonDirectory> people;
+  // The baseline's map: number -> (offset, count) into `entries`, which is
+  // empty above kStringsUpTo persons (the offsets are then what they would
+  // be).
+  std::unordered_map<uint64_t, std::pair<uint32_t, uint32_t>> directory;
+  std::vector<Entry> entries;  // grouped by person, in the order drawn
   std::vector<Query> queries;
 };
+
+// 1 to 5 entries on one person, at sector institutions, with distinct
+// identities (institution, capacity, from).
+std::vector<Entry> DrawPerson(const network::Definition& definition, const std::string& niss,
+                              std::mt19937_64& rng) {
+  std::vector<Entry> drawn;
+  const size_t count = rng() % 5 + 1;
+  while (drawn.size() < count) {
+    const network::Institution& institution =
+        definition.institutions()[kCentralTypes + rng() % (kInstitutions - kCentralTypes)];
+    const network::InstitutionType& type = definition.TypeOf(institution);
+    Date from = Day(2000, 1, 1).AddDays(static_cast<int32_t>(rng() % 9000));
+    std::optional<Date> to;
+    if (rng() % 10 < 3) to = from.AddDays(static_cast<int32_t>(rng() % 3000));
+    Entry entry{niss, institution.id, type.capacities[rng() % type.capacities.size()], {from, to}};
+    bool again = std::any_of(drawn.begin(), drawn.end(), [&](const Entry& other) {
+      return other.institution == entry.institution && other.capacity == entry.capacity &&
+             other.period.from == entry.period.from;
+    });
+    if (!again) drawn.push_back(std::move(entry));
+  }
+  return drawn;
+}
 
 std::unique_ptr<World> Build(size_t persons) {
   auto started = std::chrono::steady_clock::now();
@@ -206,24 +249,19 @@ std::unique_ptr<World> Build(size_t persons) {
     }
   }
 
-  world->entries.reserve(persons * 3);
+  const bool strings = persons <= kStringsUpTo;
+  world->people = std::make_unique<PersonDirectory>(world->definition);
+  if (strings) world->entries.reserve(persons * 3);
   world->directory.reserve(persons);
+  uint32_t offset = 0;
   for (size_t p = 0; p < persons; ++p) {
     uint64_t number = NumberOf(p);
-    std::string niss = Digits(number);
-    uint32_t offset = static_cast<uint32_t>(world->entries.size());
-    uint32_t count = static_cast<uint32_t>(rng() % 5 + 1);
-    for (uint32_t e = 0; e < count; ++e) {
-      const network::Institution& institution =
-          definition.institutions()[kCentralTypes + rng() % (kInstitutions - kCentralTypes)];
-      const network::InstitutionType& type = definition.TypeOf(institution);
-      Date from = Day(2000, 1, 1).AddDays(static_cast<int32_t>(rng() % 9000));
-      std::optional<Date> to;
-      if (rng() % 10 < 3) to = from.AddDays(static_cast<int32_t>(rng() % 3000));
-      world->entries.push_back(
-          Entry{niss, institution.id, type.capacities[rng() % type.capacities.size()], {from, to}});
-    }
+    std::vector<Entry> drawn = DrawPerson(definition, Digits(number), rng);
+    if (!world->people->Load(drawn).empty()) std::abort();  // distinct identities
+    const uint32_t count = static_cast<uint32_t>(drawn.size());
     world->directory.emplace(number, std::make_pair(offset, count));
+    offset += count;
+    if (strings) std::move(drawn.begin(), drawn.end(), std::back_inserter(world->entries));
   }
 
   // The mix an institution's systems send: mostly questions about a person
@@ -232,10 +270,10 @@ std::unique_ptr<World> Build(size_t persons) {
   // for an arbitrary data type and is mostly refused.
   world->queries.reserve(kQueries);
   for (size_t q = 0; q < kQueries; ++q) {
-    size_t person = rng() % persons;
-    auto [offset, count] = world->directory.at(NumberOf(person));
-    const Entry& entry = world->entries[offset + rng() % count];
-    Query query{NumberOf(person),
+    const uint64_t number = NumberOf(rng() % persons);
+    const std::vector<Entry> of_person = world->people->EntriesOf(number);
+    const Entry& entry = of_person[rng() % of_person.size()];
+    Query query{number, entry.niss,
                 static_cast<uint32_t>(definition.FindInstitution(entry.institution) -
                                       definition.institutions().data()),
                 static_cast<uint32_t>(rng() % kDataTypes), std::nullopt};
@@ -253,12 +291,13 @@ std::unique_ptr<World> Build(size_t persons) {
   }
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  std::fprintf(stderr, "built %zu persons, %zu entries in %.1f s\n", persons, world->entries.size(),
-               seconds);
+  std::fprintf(stderr, "built %zu persons, %zu entries in %.1f s; PersonDirectory: %.0f MB\n",
+               persons, world->people->entries(), seconds,
+               static_cast<double>(world->people->bytes()) / 1e6);
   return world;
 }
 
-// Only one directory lives at a time: the 10M one alone takes 7 GB.
+// Only one directory lives at a time.
 World& WorldOf(size_t persons) {
   static std::unique_ptr<World> world;
   if (!world || world->persons != persons) {
@@ -301,9 +340,107 @@ void LookupAndRead(benchmark::State& state, size_t persons) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
 }
 
+// The yardstick of the compact layout: find the person, read its entries.
+void DirectoryAndRead(benchmark::State& state, size_t persons) {
+  World& world = WorldOf(persons);
+  size_t i = 0;
+  for (auto _ : state) {
+    const Query& query = world.queries[i++ & (kQueries - 1)];
+    const PersonEntries person = world.people->Find(query.key);
+    int64_t sum = 0;
+    for (const CompactEntry& entry : person.entries) {
+      sum += (entry.institution == query.requester) + entry.capacity + entry.from;
+    }
+    benchmark::DoNotOptimize(sum);
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+}
+
+// The request as a server fills it per consultation: reusing one request
+// keeps its strings' buffers, as a per-connection request would.
+void FillRequest(const World& world, const Query& query, ConsultationRequest* request) {
+  const network::Definition& definition = *world.definition;
+  request->requester = definition.institutions()[query.requester].id;
+  request->data_type = definition.data_types()[query.data_type].id;
+  request->niss = query.niss;
+  request->period = query.period;
+}
+
+// Items per second, and the share of decisions that were grants.
+void ReportDecisions(benchmark::State& state, int64_t granted) {
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
+  state.counters["granted"] =
+      benchmark::Counter(static_cast<double>(granted) / static_cast<double>(state.iterations()));
+}
+
 void Decision(benchmark::State& state, size_t persons) {
   World& world = WorldOf(persons);
-  const network::Definition& definition = *world.definition;
+  ConsultationRequest request;
+  Grant grant;
+  size_t i = 0;
+  int64_t granted = 0;
+  for (auto _ : state) {
+    FillRequest(world, world.queries[i++ & (kQueries - 1)], &request);
+    Status status = world.engine->DecideCompact(request, *world.people, kToday, &grant);
+    granted += status.ok();
+    benchmark::DoNotOptimize(status);
+    benchmark::DoNotOptimize(grant);
+  }
+  ReportDecisions(state, granted);
+}
+
+// The same decisions, with what the next queries read asked for ahead: the
+// directory's table slot two queries ahead, the entries of the next one
+// and its grant rows (DecisionEngine::Prefetch), so that those cache misses
+// overlap with a decision instead of preceding it. A server can do this
+// when it holds several consultations at once (a batch, docs/api.md
+// section 4.5); the bare look-up loop gets the same overlap from the
+// processor for free, since nothing in it waits for a look-up's result.
+void DecisionAhead(benchmark::State& state, size_t persons) {
+  World& world = WorldOf(persons);
+  const auto at = [&](size_t q) -> const Query& { return world.queries[q & (kQueries - 1)]; };
+  // Two requests, the current one and the next, each filled once.
+  ConsultationRequest request;
+  ConsultationRequest next_request;
+  Grant grant;
+  size_t i = 0;
+  int64_t granted = 0;
+  PersonEntries person = world.people->Find(at(0).key);
+  FillRequest(world, at(0), &request);
+  world.people->Prefetch(at(1).key);
+  for (auto _ : state) {
+    world.people->Prefetch(at(i + 2).key);
+    const PersonEntries next = world.people->Find(at(i + 1).key);
+    __builtin_prefetch(next.entries.data());
+    FillRequest(world, at(i + 1), &next_request);
+    world.engine->Prefetch(next_request);
+    Status status = world.engine->DecideCompact(request, person, kToday, &grant);
+    granted += status.ok();
+    benchmark::DoNotOptimize(status);
+    benchmark::DoNotOptimize(grant);
+    person = next;
+    std::swap(request, next_request);
+    ++i;
+  }
+  ReportDecisions(state, granted);
+}
+
+void DecisionResult(benchmark::State& state, size_t persons) {
+  World& world = WorldOf(persons);
+  ConsultationRequest request;
+  size_t i = 0;
+  int64_t granted = 0;
+  for (auto _ : state) {
+    FillRequest(world, world.queries[i++ & (kQueries - 1)], &request);
+    Result<Grant> grant = world.engine->DecideCompact(request, *world.people, kToday);
+    granted += grant.has_value();
+    benchmark::DoNotOptimize(grant);
+  }
+  ReportDecisions(state, granted);
+}
+
+void DecisionStrings(benchmark::State& state, size_t persons) {
+  World& world = WorldOf(persons);
   ConsultationRequest request;
   size_t i = 0;
   int64_t granted = 0;
@@ -311,19 +448,12 @@ void Decision(benchmark::State& state, size_t persons) {
     const Query& query = world.queries[i++ & (kQueries - 1)];
     auto it = world.directory.find(query.key);
     std::span<const Entry> entries(world.entries.data() + it->second.first, it->second.second);
-    // Reusing one request keeps its strings' buffers: what a server does
-    // when it parses into a per-connection request.
-    request.requester = definition.institutions()[query.requester].id;
-    request.data_type = definition.data_types()[query.data_type].id;
-    request.niss = entries.front().niss;
-    request.period = query.period;
+    FillRequest(world, query, &request);
     Result<Grant> grant = world.engine->Decide(request, entries, kToday);
     granted += grant.has_value();
     benchmark::DoNotOptimize(grant);
   }
-  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
-  state.counters["granted"] =
-      benchmark::Counter(static_cast<double>(granted) / static_cast<double>(state.iterations()));
+  ReportDecisions(state, granted);
 }
 
 // Prints the console report, then each decision rate as a share of the
@@ -343,14 +473,16 @@ class RatioReporter : public benchmark::ConsoleReporter {
   void Finalize() override {
     ConsoleReporter::Finalize();
     for (const auto& [name, rate] : rates_) {
-      if (name.rfind("decision/", 0) != 0) continue;
-      auto baseline = rates_.find("lookup/" + name.substr(9));
-      auto reading = rates_.find("lookup+entries/" + name.substr(9));
+      if (name.rfind("decision", 0) != 0) continue;
+      const std::string size = name.substr(name.find('/'));
+      auto baseline = rates_.find("lookup" + size);
+      auto reading = rates_.find(
+          (name.rfind("decision-strings", 0) == 0 ? "lookup+entries" : "directory+entries") + size);
       if (baseline == rates_.end()) continue;
-      std::printf("%s: %.2f M decisions/s = %.0f %% of the bare look-up's %.2f M/s", name.c_str(),
+      std::printf("%s: %.2f M decisions/s = %.1f %% of the bare look-up's %.2f M/s", name.c_str(),
                   rate / 1e6, 100 * rate / baseline->second, baseline->second / 1e6);
       if (reading != rates_.end()) {
-        std::printf(" (look-up + reading the entries: %.2f M/s)", reading->second / 1e6);
+        std::printf(" (finding and reading the entries: %.2f M/s)", reading->second / 1e6);
       }
       std::printf("\n");
     }
@@ -385,8 +517,15 @@ int main(int argc, char** argv) {
   for (size_t persons : Sizes()) {
     std::string suffix = "/persons:" + std::to_string(persons);
     benchmark::RegisterBenchmark(("lookup" + suffix).c_str(), Lookup, persons);
-    benchmark::RegisterBenchmark(("lookup+entries" + suffix).c_str(), LookupAndRead, persons);
+    benchmark::RegisterBenchmark(("directory+entries" + suffix).c_str(), DirectoryAndRead,
+                                 persons);
     benchmark::RegisterBenchmark(("decision" + suffix).c_str(), Decision, persons);
+    benchmark::RegisterBenchmark(("decision-ahead" + suffix).c_str(), DecisionAhead, persons);
+    benchmark::RegisterBenchmark(("decision-result" + suffix).c_str(), DecisionResult, persons);
+    if (persons > kStringsUpTo) continue;
+    benchmark::RegisterBenchmark(("lookup+entries" + suffix).c_str(), LookupAndRead, persons);
+    benchmark::RegisterBenchmark(("decision-strings" + suffix).c_str(), DecisionStrings,
+                                 persons);
   }
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

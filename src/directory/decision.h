@@ -10,6 +10,9 @@
 //   // grant->period, grant->authorization->legal_basis, grant->fields,
 //   // grant->providers
 //
+//   // The same over a PersonDirectory (person_directory.h), no strings:
+//   Result<Grant> same = engine.DecideCompact(request, directory, today);
+//
 // Pure: no I/O, no clock (today is an argument), no shared mutable state.
 // Once built, an engine may be used from any number of threads at once. The
 // rules, with examples, are in docs/decision-engine.md.
@@ -24,6 +27,7 @@
 
 #include "core/date.h"
 #include "core/result.h"
+#include "directory/compact_entry.h"
 #include "directory/entry.h"
 #include "network/model.h"
 
@@ -31,6 +35,7 @@ namespace carrefour::directory {
 namespace internal {
 struct DecisionIndexes;
 }  // namespace internal
+class PersonDirectory;
 
 // What an institution asks for (docs/api.md section 4.2), already parsed.
 struct ConsultationRequest {
@@ -106,6 +111,37 @@ class DecisionEngine {
   //   not-authorized       none of the requested fields is authorized
   Result<Grant> Decide(const ConsultationRequest& request, std::span<const Entry> person_entries,
                        Date today) const;
+
+  // The same decision over the person's entries in compact form, as a
+  // PersonDirectory holds them (person_directory.h): the same grant, or the
+  // same refusal with the same message, as the string form above over the
+  // same entries. `person` must be request.niss's entries (nothing here
+  // can check the number), with ids given for this engine's definition
+  // (aborts otherwise: a directory not rebuilt after a reload is a bug).
+  // The string form is this one after interning its entries.
+  Result<Grant> DecideCompact(const ConsultationRequest& request, const PersonEntries& person,
+                              Date today) const;
+  // The same, into a caller's Grant whose vectors keep their buffers from
+  // one decision to the next: nothing is allocated for a grant once they
+  // have grown. On a refusal *grant is unspecified.
+  Status DecideCompact(const ConsultationRequest& request, const PersonEntries& person,
+                       Date today, Grant* grant) const;
+  // The same, the person's entries looked up in `directory` (built on this
+  // engine's definition) under request.niss; a number that is not 11 digits
+  // has none. Faster than Find then DecideCompact: the person's table slot
+  // is fetched while the request is resolved.
+  Result<Grant> DecideCompact(const ConsultationRequest& request, const PersonDirectory& directory,
+                              Date today) const;
+  Status DecideCompact(const ConsultationRequest& request, const PersonDirectory& directory,
+                       Date today, Grant* grant) const;
+
+  // Asks the processor for what deciding `request` will read in the
+  // engine's tables (its grant rows, its data type's routing), without
+  // waiting for any of it. A caller holding several consultations at once
+  // (a batch) calls it for the next one before deciding the current one, so
+  // that those cache misses overlap with a decision instead of following it.
+  // Only a hint: no effect on any result.
+  void Prefetch(const ConsultationRequest& request) const;
 
   // Who must be told of a mutation of `data_type` on the person whose
   // entries are `person_entries`, published by `source` and accepted on

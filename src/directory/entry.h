@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/date.h"
+#include "core/result.h"
 #include "core/status.h"
 
 namespace carrefour::directory {
@@ -41,5 +45,30 @@ struct EntryResult {
   size_t index = 0;
   Status status;
 };
+
+// The rules of applying changes that need no SQL, shared by both store
+// engines and the in-memory PersonDirectory so that all of them answer with
+// the same words (docs/api.md section 4.1).
+
+// The 11 digits of a normalized NISS as an integer (the store's key column,
+// PersonDirectory's key); leading zeros come back through NissFromKey.
+// invalid-niss when `niss` is not 11 digits.
+Result<int64_t> NissKey(std::string_view niss);
+// The same without a Status, for a hot path: kNotANiss (which no number
+// is) when `niss` is not 11 digits. No allocation.
+inline constexpr uint64_t kNotANiss = 100'000'000'000;
+uint64_t NissNumber(std::string_view niss);
+std::string NissFromKey(int64_t key);
+
+// The checks that need no stored state: close needs a `to`, and no period
+// of an add or a close may end before it starts.
+Status PrecheckChange(const EntryChange& change);
+
+// add of `wanted` when an entry with its identity already ends at
+// `existing_to` (nullopt = open-ended): ok when identical, else the rejection.
+Status CompareExisting(const Entry& wanted, std::optional<Date> existing_to);
+
+// close or remove of an entry the institution does not have.
+Status EntryNotFound(const Entry& entry);
 
 }  // namespace carrefour::directory

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <condition_variable>
 #include <deque>
@@ -143,8 +144,8 @@ class Client::Impl : public std::enable_shared_from_this<Client::Impl> {
   std::unordered_map<std::string, std::shared_ptr<Pool>> pools_;
   std::unordered_map<ConnectionBase*, std::weak_ptr<ConnectionBase>> connections_;
   // On a shared loop: calls whose callback has not returned yet, and the
-  // destructor's wait for none. Guarded by mu_.
-  size_t outstanding_ = 0;
+  // destructor's wait for none (notified under mu_ only when it reaches 0).
+  std::atomic<size_t> outstanding_{0};
   std::condition_variable settled_;
 };
 
@@ -644,15 +645,14 @@ void Client::Impl::Send(const Endpoint& endpoint, ClientRequest request, Callbac
   if (shared_loop_) {
     // On a shared loop the client's destructor waits for its callbacks (its
     // user's objects may go right after it), so it counts them.
-    {
-      std::lock_guard lock(mu_);
-      ++outstanding_;
-    }
+    outstanding_.fetch_add(1);
     callback = [self = shared_from_this(), callback = std::move(callback)](
                    Result<ClientResponse> result) {
       callback(std::move(result));
-      std::lock_guard lock(self->mu_);
-      if (--self->outstanding_ == 0) self->settled_.notify_all();
+      if (self->outstanding_.fetch_sub(1) == 1) {
+        std::lock_guard lock(self->mu_);
+        self->settled_.notify_all();
+      }
     };
   }
   if (stopping.load()) return FailLater(std::move(callback), Unavailable("client shut down"));

@@ -289,8 +289,10 @@ Flat HubFlat(Hub& hub, const Config& config, const std::vector<std::string>& per
   return out;
 }
 
+// The trickle's publish -> feed delays, and `publish` the publications' own
+// answer times (send -> 202): what the publishing side takes of the delay.
 Delays HubTrickle(Hub& hub, const Config& config, const std::vector<std::string>& persons,
-                  const std::string& prefix) {
+                  const std::string& prefix, Delays* publish) {
   const size_t count = static_cast<size_t>(config.trickle_seconds * static_cast<double>(config.trickle_rate));
   std::vector<std::atomic<int64_t>> sent(count);
   std::vector<std::vector<int64_t>> delays(kSubscribers.size());
@@ -314,6 +316,7 @@ Delays HubTrickle(Hub& hub, const Config& config, const std::vector<std::string>
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the readers wait
   std::atomic<size_t> answered{0};
+  std::vector<int64_t> answer_us(count, 0);  // each written once, read after all answered
   const int64_t start = MicrosNow();
   for (size_t i = 0; i < count; ++i) {
     const int64_t due = start + static_cast<int64_t>(i * 1'000'000 / config.trickle_rate);
@@ -327,7 +330,9 @@ Delays HubTrickle(Hub& hub, const Config& config, const std::vector<std::string>
                                Item(fmt::format("{}-{}", prefix, i), persons[i % persons.size()], i));
     sent[i] = MicrosNow();
     hub.client("nr").Send(hub.endpoint(), std::move(request),
-                          [&answered, &failed](carrefour::Result<net::ClientResponse> response) {
+                          [&answered, &failed, &answer_us, &sent,
+                           i](carrefour::Result<net::ClientResponse> response) {
+                            answer_us[i] = MicrosNow() - sent[i].load();
                             if (!response || response->status != 202) {
                               fmt::print(stderr, "trickle publish failed: {}\n",
                                          response ? response->body : response.error().ToString());
@@ -339,6 +344,8 @@ Delays HubTrickle(Hub& hub, const Config& config, const std::vector<std::string>
   while (answered < count) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   for (std::thread& reader : readers) reader.join();
   if (failed) Die("the hub trickle failed");
+  publish->us = std::move(answer_us);
+  publish->Sort();
   Delays out;
   for (const auto& some : delays) out.us.insert(out.us.end(), some.begin(), some.end());
   out.Sort();
@@ -681,6 +688,7 @@ struct Results {
   std::vector<double> hub_accepted, hub_delivered, hub_bytes, redis_accepted, redis_delivered,
       redis_bytes, raw_rate;
   Delays hub_trickle, redis_trickle;
+  Delays hub_publish;  // the trickle's publications: send -> 202
 };
 
 Results RunRounds(const Config& config, Hub& hub, std::optional<Redis>& redis, std::optional<RawCopy>& raw,
@@ -710,7 +718,7 @@ Results RunRounds(const Config& config, Hub& hub, std::optional<Redis>& redis, s
                                    results.redis_delivered.back())
                      : std::string());
   }
-  results.hub_trickle = HubTrickle(hub, config, persons, run + "-t");
+  results.hub_trickle = HubTrickle(hub, config, persons, run + "-t", &results.hub_publish);
   if (redis) results.redis_trickle = RedisTrickle(*redis, config, persons, run + "-y");
   return results;
 }
@@ -730,6 +738,9 @@ void PrintTable(const Config& config, const Results& r, bool redis, bool raw) {
   };
   line(fmt::format("carrefour hub ({})", config.label), Median(r.hub_accepted), Median(r.hub_delivered),
        Median(r.hub_bytes), r.hub_trickle);
+  fmt::print("  {:<28} {:>12} {:>16} {:>12}   of which the 202: p50 {:.2f} ms, p99 {:.2f} ms, max {:.2f} ms\n",
+             "", "", "", "", r.hub_publish.At(0.5), r.hub_publish.At(0.99),
+             r.hub_publish.us.empty() ? 0.0 : static_cast<double>(r.hub_publish.us.back()) / 1000.0);
   if (redis) {
     line("Redis Streams (fsync always)", Median(r.redis_accepted), Median(r.redis_delivered),
          Median(r.redis_bytes), r.redis_trickle);
@@ -753,6 +764,9 @@ json::object ResultsJson(const Config& config, const Results& r, bool redis, boo
   out["hub_bytes_per_mutation"] = Median(r.hub_bytes);
   out["hub_trickle_ms"] = json::array{r.hub_trickle.At(0.5), r.hub_trickle.At(0.99),
                                       r.hub_trickle.us.empty() ? 0.0 : r.hub_trickle.us.back() / 1000.0};
+  out["hub_trickle_publish_ms"] =
+      json::array{r.hub_publish.At(0.5), r.hub_publish.At(0.99),
+                  r.hub_publish.us.empty() ? 0.0 : r.hub_publish.us.back() / 1000.0};
   if (redis) {
     out["redis_accepted_per_s"] = Median(r.redis_accepted);
     out["redis_delivered_per_s"] = Median(r.redis_delivered);

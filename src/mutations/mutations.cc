@@ -155,6 +155,30 @@ std::string FeedAnswer(const std::vector<store::Delivery>& feed, int64_t next) {
   return out;
 }
 
+// A feed read's answer (in `reply`) and its audit record, without the
+// answer's digest (the caller adds it, or AuditThenAnswer does).
+audit::Record ReadRecord(const std::string& caller, int64_t after, SteadyClock::time_point start,
+                         const Result<std::vector<store::Delivery>>& feed, Reply& reply) {
+  audit::Record record;
+  record.kind = audit::Kind::kFeedRead;
+  record.request_id = audit::NewRequestId();
+  record.requester = caller;
+  if (!feed) {
+    Status status = Unavailable(fmt::format("the feed could not be read: {}", feed.error().message()));
+    record.outcome = status.code();
+    record.reason = status.message();
+    reply = api::ErrorReply(status);
+  } else {
+    const int64_t next = feed->empty() ? after : feed->back().cursor;
+    reply = Reply{200, FeedAnswer(*feed, next)};
+    record.reason = "read";
+    record.detail = fmt::format("after={} returned={} next={}", after, feed->size(), next);
+    if (feed->size() == 1) record.niss = feed->front().niss;
+  }
+  record.latency_us = MicrosSince(start);
+  return record;
+}
+
 Result<int64_t> ParseNumber(std::string_view text, std::string_view name) {
   if (text.empty() || text.size() > 18) {
     return Error(InvalidRequest(fmt::format("'{}' must be a non-negative number", name)));
@@ -262,10 +286,22 @@ Result<FeedQuery> ParseFeedQuery(std::optional<std::string_view> after,
 struct MutationService::Waiter {
   std::string caller;
   FeedQuery query;
+  // The read acknowledges up to query.after and that is not yet durable
+  // here: the acknowledgement is written with the answer's audit record.
+  bool acknowledge = false;
   SteadyClock::time_point start;
   SteadyClock::time_point deadline;
   std::function<void(Reply)> done;
   std::function<bool()> abandoned;
+};
+
+// A waiting feed read taken into a group's transaction: its feed is read
+// there, after the group's deliveries, and answered with the publication.
+struct MutationService::Rider {
+  std::shared_ptr<Waiter> waiter;
+  bool answered = false;  // set by the transaction (each time it runs)
+  size_t delivered = 0;
+  Reply reply;
 };
 
 MutationService::MutationService(EngineSource engine, store::Store& store,
@@ -275,7 +311,8 @@ MutationService::MutationService(EngineSource engine, store::Store& store,
       audit_(audit),
       clock_(clock),
       options_(options),
-      thread_([this] { Loop(); }) {}
+      thread_([this] { Loop(); }),
+      writer_([this] { WriterLoop(); }) {}
 
 MutationService::~MutationService() { Shutdown(); }
 
@@ -291,11 +328,11 @@ struct MutationService::Intake {
   std::vector<size_t> subscriber_counts;
   std::vector<std::string> ids;  // each item's id as sent, for the records
   std::function<void(Reply)> done;
-  // Instead of a batch: a feed's acknowledgement, written with the next
-  // group (one durable write for it, the other feeds' and the
-  // publications'); `acked` is told the outcome.
+  // Instead of a batch: a feed read's answer (`reply`, already made) with
+  // its acknowledgement and its audit record (the only one of `records`),
+  // written with the next group: one durable write for them, the other
+  // feeds' and the publications'.
   std::optional<store::FeedAck> ack;
-  std::function<void(const Status&)> acked;
   // Set by the write:
   std::vector<bool> in_batch, is_accepted;
   Reply reply;
@@ -458,87 +495,86 @@ void MutationService::Publish(std::string_view caller, std::string_view body,
     intake->batch_index.push_back(i);
   }
   intake->done = std::move(done);
-  Commit(std::move(intake));
+  Commit({std::move(intake)});
 }
 
-// Group commit (docs/mutations.md, "Intake"): the first caller to find no
-// write in progress becomes the writer, and writes everything queued
-// meanwhile in one transaction, again and again until the queue is empty;
-// the others return at once and are answered by it.
-void MutationService::Commit(std::shared_ptr<Intake> intake) {
+// Group commit (docs/mutations.md, "Intake"): the service's writer thread
+// writes everything queued meanwhile in one transaction, again and again
+// until the queue is empty; the callers' threads (the hub's I/O threads, the
+// feed loop) never wait for a disk.
+void MutationService::Commit(std::vector<std::shared_ptr<Intake>> intakes) {
   {
     std::lock_guard lock(intake_mu_);
-    intake_queue_.push_back(std::move(intake));
-    if (intake_writing_) return;
-    intake_writing_ = true;
-  }
-  while (true) {
-    std::vector<std::shared_ptr<Intake>> group;
-    {
-      std::lock_guard lock(intake_mu_);
-      if (intake_queue_.empty()) {
-        intake_writing_ = false;
-        return;
-      }
-      // Bounded: a transaction of at most a few batches' worth.
-      size_t mutations = 0, take = 0;
-      while (take < intake_queue_.size() &&
-             (take == 0 || mutations + intake_queue_[take]->batch.size() <= kMaxGroupMutations)) {
-        mutations += intake_queue_[take]->batch.size();
-        ++take;
-      }
-      group.assign(std::make_move_iterator(intake_queue_.begin()),
-                   std::make_move_iterator(intake_queue_.begin() + static_cast<ptrdiff_t>(take)));
-      intake_queue_.erase(intake_queue_.begin(), intake_queue_.begin() + static_cast<ptrdiff_t>(take));
+    if (!writer_stopped_) {
+      for (std::shared_ptr<Intake>& intake : intakes) intake_queue_.push_back(std::move(intake));
+      intake_wake_.notify_one();
+      return;
     }
-    WriteGroup(group);
   }
+  WriteGroup(intakes);  // after Shutdown: written at once, here
+}
+
+void MutationService::WriterLoop() {
+  std::unique_lock lock(intake_mu_);
+  while (true) {
+    intake_wake_.wait(lock, [&] { return writer_stopping_ || !intake_queue_.empty(); });
+    if (intake_queue_.empty()) break;  // stopping, and everything is written
+    // Bounded: a transaction of at most a few batches' worth.
+    size_t mutations = 0, take = 0;
+    while (take < intake_queue_.size() &&
+           (take == 0 || mutations + intake_queue_[take]->batch.size() <= kMaxGroupMutations)) {
+      mutations += intake_queue_[take]->batch.size();
+      ++take;
+    }
+    std::vector<std::shared_ptr<Intake>> group(
+        std::make_move_iterator(intake_queue_.begin()),
+        std::make_move_iterator(intake_queue_.begin() + static_cast<ptrdiff_t>(take)));
+    intake_queue_.erase(intake_queue_.begin(), intake_queue_.begin() + static_cast<ptrdiff_t>(take));
+    lock.unlock();
+    WriteGroup(group);
+    lock.lock();
+  }
+  writer_stopped_ = true;
 }
 
 void MutationService::WriteGroup(const std::vector<std::shared_ptr<Intake>>& intakes) {
-  // Feeds' acknowledgements ride along (the latest per feed; in subscriber
-  // order, as the store locks them).
-  std::vector<std::shared_ptr<Intake>> group, acking;
+  // Feed reads' acknowledgements ride along (the latest per feed; in
+  // subscriber order, as the store locks them), with the reads' records.
+  std::vector<std::shared_ptr<Intake>> group, reads;
   std::map<std::string, int64_t> upto;
   for (const std::shared_ptr<Intake>& intake : intakes) {
     if (intake->ack) {
       int64_t& cursor = upto[intake->ack->subscriber];
       cursor = std::max(cursor, intake->ack->acknowledged);
-      acking.push_back(intake);
+      reads.push_back(intake);
     } else {
       group.push_back(intake);
     }
   }
-  std::vector<store::FeedAck> acks;
-  for (auto& [subscriber, cursor] : upto) acks.push_back(store::FeedAck{subscriber, cursor});
-  auto tell_acks = [&](const Status& status) {
-    if (status.ok()) {
-      std::lock_guard lock(intake_mu_);
-      for (const store::FeedAck& ack : acks) {
-        int64_t& known = acked_[ack.subscriber];
-        known = std::max(known, ack.acknowledged);
-      }
-    }
-    for (const std::shared_ptr<Intake>& intake : acking) intake->acked(status);
-  };
-  if (group.empty()) {
-    // Acknowledgements only: no record of their own (each feed read is
-    // audited when answered).
-    Result<std::vector<bool>> stored =
-        store_.mutations().AcceptMutations({}, NowMicros(clock_), nullptr, acks);
-    tell_acks(stored ? OkStatus() : stored.error());
-    return;
-  }
   // The mutations of every batch, one after the other: one transaction,
-  // one durable write for them, their deliveries and their audit records.
+  // one durable write for them, their deliveries, the acknowledgements, the
+  // answers of the reads they wake, and all their audit records.
   std::vector<store::NewMutation> all;
   for (const std::shared_ptr<Intake>& intake : group) {
     for (store::NewMutation& mutation : intake->batch) all.push_back(std::move(mutation));
   }
+  // Waiting reads ride in a small group's transaction (a trickle: saving a
+  // commit halves their delay); a big group's is long enough already, and
+  // reading thousands of deliveries in it would hold the single writer, so
+  // they are woken after it, as any other.
+  std::vector<Rider> riders;
+  if (all.size() <= kMaxRiderGroupMutations) riders = TakeRiders(all);
+  for (const Rider& rider : riders) {
+    if (!rider.waiter->acknowledge) continue;
+    int64_t& cursor = upto[rider.waiter->caller];
+    cursor = std::max(cursor, rider.waiter->query.after);
+  }
+  std::vector<store::FeedAck> acks;
+  for (auto& [subscriber, cursor] : upto) acks.push_back(store::FeedAck{subscriber, cursor});
   // The records hold each answer's digest, so they are made once the
   // outcome of every item is known, inside the transaction.
-  auto trail = [&](const audit::AuditLog::Chain& chain, const std::vector<bool>& accepted)
-      -> Result<store::ChainedRecords> {
+  auto trail = [&](const audit::AuditLog::Chain& chain, const std::vector<bool>& accepted,
+                   const store::FeedReader& read) -> Result<store::ChainedRecords> {
     store::ChainedRecords chained;
     size_t offset = 0;
     for (const std::shared_ptr<Intake>& intake : group) {
@@ -546,43 +582,121 @@ void MutationService::WriteGroup(const std::vector<std::shared_ptr<Intake>>& int
       offset += intake->batch_index.size();
       intake->AnswerInto(chained.records);
     }
+    for (const std::shared_ptr<Intake>& intake : reads) {
+      chained.records.insert(chained.records.end(), intake->records.begin(), intake->records.end());
+    }
+    for (Rider& rider : riders) {
+      const Waiter& waiter = *rider.waiter;
+      CARREFOUR_ASSIGN_OR_RETURN(std::vector<store::Delivery> feed,
+                                 read(waiter.caller, waiter.query.after, waiter.query.limit));
+      rider.answered = !feed.empty();
+      if (!rider.answered) continue;  // nothing new for it (duplicates): it waits on
+      rider.delivered = feed.size();
+      audit::Record& record = chained.records.emplace_back(
+          ReadRecord(waiter.caller, waiter.query.after, waiter.start, feed, rider.reply));
+      record.answer_sha256 = audit::Sha256Hex(rider.reply.body);
+    }
     chained.checkpoint = chain(chained.records);
     return chained;
   };
   Status written = audit_.AppendWith([&](const audit::AuditLog::Chain& chain) -> Status {
     Result<std::vector<bool>> stored = store_.mutations().AcceptMutations(
-        all, NowMicros(clock_), [&](const std::vector<bool>& flags) { return trail(chain, flags); },
+        all, NowMicros(clock_),
+        [&](const std::vector<bool>& flags, const store::FeedReader& read) {
+          return trail(chain, flags, read);
+        },
         acks);
     return stored ? OkStatus() : stored.error();
   });
-  if (!written.ok()) {
+  Settled(written, group, reads, acks, riders);
+}
+
+// Tells everyone in a written (or failed) group: the publishers, the
+// reads, the riders, and the feed loop for the subscribers it woke.
+void MutationService::Settled(const Status& written,
+                              const std::vector<std::shared_ptr<Intake>>& group,
+                              const std::vector<std::shared_ptr<Intake>>& reads,
+                              const std::vector<store::FeedAck>& acks, std::vector<Rider>& riders) {
+  if (written.ok()) {
+    std::lock_guard lock(intake_mu_);
+    for (const store::FeedAck& ack : acks) {
+      int64_t& known = acked_[ack.subscriber];
+      known = std::max(known, ack.acknowledged);
+    }
+  }
+  std::vector<std::shared_ptr<Waiter>> waiting;  // riders with nothing yet
+  for (Rider& rider : riders) {
+    if (!written.ok() || !rider.answered) {
+      if (written.ok()) rider.waiter->acknowledge = false;  // written with the group
+      waiting.push_back(std::move(rider.waiter));
+      continue;
+    }
+    counters_.feed_reads.fetch_add(1, std::memory_order_relaxed);
+    counters_.delivered.fetch_add(rider.delivered, std::memory_order_relaxed);
+    rider.waiter->done(std::move(rider.reply));
+  }
+  std::set<std::string> woken;
+  if (written.ok()) {
     for (const std::shared_ptr<Intake>& intake : group) {
+      intake->Count(counters_);
+      woken.insert(intake->woken.begin(), intake->woken.end());
+    }
+  }
+  std::vector<std::shared_ptr<Waiter>> stranded;
+  {
+    std::lock_guard lock(mu_);
+    for (const std::string& subscriber : woken) {
+      woken_.insert(subscriber);
+      ++generation_[subscriber];
+    }
+    if (stopping_) {
+      stranded = std::move(waiting);  // the feed loop may have answered its last
+    } else {
+      for (std::shared_ptr<Waiter>& waiter : waiting) waiters_.push_back(std::move(waiter));
+      registered_ = registered_ || !waiting.empty();
+    }
+  }
+  wake_.notify_one();
+  std::vector<std::shared_ptr<Intake>> to_write;
+  for (std::shared_ptr<Waiter>& waiter : stranded) Answer(std::move(waiter), /*final=*/true, to_write);
+  if (!to_write.empty()) Commit(std::move(to_write));
+  for (const std::shared_ptr<Intake>& intake : group) {
+    if (written.ok()) {
+      intake->done(std::move(intake->reply));
+    } else {
       Refuse(*intake,
              Unavailable(fmt::format("the mutations could not be stored, none is accepted: {}",
                                      written.message())),
              std::move(intake->done));
     }
-    tell_acks(written);
-    return;
   }
+  for (const std::shared_ptr<Intake>& intake : reads) {
+    intake->done(written.ok() ? std::move(intake->reply)
+                              : api::ErrorReply(Unavailable(
+                                    "the audit log could not be written; read the feed again")));
+  }
+}
 
-  std::set<std::string> woken;
-  for (const std::shared_ptr<Intake>& intake : group) {
-    intake->Count(counters_);
-    woken.insert(intake->woken.begin(), intake->woken.end());
+// Takes out the waiting reads of the subscribers `mutations` have copies
+// for: they ride in the group's transaction.
+std::vector<MutationService::Rider> MutationService::TakeRiders(
+    const std::vector<store::NewMutation>& mutations) {
+  std::vector<Rider> riders;
+  std::lock_guard lock(mu_);
+  if (waiters_.empty() || stopping_) return riders;
+  std::set<std::string_view> subscribers;
+  for (const store::NewMutation& mutation : mutations) {
+    for (const store::MutationCopy& copy : mutation.copies) subscribers.insert(copy.subscriber);
   }
-  if (!woken.empty()) {
-    {
-      std::lock_guard lock(mu_);
-      for (const std::string& subscriber : woken) {
-        woken_.insert(subscriber);
-        ++generation_[subscriber];
-      }
+  for (auto it = waiters_.begin(); it != waiters_.end();) {
+    if (subscribers.count((*it)->caller) > 0) {
+      riders.push_back(Rider{std::move(*it)});
+      it = waiters_.erase(it);
+    } else {
+      ++it;
     }
-    wake_.notify_one();
   }
-  for (const std::shared_ptr<Intake>& intake : group) intake->done(std::move(intake->reply));
-  tell_acks(written);
+  return riders;
 }
 
 void MutationService::ReadFeed(std::string_view caller, std::optional<std::string_view> after,
@@ -610,26 +724,24 @@ void MutationService::ReadFeed(std::string_view caller, std::optional<std::strin
   }
   waiter->query = *query;
   waiter->deadline = waiter->start + query->wait;
-  bool acknowledged = query->after == 0;
-  if (!acknowledged) {
+  if (query->after > 0) {
     std::lock_guard lock(intake_mu_);
     auto known = acked_.find(waiter->caller);
-    acknowledged = known != acked_.end() && known->second >= query->after;
+    waiter->acknowledge = known == acked_.end() || known->second < query->after;
   }
-  if (acknowledged) return Answer(std::move(waiter), /*final=*/false);
-  // The acknowledgement joins the next group's transaction (with the other
-  // feeds' and the publications': one durable write for them all); the
-  // read follows once it is durable. Should it fail, the store's read
-  // acknowledges again and reports the error.
-  auto intake = std::make_shared<Intake>();
-  intake->ack = store::FeedAck{waiter->caller, query->after};
-  intake->acked = [this, waiter](const Status&) mutable { Answer(std::move(waiter), /*final=*/false); };
-  Commit(std::move(intake));
+  std::vector<std::shared_ptr<Intake>> to_write;
+  Answer(std::move(waiter), /*final=*/false, to_write);
+  if (!to_write.empty()) Commit(std::move(to_write));
 }
 
 // Reads the waiter's feed; answers when there is something, when `final`, or
-// when its wait is over; otherwise (re)registers it.
-void MutationService::Answer(std::shared_ptr<Waiter> waiter, bool final) {
+// when its wait is over; otherwise (re)registers it. An answer that
+// acknowledges goes to `to_write` (the caller commits it): the
+// acknowledgement and the read's audit record are one durable write, shared
+// with the group's. The read comes first: it only looks after the cursor
+// being acknowledged, and nothing leaves before that write.
+void MutationService::Answer(std::shared_ptr<Waiter> waiter, bool final,
+                             std::vector<std::shared_ptr<Intake>>& to_write) {
   Result<std::vector<store::Delivery>> feed;
   while (true) {
     // A publication between the read and the registration below would wake
@@ -639,7 +751,8 @@ void MutationService::Answer(std::shared_ptr<Waiter> waiter, bool final) {
       std::lock_guard lock(mu_);
       seen = generation_[waiter->caller];
     }
-    feed = store_.mutations().ReadFeed(waiter->caller, waiter->query.after, waiter->query.limit);
+    feed = store_.mutations().DeliveriesAfter(waiter->caller, waiter->query.after,
+                                              waiter->query.limit);
     if (!feed || !feed->empty() || final || SteadyClock::now() >= waiter->deadline) break;
     std::lock_guard lock(mu_);
     if (stopping_) break;
@@ -650,27 +763,21 @@ void MutationService::Answer(std::shared_ptr<Waiter> waiter, bool final) {
     return;
   }
   counters_.feed_reads.fetch_add(1, std::memory_order_relaxed);
-  audit::Record record;
-  record.kind = audit::Kind::kFeedRead;
-  record.request_id = audit::NewRequestId();
-  record.requester = waiter->caller;
+  if (feed) counters_.delivered.fetch_add(feed->size(), std::memory_order_relaxed);
   Reply reply;
-  if (!feed) {
-    Status status = Unavailable(fmt::format("the feed could not be read: {}", feed.error().message()));
-    record.outcome = status.code();
-    record.reason = status.message();
-    reply = api::ErrorReply(status);
-  } else {
-    counters_.delivered.fetch_add(feed->size(), std::memory_order_relaxed);
-    int64_t next = waiter->query.after;
-    if (!feed->empty()) next = feed->back().cursor;
-    reply = Reply{200, FeedAnswer(*feed, next)};
-    record.reason = "read";
-    record.detail = fmt::format("after={} returned={} next={}", waiter->query.after, feed->size(), next);
-    if (feed->size() == 1) record.niss = feed->front().niss;
+  audit::Record record = ReadRecord(waiter->caller, waiter->query.after, waiter->start, feed, reply);
+  if (feed && waiter->acknowledge) {
+    record.answer_sha256 = audit::Sha256Hex(reply.body);
+    auto intake = std::make_shared<Intake>();
+    intake->ack = store::FeedAck{waiter->caller, waiter->query.after};
+    intake->records.push_back(std::move(record));
+    intake->reply = std::move(reply);
+    intake->done = [waiter](Reply answer) { waiter->done(std::move(answer)); };
+    to_write.push_back(std::move(intake));
+    return;
   }
-  record.latency_us = MicrosSince(waiter->start);
-  // What leaves the hub is traced first, as for a consultation.
+  // What leaves the hub is traced first, as for a consultation. (A failed
+  // read acknowledges nothing: the caller reads again.)
   audit::AuditThenAnswer(
       audit_, std::move(record), std::move(reply),
       [] {
@@ -712,16 +819,20 @@ void MutationService::Loop() {
     const bool purge = now >= next_purge;
     if (purge) next_purge = now + options_.purge_interval;
     lock.unlock();
+    std::vector<std::shared_ptr<Intake>> to_write;
     for (std::shared_ptr<Waiter>& waiter : due) {
       if (waiter->abandoned && waiter->abandoned()) continue;  // nobody to answer
-      Answer(std::move(waiter), /*final=*/false);
+      Answer(std::move(waiter), /*final=*/false, to_write);
     }
+    if (!to_write.empty()) Commit(std::move(to_write));
     if (purge) (void)Purge();
     lock.lock();
   }
   std::list<std::shared_ptr<Waiter>> last = std::move(waiters_);
   lock.unlock();
-  for (std::shared_ptr<Waiter>& waiter : last) Answer(std::move(waiter), /*final=*/true);
+  std::vector<std::shared_ptr<Intake>> to_write;
+  for (std::shared_ptr<Waiter>& waiter : last) Answer(std::move(waiter), /*final=*/true, to_write);
+  if (!to_write.empty()) Commit(std::move(to_write));
 }
 
 Status MutationService::Purge() {
@@ -741,7 +852,13 @@ void MutationService::Shutdown() {
     stopping_ = true;
   }
   wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  if (thread_.joinable()) thread_.join();  // its last answers are queued
+  {
+    std::lock_guard lock(intake_mu_);
+    writer_stopping_ = true;
+  }
+  intake_wake_.notify_all();
+  if (writer_.joinable()) writer_.join();  // everything queued is written
 }
 
 size_t MutationService::waiting() const {

@@ -10,8 +10,13 @@
 //   their deliveries and their audit records (shared with the batches that
 //   arrived meanwhile: group commit) -> 202
 //
-//   subscriber's feed read -> acknowledge up to `after` -> its deliveries
-//   after it, or wait (long poll) until some arrive or the wait ends
+//   subscriber's feed read -> its deliveries after `after`, or wait (long
+//   poll) until some arrive or the wait ends -> the acknowledgement up to
+//   `after` and the read's audit record in one durable transaction (shared
+//   with the group's) -> 200
+//
+// The writes are the service's writer thread's: the callers' threads never
+// wait for a disk.
 //
 // No HTTP here: the hub hands in the caller's identity (its certificate's CN)
 // and the body or query parameters, and gets back a status and a body. A
@@ -45,6 +50,8 @@
 
 namespace carrefour::store {
 class Store;
+struct NewMutation;
+struct FeedAck;
 }
 
 namespace carrefour::mutations {
@@ -54,6 +61,9 @@ inline constexpr size_t kMaxMutationsPerBatch = 1000;
 // Batches waiting while one is written go into the next transaction
 // together, up to this many mutations (group commit).
 inline constexpr size_t kMaxGroupMutations = 8 * kMaxMutationsPerBatch;
+// Waiting feed reads are answered inside a group's transaction when it has
+// at most this many mutations (docs/mutations.md, "Feeds").
+inline constexpr size_t kMaxRiderGroupMutations = 100;
 // The data type of an identity replacement, and its field.
 inline constexpr std::string_view kNissReplaced = "person.niss-replaced";
 inline constexpr std::string_view kNewNissField = "new_niss";
@@ -130,13 +140,21 @@ class MutationService {
  private:
   struct Waiter;
   struct Intake;
+  struct Rider;
 
-  void Commit(std::shared_ptr<Intake> intake);
+  // Queues `intakes` for the writer thread (group commit).
+  void Commit(std::vector<std::shared_ptr<Intake>> intakes);
+  void WriterLoop();
   void WriteGroup(const std::vector<std::shared_ptr<Intake>>& intakes);
+  std::vector<Rider> TakeRiders(const std::vector<store::NewMutation>& mutations);
+  void Settled(const Status& written, const std::vector<std::shared_ptr<Intake>>& group,
+               const std::vector<std::shared_ptr<Intake>>& reads,
+               const std::vector<store::FeedAck>& acks, std::vector<Rider>& riders);
   // Answers `status` (audited first).
   void Refuse(const Intake& intake, const Status& status, std::function<void(Reply)> done);
 
-  void Answer(std::shared_ptr<Waiter> waiter, bool final);
+  void Answer(std::shared_ptr<Waiter> waiter, bool final,
+              std::vector<std::shared_ptr<Intake>>& to_write);
   void Loop();
 
   EngineSource engine_;
@@ -146,10 +164,13 @@ class MutationService {
   const Options options_;
   Counters counters_;
 
-  // Batches waiting for the write in progress (group commit).
+  // Batches and acknowledging feed reads waiting for the writer thread
+  // (group commit).
   std::mutex intake_mu_;
+  std::condition_variable intake_wake_;
   std::vector<std::shared_ptr<Intake>> intake_queue_;  // guarded by intake_mu_
-  bool intake_writing_ = false;                         // guarded by intake_mu_
+  bool writer_stopping_ = false;                        // guarded by intake_mu_
+  bool writer_stopped_ = false;  // guarded by intake_mu_; then callers write
   // Per feed, the cursor its acknowledgements durably reached here (a read
   // after no further one writes nothing); guarded by intake_mu_.
   std::map<std::string, int64_t, std::less<>> acked_;
@@ -162,7 +183,8 @@ class MutationService {
   std::map<std::string, uint64_t, std::less<>> generation_;
   bool registered_ = false;  // a waiter was added since the loop last looked; guarded by mu_
   bool stopping_ = false;    // guarded by mu_
-  std::thread thread_;
+  std::thread thread_;  // the feed loop: waiting reads, retention
+  std::thread writer_;  // WriterLoop
 };
 
 // Parses the feed's query parameters: `after` a cursor ("0" or absent = the

@@ -104,6 +104,13 @@ class MutationServiceTest : public mutations::testing::ServiceFixture {
     return promise.get_future().get();
   }
 
+  Reply Read(std::string_view caller, std::string_view after, std::string_view limit) {
+    std::promise<Reply> promise;
+    service_->ReadFeed(caller, after, limit, std::nullopt,
+                       [&](Reply reply) { promise.set_value(std::move(reply)); });
+    return promise.get_future().get();
+  }
+
   static std::string Batch(std::string items) {
     return fmt::format(R"({{"mutations": [{}]}})", items);
   }
@@ -300,6 +307,109 @@ TEST_P(MutationServiceTest, ALongPollIsAnsweredWhenAMutationArrives) {
   Reply read = answered.get();
   ASSERT_EQ(read.status, 200) << read.body;
   EXPECT_EQ(json::parse(read.body).at("mutations").as_array().size(), 1u);
+}
+
+// A feed read that acknowledges: its acknowledgement and its audit record
+// are one transaction (docs/mutations.md, "Feeds"): one audit commit, the
+// record traces the answer, and what it acknowledged is gone when the answer
+// arrives. (That they are not two commits shows in the next test: an
+// acknowledgement written first would be gone before the answer.)
+TEST_P(MutationServiceTest, AReadsAcknowledgementAndItsRecordAreOneWrite) {
+  ASSERT_EQ(Publish("nr", Batch(Item("m1") + "," + Item("m2") + "," + Item("m3"))).status, 202);
+  Reply first = Read("mut-100", "0", "1");
+  ASSERT_EQ(first.status, 200) << first.body;
+  const std::string next = std::string(json::parse(first.body).at("next").as_string());
+  const uint64_t commits = audit_->commits();
+  Reply second = Read("mut-100", next, "1");
+  ASSERT_EQ(second.status, 200) << second.body;
+  json::array got = json::parse(second.body).at("mutations").as_array();
+  ASSERT_EQ(got.size(), 1u) << second.body;
+  EXPECT_EQ(got[0].at("id").as_string(), "m2");
+  EXPECT_EQ(audit_->commits(), commits + 1);
+  // m1 acknowledged: a reader starting over begins at m2.
+  Result<std::vector<store::Delivery>> left = store_->mutations().DeliveriesAfter("mut-100", 0, 10);
+  ASSERT_TRUE(left.has_value()) << left.error().ToString();
+  ASSERT_EQ(left->size(), 2u);
+  EXPECT_EQ((*left)[0].id, "m2");
+  Result<std::vector<audit::Record>> records = store_->audit().QueryAudit(
+      audit::Query{.requester = "mut-100", .kind = audit::Kind::kFeedRead});
+  ASSERT_TRUE(records.has_value()) << records.error().ToString();
+  ASSERT_EQ(records->size(), 2u);
+  const audit::Record& record =
+      (*records)[0].seq > (*records)[1].seq ? (*records)[0] : (*records)[1];
+  EXPECT_EQ(record.detail, fmt::format("after={} returned=1 next={}", next, got[0].at("cursor").as_string()));
+  EXPECT_EQ(record.answer_sha256, audit::Sha256Hex(second.body));
+  Result<audit::VerifyReport> report = audit::Verify(store_->audit());
+  ASSERT_TRUE(report.has_value());
+  EXPECT_TRUE(report->ok) << report->first_bad;
+}
+
+// A long poll's acknowledgement is written with its answer: what it
+// acknowledged waits meanwhile, and is gone once the answer arrives.
+TEST_P(MutationServiceTest, AWaitingReadAcknowledgesWithItsAnswer) {
+  ASSERT_EQ(Publish("nr", Batch(Item("m1"))).status, 202);
+  Reply first = Read("mut-100", "0", "10");
+  ASSERT_EQ(first.status, 200) << first.body;
+  const std::string next = std::string(json::parse(first.body).at("next").as_string());
+  auto feed = std::make_shared<std::promise<Reply>>();
+  std::future<Reply> answered = feed->get_future();
+  service_->ReadFeed("mut-100", next, std::nullopt, "30",
+                     [feed](Reply r) { feed->set_value(std::move(r)); });
+  ASSERT_EQ(answered.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout);
+  Result<std::vector<store::Delivery>> waiting =
+      store_->mutations().DeliveriesAfter("mut-100", 0, 10);
+  ASSERT_TRUE(waiting.has_value()) << waiting.error().ToString();
+  EXPECT_EQ(waiting->size(), 1u) << "acknowledged before the answer";
+  ASSERT_EQ(Publish("nr", Batch(Item("m2"))).status, 202);
+  ASSERT_EQ(answered.wait_for(std::chrono::seconds(10)), std::future_status::ready)
+      << "the publication did not wake the waiting read";
+  Reply read = answered.get();
+  ASSERT_EQ(read.status, 200) << read.body;
+  Result<std::vector<store::Delivery>> left = store_->mutations().DeliveriesAfter("mut-100", 0, 10);
+  ASSERT_TRUE(left.has_value()) << left.error().ToString();
+  ASSERT_EQ(left->size(), 1u);
+  EXPECT_EQ((*left)[0].id, "m2");
+}
+
+// A waiting read woken by a publication is answered from inside the
+// publication's transaction: one commit holds the mutation, the read's
+// acknowledgement and both audit records, and the answer leaves with the 202.
+TEST_P(MutationServiceTest, AWokenReadIsAnsweredInThePublicationsCommit) {
+  ASSERT_EQ(Publish("nr", Batch(Item("m1"))).status, 202);
+  Reply first = Read("mut-100", "0", "10");
+  ASSERT_EQ(first.status, 200) << first.body;
+  const std::string next = std::string(json::parse(first.body).at("next").as_string());
+  auto feed = std::make_shared<std::promise<Reply>>();
+  std::future<Reply> answered = feed->get_future();
+  service_->ReadFeed("mut-100", next, std::nullopt, "30",
+                     [feed](Reply r) { feed->set_value(std::move(r)); });
+  ASSERT_EQ(answered.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout);
+  const uint64_t commits = audit_->commits();
+  const int64_t seq = audit_->last_seq();
+  ASSERT_EQ(Publish("nr", Batch(Item("m2"))).status, 202);
+  ASSERT_EQ(answered.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  Reply read = answered.get();
+  ASSERT_EQ(read.status, 200) << read.body;
+  EXPECT_EQ(audit_->commits(), commits + 1);
+  EXPECT_EQ(audit_->last_seq(), seq + 2);
+  Result<std::vector<audit::Record>> records = store_->audit().QueryAudit(
+      audit::Query{.requester = "mut-100", .kind = audit::Kind::kFeedRead});
+  ASSERT_TRUE(records.has_value()) << records.error().ToString();
+  bool traced = false;
+  for (const audit::Record& record : *records) {
+    if (record.seq != seq + 2) continue;
+    traced = true;
+    EXPECT_EQ(record.answer_sha256, audit::Sha256Hex(read.body));
+    EXPECT_EQ(record.niss, kPerson);
+  }
+  EXPECT_TRUE(traced) << "the read's record is not the one after the publication's";
+  Result<std::vector<store::Delivery>> left = store_->mutations().DeliveriesAfter("mut-100", 0, 10);
+  ASSERT_TRUE(left.has_value()) << left.error().ToString();
+  ASSERT_EQ(left->size(), 1u);  // m1 acknowledged in the same commit
+  EXPECT_EQ((*left)[0].id, "m2");
+  Result<audit::VerifyReport> report = audit::Verify(store_->audit());
+  ASSERT_TRUE(report.has_value());
+  EXPECT_TRUE(report->ok) << report->first_bad;
 }
 
 TEST_P(MutationServiceTest, ShutdownAnswersWaitingReads) {

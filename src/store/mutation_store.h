@@ -90,12 +90,18 @@ struct PurgeCounts {
 // The audit trail of a batch, written in the accepting transaction: given
 // whether each mutation was accepted (true) or a duplicate, it returns the
 // records to write, chained (audit::AuditLog::AppendWith), and the chain's
-// checkpoint after them. May be called again if the transaction is retried.
+// checkpoint after them. `read` reads feeds inside that transaction (its
+// own deliveries included; as DeliveriesAfter): waiting feed reads are
+// answered, and their records written, with the publication that wakes
+// them. May be called again if the transaction is retried.
 struct ChainedRecords {
   std::vector<audit::Record> records;
   audit::Checkpoint checkpoint;
 };
-using AuditTrail = std::function<Result<ChainedRecords>(const std::vector<bool>& accepted)>;
+using FeedReader = std::function<Result<std::vector<Delivery>>(std::string_view subscriber,
+                                                               int64_t after, size_t limit)>;
+using AuditTrail = std::function<Result<ChainedRecords>(const std::vector<bool>& accepted,
+                                                        const FeedReader& read)>;
 
 // A subscriber's acknowledgement: its deliveries up to `acknowledged`
 // (inclusive) may go. Cumulative: a later one covers an earlier one.
@@ -140,6 +146,13 @@ class MutationStore {
   // its deliveries after it, in cursor order, each cut to its fields.
   virtual Result<std::vector<Delivery>> ReadFeed(std::string_view subscriber,
                                                  int64_t acknowledged, size_t limit) = 0;
+
+  // ReadFeed's read alone: at most `limit` of `subscriber`'s deliveries after
+  // `after`, in cursor order, each cut to its fields; writes nothing. (The
+  // mutation service reads first, then writes the acknowledgement with the
+  // read's audit record: one durable write per feed read.)
+  virtual Result<std::vector<Delivery>> DeliveriesAfter(std::string_view subscriber,
+                                                        int64_t after, size_t limit) = 0;
 
   // Whether `subscriber` has a delivery after `cursor` (cheap; for waiters).
   virtual Result<bool> HasDeliveriesAfter(std::string_view subscriber, int64_t cursor) = 0;

@@ -232,6 +232,28 @@ TEST_P(MutationStoreTest, ReadingAfterACursorAcknowledgesUpToIt) {
   EXPECT_FALSE(*more);
 }
 
+// DeliveriesAfter is ReadFeed's read alone: the same deliveries, nothing
+// acknowledged (the mutation service writes the acknowledgement later, with
+// the read's audit record).
+TEST_P(MutationStoreTest, DeliveriesAfterACursorAcknowledgeNothing) {
+  Accept({Move("m1", {"mut-100"}), Move("m2", {"mut-100"}), Move("m3", {"mut-100"})});
+  std::vector<Delivery> first = Feed("mut-100", 0, 1);
+  ASSERT_EQ(Ids(first), (std::vector<std::string>{"m1"}));
+  Result<std::vector<Delivery>> rest = mutations().DeliveriesAfter("mut-100", first[0].cursor, 10);
+  ASSERT_TRUE(rest.has_value()) << rest.error().ToString();
+  EXPECT_EQ(Ids(*rest), (std::vector<std::string>{"m2", "m3"}));
+  Result<std::vector<Delivery>> limited = mutations().DeliveriesAfter("mut-100", first[0].cursor, 1);
+  ASSERT_TRUE(limited.has_value()) << limited.error().ToString();
+  EXPECT_EQ(Ids(*limited), (std::vector<std::string>{"m2"}));
+  EXPECT_EQ((*rest)[0].data, Feed("mut-100", 0)[1].data);
+  // m1 is still there for a reader that starts over, its payload kept.
+  Result<std::vector<Delivery>> again = mutations().DeliveriesAfter("mut-100", 0, 10);
+  ASSERT_TRUE(again.has_value()) << again.error().ToString();
+  EXPECT_EQ(Ids(*again), (std::vector<std::string>{"m1", "m2", "m3"}));
+  EXPECT_EQ(database().QueryText("SELECT count(*) FROM mutation WHERE data IS NOT NULL").value_or("?"),
+            "3");
+}
+
 TEST_P(MutationStoreTest, CursorsKeepGrowingAfterEverythingIsAcknowledged) {
   Accept({Move("m1", {"mut-100"})});
   std::vector<Delivery> first = Feed("mut-100", 0);

@@ -112,6 +112,64 @@ Status Release(pqxx::work& transaction, const std::string& name, int64_t acknowl
   return OkStatus();
 }
 
+// The deliveries of `name` after `after`, at most `limit`, read in
+// `transaction` (ReadFeed's and DeliveriesAfter's common part).
+Status ReadDeliveries(pqxx::transaction_base& transaction, const std::string& name, int64_t after,
+                      size_t limit, std::vector<Delivery>& out) {
+  out.clear();
+  std::vector<internal::FeedBlock> blocks;
+  struct Copy {
+    int64_t cursor;
+    int64_t mid;
+    const std::vector<std::string>* fields;
+  };
+  std::vector<Copy> copies;
+  pqxx::result rows =
+      transaction.exec_params(kBlocksAfter, name, after, static_cast<int64_t>(limit));
+  blocks.reserve(rows.size());
+  ArrayLiteral wanted;
+  for (const pqxx::row& row : rows) {
+    if (copies.size() >= limit) break;
+    const int64_t first = row[0].as<int64_t>();
+    const int64_t from = std::max({row[1].as<int64_t>(), after, first - 1}) + 1;
+    CARREFOUR_ASSIGN_OR_RETURN(
+        internal::FeedBlock block,
+        internal::FeedBlock::Decode(row[2].as<std::string>(), row[3].as<std::string>()));
+    blocks.push_back(std::move(block));
+    const internal::FeedBlock& kept = blocks.back();
+    for (size_t k = static_cast<size_t>(from - first);
+         k < kept.entries.size() && copies.size() < limit; ++k) {
+      const internal::FeedBlock::Entry& entry = kept.entries[k];
+      copies.push_back(Copy{first + static_cast<int64_t>(k), entry.mid,
+                            entry.fields < 0 ? nullptr : &kept.field_lists[entry.fields]});
+      wanted.Add(entry.mid);
+    }
+  }
+  if (!copies.empty()) {
+    std::unordered_map<int64_t, pqxx::row> of_mid;
+    pqxx::result found = transaction.exec_params(kMutations, wanted.Take());
+    for (const pqxx::row& row : found) of_mid.emplace(row[0].as<int64_t>(), row);
+    out.reserve(copies.size());
+    for (const Copy& copy : copies) {
+      auto it = of_mid.find(copy.mid);
+      // Gone: acknowledged meanwhile by another read of the same feed.
+      if (it == of_mid.end()) continue;
+      const pqxx::row& row = it->second;
+      Delivery& delivery = out.emplace_back();
+      delivery.cursor = copy.cursor;
+      delivery.id = row[1].as<std::string>();
+      delivery.source = row[2].as<std::string>();
+      delivery.data_type = row[3].as<std::string>();
+      delivery.niss = row[4].as<std::string>();
+      delivery.effective = internal::DateFromKey(row[5].as<int64_t>());
+      CARREFOUR_ASSIGN_OR_RETURN(
+          delivery.data, internal::CutPayload(row[6].as<std::string>(), copy.fields));
+      delivery.accepted_us = row[7].as<int64_t>();
+    }
+  }
+  return OkStatus();
+}
+
 }  // namespace
 
 Result<std::vector<bool>> PostgresMutationStore::AcceptMutations(
@@ -199,7 +257,14 @@ Result<std::vector<bool>> PostgresMutationStore::AcceptMutations(
     }
     if (trail) {
       // The batch's trace, in the same transaction: one durable write.
-      CARREFOUR_ASSIGN_OR_RETURN(ChainedRecords chained, trail(accepted));
+      const FeedReader read = [&transaction](std::string_view subscriber, int64_t after,
+                                             size_t limit) -> Result<std::vector<Delivery>> {
+        std::vector<Delivery> out;
+        CARREFOUR_RETURN_IF_ERROR(
+            ReadDeliveries(transaction, std::string(subscriber), after, limit, out));
+        return out;
+      };
+      CARREFOUR_ASSIGN_OR_RETURN(ChainedRecords chained, trail(accepted, read));
       WriteAudit(transaction, chained.records, chained.checkpoint);
     }
     transaction.commit();
@@ -214,61 +279,23 @@ Result<std::vector<Delivery>> PostgresMutationStore::ReadFeed(std::string_view s
   std::vector<Delivery> out;
   const std::string name(subscriber);
   Status status = pool_.Run("reading a feed", [&](pqxx::connection& c) -> Status {
-    out.clear();
     pqxx::work transaction(c);
     if (acknowledged > 0) CARREFOUR_RETURN_IF_ERROR(Release(transaction, name, acknowledged));
-    std::vector<internal::FeedBlock> blocks;
-    struct Copy {
-      int64_t cursor;
-      int64_t mid;
-      const std::vector<std::string>* fields;
-    };
-    std::vector<Copy> copies;
-    pqxx::result rows =
-        transaction.exec_params(kBlocksAfter, name, acknowledged, static_cast<int64_t>(limit));
-    blocks.reserve(rows.size());
-    ArrayLiteral wanted;
-    for (const pqxx::row& row : rows) {
-      if (copies.size() >= limit) break;
-      const int64_t first = row[0].as<int64_t>();
-      const int64_t from = std::max({row[1].as<int64_t>(), acknowledged, first - 1}) + 1;
-      CARREFOUR_ASSIGN_OR_RETURN(
-          internal::FeedBlock block,
-          internal::FeedBlock::Decode(row[2].as<std::string>(), row[3].as<std::string>()));
-      blocks.push_back(std::move(block));
-      const internal::FeedBlock& kept = blocks.back();
-      for (size_t k = static_cast<size_t>(from - first);
-           k < kept.entries.size() && copies.size() < limit; ++k) {
-        const internal::FeedBlock::Entry& entry = kept.entries[k];
-        copies.push_back(Copy{first + static_cast<int64_t>(k), entry.mid,
-                              entry.fields < 0 ? nullptr : &kept.field_lists[entry.fields]});
-        wanted.Add(entry.mid);
-      }
-    }
-    if (!copies.empty()) {
-      std::unordered_map<int64_t, pqxx::row> of_mid;
-      pqxx::result found = transaction.exec_params(kMutations, wanted.Take());
-      for (const pqxx::row& row : found) of_mid.emplace(row[0].as<int64_t>(), row);
-      out.reserve(copies.size());
-      for (const Copy& copy : copies) {
-        auto it = of_mid.find(copy.mid);
-        // Gone: acknowledged meanwhile by another read of the same feed.
-        if (it == of_mid.end()) continue;
-        const pqxx::row& row = it->second;
-        Delivery& delivery = out.emplace_back();
-        delivery.cursor = copy.cursor;
-        delivery.id = row[1].as<std::string>();
-        delivery.source = row[2].as<std::string>();
-        delivery.data_type = row[3].as<std::string>();
-        delivery.niss = row[4].as<std::string>();
-        delivery.effective = internal::DateFromKey(row[5].as<int64_t>());
-        CARREFOUR_ASSIGN_OR_RETURN(
-            delivery.data, internal::CutPayload(row[6].as<std::string>(), copy.fields));
-        delivery.accepted_us = row[7].as<int64_t>();
-      }
-    }
+    CARREFOUR_RETURN_IF_ERROR(ReadDeliveries(transaction, name, acknowledged, limit, out));
     transaction.commit();
     return OkStatus();
+  });
+  if (!status.ok()) return Error(std::move(status));
+  return out;
+}
+
+Result<std::vector<Delivery>> PostgresMutationStore::DeliveriesAfter(std::string_view subscriber,
+                                                                     int64_t after, size_t limit) {
+  std::vector<Delivery> out;
+  const std::string name(subscriber);
+  Status status = pool_.Run("reading a feed", [&](pqxx::connection& c) -> Status {
+    pqxx::read_transaction transaction(c);
+    return ReadDeliveries(transaction, name, after, limit, out);
   });
   if (!status.ok()) return Error(std::move(status));
   return out;

@@ -21,6 +21,8 @@ class PostgresMutationStore final : public MutationStore {
                                             std::span<const FeedAck> acks) override;
   Result<std::vector<Delivery>> ReadFeed(std::string_view subscriber, int64_t acknowledged,
                                          size_t limit) override;
+  Result<std::vector<Delivery>> DeliveriesAfter(std::string_view subscriber, int64_t after,
+                                                size_t limit) override;
   Result<bool> HasDeliveriesAfter(std::string_view subscriber, int64_t cursor) override;
   Result<PurgeCounts> Purge(int64_t cutoff_us) override;
   Result<std::vector<FeedBacklog>> Backlog() override;

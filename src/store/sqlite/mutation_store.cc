@@ -119,6 +119,71 @@ Status Release(Connection& connection, std::string_view subscriber, int64_t ackn
   return OkStatus();
 }
 
+// A copy found in a feed block: its cursor, its mutation, its fields.
+struct BlockCopy {
+  int64_t cursor;
+  int64_t mid;
+  const std::vector<std::string>* fields;  // into `blocks`; nullptr = all
+};
+
+// The deliveries of `subscriber` after `after`, at most `limit`, read on
+// `connection` inside its transaction (DeliveriesAfter's, or the accepting
+// one's: AuditTrail's FeedReader).
+Status ReadDeliveries(Connection& connection, std::string_view subscriber, int64_t after,
+                      size_t limit, std::vector<Delivery>& out) {
+  out.clear();
+  std::vector<internal::FeedBlock> blocks;
+  std::vector<BlockCopy> copies;
+  std::vector<int64_t> accepted;
+  {
+    CARREFOUR_ASSIGN_OR_RETURN(Statement * query, connection.Prepare(kBlocksFrom));
+    ScopedReset reset(*query);
+    query->Bind(1, subscriber);
+    query->Bind(2, after);
+    // Field lists point into `blocks`: reserve so that they stay put.
+    blocks.reserve(limit);
+    while (copies.size() < limit && blocks.size() < limit) {
+      CARREFOUR_ASSIGN_OR_RETURN(bool row, query->Step());
+      if (!row) break;
+      const int64_t first = query->ColumnInt(1);
+      const int64_t from = std::max({query->ColumnInt(2), after, first - 1}) + 1;
+      CARREFOUR_ASSIGN_OR_RETURN(
+          internal::FeedBlock block,
+          internal::FeedBlock::Decode(query->ColumnText(3), query->ColumnText(4)));
+      blocks.push_back(std::move(block));
+      const internal::FeedBlock& kept = blocks.back();
+      for (size_t k = static_cast<size_t>(from - first);
+           k < kept.entries.size() && copies.size() < limit; ++k) {
+        const internal::FeedBlock::Entry& entry = kept.entries[k];
+        copies.push_back(BlockCopy{first + static_cast<int64_t>(k), entry.mid,
+                                   entry.fields < 0 ? nullptr : &kept.field_lists[entry.fields]});
+      }
+    }
+  }
+  CARREFOUR_ASSIGN_OR_RETURN(Statement * query, connection.Prepare(kMutation));
+  out.reserve(copies.size());
+  for (const BlockCopy& copy : copies) {
+    ScopedReset reset(*query);
+    query->Bind(1, copy.mid);
+    CARREFOUR_ASSIGN_OR_RETURN(bool row, query->Step());
+    if (!row || query->ColumnIsNull(5)) {
+      return Internal(fmt::format("sqlite: delivery {} of {} has no mutation", copy.cursor,
+                                  subscriber));
+    }
+    Delivery& delivery = out.emplace_back();
+    delivery.cursor = copy.cursor;
+    delivery.id = query->ColumnText(0);
+    delivery.source = query->ColumnText(1);
+    delivery.data_type = query->ColumnText(2);
+    delivery.niss = query->ColumnText(3);
+    delivery.effective = internal::DateFromKey(query->ColumnInt(4));
+    CARREFOUR_ASSIGN_OR_RETURN(delivery.data,
+                               internal::CutPayload(query->ColumnText(5), copy.fields));
+    delivery.accepted_us = query->ColumnInt(6);
+  }
+  return OkStatus();
+}
+
 }  // namespace
 
 Result<std::vector<bool>> SqliteMutationStore::AcceptMutations(
@@ -205,7 +270,13 @@ Result<std::vector<bool>> SqliteMutationStore::AcceptMutations(
     }
     if (trail) {
       // The batch's trace, in the same transaction: one durable write.
-      CARREFOUR_ASSIGN_OR_RETURN(ChainedRecords chained, trail(accepted));
+      const FeedReader read = [&connection](std::string_view subscriber, int64_t after,
+                                            size_t limit) -> Result<std::vector<Delivery>> {
+        std::vector<Delivery> out;
+        CARREFOUR_RETURN_IF_ERROR(ReadDeliveries(connection, subscriber, after, limit, out));
+        return out;
+      };
+      CARREFOUR_ASSIGN_OR_RETURN(ChainedRecords chained, trail(accepted, read));
       CARREFOUR_RETURN_IF_ERROR(WriteAudit(connection, chained.records, chained.checkpoint));
     }
     return OkStatus();
@@ -214,16 +285,6 @@ Result<std::vector<bool>> SqliteMutationStore::AcceptMutations(
   return accepted;
 }
 
-namespace {
-
-// A copy found in a feed block: its cursor, its mutation, its fields.
-struct BlockCopy {
-  int64_t cursor;
-  int64_t mid;
-  const std::vector<std::string>* fields;  // into `blocks`; nullptr = all
-};
-
-}  // namespace
 
 Result<std::vector<Delivery>> SqliteMutationStore::ReadFeed(std::string_view subscriber,
                                                             int64_t acknowledged, size_t limit) {
@@ -247,62 +308,16 @@ Result<std::vector<Delivery>> SqliteMutationStore::ReadFeed(std::string_view sub
         [&](Connection& connection) { return Release(connection, subscriber, acknowledged); });
     if (!forgotten.ok()) return Error(std::move(forgotten));
   }
+  return DeliveriesAfter(subscriber, acknowledged, limit);
+}
+
+Result<std::vector<Delivery>> SqliteMutationStore::DeliveriesAfter(std::string_view subscriber,
+                                                                   int64_t after, size_t limit) {
   std::vector<Delivery> out;
   Status status = database_.Read([&](Connection& connection) -> Status {
     // Blocks and mutations from one snapshot.
     CARREFOUR_RETURN_IF_ERROR(connection.Exec("BEGIN"));
-    Status read = [&]() -> Status {
-      std::vector<internal::FeedBlock> blocks;
-      std::vector<BlockCopy> copies;
-      std::vector<int64_t> accepted;
-      {
-        CARREFOUR_ASSIGN_OR_RETURN(Statement * query, connection.Prepare(kBlocksFrom));
-        ScopedReset reset(*query);
-        query->Bind(1, subscriber);
-        query->Bind(2, acknowledged);
-        // Field lists point into `blocks`: reserve so that they stay put.
-        blocks.reserve(limit);
-        while (copies.size() < limit && blocks.size() < limit) {
-          CARREFOUR_ASSIGN_OR_RETURN(bool row, query->Step());
-          if (!row) break;
-          const int64_t first = query->ColumnInt(1);
-          const int64_t from = std::max({query->ColumnInt(2), acknowledged, first - 1}) + 1;
-          CARREFOUR_ASSIGN_OR_RETURN(
-              internal::FeedBlock block,
-              internal::FeedBlock::Decode(query->ColumnText(3), query->ColumnText(4)));
-          blocks.push_back(std::move(block));
-          const internal::FeedBlock& kept = blocks.back();
-          for (size_t k = static_cast<size_t>(from - first);
-               k < kept.entries.size() && copies.size() < limit; ++k) {
-            const internal::FeedBlock::Entry& entry = kept.entries[k];
-            copies.push_back(BlockCopy{first + static_cast<int64_t>(k), entry.mid,
-                                       entry.fields < 0 ? nullptr : &kept.field_lists[entry.fields]});
-          }
-        }
-      }
-      CARREFOUR_ASSIGN_OR_RETURN(Statement * query, connection.Prepare(kMutation));
-      out.reserve(copies.size());
-      for (const BlockCopy& copy : copies) {
-        ScopedReset reset(*query);
-        query->Bind(1, copy.mid);
-        CARREFOUR_ASSIGN_OR_RETURN(bool row, query->Step());
-        if (!row || query->ColumnIsNull(5)) {
-          return Internal(fmt::format("sqlite: delivery {} of {} has no mutation", copy.cursor,
-                                      subscriber));
-        }
-        Delivery& delivery = out.emplace_back();
-        delivery.cursor = copy.cursor;
-        delivery.id = query->ColumnText(0);
-        delivery.source = query->ColumnText(1);
-        delivery.data_type = query->ColumnText(2);
-        delivery.niss = query->ColumnText(3);
-        delivery.effective = internal::DateFromKey(query->ColumnInt(4));
-        CARREFOUR_ASSIGN_OR_RETURN(delivery.data,
-                                   internal::CutPayload(query->ColumnText(5), copy.fields));
-        delivery.accepted_us = query->ColumnInt(6);
-      }
-      return OkStatus();
-    }();
+    Status read = ReadDeliveries(connection, subscriber, after, limit, out);
     Status ended = connection.Exec(read.ok() ? "COMMIT" : "ROLLBACK");
     return read.ok() ? ended : read;
   });

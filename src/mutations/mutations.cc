@@ -690,7 +690,8 @@ std::vector<MutationService::Rider> MutationService::TakeRiders(
   }
   for (auto it = waiters_.begin(); it != waiters_.end();) {
     if (subscribers.count((*it)->caller) > 0) {
-      riders.push_back(Rider{std::move(*it)});
+      // One nobody listens to any more is dropped, as the feed loop does.
+      if (!(*it)->abandoned || !(*it)->abandoned()) riders.push_back(Rider{std::move(*it)});
       it = waiters_.erase(it);
     } else {
       ++it;

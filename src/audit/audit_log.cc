@@ -518,7 +518,7 @@ Checkpoint AuditLog::ChainOnto(int64_t seq, std::string hash, CompactRange& tree
   return SignCheckpoint(*signer_, options_.node, std::move(hash), tree, NowMicros(clock_), &index);
 }
 
-Status AuditLog::AppendWith(const std::function<Status(const Chain& chain)>& write) {
+Status AuditLog::AppendWith(const std::function<Status(const Chain& chain)>& write, bool busy) {
   std::unique_lock chain_lock(chain_mu_);
   int64_t seq;
   std::string hash;
@@ -533,7 +533,7 @@ Status AuditLog::AppendWith(const std::function<Status(const Chain& chain)>& wri
       riders.push_back(std::move(queue_.front()));
       queue_.pop_front();
     }
-    sign = SignsNow(riders.empty() && chain_seq_ == head_.seq);
+    sign = SignsNow(!busy && riders.empty() && chain_seq_ == head_.seq);
   }
   std::optional<Checkpoint> last;
   CompactRange tree;
@@ -559,9 +559,13 @@ Status AuditLog::AppendWith(const std::function<Status(const Chain& chain)>& wri
     index_.Commit();
     tree_ = std::move(tree);
     KeepCheckpoint(*last);
-    std::lock_guard lock(mu_);
-    Advance(*last);
-    ++commits_;
+    {
+      std::lock_guard lock(mu_);
+      Advance(*last);
+      ++commits_;
+    }
+    // Left unsigned: the writer thread signs them when the interval ends.
+    if (!sign) wake_.notify_one();
   } else {
     index_.Rollback();
   }
@@ -665,7 +669,10 @@ bool AuditLog::TakeBatch(bool busy, std::vector<Pending>& batch, bool& sign) {
   } else if (unsigned_records()) {
     wake_.wait_until(lock, signed_at_ + options_.checkpoint_interval, work);
   } else {
-    wake_.wait(lock, work);
+    wake_.wait(lock, [&] { return work() || unsigned_records(); });
+    // Records that AppendWith left unsigned: the next call waits for the
+    // end of the interval (an empty batch would sign at once).
+    if (!work()) return true;
   }
   if (queue_.empty() && (!unsigned_records() || (stopping_ && failing_))) {
     // Everything is written (and signed, unless the store fails).

@@ -118,8 +118,12 @@ class AuditLog {
   // transaction): each call starts from the same head. On ok the head moves
   // past them and the riders are told; otherwise the head stays and the
   // riders go back to the queue.
+  // `busy`: the caller had more work come while its last such write was
+  // written (a continuous load). As for the writer's own commits, the
+  // checkpoint is then signed only once per checkpoint_interval; the
+  // writer thread signs what is left one interval after the load stops.
   using Chain = std::function<Checkpoint(std::vector<Record>& records)>;
-  Status AppendWith(const std::function<Status(const Chain& chain)>& write);
+  Status AppendWith(const std::function<Status(const Chain& chain)>& write, bool busy = false);
 
   const std::string& node() const { return options_.node; }
   // Whether the last write of the log failed (and no write or re-read of

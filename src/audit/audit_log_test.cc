@@ -916,6 +916,64 @@ TEST_F(AuditLogTest, AppendWithChainsTheCallersRecordsInItsOwnWrite) {
   EXPECT_TRUE(report->ok) << report->first_bad;
 }
 
+// A caller under a continuous load (busy) leaves its commits unsigned
+// until the interval ends, and the writer thread signs them one interval
+// after the load stops; an idle caller's commit is signed with it.
+TEST_F(AuditLogTest, AppendWithUnderALoadIsSignedOncePerInterval) {
+  auto log = AuditLog::Open(storage_,
+                            {.node = "hub-1", .signer = Signer("hub-1"),
+                             .checkpoint_interval = std::chrono::hours(1)},
+                            clock_);
+  ASSERT_TRUE(log) << log.error().ToString();
+  auto write = [&](const std::string& id, bool busy) {
+    bool signed_with_it = false;
+    Status status = (*log)->AppendWith(
+        [&](const AuditLog::Chain& chain) -> Status {
+          std::vector<Record> records = {Consultation("nr", id)};
+          Checkpoint checkpoint = chain(records);
+          signed_with_it = !checkpoint.note.empty();
+          return storage_.AppendAudit(records, checkpoint);
+        },
+        busy);
+    EXPECT_TRUE(status.ok()) << status.ToString();
+    return signed_with_it;
+  };
+  EXPECT_TRUE(write("1", /*busy=*/false));  // idle, all signed: signed with its commit
+  EXPECT_FALSE(write("2", /*busy=*/true));
+  EXPECT_FALSE(write("3", /*busy=*/true));
+  EXPECT_FALSE(write("4", /*busy=*/false));  // idle, but 2 and 3 wait for the interval
+  EXPECT_EQ((*log)->last_seq(), 4);
+  EXPECT_EQ((*log)->checkpoint().seq, 1);
+  EXPECT_TRUE((*log)->Integrate().ok());  // a reader need not wait for the interval
+  EXPECT_EQ((*log)->checkpoint().seq, 4);
+}
+
+TEST_F(AuditLogTest, AppendWithLeftUnsignedIsSignedByTheWriterOneIntervalLater) {
+  auto log = AuditLog::Open(storage_,
+                            {.node = "hub-1", .signer = Signer("hub-1"),
+                             .checkpoint_interval = std::chrono::milliseconds(50)},
+                            clock_);
+  ASSERT_TRUE(log) << log.error().ToString();
+  ASSERT_TRUE((*log)->AppendAndWait(Consultation("mut-100", "first")).ok());
+  // Right after a signature: well inside the interval (unless the machine
+  // stalls 50 ms here, which only makes the next check pass early).
+  Status status = (*log)->AppendWith(
+      [&](const AuditLog::Chain& chain) -> Status {
+        std::vector<Record> records = {Consultation("nr", "busy")};
+        Checkpoint checkpoint = chain(records);
+        return storage_.AppendAudit(records, checkpoint);
+      },
+      /*busy=*/true);
+  ASSERT_TRUE(status.ok()) << status.ToString();
+  EXPECT_EQ((*log)->last_seq(), 2);
+  // Nothing else comes: the writer thread signs it (the test's bound only).
+  for (int i = 0; i < 500 && (*log)->checkpoint().seq < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ((*log)->checkpoint().seq, 2);
+  EXPECT_EQ(storage_.checkpoints("hub-1").rbegin()->first, 2);
+}
+
 // Records appended meanwhile ride along in the caller's transaction or go
 // through the writer: either way each is written once, in one chain.
 TEST_F(AuditLogTest, AppendWithAndAppendShareOneChain) {

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: EUPL-1.2
 #include "mutations/mutations.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <iterator>
 #include <map>
@@ -515,6 +517,10 @@ void MutationService::Commit(std::vector<std::shared_ptr<Intake>> intakes) {
 }
 
 void MutationService::WriterLoop() {
+  pthread_setname_np(pthread_self(), "mutations-write");
+  // Work came while the last group was written (a continuous load): its
+  // checkpoint is signed once per interval, not per commit.
+  bool busy = false;
   std::unique_lock lock(intake_mu_);
   while (true) {
     intake_wake_.wait(lock, [&] { return writer_stopping_ || !intake_queue_.empty(); });
@@ -531,13 +537,14 @@ void MutationService::WriterLoop() {
         std::make_move_iterator(intake_queue_.begin() + static_cast<ptrdiff_t>(take)));
     intake_queue_.erase(intake_queue_.begin(), intake_queue_.begin() + static_cast<ptrdiff_t>(take));
     lock.unlock();
-    WriteGroup(group);
+    WriteGroup(group, busy);
     lock.lock();
+    busy = !intake_queue_.empty();
   }
   writer_stopped_ = true;
 }
 
-void MutationService::WriteGroup(const std::vector<std::shared_ptr<Intake>>& intakes) {
+void MutationService::WriteGroup(const std::vector<std::shared_ptr<Intake>>& intakes, bool busy) {
   // Feed reads' acknowledgements ride along (the latest per feed; in
   // subscriber order, as the store locks them), with the reads' records.
   std::vector<std::shared_ptr<Intake>> group, reads;
@@ -607,7 +614,7 @@ void MutationService::WriteGroup(const std::vector<std::shared_ptr<Intake>>& int
         },
         acks);
     return stored ? OkStatus() : stored.error();
-  });
+  }, busy);
   Settled(written, group, reads, acks, riders);
 }
 
@@ -789,6 +796,7 @@ void MutationService::Answer(std::shared_ptr<Waiter> waiter, bool final,
 }
 
 void MutationService::Loop() {
+  pthread_setname_np(pthread_self(), "mutations-feed");
   SteadyClock::time_point next_poll = SteadyClock::now() + options_.poll_interval;
   SteadyClock::time_point next_purge = SteadyClock::now() + options_.purge_interval;
   std::unique_lock lock(mu_);

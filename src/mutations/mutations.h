@@ -145,7 +145,8 @@ class MutationService {
   // Queues `intakes` for the writer thread (group commit).
   void Commit(std::vector<std::shared_ptr<Intake>> intakes);
   void WriterLoop();
-  void WriteGroup(const std::vector<std::shared_ptr<Intake>>& intakes);
+  // `busy`: more came while the last group was written (AuditLog::AppendWith).
+  void WriteGroup(const std::vector<std::shared_ptr<Intake>>& intakes, bool busy = false);
   std::vector<Rider> TakeRiders(const std::vector<store::NewMutation>& mutations);
   void Settled(const Status& written, const std::vector<std::shared_ptr<Intake>>& group,
                const std::vector<std::shared_ptr<Intake>>& reads,

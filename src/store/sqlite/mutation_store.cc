@@ -45,11 +45,11 @@ constexpr const char kDeleteBlock[] =
     "DELETE FROM mutation_block WHERE subscriber = ?1 AND last_cursor = ?2";
 constexpr const char kAckBlock[] =
     "UPDATE mutation_block SET acked = ?3 WHERE subscriber = ?1 AND last_cursor = ?2";
-// One copy fewer; the payload goes with the last one (secure_delete
+// ?2 copies fewer; the payload goes with the last one (secure_delete
 // overwrites it in the file).
-constexpr const char kReleaseCopy[] =
-    "UPDATE mutation SET pending = pending - 1, "
-    "data = CASE WHEN pending <= 1 THEN NULL ELSE data END WHERE mid = ?1";
+constexpr const char kReleaseCopies[] =
+    "UPDATE mutation SET pending = pending - ?2, "
+    "data = CASE WHEN pending <= ?2 THEN NULL ELSE data END WHERE mid = ?1";
 constexpr const char kMutation[] =
     "SELECT id, source, data_type, niss, effective, data, accepted_us FROM mutation WHERE mid = ?1";
 constexpr const char kAfter[] =
@@ -71,10 +71,31 @@ constexpr const char kBlocksAt[] =
 constexpr const char kReplacement[] =
     "SELECT new_niss, effective, replaced_us FROM niss_replacement WHERE old_niss = ?1";
 
-// Releases `subscriber`'s deliveries up to `acknowledged`: each copy's
-// mutation has one copy fewer (its payload goes with the last), wholly
-// acknowledged blocks are deleted, a partly acknowledged one keeps its mark.
-Status Release(Connection& connection, std::string_view subscriber, int64_t acknowledged) {
+// Copies released per mutation (mid), written by ReleaseCopies: the
+// acknowledgements of several feeds in one transaction (the group's)
+// rewrite each mutation row once, not once per subscriber.
+using Released = std::map<int64_t, int64_t>;
+
+// Each released mutation has that many copies fewer (its payload goes with
+// the last), in mid order.
+Status ReleaseCopies(Connection& connection, const Released& released) {
+  if (released.empty()) return OkStatus();
+  CARREFOUR_ASSIGN_OR_RETURN(Statement * release, connection.Prepare(kReleaseCopies));
+  for (const auto& [mid, copies] : released) {
+    ScopedReset reset(*release);
+    release->Bind(1, mid);
+    release->Bind(2, copies);
+    CARREFOUR_ASSIGN_OR_RETURN(bool row, release->Step());
+    (void)row;
+  }
+  return OkStatus();
+}
+
+// Releases `subscriber`'s deliveries up to `acknowledged`: each copy is
+// counted in `released` (for ReleaseCopies), wholly acknowledged blocks are
+// deleted, a partly acknowledged one keeps its mark.
+Status Release(Connection& connection, std::string_view subscriber, int64_t acknowledged,
+               Released& released) {
   struct Done {
     int64_t last, first, acked;
     std::string entries;
@@ -92,7 +113,6 @@ Status Release(Connection& connection, std::string_view subscriber, int64_t ackn
                             std::string(query->ColumnText(4))});
     }
   }
-  CARREFOUR_ASSIGN_OR_RETURN(Statement * release, connection.Prepare(kReleaseCopy));
   CARREFOUR_ASSIGN_OR_RETURN(Statement * remove, connection.Prepare(kDeleteBlock));
   CARREFOUR_ASSIGN_OR_RETURN(Statement * advance, connection.Prepare(kAckBlock));
   for (const Done& done : blocks) {
@@ -103,10 +123,7 @@ Status Release(Connection& connection, std::string_view subscriber, int64_t ackn
     for (int64_t cursor = std::max(done.acked + 1, done.first); cursor <= upto; ++cursor) {
       const size_t k = static_cast<size_t>(cursor - done.first);
       if (k >= block.entries.size()) return Internal("sqlite: a feed block is short");
-      ScopedReset reset(*release);
-      release->Bind(1, block.entries[k].mid);
-      CARREFOUR_ASSIGN_OR_RETURN(bool row, release->Step());
-      (void)row;
+      ++released[block.entries[k].mid];
     }
     Statement* change = upto == done.last ? remove : advance;
     ScopedReset reset(*change);
@@ -192,9 +209,11 @@ Result<std::vector<bool>> SqliteMutationStore::AcceptMutations(
   std::vector<bool> accepted(mutations.size(), false);
   Status status = database_.Write([&](Connection& connection) -> Status {
     std::fill(accepted.begin(), accepted.end(), false);
+    Released released;
     for (const FeedAck& ack : acks) {
-      CARREFOUR_RETURN_IF_ERROR(Release(connection, ack.subscriber, ack.acknowledged));
+      CARREFOUR_RETURN_IF_ERROR(Release(connection, ack.subscriber, ack.acknowledged, released));
     }
+    CARREFOUR_RETURN_IF_ERROR(ReleaseCopies(connection, released));
     CARREFOUR_ASSIGN_OR_RETURN(Statement * insert, connection.Prepare(kInsertMutation));
     std::vector<int64_t> mids(mutations.size(), 0);
     // Copies per subscriber, in batch order: (mutation index, copy index).
@@ -305,7 +324,11 @@ Result<std::vector<Delivery>> SqliteMutationStore::ReadFeed(std::string_view sub
   }
   if (to_forget) {
     Status forgotten = database_.Write(
-        [&](Connection& connection) { return Release(connection, subscriber, acknowledged); });
+        [&](Connection& connection) -> Status {
+          Released released;
+          CARREFOUR_RETURN_IF_ERROR(Release(connection, subscriber, acknowledged, released));
+          return ReleaseCopies(connection, released);
+        });
     if (!forgotten.ok()) return Error(std::move(forgotten));
   }
   return DeliveriesAfter(subscriber, acknowledged, limit);

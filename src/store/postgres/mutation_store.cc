@@ -51,10 +51,12 @@ constexpr const char kBlocksToAcknowledge[] =
 // One copy fewer for each mutation; the payload goes with the last one.
 // Rows are locked in mid order: concurrent acknowledgements of several
 // feeds never wait for each other in a cycle.
+// $2[i] copies fewer for mutation $1[i] (the rows locked in mid order).
 constexpr const char kReleaseCopies[] =
-    "UPDATE mutation m SET pending = m.pending - 1, "
-    "data = CASE WHEN m.pending <= 1 THEN NULL ELSE m.data END "
-    "FROM (SELECT mid FROM mutation WHERE mid = ANY($1::bigint[]) ORDER BY mid FOR UPDATE) l "
+    "UPDATE mutation m SET pending = m.pending - l.n, "
+    "data = CASE WHEN m.pending <= l.n THEN NULL ELSE m.data END "
+    "FROM (SELECT x.mid, u.n FROM unnest($1::bigint[], $2::bigint[]) AS u(mid, n) "
+    "JOIN mutation x ON x.mid = u.mid ORDER BY x.mid FOR UPDATE OF x) l "
     "WHERE m.mid = l.mid";
 constexpr const char kDeleteBlocks[] =
     "DELETE FROM mutation_block WHERE subscriber = $1 AND last_cursor <= $2";
@@ -85,11 +87,28 @@ constexpr const char kBlocksAt[] =
     "WHERE accepted_us = ANY($1::bigint[])";
 constexpr const char kReplacement[] =
     "SELECT new_niss, effective, replaced_us FROM niss_replacement WHERE old_niss = $1";
-// Releases `name`'s deliveries up to `acknowledged`: each copy's mutation
-// has one copy fewer (its payload goes with the last), wholly acknowledged
-// blocks are deleted, a partly acknowledged one keeps its mark.
-Status Release(pqxx::work& transaction, const std::string& name, int64_t acknowledged) {
-  ArrayLiteral released;
+// Copies released per mutation (mid), written by ReleaseCopies: the
+// acknowledgements of several feeds in one transaction (the group's)
+// rewrite each mutation row once, not once per subscriber.
+using Released = std::map<int64_t, int64_t>;
+
+// Each released mutation has that many copies fewer (its payload goes with
+// the last).
+void ReleaseCopies(pqxx::work& transaction, const Released& released) {
+  if (released.empty()) return;
+  ArrayLiteral mids, counts;
+  for (const auto& [mid, copies] : released) {
+    mids.Add(mid);
+    counts.Add(copies);
+  }
+  transaction.exec_params(kReleaseCopies, mids.Take(), counts.Take());
+}
+
+// Releases `name`'s deliveries up to `acknowledged`: each copy is counted
+// in `released` (for ReleaseCopies), wholly acknowledged blocks are
+// deleted, a partly acknowledged one keeps its mark.
+Status Release(pqxx::work& transaction, const std::string& name, int64_t acknowledged,
+               Released& released) {
   bool any = false;
   for (const pqxx::row& row : transaction.exec_params(kBlocksToAcknowledge, name, acknowledged)) {
     const int64_t last = row[0].as<int64_t>(), first = row[1].as<int64_t>(),
@@ -100,12 +119,11 @@ Status Release(pqxx::work& transaction, const std::string& name, int64_t acknowl
          ++cursor) {
       const size_t k = static_cast<size_t>(cursor - first);
       if (k >= block.entries.size()) return Internal("postgresql: a feed block is short");
-      released.Add(block.entries[k].mid);
+      ++released[block.entries[k].mid];
       any = true;
     }
   }
   if (any) {
-    transaction.exec_params(kReleaseCopies, released.Take());
     transaction.exec_params(kDeleteBlocks, name, acknowledged);
     transaction.exec_params(kAckBlock, name, acknowledged);
   }
@@ -199,9 +217,11 @@ Result<std::vector<bool>> PostgresMutationStore::AcceptMutations(
     pqxx::work transaction(c);
     // Acknowledgements first, feeds in subscriber order (as the service
     // gives them): blocks, then mutation rows in mid order, then counters.
+    Released released;
     for (const FeedAck& ack : acks) {
-      CARREFOUR_RETURN_IF_ERROR(Release(transaction, ack.subscriber, ack.acknowledged));
+      CARREFOUR_RETURN_IF_ERROR(Release(transaction, ack.subscriber, ack.acknowledged, released));
     }
+    ReleaseCopies(transaction, released);
     pqxx::result inserted =
         transaction.exec_params(kInsertMutations, a[0], a[1], a[2], a[3], a[4], now_us, a[5], a[6]);
     // (source, id) -> the positions in the batch with that key, in order.
@@ -280,7 +300,11 @@ Result<std::vector<Delivery>> PostgresMutationStore::ReadFeed(std::string_view s
   const std::string name(subscriber);
   Status status = pool_.Run("reading a feed", [&](pqxx::connection& c) -> Status {
     pqxx::work transaction(c);
-    if (acknowledged > 0) CARREFOUR_RETURN_IF_ERROR(Release(transaction, name, acknowledged));
+    if (acknowledged > 0) {
+      Released released;
+      CARREFOUR_RETURN_IF_ERROR(Release(transaction, name, acknowledged, released));
+      ReleaseCopies(transaction, released);
+    }
     CARREFOUR_RETURN_IF_ERROR(ReadDeliveries(transaction, name, acknowledged, limit, out));
     transaction.commit();
     return OkStatus();

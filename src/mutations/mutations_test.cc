@@ -111,6 +111,23 @@ class MutationServiceTest : public mutations::testing::ServiceFixture {
     return promise.get_future().get();
   }
 
+  // Publishes m1, reads it, and leaves mut-100 waiting (30 s) after it: the
+  // read acknowledges m1 and has nothing yet.
+  void WaitAfterAFirstMutation(std::future<Reply>* answered) {
+    ASSERT_EQ(Publish("nr", Batch(Item("m1"))).status, 202);
+    Reply first = Read("mut-100", "0", "10");
+    ASSERT_EQ(first.status, 200) << first.body;
+    const std::string next = std::string(json::parse(first.body).at("next").as_string());
+    // Shared with the callback: should the test fail, the service answers
+    // the read later (at shutdown), after this frame is gone.
+    auto feed = std::make_shared<std::promise<Reply>>();
+    *answered = feed->get_future();
+    service_->ReadFeed("mut-100", next, std::nullopt, "30",
+                       [feed](Reply r) { feed->set_value(std::move(r)); });
+    ASSERT_EQ(answered->wait_for(std::chrono::milliseconds(0)), std::future_status::timeout)
+        << "answered with nothing new";
+  }
+
   static std::string Batch(std::string items) {
     return fmt::format(R"({{"mutations": [{}]}})", items);
   }
@@ -347,15 +364,8 @@ TEST_P(MutationServiceTest, AReadsAcknowledgementAndItsRecordAreOneWrite) {
 // A long poll's acknowledgement is written with its answer: what it
 // acknowledged waits meanwhile, and is gone once the answer arrives.
 TEST_P(MutationServiceTest, AWaitingReadAcknowledgesWithItsAnswer) {
-  ASSERT_EQ(Publish("nr", Batch(Item("m1"))).status, 202);
-  Reply first = Read("mut-100", "0", "10");
-  ASSERT_EQ(first.status, 200) << first.body;
-  const std::string next = std::string(json::parse(first.body).at("next").as_string());
-  auto feed = std::make_shared<std::promise<Reply>>();
-  std::future<Reply> answered = feed->get_future();
-  service_->ReadFeed("mut-100", next, std::nullopt, "30",
-                     [feed](Reply r) { feed->set_value(std::move(r)); });
-  ASSERT_EQ(answered.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout);
+  std::future<Reply> answered;
+  ASSERT_NO_FATAL_FAILURE(WaitAfterAFirstMutation(&answered));
   Result<std::vector<store::Delivery>> waiting =
       store_->mutations().DeliveriesAfter("mut-100", 0, 10);
   ASSERT_TRUE(waiting.has_value()) << waiting.error().ToString();
@@ -375,15 +385,8 @@ TEST_P(MutationServiceTest, AWaitingReadAcknowledgesWithItsAnswer) {
 // publication's transaction: one commit holds the mutation, the read's
 // acknowledgement and both audit records, and the answer leaves with the 202.
 TEST_P(MutationServiceTest, AWokenReadIsAnsweredInThePublicationsCommit) {
-  ASSERT_EQ(Publish("nr", Batch(Item("m1"))).status, 202);
-  Reply first = Read("mut-100", "0", "10");
-  ASSERT_EQ(first.status, 200) << first.body;
-  const std::string next = std::string(json::parse(first.body).at("next").as_string());
-  auto feed = std::make_shared<std::promise<Reply>>();
-  std::future<Reply> answered = feed->get_future();
-  service_->ReadFeed("mut-100", next, std::nullopt, "30",
-                     [feed](Reply r) { feed->set_value(std::move(r)); });
-  ASSERT_EQ(answered.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout);
+  std::future<Reply> answered;
+  ASSERT_NO_FATAL_FAILURE(WaitAfterAFirstMutation(&answered));
   const uint64_t commits = audit_->commits();
   const int64_t seq = audit_->last_seq();
   ASSERT_EQ(Publish("nr", Batch(Item("m2"))).status, 202);

@@ -126,8 +126,9 @@ class MutationService {
   // purge_interval).
   Status Purge();
 
-  // Answers every waiting feed read (with what is there) and stops the
-  // service's thread; later feed reads do not wait. Idempotent.
+  // Answers every waiting feed read (with what is there), stops the feed
+  // loop, then the writer once everything queued is written; later feed
+  // reads do not wait and later writes are made by their callers. Idempotent.
   void Shutdown();
 
   const Counters& counters() const { return counters_; }

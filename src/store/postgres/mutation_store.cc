@@ -188,6 +188,27 @@ Status ReadDeliveries(pqxx::transaction_base& transaction, const std::string& na
   return OkStatus();
 }
 
+// Every feed's acknowledgement, each mutation row updated once.
+Status ReleaseAll(pqxx::work& transaction, std::span<const FeedAck> acks) {
+  Released released;
+  for (const FeedAck& ack : acks) {
+    CARREFOUR_RETURN_IF_ERROR(Release(transaction, ack.subscriber, ack.acknowledged, released));
+  }
+  ReleaseCopies(transaction, released);
+  return OkStatus();
+}
+
+// Feeds read inside `transaction`.
+FeedReader ReaderIn(pqxx::work& transaction) {
+  return [&transaction](std::string_view subscriber, int64_t after,
+                        size_t limit) -> Result<std::vector<Delivery>> {
+    std::vector<Delivery> out;
+    CARREFOUR_RETURN_IF_ERROR(
+        ReadDeliveries(transaction, std::string(subscriber), after, limit, out));
+    return out;
+  };
+}
+
 }  // namespace
 
 Result<std::vector<bool>> PostgresMutationStore::AcceptMutations(
@@ -217,11 +238,7 @@ Result<std::vector<bool>> PostgresMutationStore::AcceptMutations(
     pqxx::work transaction(c);
     // Acknowledgements first, feeds in subscriber order (as the service
     // gives them): blocks, then mutation rows in mid order, then counters.
-    Released released;
-    for (const FeedAck& ack : acks) {
-      CARREFOUR_RETURN_IF_ERROR(Release(transaction, ack.subscriber, ack.acknowledged, released));
-    }
-    ReleaseCopies(transaction, released);
+    CARREFOUR_RETURN_IF_ERROR(ReleaseAll(transaction, acks));
     pqxx::result inserted =
         transaction.exec_params(kInsertMutations, a[0], a[1], a[2], a[3], a[4], now_us, a[5], a[6]);
     // (source, id) -> the positions in the batch with that key, in order.
@@ -277,14 +294,7 @@ Result<std::vector<bool>> PostgresMutationStore::AcceptMutations(
     }
     if (trail) {
       // The batch's trace, in the same transaction: one durable write.
-      const FeedReader read = [&transaction](std::string_view subscriber, int64_t after,
-                                             size_t limit) -> Result<std::vector<Delivery>> {
-        std::vector<Delivery> out;
-        CARREFOUR_RETURN_IF_ERROR(
-            ReadDeliveries(transaction, std::string(subscriber), after, limit, out));
-        return out;
-      };
-      CARREFOUR_ASSIGN_OR_RETURN(ChainedRecords chained, trail(accepted, read));
+      CARREFOUR_ASSIGN_OR_RETURN(ChainedRecords chained, trail(accepted, ReaderIn(transaction)));
       WriteAudit(transaction, chained.records, chained.checkpoint);
     }
     transaction.commit();

@@ -201,6 +201,25 @@ Status ReadDeliveries(Connection& connection, std::string_view subscriber, int64
   return OkStatus();
 }
 
+// Every feed's acknowledgement, each mutation row rewritten once.
+Status ReleaseAll(Connection& connection, std::span<const FeedAck> acks) {
+  Released released;
+  for (const FeedAck& ack : acks) {
+    CARREFOUR_RETURN_IF_ERROR(Release(connection, ack.subscriber, ack.acknowledged, released));
+  }
+  return ReleaseCopies(connection, released);
+}
+
+// Feeds read inside the transaction open on `connection`.
+FeedReader ReaderOn(Connection& connection) {
+  return [&connection](std::string_view subscriber, int64_t after,
+                       size_t limit) -> Result<std::vector<Delivery>> {
+    std::vector<Delivery> out;
+    CARREFOUR_RETURN_IF_ERROR(ReadDeliveries(connection, subscriber, after, limit, out));
+    return out;
+  };
+}
+
 }  // namespace
 
 Result<std::vector<bool>> SqliteMutationStore::AcceptMutations(
@@ -209,11 +228,7 @@ Result<std::vector<bool>> SqliteMutationStore::AcceptMutations(
   std::vector<bool> accepted(mutations.size(), false);
   Status status = database_.Write([&](Connection& connection) -> Status {
     std::fill(accepted.begin(), accepted.end(), false);
-    Released released;
-    for (const FeedAck& ack : acks) {
-      CARREFOUR_RETURN_IF_ERROR(Release(connection, ack.subscriber, ack.acknowledged, released));
-    }
-    CARREFOUR_RETURN_IF_ERROR(ReleaseCopies(connection, released));
+    CARREFOUR_RETURN_IF_ERROR(ReleaseAll(connection, acks));
     CARREFOUR_ASSIGN_OR_RETURN(Statement * insert, connection.Prepare(kInsertMutation));
     std::vector<int64_t> mids(mutations.size(), 0);
     // Copies per subscriber, in batch order: (mutation index, copy index).
@@ -289,13 +304,7 @@ Result<std::vector<bool>> SqliteMutationStore::AcceptMutations(
     }
     if (trail) {
       // The batch's trace, in the same transaction: one durable write.
-      const FeedReader read = [&connection](std::string_view subscriber, int64_t after,
-                                            size_t limit) -> Result<std::vector<Delivery>> {
-        std::vector<Delivery> out;
-        CARREFOUR_RETURN_IF_ERROR(ReadDeliveries(connection, subscriber, after, limit, out));
-        return out;
-      };
-      CARREFOUR_ASSIGN_OR_RETURN(ChainedRecords chained, trail(accepted, read));
+      CARREFOUR_ASSIGN_OR_RETURN(ChainedRecords chained, trail(accepted, ReaderOn(connection)));
       CARREFOUR_RETURN_IF_ERROR(WriteAudit(connection, chained.records, chained.checkpoint));
     }
     return OkStatus();

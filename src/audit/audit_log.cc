@@ -1097,10 +1097,14 @@ Status AuditTrees::Extend(const std::string& node, uint64_t size) {
     trees.index = PersonIndex(index_key_);
   }
   MerkleTree& tree = trees.tree;
+  // Exactly up to `size`: the records past a checkpoint (not signed yet)
+  // stay out, or the index could no longer prove at that checkpoint.
   while (tree.size() < size) {
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(kPage, size - tree.size()));
     CARREFOUR_ASSIGN_OR_RETURN(
         std::vector<Record> page,
-        storage_.ReadAudit(node, static_cast<int64_t>(tree.size()) + 1, kPage));
+        storage_.ReadAudit(node, static_cast<int64_t>(tree.size()) + 1, want));
+    if (page.size() > want) page.resize(want);
     for (const Record& record : page) {
       if (record.seq != static_cast<int64_t>(tree.size()) + 1) {
         return Internal(fmt::format("the audit log of node {} jumps from record {} to {}", node,
@@ -1111,7 +1115,7 @@ Status AuditTrees::Extend(const std::string& node, uint64_t size) {
       trees.index.Commit();
       tree.Append(leaf);
     }
-    if (page.size() < kPage) break;
+    if (page.size() < want) break;
   }
   if (tree.size() == 0) return NotFound(fmt::format("no audit records of node {}", node));
   if (tree.size() < size) {

@@ -767,6 +767,40 @@ TEST_F(AuditLogTest, ProofsFromTheStoreVerifyAgainstTheCheckpoint) {
   EXPECT_TRUE(trees.InclusionProof("hub-1", 12, 13));
 }
 
+// Records written after the latest checkpoint and not signed yet (a
+// continuous load) do not enter the trees read for that checkpoint: the
+// person index still proves at its size.
+TEST_F(AuditLogTest, APersonIsProvedAtTheCheckpointWhateverFollowsItUnsigned) {
+  auto log = AuditLog::Open(storage_,
+                            {.node = "hub-1", .signer = Signer("hub-1"),
+                             .checkpoint_interval = std::chrono::hours(1)},
+                            clock_);
+  ASSERT_TRUE(log) << log.error().ToString();
+  ASSERT_TRUE((*log)->AppendAndWait(Consultation("mut-100", "signed")).ok());
+  const int64_t signed_size = (*log)->checkpoint().seq;
+  ASSERT_EQ(signed_size, 1);
+  Status busy = (*log)->AppendWith(
+      [&](const AuditLog::Chain& chain) -> Status {
+        std::vector<Record> records = {Consultation("nr", "a"), Consultation("nr", "b")};
+        Checkpoint checkpoint = chain(records);
+        return storage_.AppendAudit(records, checkpoint);
+      },
+      /*busy=*/true);
+  ASSERT_TRUE(busy.ok()) << busy.ToString();
+  ASSERT_EQ((*log)->last_seq(), 3);
+  ASSERT_EQ((*log)->checkpoint().seq, 1);  // 2 and 3 not signed yet
+  AuditTrees trees(storage_);
+  auto proof = trees.ProvePerson("hub-1", "signed", static_cast<uint64_t>(signed_size));
+  ASSERT_TRUE(proof) << proof.error().ToString();
+  ASSERT_TRUE(proof->has_value()) << "the trees went past the checkpoint";
+  EXPECT_EQ((*proof)->size, 1u);
+  // Once signed, the later checkpoint is proved too.
+  ASSERT_TRUE((*log)->Integrate().ok());
+  auto later = trees.ProvePerson("hub-1", "signed", 3);
+  ASSERT_TRUE(later) << later.error().ToString();
+  EXPECT_TRUE(later->has_value());
+}
+
 TEST_F(AuditLogTest, EachNodeHasItsOwnChain) {
   Write(2, "hub-1");
   Write(3, "hub-2");

@@ -226,7 +226,7 @@ TEST_P(MutationServiceTest, ConcurrentBatchesAreAllAcceptedOnce) {
   }
   for (std::thread& thread : threads) thread.join();
   EXPECT_EQ(accepted.load(), kThreads / 2 * kBatches);
-  Result<std::vector<store::Delivery>> feed = store_->mutations().ReadFeed("mut-100", 0, 1000);
+  Result<std::vector<store::Delivery>> feed = store_->mutations().DeliveriesAfter("mut-100", 0, 1000);
   ASSERT_TRUE(feed.has_value());
   EXPECT_EQ(feed->size(), size_t{kThreads / 2 * kBatches});
   EXPECT_EQ(audit_->last_seq(), kThreads * kBatches);

@@ -133,24 +133,19 @@ class MutationStore {
   // before an earlier one. With `trail`, its audit records and checkpoint
   // are written in the same transaction (one durable write per batch); an
   // error of `trail` rolls everything back. `acks` (at most one per
-  // subscriber) release their deliveries first, in the same transaction, as
-  // ReadFeed's acknowledgement does: acknowledging feeds shares the
-  // publications' durable write (group commit).
+  // subscriber) release their deliveries up to their cursor (inclusive; a
+  // payload goes with the last copy of it) first, in the same transaction:
+  // acknowledging feeds shares the publications' durable write (group
+  // commit). With no mutations, it only acknowledges (and writes `trail`).
   virtual Result<std::vector<bool>> AcceptMutations(std::span<const NewMutation> mutations,
                                                     int64_t now_us,
                                                     const AuditTrail& trail = nullptr,
                                                     std::span<const FeedAck> acks = {}) = 0;
 
-  // Deletes `subscriber`'s deliveries up to `acknowledged` (inclusive; a
-  // payload goes with the last copy of it), then returns at most `limit` of
-  // its deliveries after it, in cursor order, each cut to its fields.
-  virtual Result<std::vector<Delivery>> ReadFeed(std::string_view subscriber,
-                                                 int64_t acknowledged, size_t limit) = 0;
-
-  // ReadFeed's read alone: at most `limit` of `subscriber`'s deliveries after
-  // `after`, in cursor order, each cut to its fields; writes nothing. (The
-  // mutation service reads first, then writes the acknowledgement with the
-  // read's audit record: one durable write per feed read.)
+  // At most `limit` of `subscriber`'s deliveries after `after`, in cursor
+  // order, each cut to its fields; writes nothing. (The mutation service
+  // reads first, then writes the acknowledgement with the read's audit
+  // record through AcceptMutations: one durable write per feed read.)
   virtual Result<std::vector<Delivery>> DeliveriesAfter(std::string_view subscriber,
                                                         int64_t after, size_t limit) = 0;
 

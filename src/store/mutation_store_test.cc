@@ -29,6 +29,20 @@ constexpr char kNewNumber[] = "90010100123";
 
 Date D(std::string_view text) { return *Date::Parse(text); }
 
+// A feed read as the mutation service makes it: the acknowledgement up to
+// `after` (a transaction of its own here), then the deliveries after it.
+std::vector<Delivery> AcknowledgeAndRead(MutationStore& store, std::string_view subscriber,
+                                         int64_t after, size_t limit) {
+  if (after > 0) {
+    const FeedAck ack[] = {{std::string(subscriber), after}};
+    Result<std::vector<bool>> acknowledged = store.AcceptMutations({}, 1000, nullptr, ack);
+    EXPECT_TRUE(acknowledged.has_value()) << acknowledged.error().ToString();
+  }
+  Result<std::vector<Delivery>> feed = store.DeliveriesAfter(subscriber, after, limit);
+  EXPECT_TRUE(feed.has_value()) << feed.error().ToString();
+  return feed.value_or(std::vector<Delivery>{});
+}
+
 NewMutation Move(std::string id, std::vector<std::string> subscribers,
                  std::string source = "nr") {
   NewMutation mutation;
@@ -66,9 +80,7 @@ class MutationStoreTest : public StoreTest {
   }
 
   std::vector<Delivery> Feed(std::string_view subscriber, int64_t after, size_t limit = 100) {
-    Result<std::vector<Delivery>> feed = mutations().ReadFeed(subscriber, after, limit);
-    EXPECT_TRUE(feed.has_value()) << feed.error().ToString();
-    return feed.value_or(std::vector<Delivery>{});
+    return AcknowledgeAndRead(mutations(), subscriber, after, limit);
   }
 
   static std::vector<std::string> Ids(const std::vector<Delivery>& feed) {
@@ -127,7 +139,7 @@ TEST_P(MutationStoreTest, EachCopyCarriesOnlyItsFields) {
 // on SQLite from the bytes of the file too (secure_delete): personal data
 // must not stay in a free page. Until then the others still get it.
 // Feeds' acknowledgements written in a publication's transaction (the
-// service's group commit) release exactly what ReadFeed's would, and a late
+// service's group commit) release exactly what a read's own would, and a late
 // or repeated one releases nothing twice.
 TEST_P(MutationStoreTest, AcknowledgementsRideInAPublicationsTransaction) {
   Accept({Move("m1", {"mut-100", "cpas"}), Move("m2", {"mut-100", "cpas"}),
@@ -232,7 +244,7 @@ TEST_P(MutationStoreTest, ReadingAfterACursorAcknowledgesUpToIt) {
   EXPECT_FALSE(*more);
 }
 
-// DeliveriesAfter is ReadFeed's read alone: the same deliveries, nothing
+// DeliveriesAfter is a read alone: the same deliveries, nothing
 // acknowledged (the mutation service writes the acknowledgement later, with
 // the read's audit record).
 TEST_P(MutationStoreTest, DeliveriesAfterACursorAcknowledgeNothing) {
@@ -428,9 +440,7 @@ TEST_P(MutationMigrationTest, DeliveriesOfTheEarlierSchemaAreKept) {
   std::unique_ptr<Store> store = OpenTestStore();
   ASSERT_NE(store, nullptr);
   auto feed = [&](std::string_view subscriber, int64_t after) {
-    Result<std::vector<Delivery>> read = store->mutations().ReadFeed(subscriber, after, 100);
-    EXPECT_TRUE(read.has_value()) << read.error().ToString();
-    return read.value_or(std::vector<Delivery>{});
+    return AcknowledgeAndRead(store->mutations(), subscriber, after, 100);
   };
   auto payloads = [&] { return database().QueryText("SELECT count(*) FROM mutation WHERE data IS NOT NULL").value_or("?"); };
   EXPECT_EQ(payloads(), "2");  // m3 had no copy

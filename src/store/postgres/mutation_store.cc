@@ -131,7 +131,8 @@ Status Release(pqxx::work& transaction, const std::string& name, int64_t acknowl
 }
 
 // The deliveries of `name` after `after`, at most `limit`, read in
-// `transaction` (ReadFeed's and DeliveriesAfter's common part).
+// `transaction` (DeliveriesAfter's, or the accepting one's: AuditTrail's
+// FeedReader).
 Status ReadDeliveries(pqxx::transaction_base& transaction, const std::string& name, int64_t after,
                       size_t limit, std::vector<Delivery>& out) {
   out.clear();
@@ -302,25 +303,6 @@ Result<std::vector<bool>> PostgresMutationStore::AcceptMutations(
   });
   if (!status.ok()) return Error(std::move(status));
   return accepted;
-}
-
-Result<std::vector<Delivery>> PostgresMutationStore::ReadFeed(std::string_view subscriber,
-                                                              int64_t acknowledged, size_t limit) {
-  std::vector<Delivery> out;
-  const std::string name(subscriber);
-  Status status = pool_.Run("reading a feed", [&](pqxx::connection& c) -> Status {
-    pqxx::work transaction(c);
-    if (acknowledged > 0) {
-      Released released;
-      CARREFOUR_RETURN_IF_ERROR(Release(transaction, name, acknowledged, released));
-      ReleaseCopies(transaction, released);
-    }
-    CARREFOUR_RETURN_IF_ERROR(ReadDeliveries(transaction, name, acknowledged, limit, out));
-    transaction.commit();
-    return OkStatus();
-  });
-  if (!status.ok()) return Error(std::move(status));
-  return out;
 }
 
 Result<std::vector<Delivery>> PostgresMutationStore::DeliveriesAfter(std::string_view subscriber,

@@ -34,10 +34,6 @@ constexpr const char kDeleteEntries[] = "DELETE FROM directory_entry WHERE niss 
 constexpr const char kRecordReplacement[] =
     "INSERT OR REPLACE INTO niss_replacement (old_niss, new_niss, effective, replaced_us) "
     "VALUES (?1, ?2, ?3, ?4)";
-// The oldest block of a feed: the only one an acknowledgement can start in.
-constexpr const char kOldestBlock[] =
-    "SELECT first_cursor, acked FROM mutation_block WHERE subscriber = ?1 "
-    "ORDER BY last_cursor LIMIT 1";
 constexpr const char kBlocksFrom[] =
     "SELECT last_cursor, first_cursor, acked, fields, entries, accepted_us FROM mutation_block "
     "WHERE subscriber = ?1 AND last_cursor > ?2 ORDER BY last_cursor";
@@ -311,36 +307,6 @@ Result<std::vector<bool>> SqliteMutationStore::AcceptMutations(
   });
   if (!status.ok()) return Error(std::move(status));
   return accepted;
-}
-
-
-Result<std::vector<Delivery>> SqliteMutationStore::ReadFeed(std::string_view subscriber,
-                                                            int64_t acknowledged, size_t limit) {
-  // Acknowledging takes the single writer: do it only when there is
-  // something to forget (most reads of a caught-up feed have nothing). Only
-  // the oldest block can be partly acknowledged.
-  bool to_forget = false;
-  if (acknowledged > 0) {
-    Status checked = database_.Read([&](Connection& connection) -> Status {
-      CARREFOUR_ASSIGN_OR_RETURN(Statement * query, connection.Prepare(kOldestBlock));
-      ScopedReset reset(*query);
-      query->Bind(1, subscriber);
-      CARREFOUR_ASSIGN_OR_RETURN(bool row, query->Step());
-      to_forget = row && query->ColumnInt(0) <= acknowledged && query->ColumnInt(1) < acknowledged;
-      return OkStatus();
-    });
-    if (!checked.ok()) return Error(std::move(checked));
-  }
-  if (to_forget) {
-    Status forgotten = database_.Write(
-        [&](Connection& connection) -> Status {
-          Released released;
-          CARREFOUR_RETURN_IF_ERROR(Release(connection, subscriber, acknowledged, released));
-          return ReleaseCopies(connection, released);
-        });
-    if (!forgotten.ok()) return Error(std::move(forgotten));
-  }
-  return DeliveriesAfter(subscriber, acknowledged, limit);
 }
 
 Result<std::vector<Delivery>> SqliteMutationStore::DeliveriesAfter(std::string_view subscriber,

@@ -17,8 +17,6 @@ class SqliteMutationStore final : public MutationStore {
   Result<std::vector<bool>> AcceptMutations(std::span<const NewMutation> mutations,
                                             int64_t now_us, const AuditTrail& trail,
                                             std::span<const FeedAck> acks) override;
-  Result<std::vector<Delivery>> ReadFeed(std::string_view subscriber, int64_t acknowledged,
-                                         size_t limit) override;
   Result<std::vector<Delivery>> DeliveriesAfter(std::string_view subscriber, int64_t after,
                                                 size_t limit) override;
   Result<bool> HasDeliveriesAfter(std::string_view subscriber, int64_t cursor) override;

@@ -202,6 +202,13 @@ class AuditLogTest : public ::testing::Test {
 
   // hub-1's log, one record per commit, signing under a load at most every
   // `interval`.
+  // A signing log of node hub-1 that, under load, signs once per `interval`.
+  Result<std::unique_ptr<AuditLog>> OpenSigningEvery(std::chrono::milliseconds interval) {
+    return AuditLog::Open(
+        storage_, {.node = "hub-1", .signer = Signer("hub-1"), .checkpoint_interval = interval},
+        clock_);
+  }
+
   Result<std::unique_ptr<AuditLog>> OpenOneRecordPerCommit(std::chrono::milliseconds interval) {
     return AuditLog::Open(
         storage_, {.node = "hub-1", .signer = Signer("hub-1"), .max_batch = 1, .checkpoint_interval = interval},
@@ -642,10 +649,7 @@ TEST_F(AuditLogTest, ACommitsAnswersAreHandedOnAsOneTask) {
 // without anyone asking.
 TEST_F(AuditLogTest, RecordsLeftUnsignedAfterALoadAreSignedOneIntervalLater) {
   WriterGate gate(storage_);
-  auto log = AuditLog::Open(storage_,
-                            {.node = "hub-1", .signer = Signer("hub-1"),
-                             .checkpoint_interval = std::chrono::milliseconds(50)},
-                            clock_);
+  auto log = OpenSigningEvery(std::chrono::milliseconds(50));
   ASSERT_TRUE(log) << log.error().ToString();
   gate.Close();
   std::promise<Status> first, second;
@@ -771,10 +775,7 @@ TEST_F(AuditLogTest, ProofsFromTheStoreVerifyAgainstTheCheckpoint) {
 // continuous load) do not enter the trees read for that checkpoint: the
 // person index still proves at its size.
 TEST_F(AuditLogTest, APersonIsProvedAtTheCheckpointWhateverFollowsItUnsigned) {
-  auto log = AuditLog::Open(storage_,
-                            {.node = "hub-1", .signer = Signer("hub-1"),
-                             .checkpoint_interval = std::chrono::hours(1)},
-                            clock_);
+  auto log = OpenSigningEvery(std::chrono::hours(1));
   ASSERT_TRUE(log) << log.error().ToString();
   ASSERT_TRUE((*log)->AppendAndWait(Consultation("mut-100", "signed")).ok());
   const int64_t signed_size = (*log)->checkpoint().seq;
@@ -954,10 +955,7 @@ TEST_F(AuditLogTest, AppendWithChainsTheCallersRecordsInItsOwnWrite) {
 // until the interval ends, and the writer thread signs them one interval
 // after the load stops; an idle caller's commit is signed with it.
 TEST_F(AuditLogTest, AppendWithUnderALoadIsSignedOncePerInterval) {
-  auto log = AuditLog::Open(storage_,
-                            {.node = "hub-1", .signer = Signer("hub-1"),
-                             .checkpoint_interval = std::chrono::hours(1)},
-                            clock_);
+  auto log = OpenSigningEvery(std::chrono::hours(1));
   ASSERT_TRUE(log) << log.error().ToString();
   auto write = [&](const std::string& id, bool busy) {
     bool signed_with_it = false;
@@ -983,10 +981,7 @@ TEST_F(AuditLogTest, AppendWithUnderALoadIsSignedOncePerInterval) {
 }
 
 TEST_F(AuditLogTest, AppendWithLeftUnsignedIsSignedByTheWriterOneIntervalLater) {
-  auto log = AuditLog::Open(storage_,
-                            {.node = "hub-1", .signer = Signer("hub-1"),
-                             .checkpoint_interval = std::chrono::milliseconds(50)},
-                            clock_);
+  auto log = OpenSigningEvery(std::chrono::milliseconds(50));
   ASSERT_TRUE(log) << log.error().ToString();
   ASSERT_TRUE((*log)->AppendAndWait(Consultation("mut-100", "first")).ok());
   // Right after a signature: well inside the interval (unless the machine

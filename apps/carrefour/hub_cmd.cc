@@ -76,6 +76,11 @@ void AddLimitOptions(CLI::App* command, hub::HubOptions& options, Durations& dur
   command->add_option("--threads", options.threads,
                       "Threads of the API event loop, shared by provider calls (0: one per core)")
       ->capture_default_str();
+  command
+      ->add_option("--directory-in-memory", options.directory_in_memory,
+                   "Decide on a copy of the person directory in memory, kept exact by the "
+                   "store's change log (false: read the store for every decision)")
+      ->capture_default_str();
   command->add_option("--max-body", options.max_body_bytes, "Largest request body in bytes")
       ->capture_default_str();
   command->add_option("--max-connections", options.max_connections,

@@ -286,6 +286,24 @@ std::vector<EntryResult> PersonDirectory::Load(std::span<const Entry> entries) {
   return rejected;
 }
 
+size_t PersonDirectory::Replace(uint64_t niss, std::span<const Entry> entries) {
+  if (Slot* slot = FindSlot(niss)) {
+    if (slot->count > kInline) {
+      run_entries_ -= slot->count;
+      if (slot->offset + slot->count == entries_.size()) entries_.resize(slot->offset);
+    }
+    live_entries_ -= slot->count;
+    Erase(slot);
+    CompactIfWasteful();
+  }
+  if (niss >= kNotANiss) return entries.size();
+  size_t rejected = 0;
+  for (const Entry& entry : entries) {
+    if (!Add(niss, entry).ok()) ++rejected;  // the store checked the periods
+  }
+  return rejected;
+}
+
 // --- reads ----------------------------------------------------------------
 
 PersonEntries PersonDirectory::Find(uint64_t niss) const {

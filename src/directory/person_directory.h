@@ -69,6 +69,10 @@ class PersonDirectory {
   // Adds every entry (add's rules); returns the rejected ones only (index
   // in `entries`), nothing when all went in.
   std::vector<EntryResult> Load(std::span<const Entry> entries);
+  // Makes `entries` the whole of person `niss`'s entries (none: the person
+  // goes), as a store read them; their own numbers are not looked at.
+  // Returns how many were rejected by add's rules (none from a store).
+  size_t Replace(uint64_t niss, std::span<const Entry> entries);
 
   // The entries of the person whose number is `niss` (its 11 digits as an
   // integer: directory::NissNumber), for DecisionEngine::DecideCompact; no

@@ -12,6 +12,7 @@
 #include "audit/answer.h"
 #include "exchange/wire.h"
 #include "logging/logging.h"
+#include "replica/directory_replica.h"
 #include "store/store.h"
 
 namespace carrefour::exchange {
@@ -107,17 +108,15 @@ struct Fanout {
 // refusal's audit record (whose reason names it) keeps the disclosure. Any
 // other refusal is `decided` itself.
 Status ExplainRefusal(const Status& decided, store::Store& store, std::string_view caller,
-                      const std::string& niss, const std::vector<directory::Entry>& entries) {
+                      const std::string& niss) {
   if (decided.code() != StatusCode::kNotIntegrated) return decided;
   Result<std::optional<store::NissReplacement>> replacement = store.mutations().ReplacementOf(niss);
+  if (!replacement || !replacement->has_value()) return decided;
   bool has_file = false;
-  if (replacement && replacement->has_value()) {
-    for (const directory::Entry& entry : entries) has_file = has_file || entry.institution == caller;
-    if (!has_file) {
-      Result<std::vector<directory::Entry>> moved =
-          store.directory().EntriesOf(caller, (*replacement)->new_niss);
-      has_file = moved && !moved->empty();
-    }
+  const std::string& new_niss = (*replacement)->new_niss;
+  for (const std::string* number : {&niss, &new_niss}) {
+    Result<std::vector<directory::Entry>> files = store.directory().EntriesOf(caller, *number);
+    has_file = has_file || (files && !files->empty());
   }
   if (!has_file) return decided;
   return NotIntegrated(fmt::format("this number was replaced by {} on {}; consult the new number",
@@ -214,8 +213,47 @@ std::string_view ProviderResult::Name() const {
 
 ConsultationService::ConsultationService(EngineSource engine, store::Store& store,
                                          audit::AuditLog& audit, ProviderGateway& gateway,
-                                         const Clock& clock)
-    : engine_(std::move(engine)), store_(store), audit_(audit), gateway_(gateway), clock_(clock) {}
+                                         const Clock& clock,
+                                         const replica::DirectoryReplica* replica)
+    : engine_(std::move(engine)),
+      store_(store),
+      audit_(audit),
+      gateway_(gateway),
+      clock_(clock),
+      replica_(replica) {}
+
+Result<directory::Grant> ConsultationService::Decide(const directory::DecisionEngine& engine,
+                                                     const directory::ConsultationRequest& request,
+                                                     Date today) {
+  if (replica_ != nullptr) {
+    std::optional<Result<directory::Grant>> on_copy;
+    {
+      // Held for the decision only: the grant points into the engine's
+      // definition, not into the copy.
+      replica::DirectoryReplica::View copy = replica_->Read(engine);
+      if (copy) on_copy = engine.DecideCompact(request, *copy, today);
+    }
+    if (on_copy && *on_copy) return std::move(*on_copy);
+    // A refusal for want of a file (or of one of an authorized capacity)
+    // is confirmed on the store: a file declared through another hub in the
+    // last second may not be in the copy yet, and an institution that
+    // declared a file through one hub behind a load balancer must not be
+    // refused by the next. Rare in normal traffic; the other refusals do
+    // not depend on the person's entries.
+    if (on_copy) {
+      const StatusCode code = on_copy->error().code();
+      if (code != StatusCode::kNotIntegrated && code != StatusCode::kNotAuthorized) {
+        return std::move(*on_copy);
+      }
+    }
+  }
+  Result<std::vector<directory::Entry>> entries = store_.directory().EntriesOfPerson(request.niss);
+  if (!entries) {
+    return Error(Unavailable(
+        fmt::format("the person directory could not be read: {}", entries.error().message())));
+  }
+  return engine.Decide(request, *entries, today);
+}
 
 // The record is committed before the answer leaves: an answered consultation
 // with no trace would break the oversight promise. Refusals are recorded
@@ -283,13 +321,8 @@ void ConsultationService::Consult(std::string_view caller,
     Finish(std::move(record), Error(status), std::move(done));
   };
 
-  Result<std::vector<directory::Entry>> entries = store_.directory().EntriesOfPerson(request->niss);
-  if (!entries) {
-    return refuse(Unavailable(
-        fmt::format("the person directory could not be read: {}", entries.error().message())));
-  }
-  Result<directory::Grant> grant = engine->Decide(*request, *entries, today);
-  if (!grant) return refuse(ExplainRefusal(grant.error(), store_, caller, request->niss, *entries));
+  Result<directory::Grant> grant = Decide(*engine, *request, today);
+  if (!grant) return refuse(ExplainRefusal(grant.error(), store_, caller, request->niss));
 
   std::shared_ptr<Fanout> fanout =
       StartFanout(engine, *request, *grant, std::move(record), start, std::move(done));

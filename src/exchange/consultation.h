@@ -40,6 +40,9 @@
 namespace carrefour::store {
 class Store;
 }
+namespace carrefour::replica {
+class DirectoryReplica;
+}
 
 namespace carrefour::exchange {
 
@@ -139,8 +142,12 @@ inline constexpr size_t kMaxConsultationsPerBatch = 1000;
 // Thread-safe; every dependency must outlive it.
 class ConsultationService {
  public:
+  // With `replica` (may be null), decisions read the person's entries from
+  // the directory's copy in memory whenever it may be used
+  // (replica/directory_replica.h), else from the store.
   ConsultationService(EngineSource engine, store::Store& store, audit::AuditLog& audit,
-                      ProviderGateway& gateway, const Clock& clock);
+                      ProviderGateway& gateway, const Clock& clock,
+                      const replica::DirectoryReplica* replica = nullptr);
 
   // Carries out `request` for `caller` (which is the requester, whatever
   // request.requester says). `done` is called exactly once — after the
@@ -173,12 +180,16 @@ class ConsultationService {
 
  private:
   void Finish(audit::Record record, Result<ConsultationAnswer> answer, ConsultationDone done);
+  // The decision on the person's entries, from the copy or the store.
+  Result<directory::Grant> Decide(const directory::DecisionEngine& engine,
+                                  const directory::ConsultationRequest& request, Date today);
 
   EngineSource engine_;
   store::Store& store_;
   audit::AuditLog& audit_;
   ProviderGateway& gateway_;
   const Clock& clock_;
+  const replica::DirectoryReplica* replica_;
   ConsultationCounters counters_;
 };
 

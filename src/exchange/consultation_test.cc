@@ -21,6 +21,7 @@
 #include <gtest/gtest.h>
 
 #include "network/loader.h"
+#include "replica/directory_replica.h"
 #include "store/store.h"
 #include "store/testing/store_test_fixture.h"
 
@@ -476,6 +477,80 @@ TEST_P(ConsultationTest, BatchBodiesAreAnsweredItemByItemOrRefusedWhole) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, ConsultationTest, ::testing::Values(store::testing::Engine::kSqlite),
+                         store::testing::EngineTestName);
+
+// The same service deciding on the directory's copy in memory
+// (replica/directory_replica.h), on both engines: the same answers and
+// refusals as on the store, and a file closed through the store honoured
+// by the very next consultation, before the copy has caught up.
+class ConsultationOnTheCopyTest : public ConsultationTest {
+ protected:
+  void SetUp() override {
+    ConsultationTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    replica_ = std::make_unique<replica::DirectoryReplica>(store_->directory(),
+                                                           [this] { return engine_; });
+    ASSERT_TRUE(replica_->Refresh().ok());
+    service_ = std::make_unique<ConsultationService>([this] { return engine_; }, *store_, *audit_,
+                                                     providers_, clock_, replica_.get());
+  }
+  void TearDown() override {
+    service_.reset();
+    replica_.reset();
+    ConsultationTest::TearDown();
+  }
+
+  void Apply(directory::EntryChange change) {
+    Result<std::vector<directory::EntryResult>> applied =
+        store_->directory().ApplyEntryChanges(std::vector<directory::EntryChange>{change});
+    ASSERT_TRUE(applied.has_value()) << applied.error().ToString();
+    ASSERT_TRUE(applied->at(0).status.ok()) << applied->at(0).status.ToString();
+  }
+
+  std::unique_ptr<replica::DirectoryReplica> replica_;
+};
+
+TEST_P(ConsultationOnTheCopyTest, AnswersAndRefusesAsOnTheStore) {
+  providers_.Answer("nr", Ok(R"({"street": "Rue Neuve 1", "postal_code": "5000", "secret": "x"})"));
+  const std::string anna = fmt::format(R"({{"data_type": "person.address", "niss": "{}"}})", kAnna);
+  Answer granted = Consult(anna);
+  ASSERT_EQ(granted.status, 200) << granted.raw;
+  EXPECT_EQ(ByProvider(granted.body).at("nr").at("data"),
+            (json::object{{"street", "Rue Neuve 1"}, {"postal_code", "5000"}}));
+  Answer bruno = Consult(fmt::format(R"({{"data_type": "person.address", "niss": "{}"}})", kBruno));
+  EXPECT_EQ(bruno.status, 403) << bruno.raw;
+  EXPECT_EQ(bruno.body.at("error").at("code"), "not-integrated");
+  Answer narrow = Consult(fmt::format(
+      R"({{"data_type": "person.address", "niss": "{}", "fields": ["municipality"]}})", kAnna));
+  EXPECT_EQ(narrow.body.at("error").at("code"), "not-authorized") << narrow.raw;
+  EXPECT_EQ(replica_->stats().memory_reads, 3u) << "every decision on the copy";
+  EXPECT_EQ(replica_->stats().store_reads, 0u);
+}
+
+TEST_P(ConsultationOnTheCopyTest, AFileClosedIsHonouredByTheNextConsultation) {
+  providers_.Answer("nr", Ok(R"({"street": "Rue Neuve 1", "postal_code": "5000"})"));
+  const std::string anna = fmt::format(
+      R"({{"data_type": "person.address", "niss": "{}", "period": {{"from": "2024-05-01", "to": "2024-05-31"}}}})",
+      kAnna);
+  ASSERT_EQ(Consult(anna).status, 200);
+  directory::Entry closed{kAnna, "mut-100", "insured",
+                          Period{*Date::Parse("2020-01-01"), *Date::Parse("2023-12-31")}};
+  Apply({directory::EntryAction::kClose, closed});
+  // Not caught up yet: the decision reads the store, and refuses.
+  Answer refused = Consult(anna);
+  EXPECT_EQ(refused.status, 403) << refused.raw;
+  EXPECT_EQ(refused.body.at("error").at("code"), "not-integrated") << refused.raw;
+  EXPECT_EQ(replica_->stats().store_reads, 1u);
+  // Caught up: the copy refuses as well.
+  ASSERT_TRUE(replica_->Refresh().ok());
+  const uint64_t on_copy = replica_->stats().memory_reads;
+  Answer again = Consult(anna);
+  EXPECT_EQ(again.body.at("error").at("code"), "not-integrated") << again.raw;
+  EXPECT_EQ(replica_->stats().memory_reads, on_copy + 1);
+  EXPECT_EQ(providers_.Calls("nr").size(), 1u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, ConsultationOnTheCopyTest, store::testing::AllEngines(),
                          store::testing::EngineTestName);
 
 }  // namespace

@@ -30,6 +30,7 @@
 #include "directory/decision.h"
 #include "exchange/consultation.h"
 #include "exchange/wire.h"
+#include "replica/directory_replica.h"
 #include "hub/admin_api.h"
 #include "hub/admin_guard.h"
 #include "hub/console_api.h"
@@ -141,6 +142,8 @@ class Hub::Impl {
   std::unique_ptr<provide::NetGateway> gateway_;
   std::unique_ptr<bis::Service> bis_;  // the BIS register (docs/bis.md)
   std::unique_ptr<research::ExtractJobs> research_;  // /v1/admin/research/extracts
+  // The directory in memory for decisions (--directory-in-memory).
+  std::unique_ptr<replica::DirectoryReplica> replica_;
   std::unique_ptr<exchange::ConsultationService> consultations_;
   std::unique_ptr<mutations::MutationService> mutations_;
   std::unique_ptr<transparency::Service> transparency_;  // GET /v1/transparency (docs/api.md 4.6)
@@ -313,8 +316,13 @@ Status Hub::Impl::StartServices() {
         mutations_->Publish(source, body, std::move(done));
       },
       *gateway_, clock_);
+  if (options_.directory_in_memory) {
+    replica_ = std::make_unique<replica::DirectoryReplica>(store_->directory(),
+                                                           [this] { return engine(); });
+    replica_->Start();
+  }
   consultations_ = std::make_unique<exchange::ConsultationService>(
-      [this] { return engine(); }, *store_, *audit_, bis_->gateway(), clock_);
+      [this] { return engine(); }, *store_, *audit_, bis_->gateway(), clock_, replica_.get());
   research_ = std::make_unique<research::ExtractJobs>([this] { return engine()->definition(); },
                                                      *store_, *audit_, bis_->gateway(),
                                                      options_.data_dir, clock_);
@@ -520,6 +528,7 @@ void Hub::Impl::Stop() {
   entries_.reset();
   admin_api_.reset();
   consultations_.reset();
+  replica_.reset();
   bis_.reset();
   gateway_.reset();
   client_.reset();
@@ -802,6 +811,22 @@ std::string Hub::Impl::MetricsText() const {
     gauge("carrefour_store_retries_total",
           "Store operations run again after a lost connection or a serialization failure.",
           store_->retries(), "counter");
+  }
+  if (replica_) {
+    const replica::DirectoryReplica::Stats copy = replica_->stats();
+    gauge("carrefour_directory_copy_persons",
+          "Persons in the directory's copy in memory (--directory-in-memory).", copy.persons);
+    gauge("carrefour_directory_copy_bytes", "Memory held by the directory's copy.", copy.bytes);
+    gauge("carrefour_directory_copy_loads_total",
+          "Whole loads of the directory's copy (start, reload of the definition).", copy.loads,
+          "counter");
+    out.Family("carrefour_directory_copy_decisions_total", "counter",
+               "Decisions by where the person's entries were read: the copy in memory, or the "
+               "store while the copy was loading or catching up.");
+    out.Sample("carrefour_directory_copy_decisions_total", {{"source", "memory"}},
+               static_cast<double>(copy.memory_reads));
+    out.Sample("carrefour_directory_copy_decisions_total", {{"source", "store"}},
+               static_cast<double>(copy.store_reads));
   }
   gauge("carrefour_ready", "1 when /readyz answers 200.",
         ready_ && healthy_ && !(audit_ && audit_->failing()) ? 1 : 0);

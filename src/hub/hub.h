@@ -63,6 +63,10 @@ struct HubOptions {
   // (net/event_loop.h); 0: one per core. More threads than cores only add
   // context switches (docs/benchmarks.md, "Hub throughput").
   int threads = 0;
+  // Decide consultations on a copy of the person directory in memory, kept
+  // exact by the store's change log (replica/directory_replica.h); off:
+  // every decision reads the store.
+  bool directory_in_memory = true;
   size_t max_body_bytes = 8 << 20;
   std::chrono::milliseconds provider_timeout{2000};
   // Concurrent API connections; 0: sized from the open-file limit (most of

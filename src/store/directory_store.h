@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -75,6 +77,46 @@ class DirectoryStore {
   // time). invalid-niss when one is not 11 digits.
   virtual Result<std::vector<directory::Entry>> EntriesOfPersons(
       std::span<const std::string> persons) = 0;
+
+  // --- The change log (docs/store.md, "The directory's change log") ------
+  // For the hubs that keep the directory in memory (replica/
+  // directory_replica.h): every commit that changes a person's entries,
+  // whoever wrote it (any hub, `carrefour directory import`, an identity
+  // replacement), appends that person's number at a position. Positions
+  // grow in commit order: a reader that saw position p has seen every
+  // change committed before p's. 0 is before the first.
+
+  // What changed after a position.
+  struct Changes {
+    // Numbers (directory::NissNumber) whose entries changed, oldest first;
+    // a person may come more than once.
+    std::vector<uint64_t> persons;
+    // The position to read after next time (`after` when nothing changed).
+    uint64_t last = 0;
+  };
+  // The changes committed after position `after`, at most `limit` of them.
+  virtual Result<Changes> ChangesAfter(uint64_t after, size_t limit) = 0;
+  // The log's end now: every change committed so far is at or before it,
+  // every later one after it.
+  virtual Result<uint64_t> LastChange() = 0;
+  // Forgets the changes logged before `time_s` (seconds since 1970-01-01);
+  // a reader that fell that far behind reads the whole directory again.
+  virtual Status ForgetChangesBefore(int64_t time_s) = 0;
+  // The whole directory in pages: every entry of the first `persons`
+  // persons whose number is above `after` (0 = from the first), ordered by
+  // (niss, institution, capacity, from). An empty page is the end.
+  virtual Result<std::vector<directory::Entry>> EntriesAfter(uint64_t after, size_t persons) = 0;
+
+  // How many writes to the directory this process has made through this
+  // Store (ApplyEntryChanges calls, mutation groups with an identity
+  // replacement), counted once each returned, committed or not. A replica
+  // that has not caught up with the log since the last count it saw knows
+  // its copy may be behind this process's own writes.
+  uint64_t writes() const { return writes_.load(std::memory_order_acquire); }
+  void CountWrite() { writes_.fetch_add(1, std::memory_order_acq_rel); }
+
+ private:
+  std::atomic<uint64_t> writes_{0};
 };
 
 }  // namespace carrefour::store

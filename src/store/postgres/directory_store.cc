@@ -24,6 +24,10 @@ constexpr const char kOfPersonOverlapping[] = "directory_of_person_overlapping";
 constexpr const char kOfInstitution[] = "directory_of_institution";
 constexpr const char kPersonsWithEntries[] = "directory_persons_with_entries";
 constexpr const char kOfPersons[] = "directory_of_persons";
+constexpr const char kChangesAfter[] = "directory_changes_after";
+constexpr const char kLastChange[] = "directory_last_change";
+constexpr const char kForgetChanges[] = "directory_forget_changes";
+constexpr const char kEntriesAfter[] = "directory_entries_after";
 
 // The batch statements take one array per column ($1 niss, $2 institution,
 // $3 capacity, $4 valid_from, $5 valid_to) and number the rows (idx, from 1)
@@ -95,6 +99,18 @@ constexpr const char kPersonsWithEntriesSql[] =
 constexpr const char kOfPersonsSql[] =
     "SELECT niss, institution, capacity, valid_from, valid_to FROM directory_entry"
     " WHERE niss = ANY($1::bigint[]) ORDER BY niss, institution, capacity, valid_from";
+// The change log (migration 9): its trigger's advisory lock puts the
+// positions in commit order.
+constexpr const char kChangesAfterSql[] =
+    "SELECT seq, niss FROM directory_change WHERE seq > $1 ORDER BY seq LIMIT $2";
+constexpr const char kLastChangeSql[] = "SELECT coalesce(max(seq), 0) FROM directory_change";
+constexpr const char kForgetChangesSql[] = "DELETE FROM directory_change WHERE time_s < $1";
+// Whole persons: the rows up to the $2-th distinct number above $1.
+constexpr const char kEntriesAfterSql[] =
+    "SELECT niss, institution, capacity, valid_from, valid_to FROM directory_entry"
+    " WHERE niss > $1 AND niss <= (SELECT coalesce(max(niss), $1) FROM"
+    "   (SELECT DISTINCT niss FROM directory_entry WHERE niss > $1 ORDER BY niss LIMIT $2) p)"
+    " ORDER BY niss, institution, capacity, valid_from";
 
 #undef CARREFOUR_INPUT_COLUMNS
 #undef CARREFOUR_SAME_IDENTITY
@@ -264,6 +280,10 @@ std::vector<PreparedStatement> PostgresDirectoryStore::Statements() {
       {kOfInstitution, kOfInstitutionSql},
       {kPersonsWithEntries, kPersonsWithEntriesSql},
       {kOfPersons, kOfPersonsSql},
+      {kChangesAfter, kChangesAfterSql},
+      {kLastChange, kLastChangeSql},
+      {kForgetChanges, kForgetChangesSql},
+      {kEntriesAfter, kEntriesAfterSql},
   };
 }
 
@@ -302,6 +322,7 @@ Result<std::vector<EntryResult>> PostgresDirectoryStore::ApplyEntryChanges(
     transaction.commit();
     return OkStatus();
   });
+  CountWrite();
   if (!status.ok()) return Error(std::move(status));
   return results;
 }
@@ -384,6 +405,73 @@ Result<std::vector<Entry>> PostgresDirectoryStore::EntriesOfPersons(
     for (const pqxx::row& row : rows) {
       Entry& entry = entries.emplace_back();
       entry.niss = internal::NissFromKey(row[0].as<int64_t>());
+      entry.institution = row[1].c_str();
+      entry.capacity = row[2].c_str();
+      entry.period.from = internal::DateFromKey(row[3].as<int64_t>());
+      if (!row[4].is_null()) entry.period.to = internal::DateFromKey(row[4].as<int64_t>());
+    }
+    return OkStatus();
+  });
+  if (!status.ok()) return Error(std::move(status));
+  return entries;
+}
+
+Result<DirectoryStore::Changes> PostgresDirectoryStore::ChangesAfter(uint64_t after,
+                                                                     size_t limit) {
+  Changes changes;
+  changes.last = after;
+  Status status = pool_.Run("reading the directory's change log", [&](pqxx::connection& c) {
+    pqxx::nontransaction transaction(c);
+    pqxx::result rows = transaction.exec_prepared(
+        kChangesAfter, static_cast<int64_t>(std::min<uint64_t>(after, INT64_MAX)),
+        static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)));
+    changes.persons.reserve(rows.size());
+    for (const pqxx::row& row : rows) {
+      changes.last = row[0].as<uint64_t>();
+      changes.persons.push_back(row[1].as<uint64_t>());
+    }
+    return OkStatus();
+  });
+  if (!status.ok()) return Error(std::move(status));
+  return changes;
+}
+
+Result<uint64_t> PostgresDirectoryStore::LastChange() {
+  uint64_t last = 0;
+  Status status = pool_.Run("reading the end of the directory's change log", [&](pqxx::connection& c) {
+    pqxx::nontransaction transaction(c);
+    last = transaction.exec_prepared(kLastChange)[0][0].as<uint64_t>();
+    return OkStatus();
+  });
+  if (!status.ok()) return Error(std::move(status));
+  return last;
+}
+
+Status PostgresDirectoryStore::ForgetChangesBefore(int64_t time_s) {
+  return pool_.Run("pruning the directory's change log", [&](pqxx::connection& c) {
+    pqxx::nontransaction transaction(c);
+    transaction.exec_prepared(kForgetChanges, time_s);
+    return OkStatus();
+  });
+}
+
+Result<std::vector<Entry>> PostgresDirectoryStore::EntriesAfter(uint64_t after, size_t persons) {
+  std::vector<Entry> entries;
+  if (persons == 0) return entries;
+  Status status = pool_.Run("reading the directory in pages", [&](pqxx::connection& c) {
+    pqxx::nontransaction transaction(c);
+    pqxx::result rows = transaction.exec_prepared(
+        kEntriesAfter, static_cast<int64_t>(std::min<uint64_t>(after, INT64_MAX)),
+        static_cast<int64_t>(std::min<size_t>(persons, INT64_MAX)));
+    entries.reserve(rows.size());
+    int64_t previous = -1;
+    std::string number;
+    for (const pqxx::row& row : rows) {
+      const int64_t key = row[0].as<int64_t>();
+      if (key != previous) number = internal::NissFromKey(key);
+      previous = key;
+      Entry& entry = entries.emplace_back();
+      entry.niss = number;
       entry.institution = row[1].c_str();
       entry.capacity = row[2].c_str();
       entry.period.from = internal::DateFromKey(row[3].as<int64_t>());

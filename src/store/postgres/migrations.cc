@@ -196,6 +196,33 @@ constexpr internal::Migration kMigrations[] = {
      "  FOR EACH ROW EXECUTE FUNCTION audit_record_append_only();"
      "CREATE TRIGGER audit_index_key_no_truncate BEFORE TRUNCATE ON audit_index_key "
      "  FOR EACH STATEMENT EXECUTE FUNCTION audit_record_append_only();"},
+    {9, "directory change log",
+     // Same as SQLite, one row per person and statement. Several hubs write
+     // at once here: the advisory lock, held to the commit, makes positions
+     // follow commit order, so that a reader never passes a position whose
+     // change is not yet visible (docs/store.md, "The directory's change
+     // log"). The lock is taken only by transactions that change entries.
+     "CREATE TABLE directory_change ("
+     "  seq    bigint  GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+     "  niss   bigint  NOT NULL,"
+     "  time_s bigint  NOT NULL"
+     ");"
+     "CREATE FUNCTION directory_entry_logged() RETURNS trigger LANGUAGE plpgsql AS $$"
+     " BEGIN"
+     "  PERFORM pg_advisory_xact_lock(1684632419);"  // 0x64697263, "dirc"
+     "  INSERT INTO directory_change (niss, time_s)"
+     "    SELECT DISTINCT niss, extract(epoch FROM now())::bigint FROM changed;"
+     "  RETURN NULL;"
+     " END $$;"
+     "CREATE TRIGGER directory_entry_added AFTER INSERT ON directory_entry"
+     "  REFERENCING NEW TABLE AS changed FOR EACH STATEMENT"
+     "  EXECUTE FUNCTION directory_entry_logged();"
+     "CREATE TRIGGER directory_entry_changed AFTER UPDATE ON directory_entry"
+     "  REFERENCING NEW TABLE AS changed FOR EACH STATEMENT"
+     "  EXECUTE FUNCTION directory_entry_logged();"
+     "CREATE TRIGGER directory_entry_removed AFTER DELETE ON directory_entry"
+     "  REFERENCING OLD TABLE AS changed FOR EACH STATEMENT"
+     "  EXECUTE FUNCTION directory_entry_logged();"},
 };
 
 }  // namespace

@@ -301,6 +301,12 @@ Result<std::vector<bool>> PostgresMutationStore::AcceptMutations(
     transaction.commit();
     return OkStatus();
   });
+  // An identity replacement moved directory entries: a replica of the
+  // directory in this process must catch up before it is trusted again.
+  if (std::any_of(mutations.begin(), mutations.end(),
+                  [](const NewMutation& m) { return m.replaced_by.has_value(); })) {
+    directory_.CountWrite();
+  }
   if (!status.ok()) return Error(std::move(status));
   return accepted;
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
+#include "store/directory_store.h"
 #include "store/mutation_store.h"
 #include "store/postgres/pool.h"
 
@@ -13,7 +14,9 @@ namespace carrefour::store::postgres {
 // (docs/mutations.md).
 class PostgresMutationStore final : public MutationStore {
  public:
-  explicit PostgresMutationStore(Pool& pool) : pool_(pool) {}
+  // `directory`: the same store's directory, told of identity replacements.
+  PostgresMutationStore(Pool& pool, DirectoryStore& directory)
+      : pool_(pool), directory_(directory) {}
 
   // MutationStore
   Result<std::vector<bool>> AcceptMutations(std::span<const NewMutation> mutations,
@@ -30,6 +33,7 @@ class PostgresMutationStore final : public MutationStore {
 
  private:
   Pool& pool_;
+  DirectoryStore& directory_;
 };
 
 }  // namespace carrefour::store::postgres

@@ -63,7 +63,7 @@ Status Migrate(Pool& pool, const Clock& clock) {
 class PostgresStore final : public Store {
  public:
   explicit PostgresStore(std::unique_ptr<Pool> pool)
-      : pool_(std::move(pool)), directory_(*pool_), audit_(*pool_), mutations_(*pool_), bis_(*pool_) {}
+      : pool_(std::move(pool)), directory_(*pool_), audit_(*pool_), mutations_(*pool_, directory_), bis_(*pool_) {}
 
   // Store
   std::string_view engine() const override { return "postgresql"; }

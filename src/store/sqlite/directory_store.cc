@@ -49,6 +49,19 @@ constexpr const char kPersonsWithEntries[] =
     "AND (valid_to IS NULL OR valid_to >= ?3) "
     "AND institution IN (SELECT value FROM json_each(?5)) "
     "ORDER BY niss LIMIT ?6";
+// The change log (migration 9): positions in commit order, since SQLite
+// has one writer at a time.
+constexpr const char kChangesAfter[] =
+    "SELECT seq, niss FROM directory_change WHERE seq > ?1 ORDER BY seq LIMIT ?2";
+constexpr const char kLastChange[] = "SELECT coalesce(max(seq), 0) FROM directory_change";
+constexpr const char kForgetChanges[] = "DELETE FROM directory_change WHERE time_s < ?1";
+// Whole persons: the rows up to the ?2-th distinct number above ?1, which
+// the primary key yields in order.
+constexpr const char kEntriesAfter[] =
+    "SELECT niss, institution, capacity, valid_from, valid_to FROM directory_entry "
+    "WHERE niss > ?1 AND niss <= (SELECT coalesce(max(niss), ?1) FROM "
+    "  (SELECT DISTINCT niss FROM directory_entry WHERE niss > ?1 ORDER BY niss LIMIT ?2)) "
+    "ORDER BY niss, institution, capacity, valid_from";
 
 // ["a","b"] with JSON escapes, for json_each.
 std::string JsonArray(std::span<const std::string> values) {
@@ -170,6 +183,7 @@ Result<std::vector<EntryResult>> SqliteDirectoryStore::ApplyEntryChanges(
     }
     return OkStatus();
   });
+  CountWrite();
   if (!status.ok()) return Error(std::move(status));
   return results;
 }
@@ -261,6 +275,77 @@ Result<std::vector<Entry>> SqliteDirectoryStore::EntriesOfPersons(
   // The numbers are 11 digits each, so string order is number order.
   std::stable_sort(entries.begin(), entries.end(),
                    [](const Entry& a, const Entry& b) { return a.niss < b.niss; });
+  return entries;
+}
+
+Result<DirectoryStore::Changes> SqliteDirectoryStore::ChangesAfter(uint64_t after, size_t limit) {
+  Changes changes;
+  changes.last = after;
+  Status status = database_.Read([&](Connection& connection) -> Status {
+    CARREFOUR_ASSIGN_OR_RETURN(Statement * query, connection.Prepare(kChangesAfter));
+    ScopedReset reset(*query);
+    query->Bind(1, static_cast<int64_t>(std::min<uint64_t>(after, INT64_MAX)));
+    query->Bind(2, static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)));
+    while (true) {
+      CARREFOUR_ASSIGN_OR_RETURN(bool row, query->Step());
+      if (!row) return OkStatus();
+      changes.last = static_cast<uint64_t>(query->ColumnInt(0));
+      changes.persons.push_back(static_cast<uint64_t>(query->ColumnInt(1)));
+    }
+  });
+  if (!status.ok()) return Error(std::move(status));
+  return changes;
+}
+
+Result<uint64_t> SqliteDirectoryStore::LastChange() {
+  uint64_t last = 0;
+  Status status = database_.Read([&](Connection& connection) -> Status {
+    CARREFOUR_ASSIGN_OR_RETURN(Statement * query, connection.Prepare(kLastChange));
+    ScopedReset reset(*query);
+    CARREFOUR_ASSIGN_OR_RETURN(bool row, query->Step());
+    if (row) last = static_cast<uint64_t>(query->ColumnInt(0));
+    return OkStatus();
+  });
+  if (!status.ok()) return Error(std::move(status));
+  return last;
+}
+
+Status SqliteDirectoryStore::ForgetChangesBefore(int64_t time_s) {
+  return database_.Write([&](Connection& connection) -> Status {
+    CARREFOUR_ASSIGN_OR_RETURN(Statement * forget, connection.Prepare(kForgetChanges));
+    ScopedReset reset(*forget);
+    forget->Bind(1, time_s);
+    CARREFOUR_ASSIGN_OR_RETURN(bool row, forget->Step());
+    (void)row;
+    return OkStatus();
+  });
+}
+
+Result<std::vector<Entry>> SqliteDirectoryStore::EntriesAfter(uint64_t after, size_t persons) {
+  std::vector<Entry> entries;
+  if (persons == 0) return entries;
+  Status status = database_.Read([&](Connection& connection) -> Status {
+    CARREFOUR_ASSIGN_OR_RETURN(Statement * query, connection.Prepare(kEntriesAfter));
+    ScopedReset reset(*query);
+    query->Bind(1, static_cast<int64_t>(std::min<uint64_t>(after, INT64_MAX)));
+    query->Bind(2, static_cast<int64_t>(std::min<size_t>(persons, INT64_MAX)));
+    int64_t previous = -1;
+    std::string number;
+    while (true) {
+      CARREFOUR_ASSIGN_OR_RETURN(bool row, query->Step());
+      if (!row) return OkStatus();
+      const int64_t key = query->ColumnInt(0);
+      if (key != previous) number = internal::NissFromKey(key);
+      previous = key;
+      Entry& entry = entries.emplace_back();
+      entry.niss = number;
+      entry.institution = query->ColumnText(1);
+      entry.capacity = query->ColumnText(2);
+      entry.period.from = internal::DateFromKey(query->ColumnInt(3));
+      if (!query->ColumnIsNull(4)) entry.period.to = internal::DateFromKey(query->ColumnInt(4));
+    }
+  });
+  if (!status.ok()) return Error(std::move(status));
   return entries;
 }
 

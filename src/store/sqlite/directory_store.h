@@ -25,6 +25,10 @@ class SqliteDirectoryStore final : public DirectoryStore {
                                                       size_t limit) override;
   Result<std::vector<directory::Entry>> EntriesOfPersons(
       std::span<const std::string> persons) override;
+  Result<Changes> ChangesAfter(uint64_t after, size_t limit) override;
+  Result<uint64_t> LastChange() override;
+  Status ForgetChangesBefore(int64_t time_s) override;
+  Result<std::vector<directory::Entry>> EntriesAfter(uint64_t after, size_t persons) override;
 
  private:
   Database& database_;

@@ -209,6 +209,28 @@ constexpr internal::Migration kMigrations[] = {
      "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
      "CREATE TRIGGER audit_index_key_no_delete BEFORE DELETE ON audit_index_key "
      "  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"},
+    {9, "directory change log",
+     // docs/store.md, "The directory's change log": which persons' entries
+     // changed, in commit order, for the hubs that keep the directory in
+     // memory (replica/directory_replica.h). Written by triggers, so that
+     // every writer (the API, `carrefour directory import`, identity
+     // replacements) is seen. AUTOINCREMENT: a position is never given
+     // twice, even once the log is pruned down to nothing. Writers are one
+     // at a time in SQLite, so positions are in commit order.
+     "CREATE TABLE directory_change ("
+     "  seq    INTEGER PRIMARY KEY AUTOINCREMENT,"
+     "  niss   INTEGER NOT NULL,"
+     "  time_s INTEGER NOT NULL"  // seconds since 1970-01-01, for pruning
+     ") STRICT;"
+     "CREATE TRIGGER directory_entry_added AFTER INSERT ON directory_entry BEGIN"
+     "  INSERT INTO directory_change (niss, time_s)"
+     "  VALUES (NEW.niss, CAST(strftime('%s', 'now') AS INTEGER)); END;"
+     "CREATE TRIGGER directory_entry_changed AFTER UPDATE ON directory_entry BEGIN"
+     "  INSERT INTO directory_change (niss, time_s)"
+     "  VALUES (NEW.niss, CAST(strftime('%s', 'now') AS INTEGER)); END;"
+     "CREATE TRIGGER directory_entry_removed AFTER DELETE ON directory_entry BEGIN"
+     "  INSERT INTO directory_change (niss, time_s)"
+     "  VALUES (OLD.niss, CAST(strftime('%s', 'now') AS INTEGER)); END;"},
 };
 
 }  // namespace

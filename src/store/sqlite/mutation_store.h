@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: EUPL-1.2
 #pragma once
 
+#include "store/directory_store.h"
 #include "store/mutation_store.h"
 #include "store/sqlite/database.h"
 
@@ -11,7 +12,9 @@ namespace carrefour::store::sqlite {
 // per-subscriber cursors are trivially in commit order.
 class SqliteMutationStore final : public MutationStore {
  public:
-  explicit SqliteMutationStore(Database& database) : database_(database) {}
+  // `directory`: the same store's directory, told of identity replacements.
+  SqliteMutationStore(Database& database, DirectoryStore& directory)
+      : database_(database), directory_(directory) {}
 
   // MutationStore
   Result<std::vector<bool>> AcceptMutations(std::span<const NewMutation> mutations,
@@ -28,6 +31,7 @@ class SqliteMutationStore final : public MutationStore {
 
  private:
   Database& database_;
+  DirectoryStore& directory_;
 };
 
 }  // namespace carrefour::store::sqlite

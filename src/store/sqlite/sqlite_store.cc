@@ -14,7 +14,7 @@ namespace {
 class SqliteStore final : public Store {
  public:
   explicit SqliteStore(std::unique_ptr<Database> database)
-      : database_(std::move(database)), directory_(*database_), audit_(*database_), mutations_(*database_),
+      : database_(std::move(database)), directory_(*database_), audit_(*database_), mutations_(*database_, directory_),
         bis_(*database_) {}
 
   // Store

@@ -89,13 +89,21 @@ Status DirectoryReplica::Refresh() {
     CARREFOUR_RETURN_IF_ERROR(Load(std::move(definition)));
   }
   CARREFOUR_RETURN_IF_ERROR(CatchUp());
-  if (Steady::now() - last_prune_ >= kPruneEvery) {
-    last_prune_ = Steady::now();
-    const auto now = std::chrono::system_clock::now() - options_.keep_changes;
-    const int64_t before = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
-    if (Status pruned = store_.ForgetChangesBefore(before); !pruned.ok()) {
-      logging::Event(spdlog::level::warn, "directory change log not pruned",
-                     {{"error", pruned.ToString()}});
+  // Every minute, a mark of where this copy stood; the changes before the
+  // mark of keep_changes ago are pruned (every hub does it: harmless).
+  const Steady::time_point now = Steady::now();
+  if (marks_.empty() || now - marks_.back().first >= kPruneEvery) {
+    marks_.emplace_back(now, position_);
+    uint64_t up_to = 0;
+    while (!marks_.empty() && now - marks_.front().first >= options_.keep_changes) {
+      up_to = marks_.front().second;
+      marks_.pop_front();
+    }
+    if (up_to > 0) {
+      if (Status pruned = store_.ForgetChangesUpTo(up_to); !pruned.ok()) {
+        logging::Event(spdlog::level::warn, "directory change log not pruned",
+                       {{"error", pruned.ToString()}});
+      }
     }
   }
   return OkStatus();

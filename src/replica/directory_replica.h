@@ -37,10 +37,12 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
 #include <thread>
+#include <utility>
 
 #include "core/status.h"
 #include "directory/decision.h"
@@ -133,7 +135,8 @@ class DirectoryReplica {
   std::unique_ptr<directory::PersonDirectory> directory_;
   std::mutex refresh_mu_;          // one Refresh at a time
   uint64_t position_ = 0;          // refresh_mu_
-  Steady::time_point last_prune_;  // refresh_mu_
+  // Where the copy stood, once a minute (refresh_mu_): what to prune.
+  std::deque<std::pair<Steady::time_point, uint64_t>> marks_;
 
   // What Read() checks without a lock.
   std::atomic<bool> loaded_{false};

@@ -304,20 +304,27 @@ TEST_P(DirectoryReplicaTest, TheLogIsPrunedAndPositionsNeverGoBack) {
   Result<uint64_t> first = store_->directory().LastChange();
   ASSERT_TRUE(first.has_value());
   EXPECT_GT(*first, 0u);
+  Apply(*store_, {{EntryAction::kAdd, File(Person(9), "mut-100")}});
   Result<store::DirectoryStore::Changes> changes = store_->directory().ChangesAfter(0, 100);
   ASSERT_TRUE(changes.has_value());
-  EXPECT_EQ(changes->persons, std::vector<uint64_t>{directory::NissNumber(Person(8))});
-  EXPECT_EQ(changes->last, *first);
+  EXPECT_EQ(changes->persons, (std::vector<uint64_t>{directory::NissNumber(Person(8)),
+                                                     directory::NissNumber(Person(9))}));
+  const uint64_t second = changes->last;
+  EXPECT_GT(second, *first);
 
-  ASSERT_TRUE(store_->directory().ForgetChangesBefore(INT64_MAX).ok());
+  ASSERT_TRUE(store_->directory().ForgetChangesUpTo(*first).ok());
   changes = store_->directory().ChangesAfter(0, 100);
   ASSERT_TRUE(changes.has_value());
-  EXPECT_TRUE(changes->persons.empty());
-  Apply(*store_, {{EntryAction::kAdd, File(Person(9), "mut-100")}});
-  changes = store_->directory().ChangesAfter(*first, 100);
-  ASSERT_TRUE(changes.has_value());
   EXPECT_EQ(changes->persons, std::vector<uint64_t>{directory::NissNumber(Person(9))});
-  EXPECT_GT(changes->last, *first) << "a pruned log must not give a position twice";
+
+  // Pruned to nothing (or to its last change): the next position is still
+  // past every position given before.
+  ASSERT_TRUE(store_->directory().ForgetChangesUpTo(UINT64_MAX).ok());
+  Apply(*store_, {{EntryAction::kAdd, File(Person(10), "mut-100")}});
+  changes = store_->directory().ChangesAfter(second, 100);
+  ASSERT_TRUE(changes.has_value());
+  EXPECT_EQ(changes->persons, std::vector<uint64_t>{directory::NissNumber(Person(10))});
+  EXPECT_GT(changes->last, second) << "a pruned log must not give a position twice";
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, DirectoryReplicaTest, store::testing::AllEngines(),

@@ -99,9 +99,10 @@ class DirectoryStore {
   // The log's end now: every change committed so far is at or before it,
   // every later one after it.
   virtual Result<uint64_t> LastChange() = 0;
-  // Forgets the changes logged before `time_s` (seconds since 1970-01-01);
-  // a reader that fell that far behind reads the whole directory again.
-  virtual Status ForgetChangesBefore(int64_t time_s) = 0;
+  // Forgets the changes at or before `position` (the last change may be
+  // kept: positions never go back, even once the log is pruned to nothing).
+  // A reader that fell that far behind reads the whole directory again.
+  virtual Status ForgetChangesUpTo(uint64_t position) = 0;
   // The whole directory in pages: every entry of the first `persons`
   // persons whose number is above `after` (0 = from the first), ordered by
   // (niss, institution, capacity, from). An empty page is the end.

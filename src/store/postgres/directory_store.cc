@@ -104,7 +104,7 @@ constexpr const char kOfPersonsSql[] =
 constexpr const char kChangesAfterSql[] =
     "SELECT seq, niss FROM directory_change WHERE seq > $1 ORDER BY seq LIMIT $2";
 constexpr const char kLastChangeSql[] = "SELECT coalesce(max(seq), 0) FROM directory_change";
-constexpr const char kForgetChangesSql[] = "DELETE FROM directory_change WHERE time_s < $1";
+constexpr const char kForgetChangesSql[] = "DELETE FROM directory_change WHERE seq <= $1";
 // Whole persons: the rows up to the $2-th distinct number above $1.
 constexpr const char kEntriesAfterSql[] =
     "SELECT niss, institution, capacity, valid_from, valid_to FROM directory_entry"
@@ -447,10 +447,10 @@ Result<uint64_t> PostgresDirectoryStore::LastChange() {
   return last;
 }
 
-Status PostgresDirectoryStore::ForgetChangesBefore(int64_t time_s) {
+Status PostgresDirectoryStore::ForgetChangesUpTo(uint64_t position) {
   return pool_.Run("pruning the directory's change log", [&](pqxx::connection& c) {
     pqxx::nontransaction transaction(c);
-    transaction.exec_prepared(kForgetChanges, time_s);
+    transaction.exec_prepared(kForgetChanges, static_cast<int64_t>(std::min<uint64_t>(position, INT64_MAX)));
     return OkStatus();
   });
 }

@@ -33,7 +33,7 @@ class PostgresDirectoryStore final : public DirectoryStore {
       std::span<const std::string> persons) override;
   Result<Changes> ChangesAfter(uint64_t after, size_t limit) override;
   Result<uint64_t> LastChange() override;
-  Status ForgetChangesBefore(int64_t time_s) override;
+  Status ForgetChangesUpTo(uint64_t position) override;
   Result<std::vector<directory::Entry>> EntriesAfter(uint64_t after, size_t persons) override;
 
  private:

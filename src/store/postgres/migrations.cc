@@ -203,15 +203,13 @@ constexpr internal::Migration kMigrations[] = {
      // change is not yet visible (docs/store.md, "The directory's change
      // log"). The lock is taken only by transactions that change entries.
      "CREATE TABLE directory_change ("
-     "  seq    bigint  GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
-     "  niss   bigint  NOT NULL,"
-     "  time_s bigint  NOT NULL"
+     "  seq  bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+     "  niss bigint NOT NULL"
      ");"
      "CREATE FUNCTION directory_entry_logged() RETURNS trigger LANGUAGE plpgsql AS $$"
      " BEGIN"
      "  PERFORM pg_advisory_xact_lock(1684632419);"  // 0x64697263, "dirc"
-     "  INSERT INTO directory_change (niss, time_s)"
-     "    SELECT DISTINCT niss, extract(epoch FROM now())::bigint FROM changed;"
+     "  INSERT INTO directory_change (niss) SELECT DISTINCT niss FROM changed;"
      "  RETURN NULL;"
      " END $$;"
      "CREATE TRIGGER directory_entry_added AFTER INSERT ON directory_entry"

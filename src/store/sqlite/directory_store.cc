@@ -54,7 +54,9 @@ constexpr const char kPersonsWithEntries[] =
 constexpr const char kChangesAfter[] =
     "SELECT seq, niss FROM directory_change WHERE seq > ?1 ORDER BY seq LIMIT ?2";
 constexpr const char kLastChange[] = "SELECT coalesce(max(seq), 0) FROM directory_change";
-constexpr const char kForgetChanges[] = "DELETE FROM directory_change WHERE time_s < ?1";
+constexpr const char kForgetChanges[] =
+    "DELETE FROM directory_change WHERE seq <= ?1 "
+    "AND seq < (SELECT max(seq) FROM directory_change)";
 // Whole persons: the rows up to the ?2-th distinct number above ?1, which
 // the primary key yields in order.
 constexpr const char kEntriesAfter[] =
@@ -310,11 +312,11 @@ Result<uint64_t> SqliteDirectoryStore::LastChange() {
   return last;
 }
 
-Status SqliteDirectoryStore::ForgetChangesBefore(int64_t time_s) {
+Status SqliteDirectoryStore::ForgetChangesUpTo(uint64_t position) {
   return database_.Write([&](Connection& connection) -> Status {
     CARREFOUR_ASSIGN_OR_RETURN(Statement * forget, connection.Prepare(kForgetChanges));
     ScopedReset reset(*forget);
-    forget->Bind(1, time_s);
+    forget->Bind(1, static_cast<int64_t>(std::min<uint64_t>(position, INT64_MAX)));
     CARREFOUR_ASSIGN_OR_RETURN(bool row, forget->Step());
     (void)row;
     return OkStatus();

@@ -214,23 +214,19 @@ constexpr internal::Migration kMigrations[] = {
      // changed, in commit order, for the hubs that keep the directory in
      // memory (replica/directory_replica.h). Written by triggers, so that
      // every writer (the API, `carrefour directory import`, identity
-     // replacements) is seen. AUTOINCREMENT: a position is never given
-     // twice, even once the log is pruned down to nothing. Writers are one
-     // at a time in SQLite, so positions are in commit order.
+     // replacements) is seen. Writers are one at a time in SQLite, so
+     // positions (rowids) are in commit order; pruning always keeps the
+     // last row, so that a position is never given twice.
      "CREATE TABLE directory_change ("
-     "  seq    INTEGER PRIMARY KEY AUTOINCREMENT,"
-     "  niss   INTEGER NOT NULL,"
-     "  time_s INTEGER NOT NULL"  // seconds since 1970-01-01, for pruning
+     "  seq  INTEGER PRIMARY KEY,"
+     "  niss INTEGER NOT NULL"
      ") STRICT;"
      "CREATE TRIGGER directory_entry_added AFTER INSERT ON directory_entry BEGIN"
-     "  INSERT INTO directory_change (niss, time_s)"
-     "  VALUES (NEW.niss, CAST(strftime('%s', 'now') AS INTEGER)); END;"
+     "  INSERT INTO directory_change (niss) VALUES (NEW.niss); END;"
      "CREATE TRIGGER directory_entry_changed AFTER UPDATE ON directory_entry BEGIN"
-     "  INSERT INTO directory_change (niss, time_s)"
-     "  VALUES (NEW.niss, CAST(strftime('%s', 'now') AS INTEGER)); END;"
+     "  INSERT INTO directory_change (niss) VALUES (NEW.niss); END;"
      "CREATE TRIGGER directory_entry_removed AFTER DELETE ON directory_entry BEGIN"
-     "  INSERT INTO directory_change (niss, time_s)"
-     "  VALUES (OLD.niss, CAST(strftime('%s', 'now') AS INTEGER)); END;"},
+     "  INSERT INTO directory_change (niss) VALUES (OLD.niss); END;"},
 };
 
 }  // namespace

@@ -39,6 +39,7 @@ void DirectoryReplica::Start() {
   std::lock_guard lock(wake_mu_);
   if (thread_.joinable()) return;
   stopping_ = false;
+  stop_requested_.store(false, std::memory_order_release);
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -47,6 +48,7 @@ void DirectoryReplica::Stop() {
     std::lock_guard lock(wake_mu_);
     stopping_ = true;
   }
+  stop_requested_.store(true, std::memory_order_release);
   wake_cv_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
@@ -118,6 +120,10 @@ Status DirectoryReplica::Load(std::shared_ptr<const network::Definition> definit
   uint64_t after = 0;
   size_t rejected = 0;
   while (true) {
+    // A hub stopping while it loads millions of persons stops now.
+    if (stop_requested_.load(std::memory_order_acquire)) {
+      return Unavailable("the directory's copy was being loaded when the hub stopped");
+    }
     CARREFOUR_ASSIGN_OR_RETURN(std::vector<directory::Entry> page,
                                store_.EntriesAfter(after, options_.page));
     if (page.empty()) break;
@@ -190,6 +196,7 @@ void DirectoryReplica::Run() {
   Steady::time_point last_complaint;
   while (true) {
     Status refreshed = Refresh();
+    if (stop_requested_.load(std::memory_order_acquire)) return;
     std::unique_lock lock(wake_mu_);
     if (refreshed.ok()) {
       wake_cv_.wait_for(lock, options_.poll_interval,

@@ -149,6 +149,7 @@ class DirectoryReplica {
   mutable std::condition_variable wake_cv_;
   mutable std::atomic<bool> wake_{false};
   bool stopping_ = false;  // wake_mu_
+  std::atomic<bool> stop_requested_{false};  // the same, for a load to look at
   std::thread thread_;
 };
 

@@ -105,25 +105,26 @@ Status WriteAudit(Connection& connection, std::span<const audit::Record> records
                   const audit::Checkpoint& checkpoint) {
   CARREFOUR_ASSIGN_OR_RETURN(Statement * insert, connection.Prepare(kInsert));
   for (const audit::Record& record : records) {
+    // The record outlives its Step: its strings are not copied.
     ScopedReset reset(*insert);
-    insert->Bind(1, record.node);
+    insert->BindUnowned(1, record.node);
     insert->Bind(2, record.seq);
     insert->Bind(3, record.time_us);
     insert->Bind(4, int64_t{static_cast<int>(record.kind)});
-    insert->Bind(5, record.request_id);
-    insert->Bind(6, record.requester);
-    insert->Bind(7, record.niss);
-    insert->Bind(8, record.data_type);
-    insert->Bind(9, record.capacity);
-    insert->Bind(10, record.legal_basis);
+    insert->BindUnowned(5, record.request_id);
+    insert->BindUnowned(6, record.requester);
+    insert->BindUnowned(7, record.niss);
+    insert->BindUnowned(8, record.data_type);
+    insert->BindUnowned(9, record.capacity);
+    insert->BindUnowned(10, record.legal_basis);
     insert->Bind(11, int64_t{static_cast<int>(record.outcome)});
-    insert->Bind(12, record.reason);
-    insert->Bind(13, record.providers);
+    insert->BindUnowned(12, record.reason);
+    insert->BindUnowned(13, record.providers);
     insert->Bind(14, record.latency_us);
-    insert->Bind(15, record.answer_sha256);
-    insert->Bind(16, record.detail);
-    insert->Bind(17, record.prev_hash);
-    insert->Bind(18, record.hash);
+    insert->BindUnowned(15, record.answer_sha256);
+    insert->BindUnowned(16, record.detail);
+    insert->BindUnowned(17, record.prev_hash);
+    insert->BindUnowned(18, record.hash);
     CARREFOUR_ASSIGN_OR_RETURN(bool row, insert->Step());
     (void)row;
   }

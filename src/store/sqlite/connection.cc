@@ -41,6 +41,11 @@ void Statement::Bind(int index, std::string_view text) {
   if (rc != SQLITE_OK && bind_error_ == 0) bind_error_ = rc;
 }
 
+void Statement::BindUnowned(int index, std::string_view text) {
+  int rc = sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_STATIC, SQLITE_UTF8);
+  if (rc != SQLITE_OK && bind_error_ == 0) bind_error_ = rc;
+}
+
 void Statement::Bind(int index, std::optional<int64_t> value) {
   int rc = value ? sqlite3_bind_int64(stmt_, index, *value) : sqlite3_bind_null(stmt_, index);
   if (rc != SQLITE_OK && bind_error_ == 0) bind_error_ = rc;

@@ -231,18 +231,18 @@ Result<std::vector<bool>> SqliteMutationStore::AcceptMutations(
     std::map<std::string_view, std::vector<std::pair<size_t, size_t>>> by_subscriber;
     for (size_t i = 0; i < mutations.size(); ++i) {
       const NewMutation& mutation = mutations[i];
-      ScopedReset reset(*insert);
-      insert->Bind(1, mutation.source);
-      insert->Bind(2, mutation.id);
-      insert->Bind(3, mutation.data_type);
-      insert->Bind(4, mutation.niss);
+      ScopedReset reset(*insert);  // `mutation` outlives the Step: nothing copied
+      insert->BindUnowned(1, mutation.source);
+      insert->BindUnowned(2, mutation.id);
+      insert->BindUnowned(3, mutation.data_type);
+      insert->BindUnowned(4, mutation.niss);
       insert->Bind(5, int64_t{internal::DayKey(mutation.effective)});
       insert->Bind(6, now_us);
       // No copy, no payload: nobody may receive it, the hub keeps none of it.
       if (mutation.copies.empty()) {
         insert->Bind(7, std::optional<int64_t>());
       } else {
-        insert->Bind(7, mutation.data);
+        insert->BindUnowned(7, mutation.data);
       }
       insert->Bind(8, static_cast<int64_t>(mutation.copies.size()));
       CARREFOUR_ASSIGN_OR_RETURN(bool row, insert->Step());

@@ -500,10 +500,12 @@ Checkpoint AuditLog::ChainOnto(int64_t seq, std::string hash, CompactRange& tree
     record.node = options_.node;
     record.seq = ++seq;
     record.prev_hash = std::move(hash);
-    hash = ChainHash(record);
+    // Encoded once for both hashes (ChainHash and LeafHash each encode it).
+    const std::string bytes = RecordBytes(record);
+    hash = Sha256Hex(bytes);
     record.hash = hash;
     if (!options_.verifiable) continue;
-    const Hash leaf = LeafHash(record);
+    const Hash leaf = HashLeaf(bytes);
     index.Add(record, tree.size(), leaf);
     tree.Append(leaf);
   }

@@ -2,6 +2,7 @@
 #include "audit/record.h"
 
 #include <array>
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <string_view>
@@ -56,12 +57,19 @@ std::string RecordBytes(const Record& record) {
   out.reserve(512);
   auto field = [&out](std::string_view bytes) {
     // Length-prefixed, so that ("ab","c") and ("a","bc") encode differently.
-    out += std::to_string(bytes.size());
+    char length[24];
+    const std::to_chars_result end = std::to_chars(length, length + sizeof length, bytes.size());
+    out.append(length, static_cast<size_t>(end.ptr - length));
     out += ':';
     out += bytes;
     out += ';';
   };
-  auto number = [&field](int64_t value) { field(std::to_string(value)); };
+  // The same digits as std::to_string, without a string per number.
+  auto number = [&field](int64_t value) {
+    char digits[24];
+    const std::to_chars_result end = std::to_chars(digits, digits + sizeof digits, value);
+    field(std::string_view(digits, static_cast<size_t>(end.ptr - digits)));
+  };
   field("carrefour-audit-v1");
   field(record.prev_hash);
   field(record.node);

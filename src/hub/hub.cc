@@ -61,7 +61,7 @@ using SteadyClock = std::chrono::steady_clock;
 // answers get their own label; anything else, the method included (a caller
 // chooses it freely), is "other": callers inventing methods or paths must
 // not be able to grow the metrics without bound.
-std::string EndpointLabel(std::string_view method, std::string_view path) {
+std::string_view EndpointLabel(std::string_view method, std::string_view path) {
   static constexpr std::string_view kEndpoints[] = {
       "POST /v1/consultations", "POST /v1/consultations/batch", "POST /v1/directory/entries",
       "GET /v1/directory/entries",
@@ -70,7 +70,7 @@ std::string EndpointLabel(std::string_view method, std::string_view path) {
   for (std::string_view endpoint : kEndpoints) {
     if (endpoint.size() == method.size() + 1 + path.size() && endpoint.starts_with(method) &&
         endpoint[method.size()] == ' ' && endpoint.ends_with(path)) {
-      return std::string(endpoint);
+      return endpoint;
     }
   }
   return "other";
@@ -78,11 +78,12 @@ std::string EndpointLabel(std::string_view method, std::string_view path) {
 
 // The request log's route: a path the API answers, never one that holds a
 // number ("/v1/bis/{niss}"), else "other".
-std::string RequestRoute(const std::string& path) {
+std::string_view RequestRoute(const std::string& path) {
   static constexpr std::string_view kPaths[] = {
       "/v1/consultations", "/v1/consultations/batch", "/v1/directory/entries", "/v1/mutations",
       "/v1/mutations/feed", "/v1/bis", "/v1/transparency"};
-  if (std::find(std::begin(kPaths), std::end(kPaths), path) != std::end(kPaths)) return path;
+  const auto* known = std::find(std::begin(kPaths), std::end(kPaths), path);
+  if (known != std::end(kPaths)) return *known;
   return bis::Service::IsApiPath(path) ? "/v1/bis/{niss}" : "other";
 }
 
@@ -541,14 +542,14 @@ namespace {
 // how it went — never a national number, a name or a payload. A request
 // without an audit request id (not a consultation) gets a fresh one.
 void LogRequest(std::string request_id, const std::string& caller, const std::string& method,
-                const std::string& route, int status, double seconds) {
+                std::string_view route, int status, double seconds) {
   if (!spdlog::should_log(spdlog::level::info)) return;
   if (request_id.empty()) request_id = audit::NewRequestId();
   logging::Event(spdlog::level::info, "request",
                  {{"request_id", std::move(request_id)},
                   {"caller", caller},
                   {"method", method},
-                  {"route", route},
+                  {"route", std::string(route)},
                   {"status", std::to_string(status)},
                   {"duration_ms", fmt::format("{:.3f}", seconds * 1000)}});
 }
@@ -583,9 +584,10 @@ std::optional<net::Response> Hub::Impl::Admit(const network::Definition& definit
 void Hub::Impl::HandleApi(net::Request&& request, net::Responder respond) {
   const SteadyClock::time_point start = SteadyClock::now();
   // The method too: a caller chooses it freely.
-  std::string endpoint = EndpointLabel(request.method, request.path);
+  // Labels of static storage: nothing copied per request.
+  const std::string_view endpoint = EndpointLabel(request.method, request.path);
   auto answer = [this, start, respond, endpoint, route = RequestRoute(request.path), method = request.method,
-                 caller = request.peer](net::Response response, std::string data_type = {},
+                 caller = request.peer](net::Response response, std::string_view data_type = {},
                                         std::string request_id = {}) {
     double seconds = std::chrono::duration<double>(SteadyClock::now() - start).count();
     metrics_.Record(endpoint, response.status, data_type, seconds);
@@ -611,9 +613,13 @@ void Hub::Impl::HandleApi(net::Request&& request, net::Responder respond) {
     Status read = exchange::ReadConsultationRequest(request.body, today, &asked);
     // Only data types of the definition become labels: a caller inventing
     // names must not grow the metrics without bound.
-    std::string label;
-    if (engine->definition()->FindDataType(asked.data_type) != nullptr) label = asked.data_type;
-    auto reply = [answer, label = std::move(label)](Result<exchange::ConsultationAnswer> outcome) {
+    // (The definition's own string: it outlives the request, the engine
+    // being held by it.)
+    std::string_view label;
+    if (const network::DataType* known = engine->definition()->FindDataType(asked.data_type)) {
+      label = known->id;
+    }
+    auto reply = [answer = std::move(answer), label, engine](Result<exchange::ConsultationAnswer> outcome) {
       int status = exchange::HttpStatusOf(outcome);
       std::string request_id = outcome ? outcome->request_id : std::string();
       answer(net::Response::Json(status, exchange::BodyOf(std::move(outcome))), label, std::move(request_id));

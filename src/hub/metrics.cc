@@ -19,11 +19,23 @@ std::pair<std::string_view, std::string_view> Split(std::string_view endpoint) {
 
 }  // namespace
 
-void Metrics::Record(const std::string& endpoint, int status, const std::string& data_type,
+namespace {
+
+// ++counts[(name, status)], the key copied only the first time.
+void Count(std::map<std::tuple<std::string, int>, uint64_t, std::less<>>& counts,
+           std::string_view name, int status) {
+  auto it = counts.find(std::tuple<std::string_view, int>(name, status));
+  if (it == counts.end()) it = counts.emplace(std::tuple<std::string, int>(name, status), 0).first;
+  ++it->second;
+}
+
+}  // namespace
+
+void Metrics::Record(std::string_view endpoint, int status, std::string_view data_type,
                      double seconds) {
   std::lock_guard lock(mu_);
-  ++requests_[{endpoint, status}];
-  if (!data_type.empty()) ++by_data_type_[{data_type, status}];
+  Count(requests_, endpoint, status);
+  if (!data_type.empty()) Count(by_data_type_, data_type, status);
   auto it = latency_.find(endpoint);
   if (it == latency_.end()) it = latency_.emplace(endpoint, metrics::Histogram()).first;
   it->second.Observe(seconds);

@@ -5,6 +5,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <tuple>
 
 #include "metrics/text.h"
@@ -18,8 +19,7 @@ class Metrics {
   // One request answered: its endpoint ("POST /v1/consultations", or "other"
   // for a method or path the hub does not serve), the HTTP status, the data
   // type (consultations; "" otherwise) and how long it took.
-  void Record(const std::string& endpoint, int status, const std::string& data_type,
-              double seconds);
+  void Record(std::string_view endpoint, int status, std::string_view data_type, double seconds);
 
   // Writes the metrics recorded so far: carrefour_requests_total and
   // carrefour_request_duration_seconds by method and route (the two are
@@ -30,8 +30,9 @@ class Metrics {
   // Keyed by the endpoint as recorded; split into method and route only
   // when written, not on every request.
   mutable std::mutex mu_;
-  std::map<std::tuple<std::string, int>, uint64_t> requests_;      // endpoint, status
-  std::map<std::tuple<std::string, int>, uint64_t> by_data_type_;  // data type, status
+  // std::less<>: found with a string_view, a key is copied only when new.
+  std::map<std::tuple<std::string, int>, uint64_t, std::less<>> requests_;      // endpoint, status
+  std::map<std::tuple<std::string, int>, uint64_t, std::less<>> by_data_type_;  // data type, status
   std::map<std::string, metrics::Histogram, std::less<>> latency_;  // endpoint
 };
 

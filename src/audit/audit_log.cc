@@ -500,14 +500,16 @@ Checkpoint AuditLog::ChainOnto(int64_t seq, std::string hash, CompactRange& tree
     record.node = options_.node;
     record.seq = ++seq;
     record.prev_hash = std::move(hash);
-    // Encoded once for both hashes (ChainHash and LeafHash each encode it).
-    const std::string bytes = RecordBytes(record);
-    hash = Sha256Hex(bytes);
-    record.hash = hash;
-    if (!options_.verifiable) continue;
-    const Hash leaf = HashLeaf(bytes);
-    index.Add(record, tree.size(), leaf);
-    tree.Append(leaf);
+    if (!options_.verifiable) {
+      record.hash = ChainHash(record);
+      hash = record.hash;
+      continue;
+    }
+    const RecordHashes hashes = HashesOf(record);
+    record.hash = hashes.chain;
+    hash = record.hash;
+    index.Add(record, tree.size(), hashes.leaf);
+    tree.Append(hashes.leaf);
   }
   if (!sign) {
     Checkpoint unsigned_head;
@@ -924,12 +926,13 @@ Result<bool> NodeCheck::WalkChain() {
             "one was changed)",
             node_, record.seq));
       }
-      if (ChainHash(record) != record.hash) {
+      const RecordHashes hashes = HashesOf(record);
+      if (hashes.chain != record.hash) {
         return Broken(fmt::format("node {}, record {}: its hash does not match its content (modified)",
                                   node_, record.seq));
       }
       prev = record.hash;
-      const Hash leaf = LeafHash(record);
+      const Hash& leaf = hashes.leaf;
       index_.Add(record, tree_.size(), leaf);
       index_.Commit();
       tree_.Append(leaf);

@@ -95,4 +95,9 @@ std::string ChainHash(const Record& record) { return Sha256Hex(RecordBytes(recor
 
 Hash LeafHash(const Record& record) { return HashLeaf(RecordBytes(record)); }
 
+RecordHashes HashesOf(const Record& record) {
+  const std::string bytes = RecordBytes(record);
+  return {Sha256Hex(bytes), HashLeaf(bytes)};
+}
+
 }  // namespace carrefour::audit

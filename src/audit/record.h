@@ -70,6 +70,13 @@ std::string ChainHash(const Record& record);
 // RecordBytes). Its index in the tree is seq - 1.
 Hash LeafHash(const Record& record);
 
+// Both, from one encoding of the record (for whoever needs the two).
+struct RecordHashes {
+  std::string chain;  // ChainHash
+  Hash leaf;          // LeafHash
+};
+RecordHashes HashesOf(const Record& record);
+
 // 64 zeros: the prev_hash of the first record of a chain.
 const std::string& GenesisHash();
 

@@ -38,17 +38,16 @@ DirectoryReplica::~DirectoryReplica() { Stop(); }
 void DirectoryReplica::Start() {
   std::lock_guard lock(wake_mu_);
   if (thread_.joinable()) return;
-  stopping_ = false;
-  stop_requested_.store(false, std::memory_order_release);
+  stopping_.store(false, std::memory_order_release);
   thread_ = std::thread([this] { Run(); });
 }
 
 void DirectoryReplica::Stop() {
   {
+    // Under the mutex: the thread checks it in its wait's predicate.
     std::lock_guard lock(wake_mu_);
-    stopping_ = true;
+    stopping_.store(true, std::memory_order_release);
   }
-  stop_requested_.store(true, std::memory_order_release);
   wake_cv_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
@@ -60,21 +59,22 @@ void DirectoryReplica::Wake() const {
 }
 
 DirectoryReplica::View DirectoryReplica::Read(const directory::DecisionEngine& engine) const {
-  View view;
-  auto decline = [&](bool wake) {
+  // Not loaded yet (never fresh), behind, or built on another definition:
+  // the thread is asked to catch up, the caller reads the store.
+  auto decline = [this] {
     store_reads_.fetch_add(1, std::memory_order_relaxed);
-    if (wake) Wake();
+    Wake();
     return View();
   };
-  if (!loaded_.load(std::memory_order_acquire)) return decline(false);
   // Writes first, then the time: a catch-up records the time it started
   // after the count it started with (CatchUp).
-  if (store_.writes() != seen_writes_.load(std::memory_order_acquire)) return decline(true);
+  if (store_.writes() != seen_writes_.load(std::memory_order_acquire)) return decline();
   const int64_t age = Nanos(Steady::now()) - fresh_since_ns_.load(std::memory_order_acquire);
-  if (age > std::chrono::nanoseconds(options_.freshness).count()) return decline(true);
+  if (age > std::chrono::nanoseconds(options_.freshness).count()) return decline();
+  View view;
   view.lock_ = std::shared_lock(mu_);
   if (directory_ == nullptr || directory_->definition().get() != engine.definition().get()) {
-    return decline(true);
+    return decline();
   }
   view.directory_ = directory_.get();
   memory_reads_.fetch_add(1, std::memory_order_relaxed);
@@ -121,7 +121,7 @@ Status DirectoryReplica::Load(std::shared_ptr<const network::Definition> definit
   size_t rejected = 0;
   while (true) {
     // A hub stopping while it loads millions of persons stops now.
-    if (stop_requested_.load(std::memory_order_acquire)) {
+    if (stopping_.load(std::memory_order_acquire)) {
       return Unavailable("the directory's copy was being loaded when the hub stopped");
     }
     CARREFOUR_ASSIGN_OR_RETURN(std::vector<directory::Entry> page,
@@ -137,7 +137,6 @@ Status DirectoryReplica::Load(std::shared_ptr<const network::Definition> definit
     directory_ = std::move(copy);
   }
   position_ = position;
-  loaded_.store(true, std::memory_order_release);
   loads_.fetch_add(1, std::memory_order_relaxed);
   const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Steady::now() - start);
   logging::Event(spdlog::level::info, "directory copied into memory",
@@ -196,11 +195,11 @@ void DirectoryReplica::Run() {
   Steady::time_point last_complaint;
   while (true) {
     Status refreshed = Refresh();
-    if (stop_requested_.load(std::memory_order_acquire)) return;
+    if (stopping_.load(std::memory_order_acquire)) return;
     std::unique_lock lock(wake_mu_);
     if (refreshed.ok()) {
       wake_cv_.wait_for(lock, options_.poll_interval,
-                        [&] { return stopping_ || wake_.load(std::memory_order_acquire); });
+                        [&] { return stopping_.load() || wake_.load(std::memory_order_acquire); });
     } else {
       if (Steady::now() - last_complaint > std::chrono::seconds(10)) {
         last_complaint = Steady::now();
@@ -208,16 +207,15 @@ void DirectoryReplica::Run() {
                        {{"error", refreshed.ToString()}});
       }
       // Readers keep asking while it is stale: try again at the usual pace.
-      wake_cv_.wait_for(lock, options_.poll_interval, [&] { return stopping_; });
+      wake_cv_.wait_for(lock, options_.poll_interval, [&] { return stopping_.load(); });
     }
-    if (stopping_) return;
+    if (stopping_.load()) return;
     wake_.store(false, std::memory_order_release);
   }
 }
 
 DirectoryReplica::Stats DirectoryReplica::stats() const {
   Stats stats;
-  stats.loaded = loaded_.load(std::memory_order_acquire);
   stats.loads = loads_.load(std::memory_order_relaxed);
   stats.memory_reads = memory_reads_.load(std::memory_order_relaxed);
   stats.store_reads = store_reads_.load(std::memory_order_relaxed);

@@ -107,7 +107,6 @@ class DirectoryReplica {
   Status Refresh();
 
   struct Stats {
-    bool loaded = false;
     size_t persons = 0;
     size_t entries = 0;
     size_t bytes = 0;
@@ -139,7 +138,6 @@ class DirectoryReplica {
   std::deque<std::pair<Steady::time_point, uint64_t>> marks_;
 
   // What Read() checks without a lock.
-  std::atomic<bool> loaded_{false};
   std::atomic<uint64_t> seen_writes_{0};    // store writes() before the last catch-up
   std::atomic<int64_t> fresh_since_ns_{0};  // when the last catch-up started (steady)
   mutable std::atomic<uint64_t> memory_reads_{0}, store_reads_{0};
@@ -148,8 +146,7 @@ class DirectoryReplica {
   mutable std::mutex wake_mu_;
   mutable std::condition_variable wake_cv_;
   mutable std::atomic<bool> wake_{false};
-  bool stopping_ = false;  // wake_mu_
-  std::atomic<bool> stop_requested_{false};  // the same, for a load to look at
+  std::atomic<bool> stopping_{false};  // set under wake_mu_; a load looks at it between pages
   std::thread thread_;
 };
 

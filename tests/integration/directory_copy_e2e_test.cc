@@ -73,14 +73,11 @@ class DirectoryCopyE2E : public testing::HubFixture {
 };
 
 TEST_F(DirectoryCopyE2E, AFileClosedThroughOneHubIsHonouredByTheOtherWithinASecond) {
-  Result<std::unique_ptr<store::testing::TestDatabase>> database =
-      store::testing::TestDatabase::Create(store::testing::Engine::kPostgres);
-  if (!database) {
-    if (!store::testing::InCi()) GTEST_SKIP() << database.error().message();
-    FAIL() << database.error().ToString();  // CI must test both engines
-  }
-  StartHub(0, (*database)->url());
-  StartHub(1, (*database)->url());
+  std::unique_ptr<store::testing::TestDatabase> database;
+  store::testing::PostgresDatabaseOrSkip(&database);
+  if (database == nullptr) return;
+  StartHub(0, database->url());
+  StartHub(1, database->url());
   Integrate("mut-100", "insured");  // through hub 0
   const auto integrated = std::chrono::steady_clock::now();
   ExpectFromMemory(0, 503);

@@ -604,13 +604,10 @@ void HubE2E::BatchScenario(const std::string& store_url) {
 TEST_F(HubE2E, BatchConsultationsAreEachAnsweredAsIfAloneOnSqlite) { BatchScenario(""); }
 
 TEST_F(HubE2E, BatchConsultationsAreEachAnsweredAsIfAloneOnPostgresql) {
-  Result<std::unique_ptr<store::testing::TestDatabase>> database =
-      store::testing::TestDatabase::Create(store::testing::Engine::kPostgres);
-  if (!database) {
-    if (!store::testing::InCi()) GTEST_SKIP() << database.error().message();
-    FAIL() << database.error().ToString();  // CI must test both engines
-  }
-  BatchScenario((*database)->url());
+  std::unique_ptr<store::testing::TestDatabase> database;
+  store::testing::PostgresDatabaseOrSkip(&database);
+  if (database == nullptr) return;
+  BatchScenario(database->url());
 }
 
 TEST_F(HubE2E, CallersWithoutAValidNetworkCertificateAreRefused) {

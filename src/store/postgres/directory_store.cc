@@ -255,15 +255,38 @@ class Run {
   std::vector<Item> adds_, closes_, removes_;
 };
 
+// Reads (institution, capacity, valid_from, valid_to) from `row`, from
+// column `first` on, into `entry`.
+void ReadEntryColumns(const pqxx::row& row, int first, Entry* entry) {
+  entry->institution = row[first].c_str();
+  entry->capacity = row[first + 1].c_str();
+  entry->period.from = internal::DateFromKey(row[first + 2].as<int64_t>());
+  if (!row[first + 3].is_null()) entry->period.to = internal::DateFromKey(row[first + 3].as<int64_t>());
+}
+
+// Rows of (institution, capacity, valid_from, valid_to): person `niss`'s.
 void CollectEntries(const pqxx::result& rows, std::string_view niss, std::vector<Entry>* out) {
   out->reserve(rows.size());
   for (const pqxx::row& row : rows) {
     Entry& entry = out->emplace_back();
     entry.niss = niss;
-    entry.institution = row[0].c_str();
-    entry.capacity = row[1].c_str();
-    entry.period.from = internal::DateFromKey(row[2].as<int64_t>());
-    if (!row[3].is_null()) entry.period.to = internal::DateFromKey(row[3].as<int64_t>());
+    ReadEntryColumns(row, 0, &entry);
+  }
+}
+
+// Rows of (niss, institution, capacity, valid_from, valid_to), a person's
+// rows together: each number written out once.
+void CollectNumberedEntries(const pqxx::result& rows, std::vector<Entry>* out) {
+  out->reserve(out->size() + rows.size());
+  int64_t previous = -1;
+  std::string number;
+  for (const pqxx::row& row : rows) {
+    const int64_t key = row[0].as<int64_t>();
+    if (key != previous) number = internal::NissFromKey(key);
+    previous = key;
+    Entry& entry = out->emplace_back();
+    entry.niss = number;
+    ReadEntryColumns(row, 1, &entry);
   }
 }
 
@@ -400,16 +423,7 @@ Result<std::vector<Entry>> PostgresDirectoryStore::EntriesOfPersons(
   std::string array = keys.Take();
   Status status = pool_.Run("reading the entries of a batch of persons", [&](pqxx::connection& c) {
     pqxx::nontransaction transaction(c);
-    pqxx::result rows = transaction.exec_prepared(kOfPersons, array);
-    entries.reserve(rows.size());
-    for (const pqxx::row& row : rows) {
-      Entry& entry = entries.emplace_back();
-      entry.niss = internal::NissFromKey(row[0].as<int64_t>());
-      entry.institution = row[1].c_str();
-      entry.capacity = row[2].c_str();
-      entry.period.from = internal::DateFromKey(row[3].as<int64_t>());
-      if (!row[4].is_null()) entry.period.to = internal::DateFromKey(row[4].as<int64_t>());
-    }
+    CollectNumberedEntries(transaction.exec_prepared(kOfPersons, array), &entries);
     return OkStatus();
   });
   if (!status.ok()) return Error(std::move(status));
@@ -463,20 +477,7 @@ Result<std::vector<Entry>> PostgresDirectoryStore::EntriesAfter(uint64_t after, 
     pqxx::result rows = transaction.exec_prepared(
         kEntriesAfter, static_cast<int64_t>(std::min<uint64_t>(after, INT64_MAX)),
         static_cast<int64_t>(std::min<size_t>(persons, INT64_MAX)));
-    entries.reserve(rows.size());
-    int64_t previous = -1;
-    std::string number;
-    for (const pqxx::row& row : rows) {
-      const int64_t key = row[0].as<int64_t>();
-      if (key != previous) number = internal::NissFromKey(key);
-      previous = key;
-      Entry& entry = entries.emplace_back();
-      entry.niss = number;
-      entry.institution = row[1].c_str();
-      entry.capacity = row[2].c_str();
-      entry.period.from = internal::DateFromKey(row[3].as<int64_t>());
-      if (!row[4].is_null()) entry.period.to = internal::DateFromKey(row[4].as<int64_t>());
-    }
+    CollectNumberedEntries(rows, &entries);
     return OkStatus();
   });
   if (!status.ok()) return Error(std::move(status));

@@ -153,6 +153,17 @@ Status ApplyOne(Connection& connection, const EntryChange& change, Status* outco
   return OkStatus();
 }
 
+// Reads (institution, capacity, valid_from, valid_to) from the current row,
+// from column `first` on, into `entry`.
+void ReadEntryColumns(const Statement& query, int first, Entry* entry) {
+  entry->institution = query.ColumnText(first);
+  entry->capacity = query.ColumnText(first + 1);
+  entry->period.from = internal::DateFromKey(query.ColumnInt(first + 2));
+  if (!query.ColumnIsNull(first + 3)) {
+    entry->period.to = internal::DateFromKey(query.ColumnInt(first + 3));
+  }
+}
+
 // Runs a prepared query whose columns are (institution, capacity,
 // valid_from, valid_to) and collects the entries of person `niss`.
 Status CollectEntries(Statement& query, std::string_view niss, std::vector<Entry>* out) {
@@ -161,10 +172,7 @@ Status CollectEntries(Statement& query, std::string_view niss, std::vector<Entry
     if (!row) return OkStatus();
     Entry& entry = out->emplace_back();
     entry.niss = niss;
-    entry.institution = query.ColumnText(0);
-    entry.capacity = query.ColumnText(1);
-    entry.period.from = internal::DateFromKey(query.ColumnInt(2));
-    if (!query.ColumnIsNull(3)) entry.period.to = internal::DateFromKey(query.ColumnInt(3));
+    ReadEntryColumns(query, 0, &entry);
   }
 }
 
@@ -341,10 +349,7 @@ Result<std::vector<Entry>> SqliteDirectoryStore::EntriesAfter(uint64_t after, si
       previous = key;
       Entry& entry = entries.emplace_back();
       entry.niss = number;
-      entry.institution = query->ColumnText(1);
-      entry.capacity = query->ColumnText(2);
-      entry.period.from = internal::DateFromKey(query->ColumnInt(3));
-      if (!query->ColumnIsNull(4)) entry.period.to = internal::DateFromKey(query->ColumnInt(4));
+      ReadEntryColumns(*query, 1, &entry);
     }
   });
   if (!status.ok()) return Error(std::move(status));

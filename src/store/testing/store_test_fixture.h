@@ -41,6 +41,23 @@ inline bool InCi() {
          std::string_view(ci) != "0";
 }
 
+// A PostgreSQL test database for a test that needs one (several hub
+// processes on one database), into *database. Without one, *database stays
+// null and the test is skipped, except in CI where it fails; the caller
+// returns:
+//   std::unique_ptr<TestDatabase> database;
+//   PostgresDatabaseOrSkip(&database);
+//   if (database == nullptr) return;
+inline void PostgresDatabaseOrSkip(std::unique_ptr<TestDatabase>* database) {
+  Result<std::unique_ptr<TestDatabase>> created = TestDatabase::Create(Engine::kPostgres);
+  if (created) {
+    *database = std::move(*created);
+    return;
+  }
+  if (!InCi()) GTEST_SKIP() << created.error().message();
+  FAIL() << created.error().ToString();  // CI must test both engines
+}
+
 class StoreTest : public ::testing::TestWithParam<Engine> {
  protected:
   void SetUp() override {

@@ -265,6 +265,10 @@ class Session final : public SessionBase {
         context_(kTls ? std::atomic_load(&core_->tls) : nullptr),
         stream_(MakeStream(std::move(socket))) {
     beast::error_code ec;
+    // An answer leaves in several writes (TLS records, a header, a body
+    // larger than a segment): with Nagle's algorithm the last one would wait
+    // for the peer's delayed acknowledgement, up to 40 ms on Linux.
+    Tcp().socket().set_option(tcp::no_delay(true), ec);
     tcp::endpoint remote = Tcp().socket().remote_endpoint(ec);
     if (!ec) remote_address_ = remote.address().to_string() + ":" + std::to_string(remote.port());
   }

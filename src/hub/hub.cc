@@ -340,7 +340,7 @@ Status Hub::Impl::StartServices() {
   // hub process; on SQLite this process's own acceptances wake the waiters.
   if (store_->engine() == "postgresql") mutation_options.poll_interval = options_.feed_poll_interval;
   mutations_ = std::make_unique<mutations::MutationService>(
-      [this] { return engine(); }, *store_, *audit_, clock_, mutation_options);
+      [this] { return engine(); }, *store_, *audit_, clock_, mutation_options, replica_.get());
 
   transparency_ = std::make_unique<transparency::Service>([this] { return engine(); }, *store_, *audit_,
                                                           *audit_trees_, clock_);

@@ -19,6 +19,7 @@
 #include "core/timestamp.h"
 #include "metrics/text.h"
 #include "niss/niss.h"
+#include "replica/directory_replica.h"
 #include "store/store.h"
 
 namespace carrefour::mutations {
@@ -202,10 +203,27 @@ Result<int64_t> ParseNumber(std::string_view text, std::string_view name) {
 // "Mutations").
 using EntriesByPerson = std::map<std::string_view, std::vector<directory::Entry>>;
 
+// `persons` ascending. From the directory's copy in memory when `replica`
+// holds every change the store's log has now (exact, as a store read), else
+// from the store.
 Result<EntriesByPerson> ActiveEntriesOf(store::DirectoryStore& directory,
+                                        const replica::DirectoryReplica* replica,
+                                        const directory::DecisionEngine& engine,
                                         const std::vector<std::string>& persons, Date today) {
   EntriesByPerson entries_of;
   if (persons.empty()) return entries_of;
+  if (replica != nullptr) {
+    Result<uint64_t> end = directory.LastChange();
+    if (replica::DirectoryReplica::View copy = end ? replica->ReadAt(engine, *end)
+                                                   : replica::DirectoryReplica::View()) {
+      for (const std::string& person : persons) {
+        std::vector<directory::Entry> active = copy->EntriesOf(directory::NissNumber(person));
+        std::erase_if(active, [&](const directory::Entry& entry) { return !entry.period.Contains(today); });
+        if (!active.empty()) entries_of[person] = std::move(active);
+      }
+      return entries_of;
+    }
+  }
   Result<std::vector<directory::Entry>> entries = directory.EntriesOfPersons(persons);
   if (!entries) {
     return Error(Unavailable(fmt::format("the person directory could not be read: {}",
@@ -307,9 +325,11 @@ struct MutationService::Rider {
 };
 
 MutationService::MutationService(EngineSource engine, store::Store& store,
-                                 audit::AuditLog& audit, const Clock& clock, Options options)
+                                 audit::AuditLog& audit, const Clock& clock, Options options,
+                                 const replica::DirectoryReplica* replica)
     : engine_(std::move(engine)),
       store_(store),
+      replica_(replica),
       audit_(audit),
       clock_(clock),
       options_(options),
@@ -481,7 +501,8 @@ void MutationService::Publish(std::string_view caller, std::string_view body,
   }
   std::sort(persons.begin(), persons.end());
   persons.erase(std::unique(persons.begin(), persons.end()), persons.end());
-  Result<EntriesByPerson> entries_of = ActiveEntriesOf(store_.directory(), persons, today);
+  Result<EntriesByPerson> entries_of =
+      ActiveEntriesOf(store_.directory(), replica_, *engine, persons, today);
   if (!entries_of) return refuse(entries_of.error());
   static const std::vector<directory::Entry> kNoEntries;
   for (size_t i = 0; i < list.size(); ++i) {

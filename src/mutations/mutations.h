@@ -54,6 +54,10 @@ struct NewMutation;
 struct FeedAck;
 }
 
+namespace carrefour::replica {
+class DirectoryReplica;
+}
+
 namespace carrefour::mutations {
 
 // docs/api.md section 4.3: a bigger batch is refused whole.
@@ -102,8 +106,12 @@ using directory::EngineSource;
 // Thread-safe; every dependency must outlive it.
 class MutationService {
  public:
+  // With `replica` (may be null), a batch's subscribers are resolved on the
+  // directory's copy in memory when it holds every change the store's log
+  // had at the publication (DirectoryReplica::ReadAt), else on the store.
   MutationService(EngineSource engine, store::Store& store, audit::AuditLog& audit,
-                  const Clock& clock, Options options = {});
+                  const Clock& clock, Options options = {},
+                  const replica::DirectoryReplica* replica = nullptr);
   ~MutationService();  // Shutdown()
   MutationService(const MutationService&) = delete;
   MutationService& operator=(const MutationService&) = delete;
@@ -161,6 +169,7 @@ class MutationService {
 
   EngineSource engine_;
   store::Store& store_;
+  const replica::DirectoryReplica* replica_;
   audit::AuditLog& audit_;
   const Clock& clock_;
   const Options options_;

@@ -17,6 +17,7 @@
 #include <gtest/gtest.h>
 
 #include "network/loader.h"
+#include "replica/directory_replica.h"
 #include "store/store.h"
 #include "mutations/testing.h"
 #include "store/testing/store_test_fixture.h"
@@ -447,6 +448,56 @@ TEST(ParseFeedQuery, RefusesBadParameters) {
   Result<FeedQuery> capped = ParseFeedQuery(std::nullopt, std::nullopt, "3600", options);
   ASSERT_TRUE(capped.has_value());
   EXPECT_EQ(capped->wait, options.max_wait);
+}
+
+// With the directory's copy in memory, a batch's subscribers are exactly
+// the store's: a file added or closed through another hub a moment ago
+// (another Store on the same database, which this process cannot see
+// coming) counts at once; the copy is used again once it caught up.
+TEST_P(MutationServiceTest, SubscribersResolvedOnTheDirectorysCopyAreTheStoresOwn) {
+  replica::DirectoryReplica replica(store_->directory(), [this] { return engine_; });
+  ASSERT_TRUE(replica.Refresh().ok());  // no thread: it catches up when told here
+  service_.reset();
+  service_ = std::make_unique<MutationService>([this] { return engine_; }, *store_, *audit_,
+                                               clock_, Options{}, &replica);
+  auto subscribers = [](const Reply& reply) { return Result0(reply).at("subscribers").as_int64(); };
+  auto ids = [&](const char* subscriber) {
+    const json::value read = json::parse(Read(subscriber, "0", "100").body);
+    std::vector<std::string> out;
+    for (const json::value& delivery : read.at("mutations").as_array()) {
+      out.emplace_back(delivery.at("id").as_string());
+    }
+    return out;
+  };
+
+  Reply first = Publish("nr", Batch(Item("m1")));
+  ASSERT_EQ(first.status, 202) << first.body;
+  EXPECT_EQ(subscribers(first), 1);
+  EXPECT_EQ(replica.stats().memory_reads, 1u) << "resolved on the copy";
+
+  std::unique_ptr<store::Store> other = OpenTestStore(clock_);  // another hub
+  ASSERT_NE(other, nullptr);
+  const Date since = *Date::Parse("2020-01-01");
+  ASSERT_TRUE(other->directory()
+                  .ApplyEntryChanges(std::vector<directory::EntryChange>{
+                      {directory::EntryAction::kAdd, {kPerson, "mut-200", "insured", Period{since, {}}}},
+                      {directory::EntryAction::kClose,
+                       {kPerson, "mut-100", "insured", Period{since, *Date::Parse("2024-05-31")}}}})
+                  .has_value());
+  Reply second = Publish("nr", Batch(Item("m2")));
+  ASSERT_EQ(second.status, 202) << second.body;
+  EXPECT_EQ(subscribers(second), 1);
+  EXPECT_EQ(replica.stats().store_reads, 1u) << "the copy was behind the log: the store decided";
+
+  ASSERT_TRUE(replica.Refresh().ok());
+  Reply third = Publish("nr", Batch(Item("m3")));
+  ASSERT_EQ(third.status, 202) << third.body;
+  EXPECT_EQ(subscribers(third), 1);
+  EXPECT_EQ(replica.stats().memory_reads, 2u) << "caught up: the copy again";
+
+  EXPECT_THAT(ids("mut-100"), ::testing::ElementsAre("m1"));
+  EXPECT_THAT(ids("mut-200"), ::testing::ElementsAre("m2", "m3"));
+  service_.reset();  // before the replica it reads
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, MutationServiceTest, store::testing::AllEngines(),

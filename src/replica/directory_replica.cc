@@ -81,6 +81,22 @@ DirectoryReplica::View DirectoryReplica::Read(const directory::DecisionEngine& e
   return view;
 }
 
+DirectoryReplica::View DirectoryReplica::ReadAt(const directory::DecisionEngine& engine,
+                                                uint64_t position) const {
+  View view;
+  view.lock_ = std::shared_lock(mu_);
+  if (directory_ == nullptr || directory_->definition().get() != engine.definition().get() ||
+      applied_.load(std::memory_order_acquire) < position) {
+    view.lock_.unlock();
+    store_reads_.fetch_add(1, std::memory_order_relaxed);
+    Wake();
+    return View();
+  }
+  view.directory_ = directory_.get();
+  memory_reads_.fetch_add(1, std::memory_order_relaxed);
+  return view;
+}
+
 Status DirectoryReplica::Refresh() {
   std::lock_guard refresh(refresh_mu_);
   std::shared_ptr<const network::Definition> definition = engine_()->definition();
@@ -135,6 +151,7 @@ Status DirectoryReplica::Load(std::shared_ptr<const network::Definition> definit
   {
     std::unique_lock lock(mu_);
     directory_ = std::move(copy);
+    applied_.store(position, std::memory_order_release);
   }
   position_ = position;
   loads_.fetch_add(1, std::memory_order_relaxed);
@@ -163,6 +180,7 @@ Status DirectoryReplica::CatchUp() {
     persons.erase(std::unique(persons.begin(), persons.end()), persons.end());
     CARREFOUR_RETURN_IF_ERROR(Reread(persons));
     position_ = changes.last;
+    applied_.store(position_, std::memory_order_release);
     if (read < options_.page) break;
   }
   seen_writes_.store(writes, std::memory_order_release);

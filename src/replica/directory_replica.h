@@ -101,6 +101,15 @@ class DirectoryReplica {
   // empty View otherwise. Counts which it was (stats()).
   View Read(const directory::DecisionEngine& engine) const;
 
+  // The copy when it was built on `engine`'s definition and holds every
+  // change of the store's log up to `position` (DirectoryStore::LastChange()
+  // read by the caller just before): exact as of that read, whoever wrote.
+  // An empty View otherwise (the thread is asked to catch up). For work
+  // that may not use a copy up to 1 s old: subscribers of a mutation
+  // (mutations/mutations.h), where a file added through another hub a
+  // moment ago must already count.
+  View ReadAt(const directory::DecisionEngine& engine, uint64_t position) const;
+
   // What the thread does: loads the whole directory when there is no copy
   // for the current definition (or it fell too far behind), else catches
   // up with the log. Synchronous; for tests and tools.
@@ -139,6 +148,9 @@ class DirectoryReplica {
 
   // What Read() checks without a lock.
   std::atomic<uint64_t> seen_writes_{0};    // store writes() before the last catch-up
+  // The log position the copy holds (ReadAt); set after the copy has it,
+  // and read under mu_, so never ahead of the copy a View holds.
+  std::atomic<uint64_t> applied_{0};
   std::atomic<int64_t> fresh_since_ns_{0};  // when the last catch-up started (steady)
   mutable std::atomic<uint64_t> memory_reads_{0}, store_reads_{0};
   std::atomic<uint64_t> loads_{0};

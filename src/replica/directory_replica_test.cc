@@ -202,6 +202,37 @@ TEST_P(DirectoryReplicaTest, AnotherHubsWriteIsSeenOrTheCopyGoesStale) {
   EXPECT_EQ(*copy, InStore(*other, anna));
 }
 
+TEST_P(DirectoryReplicaTest, ReadAtHandsTheCopyOutOnlyWhenItHoldsThatPositionOfTheLog) {
+  const std::string anna = Person(3);
+  Apply(*store_, {{EntryAction::kAdd, File(anna, "mut-100")}});
+  std::unique_ptr<store::Store> other = OpenTestStore();  // another hub on the same database
+  ASSERT_NE(other, nullptr);
+  DirectoryReplica replica(store_->directory(), [this] { return engine_; });
+  Result<uint64_t> end = store_->directory().LastChange();
+  ASSERT_TRUE(end.has_value()) << end.error().ToString();
+  EXPECT_FALSE(replica.ReadAt(*engine_, *end)) << "nothing to hand out before the first load";
+  ASSERT_TRUE(replica.Refresh().ok());
+  ASSERT_TRUE(replica.ReadAt(*engine_, *end));
+
+  // Written elsewhere a moment ago: Read() may still hand the copy out (it
+  // is fresh), ReadAt() at the log's new end may not, until it caught up.
+  Apply(*other, {{EntryAction::kAdd, File(anna, "mut-200", "holder")}});
+  end = store_->directory().LastChange();
+  ASSERT_TRUE(end.has_value());
+  EXPECT_TRUE(replica.Read(*engine_));
+  EXPECT_FALSE(replica.ReadAt(*engine_, *end));
+  ASSERT_TRUE(replica.Refresh().ok());
+  {
+    DirectoryReplica::View view = replica.ReadAt(*engine_, *end);
+    ASSERT_TRUE(view);
+    EXPECT_EQ(view->EntriesOf(directory::NissNumber(anna)), InStore(*other, anna));
+  }
+
+  // Another definition (a reload): declined whatever the position.
+  std::shared_ptr<const directory::DecisionEngine> reloaded = MakeEngine();
+  EXPECT_FALSE(replica.ReadAt(*reloaded, 0));
+}
+
 TEST_P(DirectoryReplicaTest, ItsThreadFollowsAnotherHub) {
   const std::string anna = Person(3);
   Apply(*store_, {{EntryAction::kAdd, File(anna, "mut-100")}});

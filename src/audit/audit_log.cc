@@ -383,6 +383,11 @@ int64_t AuditLog::last_seq() const {
   return chain_seq_;
 }
 
+metrics::Histogram AuditLog::commit_durations() const {
+  std::lock_guard lock(mu_);
+  return commit_seconds_;
+}
+
 uint64_t AuditLog::commits() const {
   std::lock_guard lock(mu_);
   return commits_;
@@ -542,6 +547,7 @@ Status AuditLog::AppendWith(const std::function<Status(const Chain& chain)>& wri
   std::optional<Checkpoint> last;
   CompactRange tree;
   const int64_t now_us = NowMicros(clock_);
+  const auto started = std::chrono::steady_clock::now();
   Status status = write([&](std::vector<Record>& records) {
     for (Record& record : records) {
       if (record.time_us == 0) record.time_us = now_us;
@@ -563,10 +569,12 @@ Status AuditLog::AppendWith(const std::function<Status(const Chain& chain)>& wri
     index_.Commit();
     tree_ = std::move(tree);
     KeepCheckpoint(*last);
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
     {
       std::lock_guard lock(mu_);
       Advance(*last);
       ++commits_;
+      commit_seconds_.Observe(took.count());
     }
     // Left unsigned: the writer thread signs them when the interval ends.
     if (!sign) wake_.notify_one();
@@ -711,7 +719,9 @@ Status AuditLog::WriteBatch(std::vector<Pending>& batch, std::vector<Record>& re
   CompactRange tree = tree_;
   Checkpoint next = ChainOnto(seq, std::move(hash), tree, index_, records, sign);
 
+  const auto started = std::chrono::steady_clock::now();
   Status status = storage_.AppendAudit(records, next);
+  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
   if (status.ok()) {
     index_.Commit();
     tree_ = std::move(tree);
@@ -723,6 +733,7 @@ Status AuditLog::WriteBatch(std::vector<Pending>& batch, std::vector<Record>& re
   if (status.ok()) {
     Advance(next);
     ++commits_;
+    commit_seconds_.Observe(took.count());
     failing_ = false;
     busy = !queue_.empty();
   } else {

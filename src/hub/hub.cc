@@ -772,7 +772,12 @@ std::string Hub::Impl::MetricsText() const {
   if (audit_) {
     gauge("carrefour_audit_queue", "Audit records waiting to be committed.", audit_->queued());
     gauge("carrefour_audit_records", "Records in this node's audit chain.", static_cast<uint64_t>(audit_->last_seq()));
-    gauge("carrefour_audit_commits_total", "Audit group commits.", audit_->commits(), "counter");
+    // One read: the count and the durations of the same commits.
+    const metrics::Histogram commits = audit_->commit_durations();
+    gauge("carrefour_audit_commits_total", "Audit group commits.", commits.count(), "counter");
+    out.Family("carrefour_audit_commit_duration_seconds", "histogram",
+               "Audit group commits' durations (the transaction and its fsync).");
+    out.Write("carrefour_audit_commit_duration_seconds", {}, commits);
   }
   if (api_) {
     net::ServerStats stats = api_->stats();

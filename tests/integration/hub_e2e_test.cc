@@ -491,6 +491,13 @@ TEST_F(HubE2E, ProviderFailuresGivePartialOrUnavailableAndNeverHurtOthers) {
   metrics::Labels all_buckets = consultations;
   all_buckets.emplace_back("le", "+Inf");
   EXPECT_EQ(metrics::Sum(*samples, "carrefour_request_duration_seconds_bucket", all_buckets), 5);
+  // Every group commit of the audit log has its duration (each answer above
+  // waited for one).
+  const double commits = metrics::Sum(*samples, "carrefour_audit_commits_total", {});
+  EXPECT_GE(commits, 1);
+  EXPECT_EQ(metrics::Sum(*samples, "carrefour_audit_commit_duration_seconds_count", {}), commits);
+  EXPECT_EQ(metrics::Sum(*samples, "carrefour_audit_commit_duration_seconds_bucket", {{"le", "+Inf"}}), commits);
+  EXPECT_GT(metrics::Sum(*samples, "carrefour_audit_commit_duration_seconds_sum", {}), 0);
 }
 
 TEST_F(HubE2E, NoProviderOrAllNoDataMeansNoDataInNetwork) {

@@ -339,6 +339,11 @@ Status Hub::Impl::StartServices() {
   // Only a shared PostgreSQL database can receive deliveries from another
   // hub process; on SQLite this process's own acceptances wake the waiters.
   if (store_->engine() == "postgresql") mutation_options.poll_interval = options_.feed_poll_interval;
+  // The answers of a written group leave from the event loop, as the audit
+  // log's do: the writer thread goes on to the next group.
+  mutation_options.deliver = [loop = loop_.get()](std::function<void()> answers) {
+    loop->Post(std::move(answers));
+  };
   mutations_ = std::make_unique<mutations::MutationService>(
       [this] { return engine(); }, *store_, *audit_, clock_, mutation_options, replica_.get());
 

@@ -652,6 +652,9 @@ void MutationService::Settled(const Status& written,
       known = std::max(known, ack.acknowledged);
     }
   }
+  // Called once everything below is settled; on the caller's loop when
+  // options_.deliver says where.
+  std::vector<std::function<void()>> answers;
   std::vector<std::shared_ptr<Waiter>> waiting;  // riders with nothing yet
   for (Rider& rider : riders) {
     if (!written.ok() || !rider.answered) {
@@ -661,7 +664,9 @@ void MutationService::Settled(const Status& written,
     }
     counters_.feed_reads.fetch_add(1, std::memory_order_relaxed);
     counters_.delivered.fetch_add(rider.delivered, std::memory_order_relaxed);
-    rider.waiter->done(std::move(rider.reply));
+    answers.push_back([waiter = rider.waiter, reply = std::move(rider.reply)]() mutable {
+      waiter->done(std::move(reply));
+    });
   }
   std::set<std::string> woken;
   if (written.ok()) {
@@ -690,7 +695,7 @@ void MutationService::Settled(const Status& written,
   if (!to_write.empty()) Commit(std::move(to_write));
   for (const std::shared_ptr<Intake>& intake : group) {
     if (written.ok()) {
-      intake->done(std::move(intake->reply));
+      answers.push_back([intake] { intake->done(std::move(intake->reply)); });
     } else {
       Refuse(*intake,
              Unavailable(fmt::format("the mutations could not be stored, none is accepted: {}",
@@ -699,9 +704,19 @@ void MutationService::Settled(const Status& written,
     }
   }
   for (const std::shared_ptr<Intake>& intake : reads) {
-    intake->done(written.ok() ? std::move(intake->reply)
-                              : api::ErrorReply(Unavailable(
-                                    "the audit log could not be written; read the feed again")));
+    if (!written.ok()) {
+      intake->reply = api::ErrorReply(Unavailable("the audit log could not be written; read the feed again"));
+    }
+    answers.push_back([intake] { intake->done(std::move(intake->reply)); });
+  }
+  if (answers.empty()) return;
+  auto answer_all = [answers = std::move(answers)] {
+    for (const std::function<void()>& answer : answers) answer();
+  };
+  if (options_.deliver) {
+    options_.deliver(std::move(answer_all));
+  } else {
+    answer_all();
   }
 }
 

@@ -89,6 +89,11 @@ struct Options {
   std::chrono::milliseconds poll_interval{0};
   size_t default_limit = 100;
   size_t max_limit = 1000;
+  // Where the answers of a written group go, all at once (the hub: its
+  // event loop), so that the writer thread does no I/O (the answers' log
+  // lines, metrics and writes) before it writes the next group. Null: they
+  // are called on the writer thread.
+  std::function<void(std::function<void()>)> deliver;
 };
 
 // For /metrics. Monotonic; read with relaxed loads.

@@ -5,9 +5,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <future>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -498,6 +500,39 @@ TEST_P(MutationServiceTest, SubscribersResolvedOnTheDirectorysCopyAreTheStoresOw
   EXPECT_THAT(ids("mut-100"), ::testing::ElementsAre("m1"));
   EXPECT_THAT(ids("mut-200"), ::testing::ElementsAre("m2", "m3"));
   service_.reset();  // before the replica it reads
+}
+
+// With Options::deliver, a written group's answers are handed over, all at
+// once, instead of being called on the writer thread (the hub runs them on
+// its event loop: the writer does no I/O).
+TEST_P(MutationServiceTest, AWrittenGroupsAnswersLeaveThroughDeliver) {
+  std::mutex mu;
+  std::condition_variable handed_over;
+  std::vector<std::function<void()>> handed;
+  Options options;
+  options.deliver = [&](std::function<void()> answers) {
+    std::lock_guard lock(mu);
+    handed.push_back(std::move(answers));
+    handed_over.notify_all();
+  };
+  service_.reset();
+  service_ = std::make_unique<MutationService>([this] { return engine_; }, *store_, *audit_, clock_,
+                                               options);
+  std::promise<Reply> published;
+  std::future<Reply> answer = published.get_future();
+  service_->Publish("nr", Batch(Item("m1")), [&](Reply reply) { published.set_value(std::move(reply)); });
+  std::function<void()> answers;
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(handed_over.wait_for(lock, std::chrono::seconds(10), [&] { return !handed.empty(); }));
+    answers = std::move(handed.front());
+  }
+  EXPECT_EQ(answer.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout)
+      << "answered on the writer thread";
+  answers();  // here, as the hub's loop would
+  ASSERT_EQ(answer.wait_for(std::chrono::milliseconds(0)), std::future_status::ready);
+  EXPECT_EQ(answer.get().status, 202);
+  service_.reset();
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, MutationServiceTest, store::testing::AllEngines(),

@@ -30,7 +30,6 @@
 #include "directory/decision.h"
 #include "exchange/consultation.h"
 #include "exchange/wire.h"
-#include "replica/directory_replica.h"
 #include "hub/admin_api.h"
 #include "hub/admin_guard.h"
 #include "hub/console_api.h"
@@ -48,6 +47,7 @@
 #include "network/loader.h"
 #include "niss/niss.h"
 #include "provide/net_gateway.h"
+#include "replica/directory_replica.h"
 #include "research/research.h"
 #include "store/store.h"
 #include "transparency/transparency.h"
@@ -116,6 +116,12 @@ class Hub::Impl {
   Status OpenAuditLog();
   Status StartServices();
   Status StartListeners();
+
+  // Hands a writer thread's answers to the event loop, all in one task: the
+  // audit log's and the mutation writer's (neither writer does I/O).
+  std::function<void(std::function<void()>)> OnLoop() const {
+    return [loop = loop_.get()](std::function<void()> answers) { loop->Post(std::move(answers)); };
+  }
 
   std::shared_ptr<const directory::DecisionEngine> engine() const {
     return std::atomic_load(&engine_);
@@ -282,9 +288,7 @@ Status Hub::Impl::OpenAuditLog() {
        .signer = std::move(*signer),
        .checkpoint_file = audit::CheckpointFile(options_.data_dir, options_.node_id),
        .verifiable = !options_.bench_unverifiable_audit,
-       .deliver = [loop = loop_.get()](std::function<void()> answers) {
-         loop->Post(std::move(answers));
-       }},
+       .deliver = OnLoop()},
       clock_);
   if (!audit) return audit.error().WithContext("audit log");
   if (options_.bench_unverifiable_audit) {
@@ -341,9 +345,7 @@ Status Hub::Impl::StartServices() {
   if (store_->engine() == "postgresql") mutation_options.poll_interval = options_.feed_poll_interval;
   // The answers of a written group leave from the event loop, as the audit
   // log's do: the writer thread goes on to the next group.
-  mutation_options.deliver = [loop = loop_.get()](std::function<void()> answers) {
-    loop->Post(std::move(answers));
-  };
+  mutation_options.deliver = OnLoop();
   mutations_ = std::make_unique<mutations::MutationService>(
       [this] { return engine(); }, *store_, *audit_, clock_, mutation_options, replica_.get());
 

@@ -61,40 +61,37 @@ void DirectoryReplica::Wake() const {
 DirectoryReplica::View DirectoryReplica::Read(const directory::DecisionEngine& engine) const {
   // Not loaded yet (never fresh), behind, or built on another definition:
   // the thread is asked to catch up, the caller reads the store.
-  auto decline = [this] {
-    store_reads_.fetch_add(1, std::memory_order_relaxed);
-    Wake();
-    return View();
-  };
   // Writes first, then the time: a catch-up records the time it started
   // after the count it started with (CatchUp).
-  if (store_.writes() != seen_writes_.load(std::memory_order_acquire)) return decline();
+  if (store_.writes() != seen_writes_.load(std::memory_order_acquire)) return Declined();
   const int64_t age = Nanos(Steady::now()) - fresh_since_ns_.load(std::memory_order_acquire);
-  if (age > std::chrono::nanoseconds(options_.freshness).count()) return decline();
+  if (age > std::chrono::nanoseconds(options_.freshness).count()) return Declined();
+  return Lend(engine, 0);
+}
+
+DirectoryReplica::View DirectoryReplica::ReadAt(const directory::DecisionEngine& engine,
+                                                uint64_t position) const {
+  return Lend(engine, position);
+}
+
+DirectoryReplica::View DirectoryReplica::Lend(const directory::DecisionEngine& engine,
+                                              uint64_t position) const {
   View view;
   view.lock_ = std::shared_lock(mu_);
-  if (directory_ == nullptr || directory_->definition().get() != engine.definition().get()) {
-    return decline();
+  if (directory_ == nullptr || directory_->definition().get() != engine.definition().get() ||
+      applied_.load(std::memory_order_acquire) < position) {
+    view.lock_.unlock();
+    return Declined();
   }
   view.directory_ = directory_.get();
   memory_reads_.fetch_add(1, std::memory_order_relaxed);
   return view;
 }
 
-DirectoryReplica::View DirectoryReplica::ReadAt(const directory::DecisionEngine& engine,
-                                                uint64_t position) const {
-  View view;
-  view.lock_ = std::shared_lock(mu_);
-  if (directory_ == nullptr || directory_->definition().get() != engine.definition().get() ||
-      applied_.load(std::memory_order_acquire) < position) {
-    view.lock_.unlock();
-    store_reads_.fetch_add(1, std::memory_order_relaxed);
-    Wake();
-    return View();
-  }
-  view.directory_ = directory_.get();
-  memory_reads_.fetch_add(1, std::memory_order_relaxed);
-  return view;
+DirectoryReplica::View DirectoryReplica::Declined() const {
+  store_reads_.fetch_add(1, std::memory_order_relaxed);
+  Wake();
+  return View();
 }
 
 Status DirectoryReplica::Refresh() {
@@ -111,7 +108,7 @@ Status DirectoryReplica::Refresh() {
   // mark of keep_changes ago are pruned (every hub does it: harmless).
   const Steady::time_point now = Steady::now();
   if (marks_.empty() || now - marks_.back().first >= kPruneEvery) {
-    marks_.emplace_back(now, position_);
+    marks_.emplace_back(now, applied_.load(std::memory_order_relaxed));
     uint64_t up_to = 0;
     while (!marks_.empty() && now - marks_.front().first >= options_.keep_changes) {
       up_to = marks_.front().second;
@@ -146,14 +143,14 @@ Status DirectoryReplica::Load(std::shared_ptr<const network::Definition> definit
     rejected += copy->Load(page).size();
     after = directory::NissNumber(page.back().niss);
   }
-  // Not usable until its first catch-up (Refresh runs it next).
+  // Read() does not hand it out before its first catch-up (Refresh runs
+  // it next); ReadAt() may, up to `position`.
   fresh_since_ns_.store(0, std::memory_order_release);
   {
     std::unique_lock lock(mu_);
     directory_ = std::move(copy);
     applied_.store(position, std::memory_order_release);
   }
-  position_ = position;
   loads_.fetch_add(1, std::memory_order_relaxed);
   const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Steady::now() - start);
   logging::Event(spdlog::level::info, "directory copied into memory",
@@ -172,15 +169,15 @@ Status DirectoryReplica::CatchUp() {
   const Steady::time_point start = Steady::now();
   while (true) {
     CARREFOUR_ASSIGN_OR_RETURN(store::DirectoryStore::Changes changes,
-                               store_.ChangesAfter(position_, options_.page));
+                               store_.ChangesAfter(applied_.load(std::memory_order_relaxed),
+                                                   options_.page));
     if (changes.persons.empty()) break;
     std::vector<uint64_t> persons = std::move(changes.persons);
     const size_t read = persons.size();
     std::sort(persons.begin(), persons.end());
     persons.erase(std::unique(persons.begin(), persons.end()), persons.end());
     CARREFOUR_RETURN_IF_ERROR(Reread(persons));
-    position_ = changes.last;
-    applied_.store(position_, std::memory_order_release);
+    applied_.store(changes.last, std::memory_order_release);
     if (read < options_.page) break;
   }
   seen_writes_.store(writes, std::memory_order_release);

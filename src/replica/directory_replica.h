@@ -128,6 +128,11 @@ class DirectoryReplica {
  private:
   using Steady = std::chrono::steady_clock;
 
+  // The copy under a shared lock when it was built on `engine`'s
+  // definition and holds the log up to `position`; else Declined().
+  View Lend(const directory::DecisionEngine& engine, uint64_t position) const;
+  // Counts a read sent to the store and asks the thread to catch up.
+  View Declined() const;
   Status Load(std::shared_ptr<const network::Definition> definition);
   Status CatchUp();
   // Replaces the entries of `persons` (ascending) with the store's.
@@ -142,14 +147,14 @@ class DirectoryReplica {
   mutable std::shared_mutex mu_;  // directory_: shared to decide, unique to change
   std::unique_ptr<directory::PersonDirectory> directory_;
   std::mutex refresh_mu_;          // one Refresh at a time
-  uint64_t position_ = 0;          // refresh_mu_
   // Where the copy stood, once a minute (refresh_mu_): what to prune.
   std::deque<std::pair<Steady::time_point, uint64_t>> marks_;
 
   // What Read() checks without a lock.
   std::atomic<uint64_t> seen_writes_{0};    // store writes() before the last catch-up
-  // The log position the copy holds (ReadAt); set after the copy has it,
-  // and read under mu_, so never ahead of the copy a View holds.
+  // The log position the copy holds; set (by Refresh, under refresh_mu_)
+  // after the copy has it, and read by ReadAt under mu_, so never ahead of
+  // the copy a View holds.
   std::atomic<uint64_t> applied_{0};
   std::atomic<int64_t> fresh_since_ns_{0};  // when the last catch-up started (steady)
   mutable std::atomic<uint64_t> memory_reads_{0}, store_reads_{0};

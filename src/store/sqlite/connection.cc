@@ -83,6 +83,8 @@ bool Statement::ColumnIsNull(int column) const {
 
 int64_t Statement::Changes() const { return sqlite3_changes64(db_); }
 
+int64_t Statement::LastInsertRowid() const { return sqlite3_last_insert_rowid(db_); }
+
 void Statement::Reset() {
   sqlite3_reset(stmt_);
   sqlite3_clear_bindings(stmt_);

@@ -45,6 +45,8 @@ class Statement {
 
   // Rows inserted, updated or deleted by the last completed Step().
   int64_t Changes() const;
+  // The rowid of the connection's last successful INSERT.
+  int64_t LastInsertRowid() const;
 
   void Reset();
 

@@ -17,7 +17,7 @@ namespace {
 
 constexpr const char kInsertMutation[] =
     "INSERT INTO mutation (source, id, data_type, niss, effective, accepted_us, data, pending) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (source, id) DO NOTHING RETURNING mid";
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (source, id) DO NOTHING";
 // The counter row of a subscriber: bumped by the number of its new
 // deliveries; the answer is the last cursor handed out.
 constexpr const char kBumpFeed[] =
@@ -246,8 +246,11 @@ Result<std::vector<bool>> SqliteMutationStore::AcceptMutations(
       }
       insert->Bind(8, static_cast<int64_t>(mutation.copies.size()));
       CARREFOUR_ASSIGN_OR_RETURN(bool row, insert->Step());
-      if (!row) continue;  // (source, id) already there: a duplicate
-      mids[i] = insert->ColumnInt(0);
+      (void)row;
+      // No RETURNING (SQLite gathers its rows in a temporary table per
+      // execution): a row inserted, or (source, id) already there.
+      if (insert->Changes() == 0) continue;  // a duplicate
+      mids[i] = insert->LastInsertRowid();
       accepted[i] = true;
       for (size_t c = 0; c < mutation.copies.size(); ++c) {
         by_subscriber[mutation.copies[c].subscriber].emplace_back(i, c);

@@ -865,21 +865,49 @@ std::vector<Subscriber> DecisionEngine::SubscribersOf(std::string_view source,
                                                       std::string_view data_type,
                                                       std::span<const Entry> person_entries,
                                                       Date today) const {
+  std::vector<std::pair<uint32_t, uint32_t>> held;
+  held.reserve(person_entries.size());
+  for (const Entry& entry : person_entries) {
+    if (!entry.period.Contains(today)) continue;
+    held.emplace_back(indexes_->ids.Institution(entry.institution), indexes_->ids.Capacity(entry.capacity));
+  }
+  return SubscribersHolding(source, data_type, held, today);
+}
+
+std::vector<Subscriber> DecisionEngine::SubscribersOfCompact(std::string_view source,
+                                                             std::string_view data_type,
+                                                             const PersonEntries& person,
+                                                             Date today) const {
+  if (person.definition != definition_.get()) std::abort();  // a copy not rebuilt after a reload
+  const EntryIds& ids = indexes_->ids;
+  std::vector<std::pair<uint32_t, uint32_t>> held;
+  held.reserve(person.entries.size());
+  for (const CompactEntry& entry : person.entries) {
+    if (!entry.period().Contains(today)) continue;
+    // Numbers past the definition's name what it does not know.
+    held.emplace_back(entry.institution < ids.institution_count() ? entry.institution : EntryIds::kNotFound,
+                      entry.capacity < ids.capacity_count() ? entry.capacity : EntryIds::kNotFound);
+  }
+  return SubscribersHolding(source, data_type, held, today);
+}
+
+std::vector<Subscriber> DecisionEngine::SubscribersHolding(
+    std::string_view source, std::string_view data_type,
+    std::span<const std::pair<uint32_t, uint32_t>> held, Date today) const {
   const Definition& definition = *definition_;
   const uint32_t data_type_index = indexes_->data_type_ids.Find(data_type);
   if (data_type_index == IdIndex::kNotFound) return {};
   const network::DataType* type = &definition.data_types()[data_type_index];
   const DecisionIndexes::PerDataType& per = indexes_->data_types[data_type_index];
   if (per.subscriptions.empty()) return {};
+  const uint32_t source_index = indexes_->ids.Institution(source);
 
   // Every (institution, authorization) that qualifies through one entry.
   std::vector<std::pair<uint32_t, uint32_t>> qualified;
-  for (const Entry& entry : person_entries) {
-    if (entry.institution == source || !entry.period.Contains(today)) continue;
-    const uint32_t holder_index = indexes_->ids.Institution(entry.institution);
-    if (holder_index == IdIndex::kNotFound) continue;  // left the network since
+  for (const auto& [holder_index, capacity] : held) {
+    // Left the network since, or the source itself (never its own subscriber).
+    if (holder_index == IdIndex::kNotFound || holder_index == source_index) continue;
     // Subscription rows exist only for capacities the holder's type declares.
-    const uint32_t capacity = indexes_->ids.Capacity(entry.capacity);
     if (capacity == EntryIds::kNotFound ||
         !std::binary_search(per.subscriptions.begin(), per.subscriptions.end(),
                             DecisionIndexes::SubscriptionRow{holder_index, capacity})) {

@@ -152,6 +152,11 @@ class DecisionEngine {
   // in definition order. Empty for an unknown data type.
   std::vector<Subscriber> SubscribersOf(std::string_view source, std::string_view data_type,
                                         std::span<const Entry> person_entries, Date today) const;
+  // The same over the person's entries in compact form (a PersonDirectory's
+  // Find), with ids given for this engine's definition (aborts otherwise,
+  // as DecideCompact): no name is looked up per entry.
+  std::vector<Subscriber> SubscribersOfCompact(std::string_view source, std::string_view data_type,
+                                               const PersonEntries& person, Date today) const;
 
   // Whether `institution` is an authentic source of `data_type`: the
   // availability table names its type for that data type (with or without a
@@ -159,6 +164,12 @@ class DecisionEngine {
   bool IsSource(std::string_view institution, std::string_view data_type) const;
 
  private:
+  // SubscribersOf's common part, over the numbers (institution, capacity)
+  // of the entries active on the day (EntryIds::kNotFound: unknown).
+  std::vector<Subscriber> SubscribersHolding(std::string_view source, std::string_view data_type,
+                                             std::span<const std::pair<uint32_t, uint32_t>> held,
+                                             Date today) const;
+
   std::shared_ptr<const network::Definition> definition_;
   std::unique_ptr<const internal::DecisionIndexes> indexes_;
 };

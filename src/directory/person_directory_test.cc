@@ -84,6 +84,15 @@ std::shared_ptr<const network::Definition> RandomNetwork(std::mt19937_64& rng) {
     }
     lists.authorizations.push_back(std::move(authorization));
   }
+  // Subscriptions, without drawing from `rng` (the decisions' cases stay
+  // as they were): type-wide, of one institution, and in a capacity no type
+  // declares.
+  for (int d = 0; d < 4; ++d) {
+    const std::string& id = lists.data_types[d].id;
+    lists.subscriptions.push_back({"", "sector-" + std::to_string(d % 3), id, "cap-0", 0});
+    lists.subscriptions.push_back({"inst-" + std::to_string(3 + d), "", id, "cap-1", 0});
+    if (d == 1) lists.subscriptions.push_back({"", "sector-1", id, "retired", 0});
+  }
   return std::make_shared<const network::Definition>("random", std::move(lists));
 }
 
@@ -346,6 +355,52 @@ TEST(DecideCompact, DecidesExactlyAsTheStringPath) {
                               "the files of", "none of the "}) {
     EXPECT_GT(outcomes[outcome], 0) << outcome;
   }
+}
+
+// The compact path against the string path over the same entries: the same
+// subscribers (institution, fields, authorizations), for random networks,
+// persons, sources and data types (unknown ones included).
+TEST(SubscribersOfCompact, FindsExactlyTheStringPathsSubscribers) {
+  auto describe = [](const std::vector<Subscriber>& subscribers) {
+    std::vector<std::string> out;
+    for (const Subscriber& subscriber : subscribers) {
+      std::string line = subscriber.institution->id + ":";
+      for (std::string_view field : subscriber.fields) line += " " + std::string(field);
+      line += " /";
+      for (const network::Authorization* authorization : subscriber.authorizations) {
+        line += " " + authorization->legal_basis;
+      }
+      out.push_back(std::move(line));
+    }
+    return out;
+  };
+  size_t found = 0;
+  for (uint64_t seed = 1; seed <= 12; ++seed) {
+    SCOPED_TRACE("network seed " + std::to_string(seed));
+    std::mt19937_64 rng(seed);
+    const std::shared_ptr<const network::Definition> definition = RandomNetwork(rng);
+    const DecisionEngine engine(definition);
+    PersonDirectory directory(definition);
+    for (int person = 0; person < 40; ++person) {
+      std::vector<Entry> entries;
+      const size_t count = rng() % 7;
+      for (size_t e = 0; e < count; ++e) entries.push_back(RandomEntry(*definition, Number(person), rng));
+      directory.Load(entries);
+    }
+    for (int r = 0; r < 600; ++r) {
+      const std::string niss = Number(static_cast<int>(rng() % 41));  // 40 has no entry
+      const std::string source =
+          rng() % 10 == 0 ? "gone-0" : definition->institutions()[rng() % 10].id;
+      const std::string data_type = "data-" + std::to_string(rng() % 6);  // data-5: unknown
+      SCOPED_TRACE(niss + " " + source + " " + data_type);
+      const std::vector<Subscriber> expected =
+          engine.SubscribersOf(source, data_type, directory.EntriesOf(NissNumber(niss)), kToday);
+      found += expected.size();
+      EXPECT_EQ(describe(engine.SubscribersOfCompact(source, data_type, directory.Find(NissNumber(niss)), kToday)),
+                describe(expected));
+    }
+  }
+  EXPECT_GT(found, 100u) << "the cases must find subscribers";
 }
 
 TEST(NissNumber, ReadsElevenDigitsAndNothingElse) {

@@ -203,27 +203,22 @@ Result<int64_t> ParseNumber(std::string_view text, std::string_view name) {
 // "Mutations").
 using EntriesByPerson = std::map<std::string_view, std::vector<directory::Entry>>;
 
-// `persons` ascending. From the directory's copy in memory when `replica`
-// holds every change the store's log has now (exact, as a store read), else
-// from the store.
+// The directory's copy when it holds every change the store's log has now
+// (DirectoryReplica::ReadAt): exact, as a store read. Empty otherwise.
+replica::DirectoryReplica::View CopyAtLogEnd(store::DirectoryStore& directory,
+                                             const replica::DirectoryReplica* replica,
+                                             const directory::DecisionEngine& engine) {
+  if (replica == nullptr) return {};
+  Result<uint64_t> end = directory.LastChange();
+  if (!end) return {};  // the store's read says why, if it fails too
+  return replica->ReadAt(engine, *end);
+}
+
+// `persons` ascending; the store's entries of each, active on `today`.
 Result<EntriesByPerson> ActiveEntriesOf(store::DirectoryStore& directory,
-                                        const replica::DirectoryReplica* replica,
-                                        const directory::DecisionEngine& engine,
                                         const std::vector<std::string>& persons, Date today) {
   EntriesByPerson entries_of;
   if (persons.empty()) return entries_of;
-  if (replica != nullptr) {
-    Result<uint64_t> end = directory.LastChange();
-    if (replica::DirectoryReplica::View copy = end ? replica->ReadAt(engine, *end)
-                                                   : replica::DirectoryReplica::View()) {
-      for (const std::string& person : persons) {
-        std::vector<directory::Entry> active = copy->EntriesOf(directory::NissNumber(person));
-        std::erase_if(active, [&](const directory::Entry& entry) { return !entry.period.Contains(today); });
-        if (!active.empty()) entries_of[person] = std::move(active);
-      }
-      return entries_of;
-    }
-  }
   Result<std::vector<directory::Entry>> entries = directory.EntriesOfPersons(persons);
   if (!entries) {
     return Error(Unavailable(fmt::format("the person directory could not be read: {}",
@@ -499,24 +494,37 @@ void MutationService::Publish(std::string_view caller, std::string_view body,
     persons.push_back(item->mutation.niss);
     items[i] = std::move(*item);
   }
-  std::sort(persons.begin(), persons.end());
-  persons.erase(std::unique(persons.begin(), persons.end()), persons.end());
-  Result<EntriesByPerson> entries_of =
-      ActiveEntriesOf(store_.directory(), replica_, *engine, persons, today);
-  if (!entries_of) return refuse(entries_of.error());
+  // Subscribers on the directory's copy in memory when it holds every
+  // change the store's log has now (exact, as a store read); else on the
+  // store's entries, read once for the batch.
+  replica::DirectoryReplica::View copy = CopyAtLogEnd(store_.directory(), replica_, *engine);
+  EntriesByPerson entries_of;
+  if (!copy) {
+    std::sort(persons.begin(), persons.end());
+    persons.erase(std::unique(persons.begin(), persons.end()), persons.end());
+    Result<EntriesByPerson> read = ActiveEntriesOf(store_.directory(), persons, today);
+    if (!read) return refuse(read.error());
+    entries_of = std::move(*read);
+  }
   static const std::vector<directory::Entry> kNoEntries;
   for (size_t i = 0; i < list.size(); ++i) {
     if (!items[i]) continue;
     Item& item = *items[i];
-    auto found = entries_of->find(item.mutation.niss);
-    std::vector<directory::Subscriber> subscribers =
-        engine->SubscribersOf(caller, item.mutation.data_type,
-                              found == entries_of->end() ? kNoEntries : found->second, today);
+    std::vector<directory::Subscriber> subscribers;
+    if (copy) {
+      subscribers = engine->SubscribersOfCompact(
+          caller, item.mutation.data_type, copy->Find(directory::NissNumber(item.mutation.niss)), today);
+    } else {
+      auto found = entries_of.find(item.mutation.niss);
+      subscribers = engine->SubscribersOf(caller, item.mutation.data_type,
+                                          found == entries_of.end() ? kNoEntries : found->second, today);
+    }
     records[i].providers = AddCopies(item, subscribers);  // who receives it, on which legal basis
     intake->subscriber_counts[i] = subscribers.size();
     intake->batch.push_back(std::move(item.mutation));
     intake->batch_index.push_back(i);
   }
+  copy = replica::DirectoryReplica::View();  // released before the queue
   intake->done = std::move(done);
   Commit({std::move(intake)});
 }

@@ -309,17 +309,11 @@ TEST_F(PersonDirectoryTest, HoldsManyPersonsAsAPlainMapWould) {
   EXPECT_EQ(directory_.entries(), entries);
 }
 
-// The compact path against the string path over the same entries: the same
-// grant, or the same refusal word for word, for random networks, persons
-// and requests (unknown ids, invalid periods, capacities, fields).
-TEST(DecideCompact, DecidesExactlyAsTheStringPath) {
-  std::map<std::string, int> outcomes;  // the mix must reach every outcome
-  for (uint64_t seed = 1; seed <= 12; ++seed) {
-    SCOPED_TRACE("network seed " + std::to_string(seed));
-    std::mt19937_64 rng(seed);
-    const std::shared_ptr<const network::Definition> definition = RandomNetwork(rng);
-    const DecisionEngine engine(definition);
-    PersonDirectory directory(definition);
+// A random network, its engine, and a directory of 40 persons (0 to 39)
+// with up to 6 random entries each, drawn from `rng`.
+struct RandomWorld {
+  explicit RandomWorld(std::mt19937_64& rng)
+      : definition(RandomNetwork(rng)), engine(definition), directory(definition) {
     for (int person = 0; person < 40; ++person) {
       std::vector<Entry> entries;
       const size_t count = rng() % 7;
@@ -331,6 +325,24 @@ TEST(DecideCompact, DecidesExactlyAsTheStringPath) {
         EXPECT_EQ(rejected.status.code(), StatusCode::kInvalidRequest);
       }
     }
+  }
+  std::shared_ptr<const network::Definition> definition;
+  DecisionEngine engine;
+  PersonDirectory directory;
+};
+
+// The compact path against the string path over the same entries: the same
+// grant, or the same refusal word for word, for random networks, persons
+// and requests (unknown ids, invalid periods, capacities, fields).
+TEST(DecideCompact, DecidesExactlyAsTheStringPath) {
+  std::map<std::string, int> outcomes;  // the mix must reach every outcome
+  for (uint64_t seed = 1; seed <= 12; ++seed) {
+    SCOPED_TRACE("network seed " + std::to_string(seed));
+    std::mt19937_64 rng(seed);
+    const RandomWorld world(rng);
+    const std::shared_ptr<const network::Definition>& definition = world.definition;
+    const DecisionEngine& engine = world.engine;
+    const PersonDirectory& directory = world.directory;
     Grant reused;
     for (int r = 0; r < 500; ++r) {
       const std::string niss = Number(static_cast<int>(rng() % 41));  // 40 has no entry
@@ -378,15 +390,10 @@ TEST(SubscribersOfCompact, FindsExactlyTheStringPathsSubscribers) {
   for (uint64_t seed = 1; seed <= 12; ++seed) {
     SCOPED_TRACE("network seed " + std::to_string(seed));
     std::mt19937_64 rng(seed);
-    const std::shared_ptr<const network::Definition> definition = RandomNetwork(rng);
-    const DecisionEngine engine(definition);
-    PersonDirectory directory(definition);
-    for (int person = 0; person < 40; ++person) {
-      std::vector<Entry> entries;
-      const size_t count = rng() % 7;
-      for (size_t e = 0; e < count; ++e) entries.push_back(RandomEntry(*definition, Number(person), rng));
-      directory.Load(entries);
-    }
+    const RandomWorld world(rng);
+    const std::shared_ptr<const network::Definition>& definition = world.definition;
+    const DecisionEngine& engine = world.engine;
+    const PersonDirectory& directory = world.directory;
     for (int r = 0; r < 600; ++r) {
       const std::string niss = Number(static_cast<int>(rng() % 41));  // 40 has no entry
       const std::string source =

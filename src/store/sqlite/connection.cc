@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "store/sqlite/wal_vfs.h"
+
 namespace carrefour::store::sqlite {
 namespace {
 
@@ -102,8 +104,11 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& path, Ro
   // SQLite's per-call mutex would be pure cost.
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
   if (role == Role::kWriter) flags |= SQLITE_OPEN_CREATE;
+  // A writer's commits reach the WAL in one write each (wal_vfs.h; it syncs
+  // every commit, as the VFS requires). Readers never write the WAL.
+  const char* vfs = role == Role::kWriter ? WalGatheringVfs() : nullptr;
   sqlite3* db = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags, vfs);
   // sqlite3_open_v2 allocates a handle even on failure; the Connection owns it
   // from here so that every path closes it.
   std::unique_ptr<Connection> connection(new Connection(db, path));

@@ -155,6 +155,18 @@ TEST_P(OpenStoreTest, MigratesOnceAndStampsWithTheClock) {
                                .count()));
 }
 
+// PostgreSQL: the mutations' pages keep room for the row versions that
+// acknowledgements write (migration 10), so that those stay on their page
+// and add no index entries (docs/mutations.md, "Run 10").
+TEST_P(OpenStoreTest, PostgresMutationPagesKeepRoomForAcknowledgements) {
+  if (GetParam() != testing::Engine::kPostgres) GTEST_SKIP() << "PostgreSQL only";
+  ASSERT_NE(OpenTestStore(), nullptr);
+  Result<std::string> options = database().QueryText(
+      "SELECT array_to_string(reloptions, ',') FROM pg_class WHERE oid = 'mutation'::regclass");
+  ASSERT_TRUE(options.has_value()) << options.error().ToString();
+  EXPECT_EQ(*options, "fillfactor=50");
+}
+
 TEST_P(OpenStoreTest, RefusesASchemaNewerThanItKnows) {
   ASSERT_NE(OpenTestStore(), nullptr);
   Status status = database().Execute(

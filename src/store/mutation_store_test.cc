@@ -350,6 +350,32 @@ TEST_P(MutationStoreTest, PendingDeliveriesOfAPersonAreTheUnacknowledgedOnesOlde
   EXPECT_TRUE(pending->empty());
 }
 
+// A person's look-up probes each block of 16 384 mutation numbers
+// (mutation_by_person, migration 11): mutations numbered blocks apart are
+// all found, the oldest first.
+TEST_P(MutationStoreTest, PendingDeliveriesOfAPersonAreFoundInEveryBlockOfNumbers) {
+  Accept({Move("m1", {"mut-100"})}, /*now_us=*/1000);
+  const bool sqlite = GetParam() == testing::Engine::kSqlite;
+  for (int64_t next : {40'000, 90'000}) {
+    // The next mutation gets number `next`: SQLite numbers after the
+    // largest row (kept: another person's, nothing pending), PostgreSQL
+    // from its identity sequence.
+    Status jumped = database().Execute(
+        sqlite ? fmt::format("INSERT INTO mutation (mid, source, id, data_type, niss, effective, "
+                             "accepted_us, data, pending) VALUES ({}, 'test', 'jump-{}', "
+                             "'person.address', '17073003384', 0, 0, NULL, 0)",
+                             next - 1, next)
+               : fmt::format("ALTER TABLE mutation ALTER COLUMN mid RESTART WITH {}", next));
+    ASSERT_TRUE(jumped.ok()) << jumped.ToString();
+    Accept({Move(fmt::format("m{}", next), {"mut-100"})}, /*now_us=*/next);
+  }
+  Result<std::vector<PendingDelivery>> pending = mutations().PendingDeliveriesOf(kPerson, 10);
+  ASSERT_TRUE(pending.has_value()) << pending.error().ToString();
+  std::vector<std::string> ids;
+  for (const PendingDelivery& delivery : *pending) ids.push_back(delivery.id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"m1", "m40000", "m90000"}));
+}
+
 // Two stores on one database (two hub processes): concurrent batches for the
 // same subscriber never lose, duplicate or reorder a delivery.
 TEST_P(MutationStoreTest, ConcurrentWritersGiveEachSubscriberAGaplessOrderedFeed) {

@@ -58,9 +58,13 @@ constexpr const char kForget[] = "DELETE FROM mutation WHERE accepted_us < ?1";
 constexpr const char kBacklog[] =
     "SELECT subscriber, sum(last_cursor - acked), min(accepted_us) FROM mutation_block "
     "GROUP BY subscriber ORDER BY subscriber";
+// One probe of mutation_by_person per block of 16 384 numbers the table
+// spans (migration 11).
 constexpr const char kPendingMutationsOf[] =
-    "SELECT mid, id, source, data_type, effective, accepted_us FROM mutation "
-    "WHERE niss = ?1 AND pending > 0";
+    "WITH RECURSIVE b(k) AS (SELECT (SELECT min(mid) FROM mutation) >> 14 UNION ALL "
+    "SELECT k + 1 FROM b WHERE k < (SELECT max(mid) FROM mutation) >> 14) "
+    "SELECT m.mid, m.id, m.source, m.data_type, m.effective, m.accepted_us FROM b, mutation m "
+    "WHERE m.mid >> 14 = b.k AND m.niss = ?1 AND m.pending > 0";
 constexpr const char kBlocksAt[] =
     "SELECT subscriber, first_cursor, acked, fields, entries FROM mutation_block "
     "WHERE accepted_us = ?1";

@@ -206,6 +206,31 @@ TEST_P(MutationStoreTest, APayloadIsForgottenWithItsLastCopy) {
   EXPECT_NE(bytes.find("m1"), std::string::npos);  // the identity stays (duplicates)
 }
 
+// Acknowledgements release copies run by run of consecutive mutations
+// released alike: a mutation between two runs (no copy of its own here) or
+// released differently is counted as it should be.
+TEST_P(MutationStoreTest, AcknowledgementsReleaseEachMutationsOwnCopies) {
+  Accept({Move("m1", {"mut-100", "cpas"}), Move("m2", {}), Move("m3", {"mut-100", "cpas"}),
+          Move("m4", {"mut-100"}), Move("m5", {"mut-100", "cpas"})});
+  auto pendings = [&] {
+    const std::string each =
+        "(SELECT pending || (CASE WHEN data IS NULL THEN '' ELSE '+' END) AS p FROM mutation "
+        "ORDER BY mid) AS t";
+    Result<std::string> text = database().QueryText(
+        (GetParam() == testing::Engine::kSqlite ? "SELECT group_concat(p, ',') FROM "
+                                                : "SELECT string_agg(p, ',') FROM ") + each);
+    EXPECT_TRUE(text.has_value()) << text.error().ToString();
+    return text.value_or("?");
+  };
+  EXPECT_EQ(pendings(), "2+,0,2+,1+,2+");  // copies waiting, + while a payload is kept
+  const FeedAck first[] = {{"mut-100", 4}};
+  ASSERT_TRUE(mutations().AcceptMutations({}, 2000, nullptr, first).has_value());
+  EXPECT_EQ(pendings(), "1+,0,1+,0,1+");
+  const FeedAck both[] = {{"cpas", 3}, {"mut-100", 4}};  // mut-100's again: nothing more
+  ASSERT_TRUE(mutations().AcceptMutations({}, 3000, nullptr, both).has_value());
+  EXPECT_EQ(pendings(), "0,0,0,0,0");
+}
+
 TEST_P(MutationStoreTest, DuplicatesAreRefusedWithinAndAcrossBatches) {
   EXPECT_EQ(Accept({Move("m1", {"mut-100"}), Move("m1", {"mut-100"})}),
             (std::vector<bool>{true, false}));

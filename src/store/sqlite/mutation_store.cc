@@ -41,11 +41,11 @@ constexpr const char kDeleteBlock[] =
     "DELETE FROM mutation_block WHERE subscriber = ?1 AND last_cursor = ?2";
 constexpr const char kAckBlock[] =
     "UPDATE mutation_block SET acked = ?3 WHERE subscriber = ?1 AND last_cursor = ?2";
-// ?2 copies fewer; the payload goes with the last one (secure_delete
-// overwrites it in the file).
+// ?3 copies fewer for each mutation from ?1 to ?2; the payload goes with
+// the last one (secure_delete overwrites it in the file).
 constexpr const char kReleaseCopies[] =
-    "UPDATE mutation SET pending = pending - ?2, "
-    "data = CASE WHEN pending <= ?2 THEN NULL ELSE data END WHERE mid = ?1";
+    "UPDATE mutation SET pending = pending - ?3, "
+    "data = CASE WHEN pending <= ?3 THEN NULL ELSE data END WHERE mid BETWEEN ?1 AND ?2";
 constexpr const char kMutation[] =
     "SELECT id, source, data_type, niss, effective, data, accepted_us FROM mutation WHERE mid = ?1";
 constexpr const char kAfter[] =
@@ -77,14 +77,22 @@ constexpr const char kReplacement[] =
 using Released = std::map<int64_t, int64_t>;
 
 // Each released mutation has that many copies fewer (its payload goes with
-// the last), in mid order.
+// the last), in mid order: one statement per run of consecutive numbers
+// released alike (a feed's block is mostly one run: a statement instead of
+// one per copy).
 Status ReleaseCopies(Connection& connection, const Released& released) {
   if (released.empty()) return OkStatus();
   CARREFOUR_ASSIGN_OR_RETURN(Statement * release, connection.Prepare(kReleaseCopies));
-  for (const auto& [mid, copies] : released) {
+  for (auto it = released.begin(); it != released.end();) {
+    const auto [first, copies] = *it;
+    int64_t last = first;
+    for (++it; it != released.end() && it->first == last + 1 && it->second == copies; ++it) {
+      last = it->first;
+    }
     ScopedReset reset(*release);
-    release->Bind(1, mid);
-    release->Bind(2, copies);
+    release->Bind(1, first);
+    release->Bind(2, last);
+    release->Bind(3, copies);
     CARREFOUR_ASSIGN_OR_RETURN(bool row, release->Step());
     (void)row;
   }

@@ -26,14 +26,18 @@ constexpr const char kInsertMutations[] =
 // The counter row of a subscriber. Its row lock is held until commit, so a
 // second transaction giving cursors to the same subscriber waits and commits
 // after: cursors become visible in increasing order (docs/mutations.md).
-constexpr const char kBumpFeed[] =
-    "INSERT INTO mutation_feed (subscriber, last_cursor) VALUES ($1, $2) "
-    "ON CONFLICT (subscriber) DO UPDATE SET last_cursor = mutation_feed.last_cursor + "
-    "excluded.last_cursor RETURNING last_cursor";
-constexpr const char kInsertBlocks[] =
+// Every subscriber's counter ($1[i] bumped by $2[i], in subscriber order),
+// and its block ($3[i] its field lists, $4[i] its entries) ending at the
+// counter's new value: one round trip for the batch.
+constexpr const char kBumpFeedsAndInsertBlocks[] =
+    "WITH bumped AS (INSERT INTO mutation_feed (subscriber, last_cursor) "
+    "  SELECT s, n FROM unnest($1::text[], $2::bigint[]) AS i(s, n) ORDER BY s COLLATE \"C\" "
+    "  ON CONFLICT (subscriber) DO UPDATE SET last_cursor = mutation_feed.last_cursor + "
+    "  excluded.last_cursor RETURNING subscriber, last_cursor) "
     "INSERT INTO mutation_block (subscriber, last_cursor, first_cursor, acked, accepted_us, "
-    "fields, entries) SELECT s, l, f, f - 1, $6, fl, e FROM unnest($1::text[], $2::bigint[], "
-    "$3::bigint[], $4::text[], $5::text[]) AS i(s, l, f, fl, e)";
+    "fields, entries) SELECT b.subscriber, b.last_cursor, b.last_cursor - i.n + 1, "
+    "b.last_cursor - i.n, $5, i.fl, i.e FROM bumped b JOIN unnest($1::text[], $2::bigint[], "
+    "$3::text[], $4::text[]) AS i(s, n, fl, e) ON i.s = b.subscriber";
 constexpr const char kCopyEntries[] =
     "INSERT INTO directory_entry (niss, institution, capacity, valid_from, valid_to) "
     "SELECT $2, institution, capacity, valid_from, valid_to FROM directory_entry WHERE niss = $1 "
@@ -43,11 +47,14 @@ constexpr const char kRecordReplacement[] =
     "INSERT INTO niss_replacement (old_niss, new_niss, effective, replaced_us) "
     "VALUES ($1, $2, $3, $4) ON CONFLICT (old_niss) DO UPDATE SET new_niss = excluded.new_niss, "
     "effective = excluded.effective, replaced_us = excluded.replaced_us";
-// The blocks an acknowledgement reaches, locked: two hubs acknowledging
-// the same feed at once release each copy once.
+// The blocks the acknowledgements reach (feed $1[i] up to $2[i]), locked
+// in (subscriber, cursor) order: two hubs acknowledging the same feeds at
+// once release each copy once, and never wait for each other in a cycle.
 constexpr const char kBlocksToAcknowledge[] =
-    "SELECT last_cursor, first_cursor, acked, entries FROM mutation_block "
-    "WHERE subscriber = $1 AND first_cursor <= $2 AND acked < $2 ORDER BY last_cursor FOR UPDATE";
+    "SELECT b.subscriber, b.last_cursor, b.first_cursor, b.acked, b.entries, a.upto "
+    "FROM mutation_block b JOIN unnest($1::text[], $2::bigint[]) AS a(s, upto) "
+    "ON b.subscriber = a.s WHERE b.first_cursor <= a.upto AND b.acked < a.upto "
+    "ORDER BY b.subscriber, b.last_cursor FOR UPDATE OF b";
 // One copy fewer for each mutation; the payload goes with the last one.
 // Rows are locked in mid order: concurrent acknowledgements of several
 // feeds never wait for each other in a cycle.
@@ -58,11 +65,15 @@ constexpr const char kReleaseCopies[] =
     "FROM (SELECT x.mid, u.n FROM unnest($1::bigint[], $2::bigint[]) AS u(mid, n) "
     "JOIN mutation x ON x.mid = u.mid ORDER BY x.mid FOR UPDATE OF x) l "
     "WHERE m.mid = l.mid";
+// Feed $1[i]'s blocks wholly acknowledged (up to $2[i]) go; the one it
+// ends in keeps its mark.
 constexpr const char kDeleteBlocks[] =
-    "DELETE FROM mutation_block WHERE subscriber = $1 AND last_cursor <= $2";
+    "DELETE FROM mutation_block b USING unnest($1::text[], $2::bigint[]) AS a(s, upto) "
+    "WHERE b.subscriber = a.s AND b.last_cursor <= a.upto";
 constexpr const char kAckBlock[] =
-    "UPDATE mutation_block SET acked = $2 WHERE subscriber = $1 AND first_cursor <= $2 "
-    "AND last_cursor > $2 AND acked < $2";
+    "UPDATE mutation_block b SET acked = a.upto FROM unnest($1::text[], $2::bigint[]) "
+    "AS a(s, upto) WHERE b.subscriber = a.s AND b.first_cursor <= a.upto "
+    "AND b.last_cursor > a.upto AND b.acked < a.upto";
 constexpr const char kBlocksAfter[] =
     "SELECT first_cursor, acked, fields, entries FROM mutation_block "
     "WHERE subscriber = $1 AND last_cursor > $2 ORDER BY last_cursor LIMIT $3";
@@ -108,32 +119,6 @@ void ReleaseCopies(pqxx::work& transaction, const Released& released) {
     counts.Add(copies);
   }
   transaction.exec_params(kReleaseCopies, mids.Take(), counts.Take());
-}
-
-// Releases `name`'s deliveries up to `acknowledged`: each copy is counted
-// in `released` (for ReleaseCopies), wholly acknowledged blocks are
-// deleted, a partly acknowledged one keeps its mark.
-Status Release(pqxx::work& transaction, const std::string& name, int64_t acknowledged,
-               Released& released) {
-  bool any = false;
-  for (const pqxx::row& row : transaction.exec_params(kBlocksToAcknowledge, name, acknowledged)) {
-    const int64_t last = row[0].as<int64_t>(), first = row[1].as<int64_t>(),
-                  acked = row[2].as<int64_t>();
-    CARREFOUR_ASSIGN_OR_RETURN(internal::FeedBlock block,
-                               internal::FeedBlock::DecodeEntries(row[3].as<std::string>()));
-    for (int64_t cursor = std::max(acked + 1, first); cursor <= std::min(last, acknowledged);
-         ++cursor) {
-      const size_t k = static_cast<size_t>(cursor - first);
-      if (k >= block.entries.size()) return Internal("postgresql: a feed block is short");
-      ++released[block.entries[k].mid];
-      any = true;
-    }
-  }
-  if (any) {
-    transaction.exec_params(kDeleteBlocks, name, acknowledged);
-    transaction.exec_params(kAckBlock, name, acknowledged);
-  }
-  return OkStatus();
 }
 
 // The deliveries of `name` after `after`, at most `limit`, read in
@@ -195,11 +180,40 @@ Status ReadDeliveries(pqxx::transaction_base& transaction, const std::string& na
   return OkStatus();
 }
 
-// Every feed's acknowledgement, each mutation row updated once.
+// Every feed's acknowledgement in three statements (whatever the number of
+// feeds), then each mutation row updated once: each copy up to a feed's
+// acknowledgement is released, wholly acknowledged blocks are deleted, a
+// partly acknowledged one keeps its mark.
 Status ReleaseAll(pqxx::work& transaction, std::span<const FeedAck> acks) {
-  Released released;
+  if (acks.empty()) return OkStatus();
+  std::map<std::string_view, int64_t> upto;  // one row per feed in the joins
   for (const FeedAck& ack : acks) {
-    CARREFOUR_RETURN_IF_ERROR(Release(transaction, ack.subscriber, ack.acknowledged, released));
+    auto [it, added] = upto.emplace(ack.subscriber, ack.acknowledged);
+    if (!added) it->second = std::max(it->second, ack.acknowledged);
+  }
+  ArrayLiteral subscribers, cursors;
+  for (const auto& [subscriber, cursor] : upto) {
+    subscribers.Add(subscriber);
+    cursors.Add(cursor);
+  }
+  const std::string names = subscribers.Take(), acknowledged = cursors.Take();
+  Released released;
+  bool any = false;
+  for (const pqxx::row& row : transaction.exec_params(kBlocksToAcknowledge, names, acknowledged)) {
+    const int64_t last = row[1].as<int64_t>(), first = row[2].as<int64_t>(),
+                  acked = row[3].as<int64_t>(), until = row[5].as<int64_t>();
+    CARREFOUR_ASSIGN_OR_RETURN(internal::FeedBlock block,
+                               internal::FeedBlock::DecodeEntries(row[4].as<std::string>()));
+    for (int64_t cursor = std::max(acked + 1, first); cursor <= std::min(last, until); ++cursor) {
+      const size_t k = static_cast<size_t>(cursor - first);
+      if (k >= block.entries.size()) return Internal("postgresql: a feed block is short");
+      ++released[block.entries[k].mid];
+      any = true;
+    }
+  }
+  if (any) {
+    transaction.exec_params(kDeleteBlocks, names, acknowledged);
+    transaction.exec_params(kAckBlock, names, acknowledged);
   }
   ReleaseCopies(transaction, released);
   return OkStatus();
@@ -272,22 +286,17 @@ Result<std::vector<bool>> PostgresMutationStore::AcceptMutations(
         by_subscriber[mutations[i].copies[k].subscriber].emplace_back(i, k);
       }
     }
-    ArrayLiteral subscribers, lasts, firsts, fields, entries;
+    ArrayLiteral subscribers, counts, fields, entries;
     for (const auto& [subscriber, copies] : by_subscriber) {
-      const int64_t last = transaction
-                               .exec_params1(kBumpFeed, std::string(subscriber),
-                                             static_cast<int64_t>(copies.size()))[0]
-                               .as<int64_t>();
       internal::FeedBlock block;
       for (const auto& [i, k] : copies) block.Add(mids[i], mutations[i].copies[k].fields);
       subscribers.Add(subscriber);
-      lasts.Add(last);
-      firsts.Add(last - static_cast<int64_t>(copies.size()) + 1);
+      counts.Add(static_cast<int64_t>(copies.size()));
       fields.Add(block.EncodeFields());
       entries.Add(block.EncodeEntries());
     }
     if (!by_subscriber.empty()) {
-      transaction.exec_params(kInsertBlocks, subscribers.Take(), lasts.Take(), firsts.Take(),
+      transaction.exec_params(kBumpFeedsAndInsertBlocks, subscribers.Take(), counts.Take(),
                               fields.Take(), entries.Take(), now_us);
     }
     for (size_t i = 0; i < mutations.size(); ++i) {

@@ -104,6 +104,33 @@ constexpr const char kBlocksAt[] =
     "WHERE accepted_us = ANY($1::bigint[])";
 constexpr const char kReplacement[] =
     "SELECT new_niss, effective, replaced_us FROM niss_replacement WHERE old_niss = $1";
+// The statements a publication, an acknowledgement and a feed read run,
+// prepared on every connection of the pool (PostgresMutationStore::
+// Statements): planned once, not at every execution.
+struct Hot {
+  const char* name;
+  const char* sql;
+};
+constexpr Hot kHot[] = {
+    {"mutation_insert", kInsertMutations},
+    {"mutation_bump_feeds", kBumpFeedsAndInsertBlocks},
+    {"mutation_blocks_to_ack", kBlocksToAcknowledge},
+    {"mutation_delete_blocks", kDeleteBlocks},
+    {"mutation_ack_block", kAckBlock},
+    {"mutation_release", kReleaseCopies},
+    {"mutation_blocks_after", kBlocksAfter},
+    {"mutation_rows", kMutations},
+    {"mutation_any_after", kAfter},
+};
+
+// The prepared name of `sql`, one of kHot's.
+std::string Name(const char* sql) {
+  for (const Hot& hot : kHot) {
+    if (hot.sql == sql) return hot.name;
+  }
+  return {};  // not reached: every caller passes one of kHot
+}
+
 // Copies released per mutation (mid), written by ReleaseCopies: the
 // acknowledgements of several feeds in one transaction (the group's)
 // rewrite each mutation row once, not once per subscriber.
@@ -118,7 +145,7 @@ void ReleaseCopies(pqxx::work& transaction, const Released& released) {
     mids.Add(mid);
     counts.Add(copies);
   }
-  transaction.exec_params(kReleaseCopies, mids.Take(), counts.Take());
+  transaction.exec_prepared(Name(kReleaseCopies), mids.Take(), counts.Take());
 }
 
 // The deliveries of `name` after `after`, at most `limit`, read in
@@ -135,7 +162,7 @@ Status ReadDeliveries(pqxx::transaction_base& transaction, const std::string& na
   };
   std::vector<Copy> copies;
   pqxx::result rows =
-      transaction.exec_params(kBlocksAfter, name, after, static_cast<int64_t>(limit));
+      transaction.exec_prepared(Name(kBlocksAfter), name, after, static_cast<int64_t>(limit));
   blocks.reserve(rows.size());
   ArrayLiteral wanted;
   for (const pqxx::row& row : rows) {
@@ -157,7 +184,7 @@ Status ReadDeliveries(pqxx::transaction_base& transaction, const std::string& na
   }
   if (!copies.empty()) {
     std::unordered_map<int64_t, pqxx::row> of_mid;
-    pqxx::result found = transaction.exec_params(kMutations, wanted.Take());
+    pqxx::result found = transaction.exec_prepared(Name(kMutations), wanted.Take());
     for (const pqxx::row& row : found) of_mid.emplace(row[0].as<int64_t>(), row);
     out.reserve(copies.size());
     for (const Copy& copy : copies) {
@@ -199,7 +226,7 @@ Status ReleaseAll(pqxx::work& transaction, std::span<const FeedAck> acks) {
   const std::string names = subscribers.Take(), acknowledged = cursors.Take();
   Released released;
   bool any = false;
-  for (const pqxx::row& row : transaction.exec_params(kBlocksToAcknowledge, names, acknowledged)) {
+  for (const pqxx::row& row : transaction.exec_prepared(Name(kBlocksToAcknowledge), names, acknowledged)) {
     const int64_t last = row[1].as<int64_t>(), first = row[2].as<int64_t>(),
                   acked = row[3].as<int64_t>(), until = row[5].as<int64_t>();
     CARREFOUR_ASSIGN_OR_RETURN(internal::FeedBlock block,
@@ -212,8 +239,8 @@ Status ReleaseAll(pqxx::work& transaction, std::span<const FeedAck> acks) {
     }
   }
   if (any) {
-    transaction.exec_params(kDeleteBlocks, names, acknowledged);
-    transaction.exec_params(kAckBlock, names, acknowledged);
+    transaction.exec_prepared(Name(kDeleteBlocks), names, acknowledged);
+    transaction.exec_prepared(Name(kAckBlock), names, acknowledged);
   }
   ReleaseCopies(transaction, released);
   return OkStatus();
@@ -261,7 +288,7 @@ Result<std::vector<bool>> PostgresMutationStore::AcceptMutations(
     // gives them): blocks, then mutation rows in mid order, then counters.
     CARREFOUR_RETURN_IF_ERROR(ReleaseAll(transaction, acks));
     pqxx::result inserted =
-        transaction.exec_params(kInsertMutations, a[0], a[1], a[2], a[3], a[4], now_us, a[5], a[6]);
+        transaction.exec_prepared(Name(kInsertMutations), a[0], a[1], a[2], a[3], a[4], now_us, a[5], a[6]);
     // (source, id) -> the positions in the batch with that key, in order.
     std::map<std::pair<std::string_view, std::string_view>, std::vector<size_t>> positions;
     for (size_t i = 0; i < mutations.size(); ++i) {
@@ -296,7 +323,7 @@ Result<std::vector<bool>> PostgresMutationStore::AcceptMutations(
       entries.Add(block.EncodeEntries());
     }
     if (!by_subscriber.empty()) {
-      transaction.exec_params(kBumpFeedsAndInsertBlocks, subscribers.Take(), counts.Take(),
+      transaction.exec_prepared(Name(kBumpFeedsAndInsertBlocks), subscribers.Take(), counts.Take(),
                               fields.Take(), entries.Take(), now_us);
     }
     for (size_t i = 0; i < mutations.size(); ++i) {
@@ -343,7 +370,7 @@ Result<bool> PostgresMutationStore::HasDeliveriesAfter(std::string_view subscrib
   bool found = false;
   Status status = pool_.Run("looking at a feed", [&](pqxx::connection& c) -> Status {
     pqxx::read_transaction transaction(c);
-    found = transaction.exec_params1(kAfter, std::string(subscriber), cursor)[0].as<bool>();
+    found = transaction.exec_prepared1(Name(kAfter), std::string(subscriber), cursor)[0].as<bool>();
     return OkStatus();
   });
   if (!status.ok()) return Error(std::move(status));
@@ -438,6 +465,12 @@ Result<std::optional<NissReplacement>> PostgresMutationStore::ReplacementOf(std:
     return OkStatus();
   });
   if (!status.ok()) return Error(std::move(status));
+  return out;
+}
+
+std::vector<PreparedStatement> PostgresMutationStore::Statements() {
+  std::vector<PreparedStatement> out;
+  for (const Hot& hot : kHot) out.push_back(PreparedStatement{hot.name, hot.sql});
   return out;
 }
 

@@ -18,6 +18,9 @@ class PostgresMutationStore final : public MutationStore {
   PostgresMutationStore(Pool& pool, DirectoryStore& directory)
       : pool_(pool), directory_(directory) {}
 
+  // What the pool prepares on each connection for this section.
+  static std::vector<PreparedStatement> Statements();
+
   // MutationStore
   Result<std::vector<bool>> AcceptMutations(std::span<const NewMutation> mutations,
                                             int64_t now_us, const AuditTrail& trail,

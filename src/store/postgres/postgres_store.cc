@@ -87,6 +87,9 @@ class PostgresStore final : public Store {
 Result<std::unique_ptr<Store>> OpenPostgresStore(const std::string& url, const Clock& clock) {
   std::vector<PreparedStatement> statements = PostgresDirectoryStore::Statements();
   for (PreparedStatement& statement : PostgresBisStore::Statements()) statements.push_back(statement);
+  for (PreparedStatement& statement : PostgresMutationStore::Statements()) {
+    statements.push_back(statement);
+  }
   CARREFOUR_ASSIGN_OR_RETURN(std::unique_ptr<Pool> pool, Pool::Open(url, std::move(statements)));
   CARREFOUR_RETURN_IF_ERROR(Migrate(*pool, clock));
   return std::unique_ptr<Store>(new PostgresStore(std::move(pool)));

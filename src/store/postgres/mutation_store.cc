@@ -123,12 +123,12 @@ constexpr Hot kHot[] = {
     {"mutation_any_after", kAfter},
 };
 
-// The prepared name of `sql`, one of kHot's.
-std::string Name(const char* sql) {
+// The prepared name of `sql`, one of kHot's (any other does not compile).
+consteval const char* Name(const char* sql) {
   for (const Hot& hot : kHot) {
     if (hot.sql == sql) return hot.name;
   }
-  return {};  // not reached: every caller passes one of kHot
+  throw "not a prepared statement of the mutation section";
 }
 
 // Copies released per mutation (mid), written by ReleaseCopies: the

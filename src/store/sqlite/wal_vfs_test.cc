@@ -45,6 +45,15 @@ class WalGatheringTest : public ::testing::Test {
   std::string path_;
 };
 
+// The VFS holds a commit's frames until its sync: a writer that did not
+// sync every commit (synchronous = NORMAL) would let other connections see
+// frames not yet written (wal_vfs.h).
+TEST_F(WalGatheringTest, WritersSyncEveryCommit) {
+  std::unique_ptr<Connection> writer = Open(Connection::Role::kWriter);
+  ASSERT_NE(writer, nullptr);
+  EXPECT_GE(Scalar(*writer, "PRAGMA synchronous"), 2) << "FULL (2) or EXTRA (3) is required";
+}
+
 // A commit of a few hundred pages reaches the WAL in a handful of writes,
 // and a reader (another connection, outside the VFS) sees all of it.
 TEST_F(WalGatheringTest, ACommitLeavesInAFewWritesAndReadersSeeIt) {

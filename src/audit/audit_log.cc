@@ -505,16 +505,15 @@ Checkpoint AuditLog::ChainOnto(int64_t seq, std::string hash, CompactRange& tree
     record.node = options_.node;
     record.seq = ++seq;
     record.prev_hash = std::move(hash);
-    if (!options_.verifiable) {
+    if (options_.verifiable) {
+      const RecordHashes hashes = HashesOf(record);
+      record.hash = hashes.chain;
+      index.Add(record, tree.size(), hashes.leaf);
+      tree.Append(hashes.leaf);
+    } else {
       record.hash = ChainHash(record);
-      hash = record.hash;
-      continue;
     }
-    const RecordHashes hashes = HashesOf(record);
-    record.hash = hashes.chain;
     hash = record.hash;
-    index.Add(record, tree.size(), hashes.leaf);
-    tree.Append(hashes.leaf);
   }
   if (!sign) {
     Checkpoint unsigned_head;

@@ -331,15 +331,24 @@ struct RandomWorld {
   PersonDirectory directory;
 };
 
+// Runs `body(world, rng)` on the random worlds of seeds 1 to 12, `rng` the
+// generator that drew the world, for the body to draw its cases from.
+template <typename Body>
+void OnRandomWorlds(Body body) {
+  for (uint64_t seed = 1; seed <= 12; ++seed) {
+    SCOPED_TRACE("network seed " + std::to_string(seed));
+    std::mt19937_64 rng(seed);
+    const RandomWorld world(rng);
+    body(world, rng);
+  }
+}
+
 // The compact path against the string path over the same entries: the same
 // grant, or the same refusal word for word, for random networks, persons
 // and requests (unknown ids, invalid periods, capacities, fields).
 TEST(DecideCompact, DecidesExactlyAsTheStringPath) {
   std::map<std::string, int> outcomes;  // the mix must reach every outcome
-  for (uint64_t seed = 1; seed <= 12; ++seed) {
-    SCOPED_TRACE("network seed " + std::to_string(seed));
-    std::mt19937_64 rng(seed);
-    const RandomWorld world(rng);
+  OnRandomWorlds([&](const RandomWorld& world, std::mt19937_64& rng) {
     const std::shared_ptr<const network::Definition>& definition = world.definition;
     const DecisionEngine& engine = world.engine;
     const PersonDirectory& directory = world.directory;
@@ -360,7 +369,7 @@ TEST(DecideCompact, DecidesExactlyAsTheStringPath) {
       ExpectSameResult(expected, status.ok() ? Result<Grant>(reused) : Error(status));
       ExpectSameResult(expected, engine.DecideCompact(request, directory, kToday));
     }
-  }
+  });
   // Each refusal of docs/decision-engine.md's table, told by its opening.
   for (const char* outcome : {"granted", "'inst-99' is", "'data-99' is", "the period e",
                               "the list of ", "data type 'd", "institution ", "no authoriza",
@@ -387,10 +396,7 @@ TEST(SubscribersOfCompact, FindsExactlyTheStringPathsSubscribers) {
     return out;
   };
   size_t found = 0;
-  for (uint64_t seed = 1; seed <= 12; ++seed) {
-    SCOPED_TRACE("network seed " + std::to_string(seed));
-    std::mt19937_64 rng(seed);
-    const RandomWorld world(rng);
+  OnRandomWorlds([&](const RandomWorld& world, std::mt19937_64& rng) {
     const std::shared_ptr<const network::Definition>& definition = world.definition;
     const DecisionEngine& engine = world.engine;
     const PersonDirectory& directory = world.directory;
@@ -406,7 +412,7 @@ TEST(SubscribersOfCompact, FindsExactlyTheStringPathsSubscribers) {
       EXPECT_EQ(describe(engine.SubscribersOfCompact(source, data_type, directory.Find(NissNumber(niss)), kToday)),
                 describe(expected));
     }
-  }
+  });
   EXPECT_GT(found, 100u) << "the cases must find subscribers";
 }
 

@@ -17,10 +17,6 @@ std::pair<std::string_view, std::string_view> Split(std::string_view endpoint) {
   return {endpoint.substr(0, space), endpoint.substr(space + 1)};
 }
 
-}  // namespace
-
-namespace {
-
 // ++counts[(name, status)], the key copied only the first time.
 void Count(std::map<std::tuple<std::string, int>, uint64_t, std::less<>>& counts,
            std::string_view name, int status) {

@@ -1,14 +1,13 @@
 // SPDX-License-Identifier: EUPL-1.2
 #include "store/sqlite/wal_vfs.h"
 
-#include <stdlib.h>
-
 #include <filesystem>
 #include <memory>
 #include <string>
 
 #include <gtest/gtest.h>
 
+#include "core/testing/temp_dir.h"
 #include "store/sqlite/connection.h"
 
 namespace carrefour::store::sqlite {
@@ -17,9 +16,7 @@ namespace {
 class WalGatheringTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string pattern = (std::filesystem::temp_directory_path() / "wal-vfs-XXXXXX").string();
-    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
+    dir_ = carrefour::testing::MakeTempDir("wal-vfs").string();
     path_ = dir_ + "/test.db";
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }

@@ -17,8 +17,9 @@
 //       one audit record per mutation and the signed checkpoint) by COPY, one
 //       transaction per batch of 1000, in a database of the store's schema;
 //   (c) trickle: one mutation per request at a fixed rate (default 1000/s,
-//       open loop), the 3 subscribers long-polling: publish -> feed delay
-//       p50 / p99 / max; Redis: one XADD per message at the same rate.
+//       open loop; the publisher's connections opened beforehand), the 3
+//       subscribers long-polling: publish -> feed delay p50 / p99 / max;
+//       Redis: one XADD per message at the same rate.
 //
 //   mutations_load --hub URL --pki DIR [--redis HOST:PORT] [--raw-postgres URL]
 //                  [--label NAME] [--mutations N] [--rounds N] [--persons N]
@@ -37,6 +38,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -289,6 +291,33 @@ Flat HubFlat(Hub& hub, const Config& config, const std::vector<std::string>& per
   return out;
 }
 
+// Connections the trickle's publisher opens beforehand: at 1000/s, enough
+// for any stall under 32 ms without opening one more.
+constexpr size_t kTricklePool = 32;
+
+// Opens `count` of `who`'s connections to the hub (empty batches, sent at
+// once: each takes a connection of its own), left in its pool.
+void WarmPool(Hub& hub, const std::string& who, size_t count) {
+  std::vector<std::pair<net::Endpoint, net::ClientRequest>> calls;
+  for (size_t i = 0; i < count; ++i) {
+    net::ClientRequest request;
+    request.method = "POST";
+    request.target = "/v1/mutations";
+    request.body = R"({"mutations": []})";
+    calls.emplace_back(hub.endpoint(), std::move(request));
+  }
+  std::promise<std::vector<carrefour::Result<net::ClientResponse>>> answered;
+  hub.client(who).SendAll(std::move(calls), [&answered](auto responses) {
+    answered.set_value(std::move(responses));
+  });
+  for (const auto& response : answered.get_future().get()) {
+    if (!response || response->status != 202) {
+      Die(fmt::format("warming {}'s connections: {}", who,
+                      response ? response->body : response.error().ToString()));
+    }
+  }
+}
+
 // The trickle's publish -> feed delays, and `publish` the publications' own
 // answer times (send -> 202): what the publishing side takes of the delay.
 Delays HubTrickle(Hub& hub, const Config& config, const std::vector<std::string>& persons,
@@ -314,6 +343,12 @@ Delays HubTrickle(Hub& hub, const Config& config, const std::vector<std::string>
       }
     });
   }
+  // The publisher's connections are open before the first measured
+  // publication, as a running source's are: opened during the trickle, each
+  // is a TLS handshake on both sides, and a short stall then made the client
+  // open dozens at once (44 in 5 s, p99 40 ms), whose handshakes slowed
+  // every request (docs/mutations.md, "Performance").
+  WarmPool(hub, "nr", kTricklePool);
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the readers wait
   std::atomic<size_t> answered{0};
   std::vector<int64_t> answer_us(count, 0);  // each written once, read after all answered

@@ -231,6 +231,47 @@ TEST_P(MutationStoreTest, AcknowledgementsReleaseEachMutationsOwnCopies) {
   EXPECT_EQ(pendings(), "0,0,0,0,0");
 }
 
+// The feeds acknowledge a payload's copies in any order, part of a block at
+// a time, alone or in one transaction: each still reads what it has not
+// acknowledged, in full, and the payload goes with the last copy.
+TEST_P(MutationStoreTest, APayloadStaysUntilItsLastCopyIsAcknowledged) {
+  Accept({Move("m1", {"mut-100", "cpas"}), Move("m2", {"mut-100", "cpas"}),
+          Move("m3", {"mut-100", "cpas"})}, 1000);
+  Accept({Move("m4", {"cpas", "mut-100"}), Move("m5", {"cpas", "mut-100", "inami"})}, 2000);
+  auto kept = [&] {
+    Result<std::string> text = database().QueryText(
+        std::string(GetParam() == testing::Engine::kSqlite ? "SELECT group_concat(id, ',') "
+                                                           : "SELECT string_agg(id, ',') ") +
+        "FROM (SELECT id FROM mutation WHERE data IS NOT NULL ORDER BY mid) AS t");
+    EXPECT_TRUE(text.has_value()) << text.error().ToString();
+    return text.value_or("?");
+  };
+  auto data_of = [](const std::vector<Delivery>& feed) {
+    std::vector<std::string> out;
+    for (const Delivery& delivery : feed) out.push_back(delivery.id + "=" + delivery.data);
+    return out;
+  };
+  EXPECT_EQ(kept(), "m1,m2,m3,m4,m5");
+  // mut-100: m1 m2 m3 (cursors 1-3), m4 m5 (4-5); cpas the same; inami: m5.
+  ASSERT_EQ(Ids(Feed("mut-100", 2)), (std::vector<std::string>{"m3", "m4", "m5"}));
+  EXPECT_EQ(kept(), "m1,m2,m3,m4,m5");  // cpas has read none of them
+  EXPECT_EQ(data_of(Feed("cpas", 1)),
+            (std::vector<std::string>{R"(m2={"street":"m2"})", R"(m3={"street":"m3"})",
+                                      R"(m4={"street":"m4"})", R"(m5={"street":"m5"})"}));
+  EXPECT_EQ(kept(), "m2,m3,m4,m5");  // m1: both copies acknowledged
+  // Both feeds in one transaction, into the second block.
+  const FeedAck together[] = {{"mut-100", 4}, {"cpas", 5}};
+  ASSERT_TRUE(mutations().AcceptMutations({}, 3000, nullptr, together).has_value());
+  EXPECT_EQ(kept(), "m5");  // mut-100 and inami still hold m5
+  EXPECT_EQ(data_of(Feed("inami", 0)), (std::vector<std::string>{R"(m5={"street":"m5"})"}));
+  EXPECT_EQ(data_of(Feed("mut-100", 4)), (std::vector<std::string>{R"(m5={"street":"m5"})"}));
+  EXPECT_EQ(Ids(Feed("mut-100", 5)), (std::vector<std::string>{}));
+  EXPECT_EQ(kept(), "m5");  // inami's copy
+  EXPECT_TRUE(Feed("inami", 1).empty());
+  EXPECT_EQ(kept(), "");
+  EXPECT_EQ(database().QueryText("SELECT count(*) FROM mutation_block").value_or("?"), "0");
+}
+
 TEST_P(MutationStoreTest, DuplicatesAreRefusedWithinAndAcrossBatches) {
   EXPECT_EQ(Accept({Move("m1", {"mut-100"}), Move("m1", {"mut-100"})}),
             (std::vector<bool>{true, false}));
@@ -439,6 +480,43 @@ TEST_P(MutationStoreTest, ConcurrentWritersGiveEachSubscriberAGaplessOrderedFeed
     }
     EXPECT_EQ(ids.size(), feed.size());
   }
+}
+
+// Two stores on one database acknowledging the two feeds of the same
+// batches at the same moments: whichever is last for a mutation sees the
+// other's mark and forgets its payload; none is left behind.
+TEST_P(MutationStoreTest, ConcurrentAcknowledgementsOfOneBatchForgetEveryPayload) {
+  std::unique_ptr<Store> second = OpenTestStore();
+  ASSERT_NE(second, nullptr);
+  constexpr int kBatches = 40;
+  constexpr int kPerBatch = 5;
+  for (int b = 0; b < kBatches; ++b) {
+    std::vector<NewMutation> batch;
+    for (int i = 0; i < kPerBatch; ++i) {
+      batch.push_back(Move(fmt::format("m-{}-{}", b, i), {"mut-100", "cpas"}));
+    }
+    Accept(std::move(batch), 1000 + b);
+  }
+  auto acknowledge = [&](Store* store, std::string subscriber) {
+    for (int b = 1; b <= kBatches; ++b) {
+      const FeedAck ack[] = {{subscriber, int64_t{b} * kPerBatch}};
+      Result<std::vector<bool>> done = store->mutations().AcceptMutations({}, 5000, nullptr, ack);
+      for (int retry = 0; retry < 1000 && !done && done.error().code() == StatusCode::kUnavailable;
+           ++retry) {
+        done = store->mutations().AcceptMutations({}, 5000, nullptr, ack);
+      }
+      ASSERT_TRUE(done.has_value()) << done.error().ToString();
+    }
+  };
+  std::thread a(acknowledge, store_.get(), "mut-100");
+  std::thread b(acknowledge, second.get(), "cpas");
+  a.join();
+  b.join();
+  EXPECT_EQ(database().QueryText("SELECT count(*) FROM mutation WHERE data IS NOT NULL").value_or("?"),
+            "0");
+  EXPECT_EQ(database().QueryText("SELECT count(*) FROM mutation").value_or("?"),
+            std::to_string(kBatches * kPerBatch));
+  EXPECT_EQ(database().QueryText("SELECT count(*) FROM mutation_block").value_or("?"), "0");
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, MutationStoreTest, testing::AllEngines(),

@@ -167,6 +167,18 @@ TEST_P(OpenStoreTest, PostgresMutationPagesKeepRoomForAcknowledgements) {
   EXPECT_EQ(*options, "fillfactor=50");
 }
 
+// Retention finds old mutations by a block range index (migration 12): no
+// B-tree entry per mutation.
+TEST_P(OpenStoreTest, PostgresFindsOldMutationsByRangesOfPages) {
+  if (GetParam() != testing::Engine::kPostgres) GTEST_SKIP() << "PostgreSQL only";
+  ASSERT_NE(OpenTestStore(), nullptr);
+  Result<std::string> method = database().QueryText(
+      "SELECT am.amname FROM pg_class i JOIN pg_am am ON am.oid = i.relam "
+      "WHERE i.oid = 'mutation_by_time'::regclass");
+  ASSERT_TRUE(method.has_value()) << method.error().ToString();
+  EXPECT_EQ(*method, "brin");
+}
+
 TEST_P(OpenStoreTest, RefusesASchemaNewerThanItKnows) {
   ASSERT_NE(OpenTestStore(), nullptr);
   Status status = database().Execute(

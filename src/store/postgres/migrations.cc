@@ -236,6 +236,16 @@ constexpr internal::Migration kMigrations[] = {
      // full-page image in the WAL after a checkpoint).
      "DROP INDEX mutation_by_niss;"
      "CREATE INDEX mutation_by_person ON mutation ((mid >> 14), niss);"},
+    {12, "mutations by time, in ranges of pages",
+     // mutation_by_time serves retention alone (the purge deletes what was
+     // accepted before a time): rows arrive in time order, so a block range
+     // index (a few bytes per 128 pages, kept up by autovacuum's summaries)
+     // finds them as well as a B-tree, which took an entry per mutation
+     // (docs/mutations.md, "Run 11": 6 % fewer bytes written, 2-7 % more
+     // intake).
+     "DROP INDEX mutation_by_time;"
+     "CREATE INDEX mutation_by_time ON mutation USING brin (accepted_us) "
+     "WITH (autosummarize = on);"},
 };
 
 }  // namespace

@@ -35,11 +35,11 @@ std::string ErrorBody(const Status& status) { return json::serialize(ErrorObject
 
 Reply ErrorReply(const Status& status) { return Reply{HttpStatus(status.code()), ErrorBody(status)}; }
 
-Result<json::object> ParseObject(std::string_view body) {
+Result<json::object> ParseObject(std::string_view body, json::storage_ptr storage) {
   boost::system::error_code ec;
   json::parse_options options;
   options.max_depth = 64;
-  json::value value = json::parse(body, ec, {}, options);
+  json::value value = json::parse(body, ec, std::move(storage), options);
   if (ec) return Error(InvalidJson(fmt::format("the body is not valid JSON: {}", ec.message())));
   if (!value.is_object()) return Error(InvalidRequest("the body must be a JSON object"));
   return std::move(value.as_object());

@@ -181,6 +181,22 @@ TEST_P(MutationServiceTest, ItemsAreAcceptedDuplicateOrRejected) {
   EXPECT_EQ(Result0(not_source).at("error").at("code").as_string(), "not-a-source");
 }
 
+// The answer of a mixed batch, whole: every item in order with its index,
+// compact JSON (the audit records hold its digest).
+TEST_P(MutationServiceTest, TheAnswerListsEveryItemInOrder) {
+  ASSERT_EQ(Publish("nr", Batch(Item("m0"))).status, 202);
+  Reply reply = Publish("nr", Batch(Item("m1") + "," + Item("m0") + "," +
+                                    Item("m2", "{}", "person.shoe-size") + "," + Item("m3")));
+  ASSERT_EQ(reply.status, 202) << reply.body;
+  EXPECT_EQ(reply.body,
+            R"({"results":[{"index":0,"status":"accepted","subscribers":1},)"
+            R"({"index":1,"status":"duplicate"},)"
+            R"({"index":2,"status":"rejected","error":{"code":"unknown-data-type",)"
+            R"("message":"'person.shoe-size' is not a data type of the network"}},)"
+            R"({"index":3,"status":"accepted","subscribers":1}]})");
+  EXPECT_EQ(json::serialize(json::parse(reply.body)), reply.body);
+}
+
 // One durable write per batch: the mutations and their audit records are
 // one transaction of the audit chain, the records say what happened to
 // each item and carry the answer's digest.

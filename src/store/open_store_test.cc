@@ -2,10 +2,15 @@
 // OpenStore: URLs, migrations at open, several stores on one database.
 
 #include <stdlib.h>
+#include <sys/resource.h>
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
 #include <string>
+#include <thread>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -165,6 +170,34 @@ TEST_P(OpenStoreTest, PostgresMutationPagesKeepRoomForAcknowledgements) {
       "SELECT array_to_string(reloptions, ',') FROM pg_class WHERE oid = 'mutation'::regclass");
   ASSERT_TRUE(options.has_value()) << options.error().ToString();
   EXPECT_EQ(*options, "fillfactor=50");
+}
+
+// The SQLite checkpointer is background work: its thread is named and runs
+// below the threads that answer (10 nice steps more than the process).
+TEST_P(OpenStoreTest, SqliteCheckpointsBelowTheAnsweringThreads) {
+  if (GetParam() != testing::Engine::kSqlite) GTEST_SKIP() << "SQLite only";
+  std::unique_ptr<Store> store = OpenTestStore();
+  ASSERT_NE(store, nullptr);
+  std::string found;
+  for (int attempt = 0; attempt < 200 && found.empty(); ++attempt) {  // the thread starting
+    for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+      std::ifstream comm(task.path() / "comm");
+      std::string name;
+      std::getline(comm, name);
+      if (name != "sqlite-checkpt") continue;
+      std::ifstream stat_file(task.path() / "stat");
+      std::string stat((std::istreambuf_iterator<char>(stat_file)), std::istreambuf_iterator<char>());
+      // Field 19 is the nice value; fields 3 on follow the name's ')'.
+      std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+      std::string field;
+      for (int i = 3; i <= 19 && fields >> field; ++i) {
+      }
+      found = field;
+    }
+    if (found.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  const int process = getpriority(PRIO_PROCESS, 0);
+  EXPECT_EQ(found, std::to_string(std::min(19, process + 10))) << "the nice value of sqlite-checkpt";
 }
 
 // Retention finds old mutations by a block range index (migration 12): no

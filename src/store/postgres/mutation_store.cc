@@ -287,8 +287,12 @@ Result<std::vector<bool>> PostgresMutationStore::AcceptMutations(
     // Acknowledgements first, feeds in subscriber order (as the service
     // gives them): blocks, then mutation rows in mid order, then counters.
     CARREFOUR_RETURN_IF_ERROR(ReleaseAll(transaction, acks));
-    pqxx::result inserted =
-        transaction.exec_prepared(Name(kInsertMutations), a[0], a[1], a[2], a[3], a[4], now_us, a[5], a[6]);
+    // A group of reads alone inserts nothing: no round trip for it.
+    pqxx::result inserted;
+    if (!mutations.empty()) {
+      inserted = transaction.exec_prepared(Name(kInsertMutations), a[0], a[1], a[2], a[3], a[4],
+                                           now_us, a[5], a[6]);
+    }
     // (source, id) -> the positions in the batch with that key, in order.
     std::map<std::pair<std::string_view, std::string_view>, std::vector<size_t>> positions;
     for (size_t i = 0; i < mutations.size(); ++i) {

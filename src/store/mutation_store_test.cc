@@ -483,8 +483,8 @@ TEST_P(MutationStoreTest, ConcurrentWritersGiveEachSubscriberAGaplessOrderedFeed
 }
 
 // Two stores on one database acknowledging the two feeds of the same
-// batches at the same moments: whichever is last for a mutation sees the
-// other's mark and forgets its payload; none is left behind.
+// batches at the same moments: each release counts against the other's on
+// the same rows, the last one forgets the payload; none is left behind.
 TEST_P(MutationStoreTest, ConcurrentAcknowledgementsOfOneBatchForgetEveryPayload) {
   std::unique_ptr<Store> second = OpenTestStore();
   ASSERT_NE(second, nullptr);

@@ -66,16 +66,11 @@ DirectoryReplica::View DirectoryReplica::Read(const directory::DecisionEngine& e
   if (store_.writes() != seen_writes_.load(std::memory_order_acquire)) return Declined();
   const int64_t age = Nanos(Steady::now()) - fresh_since_ns_.load(std::memory_order_acquire);
   if (age > std::chrono::nanoseconds(options_.freshness).count()) return Declined();
-  return Lend(engine, 0);
+  return ReadAt(engine, 0);
 }
 
 DirectoryReplica::View DirectoryReplica::ReadAt(const directory::DecisionEngine& engine,
                                                 uint64_t position) const {
-  return Lend(engine, position);
-}
-
-DirectoryReplica::View DirectoryReplica::Lend(const directory::DecisionEngine& engine,
-                                              uint64_t position) const {
   View view;
   view.lock_ = std::shared_lock(mu_);
   if (directory_ == nullptr || directory_->definition().get() != engine.definition().get() ||

@@ -128,9 +128,6 @@ class DirectoryReplica {
  private:
   using Steady = std::chrono::steady_clock;
 
-  // The copy under a shared lock when it was built on `engine`'s
-  // definition and holds the log up to `position`; else Declined().
-  View Lend(const directory::DecisionEngine& engine, uint64_t position) const;
   // Counts a read sent to the store and asks the thread to catch up.
   View Declined() const;
   Status Load(std::shared_ptr<const network::Definition> definition);

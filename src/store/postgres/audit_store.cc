@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: EUPL-1.2
 #include "store/postgres/audit_store.h"
 
+#include <string>
+#include <string_view>
+#include <vector>
+
 namespace carrefour::store::postgres {
 namespace {
 
@@ -30,8 +34,23 @@ constexpr const char kQuery[] =
     "SELECT " CARREFOUR_AUDIT_COLUMNS " FROM audit_record WHERE ($1 = '' OR niss = $1) "
     "AND ($2 = '' OR requester = $2) AND ($3 < 0 OR kind = $3) "
     "ORDER BY time_us DESC, node, seq DESC LIMIT $4";
+constexpr std::string_view kColumns = CARREFOUR_AUDIT_COLUMNS;
 
 #undef CARREFOUR_AUDIT_COLUMNS
+
+// The columns COPY writes, in the order of the statements' list.
+const std::vector<std::string>& CopyColumns() {
+  static const std::vector<std::string> columns = [] {
+    std::vector<std::string> out;
+    for (std::string_view rest = kColumns; !rest.empty();) {
+      const size_t comma = rest.find(", ");
+      out.emplace_back(rest.substr(0, comma));
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 2);
+    }
+    return out;
+  }();
+  return columns;
+}
 
 std::vector<audit::Checkpoint> ToCheckpoints(const pqxx::result& rows) {
   std::vector<audit::Checkpoint> out;
@@ -84,12 +103,7 @@ void WriteAudit(pqxx::work& transaction, std::span<const audit::Record> records,
   // text array per column to parse), the largest part of a batch of
   // mutations' transaction (docs/mutations.md, "Run 10").
   if (!records.empty()) {
-    pqxx::stream_to copy(transaction, "audit_record",
-                         std::vector<std::string>{"node", "seq", "time_us", "kind", "request_id",
-                                                  "requester", "niss", "data_type", "capacity",
-                                                  "legal_basis", "outcome", "reason", "providers",
-                                                  "latency_us", "answer_sha256", "detail",
-                                                  "prev_hash", "hash"});
+    pqxx::stream_to copy(transaction, "audit_record", CopyColumns());
     for (const audit::Record& r : records) {
       copy << std::make_tuple(r.node, r.seq, r.time_us, static_cast<int>(r.kind), r.request_id,
                               r.requester, r.niss, r.data_type, r.capacity, r.legal_basis,

@@ -42,11 +42,17 @@ constexpr const char kIndexKey[] = "SELECT key FROM audit_index_key WHERE id = 1
 constexpr const char kRead[] =
     "SELECT " CARREFOUR_AUDIT_COLUMNS " FROM audit_record WHERE node = ?1 AND seq >= ?2 "
     "ORDER BY seq LIMIT ?3";
-// One statement per way in, so that each uses its index.
+// One statement per way in, so that each uses its index. A person's
+// records: one key range per live run of the person index, then each
+// record by its key (the order of the joins is forced: CROSS JOIN).
 constexpr const char kByNiss[] =
-    "SELECT " CARREFOUR_AUDIT_COLUMNS " FROM audit_record WHERE niss = ?1 "
-    "AND (?2 = '' OR requester = ?2) AND (?3 < 0 OR kind = ?3) "
-    "ORDER BY time_us DESC, seq DESC LIMIT ?4";
+    "SELECT r.node, r.seq, r.time_us, r.kind, r.request_id, r.requester, r.niss, r.data_type, "
+    "r.capacity, r.legal_basis, r.outcome, r.reason, r.providers, r.latency_us, r.answer_sha256, "
+    "r.detail, r.prev_hash, r.hash "
+    "FROM (" CARREFOUR_LIVE_PERSON_RUNS ") k CROSS JOIN audit_person p CROSS JOIN audit_record r "
+    "WHERE p.run = k.run AND p.niss = ?1 AND r.node = p.node AND r.seq = p.seq "
+    "AND (?2 = '' OR r.requester = ?2) AND (?3 < 0 OR r.kind = ?3) "
+    "ORDER BY r.time_us DESC, r.seq DESC LIMIT ?4";
 constexpr const char kByRequester[] =
     "SELECT " CARREFOUR_AUDIT_COLUMNS " FROM audit_record WHERE requester = ?2 "
     "AND (?1 = '' OR niss = ?1) AND (?3 < 0 OR kind = ?3) "
@@ -102,7 +108,7 @@ Status CollectRecords(Statement& query, std::vector<audit::Record>* out) {
 }  // namespace
 
 Status WriteAudit(Connection& connection, std::span<const audit::Record> records,
-                  const audit::Checkpoint& checkpoint) {
+                  const audit::Checkpoint& checkpoint, const PersonRunShape& shape) {
   CARREFOUR_ASSIGN_OR_RETURN(Statement * insert, connection.Prepare(kInsert));
   for (const audit::Record& record : records) {
     // The record outlives its Step: its strings are not copied.
@@ -128,6 +134,7 @@ Status WriteAudit(Connection& connection, std::span<const audit::Record> records
     CARREFOUR_ASSIGN_OR_RETURN(bool row, insert->Step());
     (void)row;
   }
+  CARREFOUR_RETURN_IF_ERROR(IndexPersons(connection, records, shape));
   // A commit between two signed checkpoints saves none (audit::AuditLog).
   if (checkpoint.note.empty()) return OkStatus();
   CARREFOUR_ASSIGN_OR_RETURN(Statement * save, connection.Prepare(kCheckpoint));
@@ -147,7 +154,7 @@ Status WriteAudit(Connection& connection, std::span<const audit::Record> records
 Status SqliteAuditStore::AppendAudit(std::span<const audit::Record> records,
                                      const audit::Checkpoint& checkpoint) {
   return database_.Write(
-      [&](Connection& connection) { return WriteAudit(connection, records, checkpoint); });
+      [&](Connection& connection) { return WriteAudit(connection, records, checkpoint, shape_); });
 }
 
 Result<std::vector<audit::Checkpoint>> SqliteAuditStore::AuditCheckpoints() {

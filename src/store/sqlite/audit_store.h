@@ -3,18 +3,23 @@
 
 #include "audit/storage.h"
 #include "store/sqlite/database.h"
+#include "store/sqlite/person_runs.h"
 
 namespace carrefour::store::sqlite {
 
 // Writes `records` and `checkpoint` on `connection`, inside the caller's
-// write transaction (AppendAudit's, or a batch of mutations' own).
+// write transaction (AppendAudit's, or a batch of mutations' own), with
+// the records' entries in the person index.
 Status WriteAudit(Connection& connection, std::span<const audit::Record> records,
-                  const audit::Checkpoint& checkpoint);
+                  const audit::Checkpoint& checkpoint, const PersonRunShape& shape = {});
 
-// The audit log's storage on SQLite (table audit_record, audit_checkpoint).
+// The audit log's storage on SQLite (tables audit_record, audit_tree_head
+// and the person index's, person_runs.h). `shape` is the person index's;
+// tests make it small.
 class SqliteAuditStore final : public audit::AuditStorage {
  public:
-  explicit SqliteAuditStore(Database& database) : database_(database) {}
+  explicit SqliteAuditStore(Database& database, PersonRunShape shape = {})
+      : database_(database), shape_(shape) {}
 
   // audit::AuditStorage
   Status AppendAudit(std::span<const audit::Record> records,
@@ -32,6 +37,7 @@ class SqliteAuditStore final : public audit::AuditStorage {
 
  private:
   Database& database_;
+  const PersonRunShape shape_;
 };
 
 }  // namespace carrefour::store::sqlite

@@ -247,6 +247,34 @@ constexpr internal::Migration kMigrations[] = {
      // SQLite has none, and its B-tree takes a batch's entries in its last
      // page anyway: nothing to do but keep the numbers in step.
      "SELECT 1;"},
+    {13, "the audit log's person index in sorted runs",
+     // audit_record_by_niss took a random leaf page per record: a batch of
+     // 1000 rewrote hundreds of its pages, more as the log grew
+     // (docs/mutations.md, "Run 12"). Its entries become sorted runs
+     // (sqlite/person_runs.h): the records so far one run of a level of
+     // its own, never merged, and new records the open run's.
+     "CREATE TABLE audit_person_run ("
+     "  run     INTEGER PRIMARY KEY,"
+     "  level   INTEGER NOT NULL,"
+     "  entries INTEGER NOT NULL,"
+     "  state   INTEGER NOT NULL,"  // 0 open, 1 sealed, 2 merging, 3 filling, 4 merged away
+     "  target  INTEGER"            // while merging: the run it goes into
+     ") STRICT;"
+     "CREATE TABLE audit_person ("
+     "  run     INTEGER NOT NULL,"
+     "  niss    TEXT    NOT NULL,"
+     "  time_us INTEGER NOT NULL,"
+     "  node    TEXT    NOT NULL,"
+     "  seq     INTEGER NOT NULL,"
+     "  PRIMARY KEY (run, niss, time_us, node, seq)"
+     ") STRICT, WITHOUT ROWID;"
+     "INSERT INTO audit_person (run, niss, time_us, node, seq) "
+     "SELECT 1, niss, time_us, node, seq FROM audit_record WHERE niss <> '' "
+     "ORDER BY niss, time_us, node, seq;"
+     "INSERT INTO audit_person_run (run, level, entries, state, target) "
+     "SELECT 1, 1000, (SELECT count(*) FROM audit_person), 1, NULL "
+     "WHERE EXISTS (SELECT 1 FROM audit_person);"
+     "DROP INDEX audit_record_by_niss;"},
 };
 
 }  // namespace

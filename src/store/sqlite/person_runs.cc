@@ -18,8 +18,15 @@ enum RunState : int64_t {
   kMerged = 4,   // merged away, its entries being deleted; not read
 };
 
-constexpr const char kOpenRun[] =
-    "SELECT run, entries FROM audit_person_run WHERE state = 0 ORDER BY run DESC LIMIT 1";
+// What a write needs to know, in one statement (the table has a few dozen
+// rows): the open run, the highest level (the migrated history's, 1000, is
+// not merged), whether a merge or a deletion is under way, and whether a
+// level is full.
+constexpr const char kSummary[] =
+    "SELECT (SELECT run FROM audit_person_run WHERE state = 0 ORDER BY run DESC LIMIT 1), "
+    "(SELECT coalesce(max(level), 0) FROM audit_person_run WHERE state <= 2 AND level < 1000), "
+    "EXISTS (SELECT 1 FROM audit_person_run WHERE state >= 3), "
+    "EXISTS (SELECT 1 FROM audit_person_run WHERE state = 1 GROUP BY level HAVING count(*) >= ?1)";
 constexpr const char kNewRun[] =
     "INSERT INTO audit_person_run (run, level, entries, state, target) "
     "VALUES ((SELECT coalesce(max(run), 0) + 1 FROM audit_person_run), ?1, 0, ?2, NULL)";
@@ -27,12 +34,9 @@ constexpr const char kAddEntry[] =
     "INSERT INTO audit_person (run, niss, time_us, node, seq) VALUES (?1, ?2, ?3, ?4, ?5)";
 constexpr const char kGrow[] =
     "UPDATE audit_person_run SET entries = entries + ?2, "
-    "state = CASE WHEN state = 0 AND entries + ?2 >= ?3 THEN 1 ELSE state END WHERE run = ?1";
+    "state = CASE WHEN state = 0 AND entries + ?2 >= ?3 THEN 1 ELSE state END WHERE run = ?1 "
+    "RETURNING state";
 
-// The migrated history's run (migration 13) has a level of its own, never
-// merged.
-constexpr const char kTopLevel[] =
-    "SELECT coalesce(max(level), 0) FROM audit_person_run WHERE state <= 2 AND level < 1000";
 constexpr const char kMergedRun[] = "SELECT run FROM audit_person_run WHERE state = 4 LIMIT 1";
 // Deletes a merged run's first ?2 + 1 entries; nothing when it has fewer.
 constexpr const char kDeleteSlice[] =
@@ -234,12 +238,18 @@ Status IndexPersons(Connection& connection, std::span<const audit::Record> recor
   const int64_t count = std::count_if(records.begin(), records.end(),
                                       [](const audit::Record& record) { return !record.niss.empty(); });
   if (count == 0) return OkStatus();
-  CARREFOUR_ASSIGN_OR_RETURN(Statement * open, connection.Prepare(kOpenRun));
-  int64_t run = 0;
+  CARREFOUR_ASSIGN_OR_RETURN(Statement * summary, connection.Prepare(kSummary));
+  int64_t run = 0, levels = 1;
+  bool pending = false;
   {
-    ScopedReset reset(*open);
-    CARREFOUR_ASSIGN_OR_RETURN(bool row, open->Step());
-    if (row) run = open->ColumnInt(0);
+    ScopedReset reset(*summary);
+    summary->Bind(1, shape.fanout);
+    CARREFOUR_ASSIGN_OR_RETURN(bool row, summary->Step());
+    if (row) {
+      run = summary->ColumnIsNull(0) ? 0 : summary->ColumnInt(0);
+      levels = summary->ColumnInt(1) + 1;
+      pending = summary->ColumnInt(2) != 0 || summary->ColumnInt(3) != 0;
+    }
   }
   if (run == 0) {
     CARREFOUR_ASSIGN_OR_RETURN(Statement * create, connection.Prepare(kNewRun));
@@ -266,18 +276,14 @@ Status IndexPersons(Connection& connection, std::span<const audit::Record> recor
     grow->Bind(1, run);
     grow->Bind(2, count);
     grow->Bind(3, shape.run_entries);
-    CARREFOUR_RETURN_IF_ERROR(Run(*grow));
+    CARREFOUR_ASSIGN_OR_RETURN(bool row, grow->Step());
+    if (row && grow->ColumnInt(0) == kSealed) pending = true;  // its level may be full now
   }
+  // Most writes of a trickle stop here: nothing to merge or delete.
+  if (!pending) return OkStatus();
   // Each entry is copied and deleted once per level it climbs: two units
   // of work per new entry and level keep the merges in step with the writes
   // (a trickle of single records moves them by min_slice).
-  CARREFOUR_ASSIGN_OR_RETURN(Statement * top, connection.Prepare(kTopLevel));
-  int64_t levels = 1;
-  {
-    ScopedReset reset(*top);
-    CARREFOUR_ASSIGN_OR_RETURN(bool row, top->Step());
-    if (row) levels = top->ColumnInt(0) + 1;
-  }
   return Compact(connection, shape, std::max(shape.min_slice, 2 * levels * count));
 }
 

@@ -85,6 +85,16 @@ Status Run(Statement& statement) {
   return OkStatus();
 }
 
+// A new run at `level`; returns its number.
+Result<int64_t> NewRun(Connection& connection, int64_t level, RunState state) {
+  CARREFOUR_ASSIGN_OR_RETURN(Statement * create, connection.Prepare(kNewRun));
+  ScopedReset reset(*create);
+  create->Bind(1, level);
+  create->Bind(2, int64_t{state});
+  CARREFOUR_RETURN_IF_ERROR(Run(*create));
+  return create->LastInsertRowid();
+}
+
 // Deletes up to `budget` entries of a merged run (all of them and the run
 // itself when it has no more); returns how many, 0 when there is none.
 Result<int64_t> DeleteSlice(Connection& connection, int64_t budget) {
@@ -133,14 +143,7 @@ Result<int64_t> MergeTarget(Connection& connection, const PersonRunShape& shape)
     if (!row) return int64_t{0};
     level = full->ColumnInt(0);
   }
-  CARREFOUR_ASSIGN_OR_RETURN(Statement * create, connection.Prepare(kNewRun));
-  {
-    ScopedReset reset(*create);
-    create->Bind(1, level + 1);
-    create->Bind(2, int64_t{kFilling});
-    CARREFOUR_RETURN_IF_ERROR(Run(*create));
-  }
-  const int64_t target = create->LastInsertRowid();
+  CARREFOUR_ASSIGN_OR_RETURN(const int64_t target, NewRun(connection, level + 1, kFilling));
   CARREFOUR_ASSIGN_OR_RETURN(Statement * start, connection.Prepare(kStartMerge));
   ScopedReset reset(*start);
   start->Bind(1, target);
@@ -252,12 +255,7 @@ Status IndexPersons(Connection& connection, std::span<const audit::Record> recor
     }
   }
   if (run == 0) {
-    CARREFOUR_ASSIGN_OR_RETURN(Statement * create, connection.Prepare(kNewRun));
-    ScopedReset reset(*create);
-    create->Bind(1, int64_t{0});
-    create->Bind(2, int64_t{kOpen});
-    CARREFOUR_RETURN_IF_ERROR(Run(*create));
-    run = create->LastInsertRowid();
+    CARREFOUR_ASSIGN_OR_RETURN(run, NewRun(connection, 0, kOpen));
   }
   CARREFOUR_ASSIGN_OR_RETURN(Statement * add, connection.Prepare(kAddEntry));
   for (const audit::Record& record : records) {

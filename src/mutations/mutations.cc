@@ -244,6 +244,7 @@ Result<EntriesByPerson> ActiveEntriesOf(store::DirectoryStore& directory,
 // for the audit record.
 std::string AddCopies(Item& item, const std::vector<directory::Subscriber>& subscribers) {
   const json::object& data = item.data();
+  // A subscriber's fields are distinct (directory::Subscriber).
   std::vector<std::string_view> stored_fields;
   for (const directory::Subscriber& subscriber : subscribers) {
     for (std::string_view field : subscriber.fields) {
@@ -253,19 +254,25 @@ std::string AddCopies(Item& item, const std::vector<directory::Subscriber>& subs
       }
     }
   }
-  if (!subscribers.empty()) item.mutation.data = Cut(data, stored_fields);
+  // Usually some subscriber may receive every field sent: the data is
+  // stored as it came, without cutting a copy of it first.
+  if (!subscribers.empty()) {
+    item.mutation.data =
+        stored_fields.size() == data.size() ? json::serialize(data) : Cut(data, stored_fields);
+  }
   std::string legal_bases;
   for (const directory::Subscriber& subscriber : subscribers) {
-    std::vector<std::string> fields;
-    for (std::string_view field : subscriber.fields) {
-      if (data.contains(field) &&
-          std::find(fields.begin(), fields.end(), field) == fields.end()) {
-        fields.emplace_back(field);
-      }
-    }
     store::MutationCopy& copy = item.mutation.copies.emplace_back();
     copy.subscriber = subscriber.institution->id;
-    if (fields.size() != stored_fields.size()) copy.fields = std::move(fields);
+    // A copy names its fields only when it has fewer than the payload.
+    const auto received = [&](std::string_view field) { return data.contains(field); };
+    if (static_cast<size_t>(std::count_if(subscriber.fields.begin(), subscriber.fields.end(),
+                                          received)) != stored_fields.size()) {
+      std::vector<std::string>& fields = copy.fields.emplace();
+      for (std::string_view field : subscriber.fields) {
+        if (received(field)) fields.emplace_back(field);
+      }
+    }
     if (!legal_bases.empty()) legal_bases += ",";
     legal_bases += subscriber.institution->id;
     if (!subscriber.authorizations.empty()) {

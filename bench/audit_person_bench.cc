@@ -6,7 +6,9 @@
 //   runs:  SqliteAuditStore::AppendAudit, and QueryAudit for a person;
 //   btree: the same records inserted by the same statement with the index
 //          audit_record (niss, time_us) instead (the code before migration
-//          13), and the query through it.
+//          13), and the query through it;
+//   none:  the same inserts without any person index (the floor; a look-up
+//          scans the table, so none is timed).
 //
 // Each batch is one transaction, as a batch of mutations' records is in the
 // hub. Reported: records appended per second over the whole run and over its
@@ -159,10 +161,13 @@ struct Figures {
   double found = 0;        // records per look-up
 };
 
-Figures Run(const Config& config, const std::vector<audit::Record>& records, bool runs) {
+enum class Index { kRuns, kBTree, kNone };
+
+Figures Run(const Config& config, const std::vector<audit::Record>& records, Index index) {
+  const bool runs = index == Index::kRuns;
   const std::string dir =
       fmt::format("{}/carrefour-audit-person-{}-{}", std::filesystem::temp_directory_path().string(),
-                  getpid(), runs ? "runs" : "btree");
+                  getpid(), static_cast<int>(index));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   Figures out;
@@ -172,7 +177,7 @@ Figures Run(const Config& config, const std::vector<audit::Record>& records, boo
     if (!opened) Die(opened.error().ToString());
     Database& database = **opened;
     SqliteAuditStore store(database);
-    if (!runs) {
+    if (index == Index::kBTree) {
       Check(database.Write([](Connection& connection) { return connection.Exec(kBTreeIndex); }),
             "index");
     }
@@ -198,10 +203,12 @@ Figures Run(const Config& config, const std::vector<audit::Record>& records, boo
     out.last_per_s = static_cast<double>(records.size() - last_tenth * config.batch) /
                      std::chrono::duration<double>(end - tail_start).count();
 
+    // Without an index a look-up scans the table: none is timed.
+    const size_t lookups = index == Index::kNone ? 0 : config.lookups;
     std::mt19937_64 random(7);
     std::vector<double> micros;
     size_t found = 0;
-    for (size_t l = 0; l < config.lookups; ++l) {
+    for (size_t l = 0; l < lookups; ++l) {
       const std::string& niss = records[random() % records.size()].niss;
       const auto t0 = SteadyClock::now();
       if (runs) {
@@ -227,9 +234,10 @@ Figures Run(const Config& config, const std::vector<audit::Record>& records, boo
       micros.push_back(std::chrono::duration<double, std::micro>(SteadyClock::now() - t0).count());
     }
     std::sort(micros.begin(), micros.end());
+    if (micros.empty()) micros.push_back(0);
     out.lookup_p50_us = micros[micros.size() / 2];
     out.lookup_p99_us = micros[std::min(micros.size() - 1, micros.size() * 99 / 100)];
-    out.found = static_cast<double>(found) / static_cast<double>(config.lookups);
+    out.found = static_cast<double>(found) / static_cast<double>(std::max<size_t>(1, lookups));
   }
   std::filesystem::remove_all(dir);
   return out;
@@ -267,11 +275,16 @@ int main(int argc, char** argv) {
   const std::vector<audit::Record> records = MakeRecords(config);
   std::printf("%-26s %12s %16s %12s %22s\n", "", "records/s", "last tenth /s", "bytes/rec",
               "look-up p50 / p99");
-  for (bool runs : {true, false}) {
-    const Figures f = Run(config, records, runs);
-    std::printf("%-26s %12.0f %16.0f %12.0f %12.0f / %.0f us (%.1f records)\n",
-                runs ? "sorted runs (migration 13)" : "B-tree (niss, time_us)", f.per_s,
-                f.last_per_s, f.bytes, f.lookup_p50_us, f.lookup_p99_us, f.found);
+  for (Index index : {Index::kRuns, Index::kBTree, Index::kNone}) {
+    const Figures f = Run(config, records, index);
+    const char* name = index == Index::kRuns    ? "sorted runs (migration 13)"
+                       : index == Index::kBTree ? "B-tree (niss, time_us)"
+                                                : "no person index (floor)";
+    std::printf("%-26s %12.0f %16.0f %12.0f", name, f.per_s, f.last_per_s, f.bytes);
+    if (index != Index::kNone) {
+      std::printf(" %12.0f / %.0f us (%.1f records)", f.lookup_p50_us, f.lookup_p99_us, f.found);
+    }
+    std::printf("\n");
     std::fflush(stdout);
   }
   return 0;

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
 namespace carrefour::store::sqlite {
 namespace {
 
@@ -62,21 +64,28 @@ constexpr const char kFinishMerge[] =
     "UPDATE audit_person_run SET state = CASE WHEN run = ?1 THEN 1 ELSE 4 END, target = NULL "
     "WHERE run = ?1 OR target = ?1";
 
-// The next ?6 entries of up to kMaxFanout sources (?7 …; -1 for none) after
-// the key (?2, ?3, ?4, ?5), in key order, copied into run ?1. SQLite merges
-// the arms of an ordered compound select, each read in order from the
-// primary key, and stops at the limit: a slice reads what it copies.
-std::string MergeSliceSql() {
-  std::string sql =
-      "INSERT INTO audit_person (run, niss, time_us, node, seq) "
-      "SELECT ?1, niss, time_us, node, seq FROM (";
-  for (int64_t k = 0; k < PersonRunShape::kMaxFanout; ++k) {
-    if (k > 0) sql += " UNION ALL ";
-    sql += "SELECT niss, time_us, node, seq FROM audit_person WHERE run = ?" + std::to_string(7 + k) +
-           " AND (niss, time_us, node, seq) > (?2, ?3, ?4, ?5)";
-  }
-  sql += " ORDER BY 1, 2, 3, 4 LIMIT ?6)";
-  return sql;
+// The next ?6 entries of `arms` sources (?7 …; -1 for none) after the key
+// (?2, ?3, ?4, ?5), in key order, copied into run ?1. SQLite merges the arms
+// of an ordered compound select, each read in order from the primary key,
+// and stops at the limit: a slice reads what it copies. One statement per
+// number of arms (each arm is a level of comparisons more for every row).
+const char* MergeSliceSql(size_t arms) {
+  static const std::vector<std::string> kSql = [] {
+    std::vector<std::string> out(PersonRunShape::kMaxFanout + 1);
+    for (size_t n = 1; n < out.size(); ++n) {
+      std::string& sql = out[n];
+      sql = "INSERT INTO audit_person (run, niss, time_us, node, seq) "
+            "SELECT ?1, niss, time_us, node, seq FROM (";
+      for (size_t k = 0; k < n; ++k) {
+        if (k > 0) sql += " UNION ALL ";
+        sql += "SELECT niss, time_us, node, seq FROM audit_person WHERE run = ?" +
+               std::to_string(7 + k) + " AND (niss, time_us, node, seq) > (?2, ?3, ?4, ?5)";
+      }
+      sql += " ORDER BY 1, 2, 3, 4 LIMIT ?6)";
+    }
+    return out;
+  }();
+  return kSql[arms].c_str();
 }
 
 Status Run(Statement& statement) {
@@ -167,11 +176,12 @@ Result<int64_t> MergeSlice(Connection& connection, int64_t target, int64_t budge
       sources.push_back(query->ColumnInt(0));
     }
   }
-  if (sources.size() > static_cast<size_t>(PersonRunShape::kMaxFanout)) {
-    return Error(Internal("the audit log's person index merges more runs at once than it can"));
+  if (sources.empty() || sources.size() > static_cast<size_t>(PersonRunShape::kMaxFanout)) {
+    return Error(Internal(fmt::format(
+        "the audit log's person index merges {} runs at once; it can merge 1 to {}", sources.size(),
+        PersonRunShape::kMaxFanout)));
   }
-  static const std::string kMergeSlice = MergeSliceSql();
-  CARREFOUR_ASSIGN_OR_RETURN(Statement * copy, connection.Prepare(kMergeSlice.c_str()));
+  CARREFOUR_ASSIGN_OR_RETURN(Statement * copy, connection.Prepare(MergeSliceSql(sources.size())));
   ScopedReset reset_copy(*copy);
   copy->Bind(1, target);
   // After the last key copied, or from the start (every key is above this
@@ -193,10 +203,7 @@ Result<int64_t> MergeSlice(Connection& connection, int64_t target, int64_t budge
     }
   }
   copy->Bind(6, budget);
-  for (int64_t k = 0; k < PersonRunShape::kMaxFanout; ++k) {
-    copy->Bind(static_cast<int>(7 + k),
-               k < static_cast<int64_t>(sources.size()) ? sources[static_cast<size_t>(k)] : int64_t{-1});
-  }
+  for (size_t k = 0; k < sources.size(); ++k) copy->Bind(static_cast<int>(7 + k), sources[k]);
   CARREFOUR_RETURN_IF_ERROR(Run(*copy));
   const int64_t copied = copy->Changes();
   CARREFOUR_ASSIGN_OR_RETURN(Statement * grow, connection.Prepare(kGrow));

@@ -4,9 +4,9 @@
 // audit log's person index"), on the same records in the same run:
 //
 //   runs:  SqliteAuditStore::AppendAudit, and QueryAudit for a person;
-//   btree: the same records inserted by the same statement with the index
-//          audit_record (niss, time_us) instead (the code before migration
-//          13), and the query through it;
+//   btree: the same records inserted by the same statement (the store's
+//          InsertAuditRecords) with the index audit_record (niss, time_us)
+//          instead (the code before migration 13), and the query through it;
 //   none:  the same inserts without any person index (the floor; a look-up
 //          scans the table, so none is timed).
 //
@@ -114,44 +114,11 @@ std::vector<audit::Record> MakeRecords(const Config& config) {
   return out;
 }
 
-// The statement and index before migration 13.
-constexpr const char kInsert[] =
-    "INSERT INTO audit_record (node, seq, time_us, kind, request_id, requester, niss, data_type, "
-    "capacity, legal_basis, outcome, reason, providers, latency_us, answer_sha256, detail, "
-    "prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
-    "?16, ?17, ?18)";
+// The index before migration 13, and the query through it.
 constexpr const char kBTreeIndex[] =
     "CREATE INDEX audit_record_by_niss ON audit_record (niss, time_us)";
 constexpr const char kBTreeQuery[] =
     "SELECT seq FROM audit_record WHERE niss = ?1 ORDER BY time_us DESC, seq DESC LIMIT 100";
-
-Status InsertPlain(Connection& connection, std::span<const audit::Record> records) {
-  CARREFOUR_ASSIGN_OR_RETURN(Statement * insert, connection.Prepare(kInsert));
-  for (const audit::Record& record : records) {
-    ScopedReset reset(*insert);
-    insert->BindUnowned(1, record.node);
-    insert->Bind(2, record.seq);
-    insert->Bind(3, record.time_us);
-    insert->Bind(4, int64_t{static_cast<int>(record.kind)});
-    insert->BindUnowned(5, record.request_id);
-    insert->BindUnowned(6, record.requester);
-    insert->BindUnowned(7, record.niss);
-    insert->BindUnowned(8, record.data_type);
-    insert->BindUnowned(9, record.capacity);
-    insert->BindUnowned(10, record.legal_basis);
-    insert->Bind(11, int64_t{static_cast<int>(record.outcome)});
-    insert->BindUnowned(12, record.reason);
-    insert->BindUnowned(13, record.providers);
-    insert->Bind(14, record.latency_us);
-    insert->BindUnowned(15, record.answer_sha256);
-    insert->BindUnowned(16, record.detail);
-    insert->BindUnowned(17, record.prev_hash);
-    insert->BindUnowned(18, record.hash);
-    CARREFOUR_ASSIGN_OR_RETURN(bool row, insert->Step());
-    (void)row;
-  }
-  return OkStatus();
-}
 
 struct Figures {
   double per_s = 0;        // records appended per second, whole run
@@ -193,7 +160,8 @@ Figures Run(const Config& config, const std::vector<audit::Record>& records, Ind
       if (runs) {
         Check(store.AppendAudit(batch, audit::Checkpoint{}), "append");
       } else {
-        Check(database.Write([&](Connection& connection) { return InsertPlain(connection, batch); }),
+        Check(database.Write(
+                  [&](Connection& connection) { return InsertAuditRecords(connection, batch); }),
               "insert");
       }
     }

@@ -107,8 +107,7 @@ Status CollectRecords(Statement& query, std::vector<audit::Record>* out) {
 
 }  // namespace
 
-Status WriteAudit(Connection& connection, std::span<const audit::Record> records,
-                  const audit::Checkpoint& checkpoint, const PersonRunShape& shape) {
+Status InsertAuditRecords(Connection& connection, std::span<const audit::Record> records) {
   CARREFOUR_ASSIGN_OR_RETURN(Statement * insert, connection.Prepare(kInsert));
   for (const audit::Record& record : records) {
     // The record outlives its Step: its strings are not copied.
@@ -134,6 +133,12 @@ Status WriteAudit(Connection& connection, std::span<const audit::Record> records
     CARREFOUR_ASSIGN_OR_RETURN(bool row, insert->Step());
     (void)row;
   }
+  return OkStatus();
+}
+
+Status WriteAudit(Connection& connection, std::span<const audit::Record> records,
+                  const audit::Checkpoint& checkpoint, const PersonRunShape& shape) {
+  CARREFOUR_RETURN_IF_ERROR(InsertAuditRecords(connection, records));
   CARREFOUR_RETURN_IF_ERROR(IndexPersons(connection, records, shape));
   // A commit between two signed checkpoints saves none (audit::AuditLog).
   if (checkpoint.note.empty()) return OkStatus();

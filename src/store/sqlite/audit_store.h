@@ -13,6 +13,10 @@ namespace carrefour::store::sqlite {
 Status WriteAudit(Connection& connection, std::span<const audit::Record> records,
                   const audit::Checkpoint& checkpoint, const PersonRunShape& shape = {});
 
+// WriteAudit's rows of audit_record alone, without their person index
+// entries (bench/audit_person_bench.cc compares indexes with it).
+Status InsertAuditRecords(Connection& connection, std::span<const audit::Record> records);
+
 // The audit log's storage on SQLite (tables audit_record, audit_tree_head
 // and the person index's, person_runs.h). `shape` is the person index's;
 // tests make it small.

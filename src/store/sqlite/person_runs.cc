@@ -64,7 +64,7 @@ constexpr const char kFinishMerge[] =
     "UPDATE audit_person_run SET state = CASE WHEN run = ?1 THEN 1 ELSE 4 END, target = NULL "
     "WHERE run = ?1 OR target = ?1";
 
-// The next ?6 entries of `arms` sources (?7 …; -1 for none) after the key
+// The next ?6 entries of `arms` source runs (?7, ?8, …) after the key
 // (?2, ?3, ?4, ?5), in key order, copied into run ?1. SQLite merges the arms
 // of an ordered compound select, each read in order from the primary key,
 // and stops at the limit: a slice reads what it copies. One statement per

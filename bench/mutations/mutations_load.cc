@@ -25,6 +25,11 @@
 //                  [--label NAME] [--mutations N] [--rounds N] [--persons N]
 //                  [--trickle-seconds S] [--trickle-rate R] [--hub-pids PIDS]
 //                  [--redis-pids PIDS] [--postgres-pid PID] [--no-integrate]
+//                  [--random-ids]
+//
+// --random-ids: the flat-out mutations' ids scattered over the key space, as
+// a source using random ids (UUIDs) would send them, instead of numbered in
+// order; the trickle's stay numbered.
 //
 // Rounds interleave the hub and Redis so that a shared machine's changing
 // load weighs on both alike. Prints a table and one JSON line per system.
@@ -93,6 +98,10 @@ struct Config {
   std::vector<int> hub_pids, redis_pids;
   int postgres_pid = 0;  // the postmaster: its children's writes count for the hub
   bool integrate = true;
+  // Flat-out mutation ids: "<prefix>-<i>" (a source numbering its
+  // mutations in order), or "<prefix>-<16 hex digits>" scattered over the
+  // key space (a source using random ids, UUIDs).
+  bool random_ids = false;
 };
 
 // --- bytes written by processes (and their children) -----------------------------
@@ -136,6 +145,15 @@ std::string Item(std::string_view id, std::string_view niss, size_t i) {
       R"("data": {{"street": "Rue Neuve {}", "postal_code": "5000", "municipality": "Namur", )"
       R"("country": "BE", "since": "2024-05-01"}}}})",
       id, niss, i);
+}
+// The id of flat-out mutation i (Config::random_ids): distinct for distinct
+// i either way (splitmix64's finalizer is a bijection).
+std::string FlatId(bool random, std::string_view prefix, size_t i) {
+  if (!random) return fmt::format("{}-{}", prefix, i);
+  uint64_t z = i + 0x9e3779b97f4a7c15ULL;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return fmt::format("{}-{:016x}", prefix, z ^ (z >> 31));
 }
 size_t IndexOf(std::string_view id) {
   return std::stoul(std::string(id.substr(id.rfind('-') + 1)));
@@ -249,7 +267,7 @@ Flat HubFlat(Hub& hub, const Config& config, const std::vector<std::string>& per
     std::string body = R"({"mutations": [)";
     for (size_t i = first; i < std::min(count, first + kBatch); ++i) {
       if (i > first) body += ",";
-      body += Item(fmt::format("{}-{}", prefix, i), persons[i % persons.size()], i);
+      body += Item(FlatId(config.random_ids, prefix, i), persons[i % persons.size()], i);
     }
     bodies.push_back(body + "]}");
   }
@@ -499,7 +517,7 @@ Flat RedisFlat(const Redis& redis, const Config& config, const std::vector<std::
   redis.Reset(stream);
   std::vector<std::pair<std::string, std::string>> messages;
   for (size_t i = 0; i < count; ++i) {
-    std::string id = fmt::format("{}-{}", prefix, i);
+    std::string id = FlatId(config.random_ids, prefix, i);
     messages.emplace_back(id, Item(id, persons[i % persons.size()], i));
   }
   const auto before = WriteBytesOf(config.redis_pids, 0);
@@ -579,7 +597,7 @@ Delays RedisTrickle(const Redis& redis, const Config& config, const std::vector<
 class RawCopy {
  public:
   // `url`: a fresh database of the store's schema.
-  explicit RawCopy(const std::string& url) : connection_(url) {}
+  RawCopy(const std::string& url, bool random_ids) : connection_(url), random_ids_(random_ids) {}
   // Seconds to write `count` mutations' rows, one transaction per batch.
   double Write(const std::vector<std::string>& persons, const std::string& prefix, size_t count) {
     const int64_t start = MicrosNow();
@@ -594,7 +612,7 @@ class RawCopy {
                                                            "pending"});
         for (size_t i = first; i < end; ++i) {
           mutations << std::make_tuple(
-              std::string("nr"), fmt::format("{}-{}", prefix, i), std::string("person.address"),
+              std::string("nr"), FlatId(random_ids_, prefix, i), std::string("person.address"),
               persons[i % persons.size()], 19'844, now,
               fmt::format(R"({{"street":"Rue Neuve {}","postal_code":"5000","municipality":"Namur"}})", i),
               3);
@@ -659,6 +677,7 @@ class RawCopy {
 
  private:
   pqxx::connection connection_;
+  const bool random_ids_;
   std::map<std::string, int64_t> cursor_;
   size_t seq_ = 0;
 };
@@ -707,6 +726,7 @@ Config ParseConfig(int argc, char** argv) {
     else if (arg == "--redis-pids") config.redis_pids = ParsePids(value());
     else if (arg == "--postgres-pid") config.postgres_pid = static_cast<int>(ParseCount(value()));
     else if (arg == "--no-integrate") config.integrate = false;
+    else if (arg == "--random-ids") config.random_ids = true;
     else Die(fmt::format("unknown argument '{}' (see the comment at the top of mutations_load.cc)", arg));
   }
   if (config.hub.empty() || config.pki.empty()) Die("--hub and --pki are required");
@@ -831,7 +851,7 @@ int main(int argc, char** argv) {
     auto store = carrefour::store::OpenStore(config.raw_postgres);
     if (!store) Die("--raw-postgres: " + store.error().ToString());
     store->reset();
-    raw.emplace(config.raw_postgres);
+    raw.emplace(config.raw_postgres, config.random_ids);
   }
   const Results results = RunRounds(config, hub, redis, raw, persons);
   PrintTable(config, results, redis.has_value(), raw.has_value());

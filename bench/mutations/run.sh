@@ -6,8 +6,9 @@
 # "Performance"). Drives bench/mutations/mutations_load.cc.
 #
 #   bench/mutations/run.sh [--mutations N] [--rounds N] [--trickle-seconds S]
-#                          [--trickle-rate R] [--persons N] [--no-sqlite]
-#                          [--no-postgres] [--build DIR] [--no-build] [--keep]
+#                          [--trickle-rate R] [--persons N] [--random-ids]
+#                          [--no-sqlite] [--no-postgres] [--build DIR]
+#                          [--no-build] [--keep]
 #
 # Installs redis-server and libhiredis-dev (Debian) when missing, starts
 # Redis on a temporary folder (appendonly yes, appendfsync always), a hub on
@@ -30,12 +31,13 @@ LOAD_ARGS=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --mutations|--rounds|--trickle-seconds|--trickle-rate|--persons) LOAD_ARGS+=("$1" "$2"); shift 2 ;;
+    --random-ids) LOAD_ARGS+=("$1"); shift ;;
     --no-sqlite) SQLITE=0; shift ;;
     --no-postgres) POSTGRES=0; shift ;;
     --build) BUILD=$2; shift 2 ;;
     --no-build) DO_BUILD=0; shift ;;
     --keep) KEEP=1; shift ;;
-    -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,19p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done

@@ -225,23 +225,24 @@ Status ReleaseAll(pqxx::work& transaction, std::span<const FeedAck> acks) {
   }
   const std::string names = subscribers.Take(), acknowledged = cursors.Take();
   Released released;
-  bool any = false;
+  // Which of the two block statements has rows to change: a round trip
+  // each, and a trickle's read acknowledges whole blocks only.
+  bool whole = false, partial = false;
   for (const pqxx::row& row : transaction.exec_prepared(Name(kBlocksToAcknowledge), names, acknowledged)) {
     const int64_t last = row[1].as<int64_t>(), first = row[2].as<int64_t>(),
                   acked = row[3].as<int64_t>(), until = row[5].as<int64_t>();
+    (last <= until ? whole : partial) = true;
     CARREFOUR_ASSIGN_OR_RETURN(internal::FeedBlock block,
                                internal::FeedBlock::DecodeEntries(row[4].as<std::string>()));
     for (int64_t cursor = std::max(acked + 1, first); cursor <= std::min(last, until); ++cursor) {
       const size_t k = static_cast<size_t>(cursor - first);
       if (k >= block.entries.size()) return Internal("postgresql: a feed block is short");
       ++released[block.entries[k].mid];
-      any = true;
     }
   }
-  if (any) {
-    transaction.exec_prepared(Name(kDeleteBlocks), names, acknowledged);
-    transaction.exec_prepared(Name(kAckBlock), names, acknowledged);
-  }
+  // The blocks locked above are the only ones either statement changes.
+  if (whole) transaction.exec_prepared(Name(kDeleteBlocks), names, acknowledged);
+  if (partial) transaction.exec_prepared(Name(kAckBlock), names, acknowledged);
   ReleaseCopies(transaction, released);
   return OkStatus();
 }

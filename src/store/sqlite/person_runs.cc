@@ -11,7 +11,8 @@
 namespace carrefour::store::sqlite {
 namespace {
 
-// audit_person_run.state; persistent (migration 13).
+// audit_person_run.state; persistent (migration 13). The statements below,
+// and CARREFOUR_LIVE_PERSON_RUNS (state <= 2), spell these numbers.
 enum RunState : int64_t {
   kOpen = 0,     // takes new entries; read
   kSealed = 1,   // full; read

@@ -15,14 +15,18 @@ namespace {
 // here: the Database serializes them before they reach SQLite.
 constexpr int kBusyTimeoutMs = 10'000;
 
-// Page cache per connection (negative = KiB). The writer gets more because a
-// bulk import touches many B-tree pages per transaction; readers mostly hit
-// the operating system's cache anyway.
+// Page cache per connection (negative = KiB), 8 MiB each; the operating
+// system's cache holds the rest. A bigger writer cache was slower: when a
+// transaction splits B-tree pages, SQLite swaps sibling page numbers
+// through a spare number past 1 GiB (the lock-byte page), and each commit
+// then scans the connection's whole page hash to drop pages past the end of
+// the file. With 64 MiB that scan cost up to a tenth of the mutation
+// writer's time (docs/store.md, "Threads and connections").
 // secure_delete: what a delete or an update removes (an acknowledged
 // mutation's payload, personal data) is overwritten with zeros in the file,
 // not left in a free page or a page's free space (docs/mutations.md).
 constexpr const char* kWriterPragmas =
-    "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536;"
+    "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -8192;"
     " PRAGMA secure_delete = ON;";
 constexpr const char* kReaderPragmas =
     "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -8192;"

@@ -8,12 +8,14 @@
 #include <sys/wait.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -73,6 +75,15 @@ class LoadgenTest : public ::testing::Test {
         bodies_.push_back(request.body);
       }
       if (request.path == "/fail") return respond(net::Response::Json(500, R"({"error": {}})"));
+      if (request.path == "/slow") {
+        // Answered later: the requests of a closed loop's connections are
+        // all in flight at once, whatever the machine's load.
+        std::thread([respond] {
+          std::this_thread::sleep_for(std::chrono::milliseconds(20));
+          respond(net::Response::Json(200, R"({"data": {"x": 1}})"));
+        }).detach();
+        return;
+      }
       respond(net::Response::Json(200, R"({"data": {"x": 1}})"));
     });
     ASSERT_TRUE(server_->Start().ok());
@@ -122,9 +133,12 @@ TEST_F(LoadgenTest, WarmupRequestsAreSentButNotCounted) {
   EXPECT_EQ(requests_, 50);
 }
 
+// Three connections, each with its request in flight (a quick answer
+// could let a loaded machine's second chain find the first connection idle
+// and reuse it).
 TEST_F(LoadgenTest, ClosedLoopStopsAtMaxRequests) {
   Outcome outcome = RunLoadgen(Common() +
-                               " --expect-cn nr --target /v1/provide --body '{}' --duration 60 --warmup 0"
+                               " --expect-cn nr --target /slow --body '{}' --duration 60 --warmup 0"
                                " --connections 3 --max-requests 40 --json");
   EXPECT_EQ(outcome.exit_code, 0) << outcome.out;
   EXPECT_EQ(Field(outcome.out, "requests"), "40") << outcome.out;

@@ -981,26 +981,31 @@ TEST_F(AuditLogTest, AppendWithUnderALoadIsSignedOncePerInterval) {
 }
 
 TEST_F(AuditLogTest, AppendWithLeftUnsignedIsSignedByTheWriterOneIntervalLater) {
-  auto log = OpenSigningEvery(std::chrono::milliseconds(50));
+  auto log = OpenSigningEvery(std::chrono::milliseconds(300));
   ASSERT_TRUE(log) << log.error().ToString();
   ASSERT_TRUE((*log)->AppendAndWait(Consultation("mut-100", "first")).ok());
-  // Right after a signature: well inside the interval (unless the machine
-  // stalls 50 ms here, which only makes the next check pass early).
-  Status status = (*log)->AppendWith(
-      [&](const AuditLog::Chain& chain) -> Status {
-        std::vector<Record> records = {Consultation("nr", "busy")};
-        Checkpoint checkpoint = chain(records);
-        return storage_.AppendAudit(records, checkpoint);
-      },
-      /*busy=*/true);
-  ASSERT_TRUE(status.ok()) << status.ToString();
-  EXPECT_EQ((*log)->last_seq(), 2);
-  // Nothing else comes: the writer thread signs it (the test's bound only).
-  for (int i = 0; i < 500 && (*log)->checkpoint().seq < 2; ++i) {
+  // The writer thread, everything signed, sleeps until something comes.
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  // Still inside the interval (unless the machine stalls 270 ms here, which
+  // only makes the next check pass early). Two commits: only the first
+  // wakes the writer thread, which then waits for the interval's end.
+  for (const char* id : {"busy-1", "busy-2"}) {
+    Status status = (*log)->AppendWith(
+        [&](const AuditLog::Chain& chain) -> Status {
+          std::vector<Record> records = {Consultation("nr", id)};
+          Checkpoint checkpoint = chain(records);
+          return storage_.AppendAudit(records, checkpoint);
+        },
+        /*busy=*/true);
+    ASSERT_TRUE(status.ok()) << status.ToString();
+  }
+  EXPECT_EQ((*log)->last_seq(), 3);
+  // Nothing else comes: the writer thread signs them (the test's bound only).
+  for (int i = 0; i < 500 && (*log)->checkpoint().seq < 3; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  EXPECT_EQ((*log)->checkpoint().seq, 2);
-  EXPECT_EQ(storage_.checkpoints("hub-1").rbegin()->first, 2);
+  EXPECT_EQ((*log)->checkpoint().seq, 3);
+  EXPECT_EQ(storage_.checkpoints("hub-1").rbegin()->first, 3);
 }
 
 // Records appended meanwhile ride along in the caller's transaction or go

@@ -17,9 +17,11 @@
 // newest 100 records.
 //
 //   audit_person_bench [--records N] [--persons N] [--batch N] [--lookups N]
+//                      [--run-entries N] [--fanout N]
 //
 // Defaults: 300 000 records of 10 000 persons in batches of 1000, 500
-// look-ups. A plain main; each variant on a fresh database in a temporary
+// look-ups, the runs' shape the store's (PersonRunShape); --run-entries and
+// --fanout try another one. A plain main; each variant on a fresh database in a temporary
 // folder.
 
 #include <stdlib.h>
@@ -55,6 +57,7 @@ struct Config {
   size_t persons = 10'000;
   size_t batch = 1000;
   size_t lookups = 500;
+  PersonRunShape shape;
 };
 
 [[noreturn]] void Die(const std::string& message) {
@@ -143,7 +146,7 @@ Figures Run(const Config& config, const std::vector<audit::Record>& records, Ind
         Database::Open(dir + "/audit.db", Migrations(), SystemClock());
     if (!opened) Die(opened.error().ToString());
     Database& database = **opened;
-    SqliteAuditStore store(database);
+    SqliteAuditStore store(database, config.shape);
     if (index == Index::kBTree) {
       Check(database.Write([](Connection& connection) { return connection.Exec(kBTreeIndex); }),
             "index");
@@ -227,6 +230,7 @@ int main(int argc, char** argv) {
     if (arg == "-h" || arg == "--help") {
       std::printf(
           "audit_person_bench [--records N] [--persons N] [--batch N] [--lookups N]\n"
+          "                   [--run-entries N] [--fanout N]\n"
           "The SQLite audit log's person index as sorted runs against the B-tree it replaced.\n");
       return 0;
     }
@@ -236,10 +240,18 @@ int main(int argc, char** argv) {
     else if (arg == "--persons") config.persons = Count(value, "--persons");
     else if (arg == "--batch") config.batch = Count(value, "--batch");
     else if (arg == "--lookups") config.lookups = Count(value, "--lookups");
+    else if (arg == "--run-entries") config.shape.run_entries = static_cast<int64_t>(Count(value, "--run-entries"));
+    else if (arg == "--fanout") config.shape.fanout = static_cast<int64_t>(Count(value, "--fanout"));
     else Die("unknown option " + arg + " (see --help)");
   }
-  std::printf("%zu records of %zu persons in batches of %zu, one transaction each; %zu look-ups\n",
-              config.records, config.persons, config.batch, config.lookups);
+  if (config.shape.fanout < 2 || config.shape.fanout > PersonRunShape::kMaxFanout) {
+    Die(fmt::format("--fanout must be 2 to {}", PersonRunShape::kMaxFanout));
+  }
+  std::printf("%zu records of %zu persons in batches of %zu, one transaction each; %zu look-ups; "
+              "runs of %lld entries, merged %lld at a time\n",
+              config.records, config.persons, config.batch, config.lookups,
+              static_cast<long long>(config.shape.run_entries),
+              static_cast<long long>(config.shape.fanout));
   const std::vector<audit::Record> records = MakeRecords(config);
   std::printf("%-26s %12s %16s %12s %22s\n", "", "records/s", "last tenth /s", "bytes/rec",
               "look-up p50 / p99");

@@ -123,8 +123,8 @@ Result<Item> ParseItem(const directory::DecisionEngine& engine, std::string_view
 }
 
 // Keeps only `fields` of `data`: what a subscriber is not authorized to
-// receive never leaves the hub.
-// Written directly, not through a new object: no copy of the values.
+// receive never leaves the hub. Written directly, not through a new object
+// holding copies of the values.
 std::string Cut(const json::object& data, const std::vector<std::string_view>& fields) {
   std::string out = "{";
   for (std::string_view field : fields) {
@@ -251,12 +251,15 @@ Result<EntriesByPerson> ActiveEntriesOf(store::DirectoryStore& directory,
 // for the audit record.
 std::string AddCopies(Item& item, const std::vector<directory::Subscriber>& subscribers) {
   const json::object& data = item.data();
-  // A subscriber's fields are distinct (directory::Subscriber).
+  // The fields sent that each subscriber receives (a subscriber's fields
+  // are distinct, directory::Subscriber), and all of them.
+  std::vector<size_t> received(subscribers.size(), 0);
   std::vector<std::string_view> stored_fields;
-  for (const directory::Subscriber& subscriber : subscribers) {
-    for (std::string_view field : subscriber.fields) {
-      if (data.contains(field) &&
-          std::find(stored_fields.begin(), stored_fields.end(), field) == stored_fields.end()) {
+  for (size_t s = 0; s < subscribers.size(); ++s) {
+    for (std::string_view field : subscribers[s].fields) {
+      if (!data.contains(field)) continue;
+      ++received[s];
+      if (std::find(stored_fields.begin(), stored_fields.end(), field) == stored_fields.end()) {
         stored_fields.push_back(field);
       }
     }
@@ -269,16 +272,15 @@ std::string AddCopies(Item& item, const std::vector<directory::Subscriber>& subs
   }
   std::string legal_bases;
   item.mutation.copies.reserve(subscribers.size());
-  for (const directory::Subscriber& subscriber : subscribers) {
+  for (size_t s = 0; s < subscribers.size(); ++s) {
+    const directory::Subscriber& subscriber = subscribers[s];
     store::MutationCopy& copy = item.mutation.copies.emplace_back();
     copy.subscriber = subscriber.institution->id;
     // A copy names its fields only when it has fewer than the payload.
-    const auto received = [&](std::string_view field) { return data.contains(field); };
-    if (static_cast<size_t>(std::count_if(subscriber.fields.begin(), subscriber.fields.end(),
-                                          received)) != stored_fields.size()) {
+    if (received[s] != stored_fields.size()) {
       std::vector<std::string>& fields = copy.fields.emplace();
       for (std::string_view field : subscriber.fields) {
-        if (received(field)) fields.emplace_back(field);
+        if (data.contains(field)) fields.emplace_back(field);
       }
     }
     if (!legal_bases.empty()) legal_bases += ",";
